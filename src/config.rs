@@ -1,0 +1,84 @@
+//! Command-line and environment configuration. Every flag also reads an
+//! `ATOMS_MOCK_*` environment variable (flag wins).
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::clock::ClockMode;
+
+/// Server configuration, parsed with clap.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "atoms-mock",
+    version,
+    about = "A fast, stateful fake of the Atoms voice-agent platform API"
+)]
+pub struct Config {
+    /// Address to bind.
+    #[arg(long, env = "ATOMS_MOCK_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to bind; 0 picks a free port.
+    #[arg(long, env = "ATOMS_MOCK_PORT", default_value_t = 4010)]
+    pub port: u16,
+
+    /// Directory of fixture files overriding the embedded defaults
+    /// (`templates.json`, `agents.json`).
+    #[arg(long, env = "ATOMS_MOCK_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+
+    /// `real` follows the system clock; `virtual` starts at
+    /// 2026-01-01T00:00:00Z and moves only via `POST /_admin/clock/advance`.
+    #[arg(long, env = "ATOMS_MOCK_CLOCK", value_enum, default_value = "real")]
+    pub clock: ClockMode,
+
+    /// Seconds after publish until a version's security check passes.
+    #[arg(long, env = "ATOMS_MOCK_SECURITY_CHECK_SECS", default_value_t = 6.0)]
+    pub security_check_secs: f64,
+
+    /// Seed for deterministic ids (and, with `--clock virtual`, timestamps).
+    #[arg(long, env = "ATOMS_MOCK_SEED")]
+    pub seed: Option<u64>,
+
+    /// Accept only these API keys (repeatable; comma-separated in the
+    /// environment). By default any non-empty Bearer token authenticates.
+    #[arg(
+        long = "require-key",
+        env = "ATOMS_MOCK_REQUIRE_KEY",
+        value_delimiter = ','
+    )]
+    pub require_keys: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 4010,
+            fixtures: None,
+            clock: ClockMode::Real,
+            security_check_secs: 6.0,
+            seed: None,
+            require_keys: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// A configuration for tests: virtual clock, seed 1, port 0.
+    pub fn for_tests() -> Self {
+        Self {
+            port: 0,
+            clock: ClockMode::Virtual,
+            seed: Some(1),
+            ..Self::default()
+        }
+    }
+
+    /// The security-check window in milliseconds (negative values count as 0).
+    pub fn security_check_ms(&self) -> i64 {
+        // Saturating float-to-int cast; NaN becomes 0.
+        (self.security_check_secs.max(0.0) * 1000.0).round() as i64
+    }
+}

@@ -1,0 +1,253 @@
+//! The agent document and its metadata rules (BEHAVIOR §B).
+//!
+//! An agent's runtime config is not stored here: it lives in versions and
+//! drafts (`super::versioning`). The agent holds metadata, the archive
+//! flag and `activeVersionId`. `PATCH /agent/{id}` may touch only the
+//! metadata listed in [`METADATA_FIELDS`] (R030, R031).
+
+use serde_json::{Map, Value};
+
+use super::config::{self, ConfigMap};
+use super::config_rules::{check, rule_for, Rule, GATED_MODELS};
+use super::{DomainError, Millis};
+
+/// The agent document (R029). Config-level fields are rendered from the
+/// active version, not stored here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agent {
+    /// 24-hex id.
+    pub id: String,
+    /// 24-hex organization id of the owning API key.
+    pub organization: String,
+    /// Display name; required on create.
+    pub name: String,
+    /// Free-text description, `""` by default.
+    pub description: String,
+    /// Avatar URL, if set.
+    pub avatar_url: Option<String>,
+    /// 24-hex id of the legacy workflow document.
+    pub workflow_id: String,
+    /// `single_prompt` (default, L-B3) or `workflow_graph`.
+    pub workflow_type: String,
+    /// 24-hex id of the creating user.
+    pub created_by: String,
+    /// Creation time, epoch ms.
+    pub created_at: Millis,
+    /// Last metadata or activation change, epoch ms.
+    pub updated_at: Millis,
+    /// Calls placed with this agent.
+    pub total_calls: u64,
+    /// Soft-archived (R034).
+    pub archived: bool,
+    /// When it was archived, epoch ms.
+    pub archived_at: Option<Millis>,
+    /// The active published version; also rendered as `versionId`.
+    pub active_version_id: String,
+    /// Accepts inbound calls (default true).
+    pub allow_inbound_call: bool,
+    /// Visible to every org member (default false).
+    pub visible_to_everyone: bool,
+    /// Linked telephony product ids.
+    pub telephony_product_id: Vec<String>,
+}
+
+/// What an organization may use (R022). The mock grants conversational
+/// (workflow_graph) agents and withholds the gated models by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgAccess {
+    /// May use `gpt-5.2`, `electron-kogta` and `electron-kogta-v2`.
+    pub gated_models: bool,
+    /// May create or edit `workflow_graph` agents.
+    pub conversational_agents: bool,
+}
+
+impl Default for OrgAccess {
+    fn default() -> Self {
+        Self {
+            gated_models: false,
+            conversational_agents: true,
+        }
+    }
+}
+
+/// A validated `POST /agent` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAgent {
+    /// Agent name.
+    pub name: String,
+    /// Description (`""` when absent).
+    pub description: String,
+    /// Telephony product ids.
+    pub telephony_product_id: Vec<String>,
+    /// `allowInboundCall` (default true).
+    pub allow_inbound_call: bool,
+    /// The config of version 1: defaults merged with the body's fields.
+    pub config: ConfigMap,
+}
+
+/// Metadata keys `PATCH /agent/{id}` accepts on a versioned agent (R030).
+pub const METADATA_FIELDS: &[(&str, Rule)] = &[
+    ("name", Rule::Str(Some(200))),
+    ("description", Rule::Str(None)),
+    ("avatarUrl", Rule::Str(None)),
+    ("telephonyProductId", Rule::Arr(&Rule::Str(None))),
+    ("allowInboundCall", Rule::Bool),
+    ("visibleToEveryone", Rule::Bool),
+];
+
+/// R031's message for config fields sent to `PATCH /agent/{id}`.
+pub const VERSIONING_ENABLED: &str =
+    "Agent has versioning enabled. Config changes must be made through drafts.";
+
+/// Model and workflow-type access rules (R022) on an effective config.
+/// 403 for gated models or workflow graphs without access; 400 for
+/// realtime models on a workflow graph.
+pub fn check_access(config: &ConfigMap, access: OrgAccess) -> Result<(), DomainError> {
+    let model = config
+        .get("slmModel")
+        .and_then(Value::as_str)
+        .unwrap_or("electron");
+    let wf = config
+        .get("workflowType")
+        .and_then(Value::as_str)
+        .unwrap_or("single_prompt");
+    if GATED_MODELS.contains(&model) && !access.gated_models {
+        return Err(DomainError::Forbidden(format!(
+            "Your organization does not have access to the {model} model"
+        )));
+    }
+    if wf == "workflow_graph" && !access.conversational_agents {
+        return Err(DomainError::Forbidden(
+            "Your organization does not have access to conversational agents".into(),
+        ));
+    }
+    let tts = config
+        .get("synthesizer")
+        .and_then(|s| s.pointer("/voiceConfig/model"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if wf != "single_prompt"
+        && (model.starts_with("gpt-realtime") || tts.starts_with("gpt-realtime"))
+    {
+        return Err(DomainError::invalid(
+            "slmModel: gpt-realtime models require workflowType: single_prompt",
+        ));
+    }
+    Ok(())
+}
+
+/// Validates a `POST /agent` body (R019–R023). `language` without
+/// `switching` is 400 `Invalid Input: Required` (R020).
+pub fn parse_create(body: &Map<String, Value>, access: OrgAccess) -> Result<NewAgent, DomainError> {
+    let name = match body.get("name") {
+        None | Some(Value::Null) => return Err(DomainError::invalid("name: Required")),
+        Some(v) => {
+            check(&Rule::Str(Some(200)), v, "name").map_err(DomainError::Validation)?;
+            v.as_str().unwrap_or_default().to_string()
+        }
+    };
+    if name.trim().is_empty() {
+        return Err(DomainError::invalid(
+            "name: String must contain at least 1 character(s)",
+        ));
+    }
+    if let Some(lang) = body.get("language") {
+        if lang.is_object() && lang.get("switching").is_none() {
+            return Err(DomainError::invalid("Invalid Input: Required"));
+        }
+    }
+    let meta = validate_metadata(body)?;
+    let mut fields = config::validate_fields(body)?;
+    // R024: the server default overrides `backgroundSound` on create.
+    fields.remove("backgroundSound");
+    let mut cfg = (*config::defaults()).clone();
+    config::merge(&mut cfg, &fields);
+    check_access(&cfg, access)?;
+    Ok(NewAgent {
+        name,
+        description: str_field(&meta, "description").unwrap_or_default(),
+        telephony_product_id: strings(&meta, "telephonyProductId"),
+        allow_inbound_call: meta
+            .get("allowInboundCall")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+        config: cfg,
+    })
+}
+
+fn validate_metadata(body: &Map<String, Value>) -> Result<Map<String, Value>, DomainError> {
+    let mut out = Map::new();
+    for (k, rule) in METADATA_FIELDS {
+        if let Some(v) = body.get(*k) {
+            check(rule, v, k).map_err(DomainError::Validation)?;
+            out.insert((*k).to_string(), v.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn str_field(m: &Map<String, Value>, k: &str) -> Option<String> {
+    m.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn strings(m: &Map<String, Value>, k: &str) -> Vec<String> {
+    m.get(k)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A validated `PATCH /agent/{id}` body: only metadata keys (R030).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetadataPatch(pub Map<String, Value>);
+
+/// Validates `PATCH /agent/{id}`. Any config-level key gives 400 with
+/// [`VERSIONING_ENABLED`] (R031); other unknown keys are ignored.
+pub fn parse_metadata_patch(body: &Map<String, Value>) -> Result<MetadataPatch, DomainError> {
+    let config_level = body.keys().any(|k| rule_for(k).is_some());
+    if config_level {
+        return Err(DomainError::invalid(VERSIONING_ENABLED));
+    }
+    let meta = validate_metadata(body)?;
+    if let Some(Value::String(n)) = meta.get("name") {
+        if n.trim().is_empty() {
+            return Err(DomainError::invalid(
+                "name: String must contain at least 1 character(s)",
+            ));
+        }
+    }
+    Ok(MetadataPatch(meta))
+}
+
+impl Agent {
+    /// The agent with `patch` applied and `updated_at = now`.
+    pub fn with_metadata(&self, patch: &MetadataPatch, now: Millis) -> Agent {
+        let mut next = self.clone();
+        let m = &patch.0;
+        if let Some(n) = str_field(m, "name") {
+            next.name = n;
+        }
+        if let Some(d) = str_field(m, "description") {
+            next.description = d;
+        }
+        if let Some(a) = str_field(m, "avatarUrl") {
+            next.avatar_url = Some(a);
+        }
+        if m.contains_key("telephonyProductId") {
+            next.telephony_product_id = strings(m, "telephonyProductId");
+        }
+        if let Some(b) = m.get("allowInboundCall").and_then(Value::as_bool) {
+            next.allow_inbound_call = b;
+        }
+        if let Some(b) = m.get("visibleToEveryone").and_then(Value::as_bool) {
+            next.visible_to_everyone = b;
+        }
+        next.updated_at = now.max(self.updated_at);
+        next
+    }
+}

@@ -1,0 +1,323 @@
+//! Agent config: the versioned part of an agent, stored as the flat
+//! camelCase object of `CreateAgentRequest` (`firstMessage`,
+//! `synthesizer`, `singlePromptConfig`, ...).
+//!
+//! Owns the defaults a new agent starts from (R023, R024), the patch rules
+//! (validate every field first, then deep-merge: objects merge key by key,
+//! arrays and scalars replace), the mapping of fields onto the platform's
+//! 13 config sections (R067), the two diff shapes (R054, R062) and the
+//! flattened `_resolvedConfig` (R026).
+
+use std::sync::{Arc, LazyLock};
+
+use serde_json::{json, Map, Value};
+
+use super::config_rules::{check, rule_for};
+use super::DomainError;
+
+/// A JSON object of config fields.
+pub type ConfigMap = Map<String, Value>;
+
+/// An immutable, cheaply cloned config snapshot.
+pub type Config = Arc<ConfigMap>;
+
+/// The 13 config sections of an AgentVersion's `blocks` (R067), in the
+/// platform's order.
+pub const SECTIONS: [&str; 13] = [
+    "workflow_prompt",
+    "workflow_tools",
+    "workflow_graph",
+    "llm",
+    "voice",
+    "language",
+    "call_handling",
+    "detection",
+    "analytics",
+    "timeouts",
+    "audio",
+    "privacy",
+    "widget",
+];
+
+/// The section a config path (`field` or `field.sub.path`) belongs to.
+pub fn section_of(path: &str) -> &'static str {
+    let mut parts = path.splitn(2, '.');
+    let field = parts.next().unwrap_or_default();
+    match field {
+        "singlePromptConfig" if parts.next().is_some_and(|p| p.starts_with("tools")) => {
+            "workflow_tools"
+        }
+        "singlePromptConfig" => "workflow_prompt",
+        "workflowGraph" | "workflowType" | "globalPrompt" => "workflow_graph",
+        "slmModel"
+        | "customLLMWebSocketUrl"
+        | "globalKnowledgeBaseId"
+        | "defaultVariables"
+        | "preCallAPI" => "llm",
+        "synthesizer" | "pronunciationDicts" => "voice",
+        "language" | "transcriberType" => "language",
+        "voiceDetectionConfig" | "voiceMailDetectionConfig" | "smartTurnConfig" => "detection",
+        "postCallAnalyticsConfig" | "callDispositionConfig" => "analytics",
+        "llmIdleTimeoutConfig" | "sessionTimeoutConfig" => "timeouts",
+        "backgroundSound" | "denoisingConfig" => "audio",
+        "redactionConfig" => "privacy",
+        "widgetConfig" => "widget",
+        _ => "call_handling",
+    }
+}
+
+static DEFAULTS: LazyLock<Config> = LazyLock::new(|| {
+    let v = json!({
+        "workflowType": "single_prompt",
+        "singlePromptConfig": {"prompt": "", "tools": []},
+        "slmModel": "electron",
+        "transcriberType": "pulse",
+        "language": {
+            "default": "en", "supported": ["en"],
+            "switching": {"isEnabled": false, "minWordsForDetection": 2, "strongSignalThreshold": 0.7,
+                          "weakSignalThreshold": 0.3, "minConsecutiveForWeakThresholdSwitch": 2}
+        },
+        "synthesizer": {
+            "voiceConfig": {"model": "waves_lightning_v3_1", "voiceId": "nyah", "gender": "female"},
+            "speed": 1.2, "consistency": 0.5, "similarity": 0, "enhancement": 1, "sampleRate": 16000
+        },
+        "globalPrompt": "",
+        "firstMessage": "",
+        "defaultVariables": {},
+        "allowInterruptions": true,
+        "waitForUserToSpeakFirst": false,
+        "muteUserUntilFirstBotResponse": false,
+        "interruptionBackoffTimer": 0,
+        "backgroundSound": "",
+        "smartTurnConfig": {"isEnabled": false, "waitTimeInSecs": 0},
+        "voiceDetectionConfig": {"confidence": 0.7, "minVolume": 0.6, "triggerTimeInSecs": 0.2, "releaseTimeInSecs": 0.8},
+        "voiceMailDetectionConfig": {"enabled": false, "endText": "Terminating call, you can call us back anytime. Thank you for calling."},
+        "denoisingConfig": {"isEnabled": false},
+        "redactionConfig": {"isEnabled": false},
+        "pronunciationDicts": [],
+        "llmIdleTimeoutConfig": {"chatTimeoutTimeInSecs": 60, "webcallTimeoutTimeInSecs": 10, "telephonyTimeoutTimeInSecs": 10, "maxRetries": 2},
+        "sessionTimeoutConfig": {"timeoutTimeInSecs": 1800},
+        "timezone": {"label": "(GMT+0:00) UTC", "offset": 0},
+        "postCallAnalyticsConfig": {"dispositionMetrics": [], "successMetrics": [], "summaryPrompt": "",
+                                    "useInternalAnalyticsModel": true, "useReasoningModel": false},
+        "callDispositionConfig": "",
+        "enableStyleGuide": true
+    });
+    match v {
+        Value::Object(m) => Arc::new(m),
+        _ => Arc::new(Map::new()),
+    }
+});
+
+/// The config every new agent's version 1 starts from (R023 defaults).
+pub fn defaults() -> Config {
+    Arc::clone(&DEFAULTS)
+}
+
+/// Validates a partial config. Returns only the recognized fields;
+/// unknown keys are dropped. The first invalid field gives
+/// `Validation("<path>: <problem>")`; an object with no recognized field
+/// gives `Validation("No recognized config fields")` (R053).
+pub fn validate_patch(body: &Map<String, Value>) -> Result<ConfigMap, DomainError> {
+    let out = validate_fields(body)?;
+    if out.is_empty() {
+        return Err(DomainError::invalid("No recognized config fields"));
+    }
+    Ok(out)
+}
+
+/// Like [`validate_patch`], but an object without config fields is fine
+/// (used by `POST /agent`, where only `name` is required).
+pub fn validate_fields(body: &Map<String, Value>) -> Result<ConfigMap, DomainError> {
+    let mut out = Map::new();
+    for (k, v) in body {
+        if let Some(rule) = rule_for(k) {
+            check(rule, v, k).map_err(DomainError::Validation)?;
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Deep-merges `patch` into `base`: objects merge key by key, everything
+/// else replaces.
+pub fn merge(base: &mut ConfigMap, patch: &ConfigMap) {
+    for (k, v) in patch {
+        match (base.get_mut(k), v) {
+            (Some(Value::Object(b)), Value::Object(p)) => merge(b, p),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// One changed leaf: `path` is dotted from the config root.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// Dotted path, e.g. `smartTurnConfig.waitTimeInSecs`.
+    pub path: String,
+    /// Value before, `Null` when absent.
+    pub old: Value,
+    /// Value after, `Null` when absent.
+    pub new: Value,
+}
+
+fn diff_into(path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Change>) {
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            let keys = x.keys().chain(y.keys().filter(|k| !x.contains_key(*k)));
+            for k in keys {
+                diff_into(&format!("{path}.{k}"), x.get(k), y.get(k), out);
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(Change {
+            path: path.to_string(),
+            old: a.cloned().unwrap_or(Value::Null),
+            new: b.cloned().unwrap_or(Value::Null),
+        }),
+    }
+}
+
+/// Every changed leaf between two configs, in field order.
+pub fn leaf_changes(before: &ConfigMap, after: &ConfigMap) -> Vec<Change> {
+    let mut out = Vec::new();
+    let keys = before
+        .keys()
+        .chain(after.keys().filter(|k| !before.contains_key(*k)));
+    for k in keys {
+        diff_into(k, before.get(k), after.get(k), &mut out);
+    }
+    out
+}
+
+/// The sections touched by a set of changes, in section order.
+pub fn changed_sections(changes: &[Change]) -> Vec<&'static str> {
+    SECTIONS
+        .into_iter()
+        .filter(|s| changes.iter().any(|c| section_of(&c.path) == *s))
+        .collect()
+}
+
+/// The config regrouped by section: `{section: {field: value}}`, with
+/// `singlePromptConfig` split into `prompt` and `tools`.
+pub fn by_section(config: &ConfigMap) -> Map<String, Value> {
+    let mut out: Map<String, Value> = SECTIONS
+        .iter()
+        .map(|s| (s.to_string(), json!({})))
+        .collect();
+    for (k, v) in config {
+        let entries: Vec<(String, &'static str, Value)> = match (k.as_str(), v) {
+            ("singlePromptConfig", Value::Object(sp)) => sp
+                .iter()
+                .map(|(sk, sv)| (sk.clone(), section_of(&format!("{k}.{sk}")), sv.clone()))
+                .collect(),
+            _ => vec![(k.clone(), section_of(k), v.clone())],
+        };
+        for (field, section, value) in entries {
+            if let Some(Value::Object(m)) = out.get_mut(section) {
+                m.insert(field, value);
+            }
+        }
+    }
+    out
+}
+
+fn changes_json(changes: &[&Change]) -> Value {
+    changes
+        .iter()
+        .map(|c| json!({"path": c.path, "oldValue": c.old, "newValue": c.new}))
+        .collect()
+}
+
+/// `AgentVersionDiff` (R062): `{unchangedSections, diffs: [{section,
+/// changes: [{path, oldValue, newValue}]}]}` from `a` to `b`.
+pub fn version_diff(a: &ConfigMap, b: &ConfigMap) -> Value {
+    let changes = leaf_changes(a, b);
+    let mut unchanged = Vec::new();
+    let mut diffs = Vec::new();
+    for s in SECTIONS {
+        let in_section: Vec<&Change> = changes
+            .iter()
+            .filter(|c| section_of(&c.path) == s)
+            .collect();
+        if in_section.is_empty() {
+            unchanged.push(s);
+        } else {
+            diffs.push(json!({"section": s, "changes": changes_json(&in_section)}));
+        }
+    }
+    json!({"unchangedSections": unchanged, "diffs": diffs})
+}
+
+/// Draft diff (R054): `{sections: {section: {before, after, changed}},
+/// hasChanges}` from `base` to `draft`. Each changed section also carries
+/// `changes: [{path, oldValue, newValue}]` (a mock extension, so clients
+/// can see the changed leaves without diffing `before` and `after`).
+pub fn draft_diff(base: &ConfigMap, draft: &ConfigMap) -> Value {
+    let changes = leaf_changes(base, draft);
+    let (before, after) = (by_section(base), by_section(draft));
+    let mut sections = Map::new();
+    for s in SECTIONS {
+        let in_section: Vec<&Change> = changes
+            .iter()
+            .filter(|c| section_of(&c.path) == s)
+            .collect();
+        let mut entry = json!({
+            "before": before.get(s).cloned().unwrap_or(Value::Null),
+            "after": after.get(s).cloned().unwrap_or(Value::Null),
+            "changed": !in_section.is_empty(),
+        });
+        if !in_section.is_empty() {
+            entry["changes"] = changes_json(&in_section);
+        }
+        sections.insert(s.to_string(), entry);
+    }
+    json!({"sections": sections, "hasChanges": !changes.is_empty()})
+}
+
+/// `_resolvedConfig` (R026): every config field, plus the platform's flat
+/// aliases `prompt`, `tools`, `modelName`, `defaultLanguage`,
+/// `supportedLanguages` and `languageSwitching`.
+pub fn resolved(config: &ConfigMap) -> Map<String, Value> {
+    let mut out = config.clone();
+    let sp = config.get("singlePromptConfig");
+    out.insert(
+        "prompt".into(),
+        sp.and_then(|s| s.get("prompt"))
+            .cloned()
+            .unwrap_or_else(|| json!("")),
+    );
+    out.insert(
+        "tools".into(),
+        sp.and_then(|s| s.get("tools"))
+            .cloned()
+            .unwrap_or_else(|| json!([])),
+    );
+    if let Some(m) = config.get("slmModel") {
+        out.insert("modelName".into(), m.clone());
+    }
+    if let Some(lang) = config.get("language") {
+        for (from, to) in [
+            ("default", "defaultLanguage"),
+            ("supported", "supportedLanguages"),
+            ("switching", "languageSwitching"),
+        ] {
+            if let Some(v) = lang.get(from) {
+                out.insert(to.into(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The legacy `_versionedWorkflow` mirror: `{prompt, tools, workflowGraph?}`.
+pub fn versioned_workflow(config: &ConfigMap) -> Value {
+    let r = resolved(config);
+    let mut out = json!({"prompt": r["prompt"], "tools": r["tools"]});
+    if let Some(g) = config.get("workflowGraph") {
+        out["workflowGraph"] = g.clone();
+    }
+    out
+}

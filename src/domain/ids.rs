@@ -1,0 +1,146 @@
+//! Identifier shapes of the platform (BEHAVIOR R012–R014) and their
+//! generator.
+//!
+//! Object ids follow MongoDB's layout: 4 bytes of creation time (seconds),
+//! 5 bytes fixed per process and a 3-byte counter, printed as 24 lowercase
+//! hex characters. With a seed the process bytes and the counter start are
+//! derived from it, so the same requests on a virtual clock produce the same
+//! ids on every run.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::Millis;
+
+/// True when `s` is a 24-character lowercase hex ObjectId (`^[a-f\d]{24}$`).
+pub fn is_object_id(s: &str) -> bool {
+    s.len() == 24
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Generates object ids, call ids and UUIDs. Lock-free: one atomic counter.
+#[derive(Debug)]
+pub struct IdGen {
+    process: [u8; 5],
+    counter: AtomicU32,
+    uuid_seed: Option<u64>,
+}
+
+impl IdGen {
+    /// A generator; `seed` makes every id sequence reproducible.
+    pub fn new(seed: Option<u64>) -> Self {
+        let mut rng = match seed {
+            Some(s) => ChaCha8Rng::seed_from_u64(s),
+            None => ChaCha8Rng::from_entropy(),
+        };
+        let mut process = [0u8; 5];
+        rng.fill(&mut process);
+        Self {
+            process,
+            counter: AtomicU32::new(rng.gen::<u32>() & 0x00ff_ffff),
+            uuid_seed: seed,
+        }
+    }
+
+    fn next_count(&self) -> u32 {
+        self.counter.fetch_add(1, Ordering::Relaxed) & 0x00ff_ffff
+    }
+
+    /// A fresh 24-hex ObjectId stamped with `now` (epoch ms).
+    pub fn object_id(&self, now: Millis) -> String {
+        let secs = u32::try_from(now.max(0) / 1000).unwrap_or(u32::MAX);
+        let c = self.next_count();
+        let mut bytes = [0u8; 12];
+        bytes[..4].copy_from_slice(&secs.to_be_bytes());
+        bytes[4..9].copy_from_slice(&self.process);
+        bytes[9..].copy_from_slice(&c.to_be_bytes()[1..]);
+        hex(&bytes)
+    }
+
+    /// A call id `CALL-<13-digit epoch ms>-<6 lowercase hex>` (R013).
+    pub fn call_id(&self, now: Millis) -> String {
+        let c = self.next_count();
+        let mix = (c ^ u32::from_be_bytes([0, self.process[0], self.process[1], self.process[2]]))
+            & 0x00ff_ffff;
+        format!("CALL-{now:013}-{mix:06x}")
+    }
+
+    /// A UUID v4 string; deterministic when the generator is seeded.
+    pub fn uuid(&self) -> String {
+        match self.uuid_seed {
+            None => uuid::Uuid::new_v4().to_string(),
+            Some(seed) => {
+                let n = u64::from(self.next_count());
+                let mut rng = ChaCha8Rng::seed_from_u64(seed ^ n.rotate_left(17));
+                uuid::Builder::from_random_bytes(rng.gen())
+                    .into_uuid()
+                    .to_string()
+            }
+        }
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+/// A stable 24-hex id derived from `parts` (FNV-1a, 96 bits). Used where a
+/// pure function needs a fresh-looking id, such as rotated block ids.
+pub fn derived_id(parts: &[&str]) -> String {
+    let mut out = [0u8; 12];
+    for (lane, chunk) in out.chunks_mut(4).enumerate() {
+        let mut h: u32 = 0x811c_9dc5 ^ u32::try_from(lane).unwrap_or(0).wrapping_mul(0x0100_0193);
+        for p in parts {
+            for b in p.bytes().chain(std::iter::once(0xff)) {
+                h ^= u32::from(b);
+                h = h.wrapping_mul(0x0100_0193);
+            }
+        }
+        chunk.copy_from_slice(&h.to_be_bytes());
+    }
+    hex(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_ids_are_24_hex_and_unique() {
+        let g = IdGen::new(None);
+        let a = g.object_id(1_778_226_705_739);
+        let b = g.object_id(1_778_226_705_739);
+        assert!(is_object_id(&a), "{a}");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn seeded_generators_repeat() {
+        let (a, b) = (IdGen::new(Some(7)), IdGen::new(Some(7)));
+        assert_eq!(a.object_id(0), b.object_id(0));
+        assert_eq!(a.uuid(), b.uuid());
+    }
+
+    #[test]
+    fn call_ids_have_the_platform_shape() {
+        let id = IdGen::new(Some(1)).call_id(1_778_226_705_739);
+        assert_eq!(id.len(), "CALL-1778226705739-7e4c17".len());
+        assert!(id.starts_with("CALL-1778226705739-"));
+    }
+
+    #[test]
+    fn object_id_check_rejects_upper_case_and_length() {
+        assert!(!is_object_id("60D0FE4F5311236168A109CA"));
+        assert!(!is_object_id("abc"));
+        assert!(is_object_id("60d0fe4f5311236168a109ca"));
+    }
+}

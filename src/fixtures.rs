@@ -1,0 +1,184 @@
+//! Fixture files: the world a fresh server starts with.
+//!
+//! The defaults in the repository's `fixtures/` directory are embedded in
+//! the binary. `--fixtures DIR` replaces any of them with the file of the
+//! same name in DIR. Files are parsed and validated once, at start; a bad
+//! file is a startup error naming the file and the field.
+//!
+//! - `templates.json`: agent templates for `GET /agent/template` (R040).
+//! - `disposition-metric-templates.json`: `GET
+//!   /disposition-metric-templates` (R221).
+//! - `agents.json`: `[{"apiKey": "...", "agent": <POST /agent body>}]`,
+//!   created through the same validation as `POST /agent`, again on every
+//!   reset.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::domain::ids::is_object_id;
+use crate::store::Store;
+
+const TEMPLATES: &str = include_str!("../fixtures/templates.json");
+const METRIC_TEMPLATES: &str = include_str!("../fixtures/disposition-metric-templates.json");
+const AGENTS: &str = include_str!("../fixtures/agents.json");
+
+/// A fixture file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// The file could not be read.
+    #[error("fixture {file}: {source}")]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON or a field is wrong.
+    #[error("fixture {file}: {field}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// JSON path of the offending field (`$` for the whole file).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A preloaded agent of one API key.
+#[derive(Debug, Clone)]
+pub struct FixtureAgent {
+    /// The key whose organization owns the agent.
+    pub api_key: String,
+    /// A `POST /agent` body.
+    pub body: Map<String, Value>,
+}
+
+/// Parsed fixtures, shared read-only by the server.
+#[derive(Debug, Clone, Default)]
+pub struct Fixtures {
+    /// Agent templates (R040).
+    pub templates: Vec<Value>,
+    /// Disposition-metric templates (R221).
+    pub metric_templates: Vec<Value>,
+    /// Preloaded agents.
+    pub agents: Vec<FixtureAgent>,
+}
+
+fn invalid(file: &str, field: impl Into<String>, message: impl Into<String>) -> FixtureError {
+    FixtureError::Invalid {
+        file: file.to_string(),
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn read(
+    dir: Option<&Path>,
+    name: &str,
+    embedded: &'static str,
+) -> Result<(String, String), FixtureError> {
+    match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p).map_err(|source| FixtureError::Io {
+                file: p.clone(),
+                source,
+            })?;
+            Ok((p.display().to_string(), text))
+        }
+        None => Ok((format!("<embedded>/{name}"), embedded.to_string())),
+    }
+}
+
+fn array(file: &str, text: &str) -> Result<Vec<Value>, FixtureError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(a)) => Ok(a),
+        Ok(_) => Err(invalid(file, "$", "expected a JSON array")),
+        Err(e) => Err(invalid(file, "$", e.to_string())),
+    }
+}
+
+fn require_str<'a>(
+    file: &str,
+    item: &'a Value,
+    path: &str,
+    key: &str,
+) -> Result<&'a str, FixtureError> {
+    item.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid(file, format!("{path}.{key}"), "required string"))
+}
+
+impl Fixtures {
+    /// Loads the fixtures, taking each file from `dir` when it has one.
+    pub fn load(dir: Option<&Path>) -> Result<Self, FixtureError> {
+        let (file, text) = read(dir, "templates.json", TEMPLATES)?;
+        let templates = array(&file, &text)?;
+        for (i, t) in templates.iter().enumerate() {
+            let path = format!("$[{i}]");
+            let oid = require_str(&file, t, &path, "_id")?;
+            if !is_object_id(oid) {
+                return Err(invalid(
+                    &file,
+                    format!("{path}._id"),
+                    "must be 24 lowercase hex characters",
+                ));
+            }
+            require_str(&file, t, &path, "id")?;
+            require_str(&file, t, &path, "name")?;
+            let region = require_str(&file, t, &path, "region")?;
+            if !["India", "US"].contains(&region) {
+                return Err(invalid(
+                    &file,
+                    format!("{path}.region"),
+                    "must be \"India\" or \"US\"",
+                ));
+            }
+        }
+        let (mfile, mtext) = read(dir, "disposition-metric-templates.json", METRIC_TEMPLATES)?;
+        let metric_templates = array(&mfile, &mtext)?;
+        for (i, m) in metric_templates.iter().enumerate() {
+            let path = format!("$[{i}]");
+            crate::domain::config_analytics::check(
+                &serde_json::json!({"dispositionMetrics": [m]}),
+                &path,
+            )
+            .map_err(|e| invalid(&mfile, path.clone(), e))?;
+        }
+        let (afile, atext) = read(dir, "agents.json", AGENTS)?;
+        let mut agents = Vec::new();
+        for (i, a) in array(&afile, &atext)?.into_iter().enumerate() {
+            let path = format!("$[{i}]");
+            let api_key = require_str(&afile, &a, &path, "apiKey")?.to_string();
+            let body = a
+                .get("agent")
+                .and_then(Value::as_object)
+                .cloned()
+                .ok_or_else(|| invalid(&afile, format!("{path}.agent"), "required object"))?;
+            crate::domain::agent::parse_create(&body, Default::default())
+                .map_err(|e| invalid(&afile, format!("{path}.agent"), e.to_string()))?;
+            agents.push(FixtureAgent { api_key, body });
+        }
+        Ok(Self {
+            templates,
+            metric_templates,
+            agents,
+        })
+    }
+
+    /// Creates the preloaded agents of every key (or only `api_key`'s).
+    pub fn seed(&self, store: &Store, api_key: Option<&str>) {
+        for a in self
+            .agents
+            .iter()
+            .filter(|a| api_key.is_none_or(|k| k == a.api_key))
+        {
+            let t = store.tenant(&a.api_key);
+            // Validated in `load`; a failure here would be a bug in the rules.
+            if let Err(e) = store.create_agent_from_body(&t, &a.body) {
+                tracing::error!(error = %e, key = %a.api_key, "fixture agent rejected");
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The mock's control API under `/_admin` (a mock extension; no platform
+//! auth): reset, and the clock.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiQuery};
+use crate::domain::time::iso_seconds;
+use crate::state::AppState;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reset))
+        .routes(routes!(get_clock))
+        .routes(routes!(advance_clock))
+}
+
+/// Query of `POST /_admin/reset`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ResetQuery {
+    /// Reset only this key's organization.
+    api_key: Option<String>,
+}
+
+/// Forget all state (or one key's with `?apiKey=`) and re-create the
+/// fixture agents. The clock is not moved. Returns `{"reset": "all" | key}`.
+#[utoipa::path(post, path = "/_admin/reset", tag = "Control API", params(ResetQuery),
+    responses((status = 200, description = "`{reset}`")))]
+async fn reset(State(s): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> Response {
+    s.store.reset(q.api_key.as_deref());
+    s.fixtures.seed(&s.store, q.api_key.as_deref());
+    Json(json!({"reset": q.api_key.as_deref().unwrap_or("all")})).into_response()
+}
+
+fn clock_json(s: &AppState) -> Value {
+    let clock = s.store.clock();
+    json!({"mode": clock.mode().as_str(), "now": iso_seconds(clock.now()), "nowMs": clock.now()})
+}
+
+/// The clock: `{"mode": "real" | "virtual", "now": "<ISO-8601 UTC>",
+/// "nowMs": <epoch ms>}`.
+#[utoipa::path(get, path = "/_admin/clock", tag = "Control API",
+    responses((status = 200, description = "`{mode, now, nowMs}`")))]
+async fn get_clock(State(s): State<AppState>) -> Response {
+    Json(clock_json(&s)).into_response()
+}
+
+/// Advance a virtual clock by `{"seconds": <number ≥ 0>}`; everything due
+/// fires in order. On a real clock: 409. Returns the new clock.
+#[utoipa::path(post, path = "/_admin/clock/advance", tag = "Control API",
+    request_body(content = Value, description = "`{seconds}`"),
+    responses((status = 200, description = "`{mode, now, nowMs}`"), (status = 400, description = "Bad seconds"),
+              (status = 409, description = "Real clock")))]
+async fn advance_clock(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let secs = body
+        .get("seconds")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| ApiError::BadRequest("seconds: Required number".into()))?;
+    if !(0.0..=1e9).contains(&secs) {
+        return Err(ApiError::BadRequest(
+            "seconds: must be between 0 and 1e9".into(),
+        ));
+    }
+    if s.store.clock().mode() == crate::clock::ClockMode::Real {
+        return Err(ApiError::Conflict(
+            "The clock is real; start with --clock virtual to advance it".into(),
+        ));
+    }
+    // Seconds to whole milliseconds; the range check above bounds the cast.
+    s.store
+        .clock()
+        .advance((secs * 1000.0).round() as i64)
+        .await;
+    Ok(Json(clock_json(&s)).into_response())
+}

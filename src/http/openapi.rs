@@ -1,0 +1,33 @@
+//! The OpenAPI document's frame: info, servers, tags and the Bearer
+//! scheme. Paths come from the handlers' `#[utoipa::path]` annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The document's frame.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "atoms-mock", description = "A stateful fake of the Atoms platform API (`/atoms/v1`) plus its control API (`/_admin`)."),
+    servers((url = "http://127.0.0.1:4010", description = "Default local address")),
+    modifiers(&BearerAuth),
+    security(("BearerAuth" = [])),
+    tags(
+        (name = "Agents"), (name = "Agent Templates"),
+        (name = "Agent Versioning - Drafts"), (name = "Agent Versioning - Versions"),
+        (name = "Post-Call Analytics"),
+        (name = "Control API", description = "Mock extension: reset, clock")
+    )
+)]
+pub(crate) struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "BearerAuth",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! atoms-mock: a fast, stateful fake of the Atoms voice-agent platform API
+//! (`/atoms/v1`), for contract tests, CI fixtures and local development.
+//!
+//! # Layout
+//! - [`config`]: CLI flags and `ATOMS_MOCK_*` variables.
+//! - [`server`]: [`Server::start`] on a caller-provided listener.
+//! - [`state`]: [`AppState`], the handles every handler shares.
+//! - [`clock`]: real or virtual time; every timer goes through it.
+//! - [`domain`]: pure platform rules (agents, config bounds, v1 drafts and
+//!   versions), property-tested without HTTP.
+//! - [`store`]: per-organization state behind per-tenant locks.
+//! - [`fixtures`]: embedded default fixtures and `--fixtures DIR`.
+//! - [`http`]: routers, extractors, the error envelope and OpenAPI.
+
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod fixtures;
+pub mod http;
+pub mod server;
+pub mod state;
+pub mod store;
+
+pub use config::Config;
+pub use http::app;
+pub use server::Server;
+pub use state::AppState;

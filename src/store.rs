@@ -1,0 +1,249 @@
+//! All platform state, sharded by organization (one per API key).
+//!
+//! `Store` maps an API key to its [`Tenant`] in a `DashMap`; each tenant
+//! guards its agents with its own `RwLock`, so requests of different keys
+//! never contend and there is no global lock on the request path. Writes
+//! run a pure domain transition under the tenant's write lock and store
+//! the result; a rejected command leaves the stored record untouched.
+//! Never hold a tenant guard across `.await` (all methods here are sync).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use parking_lot::RwLock;
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::domain::agent::{self, Agent, NewAgent, OrgAccess};
+use crate::domain::ids::{derived_id, IdGen};
+use crate::domain::versioning::{self, AgentRecord, Command, Rules};
+use crate::domain::{DomainError, Millis};
+
+/// One organization: what one API key can see.
+#[derive(Debug)]
+pub struct Tenant {
+    /// 24-hex organization id, derived from the key (stable across resets).
+    pub org_id: String,
+    /// 24-hex id of the key's user (`createdBy`, `publishedBy`, ...).
+    pub user_id: String,
+    /// Model and workflow access (R022).
+    pub access: OrgAccess,
+    agents: RwLock<HashMap<String, AgentRecord>>,
+}
+
+/// Query for `GET /agent` (R025).
+#[derive(Debug, Clone, Default)]
+pub struct AgentQuery {
+    /// 1-based page.
+    pub page: usize,
+    /// Page size (the platform calls it `offset`).
+    pub offset: usize,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+    /// `single_prompt` or `workflow_graph`.
+    pub workflow_type: Option<String>,
+    /// `createdAt` (default), `updatedAt`, `totalCalls`, `name`, `workflowType`.
+    pub sort_field: String,
+    /// Ascending instead of the default descending order.
+    pub ascending: bool,
+    /// `true` lists only archived agents, `false` only active ones.
+    pub archived: bool,
+}
+
+/// The state of every organization, plus the shared id generator.
+#[derive(Debug)]
+pub struct Store {
+    tenants: DashMap<String, Arc<Tenant>>,
+    ids: IdGen,
+    clock: Clock,
+    security_check_ms: Millis,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new(clock: Clock, seed: Option<u64>, security_check_ms: Millis) -> Self {
+        Self {
+            tenants: DashMap::new(),
+            ids: IdGen::new(seed),
+            clock,
+            security_check_ms,
+        }
+    }
+
+    /// The id generator.
+    pub fn ids(&self) -> &IdGen {
+        &self.ids
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The tenant of `api_key`, created on first use.
+    pub fn tenant(&self, api_key: &str) -> Arc<Tenant> {
+        if let Some(t) = self.tenants.get(api_key) {
+            return Arc::clone(&t);
+        }
+        let t = self.tenants.entry(api_key.to_string()).or_insert_with(|| {
+            Arc::new(Tenant {
+                org_id: derived_id(&["org", api_key]),
+                user_id: derived_id(&["user", api_key]),
+                access: OrgAccess::default(),
+                agents: RwLock::new(HashMap::new()),
+            })
+        });
+        Arc::clone(&t)
+    }
+
+    /// Forgets every organization, or only `api_key`'s.
+    pub fn reset(&self, api_key: Option<&str>) {
+        match api_key {
+            Some(k) => {
+                self.tenants.remove(k);
+            }
+            None => self.tenants.clear(),
+        }
+    }
+
+    fn rules(&self, t: &Tenant) -> Rules {
+        Rules {
+            security_check_ms: self.security_check_ms,
+            access: t.access,
+        }
+    }
+
+    /// Creates an agent with an active, published version 1 (R019, R024).
+    /// Returns the agent id.
+    pub fn create_agent(&self, t: &Tenant, new: NewAgent) -> String {
+        let now = self.clock.now();
+        let id = self.ids.object_id(now);
+        let wf = new
+            .config
+            .get("workflowType")
+            .and_then(Value::as_str)
+            .unwrap_or("single_prompt")
+            .to_string();
+        let version_id = self.ids.object_id(now);
+        let agent = Agent {
+            id: id.clone(),
+            organization: t.org_id.clone(),
+            name: new.name,
+            description: new.description,
+            avatar_url: None,
+            workflow_id: self.ids.object_id(now),
+            workflow_type: wf,
+            created_by: t.user_id.clone(),
+            created_at: now,
+            updated_at: now,
+            total_calls: 0,
+            archived: false,
+            archived_at: None,
+            active_version_id: version_id.clone(),
+            allow_inbound_call: new.allow_inbound_call,
+            visible_to_everyone: false,
+            telephony_product_id: new.telephony_product_id,
+        };
+        let rec = versioning::new_record(agent, version_id, new.config);
+        t.agents.write().insert(id.clone(), rec);
+        id
+    }
+
+    /// Reads one agent record through `f`. 404 `Agent not found` when the
+    /// id is unknown in this organization (callers remap where the
+    /// platform differs, e.g. R027).
+    pub fn read_agent<R>(
+        &self,
+        t: &Tenant,
+        id: &str,
+        f: impl FnOnce(&AgentRecord) -> R,
+    ) -> Result<R, DomainError> {
+        let agents = t.agents.read();
+        let rec = agents
+            .get(id)
+            .ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
+        Ok(f(rec))
+    }
+
+    /// Applies `cmd` to one agent and renders the result with `f`, all
+    /// under the tenant's write lock.
+    pub fn execute<R>(
+        &self,
+        t: &Tenant,
+        id: &str,
+        cmd: &Command,
+        f: impl FnOnce(&AgentRecord) -> R,
+    ) -> Result<R, DomainError> {
+        let now = self.clock.now();
+        let rules = self.rules(t);
+        let mut agents = t.agents.write();
+        let rec = agents
+            .get_mut(id)
+            .ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
+        let next = versioning::apply(rec, cmd, now, &t.user_id, rules)?;
+        *rec = next;
+        Ok(f(rec))
+    }
+
+    /// Lists agents (R025), rendering each with `f`. Returns the page and
+    /// the total number of matches.
+    pub fn list_agents<R>(
+        &self,
+        t: &Tenant,
+        q: &AgentQuery,
+        f: impl Fn(&AgentRecord) -> R,
+    ) -> (Vec<R>, usize) {
+        let agents = t.agents.read();
+        let needle = q.search.as_deref().map(str::to_lowercase);
+        let mut hits: Vec<&AgentRecord> = agents
+            .values()
+            .filter(|r| r.agent.archived == q.archived)
+            .filter(|r| {
+                q.workflow_type
+                    .as_deref()
+                    .is_none_or(|w| r.agent.workflow_type == w)
+            })
+            .filter(|r| {
+                needle
+                    .as_deref()
+                    .is_none_or(|n| r.agent.name.to_lowercase().contains(n))
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            let (a, b) = (&a.agent, &b.agent);
+            let ord = match q.sort_field.as_str() {
+                "updatedAt" => a.updated_at.cmp(&b.updated_at),
+                "totalCalls" => a.total_calls.cmp(&b.total_calls),
+                "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                "workflowType" => a.workflow_type.cmp(&b.workflow_type),
+                _ => a.created_at.cmp(&b.created_at),
+            }
+            .then_with(|| a.id.cmp(&b.id));
+            if q.ascending {
+                ord
+            } else {
+                ord.reverse()
+            }
+        });
+        let total = hits.len();
+        let start = q.page.saturating_sub(1).saturating_mul(q.offset);
+        let page = hits.into_iter().skip(start).take(q.offset).map(f).collect();
+        (page, total)
+    }
+
+    /// Validates and creates an agent from a `POST /agent`-shaped body.
+    pub fn create_agent_from_body(
+        &self,
+        t: &Tenant,
+        body: &serde_json::Map<String, Value>,
+    ) -> Result<String, DomainError> {
+        let new = agent::parse_create(body, t.access)?;
+        Ok(self.create_agent(t, new))
+    }
+
+    /// Number of organizations with state (for the control API).
+    pub fn tenant_count(&self) -> usize {
+        self.tenants.len()
+    }
+}
