@@ -4,10 +4,17 @@
 //!
 //! - **Real** mode follows the system clock.
 //! - **Virtual** mode starts at `2026-01-01T00:00:00Z` and moves only when
-//!   [`Clock::advance`] is called (`POST /_admin/clock/advance`). Sleepers
-//!   registered with [`Clock::sleep_until`] wake in deadline order, each
-//!   seeing `now` equal to its own deadline, so everything due fires in
-//!   order.
+//!   [`Clock::advance`] is called (`POST /_admin/clock/advance`).
+//!
+//! Two kinds of timers share one deadline-ordered queue:
+//! - **actions** ([`Clock::schedule`]): synchronous closures. In virtual
+//!   mode `advance` runs every due action itself, in deadline order, with
+//!   `now` set to the action's deadline, before it returns; so when the
+//!   control API answers, everything due has happened. Actions may
+//!   schedule further actions. In real mode a driver task
+//!   ([`Clock::spawn_driver`]) runs them when they fall due.
+//! - **sleepers** ([`Clock::sleep_until`]): async tasks waiting for a
+//!   deadline, woken in the same order.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -41,12 +48,31 @@ impl ClockMode {
     }
 }
 
+/// A scheduled action: runs once, synchronously, when its deadline is due.
+pub type Action = Box<dyn FnOnce() + Send + 'static>;
+
+enum Timer {
+    Sleeper(oneshot::Sender<()>),
+    Action(Action),
+}
+
+impl std::fmt::Debug for Timer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sleeper(_) => "Sleeper",
+            Self::Action(_) => "Action",
+        })
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     mode: ClockMode,
     now: AtomicI64,
     seq: AtomicU64,
-    sleepers: Mutex<BTreeMap<(Millis, u64), oneshot::Sender<()>>>,
+    sleepers: Mutex<BTreeMap<(Millis, u64), Timer>>,
+    /// Wakes the real-mode driver when an earlier deadline arrives.
+    changed: tokio::sync::Notify,
 }
 
 /// A cheap, cloneable handle to the clock.
@@ -54,9 +80,7 @@ struct Inner {
 pub struct Clock(Arc<Inner>);
 
 fn system_ms() -> Millis {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -68,7 +92,62 @@ impl Clock {
             now: AtomicI64::new(VIRTUAL_EPOCH_MS),
             seq: AtomicU64::new(0),
             sleepers: Mutex::new(BTreeMap::new()),
+            changed: tokio::sync::Notify::new(),
         }))
+    }
+
+    /// Runs `action` once the clock reaches `at` (epoch ms). An action that
+    /// is already due runs at the next `advance` (virtual) or driver tick
+    /// (real), never inline, so callers may hold their own locks.
+    pub fn schedule(&self, at: Millis, action: impl FnOnce() + Send + 'static) {
+        let seq = self.0.seq.fetch_add(1, Ordering::Relaxed);
+        self.0.sleepers.lock().insert((at, seq), Timer::Action(Box::new(action)));
+        self.0.changed.notify_one();
+    }
+
+    /// Number of pending actions and sleepers.
+    pub fn pending(&self) -> usize {
+        self.0.sleepers.lock().len()
+    }
+
+    /// Pops the earliest timer due at or before `limit`, moving a virtual
+    /// clock to its deadline.
+    fn pop_due(&self, limit: Millis) -> Option<Timer> {
+        let mut timers = self.0.sleepers.lock();
+        let (&(at, _), _) = timers.first_key_value()?;
+        if at > limit {
+            return None;
+        }
+        if self.0.mode == ClockMode::Virtual {
+            self.0.now.fetch_max(at, Ordering::AcqRel);
+        }
+        timers.pop_first().map(|(_, t)| t)
+    }
+
+    /// In real mode, spawns the task that runs due actions and wakes
+    /// sleepers; a no-op in virtual mode. The task ends when the clock is
+    /// dropped by everyone else.
+    pub fn spawn_driver(&self) {
+        if self.0.mode != ClockMode::Real {
+            return;
+        }
+        let clock = self.clone();
+        tokio::spawn(async move {
+            // Ends once nobody but this task holds the clock.
+            while Arc::strong_count(&clock.0) > 1 {
+                while let Some(t) = clock.pop_due(system_ms()) {
+                    fire(t);
+                }
+                let next = clock.0.sleepers.lock().first_key_value().map(|(&(at, _), _)| at);
+                let wait = next.map_or(Duration::from_millis(250), |at| {
+                    Duration::from_millis(u64::try_from(at - system_ms()).unwrap_or(0).min(250))
+                });
+                tokio::select! {
+                    () = clock.0.changed.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        });
     }
 
     /// The mode.
@@ -99,7 +178,7 @@ impl Clock {
                     }
                     let (tx, rx) = oneshot::channel();
                     let seq = self.0.seq.fetch_add(1, Ordering::Relaxed);
-                    sleepers.insert((deadline, seq), tx);
+                    sleepers.insert((deadline, seq), Timer::Sleeper(tx));
                     rx
                 };
                 let _ = rx.await;
@@ -107,34 +186,36 @@ impl Clock {
         }
     }
 
-    /// Advances a virtual clock by `ms`, waking sleepers in deadline order.
-    /// Returns the new time. A real clock is not moved; it returns now.
+    /// Advances a virtual clock by `ms`: runs due actions and wakes
+    /// sleepers in deadline order, then settles at the target. Returns the
+    /// new time. A real clock is not moved; it returns now.
     pub async fn advance(&self, ms: Millis) -> Millis {
         if self.0.mode == ClockMode::Real {
             return self.now();
         }
         let target = self.now().saturating_add(ms.max(0));
-        loop {
-            let due = {
-                let mut sleepers = self.0.sleepers.lock();
-                match sleepers.first_key_value() {
-                    Some((&(at, _), _)) if at <= target => {
-                        self.0.now.fetch_max(at, Ordering::AcqRel);
-                        sleepers.pop_first().map(|(_, tx)| tx)
-                    }
-                    _ => None,
+        while let Some(t) = self.pop_due(target) {
+            let woke_task = matches!(t, Timer::Sleeper(_));
+            fire(t);
+            if woke_task {
+                // Let the woken task run (and schedule follow-ups) before
+                // time moves on, so later deadlines observe its effects.
+                for _ in 0..8 {
+                    tokio::task::yield_now().await;
                 }
-            };
-            let Some(tx) = due else { break };
-            let _ = tx.send(());
-            // Let the woken task run (and schedule follow-ups) before time
-            // moves on, so later deadlines observe its effects.
-            for _ in 0..8 {
-                tokio::task::yield_now().await;
             }
         }
         self.0.now.fetch_max(target, Ordering::AcqRel);
         target
+    }
+}
+
+fn fire(t: Timer) {
+    match t {
+        Timer::Sleeper(tx) => {
+            let _ = tx.send(());
+        }
+        Timer::Action(action) => action(),
     }
 }
 
@@ -169,9 +250,38 @@ mod tests {
         for t in tasks {
             t.await.unwrap_or_default();
         }
-        assert_eq!(
-            *order.lock(),
-            vec![(1000, 1000), (2000, 2000), (3000, 3000)]
-        );
+        assert_eq!(*order.lock(), vec![(1000, 1000), (2000, 2000), (3000, 3000)]);
+    }
+
+    #[tokio::test]
+    async fn actions_run_in_order_before_advance_returns_and_may_chain() {
+        let clock = Clock::new(ClockMode::Virtual);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        for d in [300, 100, 200] {
+            let (c, s) = (clock.clone(), Arc::clone(&seen));
+            clock.schedule(VIRTUAL_EPOCH_MS + d, move || {
+                s.lock().push(c.now() - VIRTUAL_EPOCH_MS);
+                if d == 100 {
+                    let (c2, s2) = (c.clone(), Arc::clone(&s));
+                    c.schedule(c.now() + 50, move || s2.lock().push(c2.now() - VIRTUAL_EPOCH_MS));
+                }
+            });
+        }
+        clock.advance(250).await;
+        assert_eq!(*seen.lock(), vec![100, 150, 200]);
+        assert_eq!(clock.pending(), 1);
+        clock.advance(1000).await;
+        assert_eq!(*seen.lock(), vec![100, 150, 200, 300]);
+    }
+
+    #[tokio::test]
+    async fn real_driver_runs_due_actions() {
+        let clock = Clock::new(ClockMode::Real);
+        clock.spawn_driver();
+        let (tx, rx) = oneshot::channel();
+        clock.schedule(clock.now() + 20, move || {
+            let _ = tx.send(());
+        });
+        tokio::time::timeout(Duration::from_secs(5), rx).await.expect("action ran").expect("sent");
     }
 }

@@ -9,11 +9,7 @@ use crate::clock::ClockMode;
 
 /// Server configuration, parsed with clap.
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "atoms-mock",
-    version,
-    about = "A fast, stateful fake of the Atoms voice-agent platform API"
-)]
+#[command(name = "atoms-mock", version, about = "A fast, stateful fake of the Atoms voice-agent platform API")]
 pub struct Config {
     /// Address to bind.
     #[arg(long, env = "ATOMS_MOCK_HOST", default_value = "127.0.0.1")]
@@ -43,11 +39,7 @@ pub struct Config {
 
     /// Accept only these API keys (repeatable; comma-separated in the
     /// environment). By default any non-empty Bearer token authenticates.
-    #[arg(
-        long = "require-key",
-        env = "ATOMS_MOCK_REQUIRE_KEY",
-        value_delimiter = ','
-    )]
+    #[arg(long = "require-key", env = "ATOMS_MOCK_REQUIRE_KEY", value_delimiter = ',')]
     pub require_keys: Vec<String>,
 }
 
@@ -68,12 +60,7 @@ impl Default for Config {
 impl Config {
     /// A configuration for tests: virtual clock, seed 1, port 0.
     pub fn for_tests() -> Self {
-        Self {
-            port: 0,
-            clock: ClockMode::Virtual,
-            seed: Some(1),
-            ..Self::default()
-        }
+        Self { port: 0, clock: ClockMode::Virtual, seed: Some(1), ..Self::default() }
     }
 
     /// The security-check window in milliseconds (negative values count as 0).

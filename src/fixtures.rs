@@ -67,24 +67,13 @@ pub struct Fixtures {
 }
 
 fn invalid(file: &str, field: impl Into<String>, message: impl Into<String>) -> FixtureError {
-    FixtureError::Invalid {
-        file: file.to_string(),
-        field: field.into(),
-        message: message.into(),
-    }
+    FixtureError::Invalid { file: file.to_string(), field: field.into(), message: message.into() }
 }
 
-fn read(
-    dir: Option<&Path>,
-    name: &str,
-    embedded: &'static str,
-) -> Result<(String, String), FixtureError> {
+fn read(dir: Option<&Path>, name: &str, embedded: &'static str) -> Result<(String, String), FixtureError> {
     match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
         Some(p) => {
-            let text = std::fs::read_to_string(&p).map_err(|source| FixtureError::Io {
-                file: p.clone(),
-                source,
-            })?;
+            let text = std::fs::read_to_string(&p).map_err(|source| FixtureError::Io { file: p.clone(), source })?;
             Ok((p.display().to_string(), text))
         }
         None => Ok((format!("<embedded>/{name}"), embedded.to_string())),
@@ -99,15 +88,8 @@ fn array(file: &str, text: &str) -> Result<Vec<Value>, FixtureError> {
     }
 }
 
-fn require_str<'a>(
-    file: &str,
-    item: &'a Value,
-    path: &str,
-    key: &str,
-) -> Result<&'a str, FixtureError> {
-    item.get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid(file, format!("{path}.{key}"), "required string"))
+fn require_str<'a>(file: &str, item: &'a Value, path: &str, key: &str) -> Result<&'a str, FixtureError> {
+    item.get(key).and_then(Value::as_str).ok_or_else(|| invalid(file, format!("{path}.{key}"), "required string"))
 }
 
 impl Fixtures {
@@ -119,32 +101,21 @@ impl Fixtures {
             let path = format!("$[{i}]");
             let oid = require_str(&file, t, &path, "_id")?;
             if !is_object_id(oid) {
-                return Err(invalid(
-                    &file,
-                    format!("{path}._id"),
-                    "must be 24 lowercase hex characters",
-                ));
+                return Err(invalid(&file, format!("{path}._id"), "must be 24 lowercase hex characters"));
             }
             require_str(&file, t, &path, "id")?;
             require_str(&file, t, &path, "name")?;
             let region = require_str(&file, t, &path, "region")?;
             if !["India", "US"].contains(&region) {
-                return Err(invalid(
-                    &file,
-                    format!("{path}.region"),
-                    "must be \"India\" or \"US\"",
-                ));
+                return Err(invalid(&file, format!("{path}.region"), "must be \"India\" or \"US\""));
             }
         }
         let (mfile, mtext) = read(dir, "disposition-metric-templates.json", METRIC_TEMPLATES)?;
         let metric_templates = array(&mfile, &mtext)?;
         for (i, m) in metric_templates.iter().enumerate() {
             let path = format!("$[{i}]");
-            crate::domain::config_analytics::check(
-                &serde_json::json!({"dispositionMetrics": [m]}),
-                &path,
-            )
-            .map_err(|e| invalid(&mfile, path.clone(), e))?;
+            crate::domain::config_analytics::check(&serde_json::json!({"dispositionMetrics": [m]}), &path)
+                .map_err(|e| invalid(&mfile, path.clone(), e))?;
         }
         let (afile, atext) = read(dir, "agents.json", AGENTS)?;
         let mut agents = Vec::new();
@@ -160,20 +131,12 @@ impl Fixtures {
                 .map_err(|e| invalid(&afile, format!("{path}.agent"), e.to_string()))?;
             agents.push(FixtureAgent { api_key, body });
         }
-        Ok(Self {
-            templates,
-            metric_templates,
-            agents,
-        })
+        Ok(Self { templates, metric_templates, agents })
     }
 
     /// Creates the preloaded agents of every key (or only `api_key`'s).
     pub fn seed(&self, store: &Store, api_key: Option<&str>) {
-        for a in self
-            .agents
-            .iter()
-            .filter(|a| api_key.is_none_or(|k| k == a.api_key))
-        {
+        for a in self.agents.iter().filter(|a| api_key.is_none_or(|k| k == a.api_key)) {
             let t = store.tenant(&a.api_key);
             // Validated in `load`; a failure here would be a bug in the rules.
             if let Err(e) = store.create_agent_from_body(&t, &a.body) {

@@ -23,6 +23,7 @@ impl Server {
     /// Serves `state` on `listener` in a background task.
     pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
+        state.store.clock().spawn_driver();
         let (shutdown, mut rx) = watch::channel(false);
         let app = crate::http::app(state.clone());
         let task = tokio::spawn(async move {
@@ -32,12 +33,7 @@ impl Server {
                 })
                 .await
         });
-        Ok(Self {
-            addr,
-            state,
-            shutdown,
-            task: Some(task),
-        })
+        Ok(Self { addr, state, shutdown, task: Some(task) })
     }
 
     /// The bound address.

@@ -25,10 +25,6 @@ impl AppState {
         let clock = crate::clock::Clock::new(config.clock);
         let store = Arc::new(Store::new(clock, config.seed, config.security_check_ms()));
         fixtures.seed(&store, None);
-        Self {
-            store,
-            config: Arc::new(config),
-            fixtures: Arc::new(fixtures),
-        }
+        Self { store, config: Arc::new(config), fixtures: Arc::new(fixtures) }
     }
 }

@@ -63,12 +63,7 @@ pub struct Store {
 impl Store {
     /// An empty store.
     pub fn new(clock: Clock, seed: Option<u64>, security_check_ms: Millis) -> Self {
-        Self {
-            tenants: DashMap::new(),
-            ids: IdGen::new(seed),
-            clock,
-            security_check_ms,
-        }
+        Self { tenants: DashMap::new(), ids: IdGen::new(seed), clock, security_check_ms }
     }
 
     /// The id generator.
@@ -108,10 +103,7 @@ impl Store {
     }
 
     fn rules(&self, t: &Tenant) -> Rules {
-        Rules {
-            security_check_ms: self.security_check_ms,
-            access: t.access,
-        }
+        Rules { security_check_ms: self.security_check_ms, access: t.access }
     }
 
     /// Creates an agent with an active, published version 1 (R019, R024).
@@ -119,12 +111,7 @@ impl Store {
     pub fn create_agent(&self, t: &Tenant, new: NewAgent) -> String {
         let now = self.clock.now();
         let id = self.ids.object_id(now);
-        let wf = new
-            .config
-            .get("workflowType")
-            .and_then(Value::as_str)
-            .unwrap_or("single_prompt")
-            .to_string();
+        let wf = new.config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").to_string();
         let version_id = self.ids.object_id(now);
         let agent = Agent {
             id: id.clone(),
@@ -153,16 +140,9 @@ impl Store {
     /// Reads one agent record through `f`. 404 `Agent not found` when the
     /// id is unknown in this organization (callers remap where the
     /// platform differs, e.g. R027).
-    pub fn read_agent<R>(
-        &self,
-        t: &Tenant,
-        id: &str,
-        f: impl FnOnce(&AgentRecord) -> R,
-    ) -> Result<R, DomainError> {
+    pub fn read_agent<R>(&self, t: &Tenant, id: &str, f: impl FnOnce(&AgentRecord) -> R) -> Result<R, DomainError> {
         let agents = t.agents.read();
-        let rec = agents
-            .get(id)
-            .ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
+        let rec = agents.get(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
         Ok(f(rec))
     }
 
@@ -178,9 +158,7 @@ impl Store {
         let now = self.clock.now();
         let rules = self.rules(t);
         let mut agents = t.agents.write();
-        let rec = agents
-            .get_mut(id)
-            .ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
+        let rec = agents.get_mut(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
         let next = versioning::apply(rec, cmd, now, &t.user_id, rules)?;
         *rec = next;
         Ok(f(rec))
@@ -188,27 +166,14 @@ impl Store {
 
     /// Lists agents (R025), rendering each with `f`. Returns the page and
     /// the total number of matches.
-    pub fn list_agents<R>(
-        &self,
-        t: &Tenant,
-        q: &AgentQuery,
-        f: impl Fn(&AgentRecord) -> R,
-    ) -> (Vec<R>, usize) {
+    pub fn list_agents<R>(&self, t: &Tenant, q: &AgentQuery, f: impl Fn(&AgentRecord) -> R) -> (Vec<R>, usize) {
         let agents = t.agents.read();
         let needle = q.search.as_deref().map(str::to_lowercase);
         let mut hits: Vec<&AgentRecord> = agents
             .values()
             .filter(|r| r.agent.archived == q.archived)
-            .filter(|r| {
-                q.workflow_type
-                    .as_deref()
-                    .is_none_or(|w| r.agent.workflow_type == w)
-            })
-            .filter(|r| {
-                needle
-                    .as_deref()
-                    .is_none_or(|n| r.agent.name.to_lowercase().contains(n))
-            })
+            .filter(|r| q.workflow_type.as_deref().is_none_or(|w| r.agent.workflow_type == w))
+            .filter(|r| needle.as_deref().is_none_or(|n| r.agent.name.to_lowercase().contains(n)))
             .collect();
         hits.sort_by(|a, b| {
             let (a, b) = (&a.agent, &b.agent);

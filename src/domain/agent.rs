@@ -63,10 +63,7 @@ pub struct OrgAccess {
 
 impl Default for OrgAccess {
     fn default() -> Self {
-        Self {
-            gated_models: false,
-            conversational_agents: true,
-        }
+        Self { gated_models: false, conversational_agents: true }
     }
 }
 
@@ -96,42 +93,24 @@ pub const METADATA_FIELDS: &[(&str, Rule)] = &[
 ];
 
 /// R031's message for config fields sent to `PATCH /agent/{id}`.
-pub const VERSIONING_ENABLED: &str =
-    "Agent has versioning enabled. Config changes must be made through drafts.";
+pub const VERSIONING_ENABLED: &str = "Agent has versioning enabled. Config changes must be made through drafts.";
 
 /// Model and workflow-type access rules (R022) on an effective config.
 /// 403 for gated models or workflow graphs without access; 400 for
 /// realtime models on a workflow graph.
 pub fn check_access(config: &ConfigMap, access: OrgAccess) -> Result<(), DomainError> {
-    let model = config
-        .get("slmModel")
-        .and_then(Value::as_str)
-        .unwrap_or("electron");
-    let wf = config
-        .get("workflowType")
-        .and_then(Value::as_str)
-        .unwrap_or("single_prompt");
+    let model = config.get("slmModel").and_then(Value::as_str).unwrap_or("electron");
+    let wf = config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt");
     if GATED_MODELS.contains(&model) && !access.gated_models {
-        return Err(DomainError::Forbidden(format!(
-            "Your organization does not have access to the {model} model"
-        )));
+        return Err(DomainError::Forbidden(format!("Your organization does not have access to the {model} model")));
     }
     if wf == "workflow_graph" && !access.conversational_agents {
-        return Err(DomainError::Forbidden(
-            "Your organization does not have access to conversational agents".into(),
-        ));
+        return Err(DomainError::Forbidden("Your organization does not have access to conversational agents".into()));
     }
-    let tts = config
-        .get("synthesizer")
-        .and_then(|s| s.pointer("/voiceConfig/model"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if wf != "single_prompt"
-        && (model.starts_with("gpt-realtime") || tts.starts_with("gpt-realtime"))
-    {
-        return Err(DomainError::invalid(
-            "slmModel: gpt-realtime models require workflowType: single_prompt",
-        ));
+    let tts =
+        config.get("synthesizer").and_then(|s| s.pointer("/voiceConfig/model")).and_then(Value::as_str).unwrap_or("");
+    if wf != "single_prompt" && (model.starts_with("gpt-realtime") || tts.starts_with("gpt-realtime")) {
+        return Err(DomainError::invalid("slmModel: gpt-realtime models require workflowType: single_prompt"));
     }
     Ok(())
 }
@@ -147,9 +126,7 @@ pub fn parse_create(body: &Map<String, Value>, access: OrgAccess) -> Result<NewA
         }
     };
     if name.trim().is_empty() {
-        return Err(DomainError::invalid(
-            "name: String must contain at least 1 character(s)",
-        ));
+        return Err(DomainError::invalid("name: String must contain at least 1 character(s)"));
     }
     if let Some(lang) = body.get("language") {
         if lang.is_object() && lang.get("switching").is_none() {
@@ -167,10 +144,7 @@ pub fn parse_create(body: &Map<String, Value>, access: OrgAccess) -> Result<NewA
         name,
         description: str_field(&meta, "description").unwrap_or_default(),
         telephony_product_id: strings(&meta, "telephonyProductId"),
-        allow_inbound_call: meta
-            .get("allowInboundCall")
-            .and_then(Value::as_bool)
-            .unwrap_or(true),
+        allow_inbound_call: meta.get("allowInboundCall").and_then(Value::as_bool).unwrap_or(true),
         config: cfg,
     })
 }
@@ -193,12 +167,7 @@ fn str_field(m: &Map<String, Value>, k: &str) -> Option<String> {
 fn strings(m: &Map<String, Value>, k: &str) -> Vec<String> {
     m.get(k)
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_default()
 }
 
@@ -216,9 +185,7 @@ pub fn parse_metadata_patch(body: &Map<String, Value>) -> Result<MetadataPatch, 
     let meta = validate_metadata(body)?;
     if let Some(Value::String(n)) = meta.get("name") {
         if n.trim().is_empty() {
-            return Err(DomainError::invalid(
-                "name: String must contain at least 1 character(s)",
-            ));
+            return Err(DomainError::invalid("name: String must contain at least 1 character(s)"));
         }
     }
     Ok(MetadataPatch(meta))

@@ -44,16 +44,10 @@ pub fn section_of(path: &str) -> &'static str {
     let mut parts = path.splitn(2, '.');
     let field = parts.next().unwrap_or_default();
     match field {
-        "singlePromptConfig" if parts.next().is_some_and(|p| p.starts_with("tools")) => {
-            "workflow_tools"
-        }
+        "singlePromptConfig" if parts.next().is_some_and(|p| p.starts_with("tools")) => "workflow_tools",
         "singlePromptConfig" => "workflow_prompt",
         "workflowGraph" | "workflowType" | "globalPrompt" => "workflow_graph",
-        "slmModel"
-        | "customLLMWebSocketUrl"
-        | "globalKnowledgeBaseId"
-        | "defaultVariables"
-        | "preCallAPI" => "llm",
+        "slmModel" | "customLLMWebSocketUrl" | "globalKnowledgeBaseId" | "defaultVariables" | "preCallAPI" => "llm",
         "synthesizer" | "pronunciationDicts" => "voice",
         "language" | "transcriberType" => "language",
         "voiceDetectionConfig" | "voiceMailDetectionConfig" | "smartTurnConfig" => "detection",
@@ -183,9 +177,7 @@ fn diff_into(path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Cha
 /// Every changed leaf between two configs, in field order.
 pub fn leaf_changes(before: &ConfigMap, after: &ConfigMap) -> Vec<Change> {
     let mut out = Vec::new();
-    let keys = before
-        .keys()
-        .chain(after.keys().filter(|k| !before.contains_key(*k)));
+    let keys = before.keys().chain(after.keys().filter(|k| !before.contains_key(*k)));
     for k in keys {
         diff_into(k, before.get(k), after.get(k), &mut out);
     }
@@ -194,25 +186,18 @@ pub fn leaf_changes(before: &ConfigMap, after: &ConfigMap) -> Vec<Change> {
 
 /// The sections touched by a set of changes, in section order.
 pub fn changed_sections(changes: &[Change]) -> Vec<&'static str> {
-    SECTIONS
-        .into_iter()
-        .filter(|s| changes.iter().any(|c| section_of(&c.path) == *s))
-        .collect()
+    SECTIONS.into_iter().filter(|s| changes.iter().any(|c| section_of(&c.path) == *s)).collect()
 }
 
 /// The config regrouped by section: `{section: {field: value}}`, with
 /// `singlePromptConfig` split into `prompt` and `tools`.
 pub fn by_section(config: &ConfigMap) -> Map<String, Value> {
-    let mut out: Map<String, Value> = SECTIONS
-        .iter()
-        .map(|s| (s.to_string(), json!({})))
-        .collect();
+    let mut out: Map<String, Value> = SECTIONS.iter().map(|s| (s.to_string(), json!({}))).collect();
     for (k, v) in config {
         let entries: Vec<(String, &'static str, Value)> = match (k.as_str(), v) {
-            ("singlePromptConfig", Value::Object(sp)) => sp
-                .iter()
-                .map(|(sk, sv)| (sk.clone(), section_of(&format!("{k}.{sk}")), sv.clone()))
-                .collect(),
+            ("singlePromptConfig", Value::Object(sp)) => {
+                sp.iter().map(|(sk, sv)| (sk.clone(), section_of(&format!("{k}.{sk}")), sv.clone())).collect()
+            }
             _ => vec![(k.clone(), section_of(k), v.clone())],
         };
         for (field, section, value) in entries {
@@ -225,10 +210,7 @@ pub fn by_section(config: &ConfigMap) -> Map<String, Value> {
 }
 
 fn changes_json(changes: &[&Change]) -> Value {
-    changes
-        .iter()
-        .map(|c| json!({"path": c.path, "oldValue": c.old, "newValue": c.new}))
-        .collect()
+    changes.iter().map(|c| json!({"path": c.path, "oldValue": c.old, "newValue": c.new})).collect()
 }
 
 /// `AgentVersionDiff` (R062): `{unchangedSections, diffs: [{section,
@@ -238,10 +220,7 @@ pub fn version_diff(a: &ConfigMap, b: &ConfigMap) -> Value {
     let mut unchanged = Vec::new();
     let mut diffs = Vec::new();
     for s in SECTIONS {
-        let in_section: Vec<&Change> = changes
-            .iter()
-            .filter(|c| section_of(&c.path) == s)
-            .collect();
+        let in_section: Vec<&Change> = changes.iter().filter(|c| section_of(&c.path) == s).collect();
         if in_section.is_empty() {
             unchanged.push(s);
         } else {
@@ -260,10 +239,7 @@ pub fn draft_diff(base: &ConfigMap, draft: &ConfigMap) -> Value {
     let (before, after) = (by_section(base), by_section(draft));
     let mut sections = Map::new();
     for s in SECTIONS {
-        let in_section: Vec<&Change> = changes
-            .iter()
-            .filter(|c| section_of(&c.path) == s)
-            .collect();
+        let in_section: Vec<&Change> = changes.iter().filter(|c| section_of(&c.path) == s).collect();
         let mut entry = json!({
             "before": before.get(s).cloned().unwrap_or(Value::Null),
             "after": after.get(s).cloned().unwrap_or(Value::Null),
@@ -283,27 +259,15 @@ pub fn draft_diff(base: &ConfigMap, draft: &ConfigMap) -> Value {
 pub fn resolved(config: &ConfigMap) -> Map<String, Value> {
     let mut out = config.clone();
     let sp = config.get("singlePromptConfig");
-    out.insert(
-        "prompt".into(),
-        sp.and_then(|s| s.get("prompt"))
-            .cloned()
-            .unwrap_or_else(|| json!("")),
-    );
-    out.insert(
-        "tools".into(),
-        sp.and_then(|s| s.get("tools"))
-            .cloned()
-            .unwrap_or_else(|| json!([])),
-    );
+    out.insert("prompt".into(), sp.and_then(|s| s.get("prompt")).cloned().unwrap_or_else(|| json!("")));
+    out.insert("tools".into(), sp.and_then(|s| s.get("tools")).cloned().unwrap_or_else(|| json!([])));
     if let Some(m) = config.get("slmModel") {
         out.insert("modelName".into(), m.clone());
     }
     if let Some(lang) = config.get("language") {
-        for (from, to) in [
-            ("default", "defaultLanguage"),
-            ("supported", "supportedLanguages"),
-            ("switching", "languageSwitching"),
-        ] {
+        for (from, to) in
+            [("default", "defaultLanguage"), ("supported", "supportedLanguages"), ("switching", "languageSwitching")]
+        {
             if let Some(v) = lang.get(from) {
                 out.insert(to.into(), v.clone());
             }

@@ -31,17 +31,7 @@ pub enum Rule {
     Custom(fn(&Value, &str) -> Result<(), String>),
 }
 
-const LANG_CODES: &[&str] = &[
-    "en",
-    "hi",
-    "mr",
-    "gu",
-    "ta",
-    "es",
-    "north_indic",
-    "bn",
-    "or",
-];
+const LANG_CODES: &[&str] = &["en", "hi", "mr", "gu", "ta", "es", "north_indic", "bn", "or"];
 /// LLM models accepted in `slmModel` (R022).
 pub const SLM_MODELS: &[&str] = &[
     "electron",
@@ -61,36 +51,17 @@ const SECS_0_10: Rule = Rule::Num(Some(0.0), Some(10.0));
 const UNIT: Rule = Rule::Num(Some(0.0), Some(1.0));
 const IDLE: Rule = Rule::Num(Some(1.0), Some(300.0));
 const ANY_OBJ: Rule = Rule::AnyObj;
-const PRONUNCIATION: Rule = Rule::Obj(
-    &[
-        ("word", Rule::Str(None)),
-        ("pronunciation", Rule::Str(None)),
-    ],
-    &["word", "pronunciation"],
-);
-const RESPONSE_VAR: Rule = Rule::Obj(
-    &[
-        ("variableName", Rule::Str(None)),
-        ("jsonPath", Rule::Str(None)),
-    ],
-    &["variableName", "jsonPath"],
-);
+const PRONUNCIATION: Rule =
+    Rule::Obj(&[("word", Rule::Str(None)), ("pronunciation", Rule::Str(None))], &["word", "pronunciation"]);
+const RESPONSE_VAR: Rule =
+    Rule::Obj(&[("variableName", Rule::Str(None)), ("jsonPath", Rule::Str(None))], &["variableName", "jsonPath"]);
 
 /// Every config field accepted by draft writes and `POST /agent`, with its
 /// rule. `singlePromptConfig.prompt` is a string; tools are objects.
 pub const CONFIG_FIELDS: &[(&str, Rule)] = &[
-    (
-        "singlePromptConfig",
-        Rule::Obj(
-            &[("prompt", Rule::Str(None)), ("tools", Rule::Arr(&ANY_OBJ))],
-            &[],
-        ),
-    ),
+    ("singlePromptConfig", Rule::Obj(&[("prompt", Rule::Str(None)), ("tools", Rule::Arr(&ANY_OBJ))], &[])),
     ("workflowGraph", Rule::AnyObj),
-    (
-        "postCallAnalyticsConfig",
-        Rule::Custom(super::config_analytics::check),
-    ),
+    ("postCallAnalyticsConfig", Rule::Custom(super::config_analytics::check)),
     ("language", Rule::Custom(check_language)),
     (
         "synthesizer",
@@ -127,10 +98,7 @@ pub const CONFIG_FIELDS: &[(&str, Rule)] = &[
             &[
                 ("isEnabled", Rule::Bool),
                 ("url", Rule::Str(None)),
-                (
-                    "method",
-                    Rule::Enum(&["GET", "POST", "PUT", "DELETE", "PATCH"]),
-                ),
+                ("method", Rule::Enum(&["GET", "POST", "PUT", "DELETE", "PATCH"])),
                 ("headers", Rule::AnyObj),
                 ("body", Rule::AnyObj),
                 ("timeout", Rule::Num(Some(1.0), Some(30.0))),
@@ -147,17 +115,8 @@ pub const CONFIG_FIELDS: &[(&str, Rule)] = &[
     ("waitForUserToSpeakFirst", Rule::Bool),
     ("muteUserUntilFirstBotResponse", Rule::Bool),
     ("interruptionBackoffTimer", SECS_0_10),
-    (
-        "backgroundSound",
-        Rule::Enum(&["", "office", "cafe", "call_center", "static"]),
-    ),
-    (
-        "smartTurnConfig",
-        Rule::Obj(
-            &[("isEnabled", Rule::Bool), ("waitTimeInSecs", SECS_0_10)],
-            &[],
-        ),
-    ),
+    ("backgroundSound", Rule::Enum(&["", "office", "cafe", "call_center", "static"])),
+    ("smartTurnConfig", Rule::Obj(&[("isEnabled", Rule::Bool), ("waitTimeInSecs", SECS_0_10)], &[])),
     (
         "voiceDetectionConfig",
         Rule::Obj(
@@ -170,21 +129,9 @@ pub const CONFIG_FIELDS: &[(&str, Rule)] = &[
             &[],
         ),
     ),
-    (
-        "voiceMailDetectionConfig",
-        Rule::Obj(
-            &[("enabled", Rule::Bool), ("endText", Rule::Str(Some(200)))],
-            &[],
-        ),
-    ),
-    (
-        "denoisingConfig",
-        Rule::Obj(&[("isEnabled", Rule::Bool)], &[]),
-    ),
-    (
-        "redactionConfig",
-        Rule::Obj(&[("isEnabled", Rule::Bool)], &[]),
-    ),
+    ("voiceMailDetectionConfig", Rule::Obj(&[("enabled", Rule::Bool), ("endText", Rule::Str(Some(200)))], &[])),
+    ("denoisingConfig", Rule::Obj(&[("isEnabled", Rule::Bool)], &[])),
+    ("redactionConfig", Rule::Obj(&[("isEnabled", Rule::Bool)], &[])),
     ("pronunciationDicts", Rule::Arr(&PRONUNCIATION)),
     (
         "llmIdleTimeoutConfig",
@@ -200,28 +147,10 @@ pub const CONFIG_FIELDS: &[(&str, Rule)] = &[
         ),
     ),
     // The spec gives only the maximum (3600 s); the mock also requires ≥ 1.
-    (
-        "sessionTimeoutConfig",
-        Rule::Obj(
-            &[("timeoutTimeInSecs", Rule::Num(Some(1.0), Some(3600.0)))],
-            &[],
-        ),
-    ),
-    (
-        "workflowType",
-        Rule::Enum(&["single_prompt", "workflow_graph"]),
-    ),
+    ("sessionTimeoutConfig", Rule::Obj(&[("timeoutTimeInSecs", Rule::Num(Some(1.0), Some(3600.0)))], &[])),
+    ("workflowType", Rule::Enum(&["single_prompt", "workflow_graph"])),
     // `offset` is minutes from UTC; real zones lie in −720..=840.
-    (
-        "timezone",
-        Rule::Obj(
-            &[
-                ("label", Rule::Str(None)),
-                ("offset", Rule::Num(Some(-720.0), Some(840.0))),
-            ],
-            &[],
-        ),
-    ),
+    ("timezone", Rule::Obj(&[("label", Rule::Str(None)), ("offset", Rule::Num(Some(-720.0), Some(840.0)))], &[])),
     ("callDispositionConfig", Rule::Str(None)),
     ("enableStyleGuide", Rule::Bool),
     ("speechFormatting", Rule::Bool),
@@ -229,10 +158,7 @@ pub const CONFIG_FIELDS: &[(&str, Rule)] = &[
 
 /// The rule for a top-level config field, or `None` if it is not one.
 pub fn rule_for(field: &str) -> Option<&'static Rule> {
-    CONFIG_FIELDS
-        .iter()
-        .find(|(k, _)| *k == field)
-        .map(|(_, r)| r)
+    CONFIG_FIELDS.iter().find(|(k, _)| *k == field).map(|(_, r)| r)
 }
 
 /// zod-style name of a JSON value's type, used in messages.
@@ -257,18 +183,16 @@ pub fn check(rule: &Rule, v: &Value, path: &str) -> Result<(), String> {
         Rule::Str(max) => {
             let s = v.as_str().ok_or_else(|| expected(path, "string", v))?;
             match max {
-                Some(m) if s.chars().count() > *m => Err(format!(
-                    "{path}: String must contain at most {m} character(s)"
-                )),
+                Some(m) if s.chars().count() > *m => {
+                    Err(format!("{path}: String must contain at most {m} character(s)"))
+                }
                 _ => Ok(()),
             }
         }
         Rule::Num(lo, hi) => {
             let n = v.as_f64().ok_or_else(|| expected(path, "number", v))?;
             if let Some(lo) = lo.filter(|lo| n < *lo) {
-                return Err(format!(
-                    "{path}: Number must be greater than or equal to {lo}"
-                ));
+                return Err(format!("{path}: Number must be greater than or equal to {lo}"));
             }
             if let Some(hi) = hi.filter(|hi| n > *hi) {
                 return Err(format!("{path}: Number must be less than or equal to {hi}"));
@@ -281,10 +205,7 @@ pub fn check(rule: &Rule, v: &Value, path: &str) -> Result<(), String> {
                 Ok(())
             } else {
                 let list: Vec<String> = set.iter().map(|x| x.to_string()).collect();
-                Err(format!(
-                    "{path}: Invalid value. Expected {}, received {n}",
-                    list.join(" | ")
-                ))
+                Err(format!("{path}: Invalid value. Expected {}, received {n}", list.join(" | ")))
             }
         }
         Rule::Enum(set) => {
@@ -293,25 +214,14 @@ pub fn check(rule: &Rule, v: &Value, path: &str) -> Result<(), String> {
                 Ok(())
             } else {
                 let list: Vec<String> = set.iter().map(|x| format!("'{x}'")).collect();
-                Err(format!(
-                    "{path}: Invalid enum value. Expected {}, received '{s}'",
-                    list.join(" | ")
-                ))
+                Err(format!("{path}: Invalid enum value. Expected {}, received '{s}'", list.join(" | ")))
             }
         }
-        Rule::Bool => v
-            .is_boolean()
-            .then_some(())
-            .ok_or_else(|| expected(path, "boolean", v)),
-        Rule::AnyObj => v
-            .is_object()
-            .then_some(())
-            .ok_or_else(|| expected(path, "object", v)),
+        Rule::Bool => v.is_boolean().then_some(()).ok_or_else(|| expected(path, "boolean", v)),
+        Rule::AnyObj => v.is_object().then_some(()).ok_or_else(|| expected(path, "object", v)),
         Rule::Arr(item) => {
             let arr = v.as_array().ok_or_else(|| expected(path, "array", v))?;
-            arr.iter()
-                .enumerate()
-                .try_for_each(|(i, x)| check(item, x, &format!("{path}.{i}")))
+            arr.iter().enumerate().try_for_each(|(i, x)| check(item, x, &format!("{path}.{i}")))
         }
         Rule::Obj(fields, required) => {
             let obj = v.as_object().ok_or_else(|| expected(path, "object", v))?;
@@ -347,25 +257,13 @@ fn check_language(v: &Value, path: &str) -> Result<(), String> {
             ("minWordsForDetection", Rule::Num(Some(1.0), Some(10.0))),
             ("strongSignalThreshold", Rule::Num(Some(0.1), Some(0.9))),
             ("weakSignalThreshold", Rule::Num(Some(0.1), Some(0.9))),
-            (
-                "minConsecutiveForWeakThresholdSwitch",
-                Rule::Num(Some(1.0), Some(5.0)),
-            ),
+            ("minConsecutiveForWeakThresholdSwitch", Rule::Num(Some(1.0), Some(5.0))),
         ],
         &[],
     );
     const CODES: Rule = Rule::Enum(LANG_CODES);
     let obj = v.as_object().ok_or_else(|| expected(path, "object", v))?;
-    check_object(
-        obj,
-        &[
-            ("default", CODES),
-            ("supported", Rule::Arr(&CODES)),
-            ("switching", SWITCHING),
-        ],
-        &[],
-        path,
-    )?;
+    check_object(obj, &[("default", CODES), ("supported", Rule::Arr(&CODES)), ("switching", SWITCHING)], &[], path)?;
     let supported: Vec<&str> = obj
         .get("supported")
         .and_then(Value::as_array)
@@ -373,15 +271,11 @@ fn check_language(v: &Value, path: &str) -> Result<(), String> {
         .unwrap_or_default();
     if let Some(d) = obj.get("default").and_then(Value::as_str) {
         if !supported.is_empty() && !supported.contains(&d) {
-            return Err(format!(
-                "{path}.default: Default language must be one of the supported languages"
-            ));
+            return Err(format!("{path}.default: Default language must be one of the supported languages"));
         }
     }
     if supported.contains(&"ta") && supported.len() > 1 {
-        return Err(format!(
-            "{path}.supported: Tamil (ta) cannot be combined with other languages"
-        ));
+        return Err(format!("{path}.supported: Tamil (ta) cannot be combined with other languages"));
     }
     Ok(())
 }

@@ -15,9 +15,7 @@ use super::Millis;
 
 /// True when `s` is a 24-character lowercase hex ObjectId (`^[a-f\d]{24}$`).
 pub fn is_object_id(s: &str) -> bool {
-    s.len() == 24
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Generates object ids, call ids and UUIDs. Lock-free: one atomic counter.
@@ -37,11 +35,7 @@ impl IdGen {
         };
         let mut process = [0u8; 5];
         rng.fill(&mut process);
-        Self {
-            process,
-            counter: AtomicU32::new(rng.gen::<u32>() & 0x00ff_ffff),
-            uuid_seed: seed,
-        }
+        Self { process, counter: AtomicU32::new(rng.gen::<u32>() & 0x00ff_ffff), uuid_seed: seed }
     }
 
     fn next_count(&self) -> u32 {
@@ -62,8 +56,7 @@ impl IdGen {
     /// A call id `CALL-<13-digit epoch ms>-<6 lowercase hex>` (R013).
     pub fn call_id(&self, now: Millis) -> String {
         let c = self.next_count();
-        let mix = (c ^ u32::from_be_bytes([0, self.process[0], self.process[1], self.process[2]]))
-            & 0x00ff_ffff;
+        let mix = (c ^ u32::from_be_bytes([0, self.process[0], self.process[1], self.process[2]])) & 0x00ff_ffff;
         format!("CALL-{now:013}-{mix:06x}")
     }
 
@@ -74,9 +67,7 @@ impl IdGen {
             Some(seed) => {
                 let n = u64::from(self.next_count());
                 let mut rng = ChaCha8Rng::seed_from_u64(seed ^ n.rotate_left(17));
-                uuid::Builder::from_random_bytes(rng.gen())
-                    .into_uuid()
-                    .to_string()
+                uuid::Builder::from_random_bytes(rng.gen()).into_uuid().to_string()
             }
         }
     }

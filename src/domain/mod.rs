@@ -21,6 +21,8 @@ pub mod error;
 pub mod ids;
 pub mod time;
 pub mod versioning;
+#[cfg(test)]
+mod versioning_props;
 
 pub use error::DomainError;
 

@@ -7,8 +7,8 @@ use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 /// Renders `ms` (epoch milliseconds) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn iso(ms: Millis) -> String {
-    let dt = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let dt =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         dt.year(),
@@ -47,10 +47,7 @@ mod tests {
 
     #[test]
     fn parse_round_trips() {
-        assert_eq!(
-            parse_iso("2026-05-08T07:51:45.739Z"),
-            Some(1_778_226_705_739)
-        );
+        assert_eq!(parse_iso("2026-05-08T07:51:45.739Z"), Some(1_778_226_705_739));
         assert_eq!(parse_iso("yesterday"), None);
     }
 }

@@ -34,21 +34,12 @@ pub struct Rules {
 /// Section name → 24-hex block id (R067).
 pub type Blocks = BTreeMap<&'static str, String>;
 
-fn blocks_for(
-    owner: &str,
-    revision: u32,
-    sections: &[&'static str],
-    prev: Option<&Blocks>,
-) -> Blocks {
+fn blocks_for(owner: &str, revision: u32, sections: &[&'static str], prev: Option<&Blocks>) -> Blocks {
     SECTIONS
         .into_iter()
         .map(|s| {
-            let keep = prev
-                .and_then(|p| p.get(s))
-                .filter(|_| !sections.contains(&s));
-            let id = keep
-                .cloned()
-                .unwrap_or_else(|| derived_id(&[owner, &revision.to_string(), s]));
+            let keep = prev.and_then(|p| p.get(s)).filter(|_| !sections.contains(&s));
+            let id = keep.cloned().unwrap_or_else(|| derived_id(&[owner, &revision.to_string(), s]));
             (s, id)
         })
         .collect()
@@ -268,11 +259,7 @@ pub fn new_record(agent: Agent, version_id: String, config: ConfigMap) -> AgentR
         blocks,
         updated_at: now,
     };
-    AgentRecord {
-        agent,
-        versions: vec![version],
-        drafts: Vec::new(),
-    }
+    AgentRecord { agent, versions: vec![version], drafts: Vec::new() }
 }
 
 impl AgentRecord {
@@ -297,8 +284,7 @@ impl AgentRecord {
     }
 
     fn version_or_404(&self, id: &str) -> Result<&Version, DomainError> {
-        self.version(id)
-            .ok_or_else(|| DomainError::NotFound("Version not found".into()))
+        self.version(id).ok_or_else(|| DomainError::NotFound("Version not found".into()))
     }
 
     fn draft_index(&self, key: &str) -> Result<usize, DomainError> {
@@ -311,12 +297,12 @@ impl AgentRecord {
 
 fn check_len(field: &str, v: Option<&String>, min: usize, max: usize) -> Result<(), DomainError> {
     match v.map(|s| s.chars().count()) {
-        Some(n) if n < min => Err(DomainError::Validation(format!(
-            "{field}: String must contain at least {min} character(s)"
-        ))),
-        Some(n) if n > max => Err(DomainError::Validation(format!(
-            "{field}: String must contain at most {max} character(s)"
-        ))),
+        Some(n) if n < min => {
+            Err(DomainError::Validation(format!("{field}: String must contain at least {min} character(s)")))
+        }
+        Some(n) if n > max => {
+            Err(DomainError::Validation(format!("{field}: String must contain at most {max} character(s)")))
+        }
         _ => Ok(()),
     }
 }
@@ -332,27 +318,17 @@ pub fn apply(
 ) -> Result<AgentRecord, DomainError> {
     let mut next = rec.clone();
     match cmd {
-        Command::CreateDraft {
-            id,
-            draft_id,
-            source_version_id,
-            source_draft_id,
-            name,
-        } => {
+        Command::CreateDraft { id, draft_id, source_version_id, source_draft_id, name } => {
             check_len("draftName", name.as_ref(), 1, 100)?;
             let (config, base) = match (source_version_id, source_draft_id) {
                 (None, None) => {
-                    return Err(DomainError::invalid(
-                        "Either sourceVersionId or sourceDraftId is required",
-                    ))
+                    return Err(DomainError::invalid("Either sourceVersionId or sourceDraftId is required"))
                 }
                 (sv, Some(sd)) => {
                     if let Some(v) = sv {
                         rec.version_or_404(v)?;
                     }
-                    let src = rec
-                        .draft(sd)
-                        .ok_or_else(|| DomainError::NotFound("Source draft not found".into()))?;
+                    let src = rec.draft(sd).ok_or_else(|| DomainError::NotFound("Source draft not found".into()))?;
                     (Arc::clone(&src.config), src.base_version_id.clone())
                 }
                 (Some(v), None) => (Arc::clone(&rec.version_or_404(v)?.config), v.clone()),
@@ -385,11 +361,7 @@ pub fn apply(
             let sections = config::changed_sections(&changes);
             d.revision += 1;
             d.blocks = blocks_for(&d.id, d.revision, &sections, Some(&d.blocks));
-            d.history.push(Edit {
-                revision: d.revision,
-                changed_sections: sections,
-                at: now,
-            });
+            d.history.push(Edit { revision: d.revision, changed_sections: sections, at: now });
             d.config = Arc::new(merged);
             d.updated_at = now.max(d.updated_at);
         }
@@ -402,19 +374,11 @@ pub fn apply(
         Command::DiscardDraft { draft } => {
             let i = rec.draft_index(draft)?;
             if next.drafts[i].created_by != actor {
-                return Err(DomainError::Forbidden(
-                    "Only the draft creator or an admin can discard this draft".into(),
-                ));
+                return Err(DomainError::Forbidden("Only the draft creator or an admin can discard this draft".into()));
             }
             next.drafts[i].discarded = true;
         }
-        Command::PublishDraft {
-            draft,
-            version_id,
-            label,
-            description,
-            activate: _,
-        } => {
+        Command::PublishDraft { draft, version_id, label, description, activate: _ } => {
             check_len("label", label.as_ref(), 0, 200)?;
             check_len("description", description.as_ref(), 0, 2000)?;
             let i = rec.draft_index(draft)?;
@@ -446,7 +410,8 @@ pub fn apply(
             }
             if v.security_status(now) != "passed" {
                 return Err(DomainError::Conflict(
-                    "Cannot activate version: security check pending. Retry once securityCheck.status is \"passed\".".into(),
+                    "Cannot activate version: security check pending. Retry once securityCheck.status is \"passed\"."
+                        .into(),
                 ));
             }
             let at = now.max(rec.agent.updated_at);
@@ -461,25 +426,13 @@ pub fn apply(
             next.agent.active_version_id = version_id.clone();
             next.agent.updated_at = at;
         }
-        Command::UpdateVersionMeta {
-            version_id,
-            label,
-            description,
-            is_pinned,
-        } => {
+        Command::UpdateVersionMeta { version_id, label, description, is_pinned } => {
             rec.version_or_404(version_id)?;
             if label.is_none() && description.is_none() && is_pinned.is_none() {
-                return Err(DomainError::invalid(
-                    "At least one of label, description or isPinned is required",
-                ));
+                return Err(DomainError::invalid("At least one of label, description or isPinned is required"));
             }
             check_len("label", label.as_ref().and_then(Option::as_ref), 0, 200)?;
-            check_len(
-                "description",
-                description.as_ref().and_then(Option::as_ref),
-                0,
-                2000,
-            )?;
+            check_len("description", description.as_ref().and_then(Option::as_ref), 0, 2000)?;
             if let Some(v) = next.versions.iter_mut().find(|x| x.id == *version_id) {
                 if let Some(l) = label {
                     v.label = l.clone();

@@ -15,10 +15,7 @@ use crate::domain::time::iso_seconds;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(reset))
-        .routes(routes!(get_clock))
-        .routes(routes!(advance_clock))
+    OpenApiRouter::new().routes(routes!(reset)).routes(routes!(get_clock)).routes(routes!(advance_clock))
 }
 
 /// Query of `POST /_admin/reset`.
@@ -59,28 +56,18 @@ async fn get_clock(State(s): State<AppState>) -> Response {
     request_body(content = Value, description = "`{seconds}`"),
     responses((status = 200, description = "`{mode, now, nowMs}`"), (status = 400, description = "Bad seconds"),
               (status = 409, description = "Real clock")))]
-async fn advance_clock(
-    State(s): State<AppState>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Response> {
+async fn advance_clock(State(s): State<AppState>, ApiJson(body): ApiJson<Map<String, Value>>) -> ApiResult<Response> {
     let secs = body
         .get("seconds")
         .and_then(Value::as_f64)
         .ok_or_else(|| ApiError::BadRequest("seconds: Required number".into()))?;
     if !(0.0..=1e9).contains(&secs) {
-        return Err(ApiError::BadRequest(
-            "seconds: must be between 0 and 1e9".into(),
-        ));
+        return Err(ApiError::BadRequest("seconds: must be between 0 and 1e9".into()));
     }
     if s.store.clock().mode() == crate::clock::ClockMode::Real {
-        return Err(ApiError::Conflict(
-            "The clock is real; start with --clock virtual to advance it".into(),
-        ));
+        return Err(ApiError::Conflict("The clock is real; start with --clock virtual to advance it".into()));
     }
     // Seconds to whole milliseconds; the range check above bounds the cast.
-    s.store
-        .clock()
-        .advance((secs * 1000.0).round() as i64)
-        .await;
+    s.store.clock().advance((secs * 1000.0).round() as i64).await;
     Ok(Json(clock_json(&s)).into_response())
 }

@@ -81,11 +81,7 @@ fn one_of(name: &str, v: Option<&str>, allowed: &[&str]) -> ApiResult<()> {
     match v {
         Some(x) if !allowed.contains(&x) => Err(ApiError::BadRequest(format!(
             "{name}: Invalid enum value. Expected {}, received '{x}'",
-            allowed
-                .iter()
-                .map(|a| format!("'{a}'"))
-                .collect::<Vec<_>>()
-                .join(" | ")
+            allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" | ")
         ))),
         _ => Ok(()),
     }
@@ -100,22 +96,8 @@ async fn list_agents(
     Org(t): Org,
     ApiQuery(q): ApiQuery<ListAgentsQuery>,
 ) -> ApiResult<Response> {
-    one_of(
-        "type",
-        q.r#type.as_deref(),
-        &["single_prompt", "workflow_graph"],
-    )?;
-    one_of(
-        "sortField",
-        q.sort_field.as_deref(),
-        &[
-            "createdAt",
-            "updatedAt",
-            "totalCalls",
-            "name",
-            "workflowType",
-        ],
-    )?;
+    one_of("type", q.r#type.as_deref(), &["single_prompt", "workflow_graph"])?;
+    one_of("sortField", q.sort_field.as_deref(), &["createdAt", "updatedAt", "totalCalls", "name", "workflowType"])?;
     one_of("sortOrder", q.sort_order.as_deref(), &["asc", "desc"])?;
     let query = AgentQuery {
         page: q.page.unwrap_or(1).max(1),
@@ -156,14 +138,12 @@ async fn get_agent(
     check_agent_id(&id)?;
     let out = s.store.read_agent(&t, &id, |rec| {
         let src = match (&q.draft_id, &q.version_id) {
-            (Some(d), _) => ConfigSource::Draft(
-                rec.draft(d)
-                    .ok_or_else(|| ApiError::BadRequest("Draft not found".into()))?,
-            ),
-            (None, Some(v)) => ConfigSource::Version(
-                rec.version(v)
-                    .ok_or_else(|| ApiError::BadRequest("Version not found".into()))?,
-            ),
+            (Some(d), _) => {
+                ConfigSource::Draft(rec.draft(d).ok_or_else(|| ApiError::BadRequest("Draft not found".into()))?)
+            }
+            (None, Some(v)) => {
+                ConfigSource::Version(rec.version(v).ok_or_else(|| ApiError::BadRequest("Version not found".into()))?)
+            }
             (None, None) => ConfigSource::Active,
         };
         Ok::<_, ApiError>(render::agent(rec, Some(src)))
@@ -193,8 +173,7 @@ async fn update_agent(
     check_agent_id(&id)?;
     s.store.read_agent(&t, &id, |_| ())?;
     let patch = parse_metadata_patch(&body)?;
-    s.store
-        .execute(&t, &id, &Command::UpdateMetadata(patch), |_| ())?;
+    s.store.execute(&t, &id, &Command::UpdateMetadata(patch), |_| ())?;
     Ok(render::ok(json!(id)))
 }
 
@@ -216,13 +195,8 @@ pub(crate) struct ArchiveQuery {
 
 async fn set_archived(s: &AppState, org: &Org, id: &str, on: bool) -> ApiResult<Response> {
     check_agent_id(id)?;
-    s.store
-        .execute(&org.0, id, &Command::SetArchived { on }, |_| ())?;
-    let message = if on {
-        "Agent archived"
-    } else {
-        "Agent unarchived"
-    };
+    s.store.execute(&org.0, id, &Command::SetArchived { on }, |_| ())?;
+    let message = if on { "Agent archived" } else { "Agent unarchived" };
     Ok(render::ok(json!({"message": message})))
 }
 
@@ -266,43 +240,26 @@ async fn duplicate_agent(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     let target = match body.get("targetOrganizationId") {
-        None => {
-            return Err(ApiError::BadRequest(
-                "targetOrganizationId: Required".into(),
-            ))
-        }
-        Some(Value::String(x)) if x.len() == 24 && x.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            x.to_lowercase()
-        }
+        None => return Err(ApiError::BadRequest("targetOrganizationId: Required".into())),
+        Some(Value::String(x)) if x.len() == 24 && x.bytes().all(|b| b.is_ascii_hexdigit()) => x.to_lowercase(),
         Some(_) => {
-            return Err(ApiError::BadRequest(
-                "targetOrganizationId: Invalid ObjectId (24 hex characters)".into(),
-            ))
+            return Err(ApiError::BadRequest("targetOrganizationId: Invalid ObjectId (24 hex characters)".into()))
         }
     };
     check_agent_id(&id).map_err(|_| ApiError::NotFound("Agent not found".into()))?;
-    let src = s.store.read_agent(&t, &id, |r| {
-        (r.agent.clone(), r.active().map(|v| v.config.clone()))
-    })?;
+    let src = s.store.read_agent(&t, &id, |r| (r.agent.clone(), r.active().map(|v| v.config.clone())))?;
     let (agent, cfg) = src;
     if target != t.org_id {
-        return Err(ApiError::Forbidden(
-            "You are not a member of the target organization".into(),
-        ));
+        return Err(ApiError::Forbidden("You are not a member of the target organization".into()));
     }
     if agent.archived {
-        return Err(ApiError::BadRequest(
-            "Cannot duplicate an archived agent".into(),
-        ));
+        return Err(ApiError::BadRequest("Cannot duplicate an archived agent".into()));
     }
     if agent.workflow_type != "single_prompt" {
-        return Err(ApiError::BadRequest(
-            "Only SINGLE_PROMPT agents can be duplicated".into(),
-        ));
+        return Err(ApiError::BadRequest("Only SINGLE_PROMPT agents can be duplicated".into()));
     }
-    let cfg = cfg.ok_or_else(|| {
-        ApiError::BadRequest("This agent has no active version and cannot be duplicated".into())
-    })?;
+    let cfg =
+        cfg.ok_or_else(|| ApiError::BadRequest("This agent has no active version and cannot be duplicated".into()))?;
     let new = NewAgent {
         name: agent.name.clone(),
         description: agent.description.clone(),
@@ -318,10 +275,7 @@ async fn duplicate_agent(
 /// blanked in a duplicate.
 fn strip_for_duplicate(cfg: &Map<String, Value>) -> Map<String, Value> {
     let mut out = cfg.clone();
-    if let Some(Value::Array(tools)) = out
-        .get_mut("singlePromptConfig")
-        .and_then(|s| s.get_mut("tools"))
-    {
+    if let Some(Value::Array(tools)) = out.get_mut("singlePromptConfig").and_then(|s| s.get_mut("tools")) {
         tools.retain(|t| t.get("type").and_then(Value::as_str) != Some("knowledge_base_search"));
     }
     if let Some(Value::Object(vars)) = out.get_mut("defaultVariables") {
@@ -334,11 +288,7 @@ fn strip_for_duplicate(cfg: &Map<String, Value>) -> Map<String, Value> {
 /// `versionId` query parameter is ignored. Unknown agent: 404.
 #[utoipa::path(get, path = "/agent/{id}/workflow", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "`{prompt, tools}` or graph data"), (status = 404, description = "Agent not found")))]
-async fn get_agent_workflow(
-    State(s): State<AppState>,
-    Org(t): Org,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
+async fn get_agent_workflow(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
     check_agent_id(&id).map_err(|_| ApiError::NotFound("Agent not found".into()))?;
     let data = s.store.read_agent(&t, &id, |r| {
         let cfg = r.active().map(|v| v.config.clone()).unwrap_or_default();

@@ -55,13 +55,8 @@ async fn create_draft(
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
     let source_version_id = opt_str(&body, "sourceVersionId")?;
-    if source_version_id
-        .as_deref()
-        .is_some_and(|v| !is_object_id(v))
-    {
-        return Err(ApiError::BadRequest(
-            "sourceVersionId: Invalid ObjectId (expected 24 hex characters)".into(),
-        ));
+    if source_version_id.as_deref().is_some_and(|v| !is_object_id(v)) {
+        return Err(ApiError::BadRequest("sourceVersionId: Invalid ObjectId (expected 24 hex characters)".into()));
     }
     let now = s.store.clock().now();
     let cmd = Command::CreateDraft {
@@ -71,9 +66,7 @@ async fn create_draft(
         source_draft_id: opt_str(&body, "sourceDraftId")?,
         name: opt_str(&body, "draftName")?,
     };
-    let out = s.store.execute(&t, &id, &cmd, |r| {
-        r.drafts.last().map(|d| render::draft(r, d))
-    })?;
+    let out = s.store.execute(&t, &id, &cmd, |r| r.drafts.last().map(|d| render::draft(r, d)))?;
     Ok(render::created(out.unwrap_or(Value::Null)))
 }
 
@@ -82,11 +75,7 @@ async fn create_draft(
 #[utoipa::path(get, path = "/agent/{id}/drafts", tag = "Agent Versioning - Drafts",
     params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "Array of AgentVersion"), (status = 404, description = "Agent not found")))]
-async fn list_drafts(
-    State(s): State<AppState>,
-    Org(t): Org,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
+async fn list_drafts(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
     check_agent_id(&id)?;
     let list = s.store.read_agent(&t, &id, |r| {
         r.drafts
@@ -124,16 +113,22 @@ async fn get_draft(
     check_agent_id(&id)?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::BadRequest(
-            "limit: Number must be between 1 and 100".into(),
-        ));
+        return Err(ApiError::BadRequest("limit: Number must be between 1 and 100".into()));
     }
     let out = s.store.read_agent(&t, &id, |r| {
         let d = r.draft(&draft)?;
-        let history: Vec<Value> = d.history.iter().rev().take(usize::try_from(limit).unwrap_or(20)).map(|e| json!({
-            "revision": e.revision, "changedSections": e.changed_sections,
-            "editorName": EDITOR_NAME, "editorId": d.created_by, "timestamp": iso(e.at),
-        })).collect();
+        let history: Vec<Value> = d
+            .history
+            .iter()
+            .rev()
+            .take(usize::try_from(limit).unwrap_or(20))
+            .map(|e| {
+                json!({
+                    "revision": e.revision, "changedSections": e.changed_sections,
+                    "editorName": EDITOR_NAME, "editorId": d.created_by, "timestamp": iso(e.at),
+                })
+            })
+            .collect();
         Some(json!({"latest": render::draft(r, d), "editHistory": history, "editCount": d.history.len()}))
     })?;
     Ok(render::ok(out.ok_or_else(not_found_draft)?))
@@ -151,17 +146,8 @@ async fn rename_draft(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
-    let name = opt_str(&body, "draftName")?
-        .ok_or_else(|| ApiError::BadRequest("draftName: Required".into()))?;
-    s.store.execute(
-        &t,
-        &id,
-        &Command::RenameDraft {
-            draft,
-            name: name.clone(),
-        },
-        |_| (),
-    )?;
+    let name = opt_str(&body, "draftName")?.ok_or_else(|| ApiError::BadRequest("draftName: Required".into()))?;
+    s.store.execute(&t, &id, &Command::RenameDraft { draft, name: name.clone() }, |_| ())?;
     Ok(render::ok(json!({"draftName": name})))
 }
 
@@ -175,8 +161,7 @@ async fn discard_draft(
     Path((id, draft)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
-    s.store
-        .execute(&t, &id, &Command::DiscardDraft { draft }, |_| ())?;
+    s.store.execute(&t, &id, &Command::DiscardDraft { draft }, |_| ())?;
     Ok(render::ok(Value::Null))
 }
 
@@ -197,16 +182,12 @@ async fn update_draft_config(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
-    s.store
-        .read_agent(&t, &id, |r| r.open_draft(&draft).map(|_| ()))?
-        .ok_or_else(not_found_draft)?;
+    s.store.read_agent(&t, &id, |r| r.open_draft(&draft).map(|_| ()))?.ok_or_else(not_found_draft)?;
     let patch = config::validate_patch(&body)?;
     let key = draft.clone();
-    let out = s
-        .store
-        .execute(&t, &id, &Command::PatchDraftConfig { draft, patch }, |r| {
-            r.open_draft(&key).map(|d| render::draft(r, d))
-        })?;
+    let out = s.store.execute(&t, &id, &Command::PatchDraftConfig { draft, patch }, |r| {
+        r.open_draft(&key).map(|d| render::draft(r, d))
+    })?;
     Ok(render::ok(out.unwrap_or(Value::Null)))
 }
 
@@ -235,16 +216,12 @@ async fn get_draft_diff(
     check_agent_id(&id)?;
     let compare = q.compare_to.or(q.version_id);
     if compare.as_deref().is_some_and(|c| !is_object_id(c)) {
-        return Err(ApiError::BadRequest(
-            "compareTo: Invalid ObjectId (expected 24 hex characters)".into(),
-        ));
+        return Err(ApiError::BadRequest("compareTo: Invalid ObjectId (expected 24 hex characters)".into()));
     }
     let out = s.store.read_agent(&t, &id, |r| {
         let d = r.draft(&draft).ok_or_else(not_found_draft)?;
         let base_id = compare.as_deref().unwrap_or(&d.base_version_id);
-        let base = r
-            .version(base_id)
-            .ok_or_else(|| ApiError::NotFound("Version not found".into()))?;
+        let base = r.version(base_id).ok_or_else(|| ApiError::NotFound("Version not found".into()))?;
         Ok::<_, ApiError>(config::draft_diff(&base.config, &d.config))
     })?;
     Ok(render::ok(out?))
@@ -273,9 +250,7 @@ async fn publish_draft(
         description: opt_str(&body, "description")?,
         activate: opt_bool(&body, "activate")?.unwrap_or(false),
     };
-    let out = s.store.execute(&t, &id, &cmd, |r| {
-        r.version(&version_id).map(|v| render::version(r, v, now))
-    })?;
+    let out = s.store.execute(&t, &id, &cmd, |r| r.version(&version_id).map(|v| render::version(r, v, now)))?;
     Ok(render::created(out.unwrap_or(Value::Null)))
 }
 
@@ -292,9 +267,7 @@ async fn draft_test_call(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
-    s.store
-        .read_agent(&t, &id, |r| r.draft(&draft).map(|_| ()))?
-        .ok_or_else(not_found_draft)?;
+    s.store.read_agent(&t, &id, |r| r.draft(&draft).map(|_| ()))?.ok_or_else(not_found_draft)?;
     let call = start_test_call(&s, &headers, &body, TestCallKind::Draft)?;
     Ok(render::ok(call))
 }

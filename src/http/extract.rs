@@ -28,9 +28,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(format!(
-                    "Request body too large: the limit is {BODY_LIMIT} bytes"
-                ))
+                ApiError::PayloadTooLarge(format!("Request body too large: the limit is {BODY_LIMIT} bytes"))
             } else {
                 ApiError::BadRequest(format!("Could not read request body: {e}"))
             }
@@ -77,20 +75,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Org {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Org>()
-            .cloned()
-            .ok_or(ApiError::Unauthorized)
+        parts.extensions.get::<Org>().cloned().ok_or(ApiError::Unauthorized)
     }
 }
 
 /// An optional string field of a JSON body; another type gives 400
 /// `<key>: Expected string, received <type>`.
-pub fn opt_str(
-    body: &serde_json::Map<String, serde_json::Value>,
-    key: &str,
-) -> Result<Option<String>, ApiError> {
+pub fn opt_str(body: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<Option<String>, ApiError> {
     match body.get(key) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
@@ -102,10 +93,7 @@ pub fn opt_str(
 }
 
 /// An optional boolean field of a JSON body; another type gives 400.
-pub fn opt_bool(
-    body: &serde_json::Map<String, serde_json::Value>,
-    key: &str,
-) -> Result<Option<bool>, ApiError> {
+pub fn opt_bool(body: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<Option<bool>, ApiError> {
     match body.get(key) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::Bool(b)) => Ok(Some(*b)),

@@ -41,10 +41,7 @@ pub const API_PREFIX: &str = "/atoms/v1";
 
 /// Builds the routers and the OpenAPI document they describe.
 fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let platform = agents::router()
-        .merge(drafts::router())
-        .merge(versions::router())
-        .merge(templates::router());
+    let platform = agents::router().merge(drafts::router()).merge(versions::router()).merge(templates::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())
@@ -65,19 +62,23 @@ pub fn openapi_json() -> &'static str {
 pub fn app(state: AppState) -> Router {
     let (routes, _) = split();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), auth));
-    Router::new()
-        .route(
-            "/healthz",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-        )
+    let router = Router::new()
+        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi))
-        .merge(routes)
+        .merge(routes);
+    with_layers(router).with_state(state)
+}
+
+/// The fallbacks and layers every route gets: 404 envelopes for unknown
+/// routes and methods, the 1 MiB body cap, `x-request-id`, and a 500
+/// envelope for panics.
+fn with_layers(router: Router<AppState>) -> Router<AppState> {
+    router
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::map_response(request_id))
         .layer(CatchPanicLayer::custom(panic_response))
-        .with_state(state)
 }
 
 async fn serve_openapi() -> Response {
@@ -114,10 +115,7 @@ async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> 
         .headers()
         .get("authorization")
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|k| !k.is_empty());
     let Some(key) = key else {
@@ -129,4 +127,31 @@ async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> 
     let tenant = s.store.tenant(key);
     req.extensions_mut().insert(Org(tenant));
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::Fixtures;
+    use tower::ServiceExt;
+
+    fn state() -> AppState {
+        AppState::new(crate::Config::for_tests(), Fixtures::default())
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_gives_a_500_envelope_and_the_router_keeps_serving() {
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let app = with_layers(Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "ok" })))
+            .with_state(state());
+        let res =
+            app.clone().oneshot(Request::get("/boom").body(Body::empty()).expect("request")).await.expect("response");
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 1024).await.expect("body");
+        assert_eq!(&body[..], br#"{"status":false,"errors":["Internal server error"]}"#);
+        let res = app.oneshot(Request::get("/fine").body(Body::empty()).expect("request")).await.expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+    }
 }

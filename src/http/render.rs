@@ -28,11 +28,7 @@ pub fn success(data: Value) -> Value {
 
 /// `201 {"status": true, "data": data}`.
 pub fn created(data: Value) -> Response {
-    (
-        StatusCode::CREATED,
-        Json(success(data)),
-    )
-        .into_response()
+    (StatusCode::CREATED, Json(success(data))).into_response()
 }
 
 fn opt_iso(ms: Option<Millis>) -> Value {
@@ -43,10 +39,7 @@ fn opt_iso(ms: Option<Millis>) -> Value {
 fn blocks(b: &Blocks) -> Value {
     config::SECTIONS
         .iter()
-        .filter_map(|s| {
-            b.get(s)
-                .map(|id| ((*s).to_string(), Value::String(id.clone())))
-        })
+        .filter_map(|s| b.get(s).map(|id| ((*s).to_string(), Value::String(id.clone()))))
         .collect::<Map<_, _>>()
         .into()
 }
@@ -66,20 +59,14 @@ pub enum ConfigSource<'a> {
 /// `_resolvedConfig`; single reads do.
 pub fn agent(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Value {
     let a = &rec.agent;
-    let active_cfg = rec
-        .active()
-        .map(|v| v.config.clone())
-        .unwrap_or_else(config::defaults);
+    let active_cfg = rec.active().map(|v| v.config.clone()).unwrap_or_else(config::defaults);
     let mut out = Map::new();
     out.insert("_id".into(), json!(a.id));
     out.insert("name".into(), json!(a.name));
     out.insert("description".into(), json!(a.description));
     out.insert("organization".into(), json!(a.organization));
     out.insert("workflowId".into(), json!(a.workflow_id));
-    for (k, v) in active_cfg
-        .iter()
-        .filter(|(k, _)| k.as_str() != "singlePromptConfig")
-    {
+    for (k, v) in active_cfg.iter().filter(|(k, _)| k.as_str() != "singlePromptConfig") {
         out.insert(k.clone(), v.clone());
     }
     out.insert("workflowType".into(), json!(a.workflow_type));
@@ -103,14 +90,8 @@ pub fn agent(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Value {
             ConfigSource::Draft(d) => (d.config.clone(), Some("draft")),
             ConfigSource::Version(v) => (v.config.clone(), Some("version")),
         };
-        out.insert(
-            "_resolvedConfig".into(),
-            Value::Object(config::resolved(&cfg)),
-        );
-        out.insert(
-            "_versionedWorkflow".into(),
-            config::versioned_workflow(&cfg),
-        );
+        out.insert("_resolvedConfig".into(), Value::Object(config::resolved(&cfg)));
+        out.insert("_versionedWorkflow".into(), config::versioned_workflow(&cfg));
         if let Some(l) = label {
             out.insert("_configSource".into(), json!(l));
         }

@@ -68,37 +68,24 @@ async fn create_agent_from_template(
     Org(t): Org,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let name = opt_str(&body, "agentName")?
-        .ok_or_else(|| ApiError::BadRequest("agentName: Required".into()))?;
-    let template_id = opt_str(&body, "templateId")?
-        .ok_or_else(|| ApiError::BadRequest("templateId: Required".into()))?;
+    let name = opt_str(&body, "agentName")?.ok_or_else(|| ApiError::BadRequest("agentName: Required".into()))?;
+    let template_id =
+        opt_str(&body, "templateId")?.ok_or_else(|| ApiError::BadRequest("templateId: Required".into()))?;
     let template = s
         .fixtures
         .templates
         .iter()
-        .find(|x| {
-            [x.get("id"), x.get("_id")]
-                .into_iter()
-                .flatten()
-                .any(|v| v.as_str() == Some(template_id.as_str()))
-        })
+        .find(|x| [x.get("id"), x.get("_id")].into_iter().flatten().any(|v| v.as_str() == Some(template_id.as_str())))
         .ok_or_else(|| ApiError::BadRequest("Template not found".into()))?;
     let mut agent_body = Map::new();
     agent_body.insert("name".into(), json!(name));
-    let description = opt_str(&body, "agentDescription")?.or_else(|| {
-        template
-            .get("description")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
+    let description = opt_str(&body, "agentDescription")?
+        .or_else(|| template.get("description").and_then(Value::as_str).map(str::to_string));
     agent_body.insert("description".into(), json!(description.unwrap_or_default()));
     if let Some(sp) = template.get("singlePromptConfig") {
         let prompt = sp.get("prompt").cloned().unwrap_or_else(|| json!(""));
         let tools = sp.get("tools").cloned().unwrap_or_else(|| json!([]));
-        agent_body.insert(
-            "singlePromptConfig".into(),
-            json!({"prompt": prompt, "tools": tools}),
-        );
+        agent_body.insert("singlePromptConfig".into(), json!({"prompt": prompt, "tools": tools}));
     }
     let id = s.store.create_agent_from_body(&t, &agent_body)?;
     Ok(render::ok(json!(id)))

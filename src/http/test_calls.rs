@@ -23,21 +23,13 @@ pub(crate) enum TestCallKind {
 
 fn is_e164(s: &str) -> bool {
     let digits = s.strip_prefix('+').unwrap_or("");
-    (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
+    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 /// A 22-character URL-safe id, the shape of web-session conversation ids
 /// (R014).
 fn session_id(s: &AppState) -> String {
-    s.store
-        .ids()
-        .uuid()
-        .replace('-', "")
-        .chars()
-        .take(22)
-        .collect()
+    s.store.ids().uuid().replace('-', "").chars().take(22).collect()
 }
 
 /// Validates `{mode, toPhone}` and returns the response `data`.
@@ -58,14 +50,8 @@ pub(crate) fn start_test_call(
     let to_phone = opt_str(body, "toPhone")?;
     if mode == "telephony" {
         match to_phone.as_deref() {
-            None => {
-                return Err(ApiError::BadRequest(
-                    "toPhone: Required when mode is telephony".into(),
-                ))
-            }
-            Some(p) if !is_e164(p) => {
-                return Err(ApiError::BadRequest("Invalid phone number".into()))
-            }
+            None => return Err(ApiError::BadRequest("toPhone: Required when mode is telephony".into())),
+            Some(p) if !is_e164(p) => return Err(ApiError::BadRequest("Invalid phone number".into())),
             Some(_) => {}
         }
     }
@@ -76,10 +62,7 @@ pub(crate) fn start_test_call(
     }
     let mut data = json!({"conversationId": session_id(s), "callId": call_id});
     if mode != "telephony" {
-        let host = headers
-            .get("host")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1:4010");
+        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:4010");
         data["token"] = json!(format!("wct_{}", s.store.ids().uuid()));
         data["roomName"] = json!(s.store.ids().uuid());
         data["host"] = json!(format!("ws://{host}"));

@@ -71,9 +71,7 @@ async fn list_versions(
     let limit = q.limit.unwrap_or(20);
     let skip = q.skip.unwrap_or(0);
     if !(1..=100).contains(&limit) || skip < 0 {
-        return Err(ApiError::BadRequest(
-            "limit must be between 1 and 100 and skip must be at least 0".into(),
-        ));
+        return Err(ApiError::BadRequest("limit must be between 1 and 100 and skip must be at least 0".into()));
     }
     let now = s.store.clock().now();
     let out = s.store.read_agent(&t, &id, |r| {
@@ -87,11 +85,7 @@ async fn list_versions(
             .map(|v| {
                 let mut x = render::version(r, v, now);
                 x["publishedByName"] = json!(EDITOR_NAME);
-                x["activatedByName"] = if v.activated_by.is_some() {
-                    json!(EDITOR_NAME)
-                } else {
-                    Value::Null
-                };
+                x["activatedByName"] = if v.activated_by.is_some() { json!(EDITOR_NAME) } else { Value::Null };
                 x
             })
             .collect();
@@ -117,9 +111,7 @@ pub(crate) struct DiffQuery {
 }
 
 fn config_by_id(r: &AgentRecord, id: &str) -> Option<config::Config> {
-    r.version(id)
-        .map(|v| v.config.clone())
-        .or_else(|| r.draft(id).map(|d| d.config.clone()))
+    r.version(id).map(|v| v.config.clone()).or_else(|| r.draft(id).map(|d| d.config.clone()))
 }
 
 /// Diff two versions (R062): `{unchangedSections, diffs: [{section,
@@ -135,19 +127,11 @@ async fn diff_versions(
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
-    let a = q
-        .version_a
-        .or(q.base_id)
-        .ok_or_else(|| ApiError::BadRequest("versionA: Required".into()))?;
-    let b = q
-        .version_b
-        .or(q.compare_id)
-        .ok_or_else(|| ApiError::BadRequest("versionB: Required".into()))?;
+    let a = q.version_a.or(q.base_id).ok_or_else(|| ApiError::BadRequest("versionA: Required".into()))?;
+    let b = q.version_b.or(q.compare_id).ok_or_else(|| ApiError::BadRequest("versionB: Required".into()))?;
     for (name, v) in [("versionA", &a), ("versionB", &b)] {
         if !is_object_id(v) {
-            return Err(ApiError::BadRequest(format!(
-                "{name}: Invalid ObjectId (expected 24 hex characters)"
-            )));
+            return Err(ApiError::BadRequest(format!("{name}: Invalid ObjectId (expected 24 hex characters)")));
         }
     }
     let out = s.store.read_agent(&t, &id, |r| {
@@ -170,7 +154,8 @@ async fn get_version(
     check_version_id(&vid)?;
     let now = s.store.clock().now();
     let out = s.store.read_agent(&t, &id, |r| {
-        r.version(&vid).map(|v| json!({"version": render::version(r, v, now), "resolvedConfig": config::by_section(&v.config)}))
+        r.version(&vid)
+            .map(|v| json!({"version": render::version(r, v, now), "resolvedConfig": config::by_section(&v.config)}))
     })?;
     Ok(render::ok(out.ok_or_else(version_not_found)?))
 }
@@ -180,9 +165,7 @@ fn nullable_str(body: &Map<String, Value>, key: &str) -> ApiResult<Option<Option
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(x)) => Ok(Some(Some(x.clone()))),
-        Some(_) => Err(ApiError::BadRequest(format!(
-            "{key}: Expected string or null"
-        ))),
+        Some(_) => Err(ApiError::BadRequest(format!("{key}: Expected string or null"))),
     }
 }
 
@@ -208,9 +191,7 @@ async fn update_version(
         is_pinned,
     };
     let now = s.store.clock().now();
-    let out = s.store.execute(&t, &id, &cmd, |r| {
-        r.version(&vid).map(|v| render::version(r, v, now))
-    })?;
+    let out = s.store.execute(&t, &id, &cmd, |r| r.version(&vid).map(|v| render::version(r, v, now)))?;
     Ok(render::ok(out.unwrap_or(Value::Null)))
 }
 
@@ -230,13 +211,9 @@ async fn activate_version(
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
     check_version_id(&vid)?;
-    let cmd = Command::Activate {
-        version_id: vid.clone(),
-    };
+    let cmd = Command::Activate { version_id: vid.clone() };
     let now = s.store.clock().now();
-    let out = s.store.execute(&t, &id, &cmd, |r| {
-        r.version(&vid).map(|v| render::version(r, v, now))
-    })?;
+    let out = s.store.execute(&t, &id, &cmd, |r| r.version(&vid).map(|v| render::version(r, v, now)))?;
     Ok(render::ok(out.unwrap_or(Value::Null)))
 }
 
@@ -255,9 +232,7 @@ async fn version_test_call(
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
     check_version_id(&vid)?;
-    s.store
-        .read_agent(&t, &id, |r| r.version(&vid).map(|_| ()))?
-        .ok_or_else(version_not_found)?;
+    s.store.read_agent(&t, &id, |r| r.version(&vid).map(|_| ()))?.ok_or_else(version_not_found)?;
     let call = start_test_call(&s, &headers, &body, TestCallKind::Version)?;
     Ok(render::ok(call))
 }
