@@ -1,0 +1,357 @@
+//! Agents (BEHAVIOR §B) and the draft-config fields of changelog
+//! 2026-05-05-agent-config-fields (R023, R052), plus post-call analytics
+//! config (§K).
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::TestServer;
+
+const KEY: &str = "sk_agents";
+
+/// The 15 fields of the changelog, each with a non-default value.
+fn fifteen_fields() -> Value {
+    json!({
+        "firstMessage": "Welcome to the round trip.",
+        "muteUserUntilFirstBotResponse": true,
+        "allowInterruptions": false,
+        "waitForUserToSpeakFirst": true,
+        "interruptionBackoffTimer": 3.5,
+        "smartTurnConfig": {"isEnabled": true, "waitTimeInSecs": 2},
+        "voiceDetectionConfig": {"confidence": 0.9, "minVolume": 0.1, "triggerTimeInSecs": 1.5, "releaseTimeInSecs": 2.5},
+        "voiceMailDetectionConfig": {"enabled": true, "endText": "Please call us back."},
+        "denoisingConfig": {"isEnabled": true},
+        "redactionConfig": {"isEnabled": true},
+        "pronunciationDicts": [{"word": "Atoms", "pronunciation": "AT-umz"}],
+        "llmIdleTimeoutConfig": {"chatTimeoutTimeInSecs": 120, "webcallTimeoutTimeInSecs": 30, "telephonyTimeoutTimeInSecs": 45, "maxRetries": 3},
+        "sessionTimeoutConfig": {"timeoutTimeInSecs": 3600},
+        "timezone": {"label": "America/New_York", "offset": -300},
+        "synthesizer": {"sampleRate": 24000}
+    })
+}
+
+/// One out-of-range (or wrongly typed) value per field, with the path the
+/// error must name.
+fn out_of_range() -> Vec<(Value, &'static str)> {
+    vec![
+        (json!({"firstMessage": "x".repeat(501)}), "firstMessage"),
+        (json!({"muteUserUntilFirstBotResponse": "yes"}), "muteUserUntilFirstBotResponse"),
+        (json!({"allowInterruptions": 1}), "allowInterruptions"),
+        (json!({"waitForUserToSpeakFirst": null}), "waitForUserToSpeakFirst"),
+        (json!({"interruptionBackoffTimer": 10.5}), "interruptionBackoffTimer"),
+        (json!({"smartTurnConfig": {"waitTimeInSecs": 11}}), "smartTurnConfig.waitTimeInSecs"),
+        (json!({"voiceDetectionConfig": {"confidence": 1.2}}), "voiceDetectionConfig.confidence"),
+        (json!({"voiceMailDetectionConfig": {"endText": "y".repeat(201)}}), "voiceMailDetectionConfig.endText"),
+        (json!({"denoisingConfig": {"isEnabled": "on"}}), "denoisingConfig.isEnabled"),
+        (json!({"redactionConfig": {"isEnabled": 0}}), "redactionConfig.isEnabled"),
+        (json!({"pronunciationDicts": [{"word": "a"}]}), "pronunciationDicts.0.pronunciation"),
+        (json!({"llmIdleTimeoutConfig": {"chatTimeoutTimeInSecs": 301}}), "llmIdleTimeoutConfig.chatTimeoutTimeInSecs"),
+        (json!({"sessionTimeoutConfig": {"timeoutTimeInSecs": 3601}}), "sessionTimeoutConfig.timeoutTimeInSecs"),
+        (json!({"timezone": {"offset": "UTC"}}), "timezone.offset"),
+        (json!({"synthesizer": {"sampleRate": 22050}}), "synthesizer.sampleRate"),
+    ]
+}
+
+#[tokio::test]
+async fn all_15_changelog_fields_round_trip_and_show_in_the_draft_diff() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "fields").await;
+    let draft = s.fork_draft(KEY, &agent).await;
+    let r = s.patch(&format!("/agent/{agent}/drafts/{draft}/config"), KEY, fifteen_fields()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let diff = s.get(&format!("/agent/{agent}/drafts/{draft}/diff"), KEY).await;
+    assert_eq!(diff.body["data"]["hasChanges"], true);
+    let changes: Vec<(String, Value)> = diff.body["data"]["sections"]
+        .as_object()
+        .expect("sections")
+        .values()
+        .flat_map(|s| s["changes"].as_array().cloned().unwrap_or_default())
+        .map(|c| (c["path"].as_str().unwrap_or("").to_string(), c["newValue"].clone()))
+        .collect();
+    let expect = fifteen_fields();
+    for (field, value) in expect.as_object().expect("object") {
+        let reported: Vec<&(String, Value)> =
+            changes.iter().filter(|(p, _)| p == field || p.starts_with(&format!("{field}."))).collect();
+        assert!(!reported.is_empty(), "{field} not in the diff: {changes:?}");
+        for (path, new) in reported {
+            let leaf = path.strip_prefix(field.as_str()).unwrap_or("").trim_start_matches('.');
+            let want = if leaf.is_empty() {
+                value.clone()
+            } else {
+                value.pointer(&format!("/{}", leaf.replace('.', "/"))).cloned().unwrap_or(Value::Null)
+            };
+            assert_eq!(new, &want, "{path}");
+        }
+    }
+    // And the values read back through the draft preview.
+    let got = s.get(&format!("/agent/{agent}?draftId={draft}"), KEY).await;
+    let resolved = &got.body["data"]["_resolvedConfig"];
+    assert_eq!(resolved["timezone"], json!({"label": "America/New_York", "offset": -300}));
+    assert_eq!(resolved["synthesizer"]["sampleRate"], 24000);
+    assert_eq!(resolved["synthesizer"]["speed"], 1.2, "objects merge key by key");
+}
+
+#[tokio::test]
+async fn each_changelog_field_out_of_range_gives_400_naming_it_and_changes_nothing() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "bounds").await;
+    let draft = s.fork_draft(KEY, &agent).await;
+    let path = format!("/agent/{agent}/drafts/{draft}/config");
+    let before = s.get(&format!("/agent/{agent}/drafts/{draft}"), KEY).await.body;
+    for (body, field) in out_of_range() {
+        let r = s.patch(&path, KEY, body.clone()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(r.error().starts_with(&format!("{field}:")), "{field}: {}", r.error());
+    }
+    // A bulk request with one bad field is rejected whole.
+    let mut bulk = fifteen_fields();
+    bulk["interruptionBackoffTimer"] = json!(-1);
+    assert_eq!(s.patch(&path, KEY, bulk).await.status, StatusCode::BAD_REQUEST);
+    let after = s.get(&format!("/agent/{agent}/drafts/{draft}"), KEY).await.body;
+    assert_eq!(before, after, "rejected patches must not touch the draft");
+    let diff = s.get(&format!("/agent/{agent}/drafts/{draft}/diff"), KEY).await;
+    assert_eq!(diff.body["data"]["hasChanges"], false);
+}
+
+#[tokio::test]
+async fn draft_config_with_only_name_has_no_recognized_fields() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "noname").await;
+    let draft = s.fork_draft(KEY, &agent).await;
+    let r = s.patch(&format!("/agent/{agent}/drafts/{draft}/config"), KEY, json!({"name": "renamed"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.error(), "No recognized config fields");
+}
+
+#[tokio::test]
+async fn post_call_analytics_config_is_validated_and_round_trips_exactly() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "pca").await;
+    let draft = s.fork_draft(KEY, &agent).await;
+    let path = format!("/agent/{agent}/drafts/{draft}/config");
+    let metric =
+        |id: &str, ty: &str| json!({"identifier": id, "dispositionMetricPrompt": "q?", "dispositionMetricType": ty});
+    let bad = [
+        (json!({"dispositionMetrics": [metric("Bad-Id", "STRING")]}), "identifier"),
+        (json!({"dispositionMetrics": [metric("ok", "FLOAT")]}), "dispositionMetricType"),
+        (json!({"dispositionMetrics": [metric("ok", "ENUM")]}), "choices"),
+        (
+            json!({"dispositionMetrics": [{"identifier": "ok", "dispositionMetricPrompt": "q", "dispositionMetricType": "STRING", "choices": ["a"]}]}),
+            "choices",
+        ),
+    ];
+    for (cfg, field) in bad {
+        let r = s.patch(&path, KEY, json!({"postCallAnalyticsConfig": cfg})).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{cfg}");
+        assert!(r.error().contains(field), "{}", r.error());
+    }
+    let config = json!({
+        "dispositionMetrics": [
+            metric("call_resolved", "BOOLEAN"),
+            {"identifier": "outcome", "dispositionMetricPrompt": "Outcome?", "dispositionMetricType": "ENUM", "choices": ["resolved", "escalated"]},
+            metric("callback_at", "DATETIME"), metric("score", "INTEGER"), metric("reason", "STRING")
+        ],
+        "successMetrics": [],
+        "summaryPrompt": "",
+        "useInternalAnalyticsModel": false,
+        "useReasoningModel": true
+    });
+    assert_eq!(s.patch(&path, KEY, json!({"postCallAnalyticsConfig": config})).await.status, StatusCode::OK);
+    let version = s.publish(KEY, &agent, &draft).await;
+    s.advance(6.0).await;
+    s.patch(&format!("/agent/{agent}/versions/{version}/activate"), KEY, json!({})).await;
+    let got = s.get(&format!("/agent/{agent}"), KEY).await;
+    assert_eq!(got.body["data"]["_resolvedConfig"]["postCallAnalyticsConfig"], config);
+}
+
+#[tokio::test]
+async fn list_filters_sorting_pagination_and_archived() {
+    let s = TestServer::start().await;
+    for name in ["charlie", "alpha", "bravo"] {
+        s.create_agent(KEY, name).await;
+        s.advance(1.0).await;
+    }
+    let r = s.post("/agent", KEY, json!({"name": "graph", "workflowType": "workflow_graph"})).await;
+    let graph = r.body["data"].as_str().expect("id").to_string();
+    let names = |v: &Value| -> Vec<String> {
+        v["data"]["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .map(|a| a["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let r = s.get("/agent", KEY).await;
+    assert_eq!(names(&r.body), ["graph", "bravo", "alpha", "charlie"], "createdAt desc by default");
+    assert!(r.body["data"]["agents"][0].get("_resolvedConfig").is_none(), "no _resolvedConfig in lists (R025)");
+    let r = s.get("/agent?sortField=name&sortOrder=asc&page=2&offset=2", KEY).await;
+    assert_eq!(names(&r.body), ["charlie", "graph"]);
+    assert_eq!(r.body["data"]["total"], 4);
+    let r = s.get("/agent?type=workflow_graph", KEY).await;
+    assert_eq!(names(&r.body), ["graph"]);
+    let r = s.get("/agent?search=ALP", KEY).await;
+    assert_eq!(names(&r.body), ["alpha"]);
+    assert_eq!(s.delete(&format!("/agent/{graph}/archive"), KEY).await.status, StatusCode::OK);
+    assert_eq!(names(&s.get("/agent?archived=true", KEY).await.body), ["graph"]);
+    assert_eq!(s.get("/agent", KEY).await.body["data"]["total"], 3);
+    assert_eq!(s.get("/agent?sortField=color", KEY).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(s.get("/agent?type=chat", KEY).await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn archive_and_unarchive_follow_r034_and_r035() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "arch").await;
+    let path = format!("/agent/{agent}/archive");
+    assert_eq!(s.delete(&path, KEY).await.body["data"]["message"], "Agent archived");
+    let r = s.delete(&path, KEY).await;
+    assert_eq!((r.status, r.error()), (StatusCode::CONFLICT, "Agent is already archived"));
+    let got = s.get(&format!("/agent/{agent}"), KEY).await;
+    assert_eq!(got.body["data"]["archived"], true);
+    assert!(got.body["data"]["archivedAt"].is_string());
+    assert_eq!(s.delete(&format!("{path}?on=false"), KEY).await.body["data"]["message"], "Agent unarchived");
+    let r = s.patch(&format!("{path}?on=false"), KEY, json!({})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::CONFLICT, "Agent is already active"));
+    let r = s.delete("/agent/0123456789abcdef01234567/archive", KEY).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn metadata_patch_accepts_metadata_and_rejects_config_fields() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "meta").await;
+    let path = format!("/agent/{agent}");
+    let r = s.patch(&path, KEY, json!({"name": "renamed", "description": "d", "allowInboundCall": false, "visibleToEveryone": true, "telephonyProductId": ["p1"]})).await;
+    assert_eq!(r.body, json!({"status": true, "data": agent}));
+    let r = s.patch(&path, KEY, json!({"name": "again", "firstMessage": "sneaky"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.error(), "Agent has versioning enabled. Config changes must be made through drafts.");
+    let got = s.get(&path, KEY).await.body;
+    assert_eq!(got["data"]["name"], "renamed", "a rejected PATCH changes nothing");
+    assert_eq!(got["data"]["allowInboundCall"], false);
+    assert_eq!(got["data"]["visibleToEveryone"], true);
+    assert_eq!(got["data"]["_resolvedConfig"]["firstMessage"], "");
+    let r = s.patch("/agent/0123456789abcdef01234567", KEY, json!({"name": "x"})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::NOT_FOUND, "Agent not found"));
+}
+
+#[tokio::test]
+async fn get_agent_resolves_from_draft_or_version_and_reports_the_source() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "src").await;
+    let v1 = s.active_version(KEY, &agent).await;
+    let got = s.get(&format!("/agent/{agent}"), KEY).await;
+    assert!(got.body["data"].get("_configSource").is_none());
+    assert!(got.body["data"]["_versionedWorkflow"].is_object());
+    assert_eq!(got.body["data"]["_resolvedConfig"]["modelName"], "electron");
+    let got = s.get(&format!("/agent/{agent}?versionId={v1}"), KEY).await;
+    assert_eq!(got.body["data"]["_configSource"], "version");
+    assert_eq!(s.get(&format!("/agent/{agent}?draftId=nope"), KEY).await.status, StatusCode::BAD_REQUEST);
+    let r = s.get("/agent/0123456789abcdef01234567", KEY).await;
+    assert_eq!(r.body, json!({"status": false, "errors": ["No agent found"]}));
+    let r = s.get("/agent/not-an-id", KEY).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Invalid agent id"));
+}
+
+#[tokio::test]
+async fn create_applies_defaults_and_gates_models() {
+    let s = TestServer::start().await;
+    let r = s.post("/agent", KEY, json!({"name": "gated", "slmModel": "gpt-5.2"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s
+        .post("/agent", KEY, json!({"name": "rt", "slmModel": "gpt-realtime", "workflowType": "workflow_graph"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = s
+        .post(
+            "/agent",
+            KEY,
+            json!({"name": "lang", "language": {"default": "hi", "supported": ["en"], "switching": {}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r =
+        s.post("/agent", KEY, json!({"name": "ta", "language": {"supported": ["ta", "en"], "switching": {}}})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = s.post("/agent", KEY, json!({"name": "ok", "firstMessage": "hi", "backgroundSound": "cafe"})).await;
+    let id = r.body["data"].as_str().expect("id").to_string();
+    let got = s.get(&format!("/agent/{id}"), KEY).await.body;
+    let d = &got["data"];
+    assert_eq!(d["_resolvedConfig"]["firstMessage"], "hi", "create fields become version 1 (R024)");
+    assert_eq!(d["backgroundSound"], "", "the server default overrides backgroundSound (R024)");
+    assert_eq!(
+        d["synthesizer"]["voiceConfig"],
+        json!({"model": "waves_lightning_v3_1", "voiceId": "nyah", "gender": "female"})
+    );
+    assert_eq!(d["workflowType"], "single_prompt");
+    assert_eq!(d["enableStyleGuide"], true);
+    assert_eq!(d["callDispositionConfig"], "");
+    assert!(d.get("isLocked").is_none(), "isLocked was retired (R029)");
+}
+
+#[tokio::test]
+async fn templates_list_filter_and_create() {
+    let s = TestServer::start().await;
+    let all = s.get("/agent/template", KEY).await;
+    let n = all.body["data"].as_array().map(Vec::len).unwrap_or(0);
+    let us = s.get("/agent/template?region=us", KEY).await;
+    let india = s.get("/agent/template?region=in", KEY).await;
+    let count = |r: &crate::helpers::Reply| r.body["data"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(count(&us) > 0 && count(&india) > 0);
+    assert_eq!(count(&us) + count(&india), n);
+    let first = &india.body["data"][0];
+    assert_ne!(first["_id"], first["id"], "_id and slug id are distinct (R040)");
+    assert_eq!(s.get("/agent/template?region=eu", KEY).await.status, StatusCode::BAD_REQUEST);
+    let r = s.post("/agent/from-template", KEY, json!({"agentName": "from tpl", "templateId": first["id"]})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let id = r.body["data"].as_str().expect("id").to_string();
+    let got = s.get(&format!("/agent/{id}"), KEY).await;
+    assert_eq!(got.body["data"]["_resolvedConfig"]["prompt"], first["singlePromptConfig"]["prompt"]);
+    assert_eq!(s.post("/agent/from-template", KEY, json!({"agentName": "x"})).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.post("/agent/from-template", KEY, json!({"agentName": "x", "templateId": "nope"})).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let m = s.get("/disposition-metric-templates", KEY).await;
+    assert_eq!(m.body["success"], true);
+}
+
+#[tokio::test]
+async fn duplicate_copies_the_active_version_into_the_callers_org() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "dup").await;
+    let org =
+        s.get(&format!("/agent/{agent}"), KEY).await.body["data"]["organization"].as_str().expect("org").to_string();
+    let r = s.post(&format!("/agent/{agent}/duplicate"), KEY, json!({"targetOrganizationId": org})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let copy = r.body["data"]["_id"].as_str().expect("_id").to_string();
+    assert_ne!(copy, agent);
+    assert!(s.get(&format!("/agent/{copy}"), KEY).await.body["data"]["activeVersionId"].is_string());
+    let r = s
+        .post(&format!("/agent/{agent}/duplicate"), KEY, json!({"targetOrganizationId": "0123456789abcdef01234567"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    s.delete(&format!("/agent/{agent}/archive"), KEY).await;
+    let r = s.post(&format!("/agent/{agent}/duplicate"), KEY, json!({"targetOrganizationId": org})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Cannot duplicate an archived agent"));
+}
+
+#[tokio::test]
+async fn legacy_workflow_routes_follow_the_deprecation_notes() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "legacy").await;
+    let r = s.get(&format!("/agent/{agent}/workflow?versionId=ignored"), KEY).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["data"]["prompt"], "");
+    let wf = s.get(&format!("/agent/{agent}"), KEY).await.body["data"]["workflowId"]
+        .as_str()
+        .expect("workflowId")
+        .to_string();
+    assert_eq!(
+        s.patch(&format!("/workflow/{wf}"), KEY, json!({"type": "single_prompt"})).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(s.get(&format!("/agent/{agent}/resolved-config"), KEY).await.status, StatusCode::NOT_FOUND);
+    let logs = s.get(&format!("/agent/{agent}/call-logs"), KEY).await;
+    assert_eq!(logs.body["success"], true);
+}

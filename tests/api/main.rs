@@ -1,0 +1,11 @@
+//! Black-box tests: each starts the real server in-process on
+//! 127.0.0.1:0 and talks HTTP to it.
+
+mod helpers;
+
+mod agents;
+mod bad_input;
+mod lifecycle_v1;
+mod openapi_drift;
+mod sdk_contract;
+mod tenancy;
