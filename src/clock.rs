@@ -186,6 +186,13 @@ impl Clock {
         }
     }
 
+    /// An owned future that resolves once the clock reaches `deadline`
+    /// (for storing across loop iterations).
+    pub fn sleep(&self, deadline: Millis) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let clock = self.clone();
+        async move { clock.sleep_until(deadline).await }
+    }
+
     /// Advances a virtual clock by `ms`: runs due actions and wakes
     /// sleepers in deadline order, then settles at the target. Returns the
     /// new time. A real clock is not moved; it returns now.

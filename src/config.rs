@@ -37,6 +37,10 @@ pub struct Config {
     #[arg(long, env = "ATOMS_MOCK_SEED")]
     pub seed: Option<u64>,
 
+    /// Concurrent calls per organization before new calls queue (R108).
+    #[arg(long, env = "ATOMS_MOCK_CONCURRENCY_LIMIT", default_value_t = 10)]
+    pub concurrency_limit: usize,
+
     /// Accept only these API keys (repeatable; comma-separated in the
     /// environment). By default any non-empty Bearer token authenticates.
     #[arg(long = "require-key", env = "ATOMS_MOCK_REQUIRE_KEY", value_delimiter = ',')]
@@ -52,6 +56,7 @@ impl Default for Config {
             clock: ClockMode::Real,
             security_check_secs: 6.0,
             seed: None,
+            concurrency_limit: crate::calls::DEFAULT_CONCURRENCY,
             require_keys: Vec::new(),
         }
     }

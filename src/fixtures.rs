@@ -11,6 +11,8 @@
 //! - `agents.json`: `[{"apiKey": "...", "agent": <POST /agent body>}]`,
 //!   created through the same validation as `POST /agent`, again on every
 //!   reset.
+//! - `scenarios/*.json` and `scenarios/assignments.json`: call scenarios
+//!   (see `crate::scenarios`).
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +66,8 @@ pub struct Fixtures {
     pub metric_templates: Vec<Value>,
     /// Preloaded agents.
     pub agents: Vec<FixtureAgent>,
+    /// Call scenarios and their assignments (`scenarios/`).
+    pub scenarios: std::sync::Arc<crate::scenarios::Library>,
 }
 
 fn invalid(file: &str, field: impl Into<String>, message: impl Into<String>) -> FixtureError {
@@ -131,7 +135,8 @@ impl Fixtures {
                 .map_err(|e| invalid(&afile, format!("{path}.agent"), e.to_string()))?;
             agents.push(FixtureAgent { api_key, body });
         }
-        Ok(Self { templates, metric_templates, agents })
+        let scenarios = std::sync::Arc::new(crate::scenarios::Library::load(dir)?);
+        Ok(Self { templates, metric_templates, agents, scenarios })
     }
 
     /// Creates the preloaded agents of every key (or only `api_key`'s).

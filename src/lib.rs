@@ -12,11 +12,14 @@
 //! - [`fixtures`]: embedded default fixtures and `--fixtures DIR`.
 //! - [`http`]: routers, extractors, the error envelope and OpenAPI.
 
+pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod fixtures;
 pub mod http;
+pub mod scenarios;
 pub mod server;
 pub mod state;
 pub mod store;

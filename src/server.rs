@@ -3,6 +3,7 @@
 //! (or calling [`Server::shutdown`]) stops it gracefully.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -15,7 +16,7 @@ use crate::state::AppState;
 pub struct Server {
     addr: SocketAddr,
     state: AppState,
-    shutdown: watch::Sender<bool>,
+    shutdown: Arc<watch::Sender<bool>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
@@ -24,7 +25,10 @@ impl Server {
     pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         state.store.clock().spawn_driver();
-        let (shutdown, mut rx) = watch::channel(false);
+        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+        state.calls.set_public_url(format!("http://{host}:{}", addr.port()));
+        let shutdown = Arc::clone(&state.shutdown);
+        let mut rx = shutdown.subscribe();
         let app = crate::http::app(state.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app)

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::calls::Calls;
 use crate::config::Config;
+use crate::events::LifecycleBus;
 use crate::fixtures::Fixtures;
 use crate::store::Store;
 
@@ -14,8 +16,13 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// The parsed configuration (auth keys, windows).
     pub config: Arc<Config>,
-    /// Fixtures parsed at start (templates, preloaded agents).
+    /// Fixtures parsed at start (templates, preloaded agents, scenarios).
     pub fixtures: Arc<Fixtures>,
+    /// The call engine: places calls and runs their scenarios.
+    pub calls: Arc<Calls>,
+    /// Flips to `true` on shutdown; long-lived streams end when it does
+    /// (axum does not end open streams by itself).
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -23,8 +30,11 @@ impl AppState {
     /// seeds the fixture agents.
     pub fn new(config: Config, fixtures: Fixtures) -> Self {
         let clock = crate::clock::Clock::new(config.clock);
-        let store = Arc::new(Store::new(clock, config.seed, config.security_check_ms()));
+        let store = Arc::new(Store::new(clock.clone(), config.seed, config.security_check_ms()));
         fixtures.seed(&store, None);
-        Self { store, config: Arc::new(config), fixtures: Arc::new(fixtures) }
+        let bus = Arc::new(LifecycleBus::default());
+        let calls = Arc::new(Calls::new(clock, Arc::clone(&fixtures.scenarios), bus, config.concurrency_limit));
+        let shutdown = Arc::new(tokio::sync::watch::channel(false).0);
+        Self { store, config: Arc::new(config), fixtures: Arc::new(fixtures), calls, shutdown }
     }
 }

@@ -29,6 +29,10 @@ pub struct Tenant {
     pub user_id: String,
     /// Model and workflow access (R022).
     pub access: OrgAccess,
+    /// The API key (shared with call milestones).
+    pub api_key: Arc<str>,
+    /// The organization's calls (see `crate::calls`).
+    pub calls: parking_lot::Mutex<crate::calls::CallBook>,
     agents: RwLock<HashMap<String, AgentRecord>>,
 }
 
@@ -86,6 +90,8 @@ impl Store {
                 org_id: derived_id(&["org", api_key]),
                 user_id: derived_id(&["user", api_key]),
                 access: OrgAccess::default(),
+                api_key: Arc::from(api_key),
+                calls: parking_lot::Mutex::new(crate::calls::CallBook::default()),
                 agents: RwLock::new(HashMap::new()),
             })
         });
@@ -205,6 +211,13 @@ impl Store {
     ) -> Result<String, DomainError> {
         let new = agent::parse_create(body, t.access)?;
         Ok(self.create_agent(t, new))
+    }
+
+    /// Counts one more call for the agent (`totalCalls`).
+    pub fn count_call(&self, t: &Tenant, agent_id: &str) {
+        if let Some(r) = t.agents.write().get_mut(agent_id) {
+            r.agent.total_calls += 1;
+        }
     }
 
     /// Number of organizations with state (for the control API).

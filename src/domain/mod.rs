@@ -14,6 +14,7 @@
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
 
 pub mod agent;
+pub mod call;
 pub mod config;
 pub mod config_analytics;
 pub mod config_rules;

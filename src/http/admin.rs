@@ -28,12 +28,16 @@ pub(crate) struct ResetQuery {
 }
 
 /// Forget all state (or one key's with `?apiKey=`) and re-create the
-/// fixture agents. The clock is not moved. Returns `{"reset": "all" | key}`.
+/// fixture agents; a full reset also restores the fixtures' scenario
+/// assignments. The clock is not moved. Returns `{"reset": "all" | key}`.
 #[utoipa::path(post, path = "/_admin/reset", tag = "Control API", params(ResetQuery),
     responses((status = 200, description = "`{reset}`")))]
 async fn reset(State(s): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> Response {
     s.store.reset(q.api_key.as_deref());
     s.fixtures.seed(&s.store, q.api_key.as_deref());
+    if q.api_key.is_none() {
+        s.fixtures.scenarios.reset();
+    }
     Json(json!({"reset": q.api_key.as_deref().unwrap_or("all")})).into_response()
 }
 

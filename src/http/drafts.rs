@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::agents::check_agent_id;
+use super::conversations::Pin;
 use super::error::{ApiError, ApiResult};
 use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
 use super::render;
@@ -268,6 +269,6 @@ async fn draft_test_call(
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
     s.store.read_agent(&t, &id, |r| r.draft(&draft).map(|_| ()))?.ok_or_else(not_found_draft)?;
-    let call = start_test_call(&s, &headers, &body, TestCallKind::Draft)?;
+    let call = start_test_call(&s, &t, &headers, &body, &id, Pin::Draft(draft), TestCallKind::Draft)?;
     Ok(render::ok(call))
 }

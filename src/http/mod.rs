@@ -26,7 +26,10 @@ pub mod render;
 
 mod admin;
 mod agents;
+mod call_logs;
+mod conversations;
 mod drafts;
+mod events_sse;
 mod openapi;
 mod templates;
 mod test_calls;
@@ -41,7 +44,13 @@ pub const API_PREFIX: &str = "/atoms/v1";
 
 /// Builds the routers and the OpenAPI document they describe.
 fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let platform = agents::router().merge(drafts::router()).merge(versions::router()).merge(templates::router());
+    let platform = agents::router()
+        .merge(drafts::router())
+        .merge(versions::router())
+        .merge(templates::router())
+        .merge(conversations::router())
+        .merge(call_logs::router())
+        .merge(events_sse::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "Agents"), (name = "Agent Templates"),
         (name = "Agent Versioning - Drafts"), (name = "Agent Versioning - Versions"),
-        (name = "Post-Call Analytics"),
+        (name = "Post-Call Analytics"), (name = "Conversations"), (name = "Logs"), (name = "Live Transcripts"),
         (name = "Control API", description = "Mock extension: reset, clock")
     )
 )]

@@ -1,15 +1,19 @@
-//! Test calls of v1 drafts and versions (BEHAVIOR R063, R064).
-//!
-//! The mock validates the request and mints the call's ids. Placing the
-//! call through a scripted scenario (events, call log, webhooks) belongs to
-//! the call-scenario engine and is not wired yet.
+//! Test calls of v1 drafts and versions (BEHAVIOR R063, R064): real calls
+//! (`isTest: true`) that run the draft's or version's config through the
+//! scenario engine. `webcall` and `chat` are web sessions (`type:
+//! webcall`); `telephony` dials `toPhone` (`type: telephony_outbound`).
+
+use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
+use super::conversations::{is_e164, place_call, session_fields, session_id, CallRequest, Pin};
 use super::error::{ApiError, ApiResult};
 use super::extract::opt_str;
+use crate::calls::CallType;
 use crate::state::AppState;
+use crate::store::Tenant;
 
 /// Which test-call operation is answering: the two differ in shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,24 +25,16 @@ pub(crate) enum TestCallKind {
     Version,
 }
 
-fn is_e164(s: &str) -> bool {
-    let digits = s.strip_prefix('+').unwrap_or("");
-    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
-}
-
-/// A 22-character URL-safe id, the shape of web-session conversation ids
-/// (R014).
-fn session_id(s: &AppState) -> String {
-    s.store.ids().uuid().replace('-', "").chars().take(22).collect()
-}
-
-/// Validates `{mode, toPhone}` and returns the response `data`.
-/// `mode` is `webcall` (default), `chat` or `telephony`; telephony needs
-/// an E.164 `toPhone`.
+/// Validates `{mode, toPhone}`, places the call with `pin`'s config and
+/// returns the response `data`. `mode` is `webcall` (default), `chat` or
+/// `telephony`; telephony needs an E.164 `toPhone`.
 pub(crate) fn start_test_call(
     s: &AppState,
+    t: &Arc<Tenant>,
     headers: &HeaderMap,
     body: &Map<String, Value>,
+    agent_id: &str,
+    pin: Pin,
     kind: TestCallKind,
 ) -> ApiResult<Value> {
     let mode = opt_str(body, "mode")?.unwrap_or_else(|| "webcall".into());
@@ -48,24 +44,28 @@ pub(crate) fn start_test_call(
         )));
     }
     let to_phone = opt_str(body, "toPhone")?;
-    if mode == "telephony" {
+    let telephony = mode == "telephony";
+    if telephony {
         match to_phone.as_deref() {
             None => return Err(ApiError::BadRequest("toPhone: Required when mode is telephony".into())),
             Some(p) if !is_e164(p) => return Err(ApiError::BadRequest("Invalid phone number".into())),
             Some(_) => {}
         }
     }
-    let now = s.store.clock().now();
-    let call_id = s.store.ids().call_id(now);
-    if kind == TestCallKind::Draft {
-        return Ok(json!({"callId": call_id}));
-    }
-    let mut data = json!({"conversationId": session_id(s), "callId": call_id});
-    if mode != "telephony" {
-        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:4010");
-        data["token"] = json!(format!("wct_{}", s.store.ids().uuid()));
-        data["roomName"] = json!(s.store.ids().uuid());
-        data["host"] = json!(format!("ws://{host}"));
-    }
-    Ok(data)
+    let req = CallRequest {
+        agent_id: agent_id.to_string(),
+        pin,
+        call_type: if telephony { CallType::TelephonyOutbound } else { CallType::Webcall },
+        from: telephony.then(|| "+14155550100".to_string()),
+        to: if telephony { to_phone } else { None },
+        variables: Map::new(),
+        is_test: true,
+        conversation_id: Some(session_id(s)),
+    };
+    let call = place_call(s, t, headers, req)?;
+    Ok(match (kind, telephony) {
+        (TestCallKind::Draft, _) => json!({"callId": call.call_id}),
+        (TestCallKind::Version, true) => json!({"conversationId": call.conversation_id, "callId": call.call_id}),
+        (TestCallKind::Version, false) => session_fields(s, &call),
+    })
 }

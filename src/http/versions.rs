@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::agents::check_agent_id;
+use super::conversations::Pin;
 use super::drafts::EDITOR_NAME;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, Org};
@@ -233,6 +234,6 @@ async fn version_test_call(
     check_agent_id(&id)?;
     check_version_id(&vid)?;
     s.store.read_agent(&t, &id, |r| r.version(&vid).map(|_| ()))?.ok_or_else(version_not_found)?;
-    let call = start_test_call(&s, &headers, &body, TestCallKind::Version)?;
+    let call = start_test_call(&s, &t, &headers, &body, &id, Pin::Version(vid), TestCallKind::Version)?;
     Ok(render::ok(call))
 }

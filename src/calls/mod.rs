@@ -1,0 +1,621 @@
+//! Calls: placing them, running their scenario on the clock, and the
+//! per-organization call book.
+//!
+//! A call is created `pending` and dispatched by a clock action: with a
+//! free concurrency slot it goes `in_progress` (telephony calls ring first;
+//! web sessions connect at once), otherwise it waits `in_queue` (R108)
+//! until a slot frees, in order. Once connected, its scenario's compiled
+//! timeline is scheduled on the clock, one action per instant; each action
+//! publishes events to the call's [`CallHub`] and updates the record, so
+//! the SSE stream, the call log and the webhooks read one history.
+//! Milestones go to the [`LifecycleBus`]. Analytics follow the end by the
+//! scenario's delay (R122).
+//!
+//! Locks: the tenant's call book, then a hub, then the bus; never the
+//! other way round. No lock is held across `.await`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde_json::{json, Map, Value};
+
+use crate::clock::Clock;
+use crate::domain::call::{transition, CallCommand, CallStatus};
+use crate::domain::config::Config;
+use crate::domain::time::iso;
+use crate::domain::{DomainError, Millis};
+use crate::events::{CallHub, LifecycleBus, Milestone};
+use crate::scenarios::timeline::{self, CallContext, Item, Transition};
+use crate::scenarios::{Library, Outcome, Scenario};
+use crate::store::Tenant;
+
+pub mod analytics;
+pub mod render;
+pub mod variables;
+
+use analytics::CallAnalytics;
+
+/// Default concurrent calls per organization (`--concurrency-limit`).
+pub const DEFAULT_CONCURRENCY: usize = 10;
+
+/// Call type (R110).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallType {
+    /// Outbound phone call.
+    TelephonyOutbound,
+    /// Inbound phone call.
+    TelephonyInbound,
+    /// Browser, app or chat session (chat is logged as webcall, L-E4).
+    Webcall,
+}
+
+impl CallType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TelephonyOutbound => "telephony_outbound",
+            Self::TelephonyInbound => "telephony_inbound",
+            Self::Webcall => "webcall",
+        }
+    }
+}
+
+/// One transcript line (R115, R153).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// `agent` or `user`.
+    pub role: &'static str,
+    /// What was said.
+    pub content: String,
+    /// When the line ended, epoch ms.
+    pub at: Millis,
+}
+
+/// The call record: everything the call log and webhooks show.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// 24-hex record id (`_id`).
+    pub id: String,
+    /// `CALL-<ms>-<hex6>` (R013).
+    pub call_id: String,
+    /// 22-character web-session id (web sessions and test calls only).
+    pub conversation_id: Option<String>,
+    /// Agent id.
+    pub agent_id: String,
+    /// Call type.
+    pub call_type: CallType,
+    /// Status.
+    pub status: CallStatus,
+    /// Caller number (E.164), absent for web sessions.
+    pub from: Option<String>,
+    /// Callee number (E.164), absent for web sessions.
+    pub to: Option<String>,
+    /// Resolved variables: the 11 standard keys, `defaultVariables`, then
+    /// the call's own (R154).
+    pub variables: Map<String, Value>,
+    /// The config version the call runs.
+    pub version_id: String,
+    /// Its number.
+    pub version_number: u32,
+    /// The config the call runs (a snapshot).
+    pub config: Config,
+    /// `x-test-call` or a test-call operation (R107).
+    pub is_test: bool,
+    /// The scenario it runs.
+    pub scenario: Arc<Scenario>,
+    /// Created, epoch ms.
+    pub created_at: Millis,
+    /// Last change, epoch ms.
+    pub updated_at: Millis,
+    /// Dispatched (ringing or connecting), epoch ms.
+    pub started_at: Option<Millis>,
+    /// Answered, epoch ms.
+    pub connected_at: Option<Millis>,
+    /// Ended, epoch ms.
+    pub ended_at: Option<Millis>,
+    /// `disconnectionReason`.
+    pub disconnect_reason: Option<String>,
+    /// `callFailureReason`.
+    pub failure_reason: Option<String>,
+    /// Transcript, in spoken order.
+    pub transcript: Vec<Line>,
+    /// Turn transitions (ms from connect).
+    pub transitions: Vec<Transition>,
+    /// Post-call analytics once ready (`None` before, or when invalid).
+    pub analytics: Option<CallAnalytics>,
+    /// When analytics were processed, epoch ms.
+    pub analytics_at: Option<Millis>,
+    /// `callCost`.
+    pub cost: f64,
+    /// Child retry call (R121).
+    pub retry_call_id: Option<String>,
+    /// 0 for the first attempt.
+    pub retry_attempt_number: u32,
+    /// Attempts in the family so far.
+    pub retry_count: u32,
+    /// The first call of the retry family.
+    pub root_call_id: Option<String>,
+    /// Campaign that placed the call.
+    pub campaign_id: Option<String>,
+}
+
+impl Call {
+    /// Talk time in ms (connect to end), 0 if it never connected.
+    pub fn duration_ms(&self) -> u64 {
+        match (self.connected_at, self.ended_at) {
+            (Some(c), Some(e)) => u64::try_from(e - c).unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Recording length in ms; `None` without a recording (R116).
+    pub fn recording_ms(&self) -> Option<u64> {
+        self.connected_at?;
+        self.ended_at?;
+        let secs = self.scenario.recording_seconds;
+        Some(secs.map_or_else(|| self.duration_ms(), |s| (s * 1000.0).round() as u64))
+    }
+}
+
+/// What a caller asks for when placing a call.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    /// Agent id.
+    pub agent_id: String,
+    /// Call type.
+    pub call_type: CallType,
+    /// Caller number.
+    pub from: Option<String>,
+    /// Callee number.
+    pub to: Option<String>,
+    /// The call's own variables (scalars).
+    pub variables: Map<String, Value>,
+    /// Version id of `config`.
+    pub version_id: String,
+    /// Its number.
+    pub version_number: u32,
+    /// The config to run.
+    pub config: Config,
+    /// Test call.
+    pub is_test: bool,
+    /// Scenario.
+    pub scenario: Arc<Scenario>,
+    /// Web-session id, if any.
+    pub conversation_id: Option<String>,
+    /// Campaign.
+    pub campaign_id: Option<String>,
+    /// The call this one retries.
+    pub retry_of: Option<String>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    call: Call,
+    hub: Arc<CallHub>,
+}
+
+/// One organization's calls.
+#[derive(Debug, Default)]
+pub struct CallBook {
+    calls: HashMap<String, Entry>,
+    order: Vec<String>,
+    queue: VecDeque<String>,
+    running: usize,
+    limit: Option<usize>,
+}
+
+/// The call engine, shared by every handler.
+#[derive(Debug)]
+pub struct Calls {
+    clock: Clock,
+    library: Arc<Library>,
+    bus: Arc<LifecycleBus>,
+    public_url: RwLock<String>,
+    default_limit: AtomicUsize,
+}
+
+type TenantRef = Arc<Tenant>;
+
+impl Calls {
+    /// A call engine on `clock`.
+    pub fn new(clock: Clock, library: Arc<Library>, bus: Arc<LifecycleBus>, default_limit: usize) -> Self {
+        Self {
+            clock,
+            library,
+            bus,
+            public_url: RwLock::new("http://127.0.0.1:4010".into()),
+            default_limit: AtomicUsize::new(default_limit.max(1)),
+        }
+    }
+
+    /// The scenario library.
+    pub fn library(&self) -> &Arc<Library> {
+        &self.library
+    }
+
+    /// The milestone bus.
+    pub fn bus(&self) -> &Arc<LifecycleBus> {
+        &self.bus
+    }
+
+    /// Sets the URL the server is reachable at (for recording URLs).
+    pub fn set_public_url(&self, url: String) {
+        *self.public_url.write() = url;
+    }
+
+    /// `http://HOST:PORT` of the server.
+    pub fn public_url(&self) -> String {
+        self.public_url.read().clone()
+    }
+
+    /// The concurrency limit of `t` (R108).
+    pub fn limit(&self, t: &Tenant) -> usize {
+        t.calls.lock().limit.unwrap_or_else(|| self.default_limit.load(Ordering::Relaxed))
+    }
+
+    /// Sets the concurrency limit of `t` (≥ 1) and dispatches queued calls
+    /// that now fit.
+    pub fn set_limit(self: &Arc<Self>, t: &TenantRef, limit: usize) {
+        let waiting: Vec<String> = {
+            let mut book = t.calls.lock();
+            book.limit = Some(limit.max(1));
+            book.queue.iter().cloned().collect()
+        };
+        let now = self.clock.now();
+        for id in waiting {
+            self.schedule_dispatch(t, id, now);
+        }
+    }
+
+    /// Creates a call and schedules its dispatch. Returns the record.
+    pub fn place(self: &Arc<Self>, t: &TenantRef, new: NewCall, record_id: String, call_id: String) -> Call {
+        let now = self.clock.now();
+        let variables = variables::resolve(&new, &call_id, now);
+        let mut call = Call {
+            id: record_id,
+            call_id: call_id.clone(),
+            conversation_id: new.conversation_id,
+            agent_id: new.agent_id,
+            call_type: new.call_type,
+            status: CallStatus::Pending,
+            from: new.from,
+            to: new.to,
+            variables,
+            version_id: new.version_id,
+            version_number: new.version_number,
+            config: new.config,
+            is_test: new.is_test,
+            scenario: new.scenario,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            connected_at: None,
+            ended_at: None,
+            disconnect_reason: None,
+            failure_reason: None,
+            transcript: Vec::new(),
+            transitions: Vec::new(),
+            analytics: None,
+            analytics_at: None,
+            cost: 0.0,
+            retry_call_id: None,
+            retry_attempt_number: 0,
+            retry_count: 1,
+            root_call_id: None,
+            campaign_id: new.campaign_id,
+        };
+        {
+            let mut book = t.calls.lock();
+            if let Some(parent_id) = new.retry_of.as_deref() {
+                link_retry(&mut book, parent_id, &mut call);
+            }
+            book.order.push(call_id.clone());
+            book.calls.insert(call_id.clone(), Entry { call: call.clone(), hub: Arc::new(CallHub::new()) });
+        }
+        self.schedule_dispatch(t, call_id, now);
+        call
+    }
+
+    fn schedule_dispatch(self: &Arc<Self>, t: &TenantRef, call_id: String, at: Millis) {
+        let (me, t) = (Arc::clone(self), Arc::clone(t));
+        self.clock.schedule(at, move || me.dispatch(&t, &call_id, at));
+    }
+
+    fn dispatch(self: &Arc<Self>, t: &TenantRef, call_id: &str, at: Millis) {
+        let limit = self.limit(t);
+        let mut book = t.calls.lock();
+        let free = book.running < limit;
+        let queued_ahead = book.queue.front().is_some_and(|q| q != call_id);
+        let Some(e) = book.calls.get_mut(call_id) else { return };
+        let cmd = if free && !queued_ahead { CallCommand::Start } else { CallCommand::Queue };
+        let Ok(next) = transition(e.call.status, cmd, call_id) else { return };
+        e.call.status = next;
+        e.call.updated_at = at;
+        if next == CallStatus::InQueue {
+            book.queue.push_back(call_id.to_string());
+            return;
+        }
+        e.call.started_at = Some(at);
+        let ring = if e.call.call_type == CallType::Webcall {
+            0
+        } else {
+            (e.call.scenario.ring_seconds * 1000.0).round() as i64
+        };
+        book.queue.retain(|q| q != call_id);
+        book.running += 1;
+        drop(book);
+        let (me, t2, id) = (Arc::clone(self), Arc::clone(t), call_id.to_string());
+        self.clock.schedule(at + ring, move || me.ring_end(&t2, &id, at + ring));
+    }
+
+    fn ring_end(self: &Arc<Self>, t: &TenantRef, call_id: &str, at: Millis) {
+        let mut book = t.calls.lock();
+        let Some(e) = book.calls.get_mut(call_id) else { return };
+        if e.call.status != CallStatus::InProgress {
+            return;
+        }
+        let outcome = e.call.scenario.outcome;
+        let end = match outcome {
+            Outcome::NoAnswer => Some((CallStatus::NoAnswer, "dial_no_answer", Some("No answer"))),
+            Outcome::Busy => Some((CallStatus::Failed, "connection_error", Some("busy"))),
+            Outcome::Failed => Some((CallStatus::Failed, "connection_error", Some("Failed to connect"))),
+            Outcome::Completed | Outcome::Cancelled => None,
+        };
+        if let Some((status, reason, failure)) = end {
+            self.finish(t, &mut book, call_id, status, reason, failure, at);
+            return;
+        }
+        e.call.connected_at = Some(at);
+        e.call.updated_at = at;
+        let telephony_id =
+            e.call.scenario.telephony_id.clone().unwrap_or_else(|| crate::domain::ids::derived_id(&["tel", call_id]));
+        publish(
+            &e.hub,
+            &e.call.call_id,
+            at,
+            "call_start",
+            [("telephony_id".to_string(), json!(telephony_id))].into_iter().collect(),
+        );
+        let snapshot = Arc::new(e.call.clone());
+        let tl = compile(&e.call);
+        e.call.transitions.clone_from(&tl.transitions);
+        drop(book);
+        self.bus.publish(Milestone::PreConversation, Arc::clone(&t.api_key), snapshot);
+        let mut groups: Vec<(u64, Vec<Item>)> = Vec::new();
+        for (off, item) in tl.items {
+            match groups.last_mut() {
+                Some((o, v)) if *o == off => v.push(item),
+                _ => groups.push((off, vec![item])),
+            }
+        }
+        for (off, items) in groups {
+            let (me, t2, id) = (Arc::clone(self), Arc::clone(t), call_id.to_string());
+            let when = at + i64::try_from(off).unwrap_or(0);
+            self.clock.schedule(when, move || me.run_items(&t2, &id, when, items));
+        }
+        let (me, t2, id) = (Arc::clone(self), Arc::clone(t), call_id.to_string());
+        let when = at + i64::try_from(tl.end_ms).unwrap_or(0);
+        self.clock.schedule(when, move || {
+            let mut book = t2.calls.lock();
+            let status = match outcome {
+                Outcome::Cancelled => CallStatus::Cancelled,
+                _ => CallStatus::Completed,
+            };
+            let reason = book
+                .calls
+                .get(&id)
+                .and_then(|e| e.call.scenario.disconnect_reason.clone())
+                .unwrap_or_else(|| "user_hangup".into());
+            me.finish(&t2, &mut book, &id, status, &reason, None, when);
+        });
+    }
+
+    fn run_items(&self, t: &TenantRef, call_id: &str, at: Millis, items: Vec<Item>) {
+        let mut book = t.calls.lock();
+        let Some(e) = book.calls.get_mut(call_id) else { return };
+        if e.call.status != CallStatus::InProgress {
+            return;
+        }
+        for item in items {
+            match item {
+                Item::Event(kind, fields) => publish(&e.hub, &e.call.call_id, at, kind, fields),
+                Item::Transcript(role, content) => e.call.transcript.push(Line { role, content, at }),
+            }
+        }
+        e.call.updated_at = at;
+    }
+
+    /// Ends a call: terminal status, `call_end` (and `call_cancelled`,
+    /// `call_recording`), frees the slot, dispatches the next queued
+    /// call, publishes post-conversation and schedules analytics.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        self: &Arc<Self>,
+        t: &TenantRef,
+        book: &mut CallBook,
+        call_id: &str,
+        status: CallStatus,
+        reason: &str,
+        failure: Option<&str>,
+        at: Millis,
+    ) {
+        let Some(e) = book.calls.get_mut(call_id) else { return };
+        let was_running = e.call.status == CallStatus::InProgress;
+        e.call.status = status;
+        e.call.ended_at = Some(at);
+        e.call.updated_at = at;
+        e.call.disconnect_reason = Some(reason.to_string());
+        e.call.failure_reason = failure.map(str::to_string);
+        let connected = e.call.connected_at.is_some();
+        e.call.cost = if connected { e.call.scenario.cost } else { 0.0 };
+        if status == CallStatus::Cancelled {
+            publish(
+                &e.hub,
+                call_id,
+                at,
+                "call_cancelled",
+                Map::from_iter([("metadata".into(), json!({"reason": reason}))]),
+            );
+        }
+        let meta = json!({
+            "call_status": status.as_str(), "disconnect_reason": reason,
+            "duration_seconds": e.call.duration_ms() as f64 / 1000.0, "call_failure_reason": failure,
+        });
+        publish(&e.hub, call_id, at, "call_end", Map::from_iter([("metadata".into(), meta)]));
+        if let Some(ms) = e.call.recording_ms().filter(|ms| *ms > 0) {
+            let url = recording_url(&self.public_url(), call_id);
+            let _ = ms;
+            publish(
+                &e.hub,
+                call_id,
+                at,
+                "call_recording",
+                Map::from_iter([("recording_url".into(), json!(url)), ("status".into(), json!("available"))]),
+            );
+        }
+        e.hub.close(at);
+        let snapshot = Arc::new(e.call.clone());
+        let delay = (e.call.scenario.analytics.delay_seconds * 1000.0).round() as i64;
+        if was_running {
+            book.running = book.running.saturating_sub(1);
+        }
+        book.queue.retain(|q| q != call_id);
+        let next = book.queue.front().cloned();
+        self.bus.publish(Milestone::PostConversation, Arc::clone(&t.api_key), snapshot);
+        if let Some(n) = next {
+            self.schedule_dispatch(t, n, at);
+        }
+        if connected {
+            let (me, t2, id) = (Arc::clone(self), Arc::clone(t), call_id.to_string());
+            self.clock.schedule(at + delay, move || me.run_analytics(&t2, &id, at + delay));
+        }
+    }
+
+    fn run_analytics(&self, t: &TenantRef, call_id: &str, at: Millis) {
+        let mut book = t.calls.lock();
+        let Some(e) = book.calls.get_mut(call_id) else { return };
+        let ended = iso(e.call.ended_at.unwrap_or(at));
+        e.call.analytics = analytics::evaluate(&e.call.config, &e.call.scenario, &ended);
+        e.call.analytics_at = Some(at);
+        let snapshot = Arc::new(e.call.clone());
+        drop(book);
+        self.bus.publish(Milestone::AnalyticsCompleted, Arc::clone(&t.api_key), snapshot);
+    }
+
+    /// Cancels a call (R118 body form, or R119 path form when
+    /// `queued_only`). Returns the previous status and the record.
+    pub fn cancel(
+        self: &Arc<Self>,
+        t: &TenantRef,
+        call_id: &str,
+        queued_only: bool,
+    ) -> Result<(CallStatus, Call), DomainError> {
+        let now = self.clock.now();
+        let mut book = t.calls.lock();
+        let e = book.calls.get(call_id).ok_or_else(|| DomainError::NotFound("No conversation found".into()))?;
+        let prev = e.call.status;
+        let cmd = if queued_only { CallCommand::CancelQueued } else { CallCommand::Cancel };
+        transition(prev, cmd, call_id)?;
+        self.finish(t, &mut book, call_id, CallStatus::Cancelled, "user_hangup", Some("Cancelled by API"), now);
+        let call = book
+            .calls
+            .get(call_id)
+            .map(|e| e.call.clone())
+            .ok_or_else(|| DomainError::NotFound("No conversation found".into()))?;
+        Ok((prev, call))
+    }
+
+    /// One call of `t` and its hub.
+    pub fn get(&self, t: &Tenant, call_id: &str) -> Option<(Call, Arc<CallHub>)> {
+        t.calls.lock().calls.get(call_id).map(|e| (e.call.clone(), Arc::clone(&e.hub)))
+    }
+
+    /// Every call of `t` passing `keep`, in creation order.
+    pub fn list(&self, t: &Tenant, keep: impl Fn(&Call) -> bool) -> Vec<Call> {
+        let book = t.calls.lock();
+        book.order.iter().filter_map(|id| book.calls.get(id)).map(|e| &e.call).filter(|c| keep(c)).cloned().collect()
+    }
+
+    /// The retry family of `call_id`: root first, then attempts (R117).
+    pub fn family(&self, t: &Tenant, call_id: &str) -> Option<Vec<Call>> {
+        let book = t.calls.lock();
+        let c = &book.calls.get(call_id)?.call;
+        let root = c.root_call_id.clone().unwrap_or_else(|| c.call_id.clone());
+        let mut fam: Vec<Call> = book
+            .order
+            .iter()
+            .filter_map(|id| book.calls.get(id))
+            .map(|e| &e.call)
+            .filter(|x| x.call_id == root || x.root_call_id.as_deref() == Some(root.as_str()))
+            .cloned()
+            .collect();
+        fam.sort_by_key(|x| x.retry_attempt_number);
+        Some(fam)
+    }
+}
+
+fn link_retry(book: &mut CallBook, parent_id: &str, call: &mut Call) {
+    let Some(parent) = book.calls.get(parent_id).map(|e| e.call.clone()) else { return };
+    let root = parent.root_call_id.clone().unwrap_or_else(|| parent.call_id.clone());
+    call.root_call_id = Some(root.clone());
+    call.retry_attempt_number = parent.retry_attempt_number + 1;
+    call.retry_count = call.retry_attempt_number + 1;
+    if let Some(p) = book.calls.get_mut(parent_id) {
+        p.call.retry_call_id = Some(call.call_id.clone());
+    }
+    let count = call.retry_count;
+    for e in book.calls.values_mut() {
+        if e.call.call_id == root || e.call.root_call_id.as_deref() == Some(root.as_str()) {
+            e.call.retry_count = count;
+        }
+    }
+}
+
+fn compile(call: &Call) -> timeline::Timeline {
+    let cfg = &call.config;
+    let first = cfg
+        .get("firstMessage")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("Hello! How can I help you today?");
+    let llm = cfg.get("slmModel").and_then(Value::as_str).unwrap_or("electron");
+    let tts = cfg
+        .get("synthesizer")
+        .and_then(|s| s.pointer("/voiceConfig/model"))
+        .and_then(Value::as_str)
+        .unwrap_or("waves_lightning_v3_1");
+    let smart = cfg.get("smartTurnConfig").and_then(|s| s.get("isEnabled")).and_then(Value::as_bool).unwrap_or(false);
+    let ctx = CallContext {
+        first_message: first,
+        variables: &call.variables,
+        llm_model: llm,
+        tts_model: tts,
+        smart_turn: smart,
+    };
+    timeline::compile(&call.scenario, &ctx)
+}
+
+/// Publishes one SSE event with the common fields (R128): `event_type`,
+/// `event_id` as `<callId>_<seq>_<epochMs>` (the events guide's format;
+/// the spec's `evt_…` values are placeholders), ISO `timestamp` (the
+/// spec's format, chosen over the guide's epoch floats, L-F3) and
+/// `call_id`.
+fn publish(hub: &CallHub, call_id: &str, at: Millis, kind: &str, fields: Map<String, Value>) {
+    hub.publish(|seq| {
+        let mut m = Map::with_capacity(fields.len() + 4);
+        m.insert("event_type".into(), json!(kind));
+        m.insert("event_id".into(), json!(format!("{call_id}_{seq}_{at}")));
+        m.insert("timestamp".into(), json!(iso(at)));
+        m.insert("call_id".into(), json!(call_id));
+        m.extend(fields);
+        Value::Object(m)
+    });
+}
+
+/// Where a call's recording downloads from (served by the mock).
+pub fn recording_url(base: &str, call_id: &str) -> String {
+    let sig = crate::domain::ids::derived_id(&["recording", call_id]);
+    format!("{base}/_recordings/{call_id}.wav?sig={sig}")
+}

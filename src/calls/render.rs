@@ -1,0 +1,171 @@
+//! Call-log wire shapes (BEHAVIOR R112, R115, R219): the list row of
+//! `GET /conversation`, the search row and the detail of `GET
+//! /conversation/{id}`. Durations are seconds here (R112) and
+//! milliseconds in agent call-logs (R039).
+
+use serde_json::{json, Map, Value};
+
+use super::analytics::as_log_string;
+use super::{recording_url, Call};
+use crate::domain::time::iso;
+
+fn opt_iso(ms: Option<i64>) -> Value {
+    ms.map_or(Value::Null, |m| json!(iso(m)))
+}
+
+/// `duration` in whole seconds (R112).
+pub fn duration_secs(c: &Call) -> u64 {
+    (c.duration_ms() + 500) / 1000
+}
+
+/// `postCallAnalytics` with string values (R219), or `null` before the
+/// analytics are ready or when they failed validation (R218).
+pub fn post_call_analytics(c: &Call) -> Value {
+    match &c.analytics {
+        None => Value::Null,
+        Some(a) => json!({
+            "summary": a.summary,
+            "dispositionMetrics": a.metrics.iter().map(|m| json!({
+                "identifier": m.identifier, "value": as_log_string(&m.value),
+                "confidence": m.confidence, "reasoning": m.reasoning,
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// `turnLatencyMetrics` (R112), all in ms; `null` without turns.
+pub fn turn_latency_metrics(c: &Call) -> Value {
+    if c.transitions.is_empty() {
+        return Value::Null;
+    }
+    let mut lat: Vec<u64> = c.transitions.iter().map(|t| t.bot_start - t.user_end).collect();
+    let transitions: Vec<Value> = c
+        .transitions
+        .iter()
+        .map(|t| json!({"turn": t.turn, "user_end": t.user_end, "bot_start": t.bot_start, "latency": t.bot_start - t.user_end}))
+        .collect();
+    let in_order = lat.clone();
+    lat.sort_unstable();
+    let n = lat.len() as u64;
+    let median =
+        if n % 2 == 1 { lat[lat.len() / 2] as f64 } else { (lat[lat.len() / 2 - 1] + lat[lat.len() / 2]) as f64 / 2.0 };
+    json!({
+        "avgLatency": lat.iter().sum::<u64>() as f64 / n as f64,
+        "medianLatency": median,
+        "minLatency": lat.first(),
+        "maxLatency": lat.last(),
+        "turns": n,
+        "latencies": in_order,
+        "transitions": transitions,
+        "processedAt": opt_iso(c.ended_at),
+    })
+}
+
+/// The agent's metric definitions as `[{identifier, type}]`.
+pub fn disposition_config(c: &Call) -> Vec<Value> {
+    c.config
+        .get("postCallAnalyticsConfig")
+        .and_then(|p| p.get("dispositionMetrics"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|m| json!({"identifier": m.get("identifier"), "type": m.get("dispositionMetricType").or_else(|| m.get("dispositionValues").and_then(|d| d.get("type")))}))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn recording(c: &Call, base: &str) -> (Value, Value) {
+    match c.recording_ms() {
+        Some(ms) if ms > 0 => {
+            let url = recording_url(base, &c.call_id);
+            (json!(url), json!(url.replace(".wav?", "-dual.wav?")))
+        }
+        _ => (Value::Null, Value::Null),
+    }
+}
+
+fn common(c: &Call, base: &str) -> Map<String, Value> {
+    let (rec, dual) = recording(c, base);
+    let mut m = Map::new();
+    m.insert("_id".into(), json!(c.id));
+    m.insert("callId".into(), json!(c.call_id));
+    m.insert("status".into(), json!(c.status.as_str()));
+    m.insert("duration".into(), json!(duration_secs(c)));
+    m.insert("from".into(), json!(c.from));
+    m.insert("to".into(), json!(c.to));
+    m.insert("type".into(), json!(c.call_type.as_str()));
+    m.insert("agentId".into(), json!(c.agent_id));
+    m.insert("recordingUrl".into(), rec);
+    m.insert("recordingDualUrl".into(), dual);
+    m.insert("disconnectionReason".into(), json!(c.disconnect_reason));
+    m.insert("retryCount".into(), json!(c.retry_count));
+    m.insert("createdAt".into(), json!(iso(c.created_at)));
+    m.insert("updatedAt".into(), json!(iso(c.updated_at)));
+    m.insert("callFailureReason".into(), json!(c.failure_reason));
+    m.insert("callCost".into(), json!(c.cost));
+    m.insert("versionId".into(), json!(c.version_id));
+    m.insert("isTest".into(), json!(c.is_test));
+    m.insert("retryCallId".into(), json!(c.retry_call_id));
+    m.insert("retryAttemptNumber".into(), json!(c.retry_attempt_number));
+    m.insert("campaignId".into(), json!(c.campaign_id));
+    m.insert("postCallAnalytics".into(), post_call_analytics(c));
+    m.insert("turnLatencyMetrics".into(), turn_latency_metrics(c));
+    m
+}
+
+/// A `GET /conversation` row (R112).
+pub fn list_row(c: &Call, base: &str) -> Value {
+    let mut m = common(c, base);
+    let metrics: Map<String, Value> = c
+        .analytics
+        .iter()
+        .flat_map(|a| a.metrics.iter())
+        .map(|x| (x.identifier.clone(), json!(as_log_string(&x.value))))
+        .collect();
+    m.insert("dispositionMetrics".into(), Value::Object(metrics));
+    m.insert("agentDispositionConfig".into(), json!(disposition_config(c)));
+    m.insert("versionNumber".into(), json!(c.version_number));
+    Value::Object(m)
+}
+
+/// A `POST /conversation/search` row: the list row without
+/// `dispositionMetrics`, `agentDispositionConfig` and `versionNumber`
+/// (R114).
+pub fn search_row(c: &Call, base: &str) -> Value {
+    Value::Object(common(c, base))
+}
+
+/// `GET /conversation/{id}` (R115): the row plus `agent`, `transcript`,
+/// `variables`, `events`, `voiceConfigUsed` and `slmModelUsed`.
+pub fn detail(c: &Call, agent: Value, events: &[Value], base: &str) -> Value {
+    let mut m = common(c, base);
+    m.insert("agent".into(), agent);
+    m.insert("versionNumber".into(), json!(c.version_number));
+    m.insert(
+        "transcript".into(),
+        json!(c
+            .transcript
+            .iter()
+            .map(|l| json!({"role": l.role, "content": l.content, "timestamp": iso(l.at)}))
+            .collect::<Vec<_>>()),
+    );
+    m.insert("variables".into(), Value::Object(c.variables.clone()));
+    m.insert("events".into(), json!(events));
+    m.insert("scenario".into(), json!(c.scenario.name));
+    let voice = c.config.get("synthesizer").and_then(|s| s.get("voiceConfig")).cloned().unwrap_or(Value::Null);
+    m.insert("voiceConfigUsed".into(), voice);
+    m.insert("slmModelUsed".into(), c.config.get("slmModel").cloned().unwrap_or(Value::Null));
+    m.insert("startedAt".into(), opt_iso(c.started_at));
+    m.insert("answeredAt".into(), opt_iso(c.connected_at));
+    m.insert("endedAt".into(), opt_iso(c.ended_at));
+    Value::Object(m)
+}
+
+/// An agent call-logs row (R039): `callDuration` in milliseconds.
+pub fn agent_call_log(c: &Call) -> Value {
+    json!({
+        "callId": c.call_id, "callStatus": c.status.as_str(), "callType": c.call_type.as_str(),
+        "fromNumber": c.from, "toNumber": c.to, "createdAt": iso(c.created_at), "callDuration": c.duration_ms(),
+    })
+}

@@ -1,0 +1,64 @@
+//! A call's resolved variables (BEHAVIOR R154, R155): the 11 standard keys,
+//! then the agent's `defaultVariables`, then the call's own variables (the
+//! later source wins). Standard values are strings.
+
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+
+use super::{CallType, NewCall};
+use crate::domain::Millis;
+
+const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+/// Resolves the variables of `new` at `now` (epoch ms). Dates use the
+/// config's `timezone.offset` (minutes); `timezone` is its IANA label, or
+/// `UTC` when the label is not an IANA name.
+pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> {
+    let cfg = &new.config;
+    let offset_min = cfg.get("timezone").and_then(|t| t.get("offset")).and_then(Value::as_f64).unwrap_or(0.0);
+    let label = cfg.get("timezone").and_then(|t| t.get("label")).and_then(Value::as_str).unwrap_or("UTC");
+    let tz = if label.contains('/') { label } else { "UTC" };
+    let local_ms = now + (offset_min * 60_000.0).round() as i64;
+    let dt = OffsetDateTime::from_unix_timestamp_nanos(i128::from(local_ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let (user, agent) = match new.call_type {
+        CallType::TelephonyInbound => (new.from.clone(), new.to.clone()),
+        CallType::TelephonyOutbound | CallType::Webcall => (new.to.clone(), new.from.clone()),
+    };
+    let conversation_type = match new.call_type {
+        CallType::TelephonyOutbound => "telephonyOutbound",
+        CallType::TelephonyInbound => "telephonyInbound",
+        CallType::Webcall => "webcall",
+    };
+    let lang = cfg.get("language");
+    let supported: Vec<&str> = lang
+        .and_then(|l| l.get("supported"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out = Map::new();
+    out.insert("call_id".into(), json!(call_id));
+    out.insert("user_number".into(), json!(user.unwrap_or_default()));
+    out.insert("agent_number".into(), json!(agent.unwrap_or_default()));
+    out.insert("conversation_type".into(), json!(conversation_type));
+    let gender = cfg
+        .get("synthesizer")
+        .and_then(|s| s.pointer("/voiceConfig/gender"))
+        .and_then(Value::as_str)
+        .unwrap_or("female");
+    out.insert("agent_gender".into(), json!(gender));
+    out.insert(
+        "default_language".into(),
+        json!(lang.and_then(|l| l.get("default")).and_then(Value::as_str).unwrap_or("en")),
+    );
+    out.insert("supported_languages".into(), json!(supported.join(",")));
+    out.insert("current_date".into(), json!(format!("{:04}-{:02}-{:02}", dt.year(), u8::from(dt.month()), dt.day())));
+    out.insert("current_time".into(), json!(format!("{:02}:{:02}", dt.hour(), dt.minute())));
+    out.insert("current_day".into(), json!(WEEKDAYS[usize::from(dt.weekday().number_days_from_monday())]));
+    out.insert("timezone".into(), json!(tz));
+    if let Some(Value::Object(defaults)) = cfg.get("defaultVariables") {
+        out.extend(defaults.clone());
+    }
+    out.extend(new.variables.clone());
+    out
+}

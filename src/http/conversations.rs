@@ -1,0 +1,295 @@
+//! Placing and cancelling calls: `POST /conversation/outbound`, the web
+//! sessions `/conversation/webcall` and `/conversation/chat`, and both
+//! cancel forms (BEHAVIOR R102–R108, R118–R120). Each call runs the
+//! scenario chosen for it (see `crate::scenarios`); the request header
+//! `x-atoms-mock-scenario` overrides the assignments.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{opt_str, ApiJson, Org};
+use super::render;
+use crate::calls::{Call, CallType, NewCall};
+use crate::domain::config::Config;
+use crate::domain::ids::{derived_id, is_object_id};
+use crate::domain::versioning::AgentRecord;
+use crate::scenarios::SCENARIO_HEADER;
+use crate::state::AppState;
+use crate::store::Tenant;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_outbound_call))
+        .routes(routes!(create_webcall))
+        .routes(routes!(create_chat))
+        .routes(routes!(cancel_call))
+        .routes(routes!(cancel_queued_call))
+}
+
+/// True for E.164 numbers: `+` then 8–15 digits, not starting with 0.
+pub(crate) fn is_e164(s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or("");
+    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
+}
+
+/// Which config a call runs.
+#[derive(Debug, Clone)]
+pub(crate) enum Pin {
+    /// The agent's active version.
+    Active,
+    /// A published version (R106).
+    Version(String),
+    /// An open draft (draft test calls, R063).
+    Draft(String),
+}
+
+/// A call to place, before the agent is looked up.
+#[derive(Debug, Clone)]
+pub(crate) struct CallRequest {
+    pub(crate) agent_id: String,
+    pub(crate) pin: Pin,
+    pub(crate) call_type: CallType,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
+    pub(crate) variables: Map<String, Value>,
+    pub(crate) is_test: bool,
+    pub(crate) conversation_id: Option<String>,
+}
+
+fn resolve_config(rec: &AgentRecord, pin: &Pin) -> ApiResult<(Config, String, u32)> {
+    let not_found = |what: &str| ApiError::BadRequest(format!("{what} not found"));
+    match pin {
+        Pin::Active => {
+            rec.active().map(|v| (v.config.clone(), v.id.clone(), v.number)).ok_or_else(|| not_found("Version"))
+        }
+        Pin::Version(id) => {
+            rec.version(id).map(|v| (v.config.clone(), v.id.clone(), v.number)).ok_or_else(|| not_found("Version"))
+        }
+        Pin::Draft(id) => {
+            let d = rec.draft(id).ok_or_else(|| not_found("Draft"))?;
+            let number = rec.version(&d.base_version_id).map_or(0, |v| v.number);
+            Ok((d.config.clone(), d.base_version_id.clone(), number))
+        }
+    }
+}
+
+/// Looks up the agent, checks it may call (R036, R104), picks the
+/// scenario and places the call.
+pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req: CallRequest) -> ApiResult<Call> {
+    let snapshot = s.store.read_agent(t, &req.agent_id, |rec| {
+        let (config, version_id, number) = resolve_config(rec, &req.pin)?;
+        Ok::<_, ApiError>((rec.agent.archived, rec.agent.workflow_type.clone(), config, version_id, number))
+    });
+    let (archived, workflow_type, config, version_id, version_number) =
+        snapshot.map_err(|_| ApiError::BadRequest("Agent not found".into()))??;
+    if archived {
+        return Err(ApiError::BadRequest("Agent is archived and cannot initiate calls".into()));
+    }
+    if workflow_type == "workflow_graph" && !config.get("workflowGraph").is_some_and(Value::is_object) {
+        return Err(ApiError::BadRequest("Workflow not found".into()));
+    }
+    let header = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok());
+    let scenario = s.calls.library().choose(header, req.to.as_deref(), &req.agent_id).map_err(ApiError::BadRequest)?;
+    let now = s.store.clock().now();
+    let (record_id, call_id) = (s.store.ids().object_id(now), s.store.ids().call_id(now));
+    let new = NewCall {
+        agent_id: req.agent_id.clone(),
+        call_type: req.call_type,
+        from: req.from,
+        to: req.to,
+        variables: req.variables,
+        version_id,
+        version_number,
+        config,
+        is_test: req.is_test,
+        scenario,
+        conversation_id: req.conversation_id,
+        campaign_id: None,
+        retry_of: None,
+    };
+    s.store.count_call(t, &req.agent_id);
+    Ok(s.calls.place(t, new, record_id, call_id))
+}
+
+/// Caller ID (R105): the product's number, the agent's first linked
+/// product, or a default number by destination country. Product numbers
+/// are derived from the product id (the mock keeps no phone inventory).
+fn caller_id(product: Option<&str>, to: &str) -> String {
+    if let Some(p) = product {
+        let digits: String = derived_id(&["product", p]).bytes().map(|b| char::from(b'0' + b % 10)).take(7).collect();
+        return format!("+1555{digits}");
+    }
+    match to {
+        t if t.starts_with("+91") => "+918035735900".into(),
+        t if t.starts_with("+44") => "+442045771234".into(),
+        _ => "+14155550100".into(),
+    }
+}
+
+fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
+    match body.get("variables") {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) if m.values().all(|v| v.is_string() || v.is_number() || v.is_boolean()) => Ok(m.clone()),
+        Some(_) => Err(ApiError::BadRequest("Invalid input".into())),
+    }
+}
+
+/// Place an outbound call (R102–R107). 200 with `{conversationId:
+/// "CALL-…"}`; the call then queues and dials on the clock. Body:
+/// `{agentId, phoneNumber (E.164; alias toPhone, L-D7), variables?
+/// (scalars only), fromProductId?, versionId?}`; header `x-test-call:
+/// true` marks a test call.
+#[utoipa::path(post, path = "/conversation/outbound", tag = "Conversations",
+    params(("x-test-call" = Option<bool>, Header, description = "Mark the call log isTest"),
+           ("x-atoms-mock-scenario" = Option<String>, Header, description = "Mock extension: the scenario to run")),
+    request_body(content = Value, description = "`{agentId, phoneNumber, variables?, fromProductId?, versionId?}`"),
+    responses((status = 200, description = "`{conversationId}`"), (status = 400, description = "Validation error (R104)")))]
+async fn create_outbound_call(
+    State(s): State<AppState>,
+    Org(t): Org,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let agent_id = opt_str(&body, "agentId")?.ok_or_else(|| ApiError::BadRequest("agentId: Required".into()))?;
+    if !is_object_id(&agent_id) {
+        return Err(ApiError::BadRequest("Invalid agent id".into()));
+    }
+    let phone = match opt_str(&body, "phoneNumber")?.or(opt_str(&body, "toPhone")?) {
+        None => return Err(ApiError::BadRequest("phoneNumber: Required".into())),
+        Some(p) if !is_e164(&p) => return Err(ApiError::BadRequest("Invalid phone number".into())),
+        Some(p) => p,
+    };
+    let variables = flat_variables(&body)?;
+    let product = opt_str(&body, "fromProductId")?;
+    if product.as_deref().is_some_and(|p| !is_object_id(p)) {
+        return Err(ApiError::BadRequest("Invalid product id".into()));
+    }
+    let pin = match opt_str(&body, "versionId")? {
+        Some(v) if !is_object_id(&v) => return Err(ApiError::BadRequest("Invalid version id".into())),
+        Some(v) => Pin::Version(v),
+        None => Pin::Active,
+    };
+    let linked = s.store.read_agent(&t, &agent_id, |r| r.agent.telephony_product_id.first().cloned()).ok().flatten();
+    let from = caller_id(product.as_deref().or(linked.as_deref()), &phone);
+    let is_test =
+        headers.get("x-test-call").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let req = CallRequest {
+        agent_id,
+        pin,
+        call_type: CallType::TelephonyOutbound,
+        from: Some(from),
+        to: Some(phone),
+        variables,
+        is_test,
+        conversation_id: None,
+    };
+    let call = place_call(&s, &t, &headers, req)?;
+    Ok(render::ok(json!({"conversationId": call.call_id})))
+}
+
+/// A 22-character URL-safe id (web-session `conversationId`, R014).
+pub(crate) fn session_id(s: &AppState) -> String {
+    s.store.ids().uuid().replace('-', "").chars().take(22).collect()
+}
+
+/// The LiveKit-style session fields of web sessions and test calls.
+pub(crate) fn session_fields(s: &AppState, call: &Call) -> Value {
+    let ws = s.calls.public_url().replacen("http", "ws", 1);
+    json!({
+        "token": format!("wct_{}", s.store.ids().uuid()),
+        "roomName": s.store.ids().uuid(),
+        "host": ws,
+        "conversationId": call.conversation_id,
+        "callId": call.call_id,
+    })
+}
+
+async fn web_session(
+    s: &AppState,
+    t: &Arc<Tenant>,
+    headers: &HeaderMap,
+    body: &Map<String, Value>,
+) -> ApiResult<Response> {
+    let agent_id = opt_str(body, "agentId")?.ok_or_else(|| ApiError::BadRequest("agentId: Required".into()))?;
+    if !is_object_id(&agent_id) {
+        return Err(ApiError::BadRequest("Invalid agent id".into()));
+    }
+    let req = CallRequest {
+        agent_id,
+        pin: Pin::Active,
+        call_type: CallType::Webcall,
+        from: None,
+        to: None,
+        variables: flat_variables(body)?,
+        is_test: false,
+        conversation_id: Some(session_id(s)),
+    };
+    let call = place_call(s, t, headers, req)?;
+    Ok(render::ok(session_fields(s, &call)))
+}
+
+/// Start a web call session (R120): `{token, roomName, host,
+/// conversationId, callId}`; the call log has `type: webcall`.
+#[utoipa::path(post, path = "/conversation/webcall", tag = "Conversations",
+    request_body(content = Value, description = "`{agentId}`"),
+    responses((status = 200, description = "WebSessionResponse"), (status = 400, description = "`agentId: Required`")))]
+async fn create_webcall(
+    State(s): State<AppState>,
+    Org(t): Org,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    web_session(&s, &t, &headers, &body).await
+}
+
+/// Start a chat session (R120); logged as `webcall` (L-E4).
+#[utoipa::path(post, path = "/conversation/chat", tag = "Conversations",
+    request_body(content = Value, description = "`{agentId}`"),
+    responses((status = 200, description = "WebSessionResponse"), (status = 400, description = "`agentId: Required`")))]
+async fn create_chat(
+    State(s): State<AppState>,
+    Org(t): Org,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    web_session(&s, &t, &headers, &body).await
+}
+
+/// Cancel a queued or in-progress call (R118): `{callId, status:
+/// "cancelled", previousStatus}`. Unknown: 404 `No conversation found`;
+/// already ended: 400.
+#[utoipa::path(post, path = "/conversation/cancel", tag = "Conversations",
+    request_body(content = Value, description = "`{callId, reason?}`"),
+    responses((status = 200, description = "`{callId, status, previousStatus}`"), (status = 400, description = "Already ended"),
+              (status = 404, description = "No conversation found")))]
+async fn cancel_call(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let call_id = opt_str(&body, "callId")?.ok_or_else(|| ApiError::BadRequest("callId: Required".into()))?;
+    let (prev, call) = s.calls.cancel(&t, &call_id, false)?;
+    Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str(), "previousStatus": prev.as_str()})))
+}
+
+/// Cancel a call that is still queued (R119). Any other state: 400
+/// `Conversation with ID <callId> is not in queue and cannot be
+/// cancelled`. A record `_id` or unknown id: 404 `No conversation found`.
+#[utoipa::path(post, path = "/conversation/{callId}/cancel", tag = "Conversations",
+    params(("callId" = String, Path, description = "CALL-… id")),
+    responses((status = 200, description = "`{callId, status}`"), (status = 400, description = "Not in queue"),
+              (status = 404, description = "No conversation found")))]
+async fn cancel_queued_call(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(call_id): Path<String>,
+) -> ApiResult<Response> {
+    let (_, call) = s.calls.cancel(&t, &call_id, true)?;
+    Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str()})))
+}

@@ -1,0 +1,379 @@
+//! Compiles a scenario into a call's timeline: every event, transcript
+//! line and latency, each at a millisecond offset from the moment the
+//! call connects. Pure: the runner schedules the result on the clock, so
+//! the SSE stream, the call log and the webhooks all read one script.
+//!
+//! Event fields follow the `/events` schema of the spec (BEHAVIOR R128–
+//! R133); latencies are integer milliseconds, as the spec says (L-F3),
+//! including `turn_latency`.
+
+use serde_json::{json, Map, Value};
+
+use super::model::{AgentTurn, Outcome, Scenario, Step, UserTurn};
+
+/// What the timeline needs to know about the call.
+#[derive(Debug, Clone)]
+pub struct CallContext<'a> {
+    /// The agent's `firstMessage` (used by agent turns without text).
+    pub first_message: &'a str,
+    /// Variables for `{{placeholders}}`: the agent's `defaultVariables`
+    /// overlaid by the call's variables.
+    pub variables: &'a Map<String, Value>,
+    /// `slmModel` of the config the call runs.
+    pub llm_model: &'a str,
+    /// TTS model of the config.
+    pub tts_model: &'a str,
+    /// Whether smart turn detection is on.
+    pub smart_turn: bool,
+}
+
+/// One timed output of the call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// An SSE event: its type and type-specific fields.
+    Event(&'static str, Map<String, Value>),
+    /// A transcript line (`role` is `agent` or `user`).
+    Transcript(&'static str, String),
+}
+
+/// One user-to-agent transition (R112 `turnLatencyMetrics.transitions`),
+/// in ms from connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    /// 1-based turn index.
+    pub turn: u64,
+    /// When the user stopped speaking.
+    pub user_end: u64,
+    /// When the agent's audio started.
+    pub bot_start: u64,
+}
+
+/// The compiled conversation of a connected call.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Timeline {
+    /// Items with their offset from connect, ms, in order.
+    pub items: Vec<(u64, Item)>,
+    /// When the call hangs up, ms from connect.
+    pub end_ms: u64,
+    /// Turn transitions for latency statistics.
+    pub transitions: Vec<Transition>,
+}
+
+/// Fills `{{name}}` placeholders from `vars`; unknown names stay as they are.
+pub fn fill(text: &str, vars: &Map<String, Value>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let key = after[..end].trim();
+                match vars.get(key) {
+                    Some(Value::String(s)) => out.push_str(s),
+                    Some(v @ (Value::Number(_) | Value::Bool(_))) => out.push_str(&v.to_string()),
+                    _ => out.push_str(&rest[start..start + 2 + end + 2]),
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn fields(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Default speaking time of agent text: 60 ms per character, ≥ 400 ms.
+pub fn default_tts_ms(text: &str) -> u64 {
+    (u64::try_from(text.chars().count()).unwrap_or(0) * 60).max(400)
+}
+
+fn words(text: &str) -> u64 {
+    u64::try_from(text.split_whitespace().count()).unwrap_or(0)
+}
+
+/// Text spoken before an interruption after `spoken_ms` of `total_ms`:
+/// whole words, proportionally.
+fn truncate_spoken(text: &str, spoken_ms: u64, total_ms: u64) -> String {
+    let all: Vec<&str> = text.split_whitespace().collect();
+    let n = all.len() as u64;
+    let keep = (n * spoken_ms.min(total_ms)).checked_div(total_ms).map_or(n, |k| k.max(1));
+    all[..usize::try_from(keep).unwrap_or(all.len()).min(all.len())].join(" ")
+}
+
+struct Builder<'a> {
+    ctx: &'a CallContext<'a>,
+    t: u64,
+    items: Vec<(u64, Item)>,
+    transitions: Vec<Transition>,
+    last_user_end: Option<u64>,
+    interrupted: bool,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, at: u64, item: Item) {
+        self.items.push((at, item));
+    }
+
+    fn agent(&mut self, a: &AgentTurn) {
+        let raw = a.text.clone().unwrap_or_else(|| self.ctx.first_message.to_string());
+        let text = fill(&raw, self.ctx.variables);
+        let llm_text = a.llm_text.as_deref().map_or_else(|| text.clone(), |l| fill(l, self.ctx.variables));
+        let start = self.t + a.after_ms;
+        let lat = a.latency;
+        let audio = start + lat.total();
+        let llm_done = start + lat.stt_ms + lat.smart_turn_ms + lat.llm_ms;
+        self.push(llm_done, Item::Event("llm_full_response_end", fields(vec![("llm_text", json!(llm_text))])));
+        let tts_total = a.tts_duration_ms.unwrap_or_else(|| default_tts_ms(&text));
+        let (spoken, end, interrupted) = match a.interrupted_after_ms {
+            Some(cut) if cut < tts_total => (truncate_spoken(&text, cut, tts_total), audio + cut, true),
+            _ => (text.clone(), audio + tts_total, false),
+        };
+        if let Some(user_end) = self.last_user_end.take() {
+            let turn = self.transitions.len() as u64 + 1;
+            self.transitions.push(Transition { turn, user_end, bot_start: audio });
+            self.push(
+                audio,
+                Item::Event(
+                    "turn_latency",
+                    fields(vec![
+                        ("turn_latency", json!(lat.total())),
+                        ("stt_api_ms", json!(lat.stt_ms)),
+                        ("stt_to_llm_ms", json!(0)),
+                        ("smart_turn_ms", json!(lat.smart_turn_ms)),
+                        ("llm_api_ms", json!(lat.llm_ms)),
+                        ("llm_to_tts_ms", json!(0)),
+                        ("tts_api_ms", json!(lat.tts_ms)),
+                        ("tts_to_audio_ms", json!(0)),
+                        ("total_turn_ms", json!(lat.total())),
+                        ("turn_index", json!(turn)),
+                        ("interrupted", json!(interrupted)),
+                        ("smart_turn_enabled", json!(self.ctx.smart_turn)),
+                    ]),
+                ),
+            );
+        }
+        let tokens = a
+            .tokens
+            .unwrap_or(super::model::Tokens { prompt: 12 * words(&text).max(20), completion: 2 * words(&text).max(1) });
+        let metrics = json!([
+            {"processor": "pulse_stt", "model": "pulse", "value": lat.stt_ms},
+            {"processor": "electron_llm", "model": self.ctx.llm_model, "value": lat.llm_ms},
+            {"processor": "lightning_tts", "model": self.ctx.tts_model, "value": lat.tts_ms},
+            {"processor": "electron_llm_prompt_tokens", "model": self.ctx.llm_model, "value": tokens.prompt},
+            {"processor": "electron_llm_completion_tokens", "model": self.ctx.llm_model, "value": tokens.completion},
+        ]);
+        self.push(audio, Item::Event("metrics", fields(vec![("metrics", metrics)])));
+        self.push(
+            end,
+            Item::Event("tts_completed", fields(vec![("tts_text", json!(spoken)), ("tts_latency", json!(lat.tts_ms))])),
+        );
+        self.push(end, Item::Transcript("agent", spoken));
+        self.interrupted = interrupted;
+        self.t = end;
+    }
+
+    fn user(&mut self, u: &UserTurn) {
+        let text = fill(&u.text, self.ctx.variables);
+        // A barge-in starts right where the agent was cut off.
+        let gap = if std::mem::take(&mut self.interrupted) { 0 } else { u.after_ms.unwrap_or(300) };
+        let start = self.t + gap;
+        let dur = u.duration_ms.unwrap_or_else(|| (words(&text) * 300).max(500));
+        let interims = u.interims.clone().unwrap_or_else(|| {
+            let ws: Vec<&str> = text.split_whitespace().collect();
+            (1..ws.len()).map(|i| ws[..i].join(" ")).collect()
+        });
+        let n = interims.len() as u64;
+        for (i, interim) in interims.iter().enumerate() {
+            let at = start + dur * (i as u64 + 1) / (n + 1);
+            self.push(
+                at,
+                Item::Event(
+                    "user_interim_transcription",
+                    fields(vec![("interim_transcription_text", json!(fill(interim, self.ctx.variables)))]),
+                ),
+            );
+        }
+        let end = start + dur;
+        self.push(end, Item::Event("user_transcription", fields(vec![("user_transcription_text", json!(text))])));
+        self.push(end, Item::Transcript("user", text));
+        self.last_user_end = Some(end);
+        self.t = end;
+    }
+
+    fn step(&mut self, step: &Step) {
+        match step {
+            Step::Agent(a) => self.agent(a),
+            Step::User(u) => self.user(u),
+            Step::Node(n) => {
+                self.t += n.after_ms;
+                let node_type = n.node_type.clone().unwrap_or_else(|| "default".into());
+                self.push(
+                    self.t,
+                    Item::Event(
+                        "agent_node_state",
+                        fields(vec![
+                            ("node_id", json!(n.id)),
+                            ("node_name", json!(n.name)),
+                            ("node_type", json!(node_type)),
+                            ("context", Value::Object(n.context.clone())),
+                        ]),
+                    ),
+                );
+            }
+            Step::Hop(h) => {
+                self.t += h.after_ms;
+                self.push(
+                    self.t,
+                    Item::Event("hopping", fields(vec![("from_node_id", json!(h.from)), ("to_node_id", json!(h.to))])),
+                );
+            }
+            Step::Log(l) => {
+                self.t += l.after_ms;
+                let level = l.level.clone().unwrap_or_else(|| "info".into());
+                let meta = json!({"level": level, "message": l.message, "tags": l.tags});
+                self.push(self.t, Item::Event("agent_log", fields(vec![("metadata", meta)])));
+            }
+            Step::Error(e) => {
+                self.t += e.after_ms;
+                let meta = json!({"code": e.code, "message": e.message, "details": e.details});
+                self.push(self.t, Item::Event("agent_error", fields(vec![("metadata", meta)])));
+            }
+            Step::Pause(p) => self.t += p.ms,
+        }
+    }
+}
+
+/// Compiles the connected part of `s` (empty for calls that never
+/// connect). Items are sorted by time; ties keep script order.
+pub fn compile(s: &Scenario, ctx: &CallContext<'_>) -> Timeline {
+    if !matches!(s.outcome, Outcome::Completed | Outcome::Cancelled) {
+        return Timeline::default();
+    }
+    let mut b =
+        Builder { ctx, t: 0, items: Vec::new(), transitions: Vec::new(), last_user_end: None, interrupted: false };
+    for step in &s.turns {
+        b.step(step);
+    }
+    let mut items = b.items;
+    items.sort_by_key(|(at, _)| *at);
+    Timeline { items, end_ms: b.t + 500, transitions: b.transitions }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::model::{Analytics, Latency};
+
+    fn ctx(vars: &Map<String, Value>) -> CallContext<'_> {
+        CallContext {
+            first_message: "Hi {{name}}!",
+            variables: vars,
+            llm_model: "electron",
+            tts_model: "waves_lightning_v3_1",
+            smart_turn: false,
+        }
+    }
+
+    fn scenario(turns: Vec<Step>) -> Scenario {
+        Scenario {
+            name: "t".into(),
+            description: String::new(),
+            outcome: Outcome::Completed,
+            disconnect_reason: None,
+            ring_seconds: 0.0,
+            turns,
+            analytics: Analytics::default(),
+            recording_seconds: None,
+            cost: 0.0,
+            telephony_id: None,
+        }
+    }
+
+    #[test]
+    fn placeholders_fill_from_variables_and_unknown_ones_stay() {
+        let vars: Map<String, Value> = serde_json::from_value(json!({"name": "Ada", "n": 3})).unwrap_or_default();
+        assert_eq!(fill("Hi {{name}}, {{ n }} items, {{missing}}", &vars), "Hi Ada, 3 items, {{missing}}");
+        assert_eq!(fill("broken {{name", &vars), "broken {{name");
+    }
+
+    #[test]
+    fn a_user_then_agent_turn_yields_ordered_events_and_one_transition() {
+        let vars: Map<String, Value> = serde_json::from_value(json!({"name": "Ada"})).unwrap_or_default();
+        let s = scenario(vec![
+            Step::Agent(AgentTurn::default()),
+            Step::User(UserTurn { text: "book friday please".into(), ..UserTurn::default() }),
+            Step::Agent(AgentTurn {
+                text: Some("Done.".into()),
+                latency: Latency { stt_ms: 100, smart_turn_ms: 0, llm_ms: 300, tts_ms: 100 },
+                ..AgentTurn::default()
+            }),
+        ]);
+        let tl = compile(&s, &ctx(&vars));
+        let kinds: Vec<&str> = tl
+            .items
+            .iter()
+            .filter_map(|(_, i)| match i {
+                Item::Event(k, _) => Some(*k),
+                Item::Transcript(..) => None,
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "llm_full_response_end",
+                "metrics",
+                "tts_completed",
+                "user_interim_transcription",
+                "user_interim_transcription",
+                "user_transcription",
+                "llm_full_response_end",
+                "turn_latency",
+                "metrics",
+                "tts_completed",
+            ]
+        );
+        assert_eq!(tl.transitions.len(), 1);
+        assert_eq!(tl.transitions[0].bot_start - tl.transitions[0].user_end, 500);
+        assert!(tl.items.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert!(tl.items.iter().any(|(_, i)| *i == Item::Transcript("agent", "Hi Ada!".into())));
+    }
+
+    #[test]
+    fn an_interrupted_turn_is_truncated_and_flagged() {
+        let vars = Map::new();
+        let s = scenario(vec![
+            Step::User(UserTurn { text: "hello".into(), ..UserTurn::default() }),
+            Step::Agent(AgentTurn {
+                text: Some("one two three four five six".into()),
+                tts_duration_ms: Some(600),
+                interrupted_after_ms: Some(200),
+                ..AgentTurn::default()
+            }),
+            Step::User(UserTurn { text: "stop".into(), ..UserTurn::default() }),
+        ]);
+        let tl = compile(&s, &ctx(&vars));
+        let spoken = tl.items.iter().find_map(|(_, i)| match i {
+            Item::Transcript("agent", t) => Some(t.clone()),
+            _ => None,
+        });
+        assert_eq!(spoken.as_deref(), Some("one two"));
+        let flagged =
+            tl.items.iter().any(|(_, i)| matches!(i, Item::Event("turn_latency", f) if f["interrupted"] == true));
+        assert!(flagged);
+    }
+
+    #[test]
+    fn calls_that_never_connect_have_no_timeline() {
+        let mut s = scenario(Vec::new());
+        s.outcome = Outcome::NoAnswer;
+        assert_eq!(compile(&s, &ctx(&Map::new())), Timeline::default());
+    }
+}
