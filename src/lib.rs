@@ -13,16 +13,19 @@
 //! - [`http`]: routers, extractors, the error envelope and OpenAPI.
 
 pub mod calls;
+pub mod campaigns;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod events;
 pub mod fixtures;
 pub mod http;
+pub mod realtime;
 pub mod scenarios;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod webhooks;
 
 pub use config::Config;
 pub use http::app;

@@ -20,6 +20,12 @@ pub struct AppState {
     pub fixtures: Arc<Fixtures>,
     /// The call engine: places calls and runs their scenarios.
     pub calls: Arc<Calls>,
+    /// The webhook dispatcher (follows the calls' lifecycle bus).
+    pub webhooks: Arc<crate::webhooks::Dispatcher>,
+    /// The campaign engine.
+    pub campaigns: Arc<crate::campaigns::Campaigns>,
+    /// Realtime WebSocket state (tokens, sessions, draining).
+    pub realtime: Arc<crate::realtime::Realtime>,
     /// Flips to `true` on shutdown; long-lived streams end when it does
     /// (axum does not end open streams by itself).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
@@ -35,6 +41,18 @@ impl AppState {
         let bus = Arc::new(LifecycleBus::default());
         let calls = Arc::new(Calls::new(clock, Arc::clone(&fixtures.scenarios), bus, config.concurrency_limit));
         let shutdown = Arc::new(tokio::sync::watch::channel(false).0);
-        Self { store, config: Arc::new(config), fixtures: Arc::new(fixtures), calls, shutdown }
+        let webhooks = Arc::new(crate::webhooks::Dispatcher::default());
+        let campaigns = Arc::new(crate::campaigns::Campaigns::default());
+        let realtime = Arc::new(crate::realtime::Realtime::default());
+        Self {
+            store,
+            config: Arc::new(config),
+            fixtures: Arc::new(fixtures),
+            calls,
+            webhooks,
+            campaigns,
+            realtime,
+            shutdown,
+        }
     }
 }

@@ -33,6 +33,10 @@ pub struct Tenant {
     pub api_key: Arc<str>,
     /// The organization's calls (see `crate::calls`).
     pub calls: parking_lot::Mutex<crate::calls::CallBook>,
+    /// The organization's webhooks and subscriptions.
+    pub webhooks: parking_lot::Mutex<crate::webhooks::WebhookBook>,
+    /// The organization's audiences and campaigns.
+    pub campaigns: parking_lot::Mutex<crate::campaigns::CampaignBook>,
     agents: RwLock<HashMap<String, AgentRecord>>,
 }
 
@@ -92,6 +96,8 @@ impl Store {
                 access: OrgAccess::default(),
                 api_key: Arc::from(api_key),
                 calls: parking_lot::Mutex::new(crate::calls::CallBook::default()),
+                webhooks: parking_lot::Mutex::new(crate::webhooks::WebhookBook::default()),
+                campaigns: parking_lot::Mutex::new(crate::campaigns::CampaignBook::default()),
                 agents: RwLock::new(HashMap::new()),
             })
         });

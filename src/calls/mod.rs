@@ -206,14 +206,25 @@ pub struct CallBook {
     limit: Option<usize>,
 }
 
+/// Called for every call that ends, with the organization and the final
+/// record. Runs as its own clock action at the end time (never under the
+/// call book's lock), so it may lock other state and place calls.
+pub type FinishHook = Arc<dyn Fn(&Arc<Tenant>, &Arc<Call>) + Send + Sync>;
+
 /// The call engine, shared by every handler.
-#[derive(Debug)]
 pub struct Calls {
     clock: Clock,
     library: Arc<Library>,
     bus: Arc<LifecycleBus>,
     public_url: RwLock<String>,
     default_limit: AtomicUsize,
+    finish_hooks: RwLock<Vec<FinishHook>>,
+}
+
+impl std::fmt::Debug for Calls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Calls").field("public_url", &*self.public_url.read()).finish_non_exhaustive()
+    }
 }
 
 type TenantRef = Arc<Tenant>;
@@ -227,7 +238,18 @@ impl Calls {
             bus,
             public_url: RwLock::new("http://127.0.0.1:4010".into()),
             default_limit: AtomicUsize::new(default_limit.max(1)),
+            finish_hooks: RwLock::new(Vec::new()),
         }
+    }
+
+    /// Registers a hook run after every call ends (see [`FinishHook`]).
+    pub fn on_finish(&self, hook: FinishHook) {
+        self.finish_hooks.write().push(hook);
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The scenario library.
@@ -483,7 +505,11 @@ impl Calls {
         }
         book.queue.retain(|q| q != call_id);
         let next = book.queue.front().cloned();
-        self.bus.publish(Milestone::PostConversation, Arc::clone(&t.api_key), snapshot);
+        self.bus.publish(Milestone::PostConversation, Arc::clone(&t.api_key), Arc::clone(&snapshot));
+        for hook in self.finish_hooks.read().iter() {
+            let (hook, t2, call) = (Arc::clone(hook), Arc::clone(t), Arc::clone(&snapshot));
+            self.clock.schedule(at, move || hook(&t2, &call));
+        }
         if let Some(n) = next {
             self.schedule_dispatch(t, n, at);
         }

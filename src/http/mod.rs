@@ -25,15 +25,22 @@ pub mod extract;
 pub mod render;
 
 mod admin;
+mod admin_calls;
+mod admin_webhooks;
 mod agents;
+mod audiences;
 mod call_logs;
+mod campaigns;
 mod conversations;
 mod drafts;
 mod events_sse;
 mod openapi;
+mod realtime_ws;
+mod recordings;
 mod templates;
 mod test_calls;
 mod versions;
+mod webhooks;
 
 use crate::state::AppState;
 use error::{envelope, ApiError, UNAUTHORIZED};
@@ -50,10 +57,17 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(templates::router())
         .merge(conversations::router())
         .merge(call_logs::router())
-        .merge(events_sse::router());
+        .merge(events_sse::router())
+        .merge(webhooks::router())
+        .merge(campaigns::router())
+        .merge(audiences::router())
+        .merge(realtime_ws::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())
+        .merge(admin_calls::router())
+        .merge(admin_webhooks::router())
+        .merge(recordings::router())
         .split_for_parts()
 }
 

@@ -5,7 +5,13 @@ mod helpers;
 
 mod agents;
 mod bad_input;
+mod call_logs;
+mod campaigns;
+mod events_sse;
 mod lifecycle_v1;
 mod openapi_drift;
+mod realtime;
+mod scenarios;
 mod sdk_contract;
 mod tenancy;
+mod webhooks;

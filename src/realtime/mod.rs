@@ -1,0 +1,5 @@
+//! The realtime agent WebSocket (BEHAVIOR §J): tokens and sessions.
+
+/// Realtime state: register-call tokens, session limits, draining.
+#[derive(Debug, Default)]
+pub struct Realtime {}
