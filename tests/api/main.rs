@@ -7,6 +7,7 @@ mod agents;
 mod bad_input;
 mod call_logs;
 mod campaigns;
+mod conformance;
 mod events_sse;
 mod lifecycle_v1;
 mod openapi_drift;
