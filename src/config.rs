@@ -45,6 +45,22 @@ pub struct Config {
     /// environment). By default any non-empty Bearer token authenticates.
     #[arg(long = "require-key", env = "ATOMS_MOCK_REQUIRE_KEY", value_delimiter = ',')]
     pub require_keys: Vec<String>,
+
+    /// Mock extension: retry a failed webhook delivery up to N times, with
+    /// exponential backoff (1 s, 2 s, 4 s, ... capped at 5 min) on the
+    /// mock's clock. The platform never retries (R146), hence default 0.
+    #[arg(long, env = "ATOMS_MOCK_WEBHOOK_RETRIES", default_value_t = 0)]
+    pub webhook_retries: u32,
+
+    /// Webhook delivery timeout in milliseconds, wall-clock (the
+    /// platform's is 30 s, R146). Hidden: lets tests shorten it.
+    #[arg(long, env = "ATOMS_MOCK_WEBHOOK_TIMEOUT_MS", default_value_t = 30_000, hide = true)]
+    pub webhook_timeout_ms: u64,
+
+    /// Most webhook deliveries queued or in flight per webhook; beyond it a
+    /// delivery is logged `FAILED` (`queue full`) without being sent.
+    #[arg(long, env = "ATOMS_MOCK_WEBHOOK_QUEUE", default_value_t = 256)]
+    pub webhook_queue: usize,
 }
 
 impl Default for Config {
@@ -58,6 +74,9 @@ impl Default for Config {
             seed: None,
             concurrency_limit: crate::calls::DEFAULT_CONCURRENCY,
             require_keys: Vec::new(),
+            webhook_retries: 0,
+            webhook_timeout_ms: 30_000,
+            webhook_queue: 256,
         }
     }
 }
@@ -66,6 +85,15 @@ impl Config {
     /// A configuration for tests: virtual clock, seed 1, port 0.
     pub fn for_tests() -> Self {
         Self { port: 0, clock: ClockMode::Virtual, seed: Some(1), ..Self::default() }
+    }
+
+    /// The webhook dispatcher's settings.
+    pub fn webhook_settings(&self) -> crate::webhooks::Settings {
+        crate::webhooks::Settings {
+            timeout: std::time::Duration::from_millis(self.webhook_timeout_ms.max(1)),
+            retries: self.webhook_retries,
+            queue: self.webhook_queue.max(1),
+        }
     }
 
     /// The security-check window in milliseconds (negative values count as 0).

@@ -11,6 +11,8 @@
 //! - [`store`]: per-organization state behind per-tenant locks.
 //! - [`fixtures`]: embedded default fixtures and `--fixtures DIR`.
 //! - [`http`]: routers, extractors, the error envelope and OpenAPI.
+//! - [`webhooks`]: webhook books, signed event bodies, the dispatcher and
+//!   its delivery log.
 
 pub mod calls;
 pub mod campaigns;

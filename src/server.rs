@@ -18,6 +18,7 @@ pub struct Server {
     state: AppState,
     shutdown: Arc<watch::Sender<bool>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    webhooks: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -27,6 +28,7 @@ impl Server {
         state.store.clock().spawn_driver();
         let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
         state.calls.set_public_url(format!("http://{host}:{}", addr.port()));
+        let webhooks = Some(state.webhooks.start());
         let shutdown = Arc::clone(&state.shutdown);
         let mut rx = shutdown.subscribe();
         let app = crate::http::app(state.clone());
@@ -37,7 +39,7 @@ impl Server {
                 })
                 .await
         });
-        Ok(Self { addr, state, shutdown, task: Some(task) })
+        Ok(Self { addr, state, shutdown, task: Some(task), webhooks })
     }
 
     /// The bound address.
@@ -55,9 +57,13 @@ impl Server {
         &self.state
     }
 
-    /// Signals shutdown and waits for open connections to finish.
+    /// Signals shutdown and waits for open connections and the webhook
+    /// dispatcher to finish (in-flight deliveries are abandoned).
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
+        if let Some(w) = self.webhooks.take() {
+            let _ = w.await;
+        }
         match self.task.take() {
             Some(t) => t.await.unwrap_or(Ok(())),
             None => Ok(()),

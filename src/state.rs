@@ -20,7 +20,8 @@ pub struct AppState {
     pub fixtures: Arc<Fixtures>,
     /// The call engine: places calls and runs their scenarios.
     pub calls: Arc<Calls>,
-    /// The webhook dispatcher (follows the calls' lifecycle bus).
+    /// The webhook dispatcher (follows the calls' lifecycle bus once
+    /// `Server::start` starts it) and its delivery log.
     pub webhooks: Arc<crate::webhooks::Dispatcher>,
     /// The campaign engine.
     pub campaigns: Arc<crate::campaigns::Campaigns>,
@@ -41,7 +42,12 @@ impl AppState {
         let bus = Arc::new(LifecycleBus::default());
         let calls = Arc::new(Calls::new(clock, Arc::clone(&fixtures.scenarios), bus, config.concurrency_limit));
         let shutdown = Arc::new(tokio::sync::watch::channel(false).0);
-        let webhooks = Arc::new(crate::webhooks::Dispatcher::default());
+        let webhooks = Arc::new(crate::webhooks::Dispatcher::new(
+            Arc::clone(&store),
+            Arc::clone(&calls),
+            config.webhook_settings(),
+            shutdown.subscribe(),
+        ));
         let campaigns = Arc::new(crate::campaigns::Campaigns::default());
         let realtime = Arc::new(crate::realtime::Realtime::default());
         Self {

@@ -104,6 +104,11 @@ impl Store {
         Arc::clone(&t)
     }
 
+    /// The tenant of `api_key` if it exists (never creates one).
+    pub fn find_tenant(&self, api_key: &str) -> Option<Arc<Tenant>> {
+        self.tenants.get(api_key).map(|t| Arc::clone(&t))
+    }
+
     /// Forgets every organization, or only `api_key`'s.
     pub fn reset(&self, api_key: Option<&str>) {
         match api_key {

@@ -12,6 +12,7 @@
 //! - [`config_rules`], [`config_analytics`]: every config field's bounds.
 //! - [`agent`]: the agent record and its metadata rules (BEHAVIOR §B).
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
+//! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 
 pub mod agent;
 pub mod call;
@@ -24,6 +25,7 @@ pub mod time;
 pub mod versioning;
 #[cfg(test)]
 mod versioning_props;
+pub mod webhook;
 
 pub use error::DomainError;
 

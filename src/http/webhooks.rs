@@ -1,9 +1,226 @@
-//! Routes of this area (placeholder until implemented).
+//! Webhook management (BEHAVIOR R134–R143): `/webhook`, `/webhook/{id}`
+//! and `/agent/{id}/webhook-subscriptions`. Bodies are parsed by the pure
+//! rules in `crate::domain::webhook`; state lives in the organization's
+//! `WebhookBook`. Every resource is scoped to the caller's organization.
 
-use utoipa_axum::router::OpenApiRouter;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiQuery, Org};
+use super::render;
+use crate::domain::ids::is_object_id;
+use crate::domain::time::iso;
+use crate::domain::webhook::{self as rules, DELETED, SUBSCRIBED, UNSUBSCRIBED};
 use crate::state::AppState;
+use crate::store::Tenant;
+use crate::webhooks::{Subscription, Webhook};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(get_webhooks, create_webhook))
+        .routes(routes!(update_webhook, delete_webhook))
+        .routes(routes!(get_agent_subscriptions, replace_agent_subscriptions, delete_agent_subscriptions))
+}
+
+/// Query of `GET /webhook`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub(crate) struct WebhookQuery {
+    /// One webhook (24-hex); `data` is then an object, not an array.
+    webhook_id: Option<String>,
+    /// Alias of `webhookId` (CL:2026-05-29, L-G5).
+    id: Option<String>,
+}
+
+/// `WebhookSubscription` (R140): `agentId` as a string.
+fn subscription(s: &Subscription) -> Value {
+    json!({
+        "_id": s.id, "webhookId": s.webhook_id, "agentId": s.agent_id, "eventType": s.event_type.as_str(),
+        "createdAt": iso(s.created_at), "updatedAt": iso(s.updated_at),
+    })
+}
+
+/// `Webhook` (R136) with populated subscriptions (`agentId` becomes
+/// `{_id, name, description}`, or `null` if the agent is gone).
+fn webhook(s: &AppState, t: &Tenant, w: &Webhook, subs: &[Subscription]) -> Value {
+    let populated: Vec<Value> = subs
+        .iter()
+        .map(|sub| {
+            let agent = s
+                .store
+                .read_agent(
+                    t,
+                    &sub.agent_id,
+                    |r| json!({"_id": r.agent.id, "name": r.agent.name, "description": r.agent.description}),
+                )
+                .unwrap_or(Value::Null);
+            let mut v = subscription(sub);
+            v["agentId"] = agent;
+            v
+        })
+        .collect();
+    json!({
+        "_id": w.id, "url": w.url, "description": w.description, "status": "enabled",
+        "organizationId": t.org_id, "createdBy": w.created_by, "subscriptions": populated,
+        "decryptedSecretKey": w.secret, "createdAt": iso(w.created_at), "updatedAt": iso(w.updated_at),
+    })
+}
+
+/// Snapshots the webhooks (all, or one) with their subscriptions, so the
+/// book's lock is released before agents are read.
+fn snapshot(t: &Tenant, only: Option<&str>) -> ApiResult<Vec<(Webhook, Vec<Subscription>)>> {
+    let book = t.webhooks.lock();
+    let list: Vec<&Webhook> = match only {
+        Some(id) => vec![book.get(id)?],
+        None => book.list().iter().collect(),
+    };
+    Ok(list
+        .into_iter()
+        .map(|w| (w.clone(), book.subscriptions_of_webhook(&w.id).into_iter().cloned().collect()))
+        .collect())
+}
+
+fn check_agent(s: &AppState, t: &Tenant, agent_id: &str) -> ApiResult<()> {
+    if !is_object_id(agent_id) {
+        return Err(ApiError::BadRequest("Invalid agent id".into()));
+    }
+    Ok(s.store.read_agent(t, agent_id, |_| ())?)
+}
+
+/// List the organization's webhooks, or one with `?webhookId=` (alias
+/// `?id=`) (R136). Both include `decryptedSecretKey`. Malformed id: 400
+/// `The provided Webhook ID is invalid.`; unknown: 404 `Webhook not found`.
+#[utoipa::path(get, path = "/webhook", tag = "Webhooks", params(WebhookQuery),
+    responses((status = 200, description = "`data`: Webhook or [Webhook]"), (status = 400, description = "Malformed id"),
+              (status = 404, description = "Webhook not found")))]
+async fn get_webhooks(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiQuery(q): ApiQuery<WebhookQuery>,
+) -> ApiResult<Response> {
+    let only = q.webhook_id.or(q.id);
+    if let Some(id) = &only {
+        rules::check_id(id)?;
+    }
+    let items: Vec<Value> = snapshot(&t, only.as_deref())?.iter().map(|(w, subs)| webhook(&s, &t, w, subs)).collect();
+    Ok(render::ok(if only.is_some() { items.into_iter().next().unwrap_or(Value::Null) } else { Value::Array(items) }))
+}
+
+/// Create a webhook (R134, R135): `{endpoint, description?, events:
+/// [{agentId, eventType}]}`. 201 with only the id; the secret is read
+/// with `GET /webhook?webhookId=`. Duplicate URL (in this organization):
+/// 400 `A webhook with this URL has already been registered`; unknown
+/// agent: 404 `Agent not found`.
+#[utoipa::path(post, path = "/webhook", tag = "Webhooks",
+    request_body(content = Value, description = "`{endpoint, description?, events: [{agentId, eventType}]}`"),
+    responses((status = 201, description = "`data`: the webhook id"), (status = 400, description = "Validation or duplicate URL"),
+              (status = 404, description = "Agent not found")))]
+async fn create_webhook(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let new = rules::parse_create(&body)?;
+    for (agent, _) in &new.events {
+        check_agent(&s, &t, agent)?;
+    }
+    let secret = crate::webhooks::new_secret(s.store.ids());
+    let now = s.store.clock().now();
+    let id = t.webhooks.lock().create(new, secret, &t.user_id, s.store.ids(), now)?;
+    Ok(render::created(json!(id)))
+}
+
+/// Update `endpoint`, `description` and/or `headers` (R137, R138). A
+/// non-empty `headers` object replaces all custom headers, `{}` clears
+/// them, omitting it keeps them. Limits: ≤10 headers, values ≤1024
+/// characters, RFC 7230 token names; `x-signature`, `host`,
+/// `content-length`, `content-type`, `connection`, `transfer-encoding` are
+/// rejected. 200 with the id; unknown: 404 `Webhook not found`.
+#[utoipa::path(patch, path = "/webhook/{id}", tag = "Webhooks", params(("id" = String, Path, description = "Webhook id")),
+    request_body(content = Value, description = "`{endpoint?, description?, headers?}` (at least one)"),
+    responses((status = 200, description = "`data`: the webhook id"), (status = 400, description = "Validation error"),
+              (status = 404, description = "Webhook not found")))]
+async fn update_webhook(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    rules::check_id(&id)?;
+    let patch = rules::parse_patch(&body)?;
+    t.webhooks.lock().patch(&id, patch, s.store.clock().now())?;
+    Ok(render::ok(json!(id)))
+}
+
+/// Delete a webhook (R139). 400 while any agent is subscribed (`Cannot
+/// delete webhook: It is currently assigned to one or more agents. Please
+/// remove all agent assignments first.`), 400 `The provided Webhook ID is
+/// invalid.`, 404 `Webhook not found`; 200 `Webhook deleted successfully`.
+#[utoipa::path(delete, path = "/webhook/{id}", tag = "Webhooks", params(("id" = String, Path, description = "Webhook id")),
+    responses((status = 200, description = "`data`: `Webhook deleted successfully`"),
+              (status = 400, description = "Still assigned, or malformed id"), (status = 404, description = "Webhook not found")))]
+async fn delete_webhook(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+    rules::check_id(&id)?;
+    t.webhooks.lock().delete(&id)?;
+    Ok(render::ok(json!(DELETED)))
+}
+
+/// The agent's subscriptions across all webhooks (R140). Unknown agent:
+/// 404 `Agent not found`.
+#[utoipa::path(get, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
+    params(("id" = String, Path, description = "Agent id")),
+    responses((status = 200, description = "`data`: [WebhookSubscription]"), (status = 404, description = "Agent not found")))]
+async fn get_agent_subscriptions(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Response> {
+    check_agent(&s, &t, &agent_id)?;
+    let subs: Vec<Value> = t.webhooks.lock().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
+    Ok(render::ok(Value::Array(subs)))
+}
+
+/// **Replace** all of the agent's subscriptions, on every webhook, with
+/// `eventTypes` on `webhookId` (R141). 201 `Subscriptions created
+/// successfully`; unknown agent 404 `Agent not found`; unknown webhook
+/// 404 `Webhook not found`.
+#[utoipa::path(post, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
+    params(("id" = String, Path, description = "Agent id")),
+    request_body(content = Value, description = "`{eventTypes: [...], webhookId}`"),
+    responses((status = 201, description = "`data`: `Subscriptions created successfully`"),
+              (status = 400, description = "Validation error"), (status = 404, description = "Agent or webhook not found")))]
+async fn replace_agent_subscriptions(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(agent_id): Path<String>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    check_agent(&s, &t, &agent_id)?;
+    let req = rules::parse_subscriptions(&body)?;
+    let now = s.store.clock().now();
+    t.webhooks.lock().replace_agent_subscriptions(&agent_id, &req.webhook_id, &req.event_types, s.store.ids(), now)?;
+    Ok(render::created(json!(SUBSCRIBED)))
+}
+
+/// Remove **all** of the agent's subscriptions, whichever webhook they
+/// belong to (R142): the unassign step before `DELETE /webhook/{id}`.
+/// 200 `Subscriptions deleted successfully`.
+#[utoipa::path(delete, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
+    params(("id" = String, Path, description = "Agent id")),
+    responses((status = 200, description = "`data`: `Subscriptions deleted successfully`"),
+              (status = 404, description = "Agent not found")))]
+async fn delete_agent_subscriptions(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Response> {
+    check_agent(&s, &t, &agent_id)?;
+    t.webhooks.lock().delete_agent_subscriptions(&agent_id);
+    Ok(render::ok(json!(UNSUBSCRIBED)))
 }

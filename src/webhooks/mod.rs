@@ -1,9 +1,29 @@
-//! Webhooks (BEHAVIOR §G): management state and the dispatcher.
+//! Webhooks (BEHAVIOR §G): each organization's webhooks and subscriptions
+//! ([`WebhookBook`]), the event bodies ([`payload`]), the dispatcher that
+//! follows the lifecycle bus and POSTs them ([`Dispatcher`]) and the
+//! delivery log ([`log`], a mock extension).
+//!
+//! Scope: webhook URLs are unique **per organization**, not platform-wide
+//! as R135 describes. Tenants must never observe each other (parallel test
+//! runs share one server), and a platform-wide check would leak the
+//! existence of another organization's URL.
+//!
+//! Not done here: the stale `X-Atoms-Signature`, dot-style event names and
+//! automatic retries of the old guides (L-G1); auto-pause; TLS (the mock
+//! is built without a TLS stack, so `https://` endpoints fail with a
+//! connection error recorded in the log).
 
-/// One organization's webhooks and subscriptions.
-#[derive(Debug, Default)]
-pub struct WebhookBook {}
+pub mod book;
+pub mod dispatcher;
+pub mod log;
+pub mod payload;
 
-/// Delivers call milestones to subscribed webhooks.
-#[derive(Debug, Default)]
-pub struct Dispatcher {}
+pub use book::{Subscription, Target, Webhook, WebhookBook};
+pub use dispatcher::{Dispatcher, Settings};
+
+/// A fresh signing secret: 64 lowercase hex characters (SHA-256 of a
+/// UUID from the id generator, so `--seed` makes it reproducible).
+pub fn new_secret(ids: &crate::domain::ids::IdGen) -> String {
+    use sha2::Digest;
+    crate::domain::ids::hex(&sha2::Sha256::digest(ids.uuid().as_bytes()))
+}
