@@ -69,7 +69,7 @@ pub struct Line {
     pub role: &'static str,
     /// What was said.
     pub content: String,
-    /// When the line ended, epoch ms.
+    /// When the turn began (speech start), epoch ms (R153).
     pub at: Millis,
 }
 
@@ -443,7 +443,10 @@ impl Calls {
         for item in items {
             match item {
                 Item::Event(kind, fields) => publish(&e.hub, &e.call.call_id, at, kind, fields),
-                Item::Transcript(role, content) => e.call.transcript.push(Line { role, content, at }),
+                Item::Transcript(role, content, start) => {
+                    let began = e.call.connected_at.map_or(at, |c| c + i64::try_from(start).unwrap_or(0));
+                    e.call.transcript.push(Line { role, content, at: began });
+                }
             }
         }
         e.call.updated_at = at;

@@ -32,8 +32,9 @@ pub struct CallContext<'a> {
 pub enum Item {
     /// An SSE event: its type and type-specific fields.
     Event(&'static str, Map<String, Value>),
-    /// A transcript line (`role` is `agent` or `user`).
-    Transcript(&'static str, String),
+    /// A transcript line (`role` is `agent` or `user`), emitted when the
+    /// turn ends, with the offset (ms from connect) at which it began.
+    Transcript(&'static str, String, u64),
 }
 
 /// One user-to-agent transition (R112 `turnLatencyMetrics.transitions`),
@@ -175,7 +176,7 @@ impl Builder<'_> {
             end,
             Item::Event("tts_completed", fields(vec![("tts_text", json!(spoken)), ("tts_latency", json!(lat.tts_ms))])),
         );
-        self.push(end, Item::Transcript("agent", spoken));
+        self.push(end, Item::Transcript("agent", spoken, audio));
         self.interrupted = interrupted;
         self.t = end;
     }
@@ -203,7 +204,7 @@ impl Builder<'_> {
         }
         let end = start + dur;
         self.push(end, Item::Event("user_transcription", fields(vec![("user_transcription_text", json!(text))])));
-        self.push(end, Item::Transcript("user", text));
+        self.push(end, Item::Transcript("user", text, start));
         self.last_user_end = Some(end);
         self.t = end;
     }
@@ -343,7 +344,7 @@ mod tests {
         assert_eq!(tl.transitions.len(), 1);
         assert_eq!(tl.transitions[0].bot_start - tl.transitions[0].user_end, 500);
         assert!(tl.items.windows(2).all(|w| w[0].0 <= w[1].0));
-        assert!(tl.items.iter().any(|(_, i)| *i == Item::Transcript("agent", "Hi Ada!".into())));
+        assert!(tl.items.iter().any(|(_, i)| matches!(i, Item::Transcript("agent", t, _) if t == "Hi Ada!")));
     }
 
     #[test]
@@ -361,7 +362,7 @@ mod tests {
         ]);
         let tl = compile(&s, &ctx(&vars));
         let spoken = tl.items.iter().find_map(|(_, i)| match i {
-            Item::Transcript("agent", t) => Some(t.clone()),
+            Item::Transcript("agent", t, _) => Some(t.clone()),
             _ => None,
         });
         assert_eq!(spoken.as_deref(), Some("one two"));
