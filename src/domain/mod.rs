@@ -12,9 +12,11 @@
 //! - [`config_rules`], [`config_analytics`]: every config field's bounds.
 //! - [`agent`]: the agent record and its metadata rules (BEHAVIOR §B).
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
+//! - [`campaign`]: campaign lifecycle and member progress (§H).
 
 pub mod agent;
 pub mod call;
+pub mod campaign;
 pub mod config;
 pub mod config_analytics;
 pub mod config_rules;
