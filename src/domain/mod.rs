@@ -13,8 +13,10 @@
 //! - [`agent`]: the agent record and its metadata rules (BEHAVIOR §B).
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
+//! - [`audience`]: audience CSV parsing and limits (§I).
 
 pub mod agent;
+pub mod audience;
 pub mod call;
 pub mod campaign;
 pub mod config;
