@@ -22,7 +22,7 @@ pub struct AppState {
     pub calls: Arc<Calls>,
     /// The webhook dispatcher (follows the calls' lifecycle bus).
     pub webhooks: Arc<crate::webhooks::Dispatcher>,
-    /// The campaign engine.
+    /// The campaign engine (registers a finish hook on `calls`).
     pub campaigns: Arc<crate::campaigns::Campaigns>,
     /// Realtime WebSocket state (tokens, sessions, draining).
     pub realtime: Arc<crate::realtime::Realtime>,
@@ -40,9 +40,9 @@ impl AppState {
         fixtures.seed(&store, None);
         let bus = Arc::new(LifecycleBus::default());
         let calls = Arc::new(Calls::new(clock, Arc::clone(&fixtures.scenarios), bus, config.concurrency_limit));
+        let campaigns = crate::campaigns::Campaigns::new(Arc::clone(&store), &calls);
         let shutdown = Arc::new(tokio::sync::watch::channel(false).0);
         let webhooks = Arc::new(crate::webhooks::Dispatcher::default());
-        let campaigns = Arc::new(crate::campaigns::Campaigns::default());
         let realtime = Arc::new(crate::realtime::Realtime::default());
         Self {
             store,
