@@ -23,7 +23,7 @@ pub struct AppState {
     /// The webhook dispatcher (follows the calls' lifecycle bus once
     /// `Server::start` starts it) and its delivery log.
     pub webhooks: Arc<crate::webhooks::Dispatcher>,
-    /// The campaign engine.
+    /// The campaign engine (registers a finish hook on `calls`).
     pub campaigns: Arc<crate::campaigns::Campaigns>,
     /// Realtime WebSocket state (tokens, sessions, draining).
     pub realtime: Arc<crate::realtime::Realtime>,
@@ -41,6 +41,7 @@ impl AppState {
         fixtures.seed(&store, None);
         let bus = Arc::new(LifecycleBus::default());
         let calls = Arc::new(Calls::new(clock, Arc::clone(&fixtures.scenarios), bus, config.concurrency_limit));
+        let campaigns = crate::campaigns::Campaigns::new(Arc::clone(&store), &calls);
         let shutdown = Arc::new(tokio::sync::watch::channel(false).0);
         let webhooks = Arc::new(crate::webhooks::Dispatcher::new(
             Arc::clone(&store),
@@ -48,7 +49,6 @@ impl AppState {
             config.webhook_settings(),
             shutdown.subscribe(),
         ));
-        let campaigns = Arc::new(crate::campaigns::Campaigns::default());
         let realtime = Arc::new(crate::realtime::Realtime::default());
         Self {
             store,

@@ -13,9 +13,13 @@
 //! - [`agent`]: the agent record and its metadata rules (BEHAVIOR §B).
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
+//! - [`campaign`]: campaign lifecycle and member progress (§H).
+//! - [`audience`]: audience CSV parsing and limits (§I).
 
 pub mod agent;
+pub mod audience;
 pub mod call;
+pub mod campaign;
 pub mod config;
 pub mod config_analytics;
 pub mod config_rules;

@@ -195,13 +195,31 @@ pub(crate) struct ArchiveQuery {
 
 async fn set_archived(s: &AppState, org: &Org, id: &str, on: bool) -> ApiResult<Response> {
     check_agent_id(id)?;
+    if on {
+        campaign_guard(&org.0, id)?;
+    }
     s.store.execute(&org.0, id, &Command::SetArchived { on }, |_| ())?;
     let message = if on { "Agent archived" } else { "Agent unarchived" };
     Ok(render::ok(json!({"message": message})))
 }
 
+/// R035/R174: 409 while a non-terminal campaign uses the agent.
+fn campaign_guard(t: &crate::store::Tenant, id: &str) -> ApiResult<()> {
+    let book = t.campaigns.lock();
+    match book.active_campaign(|c| c.agent_id == id) {
+        Some(c) => Err(ApiError::Conflict(format!(
+            "Agent is associated with the {} campaign \"{}\". Complete or remove the campaign before archiving.",
+            c.progress.status.as_str(),
+            c.name
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Archive (or with `?on=false` unarchive) an agent (R034, R035). 409
-/// `Agent is already archived` / `Agent is already active`.
+/// `Agent is already archived` / `Agent is already active`, or `Agent is
+/// associated with the <status> campaign "<name>". …` while a draft,
+/// scheduled, processing, running or paused campaign uses it.
 #[utoipa::path(delete, path = "/agent/{id}/archive", tag = "Agents", params(("id" = String, Path, description = "Agent id"), ArchiveQuery),
     responses((status = 200, description = "`{message: \"Agent archived\" | \"Agent unarchived\"}`"),
               (status = 404, description = "Agent not found"), (status = 409, description = "Already in that state")))]

@@ -1,9 +1,324 @@
-//! Routes of this area (placeholder until implemented).
+//! `/audience…`: CSV upload, list, get, delete, and members list, add,
+//! search and delete (BEHAVIOR §I, R177–R187, L-I1–L-I4).
+//!
+//! Another organization's audience looks unknown (404) everywhere except
+//! `GET /audience/{id}/members`, which answers 403 (L-I1). The members
+//! list's 400s use `"status": "error"` (R008, R181). Ids `undefined`,
+//! `null` or blank count as missing (what JavaScript clients send).
 
-use utoipa_axum::router::OpenApiRouter;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiQuery, Org};
+use super::render;
+use crate::campaigns::audiences::{search, Search};
+use crate::campaigns::{Audience, Member};
+use crate::domain::audience::{parse_upload, row_data, MAX_CSV_BYTES};
+use crate::domain::time::iso;
 use crate::state::AppState;
+use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(create_audience, list_audiences))
+        .routes(routes!(get_audience, delete_audience))
+        .routes(routes!(list_members, add_members, delete_members))
+        .routes(routes!(search_members))
+        .layer(DefaultBodyLimit::max(MAX_CSV_BYTES + 256 * 1024))
+}
+
+fn missing(id: &str) -> bool {
+    matches!(id.trim(), "" | "undefined" | "null")
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("Audience not found".into())
+}
+
+/// Reads one audience of `t` through `f`; 404 when it is not there.
+fn with_audience<R>(t: &Tenant, id: &str, f: impl FnOnce(&Audience) -> R) -> ApiResult<R> {
+    t.campaigns.lock().audience(id).map(f).ok_or_else(not_found)
+}
+
+fn doc(a: &Audience, t: &Tenant) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("_id".into(), json!(a.id));
+    m.insert("name".into(), json!(a.name));
+    m.insert("description".into(), json!(a.description));
+    m.insert("phoneNumberColumnName".into(), json!(a.phone_col));
+    m.insert("identifierColumnName".into(), json!(a.id_col));
+    m.insert("organization".into(), json!(t.org_id));
+    m.insert("createdBy".into(), json!(t.user_id));
+    m.insert("createdAt".into(), json!(iso(a.created_at)));
+    m.insert("updatedAt".into(), json!(iso(a.updated_at)));
+    m
+}
+
+fn member(m: &Member) -> Value {
+    json!({"_id": m.id, "data": m.data})
+}
+
+/// The multipart fields of `POST /audience`.
+#[derive(Debug, Default)]
+struct Upload {
+    fields: Map<String, Value>,
+    file: Option<Vec<u8>>,
+}
+
+async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
+    let mut up = Upload::default();
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge("CSV file exceeds the maximum size of 5 MB".into())
+        } else {
+            ApiError::BadRequest(format!("Malformed multipart body: {}", e.body_text()))
+        }
+    };
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            up.file = Some(field.bytes().await.map_err(bad)?.to_vec());
+        } else {
+            up.fields.insert(name, json!(field.text().await.map_err(bad)?));
+        }
+    }
+    Ok(up)
+}
+
+/// Create an audience from a CSV (R177, R178): multipart fields `name`,
+/// `phoneNumberColumnName`, `file` (required), `description`,
+/// `identifierColumnName`. 200 (not 201) with the audience. 400: `CSV file
+/// is required`, the duplicate-phone message, `Audience cannot exceed 10000
+/// members`, and (inferred) column-name, phone-format and 5 MB messages.
+/// A CSV column named `scenario` picks each member's mock scenario.
+#[utoipa::path(post, path = "/audience", tag = "Audience",
+    request_body(content = String, content_type = "multipart/form-data", description = "`name`, `phoneNumberColumnName`, `file` (CSV ≤ 5 MB), `description?`, `identifierColumnName?`"),
+    responses((status = 200, description = "The audience"), (status = 400, description = "CSV or field error")))]
+async fn create_audience(
+    State(s): State<AppState>,
+    Org(t): Org,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<Response> {
+    let up = read_upload(mp.map_err(|_| ApiError::BadRequest("CSV file is required".into()))?).await?;
+    let text = |k: &str| up.fields.get(k).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
+    let file =
+        up.file.as_deref().filter(|f| !f.is_empty()).ok_or(ApiError::BadRequest("CSV file is required".into()))?;
+    let name = text("name").ok_or(ApiError::BadRequest("name: Required".into()))?;
+    let phone_col =
+        text("phoneNumberColumnName").ok_or(ApiError::BadRequest("phoneNumberColumnName: Required".into()))?;
+    let id_col = text("identifierColumnName");
+    let csv = parse_upload(file, phone_col, id_col)?;
+    let now = s.store.clock().now();
+    let ids = s.store.ids();
+    let a = Audience {
+        id: ids.object_id(now),
+        name: name.to_string(),
+        description: text("description").unwrap_or("").to_string(),
+        phone_col: phone_col.to_string(),
+        id_col: id_col.map(str::to_string),
+        members: csv.rows.iter().map(|r| Member { id: ids.object_id(now), data: row_data(&csv.columns, r) }).collect(),
+        columns: csv.columns,
+        created_at: now,
+        updated_at: now,
+    };
+    let body = Value::Object(doc(&a, &t));
+    s.campaigns.set_owner(&a.id, &t.org_id);
+    t.campaigns.lock().insert_audience(a);
+    Ok(render::ok(body))
+}
+
+/// List the organization's audiences, newest first (R179), each with
+/// `memberCount`, `hasCampaigns` and `campaigns` (the active campaigns
+/// using it: `[{_id, name, status, createdAt}]`).
+#[utoipa::path(get, path = "/audience", tag = "Audience", responses((status = 200, description = "Audiences")))]
+async fn list_audiences(Org(t): Org) -> Response {
+    let book = t.campaigns.lock();
+    let list: Vec<Value> = book
+        .audiences()
+        .map(|a| {
+            let using: Vec<Value> = book
+                .campaigns()
+                .filter(|c| c.audience_id == a.id && !c.progress.status.is_terminal())
+                .map(|c| json!({"_id": c.id, "name": c.name, "status": c.progress.status.as_str(), "createdAt": iso(c.created_at)}))
+                .collect();
+            let mut m = doc(a, &t);
+            m.remove("identifierColumnName");
+            m.insert("memberCount".into(), json!(a.members.len()));
+            m.insert("hasCampaigns".into(), json!(!using.is_empty()));
+            m.insert("campaigns".into(), json!(using));
+            Value::Object(m)
+        })
+        .collect();
+    render::ok(json!(list))
+}
+
+/// One audience (R180). 400 `Audience ID missing`; 404 when unknown or
+/// another organization's (never 403).
+#[utoipa::path(get, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
+    responses((status = 200, description = "The audience"), (status = 400, description = "Audience ID missing"), (status = 404, description = "Audience not found")))]
+async fn get_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+    if missing(&id) {
+        return Err(ApiError::BadRequest("Audience ID missing".into()));
+    }
+    let body = with_audience(&t, &id, |a| Value::Object(doc(a, &t)))?;
+    Ok(render::ok(body))
+}
+
+/// Delete an audience (R185): `data: []`. 400 `can't delete audience,
+/// campaign with this audience <id> exists` while an active campaign uses
+/// it; 404 when unknown.
+#[utoipa::path(delete, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
+    responses((status = 200, description = "`data: []`"), (status = 400, description = "Used by an active campaign"), (status = 404, description = "Audience not found")))]
+async fn delete_audience(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+    if missing(&id) {
+        return Err(ApiError::BadRequest("Audience ID missing".into()));
+    }
+    t.campaigns.lock().delete_audience(&id)?;
+    s.campaigns.forget_owner(&id);
+    Ok(render::ok(json!([])))
+}
+
+fn status_error(msg: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"status": "error", "errors": [msg]}))).into_response()
+}
+
+fn positive(q: &Map<String, Value>, key: &str, default: usize) -> Result<usize, String> {
+    match q.get(key).and_then(Value::as_str) {
+        None => Ok(default),
+        Some(v) => {
+            v.trim().parse::<usize>().ok().filter(|n| *n >= 1).ok_or(format!("{key} must be a positive integer"))
+        }
+    }
+}
+
+/// Members, paged (R181): `?page=1&offset=5` where `offset` is the page
+/// **size** (`limit` is ignored). `{members: [{_id, data}], totalCount,
+/// totalPages, hasMore}`. 400 (`"status": "error"`) `Audience ID is
+/// required` or a bad page/offset; 403 another organization's; 404 unknown.
+#[utoipa::path(get, path = "/audience/{id}/members", tag = "Audience",
+    params(("id" = String, Path, description = "Audience id"), ("page" = Option<usize>, Query, description = "From 1"),
+           ("offset" = Option<usize>, Query, description = "Page size (default 5)")),
+    responses((status = 200, description = "A page of members"), (status = 400, description = "`{status: \"error\"}`"),
+              (status = 403, description = "Another organization's audience"), (status = 404, description = "Audience not found")))]
+async fn list_members(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<Map<String, Value>>,
+) -> ApiResult<Response> {
+    if missing(&id) {
+        return Ok(status_error("Audience ID is required"));
+    }
+    let (page, size) = match (positive(&q, "page", 1), positive(&q, "offset", 5)) {
+        (Ok(p), Ok(o)) => (p, o),
+        (Err(m), _) | (_, Err(m)) => return Ok(status_error(&m)),
+    };
+    if s.campaigns.owned_elsewhere(&id, &t.org_id) {
+        return Err(ApiError::Forbidden("You do not have access to this audience".into()));
+    }
+    let body = with_audience(&t, &id, |a| {
+        let total = a.members.len();
+        let members: Vec<Value> =
+            a.members.iter().skip((page - 1).saturating_mul(size)).take(size).map(member).collect();
+        json!({"members": members, "totalCount": total, "totalPages": total.div_ceil(size), "hasMore": page * size < total})
+    })?;
+    Ok(render::ok(body))
+}
+
+/// Add members (R182, R183, R186): `{members: [{<column>: value}]}`. 200
+/// `data: [{message: "<N> members added successfully", data: {added,
+/// skipped}}]`; duplicates are skipped. 400 `Each member must have a <col>
+/// field`, the limit message, or while an active campaign uses the
+/// audience; 404 unknown or another organization's.
+#[utoipa::path(post, path = "/audience/{id}/members", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
+    request_body(content = Value, description = "`{members: [{…}]}`"),
+    responses((status = 200, description = "Added and skipped counts"), (status = 400, description = "Invalid member or limit"), (status = 404, description = "Audience not found")))]
+async fn add_members(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let members: Vec<Map<String, Value>> = match body.get("members") {
+        None | Some(Value::Null) => return Err(ApiError::BadRequest("members: Required".into())),
+        Some(Value::Array(a)) if a.iter().all(Value::is_object) => {
+            a.iter().filter_map(|m| m.as_object().cloned()).collect()
+        }
+        Some(_) => return Err(ApiError::BadRequest("members: Expected an array of objects".into())),
+    };
+    let now = s.store.clock().now();
+    let (added, skipped) = t.campaigns.lock().add_members(&id, members, || s.store.ids().object_id(now), now)?;
+    let message = format!("{added} members added successfully");
+    Ok(render::ok(json!([{"message": message, "data": {"added": added, "skipped": skipped}}])))
+}
+
+/// Delete members by id (R184): `{memberIds: [...]}` → `{deletedCount}`.
+/// 400 while an active campaign uses the audience (R186); 404 unknown.
+#[utoipa::path(delete, path = "/audience/{id}/members", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
+    request_body(content = Value, description = "`{memberIds: [...]}`"),
+    responses((status = 200, description = "`{deletedCount}`"), (status = 400, description = "Invalid body"), (status = 404, description = "Audience not found")))]
+async fn delete_members(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    if missing(&id) {
+        return Err(ApiError::BadRequest("Audience ID missing".into()));
+    }
+    let ids: Vec<String> = match body.get("memberIds") {
+        None | Some(Value::Null) => return Err(ApiError::BadRequest("memberIds: Required".into())),
+        Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+            a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        }
+        Some(_) => return Err(ApiError::BadRequest("memberIds: Expected an array of strings".into())),
+    };
+    let n = t.campaigns.lock().delete_members(&id, &ids, s.store.clock().now())?;
+    Ok(render::ok(json!({"deletedCount": n})))
+}
+
+const SEARCH_REQUIRED: &str = "At least one search parameter is required. Use 'query' for general search across all \
+                               fields, or use field-specific searches like 'firstName=john' or 'phoneNumber=123456'.";
+
+/// Search members (R187): `?query=term` (any field) **or** field params
+/// (`?firstName=john&…`, all must match), case-insensitive substrings.
+/// `{members, searchInfo: {searchType: general|multiple, searchTerm,
+/// searchFields, totalResults}}`. 400 with neither (the exact message) or
+/// both (inferred); 404 unknown or another organization's.
+#[utoipa::path(get, path = "/audience/{id}/members/search", tag = "Audience",
+    params(("id" = String, Path, description = "Audience id"), ("query" = Option<String>, Query, description = "General search")),
+    responses((status = 200, description = "Matches"), (status = 400, description = "No search parameter"), (status = 404, description = "Audience not found")))]
+async fn search_members(
+    Org(t): Org,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let general = q.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone());
+    let fields: Vec<(String, String)> = q.into_iter().filter(|(k, _)| k != "query").collect();
+    let (kind, query) = match (general, fields.is_empty()) {
+        (None, true) => return Err(ApiError::BadRequest(SEARCH_REQUIRED.into())),
+        (Some(_), false) => {
+            return Err(ApiError::BadRequest("Use either 'query' or field-specific searches, not both".into()))
+        }
+        (Some(g), true) => ("general", Search::General(g)),
+        (None, false) => ("multiple", Search::Fields(fields)),
+    };
+    let body = with_audience(&t, &id, |a| {
+        let hits: Vec<Value> = search(a, &query).into_iter().map(member).collect();
+        let (term, names) = match &query {
+            Search::General(g) => (g.clone(), a.columns.clone()),
+            Search::Fields(f) => (
+                f.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" "),
+                f.iter().map(|(k, _)| k.clone()).collect(),
+            ),
+        };
+        let info = json!({"searchType": kind, "searchTerm": term, "searchFields": names, "totalResults": hits.len()});
+        json!({"members": hits, "searchInfo": info})
+    })?;
+    Ok(render::ok(body))
 }

@@ -15,13 +15,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{ApiError, ApiResult};
 use super::extract::{opt_str, ApiJson, Org};
 use super::render;
-use crate::calls::{Call, CallType, NewCall};
+use crate::calls::{Call, CallType, Calls, NewCall};
 use crate::domain::config::Config;
 use crate::domain::ids::{derived_id, is_object_id};
 use crate::domain::versioning::AgentRecord;
 use crate::scenarios::SCENARIO_HEADER;
 use crate::state::AppState;
-use crate::store::Tenant;
+use crate::store::{Store, Tenant};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -79,10 +79,33 @@ fn resolve_config(rec: &AgentRecord, pin: &Pin) -> ApiResult<(Config, String, u3
     }
 }
 
+/// What ties a call to a campaign: the campaign id and the attempt it
+/// retries (R121). Empty for calls placed through the API.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallLink {
+    pub(crate) campaign_id: Option<String>,
+    pub(crate) retry_of: Option<String>,
+}
+
 /// Looks up the agent, checks it may call (R036, R104), picks the
 /// scenario and places the call.
 pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req: CallRequest) -> ApiResult<Call> {
-    let snapshot = s.store.read_agent(t, &req.agent_id, |rec| {
+    let header = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok());
+    place(&s.store, &s.calls, t, header, req, CallLink::default())
+}
+
+/// [`place_call`] without the request: `scenario` names the scenario to
+/// run (as the header would; `None` uses the assignments) and `link` the
+/// campaign and retry parent. Used by the campaign dialler.
+pub(crate) fn place(
+    store: &Store,
+    calls: &Arc<Calls>,
+    t: &Arc<Tenant>,
+    scenario: Option<&str>,
+    req: CallRequest,
+    link: CallLink,
+) -> ApiResult<Call> {
+    let snapshot = store.read_agent(t, &req.agent_id, |rec| {
         let (config, version_id, number) = resolve_config(rec, &req.pin)?;
         Ok::<_, ApiError>((rec.agent.archived, rec.agent.workflow_type.clone(), config, version_id, number))
     });
@@ -94,10 +117,9 @@ pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req
     if workflow_type == "workflow_graph" && !config.get("workflowGraph").is_some_and(Value::is_object) {
         return Err(ApiError::BadRequest("Workflow not found".into()));
     }
-    let header = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok());
-    let scenario = s.calls.library().choose(header, req.to.as_deref(), &req.agent_id).map_err(ApiError::BadRequest)?;
-    let now = s.store.clock().now();
-    let (record_id, call_id) = (s.store.ids().object_id(now), s.store.ids().call_id(now));
+    let scenario = calls.library().choose(scenario, req.to.as_deref(), &req.agent_id).map_err(ApiError::BadRequest)?;
+    let now = store.clock().now();
+    let (record_id, call_id) = (store.ids().object_id(now), store.ids().call_id(now));
     let new = NewCall {
         agent_id: req.agent_id.clone(),
         call_type: req.call_type,
@@ -110,17 +132,17 @@ pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req
         is_test: req.is_test,
         scenario,
         conversation_id: req.conversation_id,
-        campaign_id: None,
-        retry_of: None,
+        campaign_id: link.campaign_id,
+        retry_of: link.retry_of,
     };
-    s.store.count_call(t, &req.agent_id);
-    Ok(s.calls.place(t, new, record_id, call_id))
+    store.count_call(t, &req.agent_id);
+    Ok(calls.place(t, new, record_id, call_id))
 }
 
 /// Caller ID (R105): the product's number, the agent's first linked
 /// product, or a default number by destination country. Product numbers
 /// are derived from the product id (the mock keeps no phone inventory).
-fn caller_id(product: Option<&str>, to: &str) -> String {
+pub(crate) fn caller_id(product: Option<&str>, to: &str) -> String {
     if let Some(p) = product {
         let digits: String = derived_id(&["product", p]).bytes().map(|b| char::from(b'0' + b % 10)).take(7).collect();
         return format!("+1555{digits}");

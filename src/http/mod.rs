@@ -31,7 +31,7 @@ mod agents;
 mod audiences;
 mod call_logs;
 mod campaigns;
-mod conversations;
+pub(crate) mod conversations;
 mod drafts;
 mod events_sse;
 mod openapi;

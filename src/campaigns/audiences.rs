@@ -1,0 +1,146 @@
+//! Audience and member operations on a [`CampaignBook`] (BEHAVIOR
+//! R177–R187). The HTTP layer parses requests; these methods hold the
+//! rules that need the book: the member limit, duplicate skipping, the
+//! active-campaign guards and search.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use super::{Audience, CampaignBook, Member};
+use crate::domain::audience::{is_phone, over_limit, to_e164, MAX_MEMBERS};
+use crate::domain::{DomainError, Millis};
+
+/// R186 (status and wording inferred): members of an audience that an
+/// active campaign uses cannot change.
+pub const MEMBERS_LOCKED: &str = "Cannot modify members of an audience that is used by an active campaign";
+
+/// How a member search matches (R187).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// `?query=`: any field contains the term (case-insensitive).
+    General(String),
+    /// `?field=value&…`: every named field contains its value.
+    Fields(Vec<(String, String)>),
+}
+
+impl CampaignBook {
+    /// Stores a new audience.
+    pub fn insert_audience(&mut self, a: Audience) {
+        self.audience_order.push(a.id.clone());
+        self.audiences.insert(a.id.clone(), a);
+    }
+
+    /// An audience by id.
+    pub fn audience(&self, id: &str) -> Option<&Audience> {
+        self.audiences.get(id)
+    }
+
+    /// Every audience, newest first.
+    pub fn audiences(&self) -> impl Iterator<Item = &Audience> {
+        self.audience_order.iter().rev().filter_map(|id| self.audiences.get(id))
+    }
+
+    fn guard_members(&self, id: &str) -> Result<(), DomainError> {
+        match self.active_campaign(|c| c.audience_id == id) {
+            Some(_) => Err(DomainError::invalid(MEMBERS_LOCKED)),
+            None => Ok(()),
+        }
+    }
+
+    /// Deletes an audience (R185): 400 while an active campaign uses it.
+    pub fn delete_audience(&mut self, id: &str) -> Result<(), DomainError> {
+        if !self.audiences.contains_key(id) {
+            return Err(DomainError::NotFound("Audience not found".into()));
+        }
+        if self.active_campaign(|c| c.audience_id == id).is_some() {
+            return Err(DomainError::invalid(format!(
+                "can't delete audience, campaign with this audience {id} exists"
+            )));
+        }
+        self.audiences.remove(id);
+        self.audience_order.retain(|x| x != id);
+        Ok(())
+    }
+
+    /// Adds members (R182, R183): every one must have the phone column;
+    /// over the limit is 400; a phone already present (or repeated) is
+    /// skipped. Returns `(added, skipped)`.
+    pub fn add_members(
+        &mut self,
+        id: &str,
+        members: Vec<Map<String, Value>>,
+        mut new_id: impl FnMut() -> String,
+        now: Millis,
+    ) -> Result<(usize, usize), DomainError> {
+        self.guard_members(id)?;
+        let a = self.audiences.get_mut(id).ok_or_else(|| DomainError::NotFound("Audience not found".into()))?;
+        let col = a.phone_col.clone();
+        let mut rows = Vec::with_capacity(members.len());
+        for m in members {
+            let data: Map<String, Value> = m.into_iter().map(|(k, v)| (k, Value::String(scalar(&v)))).collect();
+            let phone = data.get(&col).and_then(Value::as_str).unwrap_or("").trim().to_string();
+            if phone.is_empty() {
+                return Err(DomainError::invalid(format!("Each member must have a {col} field")));
+            }
+            if !is_phone(&phone) {
+                return Err(DomainError::invalid(format!("Invalid phone number \"{phone}\" in field \"{col}\"")));
+            }
+            rows.push((to_e164(&phone), data));
+        }
+        if a.members.len() + rows.len() > MAX_MEMBERS {
+            return Err(DomainError::invalid(over_limit(rows.len(), a.members.len())));
+        }
+        let mut seen: HashSet<String> = a.members.iter().map(|m| to_e164(a.phone_of(m))).collect();
+        let (mut added, mut skipped) = (0, 0);
+        for (phone, data) in rows {
+            if seen.insert(phone) {
+                a.members.push(Member { id: new_id(), data });
+                added += 1;
+            } else {
+                skipped += 1;
+            }
+        }
+        a.updated_at = a.updated_at.max(now);
+        Ok((added, skipped))
+    }
+
+    /// Deletes members by id (R184); unknown ids are ignored. Returns how
+    /// many were deleted.
+    pub fn delete_members(&mut self, id: &str, ids: &[String], now: Millis) -> Result<usize, DomainError> {
+        self.guard_members(id)?;
+        let a = self.audiences.get_mut(id).ok_or_else(|| DomainError::NotFound("Audience not found".into()))?;
+        let before = a.members.len();
+        a.members.retain(|m| !ids.contains(&m.id));
+        let deleted = before - a.members.len();
+        if deleted > 0 {
+            a.updated_at = a.updated_at.max(now);
+        }
+        Ok(deleted)
+    }
+}
+
+/// A JSON scalar as the CSV text it stands for.
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Members of `a` matching `q`, in audience order.
+pub fn search<'a>(a: &'a Audience, q: &Search) -> Vec<&'a Member> {
+    let has =
+        |v: Option<&Value>, term: &str| v.and_then(Value::as_str).is_some_and(|s| s.to_lowercase().contains(term));
+    a.members
+        .iter()
+        .filter(|m| match q {
+            Search::General(t) => {
+                let t = t.to_lowercase();
+                m.data.values().any(|v| has(Some(v), &t))
+            }
+            Search::Fields(fs) => fs.iter().all(|(k, t)| has(m.data.get(k), &t.to_lowercase())),
+        })
+        .collect()
+}

@@ -1,0 +1,351 @@
+//! The campaign engine: runs `crate::domain::campaign::apply` under the
+//! tenant's campaign lock and carries out its effects (dial, cancel, wake
+//! up, record events) on the clock.
+//!
+//! Each member becomes a call through the same path as `POST
+//! /conversation/outbound` (`crate::http::conversations::place`), so it
+//! queues under the organization's concurrency limit (R108), emits SSE
+//! events, milestones (webhooks) and gets a call log with `campaignId`.
+//! Retries link to the previous attempt (R121). `start` and `pause` take
+//! effect [`TASK_DELAY_MS`] later, as the platform's queued tasks do.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use dashmap::DashMap;
+use serde_json::{Map, Value};
+
+use super::{Campaign, CampaignCall, CampaignEvent, Contact, SCENARIO_COLUMN};
+use crate::calls::{Call, CallType, Calls};
+use crate::domain::call::CallStatus;
+use crate::domain::campaign::{self, CallResult, Command, Effect};
+use crate::domain::{audience::to_e164, DomainError, Millis};
+use crate::http::conversations::{caller_id, place, CallLink, CallRequest, Pin};
+use crate::store::{Store, Tenant};
+
+/// How long a queued start or pause task takes to run, ms of the clock.
+pub const TASK_DELAY_MS: Millis = 1_000;
+
+/// L-H2 (inferred wording): no `phoneNumberIds` and no number on the agent.
+pub const NO_PHONE: &str = "No phone number configured for this campaign";
+
+/// A validated `POST /campaign` body (R159, R160).
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Agent id (24 hex).
+    pub agent_id: String,
+    /// Audience id (24 hex).
+    pub audience_id: String,
+    /// Caller-id product ids.
+    pub phone_number_ids: Vec<String>,
+    /// Start time, epoch ms (in the future).
+    pub scheduled_at: Option<Millis>,
+    /// 0–10.
+    pub max_retries: u32,
+    /// 1–1440 minutes.
+    pub retry_delay_min: u32,
+}
+
+/// The campaign engine, shared by handlers and the calls' finish hook.
+pub struct Campaigns {
+    store: Arc<Store>,
+    calls: Arc<Calls>,
+    /// Audience id → owning organization id, to tell "another org's"
+    /// (403 on `GET …/members`, L-I1) from "unknown" (404).
+    owners: DashMap<String, String>,
+}
+
+impl std::fmt::Debug for Campaigns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Campaigns").field("audiences", &self.owners.len()).finish_non_exhaustive()
+    }
+}
+
+type TenantRef = Arc<Tenant>;
+
+fn not_found() -> DomainError {
+    DomainError::NotFound("Campaign not found".into())
+}
+
+impl Campaigns {
+    /// An engine over `store` and `calls`; registers the finish hook that
+    /// feeds every campaign call's end back into its campaign.
+    pub fn new(store: Arc<Store>, calls: &Arc<Calls>) -> Arc<Self> {
+        let me = Arc::new(Self { store, calls: Arc::clone(calls), owners: DashMap::new() });
+        let weak: Weak<Self> = Arc::downgrade(&me);
+        calls.on_finish(Arc::new(move |t, call| {
+            if let Some(me) = weak.upgrade() {
+                me.on_call_end(t, call);
+            }
+        }));
+        me
+    }
+
+    /// The call engine.
+    pub fn calls(&self) -> &Arc<Calls> {
+        &self.calls
+    }
+
+    /// Records that `org_id` owns audience `id`.
+    pub fn set_owner(&self, id: &str, org_id: &str) {
+        self.owners.insert(id.to_string(), org_id.to_string());
+    }
+
+    /// Forgets a deleted audience.
+    pub fn forget_owner(&self, id: &str) {
+        self.owners.remove(id);
+    }
+
+    /// True when audience `id` exists under another organization than `org_id`.
+    pub fn owned_elsewhere(&self, id: &str, org_id: &str) -> bool {
+        self.owners.get(id).is_some_and(|o| o.value() != org_id)
+    }
+
+    /// Creates a campaign (R161, R162) from the audience's current members.
+    /// The agent must exist and not be archived; the audience must exist.
+    /// A `scheduledAt` schedules the automatic start. Never dials.
+    pub fn create(self: &Arc<Self>, t: &TenantRef, new: NewCampaign) -> Result<Campaign, DomainError> {
+        let now = self.store.clock().now();
+        let archived = self
+            .store
+            .read_agent(t, &new.agent_id, |r| r.agent.archived)
+            .map_err(|_| DomainError::invalid("Agent not found"))?;
+        if archived {
+            return Err(DomainError::invalid("Agent is archived and cannot initiate calls"));
+        }
+        let mut book = t.campaigns.lock();
+        let a = book.audience(&new.audience_id).ok_or_else(|| DomainError::invalid("Audience not found"))?;
+        let contacts: Vec<Contact> = a
+            .members
+            .iter()
+            .map(|m| Contact {
+                member_id: m.id.clone(),
+                phone: a.phone_of(m).to_string(),
+                data: m.data.clone(),
+                current_call: None,
+                last_attempt: None,
+            })
+            .collect();
+        let progress = campaign::new_progress(
+            contacts.len(),
+            new.max_retries,
+            new.retry_delay_min,
+            new.scheduled_at.is_some(),
+            now,
+        );
+        let c = Campaign {
+            id: self.store.ids().object_id(now),
+            name: new.name,
+            description: new.description,
+            agent_id: new.agent_id,
+            audience_id: new.audience_id,
+            audience_name: a.name.clone(),
+            phone_number_ids: new.phone_number_ids,
+            scheduled_at: new.scheduled_at,
+            retry_delay_min: new.retry_delay_min,
+            created_at: now,
+            progress,
+            contacts,
+            calls: Vec::new(),
+            events: Vec::new(),
+        };
+        book.campaign_order.push(c.id.clone());
+        book.campaigns.insert(c.id.clone(), c.clone());
+        drop(book);
+        if let Some(at) = c.scheduled_at {
+            self.later(t, &c.id, at, Command::ScheduleDue);
+        }
+        Ok(c)
+    }
+
+    /// Deletes a campaign and its history (R172). Calls still waiting for
+    /// a slot are cancelled; calls in progress finish on their own.
+    pub fn delete(&self, t: &TenantRef, id: &str) -> Result<(), DomainError> {
+        let mut book = t.campaigns.lock();
+        let c = book.campaigns.remove(id).ok_or_else(not_found)?;
+        book.campaign_order.retain(|x| x != id);
+        for call in c.contacts.iter().filter_map(|x| x.current_call.as_deref()) {
+            let _ = self.calls.cancel(t, call, true);
+        }
+        Ok(())
+    }
+
+    /// Applies an API or system command to campaign `id` and carries out
+    /// its effects. Errors: 404 `Campaign not found`, or the rule's 400.
+    pub fn run(self: &Arc<Self>, t: &TenantRef, id: &str, cmd: &Command) -> Result<(), DomainError> {
+        let now = self.store.clock().now();
+        let mut book = t.campaigns.lock();
+        let c = book.campaigns.get_mut(id).ok_or_else(not_found)?;
+        let cmd = match cmd {
+            Command::ApplyPause { .. } => Command::ApplyPause { queued: self.queued_members(t, c) },
+            other => other.clone(),
+        };
+        let out = campaign::apply(&c.progress, &cmd, now)?;
+        c.progress = out.next;
+        self.carry_out(t, c, out.effects, now);
+        Ok(())
+    }
+
+    /// Members whose current call has not been dialled yet.
+    fn queued_members(&self, t: &Tenant, c: &Campaign) -> Vec<usize> {
+        let waiting = |id: &str| {
+            self.calls
+                .get(t, id)
+                .is_some_and(|(call, _)| matches!(call.status, CallStatus::Pending | CallStatus::InQueue))
+        };
+        c.contacts
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.current_call.as_deref().is_some_and(waiting))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn later(self: &Arc<Self>, t: &TenantRef, id: &str, at: Millis, cmd: Command) {
+        let (me, t, id) = (Arc::clone(self), Arc::clone(t), id.to_string());
+        self.store.clock().schedule(at, move || {
+            let _ = me.run(&t, &id, &cmd);
+        });
+    }
+
+    fn carry_out(self: &Arc<Self>, t: &TenantRef, c: &mut Campaign, effects: Vec<Effect>, now: Millis) {
+        for e in effects {
+            match e {
+                Effect::QueueStart => self.later(t, &c.id, now + TASK_DELAY_MS, Command::Begin),
+                Effect::QueuePause => {
+                    self.later(t, &c.id, now + TASK_DELAY_MS, Command::ApplyPause { queued: Vec::new() });
+                }
+                Effect::WakeAt(at) => self.later(t, &c.id, at, Command::Tick),
+                Effect::Event { action, trigger } => {
+                    let id = self.store.ids().object_id(now);
+                    c.events.push(CampaignEvent { id, action, trigger, at: now });
+                }
+                Effect::Cancel { member } => {
+                    if let Some(call) = c.contacts[member].current_call.take() {
+                        let _ = self.calls.cancel(t, &call, true);
+                        c.calls.iter_mut().filter(|x| x.call_id == call).for_each(|x| x.cancelled_by_pause = true);
+                    }
+                }
+                Effect::Dial { member, attempt } => {
+                    if c.progress.status.is_terminal() {
+                        continue;
+                    }
+                    if let Err(msg) = self.dial(t, c, member, attempt) {
+                        let out = campaign::apply(&c.progress, &Command::Fail(msg), now);
+                        if let Ok(out) = out {
+                            c.progress = out.next;
+                            self.carry_out(t, c, out.effects, now);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Places attempt `attempt` of member `member`. Err is a campaign-level
+    /// error (R167): no caller number (L-H2), an unknown scenario in the
+    /// scenario column, or the agent refusing to call.
+    fn dial(&self, t: &TenantRef, c: &mut Campaign, member: usize, attempt: u32) -> Result<(), String> {
+        let linked = self.store.read_agent(t, &c.agent_id, |r| r.agent.telephony_product_id.first().cloned());
+        let product = match c.phone_number_ids.as_slice() {
+            [] => linked.ok().flatten().ok_or_else(|| NO_PHONE.to_string())?,
+            ids => ids[member % ids.len()].clone(),
+        };
+        let contact = &c.contacts[member];
+        let to = to_e164(&contact.phone);
+        let scenario = scenario_for(&contact.data, attempt);
+        if let Some(name) = scenario.as_deref().filter(|n| self.calls.library().get(n).is_none()) {
+            return Err(format!(
+                "Unknown scenario '{name}' in the {SCENARIO_COLUMN} column of member {}",
+                contact.member_id
+            ));
+        }
+        let variables: Map<String, Value> = contact
+            .data
+            .iter()
+            .filter(|(k, _)| k.as_str() != SCENARIO_COLUMN)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let req = CallRequest {
+            agent_id: c.agent_id.clone(),
+            pin: Pin::Active,
+            call_type: CallType::TelephonyOutbound,
+            from: Some(caller_id(Some(&product), &to)),
+            to: Some(to),
+            variables,
+            is_test: false,
+            conversation_id: None,
+        };
+        let link = CallLink {
+            campaign_id: Some(c.id.clone()),
+            retry_of: if attempt > 0 { contact.last_attempt.clone() } else { None },
+        };
+        let call = place(&self.store, &self.calls, t, scenario.as_deref(), req, link).map_err(|e| e.to_string())?;
+        c.contacts[member].current_call = Some(call.call_id.clone());
+        c.calls.push(CampaignCall { call_id: call.call_id, member, attempt, cancelled_by_pause: false });
+        Ok(())
+    }
+
+    /// The finish hook: a campaign call ended.
+    fn on_call_end(self: &Arc<Self>, t: &TenantRef, call: &Arc<Call>) {
+        let Some(cid) = call.campaign_id.as_deref() else { return };
+        let result = match call.status {
+            CallStatus::Completed => CallResult::Connected,
+            CallStatus::Failed | CallStatus::NoAnswer => CallResult::Unanswered,
+            CallStatus::Cancelled => CallResult::Cancelled,
+            CallStatus::Pending | CallStatus::InQueue | CallStatus::InProgress => return,
+        };
+        let now = self.store.clock().now();
+        let mut book = t.campaigns.lock();
+        let Some(c) = book.campaigns.get_mut(cid) else { return };
+        let Some(member) = c.contacts.iter().position(|x| x.current_call.as_deref() == Some(call.call_id.as_str()))
+        else {
+            return;
+        };
+        c.contacts[member].current_call = None;
+        c.contacts[member].last_attempt = Some(call.call_id.clone());
+        if let Ok(out) = campaign::apply(&c.progress, &Command::CallEnded { member, result }, now) {
+            c.progress = out.next;
+            self.carry_out(t, c, out.effects, now);
+        }
+    }
+
+    /// The campaign's calls by call id (a snapshot of the call book).
+    pub fn calls_of(&self, t: &Tenant, id: &str) -> HashMap<String, Call> {
+        self.calls
+            .list(t, |c| c.campaign_id.as_deref() == Some(id))
+            .into_iter()
+            .map(|c| (c.call_id.clone(), c))
+            .collect()
+    }
+}
+
+/// The scenario named for `attempt` in a member's scenario column:
+/// `a|b|c` gives one per attempt and the last repeats; blank is `None`.
+pub fn scenario_for(data: &Map<String, Value>, attempt: u32) -> Option<String> {
+    let cell = data.get(SCENARIO_COLUMN).and_then(Value::as_str)?;
+    let names: Vec<&str> = cell.split('|').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let i = usize::try_from(attempt).unwrap_or(usize::MAX).min(names.len().checked_sub(1)?);
+    Some(names[i].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scenario_column_names_one_scenario_per_attempt_and_the_last_repeats() {
+        let data: Map<String, Value> =
+            Map::from_iter([("scenario".to_string(), Value::from("no-answer | happy-path"))]);
+        assert_eq!(scenario_for(&data, 0).as_deref(), Some("no-answer"));
+        assert_eq!(scenario_for(&data, 1).as_deref(), Some("happy-path"));
+        assert_eq!(scenario_for(&data, 5).as_deref(), Some("happy-path"));
+        assert_eq!(scenario_for(&Map::new(), 0), None);
+        let blank: Map<String, Value> = Map::from_iter([("scenario".to_string(), Value::from(""))]);
+        assert_eq!(scenario_for(&blank, 0), None);
+    }
+}
