@@ -172,12 +172,21 @@ async fn unassign_phone_scenario(State(s): State<AppState>, Path(phone): Path<St
 pub(crate) struct KeyQuery {
     /// The organization's API key.
     api_key: Option<String>,
+}
+
+/// Query of `POST /_admin/calls/{callId}/retry`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RetryQuery {
+    /// The organization's API key.
+    api_key: Option<String>,
     /// Scenario for the retry (default: the parent's).
     scenario: Option<String>,
 }
 
-fn key(q: &KeyQuery) -> ApiResult<&str> {
-    q.api_key.as_deref().filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
+fn key(api_key: Option<&str>) -> ApiResult<&str> {
+    api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
 }
 
 fn concurrency_json(s: &AppState, api_key: &str) -> Value {
@@ -192,7 +201,7 @@ fn concurrency_json(s: &AppState, api_key: &str) -> Value {
 #[utoipa::path(get, path = "/_admin/concurrency", tag = "Control API", params(KeyQuery),
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "apiKey missing")))]
 async fn get_concurrency(State(s): State<AppState>, ApiQuery(q): ApiQuery<KeyQuery>) -> ApiResult<Response> {
-    Ok(Json(concurrency_json(&s, key(&q)?)).into_response())
+    Ok(Json(concurrency_json(&s, key(q.api_key.as_deref())?)).into_response())
 }
 
 /// Set an organization's concurrency limit: `{limit}` (an integer ≥ 1).
@@ -206,7 +215,7 @@ async fn set_concurrency(
     ApiQuery(q): ApiQuery<KeyQuery>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let api_key = key(&q)?;
+    let api_key = key(q.api_key.as_deref())?;
     let limit = body.get("limit").and_then(Value::as_u64).filter(|l| (1..=100_000).contains(l));
     let limit = limit.ok_or_else(|| ApiError::BadRequest("limit: Expected an integer between 1 and 100000".into()))?;
     s.calls.set_limit(&s.store.tenant(api_key), usize::try_from(limit).unwrap_or(1));
@@ -220,15 +229,15 @@ async fn set_concurrency(
 /// retryAttemptNumber}`. Unknown call: 404; a call still running or
 /// already retried, an unknown scenario, or missing `apiKey`: 400.
 #[utoipa::path(post, path = "/_admin/calls/{callId}/retry", tag = "Control API",
-    params(("callId" = String, Path, description = "The call to retry"), KeyQuery),
+    params(("callId" = String, Path, description = "The call to retry"), RetryQuery),
     responses((status = 200, description = "`{callId, retryOf, retryAttemptNumber}`"),
               (status = 400, description = "Not retryable"), (status = 404, description = "No conversation found")))]
 async fn retry_call(
     State(s): State<AppState>,
     Path(parent): Path<String>,
-    ApiQuery(q): ApiQuery<KeyQuery>,
+    ApiQuery(q): ApiQuery<RetryQuery>,
 ) -> ApiResult<Response> {
-    let t = s.store.tenant(key(&q)?);
+    let t = s.store.tenant(key(q.api_key.as_deref())?);
     let scenario = q.scenario.as_deref().map(|n| s.calls.library().get(n).ok_or_else(|| unknown(n))).transpose()?;
     let now = s.store.clock().now();
     let (record_id, call_id) = (s.store.ids().object_id(now), s.store.ids().call_id(now));
