@@ -16,8 +16,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
+use dashmap::DashMap;
 use parking_lot::RwLock;
 use serde_json::{json, Map, Value};
 
@@ -32,6 +33,7 @@ use crate::scenarios::{Library, Outcome, Scenario};
 use crate::store::Tenant;
 
 pub mod analytics;
+pub mod query;
 pub mod render;
 pub mod variables;
 
@@ -219,6 +221,11 @@ pub struct Calls {
     public_url: RwLock<String>,
     default_limit: AtomicUsize,
     finish_hooks: RwLock<Vec<FinishHook>>,
+    /// Which organization placed each call: the unauthenticated recording
+    /// route and the cross-organization 403 of R117 need it. Weak, so a
+    /// reset organization is not kept alive; sharded, so lookups never
+    /// contend with other organizations' call books.
+    owners: DashMap<String, Weak<Tenant>>,
 }
 
 impl std::fmt::Debug for Calls {
@@ -239,6 +246,7 @@ impl Calls {
             public_url: RwLock::new("http://127.0.0.1:4010".into()),
             default_limit: AtomicUsize::new(default_limit.max(1)),
             finish_hooks: RwLock::new(Vec::new()),
+            owners: DashMap::new(),
         }
     }
 
@@ -336,8 +344,61 @@ impl Calls {
             book.order.push(call_id.clone());
             book.calls.insert(call_id.clone(), Entry { call: call.clone(), hub: Arc::new(CallHub::new()) });
         }
+        self.owners.insert(call_id.clone(), Arc::downgrade(t));
         self.schedule_dispatch(t, call_id, now);
         call
+    }
+
+    /// The organization that placed `call_id`, if it still has the call
+    /// (a reset forgets it).
+    pub fn owner(&self, call_id: &str) -> Option<Arc<Tenant>> {
+        let t = self.owners.get(call_id)?.upgrade()?;
+        let has = t.calls.lock().calls.contains_key(call_id);
+        has.then_some(t)
+    }
+
+    /// Running and queued calls of `t` (R108).
+    pub fn load(&self, t: &Tenant) -> (usize, usize) {
+        let book = t.calls.lock();
+        (book.running, book.queue.len())
+    }
+
+    /// Places a retry of `parent_id` (R121): same agent, numbers,
+    /// variables, config, test flag and campaign, with `retry_of` set, so
+    /// the parent's `retryCallId` points at it. Runs `scenario`, or the
+    /// parent's when `None`. Errors (the message to show): unknown call,
+    /// or [`retry_refusal`].
+    pub fn retry(
+        self: &Arc<Self>,
+        t: &TenantRef,
+        parent_id: &str,
+        scenario: Option<Arc<Scenario>>,
+        record_id: String,
+        call_id: String,
+    ) -> Result<Call, DomainError> {
+        let (parent, _) =
+            self.get(t, parent_id).ok_or_else(|| DomainError::NotFound("No conversation found".into()))?;
+        retry_refusal(&parent).map_or(Ok(()), |m| Err(DomainError::Validation(m)))?;
+        let own = parent.variables.iter().filter(|(k, _)| !variables::STANDARD_KEYS.contains(&k.as_str()));
+        let new = NewCall {
+            agent_id: parent.agent_id.clone(),
+            call_type: parent.call_type,
+            from: parent.from.clone(),
+            to: parent.to.clone(),
+            variables: own.map(|(k, v)| (k.clone(), v.clone())).collect(),
+            version_id: parent.version_id.clone(),
+            version_number: parent.version_number,
+            config: parent.config.clone(),
+            is_test: parent.is_test,
+            scenario: scenario.unwrap_or_else(|| Arc::clone(&parent.scenario)),
+            conversation_id: parent
+                .conversation_id
+                .as_ref()
+                .map(|_| crate::domain::ids::derived_id(&["session", &call_id])[..22].to_string()),
+            campaign_id: parent.campaign_id.clone(),
+            retry_of: Some(parent.call_id.clone()),
+        };
+        Ok(self.place(t, new, record_id, call_id))
     }
 
     fn schedule_dispatch(self: &Arc<Self>, t: &TenantRef, call_id: String, at: Millis) {
@@ -467,6 +528,11 @@ impl Calls {
         at: Millis,
     ) {
         let Some(e) = book.calls.get_mut(call_id) else { return };
+        // The script's own end still fires after a cancel; it must not
+        // end the call twice.
+        if e.call.status.is_terminal() {
+            return;
+        }
         let was_running = e.call.status == CallStatus::InProgress;
         e.call.status = status;
         e.call.ended_at = Some(at);
@@ -489,9 +555,8 @@ impl Calls {
             "duration_seconds": e.call.duration_ms() as f64 / 1000.0, "call_failure_reason": failure,
         });
         publish(&e.hub, call_id, at, "call_end", Map::from_iter([("metadata".into(), meta)]));
-        if let Some(ms) = e.call.recording_ms().filter(|ms| *ms > 0) {
+        if e.call.recording_ms().is_some_and(|ms| ms > 0) {
             let url = recording_url(&self.public_url(), call_id);
-            let _ = ms;
             publish(
                 &e.hub,
                 call_id,
@@ -585,6 +650,15 @@ impl Calls {
     }
 }
 
+/// Why `c` cannot be retried, or `None` if it can: only an ended call
+/// that is the latest attempt of its family may be retried (R121).
+pub fn retry_refusal(c: &Call) -> Option<String> {
+    if !c.status.is_terminal() {
+        return Some(format!("Call {} has not ended yet ({})", c.call_id, c.status.as_str()));
+    }
+    c.retry_call_id.as_ref().map(|r| format!("Call {} was already retried by {r}", c.call_id))
+}
+
 fn link_retry(book: &mut CallBook, parent_id: &str, call: &mut Call) {
     let Some(parent) = book.calls.get(parent_id).map(|e| e.call.clone()) else { return };
     let root = parent.root_call_id.clone().unwrap_or_else(|| parent.call_id.clone());
@@ -643,8 +717,16 @@ fn publish(hub: &CallHub, call_id: &str, at: Millis, kind: &str, fields: Map<Str
     });
 }
 
-/// Where a call's recording downloads from (served by the mock).
+/// The `sig` query parameter that authorizes downloading `call_id`'s
+/// recording (24 hex, derived from the call id; the mock's stand-in for
+/// a presigned URL's signature).
+pub fn recording_sig(call_id: &str) -> String {
+    crate::domain::ids::derived_id(&["recording", call_id])
+}
+
+/// Where a call's recording downloads from (served by the mock):
+/// `<base>/_recordings/<callId>.wav?sig=<sig>`; the two-channel file is
+/// `<callId>-dual.wav` with the same `sig`.
 pub fn recording_url(base: &str, call_id: &str) -> String {
-    let sig = crate::domain::ids::derived_id(&["recording", call_id]);
-    format!("{base}/_recordings/{call_id}.wav?sig={sig}")
+    format!("{base}/_recordings/{call_id}.wav?sig={}", recording_sig(call_id))
 }

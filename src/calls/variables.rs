@@ -8,6 +8,21 @@ use time::OffsetDateTime;
 use super::{CallType, NewCall};
 use crate::domain::Millis;
 
+/// The 11 standard variable keys every call has (R154).
+pub const STANDARD_KEYS: [&str; 11] = [
+    "call_id",
+    "user_number",
+    "agent_number",
+    "conversation_type",
+    "agent_gender",
+    "default_language",
+    "supported_languages",
+    "current_date",
+    "current_time",
+    "current_day",
+    "timezone",
+];
+
 const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 /// Resolves the variables of `new` at `now` (epoch ms). Dates use the

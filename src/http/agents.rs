@@ -11,6 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, Org};
 use super::render::{self, ConfigSource};
+use crate::calls::render as call_render;
 use crate::domain::agent::{parse_metadata_patch, NewAgent};
 use crate::domain::ids::is_object_id;
 use crate::domain::versioning::Command;
@@ -342,11 +343,15 @@ pub(crate) struct CallLogsQuery {
     offset: Option<usize>,
 }
 
-/// Paginated call logs of one agent (R039), in the `success` envelope
-/// (R008); `callDuration` is in milliseconds. Calls arrive with the call
-/// scenarios, so the list is empty for now.
+/// Paginated call logs of one agent (R039), newest first, in the
+/// `success` envelope (R008): `{callLogs: [{callId, callStatus, callType,
+/// fromNumber, toNumber, createdAt, callDuration}], totalCount, page,
+/// offset}`. `callDuration` is in **milliseconds** (L-E6); `offset` is
+/// the page size (default 10, at most 500); retries are included. A
+/// malformed or unknown agent id: 404 `Agent not found`.
 #[utoipa::path(get, path = "/agent/{id}/call-logs", tag = "Agents", params(("id" = String, Path, description = "Agent id"), CallLogsQuery),
-    responses((status = 200, description = "`{success: true, data: {callLogs, totalCount, page, offset}}`")))]
+    responses((status = 200, description = "`{success: true, data: {callLogs, totalCount, page, offset}}`"),
+              (status = 404, description = "Agent not found")))]
 async fn get_agent_call_logs(
     State(s): State<AppState>,
     Org(t): Org,
@@ -355,6 +360,11 @@ async fn get_agent_call_logs(
 ) -> ApiResult<Response> {
     check_agent_id(&id).map_err(|_| ApiError::NotFound("Agent not found".into()))?;
     s.store.read_agent(&t, &id, |_| ())?;
-    let data = json!({"callLogs": [], "totalCount": 0, "page": q.page.unwrap_or(1), "offset": q.offset.unwrap_or(10)});
+    let (page, offset) = (q.page.unwrap_or(1).max(1), q.offset.unwrap_or(10).clamp(1, 500));
+    let mut calls = s.calls.list(&t, |c| c.agent_id == id);
+    calls.reverse();
+    let rows: Vec<Value> =
+        calls.iter().skip((page - 1).saturating_mul(offset)).take(offset).map(call_render::agent_call_log).collect();
+    let data = json!({"callLogs": rows, "totalCount": calls.len(), "page": page, "offset": offset});
     Ok(axum::Json(json!({"success": true, "data": data})).into_response())
 }

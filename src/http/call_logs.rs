@@ -1,28 +1,217 @@
-//! Call logs: `GET /conversation/{id}` and friends (BEHAVIOR R111–R117).
+//! Call logs (BEHAVIOR R111–R117): the filtered list `GET /conversation`,
+//! `POST /conversation/search`, one log `GET /conversation/{id}`, a
+//! call's retry family and its recording download URL. The
+//! `/conversation/logs/…` paths of the changelog are aliases (L-E1).
+//!
+//! Every row is rendered from the call engine's record and event log, so
+//! the list, the detail, the SSE stream and the webhooks agree. Durations
+//! are seconds here (R112); agent call-logs use milliseconds (R039).
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::Org;
+use super::events_sse::is_call_id;
+use super::extract::{ApiJson, ApiQuery, Org};
 use super::render;
-use crate::calls::render as call_render;
+use crate::calls::query::{pagination, LogParams, LogQuery};
+use crate::calls::{recording_url, render as call_render, Call};
+use crate::domain::ids::is_object_id;
 use crate::state::AppState;
+use crate::store::Tenant;
+
+/// Most call ids one search takes (R114).
+const MAX_SEARCH: usize = 100;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_conversation))
+    OpenApiRouter::new()
+        .routes(routes!(list_conversations))
+        .routes(routes!(search_conversations))
+        .routes(routes!(get_conversation))
+        .routes(routes!(list_retries))
+        .routes(routes!(list_retries_alias))
+        .routes(routes!(get_recording_url))
+        .routes(routes!(get_recording_url_alias))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No conversation found".into())
+}
+
+/// List call logs with filters, sort and pagination (R111–R113, L-E5).
+/// Root calls only unless `callAttemptFilter` says `retry` or `all`;
+/// default sort `updatedAt` desc; `limit` defaults to 5 and is clamped to
+/// 500. Returns `{logs: [LogItem], pagination: {total, page, limit,
+/// hasMore, totalPages}, dispositionMetricsConfig: [{identifier, type}]}`
+/// (the metrics configured on the matching calls, first seen first).
+/// `duration` is in seconds; latencies in ms. A bad parameter gives 400
+/// naming it.
+#[utoipa::path(get, path = "/conversation", tag = "Logs", params(LogParams),
+    responses((status = 200, description = "`{logs, pagination, dispositionMetricsConfig}`"),
+              (status = 400, description = "A bad query parameter"), (status = 401, description = "Unauthorized")))]
+async fn list_conversations(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiQuery(p): ApiQuery<LogParams>,
+) -> ApiResult<Response> {
+    let q = LogQuery::parse(&p).map_err(ApiError::BadRequest)?;
+    let matches = s.calls.list(&t, |c| q.matches(c));
+    let config = metrics_config(&matches);
+    let page = q.select(matches);
+    let base = s.calls.public_url();
+    let logs: Vec<Value> = page.calls.iter().map(|c| call_render::list_row(c, &base)).collect();
+    Ok(render::ok(json!({
+        "logs": logs, "pagination": pagination(page.total, q.page, q.limit), "dispositionMetricsConfig": config,
+    })))
+}
+
+/// The distinct `{identifier, type}` metric definitions of `calls`.
+fn metrics_config(calls: &[Call]) -> Vec<Value> {
+    let mut seen = Map::new();
+    for def in calls.iter().flat_map(call_render::disposition_config) {
+        if let Some(id) = def.get("identifier").and_then(Value::as_str) {
+            if !seen.contains_key(id) {
+                seen.insert(id.to_string(), def.clone());
+            }
+        }
+    }
+    seen.into_iter().map(|(_, v)| v).collect()
+}
+
+/// The `callIds` of a search body: 1 to 100 strings (R114).
+fn search_ids(body: &Map<String, Value>) -> ApiResult<Vec<String>> {
+    let bad = |m: &str| ApiError::BadRequest(format!("callIds: {m}"));
+    let items = match body.get("callIds") {
+        None | Some(Value::Null) => return Err(bad("Required")),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(bad("Expected array")),
+    };
+    if items.is_empty() {
+        return Err(bad("Array must contain at least 1 element(s)"));
+    }
+    if items.len() > MAX_SEARCH {
+        return Err(bad("Array must contain at most 100 element(s)"));
+    }
+    items.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("Expected array of strings"))).collect()
+}
+
+/// Fetch up to 100 call logs by `callId` (R114), including retry calls.
+/// Unknown and other organizations' ids are skipped; duplicates count
+/// once. Rows lack `dispositionMetrics`, `agentDispositionConfig` and
+/// `versionNumber`. Returns `{logs, total (found), requestedCount}`.
+/// Fewer than 1 or more than 100 ids: 400.
+#[utoipa::path(post, path = "/conversation/search", tag = "Logs",
+    request_body(content = Value, description = "`{callIds: [string; 1..=100]}`"),
+    responses((status = 200, description = "`{logs, total, requestedCount}`"),
+              (status = 400, description = "callIds missing, empty or over 100")))]
+async fn search_conversations(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let ids = search_ids(&body)?;
+    let base = s.calls.public_url();
+    let mut seen = std::collections::HashSet::new();
+    let logs: Vec<Value> = ids
+        .iter()
+        .filter(|id| seen.insert(id.as_str()))
+        .filter_map(|id| s.calls.get(&t, id))
+        .map(|(c, _)| call_render::search_row(&c, &base))
+        .collect();
+    Ok(render::ok(json!({"total": logs.len(), "logs": logs, "requestedCount": ids.len()})))
 }
 
 /// One call log by `callId` (R115): transcript, variables, events,
 /// latency statistics (ms), duration (s), cost, version and analytics,
-/// all from the scenario that ran. Unknown or foreign: 404.
+/// all from the scenario that ran. Unknown or foreign: 404 `No
+/// conversation found`.
 #[utoipa::path(get, path = "/conversation/{id}", tag = "Logs", params(("id" = String, Path, description = "callId")),
     responses((status = 200, description = "Call detail"), (status = 404, description = "No conversation found")))]
 async fn get_conversation(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    let (call, hub) = s.calls.get(&t, &id).ok_or_else(|| ApiError::NotFound("No conversation found".into()))?;
+    let (call, hub) = s.calls.get(&t, &id).ok_or_else(not_found)?;
     let agent = s.store.read_agent(&t, &call.agent_id, |r| render::agent(r, None)).unwrap_or(Value::Null);
     let events: Vec<Value> = hub.events().iter().map(|e| e.value.clone()).collect();
     Ok(render::ok(call_render::detail(&call, agent, &events, &s.calls.public_url())))
+}
+
+fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> ApiResult<Response> {
+    let Some(family) = s.calls.family(t, call_id) else {
+        return match s.calls.owner(call_id) {
+            Some(_) => Err(ApiError::Forbidden("Access denied".into())),
+            None => Err(not_found()),
+        };
+    };
+    let base = s.calls.public_url();
+    let rows: Vec<Value> = family.iter().map(|c| call_render::list_row(c, &base)).collect();
+    Ok(render::ok(json!({"retries": rows})))
+}
+
+/// The retry family of any of its calls (R117): `{retries: [parent,
+/// retry1, …]}`, parent first then attempt order, each shaped like a
+/// `GET /conversation` row. Another organization's call: 403 `Access
+/// denied`; unknown: 404 `No conversation found`.
+#[utoipa::path(get, path = "/conversation/{callId}/retries", tag = "Conversations",
+    params(("callId" = String, Path, description = "Any callId of the family")),
+    responses((status = 200, description = "`{retries}`"), (status = 403, description = "Another organization's call"),
+              (status = 404, description = "No conversation found")))]
+async fn list_retries(State(s): State<AppState>, Org(t): Org, Path(call_id): Path<String>) -> ApiResult<Response> {
+    retries(&s, &t, &call_id)
+}
+
+/// Alias of `GET /conversation/{callId}/retries` at the changelog's path
+/// (L-E1); same shape and errors.
+#[utoipa::path(get, path = "/conversation/logs/{callId}/retries", tag = "Conversations",
+    params(("callId" = String, Path, description = "Any callId of the family")),
+    responses((status = 200, description = "`{retries}`"), (status = 403, description = "Another organization's call"),
+              (status = 404, description = "No conversation found")))]
+async fn list_retries_alias(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(call_id): Path<String>,
+) -> ApiResult<Response> {
+    retries(&s, &t, &call_id)
+}
+
+fn recording(s: &AppState, t: &Tenant, call_id: &str) -> ApiResult<Response> {
+    if is_object_id(call_id) || !is_call_id(call_id) {
+        return Err(ApiError::BadRequest("Invalid call ID format".into()));
+    }
+    let (call, _) = s.calls.get(t, call_id).ok_or_else(not_found)?;
+    if call.recording_ms().is_none_or(|ms| ms == 0) {
+        return Err(ApiError::NotFound("No recording found for this call".into()));
+    }
+    Ok(render::ok(json!({"presignedUrl": recording_url(&s.calls.public_url(), call_id)})))
+}
+
+/// A download URL for the call's recording (R116): `{presignedUrl}`, a
+/// URL on this mock (`/_recordings/<callId>.wav?sig=…`) serving a real
+/// WAV as long as the recording. Unlike S3's, the mock's URL does not
+/// expire. A Mongo `_id` or any other non-`CALL-…` id: 400 `Invalid call
+/// ID format`; unknown or foreign call: 404 `No conversation found`; a
+/// call without a recording (never connected, or still running): 404 `No
+/// recording found for this call`.
+#[utoipa::path(get, path = "/conversation/{callId}/recording/download-url", tag = "Conversations",
+    params(("callId" = String, Path, description = "CALL-… id (not the `_id`)")),
+    responses((status = 200, description = "`{presignedUrl}`"), (status = 400, description = "Invalid call ID format"),
+              (status = 404, description = "No recording found")))]
+async fn get_recording_url(State(s): State<AppState>, Org(t): Org, Path(call_id): Path<String>) -> ApiResult<Response> {
+    recording(&s, &t, &call_id)
+}
+
+/// Alias of `GET /conversation/{callId}/recording/download-url` at the
+/// changelog's path (L-E1); same shape and errors.
+#[utoipa::path(get, path = "/conversation/logs/{callId}/recording/download-url", tag = "Conversations",
+    params(("callId" = String, Path, description = "CALL-… id (not the `_id`)")),
+    responses((status = 200, description = "`{presignedUrl}`"), (status = 400, description = "Invalid call ID format"),
+              (status = 404, description = "No recording found")))]
+async fn get_recording_url_alias(
+    State(s): State<AppState>,
+    Org(t): Org,
+    Path(call_id): Path<String>,
+) -> ApiResult<Response> {
+    recording(&s, &t, &call_id)
 }

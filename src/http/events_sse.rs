@@ -137,10 +137,13 @@ fn event_stream(
                 return None;
             }
             let sub = st.sub.as_mut()?;
+            // Biased: shutdown wins; events already published drain before
+            // a keep-alive, so a comment never lands inside a burst.
             let next = tokio::select! {
+                biased;
+                _ = st.shutdown.wait_for(|stop| *stop) => Next::Shutdown,
                 m = sub.rx.recv() => Next::Message(m),
                 () = &mut st.keep_alive => Next::KeepAlive,
-                _ = st.shutdown.wait_for(|stop| *stop) => Next::Shutdown,
             };
             match next {
                 Next::Message(Ok(HubMessage::Event(e))) if e.seq > st.last_seq => {

@@ -136,15 +136,26 @@ impl Library {
     /// Replaces the assignments after checking every name exists. Returns
     /// the unknown name on failure.
     pub fn set_assignments(&self, a: Assignments) -> Result<(), String> {
-        let bad = std::iter::once(&a.default)
-            .chain(a.by_agent.values())
-            .chain(a.by_phone.values())
+        self.update(|live| *live = a).map(drop)
+    }
+
+    /// Applies `change` to the assignments atomically (one write lock, so
+    /// concurrent control-API calls never lose an update) and returns the
+    /// result; if a name in the result is unknown, nothing changes and the
+    /// unknown name is returned.
+    pub fn update(&self, change: impl FnOnce(&mut Assignments)) -> Result<Assignments, String> {
+        let mut live = self.assignments.write();
+        let mut next = live.clone();
+        change(&mut next);
+        let bad = std::iter::once(&next.default)
+            .chain(next.by_agent.values())
+            .chain(next.by_phone.values())
             .find(|n| !self.scenarios.contains_key(*n));
         if let Some(n) = bad {
             return Err(n.clone());
         }
-        *self.assignments.write() = a;
-        Ok(())
+        *live = next.clone();
+        Ok(next)
     }
 
     /// Restores the fixtures' assignments.

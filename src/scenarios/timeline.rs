@@ -140,12 +140,15 @@ impl Builder<'_> {
         if let Some(user_end) = self.last_user_end.take() {
             let turn = self.transitions.len() as u64 + 1;
             self.transitions.push(Transition { turn, user_end, bot_start: audio });
+            // The whole wait, including logs, errors and pauses before the
+            // turn, so the event agrees with `turnLatencyMetrics`.
+            let waited = audio - user_end;
             self.push(
                 audio,
                 Item::Event(
                     "turn_latency",
                     fields(vec![
-                        ("turn_latency", json!(lat.total())),
+                        ("turn_latency", json!(waited)),
                         ("stt_api_ms", json!(lat.stt_ms)),
                         ("stt_to_llm_ms", json!(0)),
                         ("smart_turn_ms", json!(lat.smart_turn_ms)),
@@ -153,7 +156,7 @@ impl Builder<'_> {
                         ("llm_to_tts_ms", json!(0)),
                         ("tts_api_ms", json!(lat.tts_ms)),
                         ("tts_to_audio_ms", json!(0)),
-                        ("total_turn_ms", json!(lat.total())),
+                        ("total_turn_ms", json!(waited)),
                         ("turn_index", json!(turn)),
                         ("interrupted", json!(interrupted)),
                         ("smart_turn_enabled", json!(self.ctx.smart_turn)),

@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real server in-process on
 //! 127.0.0.1:0 and talks HTTP to it.
 
+mod call_helpers;
 mod helpers;
 
 mod agents;
