@@ -79,9 +79,14 @@ fn resolve_config(rec: &AgentRecord, pin: &Pin) -> ApiResult<(Config, String, u3
     }
 }
 
-/// Looks up the agent, checks it may call (R036, R104), picks the
-/// scenario and places the call.
-pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req: CallRequest) -> ApiResult<Call> {
+/// Looks up the agent, checks it may call (R036, R104) and picks the
+/// scenario (`scenario_header` first): the call to create, not yet placed.
+pub(crate) fn prepare_call(
+    s: &AppState,
+    t: &Arc<Tenant>,
+    scenario_header: Option<&str>,
+    req: CallRequest,
+) -> ApiResult<NewCall> {
     let snapshot = s.store.read_agent(t, &req.agent_id, |rec| {
         let (config, version_id, number) = resolve_config(rec, &req.pin)?;
         Ok::<_, ApiError>((rec.agent.archived, rec.agent.workflow_type.clone(), config, version_id, number))
@@ -94,12 +99,10 @@ pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req
     if workflow_type == "workflow_graph" && !config.get("workflowGraph").is_some_and(Value::is_object) {
         return Err(ApiError::BadRequest("Workflow not found".into()));
     }
-    let header = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok());
-    let scenario = s.calls.library().choose(header, req.to.as_deref(), &req.agent_id).map_err(ApiError::BadRequest)?;
-    let now = s.store.clock().now();
-    let (record_id, call_id) = (s.store.ids().object_id(now), s.store.ids().call_id(now));
-    let new = NewCall {
-        agent_id: req.agent_id.clone(),
+    let scenario =
+        s.calls.library().choose(scenario_header, req.to.as_deref(), &req.agent_id).map_err(ApiError::BadRequest)?;
+    Ok(NewCall {
+        agent_id: req.agent_id,
         call_type: req.call_type,
         from: req.from,
         to: req.to,
@@ -112,8 +115,17 @@ pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req
         conversation_id: req.conversation_id,
         campaign_id: None,
         retry_of: None,
-    };
-    s.store.count_call(t, &req.agent_id);
+    })
+}
+
+/// Looks up the agent, checks it may call (R036, R104), picks the
+/// scenario and places the call.
+pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req: CallRequest) -> ApiResult<Call> {
+    let header = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok());
+    let new = prepare_call(s, t, header, req)?;
+    let now = s.store.clock().now();
+    let (record_id, call_id) = (s.store.ids().object_id(now), s.store.ids().call_id(now));
+    s.store.count_call(t, &new.agent_id);
     Ok(s.calls.place(t, new, record_id, call_id))
 }
 
@@ -132,7 +144,9 @@ fn caller_id(product: Option<&str>, to: &str) -> String {
     }
 }
 
-fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
+/// The body's `variables`: a flat map of strings, numbers and booleans;
+/// anything else is 400 `Invalid input` (R103).
+pub(crate) fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     match body.get("variables") {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) if m.values().all(|v| v.is_string() || v.is_number() || v.is_boolean()) => Ok(m.clone()),
