@@ -144,9 +144,11 @@ fn ask(s: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> Result
         (Some(t), None) | (None, Some(t)) => t,
     };
     let now = s.store.clock().now();
+    let header_scenario = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok()).map(str::to_string);
     if token.starts_with("wct_") {
         let g = s.realtime.peek(&token, now).ok_or_else(|| unauthorized("Invalid, expired or already used token"))?;
-        let (agent_id, mode, variables, scenario) = (g.agent_id, g.mode, g.variables, g.scenario);
+        let (agent_id, mode, variables) = (g.agent_id, g.mode, g.variables);
+        let scenario = g.scenario.or(header_scenario);
         let sample_rate = DEFAULT_SAMPLE_RATE;
         return Ok(Ask { api_key: g.api_key, agent_id, mode, sample_rate, variables, scenario, token: Some(token) });
     }
@@ -168,7 +170,7 @@ fn ask(s: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> Result
             strip_reserved(flat_variables(&Map::from_iter([("variables".to_string(), parsed)]))?)
         }
     };
-    let scenario = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok()).map(str::to_string);
+    let scenario = header_scenario;
     Ok(Ask { api_key: Arc::from(token.as_str()), agent_id, mode, sample_rate, variables, scenario, token: None })
 }
 

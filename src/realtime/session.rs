@@ -142,7 +142,9 @@ pub async fn run(mut socket: WebSocket, s: AppState, adm: Admission) {
         let now = clock.now();
         let res = match input {
             Input::Tick => {
+                // The timer completed: never poll it again.
                 armed = None;
+                timer = Box::pin(std::future::pending());
                 conv.tick(now)
             }
             Input::Client(Some(Ok(Message::Text(text)))) => match protocol::parse(&text) {
