@@ -33,9 +33,12 @@ use crate::scenarios::{Library, Outcome, Scenario};
 use crate::store::Tenant;
 
 pub mod analytics;
+mod live;
 pub mod query;
 pub mod render;
 pub mod variables;
+
+pub use live::{CallEnded, LiveCall};
 
 use analytics::CallAnalytics;
 
@@ -302,43 +305,11 @@ impl Calls {
     /// Creates a call and schedules its dispatch. Returns the record.
     pub fn place(self: &Arc<Self>, t: &TenantRef, new: NewCall, record_id: String, call_id: String) -> Call {
         let now = self.clock.now();
-        let variables = variables::resolve(&new, &call_id, now);
-        let mut call = Call {
-            id: record_id,
-            call_id: call_id.clone(),
-            conversation_id: new.conversation_id,
-            agent_id: new.agent_id,
-            call_type: new.call_type,
-            status: CallStatus::Pending,
-            from: new.from,
-            to: new.to,
-            variables,
-            version_id: new.version_id,
-            version_number: new.version_number,
-            config: new.config,
-            is_test: new.is_test,
-            scenario: new.scenario,
-            created_at: now,
-            updated_at: now,
-            started_at: None,
-            connected_at: None,
-            ended_at: None,
-            disconnect_reason: None,
-            failure_reason: None,
-            transcript: Vec::new(),
-            transitions: Vec::new(),
-            analytics: None,
-            analytics_at: None,
-            cost: 0.0,
-            retry_call_id: None,
-            retry_attempt_number: 0,
-            retry_count: 1,
-            root_call_id: None,
-            campaign_id: new.campaign_id,
-        };
+        let retry_of = new.retry_of.clone();
+        let mut call = record(new, record_id, call_id.clone(), now);
         {
             let mut book = t.calls.lock();
-            if let Some(parent_id) = new.retry_of.as_deref() {
+            if let Some(parent_id) = retry_of.as_deref() {
                 link_retry(&mut book, parent_id, &mut call);
             }
             book.order.push(call_id.clone());
@@ -452,15 +423,7 @@ impl Calls {
         }
         e.call.connected_at = Some(at);
         e.call.updated_at = at;
-        let telephony_id =
-            e.call.scenario.telephony_id.clone().unwrap_or_else(|| crate::domain::ids::derived_id(&["tel", call_id]));
-        publish(
-            &e.hub,
-            &e.call.call_id,
-            at,
-            "call_start",
-            [("telephony_id".to_string(), json!(telephony_id))].into_iter().collect(),
-        );
+        publish(&e.hub, &e.call.call_id, at, "call_start", call_start_fields(&e.call));
         let snapshot = Arc::new(e.call.clone());
         let tl = compile(&e.call);
         e.call.transitions.clone_from(&tl.transitions);
@@ -659,6 +622,52 @@ pub fn retry_refusal(c: &Call) -> Option<String> {
     c.retry_call_id.as_ref().map(|r| format!("Call {} was already retried by {r}", c.call_id))
 }
 
+/// A new `pending` call record for `new` at `now`, its variables resolved.
+fn record(new: NewCall, record_id: String, call_id: String, now: Millis) -> Call {
+    let variables = variables::resolve(&new, &call_id, now);
+    Call {
+        id: record_id,
+        call_id,
+        conversation_id: new.conversation_id,
+        agent_id: new.agent_id,
+        call_type: new.call_type,
+        status: CallStatus::Pending,
+        from: new.from,
+        to: new.to,
+        variables,
+        version_id: new.version_id,
+        version_number: new.version_number,
+        config: new.config,
+        is_test: new.is_test,
+        scenario: new.scenario,
+        created_at: now,
+        updated_at: now,
+        started_at: None,
+        connected_at: None,
+        ended_at: None,
+        disconnect_reason: None,
+        failure_reason: None,
+        transcript: Vec::new(),
+        transitions: Vec::new(),
+        analytics: None,
+        analytics_at: None,
+        cost: 0.0,
+        retry_call_id: None,
+        retry_attempt_number: 0,
+        retry_count: 1,
+        root_call_id: None,
+        campaign_id: new.campaign_id,
+    }
+}
+
+/// The fields of a call's `call_start` event: its `telephony_id` (the
+/// scenario's, else derived from the call id).
+fn call_start_fields(call: &Call) -> Map<String, Value> {
+    let telephony_id =
+        call.scenario.telephony_id.clone().unwrap_or_else(|| crate::domain::ids::derived_id(&["tel", &call.call_id]));
+    [("telephony_id".to_string(), json!(telephony_id))].into_iter().collect()
+}
+
 fn link_retry(book: &mut CallBook, parent_id: &str, call: &mut Call) {
     let Some(parent) = book.calls.get(parent_id).map(|e| e.call.clone()) else { return };
     let root = parent.root_call_id.clone().unwrap_or_else(|| parent.call_id.clone());
@@ -676,7 +685,10 @@ fn link_retry(book: &mut CallBook, parent_id: &str, call: &mut Call) {
     }
 }
 
-fn compile(call: &Call) -> timeline::Timeline {
+/// What the scenario compiler needs to know about `call`: the agent's
+/// `firstMessage` (default greeting when empty), the LLM and TTS models,
+/// smart turn detection and the resolved variables.
+pub fn context(call: &Call) -> CallContext<'_> {
     let cfg = &call.config;
     let first = cfg
         .get("firstMessage")
@@ -690,14 +702,11 @@ fn compile(call: &Call) -> timeline::Timeline {
         .and_then(Value::as_str)
         .unwrap_or("waves_lightning_v3_1");
     let smart = cfg.get("smartTurnConfig").and_then(|s| s.get("isEnabled")).and_then(Value::as_bool).unwrap_or(false);
-    let ctx = CallContext {
-        first_message: first,
-        variables: &call.variables,
-        llm_model: llm,
-        tts_model: tts,
-        smart_turn: smart,
-    };
-    timeline::compile(&call.scenario, &ctx)
+    CallContext { first_message: first, variables: &call.variables, llm_model: llm, tts_model: tts, smart_turn: smart }
+}
+
+fn compile(call: &Call) -> timeline::Timeline {
+    timeline::compile(&call.scenario, &context(call))
 }
 
 /// Publishes one SSE event with the common fields (R128): `event_type`,

@@ -105,6 +105,24 @@ pub(crate) fn place(
     req: CallRequest,
     link: CallLink,
 ) -> ApiResult<Call> {
+    let new = prepare_call(store, calls, t, scenario, req, link)?;
+    let now = store.clock().now();
+    let (record_id, call_id) = (store.ids().object_id(now), store.ids().call_id(now));
+    store.count_call(t, &new.agent_id);
+    Ok(calls.place(t, new, record_id, call_id))
+}
+
+/// Looks up the agent, checks it may call (R036, R104) and picks the
+/// scenario (`scenario` first, as the header would): the call to create,
+/// not yet placed. Realtime sessions start it themselves.
+pub(crate) fn prepare_call(
+    store: &Store,
+    calls: &Arc<Calls>,
+    t: &Arc<Tenant>,
+    scenario: Option<&str>,
+    req: CallRequest,
+    link: CallLink,
+) -> ApiResult<NewCall> {
     let snapshot = store.read_agent(t, &req.agent_id, |rec| {
         let (config, version_id, number) = resolve_config(rec, &req.pin)?;
         Ok::<_, ApiError>((rec.agent.archived, rec.agent.workflow_type.clone(), config, version_id, number))
@@ -118,10 +136,8 @@ pub(crate) fn place(
         return Err(ApiError::BadRequest("Workflow not found".into()));
     }
     let scenario = calls.library().choose(scenario, req.to.as_deref(), &req.agent_id).map_err(ApiError::BadRequest)?;
-    let now = store.clock().now();
-    let (record_id, call_id) = (store.ids().object_id(now), store.ids().call_id(now));
-    let new = NewCall {
-        agent_id: req.agent_id.clone(),
+    Ok(NewCall {
+        agent_id: req.agent_id,
         call_type: req.call_type,
         from: req.from,
         to: req.to,
@@ -134,9 +150,7 @@ pub(crate) fn place(
         conversation_id: req.conversation_id,
         campaign_id: link.campaign_id,
         retry_of: link.retry_of,
-    };
-    store.count_call(t, &req.agent_id);
-    Ok(calls.place(t, new, record_id, call_id))
+    })
 }
 
 /// Caller ID (R105): the product's number, the agent's first linked
@@ -154,7 +168,9 @@ pub(crate) fn caller_id(product: Option<&str>, to: &str) -> String {
     }
 }
 
-fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
+/// The body's `variables`: a flat map of strings, numbers and booleans;
+/// anything else is 400 `Invalid input` (R103).
+pub(crate) fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     match body.get("variables") {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) if m.values().all(|v| v.is_string() || v.is_number() || v.is_boolean()) => Ok(m.clone()),

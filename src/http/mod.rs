@@ -26,6 +26,7 @@ pub mod render;
 
 mod admin;
 mod admin_calls;
+mod admin_realtime;
 mod admin_webhooks;
 mod agents;
 mod audiences;
@@ -66,6 +67,7 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest(API_PREFIX, platform)
         .merge(admin::router())
         .merge(admin_calls::router())
+        .merge(admin_realtime::router())
         .merge(admin_webhooks::router())
         .merge(recordings::router())
         .split_for_parts()
@@ -129,9 +131,10 @@ async fn request_id(mut res: Response) -> Response {
 
 /// Bearer auth for `/atoms/v1` (R002, R003). Any non-empty token is a key
 /// unless `--require-key` lists the accepted ones. The control API and
-/// unknown routes skip it.
+/// unknown routes skip it, and so does the realtime WebSocket, whose
+/// handshake accepts `?token=` too (R193).
 async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
-    if !req.uri().path().starts_with(API_PREFIX) {
+    if !req.uri().path().starts_with(API_PREFIX) || req.uri().path() == realtime_ws::CONNECT_PATH {
         return next.run(req).await;
     }
     let key = req

@@ -9,7 +9,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::model::{AgentTurn, Outcome, Scenario, Step, UserTurn};
+use super::model::{AgentTurn, Latency, Outcome, Scenario, Step, Tokens, UserTurn};
 
 /// What the timeline needs to know about the call.
 #[derive(Debug, Clone)]
@@ -124,9 +124,7 @@ impl Builder<'_> {
     }
 
     fn agent(&mut self, a: &AgentTurn) {
-        let raw = a.text.clone().unwrap_or_else(|| self.ctx.first_message.to_string());
-        let text = fill(&raw, self.ctx.variables);
-        let llm_text = a.llm_text.as_deref().map_or_else(|| text.clone(), |l| fill(l, self.ctx.variables));
+        let (text, llm_text) = agent_text(a, self.ctx);
         let start = self.t + a.after_ms;
         let lat = a.latency;
         let audio = start + lat.total();
@@ -142,43 +140,11 @@ impl Builder<'_> {
             self.transitions.push(Transition { turn, user_end, bot_start: audio });
             // The whole wait, including logs, errors and pauses before the
             // turn, so the event agrees with `turnLatencyMetrics`.
-            let waited = audio - user_end;
-            self.push(
-                audio,
-                Item::Event(
-                    "turn_latency",
-                    fields(vec![
-                        ("turn_latency", json!(waited)),
-                        ("stt_api_ms", json!(lat.stt_ms)),
-                        ("stt_to_llm_ms", json!(0)),
-                        ("smart_turn_ms", json!(lat.smart_turn_ms)),
-                        ("llm_api_ms", json!(lat.llm_ms)),
-                        ("llm_to_tts_ms", json!(0)),
-                        ("tts_api_ms", json!(lat.tts_ms)),
-                        ("tts_to_audio_ms", json!(0)),
-                        ("total_turn_ms", json!(waited)),
-                        ("turn_index", json!(turn)),
-                        ("interrupted", json!(interrupted)),
-                        ("smart_turn_enabled", json!(self.ctx.smart_turn)),
-                    ]),
-                ),
-            );
+            let f = turn_latency_fields(&lat, audio - user_end, turn, interrupted, self.ctx.smart_turn);
+            self.push(audio, Item::Event("turn_latency", f));
         }
-        let tokens = a
-            .tokens
-            .unwrap_or(super::model::Tokens { prompt: 12 * words(&text).max(20), completion: 2 * words(&text).max(1) });
-        let metrics = json!([
-            {"processor": "pulse_stt", "model": "pulse", "value": lat.stt_ms},
-            {"processor": "electron_llm", "model": self.ctx.llm_model, "value": lat.llm_ms},
-            {"processor": "lightning_tts", "model": self.ctx.tts_model, "value": lat.tts_ms},
-            {"processor": "electron_llm_prompt_tokens", "model": self.ctx.llm_model, "value": tokens.prompt},
-            {"processor": "electron_llm_completion_tokens", "model": self.ctx.llm_model, "value": tokens.completion},
-        ]);
-        self.push(audio, Item::Event("metrics", fields(vec![("metrics", metrics)])));
-        self.push(
-            end,
-            Item::Event("tts_completed", fields(vec![("tts_text", json!(spoken)), ("tts_latency", json!(lat.tts_ms))])),
-        );
+        self.push(audio, Item::Event("metrics", metrics_fields(a, &text, self.ctx)));
+        self.push(end, Item::Event("tts_completed", tts_completed_fields(&spoken, &lat)));
         self.push(end, Item::Transcript("agent", spoken, audio));
         self.interrupted = interrupted;
         self.t = end;
@@ -189,24 +155,15 @@ impl Builder<'_> {
         // A barge-in starts right where the agent was cut off.
         let gap = if std::mem::take(&mut self.interrupted) { 0 } else { u.after_ms.unwrap_or(300) };
         let start = self.t + gap;
-        let dur = u.duration_ms.unwrap_or_else(|| (words(&text) * 300).max(500));
-        let interims = u.interims.clone().unwrap_or_else(|| {
-            let ws: Vec<&str> = text.split_whitespace().collect();
-            (1..ws.len()).map(|i| ws[..i].join(" ")).collect()
-        });
+        let dur = user_duration_ms(u, &text);
+        let interims = user_interims(u, &text, self.ctx.variables);
         let n = interims.len() as u64;
-        for (i, interim) in interims.iter().enumerate() {
+        for (i, interim) in interims.into_iter().enumerate() {
             let at = start + dur * (i as u64 + 1) / (n + 1);
-            self.push(
-                at,
-                Item::Event(
-                    "user_interim_transcription",
-                    fields(vec![("interim_transcription_text", json!(fill(interim, self.ctx.variables)))]),
-                ),
-            );
+            self.push(at, Item::Event("user_interim_transcription", interim_fields(&interim)));
         }
         let end = start + dur;
-        self.push(end, Item::Event("user_transcription", fields(vec![("user_transcription_text", json!(text))])));
+        self.push(end, Item::Event("user_transcription", user_transcription_fields(&text)));
         self.push(end, Item::Transcript("user", text, start));
         self.last_user_end = Some(end);
         self.t = end;
@@ -216,42 +173,129 @@ impl Builder<'_> {
         match step {
             Step::Agent(a) => self.agent(a),
             Step::User(u) => self.user(u),
-            Step::Node(n) => {
-                self.t += n.after_ms;
-                let node_type = n.node_type.clone().unwrap_or_else(|| "default".into());
-                self.push(
-                    self.t,
-                    Item::Event(
-                        "agent_node_state",
-                        fields(vec![
-                            ("node_id", json!(n.id)),
-                            ("node_name", json!(n.name)),
-                            ("node_type", json!(node_type)),
-                            ("context", Value::Object(n.context.clone())),
-                        ]),
-                    ),
-                );
-            }
-            Step::Hop(h) => {
-                self.t += h.after_ms;
-                self.push(
-                    self.t,
-                    Item::Event("hopping", fields(vec![("from_node_id", json!(h.from)), ("to_node_id", json!(h.to))])),
-                );
-            }
-            Step::Log(l) => {
-                self.t += l.after_ms;
-                let level = l.level.clone().unwrap_or_else(|| "info".into());
-                let meta = json!({"level": level, "message": l.message, "tags": l.tags});
-                self.push(self.t, Item::Event("agent_log", fields(vec![("metadata", meta)])));
-            }
-            Step::Error(e) => {
-                self.t += e.after_ms;
-                let meta = json!({"code": e.code, "message": e.message, "details": e.details});
-                self.push(self.t, Item::Event("agent_error", fields(vec![("metadata", meta)])));
-            }
             Step::Pause(p) => self.t += p.ms,
+            Step::Node(_) | Step::Hop(_) | Step::Log(_) | Step::Error(_) => {
+                if let Some((after, kind, f)) = step_event(step) {
+                    self.t += after;
+                    self.push(self.t, Item::Event(kind, f));
+                }
+            }
         }
+    }
+}
+
+/// The spoken text of an agent turn (its `text`, else the first message,
+/// placeholders filled) and the LLM text (`llmText`, else the same).
+pub fn agent_text(a: &AgentTurn, ctx: &CallContext<'_>) -> (String, String) {
+    let raw = a.text.clone().unwrap_or_else(|| ctx.first_message.to_string());
+    let text = fill(&raw, ctx.variables);
+    let llm_text = a.llm_text.as_deref().map_or_else(|| text.clone(), |l| fill(l, ctx.variables));
+    (text, llm_text)
+}
+
+/// `turn_latency` fields: the breakdown in integer ms, `turn_latency` and
+/// `total_turn_ms` as the whole wait from the user's end to the agent's
+/// audio (`waited_ms`), the 1-based turn index and whether the turn was
+/// interrupted.
+pub fn turn_latency_fields(
+    lat: &Latency,
+    waited_ms: u64,
+    turn: u64,
+    interrupted: bool,
+    smart_turn: bool,
+) -> Map<String, Value> {
+    fields(vec![
+        ("turn_latency", json!(waited_ms)),
+        ("stt_api_ms", json!(lat.stt_ms)),
+        ("stt_to_llm_ms", json!(0)),
+        ("smart_turn_ms", json!(lat.smart_turn_ms)),
+        ("llm_api_ms", json!(lat.llm_ms)),
+        ("llm_to_tts_ms", json!(0)),
+        ("tts_api_ms", json!(lat.tts_ms)),
+        ("tts_to_audio_ms", json!(0)),
+        ("total_turn_ms", json!(waited_ms)),
+        ("turn_index", json!(turn)),
+        ("interrupted", json!(interrupted)),
+        ("smart_turn_enabled", json!(smart_turn)),
+    ])
+}
+
+/// `metrics` fields of an agent turn speaking `text`: per-processor
+/// latencies (ms) and token counts (default 12 × words prompt, 2 × words
+/// completion).
+pub fn metrics_fields(a: &AgentTurn, text: &str, ctx: &CallContext<'_>) -> Map<String, Value> {
+    let lat = a.latency;
+    let tokens = a.tokens.unwrap_or(Tokens { prompt: 12 * words(text).max(20), completion: 2 * words(text).max(1) });
+    let metrics = json!([
+        {"processor": "pulse_stt", "model": "pulse", "value": lat.stt_ms},
+        {"processor": "electron_llm", "model": ctx.llm_model, "value": lat.llm_ms},
+        {"processor": "lightning_tts", "model": ctx.tts_model, "value": lat.tts_ms},
+        {"processor": "electron_llm_prompt_tokens", "model": ctx.llm_model, "value": tokens.prompt},
+        {"processor": "electron_llm_completion_tokens", "model": ctx.llm_model, "value": tokens.completion},
+    ]);
+    fields(vec![("metrics", metrics)])
+}
+
+/// `tts_completed` fields: what was actually spoken and the TTS latency.
+pub fn tts_completed_fields(spoken: &str, lat: &Latency) -> Map<String, Value> {
+    fields(vec![("tts_text", json!(spoken)), ("tts_latency", json!(lat.tts_ms))])
+}
+
+/// `user_interim_transcription` fields.
+pub fn interim_fields(text: &str) -> Map<String, Value> {
+    fields(vec![("interim_transcription_text", json!(text))])
+}
+
+/// `user_transcription` fields.
+pub fn user_transcription_fields(text: &str) -> Map<String, Value> {
+    fields(vec![("user_transcription_text", json!(text))])
+}
+
+/// How long a user turn speaks, ms (`durationMs`, else 300 per word, at
+/// least 500).
+pub fn user_duration_ms(u: &UserTurn, text: &str) -> u64 {
+    u.duration_ms.unwrap_or_else(|| (words(text) * 300).max(500))
+}
+
+/// The interim transcripts of a user turn, placeholders filled
+/// (`interims`, else the growing word prefixes of `text`).
+pub fn user_interims(u: &UserTurn, text: &str, vars: &Map<String, Value>) -> Vec<String> {
+    match &u.interims {
+        Some(list) => list.iter().map(|i| fill(i, vars)).collect(),
+        None => {
+            let ws: Vec<&str> = text.split_whitespace().collect();
+            (1..ws.len()).map(|i| ws[..i].join(" ")).collect()
+        }
+    }
+}
+
+/// The SSE event of a workflow or log step (node, hop, log, error): its
+/// delay in ms, type and fields. `None` for speech and pauses.
+pub fn step_event(step: &Step) -> Option<(u64, &'static str, Map<String, Value>)> {
+    match step {
+        Step::Node(n) => {
+            let node_type = n.node_type.clone().unwrap_or_else(|| "default".into());
+            let f = fields(vec![
+                ("node_id", json!(n.id)),
+                ("node_name", json!(n.name)),
+                ("node_type", json!(node_type)),
+                ("context", Value::Object(n.context.clone())),
+            ]);
+            Some((n.after_ms, "agent_node_state", f))
+        }
+        Step::Hop(h) => {
+            Some((h.after_ms, "hopping", fields(vec![("from_node_id", json!(h.from)), ("to_node_id", json!(h.to))])))
+        }
+        Step::Log(l) => {
+            let level = l.level.clone().unwrap_or_else(|| "info".into());
+            let meta = json!({"level": level, "message": l.message, "tags": l.tags});
+            Some((l.after_ms, "agent_log", fields(vec![("metadata", meta)])))
+        }
+        Step::Error(e) => {
+            let meta = json!({"code": e.code, "message": e.message, "details": e.details});
+            Some((e.after_ms, "agent_error", fields(vec![("metadata", meta)])))
+        }
+        Step::Agent(_) | Step::User(_) | Step::Pause(_) => None,
     }
 }
 

@@ -14,9 +14,11 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-/// Operations the mock serves under `/atoms/v1` that the platform spec does
-/// not list: documented aliases (BEHAVIOR L-B1, L-E1, L-G5).
+/// Operations the mock serves under `/atoms/v1` that the platform's
+/// OpenAPI does not list: documented aliases (BEHAVIOR L-B1, L-E1) and the
+/// WebSocket upgrade, which the AsyncAPI document describes instead.
 const MOCK_ALIASES: &[(&str, &str)] = &[
+    ("get", "/agent/connect"),
     ("patch", "/agent/{id}/archive"),
     ("delete", "/agent/{id}"),
     ("get", "/conversation/logs/{callId}/retries"),

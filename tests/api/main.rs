@@ -13,6 +13,7 @@ mod events_sse;
 mod lifecycle_v1;
 mod openapi_drift;
 mod realtime;
+mod realtime_contract;
 mod scenarios;
 mod sdk_contract;
 mod tenancy;

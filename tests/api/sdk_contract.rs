@@ -14,12 +14,8 @@ use crate::helpers::TestServer;
 /// The pinned SDK release.
 const SDK_VERSION: &str = "5.14.0";
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn venv_dir() -> PathBuf {
-    repo_root().join("target").join("sdk-venv")
 }
 
 fn venv_bin(venv: &Path, exe: &str) -> PathBuf {
@@ -28,7 +24,7 @@ fn venv_bin(venv: &Path, exe: &str) -> PathBuf {
 
 /// Runs `cmd` to completion with stdin closed; `Err` describes a failure
 /// to start it.
-fn run(cmd: &mut Command) -> Result<Output, String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<Output, String> {
     cmd.stdin(Stdio::null())
         .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         .env("SMALLESTAI_TELEMETRY", "0")
@@ -38,7 +34,7 @@ fn run(cmd: &mut Command) -> Result<Output, String> {
 }
 
 /// Formats a command's result for a failure message.
-fn report(what: &str, out: &Output) -> String {
+pub(crate) fn report(what: &str, out: &Output) -> String {
     format!(
         "{what} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
         out.status,
@@ -58,15 +54,16 @@ fn run_ok(what: &str, cmd: &mut Command) -> Result<Output, String> {
 }
 
 /// `python3 --version` when `python3` can be started.
-fn python3_version() -> Option<String> {
+pub(crate) fn python3_version() -> Option<String> {
     let out = run(Command::new("python3").arg("--version")).ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Creates (or repairs) the venv and installs the pinned SDK unless
-/// `pip show` already reports it. Returns the venv's python.
-fn ensure_sdk() -> Result<PathBuf, String> {
-    let venv = venv_dir();
+/// Creates (or repairs) the venv `target/<name>` and installs
+/// `package==version` unless `pip show` already reports it. Returns the
+/// venv's python.
+pub(crate) fn ensure_venv(name: &str, package: &str, version: &str) -> Result<PathBuf, String> {
+    let venv = repo_root().join("target").join(name);
     let python = venv_bin(&venv, "python");
     let healthy =
         python.exists() && run(Command::new(&python).args(["-c", "import sys"])).is_ok_and(|o| o.status.success());
@@ -84,14 +81,14 @@ fn ensure_sdk() -> Result<PathBuf, String> {
         }
     }
 
-    let show = run(Command::new(&python).args(["-m", "pip", "show", "smallestai"]))?;
+    let show = run(Command::new(&python).args(["-m", "pip", "show", package]))?;
     let installed = show.status.success()
-        && String::from_utf8_lossy(&show.stdout).lines().any(|l| l.trim() == format!("Version: {SDK_VERSION}"));
+        && String::from_utf8_lossy(&show.stdout).lines().any(|l| l.trim() == format!("Version: {version}"));
     if !installed {
-        eprintln!("sdk_contract: installing smallestai=={SDK_VERSION} into {}", venv.display());
+        eprintln!("installing {package}=={version} into {}", venv.display());
         run_ok(
             "pip install",
-            Command::new(&python).args(["-m", "pip", "install", "-q", &format!("smallestai=={SDK_VERSION}")]),
+            Command::new(&python).args(["-m", "pip", "install", "-q", &format!("{package}=={version}")]),
         )?;
     }
     Ok(python)
@@ -99,7 +96,7 @@ fn ensure_sdk() -> Result<PathBuf, String> {
 
 /// Sets up the SDK and runs the contract script against `base`.
 fn run_contract(base: &str) -> Result<Output, String> {
-    let python = ensure_sdk()?;
+    let python = ensure_venv("sdk-venv", "smallestai", SDK_VERSION)?;
     let script = repo_root().join("tests/contract/sdk_contract.py");
     run(Command::new(python)
         .arg(&script)

@@ -1,0 +1,165 @@
+//! The realtime WebSocket against its contracts: every server frame type of
+//! a recorded session validates against its message schema in the AsyncAPI
+//! document, and a Python client built on the `websockets` package runs a
+//! session (connect, text, close) as third-party clients will.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::TestServer;
+use crate::realtime::{is, server, ws_url, Session};
+use crate::sdk_contract::{ensure_venv, python3_version, repo_root, report, run};
+
+/// The pinned `websockets` release.
+const WEBSOCKETS_VERSION: &str = "13.1";
+
+/// Checks `v` against the JSON-schema subset the AsyncAPI payloads use
+/// (type, required, properties, const, enum, minLength, date-time), and
+/// more strictly: no property the schema does not declare.
+fn violations(schema: &Value, v: &Value, path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if schema.get("const").is_some_and(|c| c != v) {
+        out.push(format!("{path}: expected {}, got {v}", schema["const"]));
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+        if !options.contains(v) {
+            out.push(format!("{path}: {v} not in {options:?}"));
+        }
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let Some(obj) = v.as_object() else { return vec![format!("{path}: not an object")] };
+            for r in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if !obj.contains_key(r) {
+                    out.push(format!("{path}.{r}: required"));
+                }
+            }
+            for (k, val) in obj {
+                match schema["properties"].get(k) {
+                    Some(p) => out.extend(violations(p, val, &format!("{path}.{k}"))),
+                    None => out.push(format!("{path}.{k}: not in the schema")),
+                }
+            }
+        }
+        Some("string") => match v.as_str() {
+            None => out.push(format!("{path}: not a string")),
+            Some(s) => {
+                if schema["minLength"].as_u64().is_some_and(|n| (s.chars().count() as u64) < n) {
+                    out.push(format!("{path}: shorter than minLength"));
+                }
+                let date_time = s.len() >= 20 && s.as_bytes()[10] == b'T' && time_ok(s);
+                if schema["format"] == "date-time" && !date_time {
+                    out.push(format!("{path}: {s} is not an RFC 3339 date-time"));
+                }
+            }
+        },
+        Some("integer") if !(v.is_i64() || v.is_u64()) => out.push(format!("{path}: not an integer")),
+        _ => {}
+    }
+    out
+}
+
+fn time_ok(s: &str) -> bool {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+}
+
+/// Server-to-client payload schemas by message `type`.
+fn server_schemas(doc: &Value) -> Vec<(String, Value)> {
+    let ops = doc["operations"].as_object().expect("operations");
+    let received: BTreeSet<String> = ops
+        .values()
+        .filter(|o| o["action"] == "receive")
+        .flat_map(|o| o["messages"].as_array().cloned().unwrap_or_default())
+        .filter_map(|m| m["$ref"].as_str().and_then(|r| r.rsplit('/').next()).map(str::to_string))
+        .collect();
+    received
+        .iter()
+        .map(|name| {
+            let payload = doc["components"]["messages"][name]["payload"].clone();
+            (payload["properties"]["type"]["const"].as_str().expect("type const").to_string(), payload)
+        })
+        .collect()
+}
+
+/// A webcall session that emits every server frame type.
+async fn record_session(s: &TestServer, agent: &str) -> Vec<Value> {
+    let q = format!("token=sk_realtime_tests&agent_id={agent}&sample_rate=8000");
+    let mut ws = Session::open(&ws_url(s, &q), &[("x-atoms-mock-scenario", "rt-two-turns")]).await;
+    ws.until(s, |f| f["type"] == "transcript.delta" && f["text"].as_str().is_some_and(|t| t.contains(' '))).await;
+    ws.speak(8000, 100, true).await;
+    ws.until(s, is("transcript")).await;
+    ws.send(json!({"type": "input_audio_buffer.append"})).await;
+    ws.until(s, is("error")).await;
+    ws.send(json!({"type": "session.close"})).await;
+    ws.closed(s).await;
+    ws.frames
+}
+
+#[tokio::test]
+async fn every_server_frame_validates_against_the_asyncapi_document() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/upstream/atoms-agent-ws.asyncapi.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("realtime_contract: skipped ({} is missing)", path.display());
+        return;
+    };
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("AsyncAPI YAML parses");
+    let doc: Value = serde_json::to_value(yaml).expect("YAML as JSON");
+    let schemas = server_schemas(&doc);
+    assert_eq!(schemas.len(), 9, "nine server messages in the document");
+
+    let (s, agent) = server().await;
+    let frames = record_session(&s, &agent).await;
+    let mut seen = BTreeSet::new();
+    for f in &frames {
+        let kind = f["type"].as_str().expect("type");
+        let (_, schema) = schemas.iter().find(|(k, _)| k == kind).unwrap_or_else(|| panic!("{kind} is not documented"));
+        let errs = violations(schema, f, kind);
+        assert!(errs.is_empty(), "{f} violates its schema: {errs:?}");
+        seen.insert(kind.to_string());
+    }
+    let all: BTreeSet<String> = schemas.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(seen, all, "the recorded session emits every server frame type");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_python_websockets_client_runs_a_session() {
+    if std::env::var("ATOMS_MOCK_SKIP_SDK").as_deref() == Ok("1") {
+        eprintln!("realtime_contract: python test skipped (ATOMS_MOCK_SKIP_SDK=1)");
+        return;
+    }
+    if python3_version().is_none() {
+        eprintln!("realtime_contract: python test skipped (python3 is not on PATH)");
+        return;
+    }
+    // A real clock, so the client needs nothing but the WebSocket.
+    let mut config = atoms_mock::Config::for_tests();
+    config.clock = atoms_mock::clock::ClockMode::Real;
+    let s = TestServer::with_config(config).await;
+    let key = "sk_python_client";
+    let agent = s.create_agent(key, "Python client agent").await;
+    let r = s.admin(Method::GET, "/realtime", None).await;
+    assert_eq!(r.body["draining"], false);
+    let base = s.base();
+    let out = tokio::task::spawn_blocking(move || {
+        let python = ensure_venv("ws-venv", "websockets", WEBSOCKETS_VERSION)?;
+        run(Command::new(python)
+            .arg(repo_root().join("tests/contract/realtime_ws.py"))
+            .env("ATOMS_MOCK_BASE", base)
+            .env("ATOMS_MOCK_KEY", key)
+            .env("ATOMS_MOCK_AGENT", agent)
+            .env("PYTHONUNBUFFERED", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1"))
+    })
+    .await
+    .expect("python task")
+    .unwrap_or_else(|e| panic!("python setup failed:\n{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    assert!(out.status.success(), "{}", report("realtime_ws.py", &out));
+    assert!(stdout.contains("PASS realtime websockets"), "{stdout}");
+}
