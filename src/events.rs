@@ -28,6 +28,14 @@ pub struct CallEvent {
     pub frame: Bytes,
 }
 
+impl CallEvent {
+    /// The event's JSON text (the frame without `data: ` and the blank line).
+    pub fn json(&self) -> &[u8] {
+        let f = &self.frame[..];
+        f.get(6..f.len().saturating_sub(2)).unwrap_or(b"{}")
+    }
+}
+
 /// What a hub broadcasts.
 #[derive(Debug, Clone)]
 pub enum HubMessage {

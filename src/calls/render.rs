@@ -136,11 +136,11 @@ pub fn search_row(c: &Call, base: &str) -> Value {
     Value::Object(common(c, base))
 }
 
-/// `GET /conversation/{id}` (R115): the row plus `agent`, `transcript`,
-/// `variables`, `events`, `voiceConfigUsed` and `slmModelUsed`.
-pub fn detail(c: &Call, agent: Value, events: &[Value], base: &str) -> Value {
+/// `GET /conversation/{id}` (R115) as JSON bytes: the row plus `agent`
+/// (raw AgentDTO JSON, or `null` when empty), `transcript`, `variables`,
+/// `events`, `voiceConfigUsed` and `slmModelUsed`.
+pub fn detail(c: &Call, agent: &[u8], events: &[std::sync::Arc<crate::events::CallEvent>], base: &str) -> Vec<u8> {
     let mut m = common(c, base);
-    m.insert("agent".into(), agent);
     m.insert("versionNumber".into(), json!(c.version_number));
     m.insert(
         "transcript".into(),
@@ -151,7 +151,6 @@ pub fn detail(c: &Call, agent: Value, events: &[Value], base: &str) -> Value {
             .collect::<Vec<_>>()),
     );
     m.insert("variables".into(), Value::Object(c.variables.clone()));
-    m.insert("events".into(), json!(events));
     m.insert("scenario".into(), json!(c.scenario.name));
     let voice = c.config.get("synthesizer").and_then(|s| s.get("voiceConfig")).cloned().unwrap_or(Value::Null);
     m.insert("voiceConfigUsed".into(), voice);
@@ -159,7 +158,21 @@ pub fn detail(c: &Call, agent: Value, events: &[Value], base: &str) -> Value {
     m.insert("startedAt".into(), opt_iso(c.started_at));
     m.insert("answeredAt".into(), opt_iso(c.connected_at));
     m.insert("endedAt".into(), opt_iso(c.ended_at));
-    Value::Object(m)
+    // The agent and the events are spliced in as already-serialized JSON:
+    // events reuse the exact bytes their SSE frames carry.
+    let mut out = serde_json::to_vec(&Value::Object(m)).unwrap_or_else(|_| b"{}".to_vec());
+    out.pop();
+    out.extend_from_slice(b",\"agent\":");
+    out.extend_from_slice(if agent.is_empty() { b"null" } else { agent });
+    out.extend_from_slice(b",\"events\":[");
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(e.json());
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
 /// An agent call-logs row (R039): `callDuration` in milliseconds.

@@ -285,3 +285,52 @@ pub fn versioned_workflow(config: &ConfigMap) -> Value {
     }
     out
 }
+
+/// The serialized forms of an immutable config that `GET /agent` splices
+/// into responses, computed once per published version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigJson {
+    /// The config fields as `"k":v` pairs joined by commas, without braces,
+    /// minus `singlePromptConfig` and `workflowType` (AgentDTO's top level).
+    pub fields: String,
+    /// `_resolvedConfig` as a JSON object.
+    pub resolved: String,
+    /// `_versionedWorkflow` as a JSON object.
+    pub versioned: String,
+}
+
+/// Serializes `config` into its [`ConfigJson`] parts.
+pub fn to_json_parts(config: &ConfigMap) -> ConfigJson {
+    let mut fields = String::with_capacity(2048);
+    for (k, v) in config.iter().filter(|(k, _)| !matches!(k.as_str(), "singlePromptConfig" | "workflowType")) {
+        if !fields.is_empty() {
+            fields.push(',');
+        }
+        fields.push_str(&Value::String(k.clone()).to_string());
+        fields.push(':');
+        fields.push_str(&v.to_string());
+    }
+    ConfigJson {
+        fields,
+        resolved: Value::Object(resolved(config)).to_string(),
+        versioned: versioned_workflow(config).to_string(),
+    }
+}
+
+/// A once-computed [`ConfigJson`] shared by every clone of a published
+/// version. Equality ignores it: it is derived from the immutable config.
+#[derive(Debug, Clone, Default)]
+pub struct JsonMemo(Arc<std::sync::OnceLock<Arc<ConfigJson>>>);
+
+impl PartialEq for JsonMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl JsonMemo {
+    /// The parts of `config`, computing them on first use.
+    pub fn get(&self, config: &ConfigMap) -> Arc<ConfigJson> {
+        Arc::clone(self.0.get_or_init(|| Arc::new(to_json_parts(config))))
+    }
+}

@@ -79,6 +79,8 @@ pub struct Version {
     pub blocks: Blocks,
     /// Last metadata change, epoch ms.
     pub updated_at: Millis,
+    /// The config's serialized forms, computed on first render.
+    pub json: config::JsonMemo,
 }
 
 impl Version {
@@ -258,6 +260,7 @@ pub fn new_record(agent: Agent, version_id: String, config: ConfigMap) -> AgentR
         config: Arc::new(config),
         blocks,
         updated_at: now,
+        json: config::JsonMemo::default(),
     };
     AgentRecord { agent, versions: vec![version], drafts: Vec::new() }
 }
@@ -401,6 +404,7 @@ pub fn apply(
                 config: Arc::clone(&d.config),
                 blocks: d.blocks.clone(),
                 updated_at: now,
+                json: config::JsonMemo::default(),
             });
         }
         Command::Activate { version_id } => {

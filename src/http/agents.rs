@@ -109,8 +109,17 @@ async fn list_agents(
         ascending: q.sort_order.as_deref() == Some("asc"),
         archived: q.archived.unwrap_or(false),
     };
-    let (agents, total) = s.store.list_agents(&t, &query, |r| render::agent(r, None));
-    Ok(render::ok(json!({"agents": agents, "total": total})))
+    let (agents, total) = s.store.list_agents(&t, &query, |r| render::agent_json(r, None));
+    let mut list = Vec::with_capacity(agents.iter().map(Vec::len).sum::<usize>() + 64);
+    list.extend_from_slice(b"{\"agents\":[");
+    for (i, a) in agents.iter().enumerate() {
+        if i > 0 {
+            list.push(b',');
+        }
+        list.extend_from_slice(a);
+    }
+    list.extend_from_slice(format!("],\"total\":{total}}}").as_bytes());
+    Ok(render::ok_raw(&list))
 }
 
 /// Query of `GET /agent/{id}` (R028).
@@ -147,10 +156,10 @@ async fn get_agent(
             }
             (None, None) => ConfigSource::Active,
         };
-        Ok::<_, ApiError>(render::agent(rec, Some(src)))
+        Ok::<_, ApiError>(render::agent_json(rec, Some(src)))
     });
     match out {
-        Ok(v) => Ok(render::ok(v?)),
+        Ok(v) => Ok(render::ok_raw(&v?)),
         Err(DomainError::NotFound(_)) => Err(ApiError::BadRequest("No agent found".into())),
         Err(e) => Err(e.into()),
     }

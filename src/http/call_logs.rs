@@ -133,9 +133,8 @@ async fn search_conversations(
     responses((status = 200, description = "Call detail"), (status = 404, description = "No conversation found")))]
 async fn get_conversation(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
     let (call, hub) = s.calls.get(&t, &id).ok_or_else(not_found)?;
-    let agent = s.store.read_agent(&t, &call.agent_id, |r| render::agent(r, None)).unwrap_or(Value::Null);
-    let events: Vec<Value> = hub.events().iter().map(|e| e.value.clone()).collect();
-    Ok(render::ok(call_render::detail(&call, agent, &events, &s.calls.public_url())))
+    let agent = s.store.read_agent(&t, &call.agent_id, |r| render::agent_json(r, None)).unwrap_or_default();
+    Ok(render::ok_raw(&call_render::detail(&call, &agent, &hub.events(), &s.calls.public_url())))
 }
 
 fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> ApiResult<Response> {

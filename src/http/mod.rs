@@ -123,7 +123,12 @@ static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
 
 async fn request_id(mut res: Response) -> Response {
     let n = REQUEST_SEQ.fetch_add(1, Ordering::Relaxed);
-    if let Ok(v) = HeaderValue::from_str(&format!("req_{n:016x}")) {
+    // `req_` plus 16 hex digits, written without allocating.
+    let mut id = *b"req_0000000000000000";
+    for (i, slot) in id[4..].iter_mut().enumerate() {
+        *slot = b"0123456789abcdef"[usize::try_from((n >> (60 - 4 * i)) & 0xf).unwrap_or(0)];
+    }
+    if let Ok(v) = HeaderValue::from_bytes(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
     res

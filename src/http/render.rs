@@ -55,48 +55,122 @@ pub enum ConfigSource<'a> {
     Version(&'a Version),
 }
 
-/// `AgentDTO` (R026, R029). List items (`detail == None`) carry no
-/// `_resolvedConfig`; single reads do.
-pub fn agent(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Value {
-    let a = &rec.agent;
-    let active_cfg = rec.active().map(|v| v.config.clone()).unwrap_or_else(config::defaults);
-    let mut out = Map::new();
-    out.insert("_id".into(), json!(a.id));
-    out.insert("name".into(), json!(a.name));
-    out.insert("description".into(), json!(a.description));
-    out.insert("organization".into(), json!(a.organization));
-    out.insert("workflowId".into(), json!(a.workflow_id));
-    for (k, v) in active_cfg.iter().filter(|(k, _)| k.as_str() != "singlePromptConfig") {
-        out.insert(k.clone(), v.clone());
+/// A JSON object written straight into bytes, so cached fragments can be
+/// spliced in without building a `Value` tree.
+pub struct JsonObject {
+    buf: Vec<u8>,
+    empty: bool,
+}
+
+impl JsonObject {
+    /// An empty object with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut buf = Vec::with_capacity(capacity);
+        buf.push(b'{');
+        Self { buf, empty: true }
     }
-    out.insert("workflowType".into(), json!(a.workflow_type));
-    out.insert("createdBy".into(), json!(a.created_by));
-    out.insert("createdAt".into(), json!(iso(a.created_at)));
-    out.insert("updatedAt".into(), json!(iso(a.updated_at)));
-    out.insert("totalCalls".into(), json!(a.total_calls));
-    out.insert("archived".into(), json!(a.archived));
-    out.insert("archivedAt".into(), opt_iso(a.archived_at));
-    out.insert("activeVersionId".into(), json!(a.active_version_id));
-    out.insert("versionId".into(), json!(a.active_version_id));
-    out.insert("allowInboundCall".into(), json!(a.allow_inbound_call));
-    out.insert("visibleToEveryone".into(), json!(a.visible_to_everyone));
-    out.insert("telephonyProductId".into(), json!(a.telephony_product_id));
-    if let Some(url) = &a.avatar_url {
-        out.insert("avatarUrl".into(), json!(url));
+
+    fn key(&mut self, k: &str) {
+        if !self.empty {
+            self.buf.push(b',');
+        }
+        self.empty = false;
+        // Keys are ASCII identifiers chosen by this crate: no escaping needed.
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(k.as_bytes());
+        self.buf.extend_from_slice(b"\":");
     }
-    if let Some(src) = detail {
-        let (cfg, label) = match src {
-            ConfigSource::Active => (active_cfg, None),
-            ConfigSource::Draft(d) => (d.config.clone(), Some("draft")),
-            ConfigSource::Version(v) => (v.config.clone(), Some("version")),
-        };
-        out.insert("_resolvedConfig".into(), Value::Object(config::resolved(&cfg)));
-        out.insert("_versionedWorkflow".into(), config::versioned_workflow(&cfg));
-        if let Some(l) = label {
-            out.insert("_configSource".into(), json!(l));
+
+    /// Adds `"k": v`.
+    pub fn field<T: serde::Serialize + ?Sized>(&mut self, k: &str, v: &T) {
+        self.key(k);
+        if serde_json::to_writer(&mut self.buf, v).is_err() {
+            self.buf.extend_from_slice(b"null");
         }
     }
-    Value::Object(out)
+
+    /// Adds `"k": <raw JSON>`.
+    pub fn raw(&mut self, k: &str, json: &str) {
+        self.key(k);
+        self.buf.extend_from_slice(json.as_bytes());
+    }
+
+    /// Adds already-serialized `"a":1,"b":2` pairs.
+    pub fn pairs(&mut self, pairs: &str) {
+        if pairs.is_empty() {
+            return;
+        }
+        if !self.empty {
+            self.buf.push(b',');
+        }
+        self.empty = false;
+        self.buf.extend_from_slice(pairs.as_bytes());
+    }
+
+    /// The finished object.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(b'}');
+        self.buf
+    }
+}
+
+/// `200 {"status": true, "data": <raw JSON>}` without re-parsing `data`.
+pub fn ok_raw(data: &[u8]) -> Response {
+    let mut body = Vec::with_capacity(data.len() + 24);
+    body.extend_from_slice(b"{\"status\":true,\"data\":");
+    body.extend_from_slice(data);
+    body.push(b'}');
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `AgentDTO` (R026, R029) as JSON bytes. List items (`detail == None`)
+/// carry no `_resolvedConfig`; single reads do. The active config's
+/// serialized forms are computed once per published version and spliced
+/// in, which keeps `GET /agent` fast.
+pub fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Vec<u8> {
+    let a = &rec.agent;
+    let active = rec.active().map(|v| v.json.get(&v.config));
+    let active = active.unwrap_or_else(|| std::sync::Arc::new(config::to_json_parts(&config::defaults())));
+    let mut o = JsonObject::with_capacity(active.fields.len() + 1024);
+    o.field("_id", &a.id);
+    o.field("name", &a.name);
+    o.field("description", &a.description);
+    o.field("organization", &a.organization);
+    o.field("workflowId", &a.workflow_id);
+    o.pairs(&active.fields);
+    o.field("workflowType", &a.workflow_type);
+    o.field("createdBy", &a.created_by);
+    o.field("createdAt", &iso(a.created_at));
+    o.field("updatedAt", &iso(a.updated_at));
+    o.field("totalCalls", &a.total_calls);
+    o.field("archived", &a.archived);
+    o.field("archivedAt", &opt_iso(a.archived_at));
+    o.field("activeVersionId", &a.active_version_id);
+    o.field("versionId", &a.active_version_id);
+    o.field("allowInboundCall", &a.allow_inbound_call);
+    o.field("visibleToEveryone", &a.visible_to_everyone);
+    o.field("telephonyProductId", &a.telephony_product_id);
+    if let Some(url) = &a.avatar_url {
+        o.field("avatarUrl", url);
+    }
+    if let Some(src) = detail {
+        let (parts, label) = match src {
+            ConfigSource::Active => (active, None),
+            ConfigSource::Draft(d) => (std::sync::Arc::new(config::to_json_parts(&d.config)), Some("draft")),
+            ConfigSource::Version(v) => (v.json.get(&v.config), Some("version")),
+        };
+        o.raw("_resolvedConfig", &parts.resolved);
+        o.raw("_versionedWorkflow", &parts.versioned);
+        if let Some(l) = label {
+            o.field("_configSource", l);
+        }
+    }
+    o.finish()
+}
+
+/// `AgentDTO` as a `Value`, for responses that nest the agent.
+pub fn agent(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Value {
+    serde_json::from_slice(&agent_json(rec, detail)).unwrap_or(Value::Null)
 }
 
 /// A published version as `AgentVersion` (R055–R067), with its
