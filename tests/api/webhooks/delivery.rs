@@ -8,23 +8,17 @@ use atoms_mock::Config;
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::schema;
-use super::{create_webhook, place_call, secret, wait, ALL_EVENTS};
+use super::{create_webhook, place_call, receiver, secret, wait, ALL_EVENTS};
 use crate::helpers::TestServer;
 
 fn hmac_hex(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(body);
     mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn receiver(status: u16) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/hook")).respond_with(ResponseTemplate::new(status)).mount(&server).await;
-    server
 }
 
 /// An agent whose active version defines three disposition metrics, one
