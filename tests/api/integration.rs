@@ -216,3 +216,44 @@ async fn every_campaign_call_gets_its_webhooks_in_order_and_an_sse_replay_equal_
     }
     assert_eq!(hook.call_ids().await, ids(&all), "metadata.callId covers exactly the campaign's calls");
 }
+
+/// The first transcript line of the call of list row `row`.
+async fn greeting(s: &TestServer, key: &str, row: &Value) -> Option<(String, String)> {
+    transcript(&detail(s, key, row["callId"].as_str().expect("callId")).await).first().cloned()
+}
+
+#[tokio::test]
+async fn a_config_activated_mid_campaign_applies_to_calls_dialled_afterwards() {
+    // Arrange: Ann answers at once; Bob misses and is retried a minute later.
+    let (s, key) = (TestServer::start().await, "sk_integration_r173");
+    let agent = call_helpers::agent(&s, key, "Changing").await;
+    let v1 = s.active_version(key, &agent).await;
+    let csv = "phone,name,scenario\n+15554000001,Ann,happy-path\n+15554000002,Bob,no-answer|happy-path\n";
+    let id = start_campaign(&s, key, &agent, csv, 1).await;
+    s.advance(40.0).await;
+    let first = campaign_rows(&s, key, &id, "all").await;
+    assert_eq!(first.len(), 2, "both first attempts are over and the retry is not dialled yet");
+    assert!(first.iter().all(|r| TERMINAL.contains(&r["status"].as_str().unwrap_or(""))));
+
+    // Act: publish and activate a new greeting while the campaign runs (R173).
+    let v2 =
+        s.release(key, &agent, json!({"firstMessage": "Hello {{name}}, version two of {{company_name}} here."})).await;
+    s.advance(120.0).await;
+
+    // Assert: calls dialled before keep v1; Bob's retry runs v2.
+    assert_eq!(campaign(&s, key, &id).await["campaign"]["status"], "completed");
+    let rows = campaign_rows(&s, key, &id, "all").await;
+    let row = |to: &str, attempt: u64| -> Value {
+        rows.iter()
+            .find(|r| r["to"] == to && r["retryAttemptNumber"] == attempt)
+            .unwrap_or_else(|| panic!("{to} attempt {attempt}: {rows:?}"))
+            .clone()
+    };
+    let (ann, bob, retry) = (row("+15554000001", 0), row("+15554000002", 0), row("+15554000002", 1));
+    for (r, version) in [(&ann, &v1), (&bob, &v1), (&retry, &v2)] {
+        assert_eq!(r["versionId"], version.as_str(), "{}", r["callId"]);
+    }
+    assert_eq!(retry["versionNumber"].as_u64(), ann["versionNumber"].as_u64().map(|n| n + 1));
+    assert_eq!(greeting(&s, key, &ann).await, Some(("agent".into(), "Hi Ada, this is Acme.".into())));
+    assert_eq!(greeting(&s, key, &retry).await, Some(("agent".into(), "Hello Bob, version two of Acme here.".into())));
+}

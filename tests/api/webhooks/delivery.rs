@@ -25,7 +25,6 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
 /// success metric and a default variable.
 async fn agent_with_metrics(s: &TestServer, key: &str) -> String {
     let agent = s.create_agent(key, "Webhook agent").await;
-    let draft = s.fork_draft(key, &agent).await;
     let metric = |id: &str, ty: &str| json!({"identifier": id, "dispositionMetricPrompt": format!("{id}?"), "dispositionMetricType": ty});
     let config = json!({
         "defaultVariables": {"agent_name": "Nisha"},
@@ -34,12 +33,7 @@ async fn agent_with_metrics(s: &TestServer, key: &str) -> String {
             "successMetrics": [{"identifier": "goal_met", "successMetricPrompt": "Goal met?", "successMetricType": "PASS_FAIL"}]
         }
     });
-    let r = s.patch(&format!("/agent/{agent}/drafts/{draft}/config"), key, config).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let version = s.publish(key, &agent, &draft).await;
-    s.advance(6.0).await;
-    let r = s.patch(&format!("/agent/{agent}/versions/{version}/activate"), key, json!({})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.release(key, &agent, config).await;
     agent
 }
 
