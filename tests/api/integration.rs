@@ -13,6 +13,7 @@ use wiremock::MockServer;
 use crate::call_helpers::{self, detail, subscribe, transcript};
 use crate::campaigns::{audience, campaign, new_campaign, PRODUCT};
 use crate::helpers::TestServer;
+use crate::realtime::{self, is, raw_query, ws_url, Session, KEY as RT_KEY, SCENARIO};
 use crate::webhooks::{create_webhook, receiver, wait, ALL_EVENTS};
 
 const TERMINAL: [&str; 4] = ["completed", "failed", "no_answer", "cancelled"];
@@ -256,4 +257,63 @@ async fn a_config_activated_mid_campaign_applies_to_calls_dialled_afterwards() {
     assert_eq!(retry["versionNumber"].as_u64(), ann["versionNumber"].as_u64().map(|n| n + 1));
     assert_eq!(greeting(&s, key, &ann).await, Some(("agent".into(), "Hi Ada, this is Acme.".into())));
     assert_eq!(greeting(&s, key, &retry).await, Some(("agent".into(), "Hello Bob, version two of Acme here.".into())));
+}
+
+/// After a realtime session ended: once post-conversation has been
+/// delivered, the call log has `status` and `reason`, its SSE replay
+/// equals it and ends with `call_end`; after the scenario's analytics
+/// delay the receiver holds all three events in order (R214).
+async fn after_session(s: &TestServer, hook: &Hook, call_id: &str, (status, reason): (&str, &str), delay: f64) {
+    let r = wait(s, &format!("callId={call_id}&webhookId={}&event=post-conversation", hook.id)).await;
+    assert_eq!(r.status, StatusCode::OK, "{call_id}: {}", r.text);
+    let log = replay_equals_log(s, RT_KEY, call_id).await;
+    assert_eq!(
+        (log["status"].as_str(), log["disconnectionReason"].as_str(), log["type"].as_str()),
+        (Some(status), Some(reason), Some("webcall")),
+        "{call_id}"
+    );
+    s.advance(delay - 0.5).await;
+    let early = wait(s, &format!("callId={call_id}&event=analytics-completed&minAttempts=0&timeoutMs=200")).await;
+    assert_eq!(early.status, StatusCode::REQUEST_TIMEOUT, "{call_id}: no analytics before the delay (R122)");
+    s.advance(0.5).await;
+    let bodies = hook.delivered(s, call_id, &ALL_EVENTS).await;
+    assert!(bodies.iter().all(|b| b["metadata"]["conversationType"] == "webcall"));
+    assert_eq!(bodies[1]["metadata"]["callData"]["callStatus"], status);
+    assert!(bodies[2]["metadata"]["analytics"]["summary"].is_string());
+}
+
+#[tokio::test]
+async fn every_realtime_close_path_leaves_a_call_log_an_sse_replay_and_three_webhooks() {
+    let (s, agent) = realtime::server().await;
+    let hook = Hook::new(&s, RT_KEY, &agent).await;
+
+    // session.close → session.closed {client_requested}, close 1000 (R203).
+    let mut ws = Session::open(&ws_url(&s, &raw_query(&agent, "")), &[SCENARIO]).await;
+    ws.until(&s, is("output_audio.delta")).await;
+    ws.send(json!({"type": "session.close"})).await;
+    assert_eq!(ws.until(&s, is("session.closed")).await["reason"], "client_requested");
+    assert_eq!(ws.closed(&s).await, 1000);
+    after_session(&s, &hook, &ws.call_id(), ("completed", "user_hangup"), 5.0).await;
+
+    // A dropped socket ends the session as websocket_closed (R204).
+    let mut ws = Session::open(&ws_url(&s, &raw_query(&agent, "")), &[SCENARIO]).await;
+    ws.until(&s, is("output_audio.delta")).await;
+    let call_id = ws.call_id();
+    drop(ws);
+    after_session(&s, &hook, &call_id, ("completed", "user_hangup"), 5.0).await;
+
+    // The scenario's end → session.closed {ended} (R205).
+    let mut ws = Session::open(&ws_url(&s, &raw_query(&agent, "&mode=chat")), &[SCENARIO]).await;
+    ws.send(json!({"type": "input_text.send", "text": "Opening hours?"})).await;
+    assert_eq!(ws.until(&s, is("session.closed")).await["reason"], "ended");
+    assert_eq!(ws.closed(&s).await, 1000);
+    after_session(&s, &hook, &ws.call_id(), ("completed", "agent_hangup"), 5.0).await;
+
+    // A fatal pipeline failure after the upgrade → error, close 4000 (R212);
+    // the session had connected, so it gets all three events too.
+    let mut ws = Session::open(&ws_url(&s, &raw_query(&agent, "")), &[("x-atoms-mock-scenario", "failed")]).await;
+    assert_eq!(ws.until(&s, |_| true).await["type"], "session.created");
+    assert_eq!(ws.until(&s, |_| true).await["type"], "error");
+    assert_eq!(ws.closed(&s).await, 4000);
+    after_session(&s, &hook, &ws.call_id(), ("failed", "connection_error"), 15.0).await;
 }
