@@ -317,3 +317,44 @@ async fn every_realtime_close_path_leaves_a_call_log_an_sse_replay_and_three_web
     assert_eq!(ws.closed(&s).await, 4000);
     after_session(&s, &hook, &ws.call_id(), ("failed", "connection_error"), 15.0).await;
 }
+
+#[tokio::test]
+async fn draft_test_calls_and_web_calls_of_a_subscribed_agent_get_their_three_webhooks() {
+    // Arrange
+    let (s, key) = (TestServer::start().await, "sk_integration_test_calls");
+    let agent = call_helpers::agent(&s, key, "Tested").await;
+    let hook = Hook::new(&s, key, &agent).await;
+    let draft = s.fork_draft(key, &agent).await;
+    let test_call = |body: Value| {
+        let (s, path) = (&s, format!("/agent/{agent}/drafts/{draft}/test-call"));
+        async move {
+            let r = s.post(&path, key, body).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.body["data"]["callId"].as_str().expect("callId").to_string()
+        }
+    };
+
+    // Act: a draft test call in each mode and a web call (R063, R144).
+    let web_test = test_call(json!({})).await;
+    let phone_test = test_call(json!({"mode": "telephony", "toPhone": "+14155550123"})).await;
+    let r = s.post("/conversation/webcall", key, json!({"agentId": agent})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let web = r.body["data"]["callId"].as_str().expect("callId").to_string();
+    let calls = [(&web_test, "webcall", true), (&phone_test, "telephonyOutbound", true), (&web, "webcall", false)];
+    for (call_id, _, _) in calls {
+        call_helpers::run_to_end(&s, key, call_id, 60).await;
+    }
+    let mut logs = Vec::new();
+    for (call_id, _, _) in calls {
+        logs.push(replay_equals_log(&s, key, call_id).await);
+    }
+    s.advance(15.0).await;
+
+    // Assert
+    for ((call_id, conversation_type, is_test), log) in calls.into_iter().zip(&logs) {
+        assert_eq!((log["status"].as_str(), log["isTest"].as_bool()), (Some("completed"), Some(is_test)), "{call_id}");
+        let bodies = hook.delivered(&s, call_id, &ALL_EVENTS).await;
+        assert!(bodies.iter().all(|b| b["metadata"]["conversationType"] == conversation_type), "{call_id}");
+        assert_eq!(bodies[1]["metadata"]["variables"]["call_id"], call_id.as_str());
+    }
+}
