@@ -16,8 +16,15 @@ const KEY: &str = "sk_logs";
 const PHONE: &str = "+14155550123";
 
 /// A fixtures directory adding scenarios whose talk time lands in each
-/// `durationFilter` range.
+/// `durationFilter` range. Written once per process: tests run in
+/// parallel, and rewriting the files while another test's server loads
+/// them made that load fail now and then.
 fn long_scenarios() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(write_long_scenarios).clone()
+}
+
+fn write_long_scenarios() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("atoms-mock-call-logs-{}", std::process::id()));
     let sdir = dir.join("scenarios");
     std::fs::create_dir_all(&sdir).expect("mkdir");

@@ -18,7 +18,7 @@ fn ms(v: &Value) -> i64 {
     i64::try_from(dt.unix_timestamp_nanos() / 1_000_000).expect("ms")
 }
 
-const PRODUCT: &str = "60d0fe4f5311236168a109cb";
+pub(crate) const PRODUCT: &str = "60d0fe4f5311236168a109cb";
 
 /// `POST /audience` as multipart with `fields` and, if given, `csv` as `file`.
 async fn upload(s: &TestServer, key: &str, fields: &[(&str, &str)], csv: Option<&str>) -> Reply {
@@ -48,20 +48,22 @@ async fn upload(s: &TestServer, key: &str, fields: &[(&str, &str)], csv: Option<
     Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text, content_type }
 }
 
-async fn audience(s: &TestServer, key: &str, csv: &str) -> String {
+/// Uploads `csv` as the audience "Customers" (phone column `phone`); returns its id.
+pub(crate) async fn audience(s: &TestServer, key: &str, csv: &str) -> String {
     let r = upload(s, key, &[("name", "Customers"), ("phoneNumberColumnName", "phone")], Some(csv)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body["data"]["_id"].as_str().expect("_id").to_string()
 }
 
 /// Creates a campaign from `body`; returns its id.
-async fn new_campaign(s: &TestServer, key: &str, body: Value) -> String {
+pub(crate) async fn new_campaign(s: &TestServer, key: &str, body: Value) -> String {
     let r = s.post("/campaign", key, body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.body["data"]["_id"].as_str().expect("_id").to_string()
 }
 
-async fn campaign(s: &TestServer, key: &str, id: &str) -> Value {
+/// `GET /campaign/{id}` data.
+pub(crate) async fn campaign(s: &TestServer, key: &str, id: &str) -> Value {
     let r = s.get(&format!("/campaign/{id}"), key).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body["data"].clone()

@@ -125,6 +125,20 @@ impl TestServer {
         r.body["data"]["draftId"].as_str().expect("draftId").to_string()
     }
 
+    /// Forks a draft, patches its config with `config`, publishes it and,
+    /// once the security check (R057) has passed on the clock, activates
+    /// it; returns the new version id.
+    pub async fn release(&self, key: &str, agent: &str, config: Value) -> String {
+        let draft = self.fork_draft(key, agent).await;
+        let r = self.patch(&format!("/agent/{agent}/drafts/{draft}/config"), key, config).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let version = self.publish(key, agent, &draft).await;
+        self.advance(6.0).await;
+        let r = self.patch(&format!("/agent/{agent}/versions/{version}/activate"), key, json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        version
+    }
+
     /// Publishes a draft; returns the new version id.
     pub async fn publish(&self, key: &str, agent: &str, draft: &str) -> String {
         let r = self.post(&format!("/agent/{agent}/drafts/{draft}/publish"), key, json!({})).await;

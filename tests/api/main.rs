@@ -10,6 +10,7 @@ mod call_logs;
 mod campaigns;
 mod conformance;
 mod events_sse;
+mod integration;
 mod lifecycle_v1;
 mod openapi_drift;
 mod realtime;

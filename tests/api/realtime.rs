@@ -20,7 +20,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::TestServer;
 
-const KEY: &str = "sk_realtime_tests";
+pub const KEY: &str = "sk_realtime_tests";
 
 /// The test scenario: a 14-word greeting over 3 s, one user turn, a 9-word
 /// answer over 2 s.
@@ -208,11 +208,13 @@ async fn register(s: &TestServer, agent: &str, extra: Value) -> String {
     r.body["data"]["access_token"].as_str().expect("token").to_string()
 }
 
-fn raw_query(agent: &str, extra: &str) -> String {
+/// A raw-key handshake query for `agent`, plus `extra` (`&k=v…`).
+pub fn raw_query(agent: &str, extra: &str) -> String {
     format!("token={KEY}&agent_id={agent}{extra}")
 }
 
-const SCENARIO: (&str, &str) = ("x-atoms-mock-scenario", "rt-two-turns");
+/// Header choosing [`TWO_TURNS`] for a session.
+pub const SCENARIO: (&str, &str) = ("x-atoms-mock-scenario", "rt-two-turns");
 
 /// Post-call processing happened for `call_id`: a terminal call log, the
 /// SSE replay up to `call_end` and `sse_close`, and the post-conversation

@@ -9,6 +9,9 @@ mod schema;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
 use crate::helpers::{Reply, TestServer};
 
 const DUPLICATE: &str = "A webhook with this URL has already been registered";
@@ -16,7 +19,14 @@ const NOT_FOUND: &str = "Webhook not found";
 const INVALID_ID: &str = "The provided Webhook ID is invalid.";
 const ASSIGNED: &str =
     "Cannot delete webhook: It is currently assigned to one or more agents. Please remove all agent assignments first.";
-const ALL_EVENTS: [&str; 3] = ["pre-conversation", "post-conversation", "analytics-completed"];
+pub(crate) const ALL_EVENTS: [&str; 3] = ["pre-conversation", "post-conversation", "analytics-completed"];
+
+/// A receiver on 127.0.0.1 answering `status` to every POST to `/hook`.
+pub(crate) async fn receiver(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/hook")).respond_with(ResponseTemplate::new(status)).mount(&server).await;
+    server
+}
 
 /// Creates a webhook for `url` subscribing `agent` to `events`; returns its id.
 pub(crate) async fn create_webhook(s: &TestServer, key: &str, url: &str, agent: &str, events: &[&str]) -> String {

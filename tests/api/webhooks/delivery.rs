@@ -8,11 +8,11 @@ use atoms_mock::Config;
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::schema;
-use super::{create_webhook, place_call, secret, wait, ALL_EVENTS};
+use super::{create_webhook, place_call, receiver, secret, wait, ALL_EVENTS};
 use crate::helpers::TestServer;
 
 fn hmac_hex(secret: &str, body: &[u8]) -> String {
@@ -21,17 +21,10 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
     mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn receiver(status: u16) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/hook")).respond_with(ResponseTemplate::new(status)).mount(&server).await;
-    server
-}
-
 /// An agent whose active version defines three disposition metrics, one
 /// success metric and a default variable.
 async fn agent_with_metrics(s: &TestServer, key: &str) -> String {
     let agent = s.create_agent(key, "Webhook agent").await;
-    let draft = s.fork_draft(key, &agent).await;
     let metric = |id: &str, ty: &str| json!({"identifier": id, "dispositionMetricPrompt": format!("{id}?"), "dispositionMetricType": ty});
     let config = json!({
         "defaultVariables": {"agent_name": "Nisha"},
@@ -40,12 +33,7 @@ async fn agent_with_metrics(s: &TestServer, key: &str) -> String {
             "successMetrics": [{"identifier": "goal_met", "successMetricPrompt": "Goal met?", "successMetricType": "PASS_FAIL"}]
         }
     });
-    let r = s.patch(&format!("/agent/{agent}/drafts/{draft}/config"), key, config).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let version = s.publish(key, &agent, &draft).await;
-    s.advance(6.0).await;
-    let r = s.patch(&format!("/agent/{agent}/versions/{version}/activate"), key, json!({})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.release(key, &agent, config).await;
     agent
 }
 
