@@ -220,14 +220,22 @@ pub const SCENARIO: (&str, &str) = ("x-atoms-mock-scenario", "rt-two-turns");
 /// SSE replay up to `call_end` and `sse_close`, and the post-conversation
 /// milestone the webhooks follow. Returns the call log.
 pub async fn post_call(s: &TestServer, call_id: &str) -> Value {
-    let mut log = Value::Null;
-    for _ in 0..200 {
-        log = s.get(&format!("/conversation/{call_id}"), KEY).await.body["data"].clone();
-        if log["status"].as_str().is_some_and(|st| st != "in_progress") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    // Await the call's post-conversation milestone (published when it ends)
+    // instead of polling the log.
+    let is_post =
+        |m: &atoms_mock::events::Lifecycle| m.milestone == Milestone::PostConversation && m.call.call_id == call_id;
+    let (replay, mut rx) = s.server.state().calls.bus().subscribe_from(0);
+    if !replay.iter().any(|m| is_post(m)) {
+        let wait = async {
+            while let Ok(m) = rx.recv().await {
+                if is_post(&m) {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait).await.expect("post-conversation milestone");
     }
+    let log = s.get(&format!("/conversation/{call_id}"), KEY).await.body["data"].clone();
     assert_ne!(log["status"], "in_progress", "the call ended: {log}");
     assert_eq!(log["callId"], call_id);
     let url = format!("{}/events?callId={call_id}", s.base());
@@ -359,13 +367,14 @@ async fn draining_answers_503_and_the_session_limit_429_per_organization() {
 
     first.send(json!({"type": "session.close"})).await;
     assert_eq!(first.closed(&s).await, 1000);
-    for _ in 0..200 {
-        let open = s.admin(Method::GET, &format!("/realtime?apiKey={KEY}"), None).await.body["openSessions"].clone();
-        if open == 0 {
-            break;
+    // The session's slot frees when its task ends; wait for that with a
+    // timeout, yielding between reads rather than sleeping.
+    let freed = async {
+        while s.admin(Method::GET, &format!("/realtime?apiKey={KEY}"), None).await.body["openSessions"] != 0 {
+            tokio::task::yield_now().await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    };
+    tokio::time::timeout(Duration::from_secs(10), freed).await.expect("the session slot was freed");
     assert!(connect(&ws_url(&s, &raw_query(&agent, "")), &[]).await.is_ok(), "the slot was freed");
 }
 
