@@ -40,7 +40,9 @@ pub const BODY_CAPTURE: usize = 64 * 1024;
 pub struct Captured {
     /// The first bytes.
     pub bytes: Bytes,
-    /// Bytes seen in all (more than `bytes.len()` when truncated).
+    /// Bytes seen in all (more than `bytes.len()` when truncated). For a
+    /// request body past the 1 MiB cap: the bytes read before it was
+    /// handed on to be refused.
     pub size: usize,
 }
 

@@ -276,3 +276,35 @@ async fn a_full_reset_clears_the_journal_and_the_rules_and_a_key_reset_only_that
     assert_eq!(s.admin(Method::GET, "/faults", None).await.body, json!({"faults": []}));
     assert_eq!(s.get("/campaign", "sk_reset_b").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_open_event_stream_is_journaled_with_status_and_headers_only() {
+    let s = TestServer::start().await;
+    let agent = crate::call_helpers::agent(&s, "sk_stream", "streamed").await;
+    let call_id = crate::call_helpers::outbound(&s, "sk_stream", &agent, "+15005550001", None).await;
+    let stream = crate::call_helpers::open_events(&s, "sk_stream", &call_id).await;
+
+    let e = s.admin(Method::GET, "/journal/wait?pathPrefix=/events&timeoutMs=10000", None).await.body;
+
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(
+        (&e["response"]["status"], &e["response"]["streamed"], &e["response"]["body"]),
+        (&json!(200), &json!(true), &Value::Null)
+    );
+    assert!(e["response"]["headers"]["content-type"].as_str().is_some_and(|c| c.starts_with("text/event-stream")));
+}
+
+#[tokio::test]
+async fn an_oversized_body_still_gets_413_and_is_kept_truncated() {
+    let s = TestServer::start().await;
+    let big = format!("{{\"name\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+
+    let r = s.raw(Method::POST, &format!("{}/agent", s.base()), Some("sk_big"), Some(big.into_bytes())).await;
+
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+    let e = &entries(&s, "apiKey=sk_big").await[0];
+    let body = &e["request"]["body"];
+    assert_eq!((body["truncated"].as_bool(), body["text"].as_str().map(str::len)), (Some(true), Some(64 * 1024)));
+    assert!(body["size"].as_u64().is_some_and(|n| n > 1024 * 1024));
+    assert_eq!(e["response"]["status"], 413);
+}
