@@ -61,6 +61,11 @@ pub struct Config {
     /// delivery is logged `FAILED` (`queue full`) without being sent.
     #[arg(long, env = "ATOMS_MOCK_WEBHOOK_QUEUE", default_value_t = 256)]
     pub webhook_queue: usize,
+
+    /// Mock extension: requests the request journal keeps (the last N to
+    /// `/atoms/v1`, `GET /_admin/journal`); 0 turns it off.
+    #[arg(long, env = "ATOMS_MOCK_JOURNAL_CAPACITY", default_value_t = crate::journal::DEFAULT_CAPACITY)]
+    pub journal_capacity: usize,
 }
 
 impl Default for Config {
@@ -77,6 +82,7 @@ impl Default for Config {
             webhook_retries: 0,
             webhook_timeout_ms: 30_000,
             webhook_queue: 256,
+            journal_capacity: crate::journal::DEFAULT_CAPACITY,
         }
     }
 }

@@ -11,6 +11,8 @@
 //! - [`store`]: per-organization state behind per-tenant locks.
 //! - [`fixtures`]: embedded default fixtures and `--fixtures DIR`.
 //! - [`http`]: routers, extractors, the error envelope and OpenAPI.
+//! - [`journal`]: the request journal (a bounded ring) and its filters.
+//! - [`faults`]: fault-injection rules, path patterns and seeded rolls.
 //! - [`webhooks`]: webhook books, signed event bodies, the dispatcher and
 //!   its delivery log.
 
@@ -20,8 +22,10 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod faults;
 pub mod fixtures;
 pub mod http;
+pub mod journal;
 pub mod realtime;
 pub mod scenarios;
 pub mod server;

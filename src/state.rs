@@ -8,7 +8,7 @@ use crate::events::LifecycleBus;
 use crate::fixtures::Fixtures;
 use crate::store::Store;
 
-/// Shared handles. Cloning copies three `Arc`s.
+/// Shared handles. Cloning copies a few `Arc`s.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// All platform state, sharded per organization; owns the clock and
@@ -27,6 +27,10 @@ pub struct AppState {
     pub campaigns: Arc<crate::campaigns::Campaigns>,
     /// Realtime WebSocket state (tokens, sessions, draining).
     pub realtime: Arc<crate::realtime::Realtime>,
+    /// The request journal: a bounded ring of recent `/atoms/v1` requests.
+    pub journal: Arc<crate::journal::Journal>,
+    /// Fault-injection rules, checked before a request reaches auth.
+    pub faults: Arc<crate::faults::Faults>,
     /// Flips to `true` on shutdown; long-lived streams end when it does
     /// (axum does not end open streams by itself).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
@@ -50,6 +54,8 @@ impl AppState {
             shutdown.subscribe(),
         ));
         let realtime = Arc::new(crate::realtime::Realtime::default());
+        let journal = Arc::new(crate::journal::Journal::new(config.journal_capacity));
+        let faults = Arc::new(crate::faults::Faults::new(config.seed));
         Self {
             store,
             config: Arc::new(config),
@@ -58,6 +64,8 @@ impl AppState {
             webhooks,
             campaigns,
             realtime,
+            journal,
+            faults,
             shutdown,
         }
     }

@@ -28,16 +28,24 @@ pub(crate) struct ResetQuery {
 }
 
 /// Forget all state (or one key's with `?apiKey=`) and re-create the
-/// fixture agents; a full reset also restores the fixtures' scenario
-/// assignments. The clock is not moved. Returns `{"reset": "all" | key}`.
+/// fixture agents. A full reset also restores the fixtures' scenario
+/// assignments, clears the request journal and removes every fault rule
+/// (re-seeding their RNG); a per-key reset drops only that key's journal
+/// entries and the rules scoped to that key. The clock is not moved.
+/// Returns `{"reset": "all" | key}`.
 #[utoipa::path(post, path = "/_admin/reset", tag = "Control API", params(ResetQuery),
     responses((status = 200, description = "`{reset}`")))]
 async fn reset(State(s): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> Response {
     s.store.reset(q.api_key.as_deref());
     s.fixtures.seed(&s.store, q.api_key.as_deref());
-    if q.api_key.is_none() {
-        s.fixtures.scenarios.reset();
+    match q.api_key.as_deref() {
+        Some(k) => s.journal.clear_key(k),
+        None => {
+            s.fixtures.scenarios.reset();
+            s.journal.clear();
+        }
     }
+    s.faults.clear(q.api_key.as_deref());
     Json(json!({"reset": q.api_key.as_deref().unwrap_or("all")})).into_response()
 }
 

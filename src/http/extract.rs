@@ -67,6 +67,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     }
 }
 
+/// The Bearer token of `Authorization` (`Bearer` or `bearer`), trimmed;
+/// `None` when absent or empty.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+}
+
 /// The caller's organization, put in place by the auth middleware.
 #[derive(Debug, Clone)]
 pub struct Org(pub Arc<Tenant>);

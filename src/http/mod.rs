@@ -1,9 +1,11 @@
 //! The HTTP surface: `/atoms/v1` (platform API, Bearer auth), `/_admin`
 //! (control API), `/healthz` and `/openapi.json`.
 //!
-//! Layers, outermost first: a panic becomes a 500 envelope and the server
-//! keeps serving; every response gets an `x-request-id` (R011); bodies are
-//! capped at 1 MiB (413 in the envelope). Unknown routes and methods get a
+//! Layers, outermost first: the request journal records `/atoms/v1`
+//! traffic; a panic becomes a 500 envelope and the server keeps serving;
+//! every response gets an `x-request-id` (R011); fault rules answer or
+//! delay matching requests before auth; bodies are capped at 1 MiB (413 in
+//! the envelope). Unknown routes and methods get a
 //! 404 envelope, as the platform's router does (R033).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,12 +28,15 @@ pub mod render;
 
 mod admin;
 mod admin_calls;
+mod admin_faults;
+mod admin_journal;
 mod admin_realtime;
 mod admin_webhooks;
 mod agents;
 mod audiences;
 mod call_logs;
 mod campaigns;
+mod control_layers;
 pub(crate) mod conversations;
 mod drafts;
 mod events_sse;
@@ -67,6 +72,8 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest(API_PREFIX, platform)
         .merge(admin::router())
         .merge(admin_calls::router())
+        .merge(admin_journal::router())
+        .merge(admin_faults::router())
         .merge(admin_realtime::router())
         .merge(admin_webhooks::router())
         .merge(recordings::router())
@@ -91,17 +98,21 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi))
         .merge(routes);
-    with_layers(router).with_state(state)
+    with_layers(router, &state)
+        .layer(middleware::from_fn_with_state(state.clone(), control_layers::journal))
+        .with_state(state)
 }
 
 /// The fallbacks and layers every route gets: 404 envelopes for unknown
-/// routes and methods, the 1 MiB body cap, `x-request-id`, and a 500
-/// envelope for panics.
-fn with_layers(router: Router<AppState>) -> Router<AppState> {
+/// routes and methods, the 1 MiB body cap, fault injection (before auth,
+/// after `x-request-id`), `x-request-id`, and a 500 envelope for panics.
+/// The request journal wraps all of these (see [`app`]).
+fn with_layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), control_layers::faults))
         .layer(middleware::map_response(request_id))
         .layer(CatchPanicLayer::custom(panic_response))
 }
@@ -142,14 +153,7 @@ async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> 
     if !req.uri().path().starts_with(API_PREFIX) || req.uri().path() == realtime_ws::CONNECT_PATH {
         return next.run(req).await;
     }
-    let key = req
-        .headers()
-        .get("authorization")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
-    let Some(key) = key else {
+    let Some(key) = extract::bearer(req.headers()) else {
         return envelope(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
     };
     if !s.config.require_keys.is_empty() && !s.config.require_keys.iter().any(|k| k == key) {
@@ -175,8 +179,9 @@ mod tests {
         async fn boom() -> &'static str {
             panic!("boom")
         }
-        let app = with_layers(Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "ok" })))
-            .with_state(state());
+        let state = state();
+        let app = with_layers(Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "ok" })), &state)
+            .with_state(state);
         let res =
             app.clone().oneshot(Request::get("/boom").body(Body::empty()).expect("request")).await.expect("response");
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);

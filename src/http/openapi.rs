@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         (name = "Agents"), (name = "Agent Templates"),
         (name = "Agent Versioning - Drafts"), (name = "Agent Versioning - Versions"),
         (name = "Post-Call Analytics"), (name = "Conversations"), (name = "Logs"), (name = "Live Transcripts"),
-        (name = "Control API", description = "Mock extension: reset, clock")
+        (name = "Control API", description = "Mock extension: reset, clock, scenarios, webhook deliveries, the request journal, fault injection")
     )
 )]
 pub(crate) struct ApiDoc;

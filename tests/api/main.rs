@@ -9,6 +9,7 @@ mod bad_input;
 mod call_logs;
 mod campaigns;
 mod conformance;
+mod control;
 mod events_sse;
 mod integration;
 mod lifecycle_v1;

@@ -1,0 +1,181 @@
+//! The two control-API layers on `/atoms/v1` traffic:
+//! - [`journal`], outermost: records each request and its answer in the
+//!   request journal, after every other layer, so it sees `x-request-id`,
+//!   401s, 404s, panics turned into 500s and injected faults.
+//! - [`faults`], inside `x-request-id` and before auth: a fired rule
+//!   answers (or delays) before any handler runs, so it changes no state.
+//!
+//! Bodies are captured as the bytes already in memory. A request body is
+//! read once here and handed on as the same buffer (a body past the 1 MiB
+//! cap is handed on as a stream, so the handler still answers 413); a
+//! response body is captured only when its size is known (a full buffer),
+//! never for SSE, WebSocket upgrades or other streams.
+
+use std::time::Instant;
+
+use axum::body::{Body, HttpBody};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+
+use super::error::envelope;
+use super::extract::{bearer, BODY_LIMIT};
+use super::API_PREFIX;
+use crate::faults::Decision;
+use crate::journal::{Captured, Entry, BODY_CAPTURE};
+use crate::state::AppState;
+
+/// Marks a response shaped by a fault rule (for the journal).
+#[derive(Debug, Clone)]
+struct FaultHit(std::sync::Arc<str>);
+
+fn is_api(path: &str) -> bool {
+    path.strip_prefix(API_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Records `/atoms/v1` requests in the journal (see the module doc).
+pub(crate) async fn journal(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    if !s.journal.enabled() || !is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let started = Instant::now();
+    let at = s.store.clock().now();
+    let (parts, body) = req.into_parts();
+    let (body, request_body) = capture_request(body).await;
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let api_key = bearer(&parts.headers).map(str::to_owned);
+    let request_headers = parts.headers.clone();
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let fault = res.extensions().get::<FaultHit>().map(|h| h.0.clone());
+    let (parts, body) = res.into_parts();
+    let (body, response_body) = capture_response(&parts, body).await;
+    s.journal.record(Entry {
+        seq: 0,
+        at,
+        latency_ms,
+        method,
+        path,
+        query,
+        api_key,
+        request_headers,
+        request_body,
+        status: parts.status.as_u16(),
+        response_headers: parts.headers.clone(),
+        response_body,
+        fault,
+    });
+    Response::from_parts(parts, body)
+}
+
+/// Reads up to [`BODY_LIMIT`] bytes. A whole body is handed on as one
+/// buffer; a longer one (or a read error) as the chunks read so far
+/// followed by the rest of the stream, untouched.
+async fn capture_request(body: Body) -> (Body, Captured) {
+    if body.size_hint().exact() == Some(0) {
+        return (body, Captured::default());
+    }
+    let mut stream = body.into_data_stream();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut size = 0;
+    let mut pending = None;
+    while size <= BODY_LIMIT {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                size += chunk.len();
+                chunks.push(chunk);
+            }
+            Some(Err(e)) => {
+                pending = Some(Err(e));
+                break;
+            }
+            None => {
+                let whole = concat(&chunks);
+                return (Body::from(whole.clone()), Captured::new(&whole));
+            }
+        }
+    }
+    let mut kept = 0;
+    let head = concat(chunks.iter().take_while(|c| {
+        let before = kept;
+        kept += c.len();
+        before < BODY_CAPTURE
+    }));
+    let replay = futures_util::stream::iter(chunks.into_iter().map(Ok).chain(pending)).chain(stream);
+    (Body::from_stream(replay), Captured::prefix(&head, size))
+}
+
+fn concat<'a>(chunks: impl IntoIterator<Item = &'a Bytes>) -> Bytes {
+    let mut chunks = chunks.into_iter();
+    let Some(first) = chunks.next() else { return Bytes::new() };
+    let Some(second) = chunks.next() else { return first.clone() };
+    let mut buf = BytesMut::from(&first[..]);
+    buf.extend_from_slice(second);
+    chunks.for_each(|c| buf.extend_from_slice(c));
+    buf.freeze()
+}
+
+/// The body back, and its capture when it is a known-size buffer that is
+/// not an event stream or an upgrade.
+async fn capture_response(parts: &axum::http::response::Parts, body: Body) -> (Body, Option<Captured>) {
+    let streamed = parts.status == StatusCode::SWITCHING_PROTOCOLS
+        || parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
+        || body.size_hint().exact().is_none();
+    if streamed {
+        return (body, None);
+    }
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            let captured = Captured::new(&bytes);
+            (Body::from(bytes), Some(captured))
+        }
+        Err(_) => (Body::empty(), None),
+    }
+}
+
+/// Applies the first firing fault rule to `/atoms/v1` requests (see the
+/// module doc). Checked before auth: `apiKey` rules match the Bearer token
+/// as sent, and rules without one also fault unauthenticated requests.
+pub(crate) async fn faults(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let rel = &req.uri().path()[API_PREFIX.len()..];
+    let decision = s.faults.decide(req.method(), rel, bearer(req.headers()));
+    let Some(d) = decision else {
+        return next.run(req).await;
+    };
+    if d.delay_ms > 0 && !delay(&s, d.delay_ms).await {
+        return envelope(StatusCode::SERVICE_UNAVAILABLE, "Server shutting down");
+    }
+    let mut res = match d.status {
+        Some(_) => fault_response(&d),
+        None => next.run(req).await,
+    };
+    res.extensions_mut().insert(FaultHit(d.rule_id));
+    res
+}
+
+/// Waits `ms` on the mock's clock; false if the server shuts down first.
+async fn delay(s: &AppState, ms: u64) -> bool {
+    let clock = s.store.clock();
+    let deadline = clock.now().saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
+    let mut shutdown = s.shutdown.subscribe();
+    tokio::select! {
+        () = clock.sleep_until(deadline) => true,
+        _ = shutdown.wait_for(|stop| *stop) => false,
+    }
+}
+
+fn fault_response(d: &Decision) -> Response {
+    let status = d.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = (status, d.body.clone()).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().extend(d.headers.clone());
+    res
+}
