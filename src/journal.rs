@@ -174,12 +174,15 @@ pub struct Journal {
     capacity: usize,
     ring: Mutex<Ring>,
     recorded: Notify,
+    /// Long-polls in progress; recording skips the wake-up when 0, so the
+    /// hot path takes only the ring's lock.
+    waiters: std::sync::atomic::AtomicUsize,
 }
 
 impl Journal {
     /// A journal keeping the last `capacity` entries (0: records nothing).
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, ring: Mutex::new(Ring::default()), recorded: Notify::new() }
+        Self { capacity, ring: Mutex::new(Ring::default()), recorded: Notify::new(), waiters: Default::default() }
     }
 
     /// Most entries kept.
@@ -193,18 +196,29 @@ impl Journal {
     }
 
     /// Numbers and appends `e`, waking long-polls; returns its `seq`.
-    pub fn record(&self, mut e: Entry) -> u64 {
+    pub fn record(&self, e: Entry) -> u64 {
         if !self.enabled() {
             return 0;
         }
-        let seq = {
+        let entry = Arc::new(e);
+        let (seq, evicted) = {
             let mut ring = self.ring.lock();
             ring.last_seq += 1;
-            e.seq = ring.last_seq;
-            push_bounded(&mut ring.entries, Arc::new(e), self.capacity);
-            ring.last_seq
+            let seq = ring.last_seq;
+            // The entry is not shared yet: number it in place.
+            let mut entry = entry;
+            if let Some(e) = Arc::get_mut(&mut entry) {
+                e.seq = seq;
+            }
+            let evicted = if ring.entries.len() >= self.capacity { ring.entries.pop_front() } else { None };
+            ring.entries.push_back(entry);
+            (seq, evicted)
         };
-        self.recorded.notify_waiters();
+        // Free the evicted entry outside the lock.
+        drop(evicted);
+        if self.waiters.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            self.recorded.notify_waiters();
+        }
         seq
     }
 
@@ -228,6 +242,14 @@ impl Journal {
     /// The first entry passing `f`, waiting up to `timeout` (real time)
     /// for one to be recorded.
     pub async fn wait(&self, f: &Filter, timeout: Duration) -> Option<Arc<Entry>> {
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        self.waiters.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _waiting = Waiting(&self.waiters);
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             // Registered before the look, so a record in between still wakes us.
