@@ -24,176 +24,29 @@ use serde_json::{json, Map, Value};
 
 use crate::clock::Clock;
 use crate::domain::call::{transition, CallCommand, CallStatus};
-use crate::domain::config::Config;
 use crate::domain::time::iso;
 use crate::domain::{DomainError, Millis};
 use crate::events::{CallHub, LifecycleBus, Milestone};
-use crate::scenarios::timeline::{self, CallContext, Item, Transition};
-use crate::scenarios::{Library, Outcome, Scenario};
+use crate::scenarios::timeline::{self, CallContext, Item};
+use crate::scenarios::{Library, Outcome};
 use crate::store::Tenant;
 
 pub mod analytics;
 mod live;
 pub mod query;
+mod reads;
+mod record;
 pub mod render;
 pub mod variables;
 
 pub use live::{CallEnded, LiveCall};
-
-use analytics::CallAnalytics;
+use reads::link_retry;
+pub use reads::retry_refusal;
+use record::record;
+pub use record::{Call, CallType, Line, NewCall};
 
 /// Default concurrent calls per organization (`--concurrency-limit`).
 pub const DEFAULT_CONCURRENCY: usize = 10;
-
-/// Call type (R110).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallType {
-    /// Outbound phone call.
-    TelephonyOutbound,
-    /// Inbound phone call.
-    TelephonyInbound,
-    /// Browser, app or chat session (chat is logged as webcall, L-E4).
-    Webcall,
-}
-
-impl CallType {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TelephonyOutbound => "telephony_outbound",
-            Self::TelephonyInbound => "telephony_inbound",
-            Self::Webcall => "webcall",
-        }
-    }
-}
-
-/// One transcript line (R115, R153).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    /// `agent` or `user`.
-    pub role: &'static str,
-    /// What was said.
-    pub content: String,
-    /// When the turn began (speech start), epoch ms (R153).
-    pub at: Millis,
-}
-
-/// The call record: everything the call log and webhooks show.
-#[derive(Debug, Clone)]
-pub struct Call {
-    /// 24-hex record id (`_id`).
-    pub id: String,
-    /// `CALL-<ms>-<hex6>` (R013).
-    pub call_id: String,
-    /// 22-character web-session id (web sessions and test calls only).
-    pub conversation_id: Option<String>,
-    /// Agent id.
-    pub agent_id: String,
-    /// Call type.
-    pub call_type: CallType,
-    /// Status.
-    pub status: CallStatus,
-    /// Caller number (E.164), absent for web sessions.
-    pub from: Option<String>,
-    /// Callee number (E.164), absent for web sessions.
-    pub to: Option<String>,
-    /// Resolved variables: the 11 standard keys, `defaultVariables`, then
-    /// the call's own (R154).
-    pub variables: Map<String, Value>,
-    /// The config version the call runs.
-    pub version_id: String,
-    /// Its number.
-    pub version_number: u32,
-    /// The config the call runs (a snapshot).
-    pub config: Config,
-    /// `x-test-call` or a test-call operation (R107).
-    pub is_test: bool,
-    /// The scenario it runs.
-    pub scenario: Arc<Scenario>,
-    /// Created, epoch ms.
-    pub created_at: Millis,
-    /// Last change, epoch ms.
-    pub updated_at: Millis,
-    /// Dispatched (ringing or connecting), epoch ms.
-    pub started_at: Option<Millis>,
-    /// Answered, epoch ms.
-    pub connected_at: Option<Millis>,
-    /// Ended, epoch ms.
-    pub ended_at: Option<Millis>,
-    /// `disconnectionReason`.
-    pub disconnect_reason: Option<String>,
-    /// `callFailureReason`.
-    pub failure_reason: Option<String>,
-    /// Transcript, in spoken order.
-    pub transcript: Vec<Line>,
-    /// Turn transitions (ms from connect).
-    pub transitions: Vec<Transition>,
-    /// Post-call analytics once ready (`None` before, or when invalid).
-    pub analytics: Option<CallAnalytics>,
-    /// When analytics were processed, epoch ms.
-    pub analytics_at: Option<Millis>,
-    /// `callCost`.
-    pub cost: f64,
-    /// Child retry call (R121).
-    pub retry_call_id: Option<String>,
-    /// 0 for the first attempt.
-    pub retry_attempt_number: u32,
-    /// Attempts in the family so far.
-    pub retry_count: u32,
-    /// The first call of the retry family.
-    pub root_call_id: Option<String>,
-    /// Campaign that placed the call.
-    pub campaign_id: Option<String>,
-}
-
-impl Call {
-    /// Talk time in ms (connect to end), 0 if it never connected.
-    pub fn duration_ms(&self) -> u64 {
-        match (self.connected_at, self.ended_at) {
-            (Some(c), Some(e)) => u64::try_from(e - c).unwrap_or(0),
-            _ => 0,
-        }
-    }
-
-    /// Recording length in ms; `None` without a recording (R116).
-    pub fn recording_ms(&self) -> Option<u64> {
-        self.connected_at?;
-        self.ended_at?;
-        let secs = self.scenario.recording_seconds;
-        Some(secs.map_or_else(|| self.duration_ms(), |s| (s * 1000.0).round() as u64))
-    }
-}
-
-/// What a caller asks for when placing a call.
-#[derive(Debug, Clone)]
-pub struct NewCall {
-    /// Agent id.
-    pub agent_id: String,
-    /// Call type.
-    pub call_type: CallType,
-    /// Caller number.
-    pub from: Option<String>,
-    /// Callee number.
-    pub to: Option<String>,
-    /// The call's own variables (scalars).
-    pub variables: Map<String, Value>,
-    /// Version id of `config`.
-    pub version_id: String,
-    /// Its number.
-    pub version_number: u32,
-    /// The config to run.
-    pub config: Config,
-    /// Test call.
-    pub is_test: bool,
-    /// Scenario.
-    pub scenario: Arc<Scenario>,
-    /// Web-session id, if any.
-    pub conversation_id: Option<String>,
-    /// Campaign.
-    pub campaign_id: Option<String>,
-    /// The call this one retries.
-    pub retry_of: Option<String>,
-}
 
 #[derive(Debug)]
 struct Entry {
@@ -318,58 +171,6 @@ impl Calls {
         self.owners.insert(call_id.clone(), Arc::downgrade(t));
         self.schedule_dispatch(t, call_id, now);
         call
-    }
-
-    /// The organization that placed `call_id`, if it still has the call
-    /// (a reset forgets it).
-    pub fn owner(&self, call_id: &str) -> Option<Arc<Tenant>> {
-        let t = self.owners.get(call_id)?.upgrade()?;
-        let has = t.calls.lock().calls.contains_key(call_id);
-        has.then_some(t)
-    }
-
-    /// Running and queued calls of `t` (R108).
-    pub fn load(&self, t: &Tenant) -> (usize, usize) {
-        let book = t.calls.lock();
-        (book.running, book.queue.len())
-    }
-
-    /// Places a retry of `parent_id` (R121): same agent, numbers,
-    /// variables, config, test flag and campaign, with `retry_of` set, so
-    /// the parent's `retryCallId` points at it. Runs `scenario`, or the
-    /// parent's when `None`. Errors (the message to show): unknown call,
-    /// or [`retry_refusal`].
-    pub fn retry(
-        self: &Arc<Self>,
-        t: &TenantRef,
-        parent_id: &str,
-        scenario: Option<Arc<Scenario>>,
-        record_id: String,
-        call_id: String,
-    ) -> Result<Call, DomainError> {
-        let (parent, _) =
-            self.get(t, parent_id).ok_or_else(|| DomainError::NotFound("No conversation found".into()))?;
-        retry_refusal(&parent).map_or(Ok(()), |m| Err(DomainError::Validation(m)))?;
-        let own = parent.variables.iter().filter(|(k, _)| !variables::STANDARD_KEYS.contains(&k.as_str()));
-        let new = NewCall {
-            agent_id: parent.agent_id.clone(),
-            call_type: parent.call_type,
-            from: parent.from.clone(),
-            to: parent.to.clone(),
-            variables: own.map(|(k, v)| (k.clone(), v.clone())).collect(),
-            version_id: parent.version_id.clone(),
-            version_number: parent.version_number,
-            config: parent.config.clone(),
-            is_test: parent.is_test,
-            scenario: scenario.unwrap_or_else(|| Arc::clone(&parent.scenario)),
-            conversation_id: parent
-                .conversation_id
-                .as_ref()
-                .map(|_| crate::domain::ids::derived_id(&["session", &call_id])[..22].to_string()),
-            campaign_id: parent.campaign_id.clone(),
-            retry_of: Some(parent.call_id.clone()),
-        };
-        Ok(self.place(t, new, record_id, call_id))
     }
 
     fn schedule_dispatch(self: &Arc<Self>, t: &TenantRef, call_id: String, at: Millis) {
@@ -583,81 +384,6 @@ impl Calls {
             .ok_or_else(|| DomainError::NotFound("No conversation found".into()))?;
         Ok((prev, call))
     }
-
-    /// One call of `t` and its hub.
-    pub fn get(&self, t: &Tenant, call_id: &str) -> Option<(Call, Arc<CallHub>)> {
-        t.calls.lock().calls.get(call_id).map(|e| (e.call.clone(), Arc::clone(&e.hub)))
-    }
-
-    /// Every call of `t` passing `keep`, in creation order.
-    pub fn list(&self, t: &Tenant, keep: impl Fn(&Call) -> bool) -> Vec<Call> {
-        let book = t.calls.lock();
-        book.order.iter().filter_map(|id| book.calls.get(id)).map(|e| &e.call).filter(|c| keep(c)).cloned().collect()
-    }
-
-    /// The retry family of `call_id`: root first, then attempts (R117).
-    pub fn family(&self, t: &Tenant, call_id: &str) -> Option<Vec<Call>> {
-        let book = t.calls.lock();
-        let c = &book.calls.get(call_id)?.call;
-        let root = c.root_call_id.clone().unwrap_or_else(|| c.call_id.clone());
-        let mut fam: Vec<Call> = book
-            .order
-            .iter()
-            .filter_map(|id| book.calls.get(id))
-            .map(|e| &e.call)
-            .filter(|x| x.call_id == root || x.root_call_id.as_deref() == Some(root.as_str()))
-            .cloned()
-            .collect();
-        fam.sort_by_key(|x| x.retry_attempt_number);
-        Some(fam)
-    }
-}
-
-/// Why `c` cannot be retried, or `None` if it can: only an ended call
-/// that is the latest attempt of its family may be retried (R121).
-pub fn retry_refusal(c: &Call) -> Option<String> {
-    if !c.status.is_terminal() {
-        return Some(format!("Call {} has not ended yet ({})", c.call_id, c.status.as_str()));
-    }
-    c.retry_call_id.as_ref().map(|r| format!("Call {} was already retried by {r}", c.call_id))
-}
-
-/// A new `pending` call record for `new` at `now`, its variables resolved.
-fn record(new: NewCall, record_id: String, call_id: String, now: Millis) -> Call {
-    let variables = variables::resolve(&new, &call_id, now);
-    Call {
-        id: record_id,
-        call_id,
-        conversation_id: new.conversation_id,
-        agent_id: new.agent_id,
-        call_type: new.call_type,
-        status: CallStatus::Pending,
-        from: new.from,
-        to: new.to,
-        variables,
-        version_id: new.version_id,
-        version_number: new.version_number,
-        config: new.config,
-        is_test: new.is_test,
-        scenario: new.scenario,
-        created_at: now,
-        updated_at: now,
-        started_at: None,
-        connected_at: None,
-        ended_at: None,
-        disconnect_reason: None,
-        failure_reason: None,
-        transcript: Vec::new(),
-        transitions: Vec::new(),
-        analytics: None,
-        analytics_at: None,
-        cost: 0.0,
-        retry_call_id: None,
-        retry_attempt_number: 0,
-        retry_count: 1,
-        root_call_id: None,
-        campaign_id: new.campaign_id,
-    }
 }
 
 /// The fields of a call's `call_start` event: its `telephony_id` (the
@@ -666,23 +392,6 @@ fn call_start_fields(call: &Call) -> Map<String, Value> {
     let telephony_id =
         call.scenario.telephony_id.clone().unwrap_or_else(|| crate::domain::ids::derived_id(&["tel", &call.call_id]));
     [("telephony_id".to_string(), json!(telephony_id))].into_iter().collect()
-}
-
-fn link_retry(book: &mut CallBook, parent_id: &str, call: &mut Call) {
-    let Some(parent) = book.calls.get(parent_id).map(|e| e.call.clone()) else { return };
-    let root = parent.root_call_id.clone().unwrap_or_else(|| parent.call_id.clone());
-    call.root_call_id = Some(root.clone());
-    call.retry_attempt_number = parent.retry_attempt_number + 1;
-    call.retry_count = call.retry_attempt_number + 1;
-    if let Some(p) = book.calls.get_mut(parent_id) {
-        p.call.retry_call_id = Some(call.call_id.clone());
-    }
-    let count = call.retry_count;
-    for e in book.calls.values_mut() {
-        if e.call.call_id == root || e.call.root_call_id.as_deref() == Some(root.as_str()) {
-            e.call.retry_count = count;
-        }
-    }
 }
 
 /// What the scenario compiler needs to know about `call`: the agent's
