@@ -57,6 +57,12 @@ pub struct Config {
     #[arg(long, env = "ATOMS_MOCK_WEBHOOK_TIMEOUT_MS", default_value_t = 30_000, hide = true)]
     pub webhook_timeout_ms: u64,
 
+    /// Versioning mode of organizations until `PUT /_admin/versioning`
+    /// switches one: `v1` (drafts and versions, §C) or `v2` (branches and
+    /// revisions, §D; the v1 write and list endpoints answer 409).
+    #[arg(long, env = "ATOMS_MOCK_VERSIONING", value_enum, default_value = "v1")]
+    pub versioning: VersioningMode,
+
     /// Most webhook deliveries queued or in flight per webhook; beyond it a
     /// delivery is logged `FAILED` (`queue full`) without being sent.
     #[arg(long, env = "ATOMS_MOCK_WEBHOOK_QUEUE", default_value_t = 256)]
@@ -83,6 +89,27 @@ impl Default for Config {
             webhook_timeout_ms: 30_000,
             webhook_queue: 256,
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
+            versioning: VersioningMode::V1,
+        }
+    }
+}
+
+/// The platform's per-organization `ENABLE_BRANCH_MODEL` flag (§0 Modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum VersioningMode {
+    /// Drafts and versions (BEHAVIOR §C).
+    #[default]
+    V1,
+    /// Branches and revisions (BEHAVIOR §D).
+    V2,
+}
+
+impl VersioningMode {
+    /// `"v1"` or `"v2"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
         }
     }
 }

@@ -41,7 +41,9 @@ impl AppState {
     /// seeds the fixture agents.
     pub fn new(config: Config, fixtures: Fixtures) -> Self {
         let clock = crate::clock::Clock::new(config.clock);
-        let store = Arc::new(Store::new(clock.clone(), config.seed, config.security_check_ms()));
+        let store = Arc::new(
+            Store::new(clock.clone(), config.seed, config.security_check_ms()).with_versioning(config.versioning),
+        );
         fixtures.seed(&store, None);
         let bus = Arc::new(LifecycleBus::default());
         let calls = Arc::new(Calls::new(clock, Arc::clone(&fixtures.scenarios), bus, config.concurrency_limit));

@@ -15,9 +15,11 @@ use parking_lot::RwLock;
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::config::VersioningMode;
 use crate::domain::agent::{self, Agent, NewAgent, OrgAccess};
+use crate::domain::branches::BranchCommand;
 use crate::domain::ids::{derived_id, IdGen};
-use crate::domain::versioning::{self, AgentRecord, Command, Rules};
+use crate::domain::versioning::{self, AgentRecord, Command, RevState, Rules};
 use crate::domain::{DomainError, Millis};
 
 /// One organization: what one API key can see.
@@ -37,7 +39,25 @@ pub struct Tenant {
     pub webhooks: parking_lot::Mutex<crate::webhooks::WebhookBook>,
     /// The organization's audiences and campaigns.
     pub campaigns: parking_lot::Mutex<crate::campaigns::CampaignBook>,
+    /// Versioning mode and the v2 scan switch (`/_admin/versioning`).
+    pub versioning: parking_lot::Mutex<VersioningSettings>,
     agents: RwLock<HashMap<String, AgentRecord>>,
+}
+
+/// An organization's versioning settings (a mock control).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersioningSettings {
+    /// v1 or v2 (§0 Modes).
+    pub mode: VersioningMode,
+    /// Every v2 security scan started from now on fails (L-D4).
+    pub scan_fails: bool,
+}
+
+impl Tenant {
+    /// The organization's versioning mode.
+    pub fn versioning_mode(&self) -> VersioningMode {
+        self.versioning.lock().mode
+    }
 }
 
 /// Query for `GET /agent` (R025).
@@ -66,12 +86,30 @@ pub struct Store {
     ids: IdGen,
     clock: Clock,
     security_check_ms: Millis,
+    default_versioning: VersioningMode,
 }
 
 impl Store {
     /// An empty store.
     pub fn new(clock: Clock, seed: Option<u64>, security_check_ms: Millis) -> Self {
-        Self { tenants: DashMap::new(), ids: IdGen::new(seed), clock, security_check_ms }
+        Self {
+            tenants: DashMap::new(),
+            ids: IdGen::new(seed),
+            clock,
+            security_check_ms,
+            default_versioning: VersioningMode::V1,
+        }
+    }
+
+    /// The store with `mode` as new organizations' versioning mode.
+    pub fn with_versioning(mut self, mode: VersioningMode) -> Self {
+        self.default_versioning = mode;
+        self
+    }
+
+    /// The server-wide default versioning mode (`--versioning`).
+    pub fn default_versioning(&self) -> VersioningMode {
+        self.default_versioning
     }
 
     /// The id generator.
@@ -98,6 +136,10 @@ impl Store {
                 calls: parking_lot::Mutex::new(crate::calls::CallBook::default()),
                 webhooks: parking_lot::Mutex::new(crate::webhooks::WebhookBook::default()),
                 campaigns: parking_lot::Mutex::new(crate::campaigns::CampaignBook::default()),
+                versioning: parking_lot::Mutex::new(VersioningSettings {
+                    mode: self.default_versioning,
+                    scan_fails: false,
+                }),
                 agents: RwLock::new(HashMap::new()),
             })
         });
@@ -179,6 +221,36 @@ impl Store {
         let next = versioning::apply(rec, cmd, now, &t.user_id, rules)?;
         *rec = next;
         Ok(f(rec))
+    }
+
+    /// Runs a v2 command (BEHAVIOR §D) like [`Store::execute`]. When it
+    /// leaves row `scan` scanning, schedules the scan's completion on the
+    /// clock at the row's `security_passes_at` (R086, L-D4).
+    pub fn execute_branch<R>(
+        self: &Arc<Self>,
+        t: &Arc<Tenant>,
+        id: &str,
+        cmd: BranchCommand,
+        scan: Option<&str>,
+        f: impl FnOnce(&AgentRecord) -> R,
+    ) -> Result<R, DomainError> {
+        let mut due = None;
+        let out = self.execute(t, id, &Command::Branch(cmd), |r| {
+            let row = scan.and_then(|s| r.version(s)).filter(|v| v.state == RevState::Scanning);
+            due = row.map(|v| (v.id.clone(), v.security_passes_at));
+            f(r)
+        })?;
+        if let Some((revision_id, at)) = due {
+            let (store, tenant, agent) = (Arc::downgrade(self), Arc::downgrade(t), id.to_string());
+            self.clock.schedule(at, move || {
+                if let (Some(s), Some(t)) = (store.upgrade(), tenant.upgrade()) {
+                    let cmd = Command::Branch(BranchCommand::ScanComplete { revision_id });
+                    // The agent may be gone after a reset: nothing to finish then.
+                    let _ = s.execute(&t, &agent, &cmd, |_| ());
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Lists agents (R025), rendering each with `f`. Returns the page and

@@ -1,6 +1,8 @@
 //! Rule violations, free of HTTP types. `crate::http::error` maps each
 //! variant to a status code and the platform's error envelope.
 
+use serde_json::Value;
+
 /// A rejected command or lookup. The message is the exact string the
 /// platform puts in `errors[0]` where the reference quotes one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,11 +20,32 @@ pub enum DomainError {
     /// (already archived, security check pending, ...).
     #[error("{0}")]
     Conflict(String),
+    /// A rejection whose body carries more than `errors`: a 409 with an
+    /// `error_type` (`ConflictErrorResponse`) or a `DraftConflictError`
+    /// with `data.conflict` (R073, R082).
+    #[error("{}", .0.errors.first().map_or("", String::as_str))]
+    Detailed(Box<Rejection>),
+}
+
+/// The body of a [`DomainError::Detailed`]: always a 409.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Stable discriminator (`branch_name_exists`, `publish_in_progress`, ...).
+    pub error_type: Option<&'static str>,
+    /// `errors`: messages, or conflicting leaf paths (R082).
+    pub errors: Vec<String>,
+    /// `data`, e.g. `{conflict: {expectedRevision, latestRevision, diffs}}`.
+    pub data: Option<Value>,
 }
 
 impl DomainError {
     /// Shorthand for [`DomainError::Validation`].
     pub fn invalid(msg: impl Into<String>) -> Self {
         Self::Validation(msg.into())
+    }
+
+    /// A 409 `{status: false, error_type, errors: [msg]}` (R073, R079, R088).
+    pub fn typed(error_type: &'static str, msg: impl Into<String>) -> Self {
+        Self::Detailed(Box::new(Rejection { error_type: Some(error_type), errors: vec![msg.into()], data: None }))
     }
 }

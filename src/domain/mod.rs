@@ -12,12 +12,16 @@
 //! - [`config_rules`], [`config_analytics`]: every config field's bounds.
 //! - [`agent`]: the agent record and its metadata rules (BEHAVIOR §B).
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
+//! - [`branches`]: v2 branches, drafts and revisions over the same record (§D).
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
 
 pub mod agent;
 pub mod audience;
+pub mod branches;
+#[cfg(test)]
+mod branches_props;
 pub mod call;
 pub mod campaign;
 pub mod config;

@@ -733,7 +733,7 @@ fn the_generator_reaches_interesting_outcomes() {
                 Err(DomainError::Validation(_)) => "400",
                 Err(DomainError::Forbidden(_)) => "403",
                 Err(DomainError::NotFound(_)) => "404",
-                Err(DomainError::Conflict(_)) => "409",
+                Err(DomainError::Conflict(_) | DomainError::Detailed(_)) => "409",
             };
             *seen.entry(format!("{kind} {outcome}")).or_default() += 1;
         }

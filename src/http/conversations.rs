@@ -47,6 +47,8 @@ pub(crate) enum Pin {
     Version(String),
     /// An open draft (draft test calls, R063).
     Draft(String),
+    /// A v2 branch's open draft, by branch id (R096).
+    BranchDraft(String),
 }
 
 /// A call to place, before the agent is looked up.
@@ -75,6 +77,12 @@ fn resolve_config(rec: &AgentRecord, pin: &Pin) -> ApiResult<(Config, String, u3
             let d = rec.draft(id).ok_or_else(|| not_found("Draft"))?;
             let number = rec.version(&d.base_version_id).map_or(0, |v| v.number);
             Ok((d.config.clone(), d.base_version_id.clone(), number))
+        }
+        Pin::BranchDraft(b) => {
+            let d = rec.branch(b).and_then(|b| b.draft.as_ref()).ok_or_else(|| not_found("Draft"))?;
+            let base = d.base_revision_id.clone().unwrap_or_else(|| rec.agent.active_version_id.clone());
+            let number = rec.version(&base).map_or(0, |v| v.number);
+            Ok((d.config.clone(), base, number))
         }
     }
 }

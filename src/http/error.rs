@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::domain::error::Rejection;
 use crate::domain::DomainError;
 
 /// R003's exact 401 message.
@@ -30,6 +31,10 @@ pub enum ApiError {
     /// 409.
     #[error("{0}")]
     Conflict(String),
+    /// 409 with a richer body: `error_type` and/or `data` (R073, R082),
+    /// and `Deprecation: true` for R075's migration error.
+    #[error("{}", .0.errors.first().map_or("", String::as_str))]
+    Detailed(Box<Rejection>, bool),
     /// 413: the body exceeds the 1 MiB limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -46,7 +51,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Detailed(..) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -60,6 +65,7 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden(m) => Self::Forbidden(m),
             DomainError::NotFound(m) => Self::NotFound(m),
             DomainError::Conflict(m) => Self::Conflict(m),
+            DomainError::Detailed(r) => Self::Detailed(r, false),
         }
     }
 }
@@ -74,7 +80,24 @@ impl IntoResponse for ApiError {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        envelope(self.status(), &self.to_string())
+        match self {
+            Self::Detailed(r, deprecation) => {
+                let mut body = json!({"status": false});
+                if let Some(t) = r.error_type {
+                    body["error_type"] = json!(t);
+                }
+                body["errors"] = json!(r.errors);
+                if let Some(d) = r.data {
+                    body["data"] = d;
+                }
+                let mut res = (StatusCode::CONFLICT, Json(body)).into_response();
+                if deprecation {
+                    res.headers_mut().insert("deprecation", axum::http::HeaderValue::from_static("true"));
+                }
+                res
+            }
+            other => envelope(other.status(), &other.to_string()),
+        }
     }
 }
 

@@ -31,9 +31,12 @@ mod admin_calls;
 mod admin_faults;
 mod admin_journal;
 mod admin_realtime;
+mod admin_versioning;
 mod admin_webhooks;
 mod agents;
 mod audiences;
+mod branch_revisions;
+mod branches;
 mod call_logs;
 mod campaigns;
 mod control_layers;
@@ -43,6 +46,7 @@ mod events_sse;
 mod openapi;
 mod realtime_ws;
 mod recordings;
+mod render_v2;
 mod templates;
 mod test_calls;
 mod versions;
@@ -60,6 +64,8 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let platform = agents::router()
         .merge(drafts::router())
         .merge(versions::router())
+        .merge(branches::router())
+        .merge(branch_revisions::router())
         .merge(templates::router())
         .merge(conversations::router())
         .merge(call_logs::router())
@@ -76,6 +82,7 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(admin_faults::router())
         .merge(admin_realtime::router())
         .merge(admin_webhooks::router())
+        .merge(admin_versioning::router())
         .merge(recordings::router())
         .split_for_parts()
 }
@@ -93,7 +100,9 @@ pub fn openapi_json() -> &'static str {
 /// The whole application router with its layers.
 pub fn app(state: AppState) -> Router {
     let (routes, _) = split();
-    let routes = routes.layer(middleware::from_fn_with_state(state.clone(), auth));
+    let routes = routes
+        .layer(middleware::from_fn(admin_versioning::gate))
+        .layer(middleware::from_fn_with_state(state.clone(), auth));
     let router = Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi))

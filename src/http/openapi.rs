@@ -14,8 +14,9 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "Agents"), (name = "Agent Templates"),
         (name = "Agent Versioning - Drafts"), (name = "Agent Versioning - Versions"),
+        (name = "Agent Versioning - Branches"), (name = "Agent Versioning - Revisions"),
         (name = "Post-Call Analytics"), (name = "Conversations"), (name = "Logs"), (name = "Live Transcripts"),
-        (name = "Control API", description = "Mock extension: reset, clock, scenarios, webhook deliveries, the request journal, fault injection")
+        (name = "Control API", description = "Mock extension: reset, clock, scenarios, webhook deliveries, the request journal, fault injection, versioning mode")
     )
 )]
 pub(crate) struct ApiDoc;

@@ -31,12 +31,12 @@ pub fn created(data: Value) -> Response {
     (StatusCode::CREATED, Json(success(data))).into_response()
 }
 
-fn opt_iso(ms: Option<Millis>) -> Value {
+pub(crate) fn opt_iso(ms: Option<Millis>) -> Value {
     ms.map_or(Value::Null, |m| Value::String(iso(m)))
 }
 
 /// Block ids in the platform's section order (R067).
-fn blocks(b: &Blocks) -> Value {
+pub(crate) fn blocks(b: &Blocks) -> Value {
     config::SECTIONS
         .iter()
         .filter_map(|s| b.get(s).map(|id| ((*s).to_string(), Value::String(id.clone()))))
@@ -180,8 +180,8 @@ pub fn version(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
     json!({
         "_id": v.id,
         "agent": rec.agent.id,
-        "status": "published",
-        "versionNumber": v.number,
+        "status": if v.is_committed() { "published" } else { "draft" },
+        "versionNumber": if v.legacy_number { json!(v.number) } else { Value::Null },
         "label": v.label,
         "description": v.description,
         "isPinned": v.is_pinned,

@@ -80,6 +80,7 @@ async fn list_versions(
             .versions
             .iter()
             .rev()
+            .filter(|v| v.is_committed())
             .filter(|v| q.is_pinned.is_none_or(|p| v.is_pinned == p))
             .skip(usize::try_from(skip).unwrap_or(0))
             .take(usize::try_from(limit).unwrap_or(20))
@@ -90,7 +91,7 @@ async fn list_versions(
                 x
             })
             .collect();
-        json!({"versions": list, "total": r.versions.len()})
+        json!({"versions": list, "total": r.versions.iter().filter(|v| v.is_committed()).count()})
     })?;
     Ok(render::ok(out))
 }

@@ -26,7 +26,7 @@ const MOCK_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Lowest accepted share of upstream operations implemented, percent.
-const FLOOR_PERCENT: f64 = 40.0;
+const FLOOR_PERCENT: f64 = 50.0;
 
 type Ops = BTreeMap<(String, String), BTreeSet<String>>;
 

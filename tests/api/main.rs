@@ -13,6 +13,7 @@ mod control;
 mod events_sse;
 mod integration;
 mod lifecycle_v1;
+mod lifecycle_v2;
 mod openapi_drift;
 mod realtime;
 mod realtime_contract;

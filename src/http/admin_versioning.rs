@@ -1,0 +1,162 @@
+//! Versioning mode per organization (BEHAVIOR §0 "Modes"): the control
+//! route `GET|PUT /_admin/versioning?apiKey=K` and the [`gate`] that makes
+//! each mode's endpoints answer as the platform does with the
+//! `ENABLE_BRANCH_MODEL` flag off or on.
+//!
+//! - v2 mode: the v1 write and list endpoints answer R075's 409 with
+//!   `Deprecation: true`; the kept v1 reads and test calls work and carry
+//!   `Deprecation: true` too (R076, L-C4).
+//! - v1 mode: the branch routes and `GET /agent/{id}/diff` do not exist
+//!   (404 `Cannot <METHOD> <path>`, like any unknown route).
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
+use super::API_PREFIX;
+use crate::config::VersioningMode;
+use crate::domain::error::Rejection;
+use crate::state::AppState;
+
+/// R075's exact message.
+pub(crate) const MIGRATION_REQUIRED: &str = "This endpoint is deprecated under the branch model. Use the /agents/:id/branches APIs — publish, make-live and config edits now happen on branches. If you are calling this via the MCP server, update the MCP tool to its branch-model version as well.";
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_versioning, put_versioning))
+}
+
+/// Query of `/_admin/versioning`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub(crate) struct VersioningQuery {
+    /// The organization's API key (required).
+    api_key: Option<String>,
+}
+
+fn settings_json(s: &AppState, key: &str) -> Value {
+    let t = s.store.tenant(key);
+    let v = *t.versioning.lock();
+    json!({
+        "apiKey": key,
+        "mode": v.mode.as_str(),
+        "scan": if v.scan_fails { "fail" } else { "pass" },
+        "default": s.store.default_versioning().as_str(),
+    })
+}
+
+fn key(q: VersioningQuery) -> ApiResult<String> {
+    q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
+}
+
+/// An organization's versioning settings: `{apiKey, mode: "v1"|"v2",
+/// scan: "pass"|"fail", default}` (`default` is `--versioning`).
+#[utoipa::path(get, path = "/_admin/versioning", tag = "Control API", params(VersioningQuery),
+    responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey")))]
+async fn get_versioning(State(s): State<AppState>, ApiQuery(q): ApiQuery<VersioningQuery>) -> ApiResult<Response> {
+    let k = key(q)?;
+    Ok(Json(settings_json(&s, &k)).into_response())
+}
+
+/// Switch one organization: body `{mode?: "v1"|"v2", scan?: "pass"|"fail"}`.
+/// `scan: "fail"` makes every v2 security scan started afterwards fail
+/// (L-D4); publishes already scanning keep their planned outcome. Returns
+/// the settings as `GET` does.
+#[utoipa::path(put, path = "/_admin/versioning", tag = "Control API", params(VersioningQuery),
+    request_body(content = Value, description = "`{mode?, scan?}`"),
+    responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey / bad value")))]
+async fn put_versioning(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<VersioningQuery>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let k = key(q)?;
+    let mode = match opt_str(&body, "mode")?.as_deref() {
+        None => None,
+        Some("v1") => Some(VersioningMode::V1),
+        Some("v2") => Some(VersioningMode::V2),
+        Some(m) => return Err(ApiError::BadRequest(format!("mode: expected 'v1' or 'v2', received '{m}'"))),
+    };
+    let scan_fails = match opt_str(&body, "scan")?.as_deref() {
+        None => opt_bool(&body, "scanFails")?,
+        Some("pass") => Some(false),
+        Some("fail") => Some(true),
+        Some(x) => return Err(ApiError::BadRequest(format!("scan: expected 'pass' or 'fail', received '{x}'"))),
+    };
+    let t = s.store.tenant(&k);
+    {
+        let mut v = t.versioning.lock();
+        v.mode = mode.unwrap_or(v.mode);
+        v.scan_fails = scan_fails.unwrap_or(v.scan_fails);
+    }
+    Ok(Json(settings_json(&s, &k)).into_response())
+}
+
+/// How a platform route relates to the versioning modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Not a versioning route, or one both modes serve alike.
+    Any,
+    /// v1 write or list endpoint: 409 in v2 mode (R075).
+    Deprecated,
+    /// v1 by-id read or test call kept in v2 mode (R076).
+    Kept,
+    /// Branch model only.
+    V2Only,
+}
+
+fn classify(method: &Method, path: &str) -> Kind {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let m = method.as_str();
+    match (m, segs.as_slice()) {
+        (_, ["agent", _, "branches", ..]) | ("GET", ["agent", _, "diff"]) => Kind::V2Only,
+        ("POST" | "GET", ["agent", _, "drafts"])
+        | ("PATCH" | "DELETE", ["agent", _, "drafts", _])
+        | ("PATCH", ["agent", _, "drafts", _, "config"])
+        | ("POST", ["agent", _, "drafts", _, "publish"])
+        | ("GET", ["agent", _, "versions"])
+        | ("PATCH", ["agent", _, "versions", _] | ["agent", _, "versions", _, "activate"]) => Kind::Deprecated,
+        (_, ["agent", _, "drafts" | "versions", ..]) => Kind::Kept,
+        _ => Kind::Any,
+    }
+}
+
+/// Answers each mode's endpoints (see the module doc). Runs after auth,
+/// which puts the organization in place.
+pub(crate) async fn gate(req: Request<Body>, next: Next) -> Response {
+    let Some(Org(t)) = req.extensions().get::<Org>().cloned() else {
+        return next.run(req).await;
+    };
+    let Some(path) = req.uri().path().strip_prefix(API_PREFIX) else {
+        return next.run(req).await;
+    };
+    match (t.versioning_mode(), classify(req.method(), path)) {
+        (VersioningMode::V2, Kind::Deprecated) => {
+            let r = Rejection {
+                error_type: Some("versioning_v2_migration_required"),
+                errors: vec![MIGRATION_REQUIRED.into()],
+                data: None,
+            };
+            ApiError::Detailed(Box::new(r), true).into_response()
+        }
+        (VersioningMode::V2, Kind::Kept) => {
+            let mut res = next.run(req).await;
+            res.headers_mut().insert("deprecation", HeaderValue::from_static("true"));
+            res
+        }
+        (VersioningMode::V1, Kind::V2Only) => {
+            ApiError::NotFound(format!("Cannot {} {}", req.method(), req.uri().path())).into_response()
+        }
+        (VersioningMode::V1, Kind::Any | Kind::Deprecated | Kind::Kept)
+        | (VersioningMode::V2, Kind::Any | Kind::V2Only) => next.run(req).await,
+    }
+}
