@@ -26,12 +26,17 @@ QUICK = "--quick" in sys.argv
 DURATION = "3s" if QUICK else "10s"
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return -1
+
+
+def rss(pid):
+    return (f"{rss_kib(pid) / 1024:.1f} MiB (anonymous {rss_kib(pid, 'RssAnon') / 1024:.1f} MiB, "
+            f"file-backed {rss_kib(pid, 'RssFile') / 1024:.1f} MiB)")
 
 
 def wait_ready(url, timeout=10.0):
@@ -92,7 +97,8 @@ def main():
         wait_ready("http://127.0.0.1:4099/")
         wait_ready("http://127.0.0.1:4098/healthz")
         time.sleep(0.2)
-        print(f"idle RSS: mock {rss_kib(mock.pid) / 1024:.1f} MiB, hello-world {rss_kib(hello.pid) / 1024:.1f} MiB")
+        print(f"idle RSS: mock {rss(mock.pid)}")
+        print(f"idle RSS: hello-world {rss(hello.pid)}")
         base = "http://127.0.0.1:4098/atoms/v1"
         agent = request("POST", f"{base}/agent", {"name": "bench"})["data"]
         for i in range(50):
@@ -111,7 +117,7 @@ def main():
         print(f"{'route':48} {'req/s':>10} {'p99':>8} {'vs baseline':>12}")
         for name, (rps, p99) in rows:
             print(f"{name:48} {rps:>10.0f} {p99:>8} {rps / baseline:>11.0%}")
-        print(f"RSS after load: mock {rss_kib(mock.pid) / 1024:.1f} MiB")
+        print(f"RSS after load: mock {rss(mock.pid)}")
     finally:
         for p in (hello, mock):
             p.terminate()

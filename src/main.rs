@@ -4,6 +4,11 @@
 use atoms_mock::{fixtures::Fixtures, AppState, Config, Server};
 use clap::Parser;
 
+/// jemalloc: the request path allocates many small buffers, and glibc's
+/// allocator showed up as lock contention under load (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::parse();

@@ -8,9 +8,23 @@ use crate::events::LifecycleBus;
 use crate::fixtures::Fixtures;
 use crate::store::Store;
 
-/// Shared handles. Cloning copies a few `Arc`s.
+/// Shared handles behind one `Arc`: every middleware and handler clones
+/// the state per request, so a clone is a single reference-count bump.
+/// Fields are reached through `Deref` (`state.store`, `state.calls`, ...).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Handles>);
+
+impl std::ops::Deref for AppState {
+    type Target = Handles;
+
+    fn deref(&self) -> &Handles {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Handles {
     /// All platform state, sharded per organization; owns the clock and
     /// the id generator.
     pub store: Arc<Store>,
@@ -58,7 +72,7 @@ impl AppState {
         let realtime = Arc::new(crate::realtime::Realtime::default());
         let journal = Arc::new(crate::journal::Journal::new(config.journal_capacity));
         let faults = Arc::new(crate::faults::Faults::new(config.seed));
-        Self {
+        Self(Arc::new(Handles {
             store,
             config: Arc::new(config),
             fixtures: Arc::new(fixtures),
@@ -69,6 +83,6 @@ impl AppState {
             journal,
             faults,
             shutdown,
-        }
+        }))
     }
 }
