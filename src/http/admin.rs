@@ -29,8 +29,9 @@ pub(crate) struct ResetQuery {
 
 /// Forget all state (or one key's with `?apiKey=`) and re-create the
 /// fixture agents. A full reset also restores the fixtures' scenario
-/// assignments, clears the request journal and removes every fault rule
-/// (re-seeding their RNG); a per-key reset drops only that key's journal
+/// assignments and the realtime switches, clears the request journal and
+/// the webhook delivery log, and removes every fault rule (re-seeding
+/// their RNG); a per-key reset drops only that key's journal
 /// entries and the rules scoped to that key. The clock is not moved.
 /// Returns `{"reset": "all" | key}`.
 #[utoipa::path(post, path = "/_admin/reset", tag = "Control API", params(ResetQuery),
@@ -43,6 +44,8 @@ async fn reset(State(s): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> 
         None => {
             s.fixtures.scenarios.reset();
             s.journal.clear();
+            s.webhooks.log().clear();
+            s.realtime.reset_settings();
         }
     }
     s.faults.clear(q.api_key.as_deref());

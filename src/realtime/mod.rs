@@ -201,6 +201,19 @@ impl Realtime {
         self.draining.store(on, Ordering::Release);
     }
 
+    /// Back to the start-up switches (used by a full `POST /_admin/reset`):
+    /// draining off, the default session limit (100), no per-organization
+    /// limits, no setup delay, no unused tokens. Open sessions keep running.
+    pub fn reset_settings(&self) {
+        self.draining.store(false, Ordering::Release);
+        self.default_limit.store(DEFAULT_SESSION_LIMIT, Ordering::Release);
+        self.setup_ms.store(0, Ordering::Release);
+        self.tokens.lock().clear();
+        for org in self.orgs.lock().values_mut() {
+            org.limit = None;
+        }
+    }
+
     /// Mock clock delay between the upgrade and `session.created`, ms;
     /// client messages during it get `no_session` (R198). Default 0.
     pub fn setup_ms(&self) -> Millis {

@@ -67,3 +67,19 @@ async fn admin_clock_reports_virtual_time_in_iso() {
     let r = s.admin(reqwest::Method::GET, "/clock", None).await;
     assert_eq!(r.body["now"], "2026-01-01T00:01:30Z");
 }
+
+#[tokio::test]
+async fn a_full_reset_restores_the_control_switches() {
+    let s = TestServer::start().await;
+    let r = s.admin(reqwest::Method::PATCH, "/realtime", Some(json!({"draining": true}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = s.admin(reqwest::Method::PUT, "/scenarios/default", Some(json!({"scenario": "busy"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.admin(reqwest::Method::POST, "/reset", None).await;
+    let realtime = s.admin(reqwest::Method::GET, "/realtime", None).await;
+    assert_eq!(realtime.body["draining"], false, "{}", realtime.text);
+    let scenarios = s.admin(reqwest::Method::GET, "/scenarios", None).await;
+    assert_eq!(scenarios.body["assignments"]["default"], "happy-path", "{}", scenarios.text);
+    let deliveries = s.admin(reqwest::Method::GET, "/webhooks/deliveries", None).await;
+    assert_eq!(deliveries.body["deliveries"], json!([]), "{}", deliveries.text);
+}
