@@ -30,7 +30,7 @@ pub struct Tenant {
     /// 24-hex id of the key's user (`createdBy`, `publishedBy`, ...).
     pub user_id: String,
     /// Model and workflow access (R022).
-    pub access: OrgAccess,
+    access: RwLock<OrgAccess>,
     /// The API key (shared with call milestones).
     pub api_key: Arc<str>,
     /// The organization's calls (see `crate::calls`).
@@ -57,6 +57,19 @@ impl Tenant {
     /// The organization's versioning mode.
     pub fn versioning_mode(&self) -> VersioningMode {
         self.versioning.lock().mode
+    }
+}
+
+impl Tenant {
+    /// What the organization may use (R022).
+    pub fn access(&self) -> OrgAccess {
+        *self.access.read()
+    }
+
+    /// Changes what the organization may use (control API); applies to
+    /// later creates and draft edits.
+    pub fn set_access(&self, access: OrgAccess) {
+        *self.access.write() = access;
     }
 }
 
@@ -131,7 +144,7 @@ impl Store {
             Arc::new(Tenant {
                 org_id: derived_id(&["org", api_key]),
                 user_id: derived_id(&["user", api_key]),
-                access: OrgAccess::default(),
+                access: RwLock::new(OrgAccess::default()),
                 api_key: Arc::from(api_key),
                 calls: parking_lot::Mutex::new(crate::calls::CallBook::default()),
                 webhooks: parking_lot::Mutex::new(crate::webhooks::WebhookBook::default()),
@@ -162,7 +175,7 @@ impl Store {
     }
 
     fn rules(&self, t: &Tenant) -> Rules {
-        Rules { security_check_ms: self.security_check_ms, access: t.access }
+        Rules { security_check_ms: self.security_check_ms, access: t.access() }
     }
 
     /// Creates an agent with an active, published version 1 (R019, R024).
@@ -292,7 +305,7 @@ impl Store {
         t: &Tenant,
         body: &serde_json::Map<String, Value>,
     ) -> Result<String, DomainError> {
-        let new = agent::parse_create(body, t.access)?;
+        let new = agent::parse_create(body, t.access())?;
         Ok(self.create_agent(t, new))
     }
 

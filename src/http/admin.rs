@@ -15,7 +15,11 @@ use crate::domain::time::iso_seconds;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(reset)).routes(routes!(get_clock)).routes(routes!(advance_clock))
+    OpenApiRouter::new()
+        .routes(routes!(reset))
+        .routes(routes!(get_clock))
+        .routes(routes!(advance_clock))
+        .routes(routes!(get_access, set_access))
 }
 
 /// Query of `POST /_admin/reset`.
@@ -85,4 +89,59 @@ async fn advance_clock(State(s): State<AppState>, ApiJson(body): ApiJson<Map<Str
     // Seconds to whole milliseconds; the range check above bounds the cast.
     s.store.clock().advance((secs * 1000.0).round() as i64).await;
     Ok(Json(clock_json(&s)).into_response())
+}
+
+/// Query of the `/_admin/access` routes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AccessQuery {
+    /// The organization's API key (required).
+    api_key: Option<String>,
+}
+
+fn access_json(key: &str, a: crate::domain::agent::OrgAccess) -> Value {
+    json!({"apiKey": key, "gatedModels": a.gated_models, "conversationalAgents": a.conversational_agents})
+}
+
+fn access_key(q: AccessQuery) -> ApiResult<String> {
+    q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
+}
+
+/// What an organization may use (R022): `{apiKey, gatedModels,
+/// conversationalAgents}`. By default `gatedModels` is false (`gpt-5.2`,
+/// `electron-kogta`, `electron-kogta-v2` give 403) and
+/// `conversationalAgents` true (`workflow_graph` agents allowed). Missing
+/// `apiKey`: 400.
+#[utoipa::path(get, path = "/_admin/access", tag = "Control API", params(AccessQuery),
+    responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents}`"), (status = 400, description = "apiKey missing")))]
+async fn get_access(State(s): State<AppState>, ApiQuery(q): ApiQuery<AccessQuery>) -> ApiResult<Response> {
+    let key = access_key(q)?;
+    let access = s.store.tenant(&key).access();
+    Ok(Json(access_json(&key, access)).into_response())
+}
+
+/// Change what an organization may use: `{gatedModels?: bool,
+/// conversationalAgents?: bool}` (mock extension; the platform grants these
+/// per plan). Applies to later creates and draft edits. Returns the new
+/// access; a non-boolean value or missing `apiKey`: 400.
+#[utoipa::path(put, path = "/_admin/access", tag = "Control API", params(AccessQuery),
+    request_body(content = Value, description = "`{gatedModels?, conversationalAgents?}`"),
+    responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents}`"), (status = 400, description = "Bad body or apiKey missing")))]
+async fn set_access(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<AccessQuery>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let key = access_key(q)?;
+    let t = s.store.tenant(&key);
+    let mut access = t.access();
+    if let Some(g) = super::extract::opt_bool(&body, "gatedModels")? {
+        access.gated_models = g;
+    }
+    if let Some(c) = super::extract::opt_bool(&body, "conversationalAgents")? {
+        access.conversational_agents = c;
+    }
+    t.set_access(access);
+    Ok(Json(access_json(&key, access)).into_response())
 }

@@ -355,3 +355,22 @@ async fn legacy_workflow_routes_follow_the_deprecation_notes() {
     let logs = s.get(&format!("/agent/{agent}/call-logs"), KEY).await;
     assert_eq!(logs.body["success"], true);
 }
+
+#[tokio::test]
+async fn model_gating_follows_the_organizations_access_r022() {
+    let s = TestServer::start().await;
+    let body = json!({"name": "gated", "slmModel": "electron-kogta"});
+    assert_eq!(s.post("/agent", KEY, body.clone()).await.status, StatusCode::FORBIDDEN);
+    let r = s.admin(reqwest::Method::PUT, &format!("/access?apiKey={KEY}"), Some(json!({"gatedModels": true}))).await;
+    assert_eq!(r.body["gatedModels"], true, "{}", r.text);
+    assert_eq!(s.post("/agent", KEY, body).await.status, StatusCode::CREATED);
+    let r = s
+        .admin(reqwest::Method::PUT, &format!("/access?apiKey={KEY}"), Some(json!({"conversationalAgents": false})))
+        .await;
+    assert_eq!(r.body["conversationalAgents"], false);
+    let r = s.post("/agent", KEY, json!({"name": "graph", "workflowType": "workflow_graph"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.admin(reqwest::Method::GET, "/access", None).await.status, StatusCode::BAD_REQUEST);
+    let other = s.post("/agent", "sk_other", json!({"name": "gated", "slmModel": "gpt-5.2"})).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN, "access is per organization");
+}
