@@ -1,4 +1,4 @@
-//! Cross-feature acceptance (issues 4, 5 and 6): campaign calls, realtime
+//! Cross-feature behaviour (webhooks, campaigns, realtime): campaign calls, realtime
 //! sessions, draft test calls and web calls each get the same SSE history,
 //! call log and webhook deliveries as a single outbound call. Everything
 //! runs on the virtual clock; waits are the delivery log's long-poll or a
