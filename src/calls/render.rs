@@ -7,11 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::analytics::as_log_string;
 use super::{recording_url, Call};
-use crate::domain::time::iso;
-
-fn opt_iso(ms: Option<i64>) -> Value {
-    ms.map_or(Value::Null, |m| json!(iso(m)))
-}
+use crate::domain::time::{iso, opt_iso};
 
 /// `duration` in whole seconds (R112).
 pub fn duration_secs(c: &Call) -> u64 {

@@ -9,12 +9,8 @@ use super::{Campaign, CampaignCall};
 use crate::calls::Call;
 use crate::domain::audience::csv_line;
 use crate::domain::call::CallStatus;
-use crate::domain::time::iso;
+use crate::domain::time::{iso, opt_iso};
 use crate::domain::Millis;
-
-fn opt_iso(ms: Option<Millis>) -> Value {
-    ms.map_or(Value::Null, |m| Value::String(iso(m)))
-}
 
 fn base(c: &Campaign, org: &str, user: &str) -> Map<String, Value> {
     let p = &c.progress;

@@ -64,12 +64,7 @@ pub fn is_column_name(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// True for a dialable number: an optional `+`, then 8–15 digits not
-/// starting with 0 (country code mandatory, L-I4).
-pub fn is_phone(s: &str) -> bool {
-    let d = s.strip_prefix('+').unwrap_or(s);
-    (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
-}
+pub use super::ids::is_phone;
 
 /// `s` in E.164 (adds the `+` the CSV may leave out).
 pub fn to_e164(s: &str) -> String {

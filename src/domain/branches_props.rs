@@ -8,42 +8,18 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 use serde_json::json;
 
-use super::agent::{Agent, OrgAccess};
+use super::agent::OrgAccess;
 use super::branches::BranchCommand;
-use super::config::{self, ConfigMap};
+use super::config::ConfigMap;
 use super::versioning::{self, AgentRecord, Command, RevState, Rules};
 use super::Millis;
 
-const T0: Millis = 1_767_225_600_000;
-const OWNER: &str = "aaaaaaaaaaaaaaaaaaaaaaaa";
+use super::versioning_props::{hex_id, start_record, OWNER, T0};
 const RULES: Rules =
     Rules { security_check_ms: 6000, access: OrgAccess { gated_models: false, conversational_agents: true } };
 
-fn id(n: u64) -> String {
-    format!("{n:024x}")
-}
-
 fn start() -> AgentRecord {
-    let agent = Agent {
-        id: id(1),
-        organization: id(2),
-        name: "Prop".into(),
-        description: String::new(),
-        avatar_url: None,
-        workflow_id: id(3),
-        workflow_type: "single_prompt".into(),
-        created_by: OWNER.into(),
-        created_at: T0,
-        updated_at: T0,
-        total_calls: 0,
-        archived: false,
-        archived_at: None,
-        active_version_id: id(4),
-        allow_inbound_call: true,
-        visible_to_everyone: false,
-        telephony_product_id: Vec::new(),
-    };
-    versioning::new_record(agent, id(4), (*config::defaults()).clone())
+    start_record()
 }
 
 /// A command with branch and revision picks resolved against the record
@@ -95,7 +71,7 @@ fn resolve(op: &Op, rec: &AgentRecord, fresh: &mut u64) -> BranchCommand {
     let rows: Vec<&versioning::Version> = rec.versions.iter().collect();
     let row = |i: usize| rows[i % rows.len()].id.clone();
     *fresh += 1;
-    let new = id(100 + *fresh);
+    let new = hex_id(100 + *fresh);
     let names = ["exp", "staging", "Main", "x"];
     match op {
         Op::Create(b, n) => {

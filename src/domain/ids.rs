@@ -18,6 +18,29 @@ pub fn is_object_id(s: &str) -> bool {
     s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// True for `CALL-<13 digits>-<6 lowercase hex>` (R013).
+pub fn is_call_id(s: &str) -> bool {
+    let mut parts = s.splitn(3, '-');
+    parts.next() == Some("CALL")
+        && parts.next().is_some_and(|ms| ms.len() == 13 && ms.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .next()
+            .is_some_and(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// True for a dialable number: an optional `+`, then 8–15 digits not
+/// starting with 0 (the country code is mandatory; audiences accept the
+/// `+` as optional, L-I4).
+pub fn is_phone(s: &str) -> bool {
+    let d = s.strip_prefix('+').unwrap_or(s);
+    (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
+}
+
+/// True for E.164: [`is_phone`] with the leading `+` (R102).
+pub fn is_e164(s: &str) -> bool {
+    s.starts_with('+') && is_phone(s)
+}
+
 /// Generates object ids, call ids and UUIDs. Lock-free: one atomic counter.
 #[derive(Debug)]
 pub struct IdGen {
@@ -126,6 +149,14 @@ mod tests {
         let id = IdGen::new(Some(1)).call_id(1_778_226_705_739);
         assert_eq!(id.len(), "CALL-1778226705739-7e4c17".len());
         assert!(id.starts_with("CALL-1778226705739-"));
+    }
+
+    #[test]
+    fn phone_and_call_id_shapes() {
+        assert!(is_e164("+14155550123") && !is_e164("14155550123") && !is_e164("+0123456789"));
+        assert!(is_phone("14155550123") && !is_phone("+1415"));
+        assert!(is_call_id("CALL-1778226705739-7e4c17"));
+        assert!(!is_call_id("CALL-1778226705739-7E4C17") && !is_call_id("60d0fe4f5311236168a109ca"));
     }
 
     #[test]

@@ -28,6 +28,11 @@ pub fn iso_seconds(ms: Millis) -> String {
     format!("{}Z", &full[..19])
 }
 
+/// [`iso`] of `ms` as a JSON string, or `null` when absent.
+pub fn opt_iso(ms: Option<Millis>) -> serde_json::Value {
+    ms.map_or(serde_json::Value::Null, |m| serde_json::Value::String(iso(m)))
+}
+
 /// Parses an RFC 3339 / ISO-8601 timestamp with offset into epoch ms.
 /// Returns `None` for anything else.
 pub fn parse_iso(s: &str) -> Option<Millis> {

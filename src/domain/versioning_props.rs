@@ -39,9 +39,9 @@ use crate::clock::{Clock, ClockMode};
 use crate::store::Store;
 
 /// `2026-01-01T00:00:00Z`: when the pure-path agent is created.
-const T0: Millis = 1_767_225_600_000;
+pub(super) const T0: Millis = 1_767_225_600_000;
 /// The agent's creator; acts on most steps.
-const OWNER: &str = "0000000000000000000a0001";
+pub(super) const OWNER: &str = "0000000000000000000a0001";
 /// Another org member: may not discard the owner's drafts (R051).
 const OTHER: &str = "0000000000000000000a0002";
 /// An id no record ever holds.
@@ -52,7 +52,7 @@ const RULES: Rules = Rules {
     access: super::agent::OrgAccess { gated_models: false, conversational_agents: true },
 };
 
-fn hex_id(n: u64) -> String {
+pub(super) fn hex_id(n: u64) -> String {
     format!("{n:024x}")
 }
 
@@ -426,7 +426,7 @@ fn fold(start: &AgentRecord, start_now: Millis, steps: &[Step], actors: &[&str])
 
 /// A fresh agent record (version 1 active, default config) owned by
 /// [`OWNER`] and created at [`T0`].
-fn start_record() -> AgentRecord {
+pub(super) fn start_record() -> AgentRecord {
     let version_id = hex_id(4);
     let agent = Agent {
         id: hex_id(1),

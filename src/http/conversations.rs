@@ -32,11 +32,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_queued_call))
 }
 
-/// True for E.164 numbers: `+` then 8–15 digits, not starting with 0.
-pub(crate) fn is_e164(s: &str) -> bool {
-    let digits = s.strip_prefix('+').unwrap_or("");
-    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
-}
+pub(crate) use crate::domain::ids::is_e164;
 
 /// Which config a call runs.
 #[derive(Debug, Clone)]

@@ -54,15 +54,7 @@ pub(crate) struct EventsQuery {
     call_id: Option<String>,
 }
 
-/// True for `CALL-<13 digits>-<6 lowercase hex>` (R013).
-pub(crate) fn is_call_id(s: &str) -> bool {
-    let mut parts = s.splitn(3, '-');
-    parts.next() == Some("CALL")
-        && parts.next().is_some_and(|ms| ms.len() == 13 && ms.bytes().all(|b| b.is_ascii_digit()))
-        && parts
-            .next()
-            .is_some_and(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-}
+pub(crate) use crate::domain::ids::is_call_id;
 
 /// Subscribe to a call's live events (SSE). 400 for a missing or
 /// malformed `callId` or a call that ended more than 60 s ago; 404 `Call

@@ -8,7 +8,7 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use crate::domain::config;
-use crate::domain::time::iso;
+use crate::domain::time::{iso, opt_iso};
 use crate::domain::versioning::Blocks;
 use crate::domain::versioning::{AgentRecord, Draft, Version};
 use crate::domain::Millis;
@@ -29,10 +29,6 @@ pub fn success(data: Value) -> Value {
 /// `201 {"status": true, "data": data}`.
 pub fn created(data: Value) -> Response {
     (StatusCode::CREATED, Json(success(data))).into_response()
-}
-
-pub(crate) fn opt_iso(ms: Option<Millis>) -> Value {
-    ms.map_or(Value::Null, |m| Value::String(iso(m)))
 }
 
 /// Block ids in the platform's section order (R067).
