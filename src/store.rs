@@ -164,6 +164,20 @@ impl Store {
         self.tenants.get(api_key).map(|t| Arc::clone(&t))
     }
 
+    /// Whether an organization other than `except` has a webhook at `url`.
+    /// Webhook URLs are unique platform-wide (R135), so registering one that
+    /// another organization uses is refused too. Each book is locked only
+    /// briefly, one at a time; not on the request hot path.
+    pub fn webhook_url_taken_elsewhere(&self, url: &str, except: &Tenant) -> bool {
+        let others: Vec<Arc<Tenant>> = self
+            .tenants
+            .iter()
+            .filter(|t| !std::ptr::eq(t.value().as_ref(), except))
+            .map(|t| Arc::clone(t.value()))
+            .collect();
+        others.iter().any(|t| t.webhooks.lock().has_url(url))
+    }
+
     /// Forgets every organization, or only `api_key`'s.
     pub fn reset(&self, api_key: Option<&str>) {
         match api_key {

@@ -15,7 +15,7 @@ use super::extract::{ApiJson, ApiQuery, Org};
 use super::render;
 use crate::domain::ids::is_object_id;
 use crate::domain::time::iso;
-use crate::domain::webhook::{self as rules, DELETED, SUBSCRIBED, UNSUBSCRIBED};
+use crate::domain::webhook::{self as rules, DELETED, DUPLICATE_URL, SUBSCRIBED, UNSUBSCRIBED};
 use crate::state::AppState;
 use crate::store::Tenant;
 use crate::webhooks::{Subscription, Webhook};
@@ -114,7 +114,7 @@ async fn get_webhooks(
 
 /// Create a webhook (R134, R135): `{endpoint, description?, events:
 /// [{agentId, eventType}]}`. 201 with only the id; the secret is read
-/// with `GET /webhook?webhookId=`. Duplicate URL (in this organization):
+/// with `GET /webhook?webhookId=`. Duplicate URL (in any organization, R135):
 /// 400 `A webhook with this URL has already been registered`; unknown
 /// agent: 404 `Agent not found`.
 #[utoipa::path(post, path = "/webhook", tag = "Webhooks",
@@ -127,6 +127,9 @@ async fn create_webhook(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     let new = rules::parse_create(&body)?;
+    if s.store.webhook_url_taken_elsewhere(&new.endpoint, &t) {
+        return Err(ApiError::BadRequest(DUPLICATE_URL.into()));
+    }
     for (agent, _) in &new.events {
         check_agent(&s, &t, agent)?;
     }
@@ -154,6 +157,9 @@ async fn update_webhook(
 ) -> ApiResult<Response> {
     rules::check_id(&id)?;
     let patch = rules::parse_patch(&body)?;
+    if patch.endpoint.as_deref().is_some_and(|url| s.store.webhook_url_taken_elsewhere(url, &t)) {
+        return Err(ApiError::BadRequest(DUPLICATE_URL.into()));
+    }
     t.webhooks.lock().patch(&id, patch, s.store.clock().now())?;
     Ok(render::ok(json!(id)))
 }

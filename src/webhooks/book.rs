@@ -118,6 +118,11 @@ impl WebhookBook {
         self.subs.iter().filter(|s| s.webhook_id == id).collect()
     }
 
+    /// Whether a webhook of this book is registered at `url`.
+    pub fn has_url(&self, url: &str) -> bool {
+        self.webhooks.iter().any(|w| w.url == url)
+    }
+
     /// Subscriptions of one agent, in creation order (R140).
     pub fn subscriptions_of_agent(&self, agent_id: &str) -> Vec<&Subscription> {
         self.subs.iter().filter(|s| s.agent_id == agent_id).collect()

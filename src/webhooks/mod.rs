@@ -3,10 +3,9 @@
 //! follows the lifecycle bus and POSTs them ([`Dispatcher`]) and the
 //! delivery log ([`log`], a mock extension).
 //!
-//! Scope: webhook URLs are unique **per organization**, not platform-wide
-//! as R135 describes. Tenants must never observe each other (parallel test
-//! runs share one server), and a platform-wide check would leak the
-//! existence of another organization's URL.
+//! Scope: webhook URLs are unique **platform-wide**, as R135 says: each
+//! book checks its own URLs and `Store::webhook_url_taken_elsewhere` the
+//! other organizations'. Everything else is per organization.
 //!
 //! Not done here: the stale `X-Atoms-Signature`, dot-style event names and
 //! automatic retries of the old guides (L-G1); auto-pause; TLS (the mock

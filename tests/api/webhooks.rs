@@ -97,7 +97,7 @@ async fn create_returns_only_the_id_and_get_returns_a_list_or_one_object_with_th
 }
 
 #[tokio::test]
-async fn create_validates_urls_events_agents_and_rejects_duplicate_urls_within_the_organization() {
+async fn create_validates_urls_events_agents_and_rejects_duplicate_urls_platform_wide() {
     let s = TestServer::start().await;
     let key = "wh-create-bad";
     let agent = s.create_agent(key, "A").await;
@@ -106,7 +106,7 @@ async fn create_validates_urls_events_agents_and_rejects_duplicate_urls_within_t
     assert_eq!((dup.status, dup.error()), (StatusCode::BAD_REQUEST, DUPLICATE));
     let other_org =
         s.post("/webhook", "wh-other-org", json!({"endpoint": "http://127.0.0.1:9/dup", "events": []})).await;
-    assert_eq!(other_org.status, StatusCode::CREATED, "URLs are unique per organization");
+    assert_eq!(other_org.status, StatusCode::BAD_REQUEST, "URLs are unique platform-wide (R135)");
 
     let cases = [
         (json!({"events": []}), "endpoint: Required"),
@@ -285,4 +285,21 @@ async fn agent_subscriptions_replace_all_across_webhooks_and_take_exactly_three_
     }
     assert_eq!(s.delete(&path, key).await.status, StatusCode::OK);
     assert_eq!(s.get(&path, key).await.body["data"], json!([]));
+}
+
+#[tokio::test]
+async fn a_webhook_url_is_unique_across_organizations_r135() {
+    let s = TestServer::start().await;
+    let url = "http://127.0.0.1:9/hooks/shared";
+    let first = s.post("/webhook", "sk_org_one", json!({"endpoint": url, "events": []})).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let second = s.post("/webhook", "sk_org_two", json!({"endpoint": url, "events": []})).await;
+    assert_eq!(second.status, StatusCode::BAD_REQUEST);
+    assert_eq!(second.error(), "A webhook with this URL has already been registered");
+    let other =
+        s.post("/webhook", "sk_org_two", json!({"endpoint": "http://127.0.0.1:9/hooks/own", "events": []})).await;
+    let id = other.body["data"].as_str().expect("id").to_string();
+    let moved = s.patch(&format!("/webhook/{id}"), "sk_org_two", json!({"endpoint": url})).await;
+    assert_eq!(moved.error(), "A webhook with this URL has already been registered");
+    assert_eq!(s.get("/webhook", "sk_org_two").await.body["data"].as_array().map(Vec::len), Some(1));
 }
