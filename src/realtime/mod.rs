@@ -11,6 +11,8 @@
 //! - [`conversation`]: the session's state machine over its scenario: the
 //!   mock VAD, agent turns with paced audio, barge-in, chat mode.
 //! - [`session`]: the socket loop that feeds it on the mock's clock.
+//! - [`tools`] and [`schema`]: client tools declared with `session.update`
+//!   (LIVE W1) and the JSON Schema subset of their `parameters`.
 //!
 //! The handshake itself (auth forms and HTTP rejections) lives in
 //! `http::realtime_ws`.
@@ -35,6 +37,8 @@
 //!   replaces the scenario's user text in the call log. It produces no user
 //!   `transcript` frame (there is no STT). Text sent while the scenario
 //!   does not expect the user is queued until it does.
+//! - **Client tools** (LIVE W1, superseding R202): see [`tools`] for
+//!   declaring and [`conversation`] for calling.
 //! - **Over the session limit** the upgrade is refused with **429** in the
 //!   error envelope; draining answers **503** (R196).
 
@@ -49,7 +53,9 @@ use crate::domain::Millis;
 
 pub mod conversation;
 pub mod protocol;
+pub mod schema;
 pub mod session;
+pub mod tools;
 
 /// Token lifetime: 30 s of the mock's clock (R191).
 pub const TOKEN_TTL_MS: Millis = 30_000;

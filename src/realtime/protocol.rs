@@ -1,10 +1,13 @@
 //! Wire messages of the agent WebSocket (AsyncAPI
-//! `atoms-agent-ws.asyncapi.yaml`, R197–R213) and the PCM16 helpers.
+//! `atoms-agent-ws.asyncapi.yaml`, R197–R213, plus the client-tools
+//! messages of LIVE W1) and the PCM16 helpers.
 //!
 //! Every frame is a JSON text frame; audio travels as base64 of raw PCM
 //! 16-bit signed little-endian mono at the negotiated rate (R199).
 //! Server frames carry exactly the fields of their schema (`interruption`
-//! has none besides `type`, R209).
+//! has none besides `type`, R209). The mock's own AsyncAPI document,
+//! `asyncapi/atoms-mock-ws.yaml`, describes every message here, and a test
+//! checks it against [`CLIENT_TYPES`], [`SERVER_TYPES`] and recorded frames.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -96,8 +99,30 @@ pub enum ServerFrame {
     /// The user barged in (R209).
     #[serde(rename = "interruption")]
     Interruption,
+    /// The runtime client tools were replaced (LIVE W1): the accepted
+    /// names, in declaration order.
+    #[serde(rename = "session.updated")]
+    SessionUpdated {
+        /// Accepted tool names.
+        tools: Vec<String>,
+    },
+    /// The agent calls a declared client tool (LIVE W1); the client answers
+    /// `function_call.result` with the same `call_id` unless the tool was
+    /// declared with `expectsResponse: false`.
+    #[serde(rename = "function_call")]
+    FunctionCall {
+        /// `call_<24 hex>`, unique within the session.
+        call_id: String,
+        /// The declared tool's name.
+        name: String,
+        /// A JSON object that validates against the tool's `parameters`.
+        arguments: Value,
+    },
     /// An error (R211): `invalid_event`, `no_session`, `internal_error`,
-    /// or an HTTP status string for fatal setup failures (R212).
+    /// an HTTP status string for fatal setup failures (R212), or a
+    /// client-tools code (LIVE W1): `tool_name_conflict`,
+    /// `client_tools_managed_by_config`, `invalid_tools`, `tool_timeout`,
+    /// `unknown_call_id`, `result_too_large`.
     #[serde(rename = "error")]
     Error {
         /// Machine-readable code.
@@ -141,16 +166,55 @@ pub enum ClientMessage {
         #[serde(default)]
         text: Option<String>,
     },
-    /// `session.update`: reserved, a no-op (R202).
+    /// `session.update {tools?}`: with `tools`, declares the runtime client
+    /// tools (LIVE W1, superseding R202); without, a no-op.
     #[serde(rename = "session.update")]
-    SessionUpdate {},
+    SessionUpdate {
+        /// The tool declarations, checked by `realtime::tools::declare`.
+        #[serde(default)]
+        tools: Option<Value>,
+    },
+    /// `function_call.result {call_id, output}` (LIVE W1).
+    #[serde(rename = "function_call.result")]
+    FunctionCallResult {
+        /// The `call_id` of the `function_call`.
+        #[serde(default)]
+        call_id: Option<Value>,
+        /// The tool's result, a string (at most 64 KB).
+        #[serde(default)]
+        output: Option<Value>,
+    },
     /// `session.close` (R203).
     #[serde(rename = "session.close")]
     SessionClose {},
 }
 
-const CLIENT_TYPES: [&str; 5] =
-    ["input_audio_buffer.append", "input_audio_buffer.commit", "input_text.send", "session.update", "session.close"];
+/// The `type` of every client message, as the mock's AsyncAPI document
+/// lists them.
+pub const CLIENT_TYPES: [&str; 6] = [
+    "input_audio_buffer.append",
+    "input_audio_buffer.commit",
+    "input_text.send",
+    "session.update",
+    "function_call.result",
+    "session.close",
+];
+
+/// The `type` of every [`ServerFrame`], as the mock's AsyncAPI document
+/// lists them.
+pub const SERVER_TYPES: [&str; 11] = [
+    "session.created",
+    "session.updated",
+    "session.closed",
+    "output_audio.delta",
+    "transcript",
+    "transcript.delta",
+    "agent_start_talking",
+    "agent_stop_talking",
+    "interruption",
+    "function_call",
+    "error",
+];
 
 /// A validated client message.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,8 +223,19 @@ pub enum Inbound {
     Audio(Vec<i16>),
     /// Non-empty text.
     Text(String),
-    /// Accepted, does nothing (`commit`, `session.update`).
+    /// Accepted, does nothing (`commit`, `session.update` without
+    /// `tools`).
     NoOp,
+    /// `session.update {tools}`: the raw declarations.
+    Tools(Value),
+    /// `function_call.result`: a non-empty `call_id` and the `output`
+    /// string (its size is checked by the session).
+    ToolResult {
+        /// The call answered.
+        call_id: String,
+        /// The result.
+        output: String,
+    },
     /// `session.close`.
     Close,
 }
@@ -168,7 +243,8 @@ pub enum Inbound {
 /// Parses and validates one text frame. `Err` is the `invalid_event`
 /// message (R199, R201, R211): malformed JSON, a missing or unknown
 /// `type`, wrong field types, missing `audio` (`audio is required`),
-/// audio that is not base64 PCM16, missing or empty `text`.
+/// audio that is not base64 PCM16, missing or empty `text`, a
+/// `function_call.result` without a string `call_id` or `output`.
 pub fn parse(text: &str) -> Result<Inbound, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("malformed JSON: {e}"))?;
     let kind = v.get("type").and_then(Value::as_str).ok_or("type is required")?.to_string();
@@ -186,7 +262,20 @@ pub fn parse(text: &str) -> Result<Inbound, String> {
             Some(t) if t.is_empty() => Err("text must be at least 1 character".into()),
             Some(t) => Ok(Inbound::Text(t)),
         },
-        ClientMessage::AudioCommit {} | ClientMessage::SessionUpdate {} => Ok(Inbound::NoOp),
+        ClientMessage::AudioCommit {} | ClientMessage::SessionUpdate { tools: None } => Ok(Inbound::NoOp),
+        ClientMessage::SessionUpdate { tools: Some(tools) } => Ok(Inbound::Tools(tools)),
+        ClientMessage::FunctionCallResult { call_id, output } => {
+            let call_id = match call_id {
+                Some(Value::String(id)) if !id.is_empty() => id,
+                None | Some(Value::Null) => return Err("call_id is required".into()),
+                Some(_) => return Err("call_id must be a non-empty string".into()),
+            };
+            match output {
+                Some(Value::String(output)) => Ok(Inbound::ToolResult { call_id, output }),
+                None | Some(Value::Null) => Err("output is required".into()),
+                Some(_) => Err("output must be a string (serialize structured results as JSON text)".into()),
+            }
+        }
         ClientMessage::SessionClose {} => Ok(Inbound::Close),
     }
 }
@@ -241,6 +330,15 @@ mod tests {
     fn client_messages_parse_and_bad_ones_name_the_problem() {
         assert_eq!(parse(r#"{"type":"session.close"}"#), Ok(Inbound::Close));
         assert_eq!(parse(r#"{"type":"session.update","x":1}"#), Ok(Inbound::NoOp));
+        assert_eq!(parse(r#"{"type":"session.update","tools":[]}"#), Ok(Inbound::Tools(serde_json::json!([]))));
+        assert_eq!(
+            parse(r#"{"type":"function_call.result","call_id":"call_1","output":"{}"}"#),
+            Ok(Inbound::ToolResult { call_id: "call_1".into(), output: "{}".into() })
+        );
+        assert_eq!(parse(r#"{"type":"function_call.result","output":"x"}"#), Err("call_id is required".into()));
+        assert!(
+            parse(r#"{"type":"function_call.result","call_id":"c","output":{}}"#).is_err_and(|e| e.contains("string"))
+        );
         assert_eq!(parse(r#"{"type":"input_text.send","text":"hi"}"#), Ok(Inbound::Text("hi".into())));
         assert_eq!(parse(r#"{"type":"input_audio_buffer.append","audio":"AAABAA=="}"#), Ok(Inbound::Audio(vec![0, 1])));
         assert_eq!(parse(r#"{"type":"input_audio_buffer.append"}"#), Err("audio is required".into()));
@@ -258,6 +356,53 @@ mod tests {
         assert_eq!(closed, r#"{"type":"session.closed","reason":"client_requested"}"#);
         let t = ServerFrame::Transcript { role: Role::Assistant, text: "hi".into() }.to_json();
         assert_eq!(t, r#"{"type":"transcript","role":"assistant","text":"hi"}"#);
+        let call = ServerFrame::FunctionCall { call_id: "call_1".into(), name: "f".into(), arguments: Value::Null };
+        assert_eq!(call.to_json(), r#"{"type":"function_call","call_id":"call_1","name":"f","arguments":null}"#);
+    }
+
+    /// Every variant's `type` is listed in [`SERVER_TYPES`] (the match has
+    /// no wildcard, so a new variant must be added here and to the list).
+    #[test]
+    fn server_types_lists_every_frame() {
+        let all = [
+            ServerFrame::SessionCreated {
+                session_id: String::new(),
+                call_id: String::new(),
+                sample_rate: 0,
+                channels: 1,
+            },
+            ServerFrame::SessionUpdated { tools: Vec::new() },
+            ServerFrame::SessionClosed { reason: CloseReason::Ended },
+            ServerFrame::OutputAudioDelta { audio: String::new() },
+            ServerFrame::Transcript { role: Role::User, text: String::new() },
+            ServerFrame::TranscriptDelta { role: Role::User, text: String::new() },
+            ServerFrame::AgentStartTalking { timestamp: String::new() },
+            ServerFrame::AgentStopTalking { timestamp: String::new() },
+            ServerFrame::Interruption,
+            ServerFrame::FunctionCall { call_id: String::new(), name: String::new(), arguments: Value::Null },
+            ServerFrame::invalid(""),
+        ];
+        for f in &all {
+            match f {
+                ServerFrame::SessionCreated { .. }
+                | ServerFrame::SessionUpdated { .. }
+                | ServerFrame::SessionClosed { .. }
+                | ServerFrame::OutputAudioDelta { .. }
+                | ServerFrame::Transcript { .. }
+                | ServerFrame::TranscriptDelta { .. }
+                | ServerFrame::AgentStartTalking { .. }
+                | ServerFrame::AgentStopTalking { .. }
+                | ServerFrame::Interruption
+                | ServerFrame::FunctionCall { .. }
+                | ServerFrame::Error { .. } => {}
+            }
+        }
+        let kinds: Vec<String> = all
+            .iter()
+            .map(|f| serde_json::from_str::<Value>(&f.to_json()).map(|v| v["type"].to_string()).unwrap_or_default())
+            .collect();
+        let listed: Vec<String> = SERVER_TYPES.iter().map(|t| format!("\"{t}\"")).collect();
+        assert_eq!(kinds, listed);
     }
 
     #[test]

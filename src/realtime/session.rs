@@ -12,7 +12,7 @@
 //!    a fatal `error`, R212).
 //!
 //! Bad client frames get `error {code: invalid_event}` and the session
-//! stays open (R211). The organization's session slot is held until the
+//! stays open (R211); so do the client-tools errors (LIVE W1). The organization's session slot is held until the
 //! task ends.
 
 use std::future::Future;
@@ -151,6 +151,8 @@ pub async fn run(mut socket: WebSocket, s: AppState, adm: Admission) {
                 Ok(Inbound::Audio(pcm)) => conv.audio(&pcm, now),
                 Ok(Inbound::Text(t)) => conv.text(t, now),
                 Ok(Inbound::NoOp) => conv.tick(now),
+                Ok(Inbound::Tools(tools)) => conv.declare_tools(&tools, now),
+                Ok(Inbound::ToolResult { call_id, output }) => conv.tool_result(&call_id, &output, now),
                 Ok(Inbound::Close) => conv.tick(now).map(|()| conv.close(now, CloseReason::ClientRequested)),
                 Err(message) => {
                     conv.reply(ServerFrame::invalid(message));

@@ -101,6 +101,10 @@ pub enum Step {
     Error(ErrorEntry),
     /// Silence.
     Pause(Pause),
+    /// The agent calls a client tool the realtime session declared (LIVE
+    /// W1). Client tools exist only on the WebSocket, so scripted
+    /// (telephony, webcall, chat) calls skip this step.
+    ToolCall(ToolCallStep),
 }
 
 /// Per-turn latency breakdown, milliseconds (`turn_latency` event).
@@ -253,6 +257,29 @@ pub struct ErrorEntry {
     pub after_ms: u64,
 }
 
+/// A client-tool call of a realtime session (LIVE W1). The agent sends
+/// `function_call {call_id, name, arguments}` and, unless the tool was
+/// declared with `expectsResponse: false`, waits for the result (at most
+/// the tool's `timeout_ms`) before the next step. The next agent turn can
+/// quote the result: `{{tool_output}}` is the output string and
+/// `{{tool_output.<key>}}` a top-level field of a JSON-object output; an
+/// agent turn without `text` answers with the output itself. A tool the
+/// session did not declare is skipped (an `agent_log` warning says so).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolCallStep {
+    /// The declared tool to call; absent: the first declared tool.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Argument values, merged over the arguments generated from the
+    /// tool's `parameters`; the result must validate against them.
+    #[serde(default)]
+    pub arguments: Option<Map<String, Value>>,
+    /// Delay before the call, ms (default 0).
+    #[serde(default)]
+    pub after_ms: u64,
+}
+
 /// Silence.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -337,6 +364,9 @@ impl Scenario {
                 }
                 Step::Agent(a) if a.interrupted_after_ms == Some(0) => {
                     return Err(format!("turns[{i}].agent.interruptedAfterMs: must be > 0"))
+                }
+                Step::ToolCall(t) if t.name.as_deref().is_some_and(|n| !crate::realtime::tools::name_ok(n)) => {
+                    return Err(format!("turns[{i}].toolCall.name: must match ^[A-Za-z0-9_-]{{1,64}}$"))
                 }
                 _ => {}
             }

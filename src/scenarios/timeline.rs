@@ -174,6 +174,8 @@ impl Builder<'_> {
             Step::Agent(a) => self.agent(a),
             Step::User(u) => self.user(u),
             Step::Pause(p) => self.t += p.ms,
+            // Client tools exist only on the realtime WebSocket (LIVE W1).
+            Step::ToolCall(_) => {}
             Step::Node(_) | Step::Hop(_) | Step::Log(_) | Step::Error(_) => {
                 if let Some((after, kind, f)) = step_event(step) {
                     self.t += after;
@@ -295,7 +297,7 @@ pub fn step_event(step: &Step) -> Option<(u64, &'static str, Map<String, Value>)
             let meta = json!({"code": e.code, "message": e.message, "details": e.details});
             Some((e.after_ms, "agent_error", fields(vec![("metadata", meta)])))
         }
-        Step::Agent(_) | Step::User(_) | Step::Pause(_) => None,
+        Step::Agent(_) | Step::User(_) | Step::Pause(_) | Step::ToolCall(_) => None,
     }
 }
 
