@@ -43,11 +43,15 @@
 //! - The agent's next turn uses the output: `{{tool_output}}` (the output
 //!   string, "" after a timeout or a fire-and-forget call),
 //!   `{{tool_output.<key>}}` (top-level fields of a JSON-object output) and
-//!   `{{tool_error}}` (`tool_timeout` or "") fill its text. A next agent
-//!   turn without `text`, or whose scripted text does not mention `tool_`
-//!   placeholders after a default-rule call, says the [`quote`] of the
-//!   output ([`TIMEOUT_ANSWER`] after a timeout). When the next step is not
-//!   an agent turn, that answer is an extra agent turn before it.
+//!   `{{tool_error}}` (`tool_timeout` or "") fill its text; unknown
+//!   placeholders stay as written, as for variables. The next agent turn
+//!   instead says the [`quote`] of the output ([`TIMEOUT_ANSWER`] after a
+//!   timeout) when it has no `text`, when its scripted text mentions
+//!   neither `tool_output` nor `tool_error` after a default-rule call (the
+//!   script could not foresee that call), or when it needs `tool_output`
+//!   but the call timed out (and it does not mention `tool_error`). When
+//!   the next step is not an agent turn, that answer is an extra agent
+//!   turn before it.
 //! - Errors, the session staying open: `unknown_call_id` for a result
 //!   whose `call_id` is not pending (never issued, already answered, or
 //!   timed out); `result_too_large` for an `output` over 64 KB (65 536
@@ -206,7 +210,10 @@ enum Settled {
 #[derive(Debug)]
 struct Answer {
     text: String,
+    /// The default rule: replaces scripted text that ignores the output.
     replaces: bool,
+    /// The call timed out: replaces scripted text that needs the output.
+    failed: bool,
 }
 
 #[derive(Debug)]
@@ -321,7 +328,7 @@ impl Conversation {
         f.insert("response".into(), response);
         self.live.event(now, "tool_call_end", f)?;
         self.set_tool_vars(output, "");
-        self.answer = Some(Answer { text: quote(output), replaces: c.replaces });
+        self.answer = Some(Answer { text: quote(output), replaces: c.replaces, failed: false });
         self.after_call(c.step, now)
     }
 
@@ -539,8 +546,15 @@ impl Conversation {
     fn think(&mut self, a: &AgentTurn, at: Millis, extra: bool) {
         let mut turn = a.clone();
         if let Some(answer) = self.answer.take() {
-            let uses_output = turn.text.as_deref().is_some_and(|t| t.contains("{{tool_") || t.contains("{{ tool_"));
-            if turn.text.is_none() || (answer.replaces && !uses_output) {
+            let mentions = |name: &str| {
+                turn.text
+                    .as_deref()
+                    .is_some_and(|t| t.contains(&format!("{{{{{name}")) || t.contains(&format!("{{{{ {name}")))
+            };
+            let (output, error) = (mentions("tool_output"), mentions("tool_error"));
+            let replace =
+                turn.text.is_none() || (answer.replaces && !output && !error) || (answer.failed && output && !error);
+            if replace {
                 turn.text = Some(answer.text);
                 turn.llm_text = None;
                 turn.tts_duration_ms = None;
@@ -807,7 +821,7 @@ impl Conversation {
         self.live.event(at, "tool_call_error", f)?;
         self.out.push(error("tool_timeout", msg));
         self.set_tool_vars("", "tool_timeout");
-        self.answer = Some(Answer { text: TIMEOUT_ANSWER.into(), replaces: c.replaces });
+        self.answer = Some(Answer { text: TIMEOUT_ANSWER.into(), replaces: c.replaces, failed: true });
         self.after_call(c.step, at)
     }
 

@@ -191,6 +191,7 @@ mod tests {
             "voicemail",
             "user-interrupts",
             "agent-logs-errors",
+            "client-tools",
         ] {
             assert!(lib.get(name).is_some(), "{name} missing");
         }

@@ -17,6 +17,7 @@ mod lifecycle_v2;
 mod openapi_drift;
 mod realtime;
 mod realtime_contract;
+mod realtime_tools;
 mod scenarios;
 mod sdk_contract;
 mod tenancy;

@@ -43,9 +43,17 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A server whose fixtures add [`TWO_TURNS`], and an agent of [`KEY`].
 pub async fn server() -> (TestServer, String) {
+    server_with(&[("rt-two-turns", TWO_TURNS)]).await
+}
+
+/// A server whose fixtures add `scenarios` (name, JSON), and an agent of
+/// [`KEY`].
+pub async fn server_with(scenarios: &[(&str, &str)]) -> (TestServer, String) {
     let dir = std::env::temp_dir().join(format!("atoms-mock-rt-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(dir.join("scenarios")).expect("mkdir");
-    std::fs::write(dir.join("scenarios/rt-two-turns.json"), TWO_TURNS).expect("write scenario");
+    for (name, json) in scenarios {
+        std::fs::write(dir.join(format!("scenarios/{name}.json")), json).expect("write scenario");
+    }
     let mut config = atoms_mock::Config::for_tests();
     config.fixtures = Some(dir);
     let s = TestServer::with_config(config).await;
