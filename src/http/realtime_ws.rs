@@ -210,7 +210,14 @@ fn admit(s: &AppState, ask: Ask) -> Result<Admission, Reject> {
 /// (webcall|chat), `sample_rate` (8000|16000|24000|48000) and `variables`
 /// (URL-encoded JSON). Rejections happen before the upgrade, with the
 /// error envelope: 400, 401, 426, 429 (session limit) or 503 (draining).
-/// Messages: the AsyncAPI document `atoms-agent-ws.asyncapi.yaml`.
+/// Messages: the mock's AsyncAPI document `asyncapi/atoms-mock-ws.yaml`
+/// (the platform's `atoms-agent-ws.asyncapi.yaml` plus client tools, LIVE
+/// W1). Client tools: `session.update {tools}` declares them and is
+/// answered by `session.updated {tools}` or `error` (`tool_name_conflict`,
+/// `client_tools_managed_by_config`, `invalid_tools`); the agent calls one
+/// with `function_call {call_id, name, arguments}` and the client answers
+/// `function_call.result {call_id, output}` (a string of at most 64 KB;
+/// errors `tool_timeout`, `unknown_call_id`, `result_too_large`).
 #[utoipa::path(get, path = "/agent/connect", tag = "Realtime Agent",
     params(("token" = Option<String>, Query, description = "`wct_…` token or raw API key"),
            ("agent_id" = Option<String>, Query, description = "Agent (raw key only)"),

@@ -1,7 +1,11 @@
 //! The realtime WebSocket against its contracts: every server frame type of
-//! a recorded session validates against its message schema in the AsyncAPI
-//! document, and a Python client built on the `websockets` package runs a
-//! session (connect, text, close) as third-party clients will.
+//! a recorded session validates against its message schema in the
+//! platform's AsyncAPI document; the mock's own AsyncAPI document
+//! (`asyncapi/atoms-mock-ws.yaml`, which adds the client-tools messages of
+//! LIVE W1) lists exactly the protocol's message types and validates the
+//! frames of a session with client tools too; and a Python client built on
+//! the `websockets` package runs a session (connect, text, close) and a
+//! client-tools exchange as third-party clients will.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -11,15 +15,16 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::TestServer;
-use crate::realtime::{is, server, ws_url, Session};
+use crate::realtime::{is, raw_query, server, ws_url, Session};
 use crate::sdk_contract::{ensure_venv, python3_version, repo_root, report, run};
 
 /// The pinned `websockets` release.
 const WEBSOCKETS_VERSION: &str = "13.1";
 
 /// Checks `v` against the JSON-schema subset the AsyncAPI payloads use
-/// (type, required, properties, const, enum, minLength, date-time), and
-/// more strictly: no property the schema does not declare.
+/// (type, required, properties, items, const, enum, minLength, date-time),
+/// and more strictly: no property the schema does not declare, unless it
+/// says `additionalProperties: true`.
 fn violations(schema: &Value, v: &Value, path: &str) -> Vec<String> {
     let mut out = Vec::new();
     if schema.get("const").is_some_and(|c| c != v) {
@@ -41,10 +46,19 @@ fn violations(schema: &Value, v: &Value, path: &str) -> Vec<String> {
             for (k, val) in obj {
                 match schema["properties"].get(k) {
                     Some(p) => out.extend(violations(p, val, &format!("{path}.{k}"))),
+                    None if schema["additionalProperties"] == true => {}
                     None => out.push(format!("{path}.{k}: not in the schema")),
                 }
             }
         }
+        Some("array") => match v.as_array() {
+            None => out.push(format!("{path}: not an array")),
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    out.extend(violations(&schema["items"], item, &format!("{path}.{i}")));
+                }
+            }
+        },
         Some("string") => match v.as_str() {
             None => out.push(format!("{path}: not a string")),
             Some(s) => {
@@ -69,10 +83,16 @@ fn time_ok(s: &str) -> bool {
 
 /// Server-to-client payload schemas by message `type`.
 fn server_schemas(doc: &Value) -> Vec<(String, Value)> {
+    schemas(doc, "receive")
+}
+
+/// Payload schemas by message `type` of the operations with `action`
+/// (`send`: client to server; `receive`: server to client).
+fn schemas(doc: &Value, action: &str) -> Vec<(String, Value)> {
     let ops = doc["operations"].as_object().expect("operations");
     let received: BTreeSet<String> = ops
         .values()
-        .filter(|o| o["action"] == "receive")
+        .filter(|o| o["action"] == action)
         .flat_map(|o| o["messages"].as_array().cloned().unwrap_or_default())
         .filter_map(|m| m["$ref"].as_str().and_then(|r| r.rsplit('/').next()).map(str::to_string))
         .collect();
@@ -124,6 +144,71 @@ async fn every_server_frame_validates_against_the_asyncapi_document() {
     }
     let all: BTreeSet<String> = schemas.into_iter().map(|(k, _)| k).collect();
     assert_eq!(seen, all, "the recorded session emits every server frame type");
+}
+
+/// Checks every frame against the schema of its `type`; returns the types
+/// seen.
+fn check_frames(schemas: &[(String, Value)], frames: &[Value]) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    for f in frames {
+        let kind = f["type"].as_str().expect("type");
+        let (_, schema) = schemas.iter().find(|(k, _)| k == kind).unwrap_or_else(|| panic!("{kind} is not documented"));
+        let errs = violations(schema, f, kind);
+        assert!(errs.is_empty(), "{f} violates its schema: {errs:?}");
+        seen.insert(kind.to_string());
+    }
+    seen
+}
+
+/// A chat session on the shipped `client-tools` scenario that declares a
+/// tool (once invalidly), answers the agent's call and closes; returns the
+/// client messages sent and the frames received.
+async fn record_tools_session(s: &TestServer, agent: &str) -> (Vec<Value>, Vec<Value>) {
+    let url = ws_url(s, &raw_query(agent, "&mode=chat"));
+    let mut ws = Session::open(&url, &[("x-atoms-mock-scenario", "client-tools")]).await;
+    ws.until(s, is("session.created")).await;
+    let tool = json!({"type": "function", "name": "lookup_order", "description": "Look up an order.",
+                      "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]},
+                      "timeout_ms": 15000, "expectsResponse": true});
+    let mut sent = vec![
+        json!({"type": "session.update", "tools": [{"type": "function", "name": "bad name"}]}),
+        json!({"type": "session.update", "tools": [tool]}),
+        json!({"type": "input_text.send", "text": "Can you check my order?"}),
+    ];
+    for m in &sent {
+        ws.send(m.clone()).await;
+    }
+    let call = ws.until(s, is("function_call")).await;
+    let result =
+        json!({"type": "function_call.result", "call_id": call["call_id"], "output": "{\"status\": \"shipped\"}"});
+    ws.send(result.clone()).await;
+    let answer =
+        ws.until(s, |f| f["type"] == "transcript" && f["text"].as_str().is_some_and(|t| t.contains("shipped"))).await;
+    assert_eq!(answer["text"], r#"Here is what I found: {"status": "shipped"}"#);
+    ws.send(json!({"type": "session.close"})).await;
+    ws.closed(s).await;
+    sent.extend([result, json!({"type": "session.close"})]);
+    (sent, ws.frames)
+}
+
+#[tokio::test]
+async fn the_mocks_own_asyncapi_document_lists_the_protocol_and_validates_recorded_frames() {
+    let text = std::fs::read_to_string(repo_root().join("asyncapi/atoms-mock-ws.yaml")).expect("the document exists");
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("AsyncAPI YAML parses");
+    let doc: Value = serde_json::to_value(yaml).expect("YAML as JSON");
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    let (server_side, client_side) = (schemas(&doc, "receive"), schemas(&doc, "send"));
+    let names = |s: &[(String, Value)]| s.iter().map(|(k, _)| k.clone()).collect::<BTreeSet<String>>();
+    let protocol = |t: &[&str]| t.iter().map(|k| k.to_string()).collect::<BTreeSet<String>>();
+    assert_eq!(names(&server_side), protocol(&atoms_mock::realtime::protocol::SERVER_TYPES));
+    assert_eq!(names(&client_side), protocol(&atoms_mock::realtime::protocol::CLIENT_TYPES));
+
+    let (s, agent) = server().await;
+    let mut seen = check_frames(&server_side, &record_session(&s, &agent).await);
+    let (sent, frames) = record_tools_session(&s, &agent).await;
+    seen.extend(check_frames(&server_side, &frames));
+    check_frames(&client_side, &sent);
+    assert_eq!(seen, names(&server_side), "the recorded sessions emit every server frame type");
 }
 
 #[tokio::test(flavor = "multi_thread")]
