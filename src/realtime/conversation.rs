@@ -527,7 +527,7 @@ impl Conversation {
                 None => self.respond(t, at),
             },
             Phase::Speaking(s) => self.speak(s, at),
-            Phase::Calling(c) => self.time_out(c, at),
+            Phase::Calling(c) => self.time_out(&c, at),
             Phase::Listening(l) => self.commit_user(at, l.text, Said::Spoken(l.last_delta)),
             Phase::Ending(_) => {
                 let status = match self.scenario.outcome {
@@ -810,7 +810,7 @@ impl Conversation {
     }
 
     /// No result within the tool's `timeout_ms`.
-    fn time_out(&mut self, c: Calling, at: Millis) -> Res {
+    fn time_out(&mut self, c: &Calling, at: Millis) -> Res {
         self.settled.insert(c.call_id.clone(), Settled::TimedOut);
         let msg =
             format!("No function_call.result for call_id '{}' ({}) within {} ms", c.call_id, c.tool, at - c.sent_at);

@@ -140,7 +140,7 @@ pub fn check(schema: &Value, path: &str, depth: usize) -> Result<(), String> {
         check(items, &format!("{path}.items"), depth + 1)?;
     }
     if let Some(e) = s.get("enum") {
-        if !e.as_array().is_some_and(|a| !a.is_empty()) {
+        if e.as_array().is_none_or(Vec::is_empty) {
             return err(&format!("{path}.enum"), "must be a non-empty list");
         }
     }

@@ -286,7 +286,7 @@ mod tests {
 
     use super::*;
 
-    fn config(v: Value) -> ConfigMap {
+    fn config(v: &Value) -> ConfigMap {
         v.as_object().cloned().unwrap_or_default()
     }
 
@@ -307,15 +307,15 @@ mod tests {
         assert_eq!(got[2].timeout_ms, TIMEOUT_MAX_MS);
         assert_eq!(got[1].parameters, json!({"type": "object", "properties": {}}));
         assert_eq!(arguments(&got[0], None), Ok(json!({"order_id": "sample"})));
-        let given: Map<String, Value> = config(json!({"order_id": "A-1"}));
+        let given: Map<String, Value> = config(&json!({"order_id": "A-1"}));
         assert_eq!(arguments(&got[0], Some(&given)), Ok(json!({"order_id": "A-1"})));
-        let bad: Map<String, Value> = config(json!({"order_id": 7}));
+        let bad: Map<String, Value> = config(&json!({"order_id": 7}));
         assert!(arguments(&got[0], Some(&bad)).is_err_and(|e| e.starts_with("arguments.order_id")));
     }
 
     #[test]
     fn each_refusal_has_its_code() {
-        let with_tools = config(json!({"singlePromptConfig": {"tools": [
+        let with_tools = config(&json!({"singlePromptConfig": {"tools": [
             {"type": "end_call", "name": "end_call", "description": "End"},
             {"type": "api_call", "name": "old_lookup", "description": "Off", "enabled": false}
         ]}}));
@@ -323,10 +323,10 @@ mod tests {
         assert_eq!(declare(&end_call, &with_tools), Err(ToolError::NameConflict("end_call".into())));
         let disabled = json!([{"type": "function", "name": "old_lookup"}]);
         assert!(declare(&disabled, &with_tools).is_ok(), "disabled config tools do not conflict");
-        let graph = config(json!({"workflowGraph": {"nodes": [{"tools": [{"name": "lookup_order"}]}]}}));
+        let graph = config(&json!({"workflowGraph": {"nodes": [{"tools": [{"name": "lookup_order"}]}]}}));
         assert_eq!(declare(&json!([lookup()]), &graph).map_err(|e| e.code()), Err("tool_name_conflict"));
 
-        let managed = config(json!({"singlePromptConfig": {MANAGED_BY_CONFIG_FIELD: true}}));
+        let managed = config(&json!({"singlePromptConfig": {MANAGED_BY_CONFIG_FIELD: true}}));
         assert_eq!(declare(&json!([lookup()]), &managed), Err(ToolError::ManagedByConfig));
         assert_eq!(declare(&json!([]), &managed), Ok(Vec::new()), "an empty set declares nothing");
 
