@@ -38,6 +38,8 @@
 
 use serde_json::{json, Map, Number, Value};
 
+use crate::domain::config_rules::type_name;
+
 /// Deepest nesting of schemas in `parameters`.
 pub const MAX_DEPTH: usize = 8;
 /// Largest `minLength` the mock accepts (generated strings stay short).
@@ -323,17 +325,6 @@ fn type_matches(t: &str, v: &Value) -> bool {
         "boolean" => v.is_boolean(),
         "null" => v.is_null(),
         _ => false,
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

@@ -421,6 +421,19 @@ mod tests {
     }
 
     #[test]
+    fn scripted_calls_skip_client_tool_steps() {
+        let vars = Map::new();
+        let with = scenario(vec![
+            Step::User(UserTurn { text: "hello".into(), ..UserTurn::default() }),
+            Step::ToolCall(crate::scenarios::model::ToolCallStep { after_ms: 900, ..Default::default() }),
+            Step::Agent(AgentTurn { text: Some("Hi.".into()), ..AgentTurn::default() }),
+        ]);
+        let mut without = with.clone();
+        without.turns.remove(1);
+        assert_eq!(compile(&with, &ctx(&vars)), compile(&without, &ctx(&vars)));
+    }
+
+    #[test]
     fn calls_that_never_connect_have_no_timeline() {
         let mut s = scenario(Vec::new());
         s.outcome = Outcome::NoAnswer;

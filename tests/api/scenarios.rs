@@ -391,6 +391,7 @@ async fn the_control_api_lists_scenarios_and_edits_assignments() {
         [
             "agent-logs-errors",
             "busy",
+            "client-tools",
             "failed",
             "happy-path",
             "no-answer",
