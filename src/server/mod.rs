@@ -1,15 +1,35 @@
 //! `Server`: runs the app on a listener the caller provides, so the binary,
 //! the tests and embedding users share one code path. Dropping the server
 //! (or calling [`Server::shutdown`]) stops it gracefully.
+//!
+//! Connections are served by hyper directly (HTTP/1.1 with upgrades, and
+//! HTTP/2), with the bounds of [`Transport`]: header, body and idle
+//! timeouts per connection ([`conn`]) and a grace period on shutdown.
+//!
+//! Shutdown, in order: the listener closes; every connection shuts down
+//! gracefully (idle ones close, in-flight requests finish); the state's
+//! shutdown signal ends SSE streams (`sse_close`), realtime WebSocket
+//! sessions (`session.closed`, close 1001) and long-polls (503 in the
+//! envelope). Once every socket is closed, or the grace period is over,
+//! the remaining connections are dropped and [`Server::shutdown`] returns.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::Listener;
+use axum::Router;
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::state::AppState;
+
+mod conn;
+pub mod settings;
+
+pub use settings::Transport;
 
 /// A running server.
 #[derive(Debug)]
@@ -17,7 +37,7 @@ pub struct Server {
     addr: SocketAddr,
     state: AppState,
     shutdown: Arc<watch::Sender<bool>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    task: Option<JoinHandle<()>>,
     webhooks: Option<JoinHandle<()>>,
 }
 
@@ -30,15 +50,8 @@ impl Server {
         state.calls.set_public_url(format!("http://{host}:{}", addr.port()));
         let webhooks = Some(state.webhooks.start());
         let shutdown = Arc::clone(&state.shutdown);
-        let mut rx = shutdown.subscribe();
         let app = crate::http::app(state.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
+        let task = tokio::spawn(serve(listener, app, state.config.transport, shutdown.subscribe()));
         Ok(Self { addr, state, shutdown, task: Some(task), webhooks })
     }
 
@@ -57,17 +70,18 @@ impl Server {
         &self.state
     }
 
-    /// Signals shutdown and waits for open connections and the webhook
-    /// dispatcher to finish (in-flight deliveries are abandoned).
+    /// Shuts down (see the module doc) and waits, at most the grace period
+    /// (`--shutdown-grace-secs`) for connections plus the webhook
+    /// dispatcher's stop (in-flight deliveries are abandoned).
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
         if let Some(w) = self.webhooks.take() {
             let _ = w.await;
         }
-        match self.task.take() {
-            Some(t) => t.await.unwrap_or(Ok(())),
-            None => Ok(()),
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
         }
+        Ok(())
     }
 }
 
@@ -75,4 +89,42 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
+}
+
+/// The hyper connection builder shared by every connection.
+fn builder() -> Builder<TokioExecutor> {
+    let mut b = Builder::new(TokioExecutor::new());
+    // Extended CONNECT, for WebSockets over HTTP/2 (as `axum::serve`).
+    b.http2().enable_connect_protocol();
+    b
+}
+
+/// Accepts until `stop`, then drains within the grace period.
+async fn serve(mut listener: TcpListener, app: Router, transport: Transport, stop: watch::Receiver<bool>) {
+    let builder = Arc::new(builder());
+    // Each socket holds a sender; `recv` gives `None` once all are gone.
+    let (open, mut all_closed) = mpsc::channel::<()>(1);
+    let mut conns = JoinSet::new();
+    let mut stopping = stop.clone();
+    loop {
+        tokio::select! {
+            // axum's `Listener` retries on accept errors (such as EMFILE).
+            (tcp, _) = Listener::accept(&mut listener) => {
+                let (app, builder, stop, open) = (app.clone(), Arc::clone(&builder), stop.clone(), open.clone());
+                conns.spawn(conn::serve(tcp, app, builder, transport, stop, open));
+            }
+            Some(_) = conns.join_next() => {}
+            _ = stopping.wait_for(|stop| *stop) => break,
+        }
+    }
+    drop(listener);
+    drop(open);
+    let drained = async {
+        while conns.join_next().await.is_some() {}
+        let _ = all_closed.recv().await;
+    };
+    if tokio::time::timeout(transport.shutdown_grace(), drained).await.is_err() {
+        tracing::warn!(open = conns.len(), "shutdown grace period over: dropping open connections");
+    }
+    conns.shutdown().await;
 }
