@@ -202,7 +202,7 @@ async fn more_header_fields_than_hyper_parses_get_its_bodiless_431() {
     let fields: String = (0..120).map(|i| format!("x-h{i}: v\r\n")).collect();
     let mut sock = send(s.server.addr(), format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{fields}\r\n").as_bytes()).await;
     let r = read_response(&mut sock).await;
-    assert_eq!((r.status, r.body.clone()), (431, Value::Null), "documented: hyper answers this one itself");
+    assert_eq!((r.status, r.body), (431, Value::Null), "documented: hyper answers this one itself");
 }
 
 /// The binary, started on port 0; its base URL from the first stdout line.
@@ -284,12 +284,17 @@ async fn sigterm_with_a_stalled_client_a_stream_a_websocket_and_a_long_poll_exit
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
     let created = tokio::time::timeout(WAIT, ws.next()).await.expect("created").expect("frame").expect("ok");
     assert!(created.to_text().expect("text").contains("session.created"));
-    // A client stalled in the middle of its body.
-    let mut stalled = send(addr, format!("{}{{\"na", post_head("/atoms/v1/agent", 100, "")).as_bytes()).await;
+    // A client stalled in the middle of its body; the server's `100
+    // Continue` shows the request is in flight (its body is being read).
+    let mut stalled = send(addr, post_head("/atoms/v1/agent", 100, "Expect: 100-continue\r\n").as_bytes()).await;
+    let mut continued = [0; 25];
+    tokio::time::timeout(WAIT, stalled.read_exact(&mut continued)).await.expect("in time").expect("read");
+    assert_eq!(&continued, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stalled.write_all(b"{\"na").await.expect("part of the body");
 
     let signalled = Instant::now();
-    let kill = std::process::Command::new("kill").args(["-TERM", &child.id().expect("pid").to_string()]).status();
-    assert!(kill.expect("kill").success());
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id().expect("pid")).expect("pid fits"));
+    rustix::process::kill_process(pid.expect("a pid"), rustix::process::Signal::TERM).expect("SIGTERM sent");
     let status = tokio::time::timeout(grace + Duration::from_secs(3), child.wait()).await.expect("exited in time");
 
     assert!(status.expect("status").success(), "exit code 0");
