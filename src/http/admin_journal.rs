@@ -30,7 +30,7 @@ const DEFAULT_LIMIT: usize = 1000;
 /// Most bytes of rendered entries in one listing (1 MiB); a page always
 /// holds at least one entry (one is at most about 400 KiB: two 64 KiB
 /// bodies, base64 at worst, and headers).
-pub(crate) const PAGE_BYTES: usize = 1024 * 1024;
+const PAGE_BYTES: usize = 1024 * 1024;
 
 /// Filters of the journal.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -85,9 +85,9 @@ impl JournalQuery {
 /// time: `{"entries": [...], "nextSince": <seq>|null, "lastSeq": <seq of
 /// the latest entry recorded, 0 if none>, "capacity": <entries kept at
 /// most>, "budgetBytes": <bytes kept at most>, "usedBytes": <bytes kept
-/// now>, "waiting": <long-polls in progress>}`. A page ends after `limit` entries or before its entries pass 1
-/// MiB of JSON; `nextSince` is then the `seq` to pass as `since` for the
-/// next page (null on the last page). Each entry: `{seq, at (mock clock,
+/// now>, "waiting": <long-polls in progress>}`. A page ends after `limit`
+/// entries or before its entries pass 1 MiB of JSON; `nextSince` is then
+/// the `seq` to pass as `since` for the next page (null on the last page). Each entry: `{seq, at (mock clock,
 /// ISO-8601 UTC with ms), latencyMs (real time to the response head),
 /// method, path, query, apiKey (Bearer token or null), request: {headers
 /// (authorization cut to its last 4 characters), body}, response: {status,
