@@ -72,6 +72,15 @@ pub struct Config {
     /// `/atoms/v1`, `GET /_admin/journal`); 0 turns it off.
     #[arg(long, env = "ATOMS_MOCK_JOURNAL_CAPACITY", default_value_t = crate::journal::DEFAULT_CAPACITY)]
     pub journal_capacity: usize,
+
+    /// Mock extension: bytes the request journal may hold (bodies, headers
+    /// and bookkeeping); the oldest entries go first. 0 turns it off.
+    #[arg(long, env = "ATOMS_MOCK_JOURNAL_BYTES", default_value_t = crate::journal::DEFAULT_BUDGET)]
+    pub journal_bytes: usize,
+
+    /// Connection timeouts and the shutdown grace period.
+    #[command(flatten)]
+    pub transport: crate::server::Transport,
 }
 
 impl Default for Config {
@@ -89,6 +98,8 @@ impl Default for Config {
             webhook_timeout_ms: 30_000,
             webhook_queue: 256,
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
+            journal_bytes: crate::journal::DEFAULT_BUDGET,
+            transport: crate::server::Transport::default(),
             versioning: VersioningMode::V1,
         }
     }

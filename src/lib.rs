@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - [`config`]: CLI flags and `ATOMS_MOCK_*` variables.
-//! - [`server`]: [`Server::start`] on a caller-provided listener.
+//! - [`server`]: [`Server::start`] on a caller-provided listener, with
+//!   connection timeouts and graceful shutdown ([`Transport`]).
 //! - [`state`]: [`AppState`], the handles every handler shares.
 //! - [`clock`]: real or virtual time; every timer goes through it.
 //! - [`domain`]: pure platform rules (agents, config bounds, v1 drafts and
@@ -11,7 +12,7 @@
 //! - [`store`]: per-organization state behind per-tenant locks.
 //! - [`fixtures`]: embedded default fixtures and `--fixtures DIR`.
 //! - [`http`]: routers, extractors, the error envelope and OpenAPI.
-//! - [`journal`]: the request journal (a bounded ring) and its filters.
+//! - [`journal`]: the request journal (bounded in bytes) and its filters.
 //! - [`faults`]: fault-injection rules, path patterns and seeded rolls.
 //! - [`webhooks`]: webhook books, signed event bodies, the dispatcher and
 //!   its delivery log.
@@ -35,5 +36,5 @@ pub mod webhooks;
 
 pub use config::Config;
 pub use http::app;
-pub use server::Server;
+pub use server::{Server, Transport};
 pub use state::AppState;

@@ -41,7 +41,7 @@ pub struct Handles {
     pub campaigns: Arc<crate::campaigns::Campaigns>,
     /// Realtime WebSocket state (tokens, sessions, draining).
     pub realtime: Arc<crate::realtime::Realtime>,
-    /// The request journal: a bounded ring of recent `/atoms/v1` requests.
+    /// The request journal: recent `/atoms/v1` requests, bounded in bytes.
     pub journal: Arc<crate::journal::Journal>,
     /// Fault-injection rules, checked before a request reaches auth.
     pub faults: Arc<crate::faults::Faults>,
@@ -51,6 +51,16 @@ pub struct Handles {
 }
 
 impl AppState {
+    /// Runs `work` to completion, or until the server starts shutting down
+    /// (`None`): long-polls end early on shutdown.
+    pub async fn unless_shutdown<F: std::future::Future>(&self, work: F) -> Option<F::Output> {
+        let mut stop = self.shutdown.subscribe();
+        tokio::select! {
+            out = work => Some(out),
+            _ = stop.wait_for(|stop| *stop) => None,
+        }
+    }
+
     /// Builds the state from a configuration and loaded fixtures, and
     /// seeds the fixture agents.
     pub fn new(config: Config, fixtures: Fixtures) -> Self {
@@ -70,7 +80,7 @@ impl AppState {
             shutdown.subscribe(),
         ));
         let realtime = Arc::new(crate::realtime::Realtime::default());
-        let journal = Arc::new(crate::journal::Journal::new(config.journal_capacity));
+        let journal = Arc::new(crate::journal::Journal::new(config.journal_capacity, config.journal_bytes));
         let faults = Arc::new(crate::faults::Faults::new(config.seed));
         Self(Arc::new(Handles {
             store,

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use dashmap::DashMap;
 use serde_json::{Map, Value};
 
 use super::{Campaign, CampaignCall, CampaignEvent, Contact, SCENARIO_COLUMN};
@@ -54,14 +53,11 @@ pub struct NewCampaign {
 pub struct Campaigns {
     store: Arc<Store>,
     calls: Arc<Calls>,
-    /// Audience id → owning organization id, to tell "another org's"
-    /// (403 on `GET …/members`, L-I1) from "unknown" (404).
-    owners: DashMap<String, String>,
 }
 
 impl std::fmt::Debug for Campaigns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Campaigns").field("audiences", &self.owners.len()).finish_non_exhaustive()
+        f.debug_struct("Campaigns").finish_non_exhaustive()
     }
 }
 
@@ -75,7 +71,7 @@ impl Campaigns {
     /// An engine over `store` and `calls`; registers the finish hook that
     /// feeds every campaign call's end back into its campaign.
     pub fn new(store: Arc<Store>, calls: &Arc<Calls>) -> Arc<Self> {
-        let me = Arc::new(Self { store, calls: Arc::clone(calls), owners: DashMap::new() });
+        let me = Arc::new(Self { store, calls: Arc::clone(calls) });
         let weak: Weak<Self> = Arc::downgrade(&me);
         calls.on_finish(Arc::new(move |t, call| {
             if let Some(me) = weak.upgrade() {
@@ -88,21 +84,6 @@ impl Campaigns {
     /// The call engine.
     pub fn calls(&self) -> &Arc<Calls> {
         &self.calls
-    }
-
-    /// Records that `org_id` owns audience `id`.
-    pub fn set_owner(&self, id: &str, org_id: &str) {
-        self.owners.insert(id.to_string(), org_id.to_string());
-    }
-
-    /// Forgets a deleted audience.
-    pub fn forget_owner(&self, id: &str) {
-        self.owners.remove(id);
-    }
-
-    /// True when audience `id` exists under another organization than `org_id`.
-    pub fn owned_elsewhere(&self, id: &str, org_id: &str) -> bool {
-        self.owners.get(id).is_some_and(|o| o.value() != org_id)
     }
 
     /// Creates a campaign (R161, R162) from the audience's current members.

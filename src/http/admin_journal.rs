@@ -5,15 +5,15 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{envelope, ApiError, ApiResult};
+use super::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
 use super::extract::ApiQuery;
 use crate::faults::strip_prefix;
 use crate::journal::{render, Filter, StatusMatch};
@@ -27,6 +27,10 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 const MAX_WAIT_MS: u64 = 120_000;
 /// Entries per listing unless `limit` says otherwise.
 const DEFAULT_LIMIT: usize = 1000;
+/// Most bytes of rendered entries in one listing (1 MiB); a page always
+/// holds at least one entry (one is at most about 400 KiB: two 64 KiB
+/// bodies, base64 at worst, and headers).
+const PAGE_BYTES: usize = 1024 * 1024;
 
 /// Filters of the journal.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -44,7 +48,8 @@ pub(crate) struct JournalQuery {
     status: Option<String>,
     /// Only entries with a `seq` greater than this.
     since: Option<u64>,
-    /// Listing only: at most this many entries (default 1000), oldest first.
+    /// Listing only: at most this many entries (default 1000), oldest
+    /// first; a page also stops before 1 MiB of entries.
     limit: Option<usize>,
     /// Long-poll only: how long to wait, in ms (default 10000, at most 120000).
     timeout_ms: Option<u64>,
@@ -76,22 +81,47 @@ impl JournalQuery {
     }
 }
 
-/// Recorded requests matching the filters, oldest first: `{"entries":
-/// [...], "lastSeq": <seq of the latest entry recorded, 0 if none>,
-/// "capacity": <entries kept>}`. Each entry: `{seq, at (mock clock,
+/// Recorded requests matching the filters, oldest first, a page at a
+/// time: `{"entries": [...], "nextSince": <seq>|null, "lastSeq": <seq of
+/// the latest entry recorded, 0 if none>, "capacity": <entries kept at
+/// most>, "budgetBytes": <bytes kept at most>, "usedBytes": <bytes kept
+/// now>, "waiting": <long-polls in progress>}`. A page ends after `limit`
+/// entries or before its entries pass 1 MiB of JSON; `nextSince` is then
+/// the `seq` to pass as `since` for the next page (null on the last page). Each entry: `{seq, at (mock clock,
 /// ISO-8601 UTC with ms), latencyMs (real time to the response head),
 /// method, path, query, apiKey (Bearer token or null), request: {headers
 /// (authorization cut to its last 4 characters), body}, response: {status,
 /// headers, body, streamed}, fault (rule id or null)}`. A body is `null`
-/// when empty, else `{text | base64, size, truncated}` (64 KiB kept);
+/// when empty, else `{text | base64, size, truncated}`: the first 64 KiB
+/// are kept, `size` is the whole length (for a body refused with 413
+/// before it was read, the declared `Content-Length`, with no text);
 /// `streamed: true` responses (SSE, WebSocket, downloads) have no body.
 /// 400 for a bad `status` or `pathPrefix`.
 #[utoipa::path(get, path = "/_admin/journal", tag = "Control API", params(JournalQuery),
-    responses((status = 200, description = "`{entries, lastSeq, capacity}`"), (status = 400, description = "Bad filter")))]
+    responses((status = 200, description = "`{entries, nextSince, lastSeq, capacity, budgetBytes, usedBytes, waiting}`"), (status = 400, description = "Bad filter")))]
 async fn list_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<Response> {
-    let (entries, last_seq) = s.journal.list(&q.filter()?, q.limit.unwrap_or(DEFAULT_LIMIT));
-    let entries: Vec<Value> = entries.iter().map(|e| render(e)).collect();
-    Ok(Json(json!({"entries": entries, "lastSeq": last_seq, "capacity": s.journal.capacity()})).into_response())
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    let (entries, last_seq) = s.journal.list(&q.filter()?, limit.saturating_add(1));
+    let mut page = b"{\"entries\":[".to_vec();
+    let mut next_since = None;
+    for (shown, e) in entries.iter().enumerate() {
+        let mark = page.len();
+        if shown > 0 {
+            page.push(b',');
+        }
+        let written = serde_json::to_writer(&mut page, &render(e));
+        if shown == limit || (shown > 0 && page.len() > PAGE_BYTES) || written.is_err() {
+            page.truncate(mark);
+            next_since = entries.get(shown.saturating_sub(1)).map(|e| e.seq).filter(|_| shown > 0);
+            break;
+        }
+    }
+    let (_, used) = s.journal.usage();
+    let tail = json!({"nextSince": next_since, "lastSeq": last_seq, "capacity": s.journal.capacity(),
+        "budgetBytes": s.journal.budget(), "usedBytes": used, "waiting": s.journal.waiting()});
+    page.extend_from_slice(b"],");
+    page.extend_from_slice(&tail.to_string().as_bytes()[1..]);
+    Ok(([(header::CONTENT_TYPE, "application/json")], page).into_response())
 }
 
 /// Forget every recorded request; numbering goes on. `{"cleared": true}`.
@@ -105,15 +135,17 @@ async fn clear_journal(State(s): State<AppState>) -> Response {
 /// Long-poll: the first recorded request matching the filters with a `seq`
 /// after `since` (at once if one is already there), as one entry (see
 /// `GET /_admin/journal`). 408 when `timeoutMs` (wall-clock time) passes
-/// first; 400 for a bad filter.
+/// first; 503 `Server shutting down` when the server stops first; 400 for
+/// a bad filter.
 #[utoipa::path(get, path = "/_admin/journal/wait", tag = "Control API", params(JournalQuery),
     responses((status = 200, description = "An entry"), (status = 400, description = "Bad filter"),
-              (status = 408, description = "No match in time")))]
+              (status = 408, description = "No match in time"), (status = 503, description = "Server shutting down")))]
 async fn wait_for_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<Response> {
     let f = q.filter()?;
     let timeout = q.timeout_ms.unwrap_or(10_000).min(MAX_WAIT_MS);
-    Ok(match s.journal.wait(&f, Duration::from_millis(timeout)).await {
-        Some(e) => Json(render(&e)).into_response(),
-        None => envelope(StatusCode::REQUEST_TIMEOUT, &format!("No matching request within {timeout} ms")),
+    Ok(match s.unless_shutdown(s.journal.wait(&f, Duration::from_millis(timeout))).await {
+        Some(Some(e)) => Json(render(&e)).into_response(),
+        Some(None) => envelope(StatusCode::REQUEST_TIMEOUT, &format!("No matching request within {timeout} ms")),
+        None => envelope(StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN),
     })
 }

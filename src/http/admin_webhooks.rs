@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{envelope, ApiError, ApiResult};
+use super::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
 use super::extract::ApiQuery;
 use crate::state::AppState;
 use crate::webhooks::log::{render, DeliveryResult, Filter};
@@ -102,17 +102,21 @@ async fn clear_deliveries(State(s): State<AppState>) -> Response {
 /// is one (at once if one already matches). Without `result` or
 /// `minAttempts` only finished deliveries (`SUCCEEDED`/`FAILED`) match.
 /// Pass `after=<seq>` to wait for a later one. 408 when `timeoutMs`
-/// passes first (wall-clock time).
+/// passes first (wall-clock time); 503 `Server shutting down` when the
+/// server stops first.
 #[utoipa::path(get, path = "/_admin/webhooks/deliveries/wait", tag = "Control API", params(DeliveryQuery),
     responses((status = 200, description = "A delivery"), (status = 400, description = "Bad filter"),
-              (status = 408, description = "No match in time")))]
+              (status = 408, description = "No match in time"), (status = 503, description = "Server shutting down")))]
 async fn wait_for_delivery(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeliveryQuery>) -> ApiResult<Response> {
     let mut f = q.filter()?;
     f.finished = f.result.is_none() && f.min_attempts.is_none();
     let timeout = q.timeout_ms.unwrap_or(10_000).min(MAX_WAIT_MS);
-    Ok(match s.webhooks.log().wait(&f, Duration::from_millis(timeout)).await {
-        Some(d) => Json(render(&d)).into_response(),
-        None => envelope(StatusCode::REQUEST_TIMEOUT, &format!("No matching webhook delivery within {timeout} ms")),
+    Ok(match s.unless_shutdown(s.webhooks.log().wait(&f, Duration::from_millis(timeout))).await {
+        Some(Some(d)) => Json(render(&d)).into_response(),
+        Some(None) => {
+            envelope(StatusCode::REQUEST_TIMEOUT, &format!("No matching webhook delivery within {timeout} ms"))
+        }
+        None => envelope(StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN),
     })
 }
 

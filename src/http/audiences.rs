@@ -1,20 +1,22 @@
 //! `/audience…`: CSV upload, list, get, delete, and members list, add,
 //! search and delete (BEHAVIOR §I, R177–R187, L-I1–L-I4).
 //!
-//! Another organization's audience looks unknown (404) everywhere except
-//! `GET /audience/{id}/members`, which answers 403 (L-I1). The members
-//! list's 400s use `"status": "error"` (R008, R181). Ids `undefined`,
+//! Another organization's audience looks unknown (404) everywhere, also on
+//! `GET /audience/{id}/members`, where the spec has 403 (R181, L-I1): a
+//! mock decision, so another key cannot probe which ids exist. The
+//! members list's 400s use `"status": "error"` (R008, R181). Ids `undefined`,
 //! `null` or blank count as missing (what JavaScript clients send).
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiQuery, Org};
+use super::extract::{stalled, ApiJson, ApiQuery, Org, BODY_STALLED};
 use super::render;
 use crate::campaigns::audiences::{search, Search};
 use crate::campaigns::{Audience, Member};
@@ -29,8 +31,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_audience, delete_audience))
         .routes(routes!(list_members, add_members, delete_members))
         .routes(routes!(search_members))
-        .layer(DefaultBodyLimit::max(MAX_CSV_BYTES + 256 * 1024))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
 }
+
+/// Largest request body on the audience routes: a 5 MB CSV plus room for
+/// the other multipart fields (see `extract::body_limit`).
+pub(crate) const UPLOAD_LIMIT: usize = MAX_CSV_BYTES + 256 * 1024;
 
 fn missing(id: &str) -> bool {
     matches!(id.trim(), "" | "undefined" | "null")
@@ -63,6 +69,20 @@ fn member(m: &Member) -> Value {
     json!({"_id": m.id, "data": m.data})
 }
 
+/// The rejection of a body that is not `multipart/form-data` with a
+/// boundary: a `multipart/*` type is named, anything else lacks the CSV.
+fn not_multipart(headers: &HeaderMap) -> ApiError {
+    match headers.get(CONTENT_TYPE).map(|c| String::from_utf8_lossy(c.as_bytes())) {
+        Some(c) if c.trim_start().to_ascii_lowercase().starts_with("multipart/") => {
+            let c: String = c.chars().take(100).collect();
+            ApiError::BadRequest(format!(
+                "Malformed multipart body: expected Content-Type multipart/form-data with a boundary parameter, received '{c}'"
+            ))
+        }
+        _ => ApiError::BadRequest("CSV file is required".into()),
+    }
+}
+
 /// The multipart fields of `POST /audience`.
 #[derive(Debug, Default)]
 struct Upload {
@@ -75,6 +95,8 @@ async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge("CSV file exceeds the maximum size of 5 MB".into())
+        } else if stalled(&e) {
+            ApiError::RequestTimeout(BODY_STALLED.into())
         } else {
             ApiError::BadRequest(format!("Malformed multipart body: {}", e.body_text()))
         }
@@ -95,16 +117,20 @@ async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
 /// `identifierColumnName`. 200 (not 201) with the audience. 400: `CSV file
 /// is required`, the duplicate-phone message, `Audience cannot exceed 10000
 /// members`, and (inferred) column-name, phone-format and 5 MB messages.
-/// A CSV column named `scenario` picks each member's mock scenario.
+/// A CSV column named `scenario` picks each member's mock scenario. A
+/// `multipart/*` content type without a `boundary` parameter: 400
+/// `Malformed multipart body: …`; any other content type: `CSV file is
+/// required`. A body stalled past the body timeout: 408.
 #[utoipa::path(post, path = "/audience", tag = "Audience",
     request_body(content = String, content_type = "multipart/form-data", description = "`name`, `phoneNumberColumnName`, `file` (CSV ≤ 5 MB), `description?`, `identifierColumnName?`"),
     responses((status = 200, description = "The audience"), (status = 400, description = "CSV or field error")))]
 async fn create_audience(
     State(s): State<AppState>,
     Org(t): Org,
+    headers: HeaderMap,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
-    let up = read_upload(mp.map_err(|_| ApiError::BadRequest("CSV file is required".into()))?).await?;
+    let up = read_upload(mp.map_err(|_| not_multipart(&headers))?).await?;
     let text = |k: &str| up.fields.get(k).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
     let file =
         up.file.as_deref().filter(|f| !f.is_empty()).ok_or(ApiError::BadRequest("CSV file is required".into()))?;
@@ -127,7 +153,6 @@ async fn create_audience(
         updated_at: now,
     };
     let body = Value::Object(doc(&a, &t));
-    s.campaigns.set_owner(&a.id, &t.org_id);
     t.campaigns.lock().insert_audience(a);
     Ok(render::ok(body))
 }
@@ -174,12 +199,11 @@ async fn get_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response
 /// it; 404 when unknown.
 #[utoipa::path(delete, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     responses((status = 200, description = "`data: []`"), (status = 400, description = "Used by an active campaign"), (status = 404, description = "Audience not found")))]
-async fn delete_audience(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+async fn delete_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
     if missing(&id) {
         return Err(ApiError::BadRequest("Audience ID missing".into()));
     }
     t.campaigns.lock().delete_audience(&id)?;
-    s.campaigns.forget_owner(&id);
     Ok(render::ok(json!([])))
 }
 
@@ -199,14 +223,15 @@ fn positive(q: &Map<String, Value>, key: &str, default: usize) -> Result<usize, 
 /// Members, paged (R181): `?page=1&offset=5` where `offset` is the page
 /// **size** (`limit` is ignored). `{members: [{_id, data}], totalCount,
 /// totalPages, hasMore}`. 400 (`"status": "error"`) `Audience ID is
-/// required` or a bad page/offset; 403 another organization's; 404 unknown.
+/// required` or a bad page/offset; 404 unknown or another organization's
+/// (the spec's 403 for another organization is not used; see the module
+/// doc).
 #[utoipa::path(get, path = "/audience/{id}/members", tag = "Audience",
     params(("id" = String, Path, description = "Audience id"), ("page" = Option<usize>, Query, description = "From 1"),
            ("offset" = Option<usize>, Query, description = "Page size (default 5)")),
     responses((status = 200, description = "A page of members"), (status = 400, description = "`{status: \"error\"}`"),
-              (status = 403, description = "Another organization's audience"), (status = 404, description = "Audience not found")))]
+              (status = 404, description = "Audience not found")))]
 async fn list_members(
-    State(s): State<AppState>,
     Org(t): Org,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<Map<String, Value>>,
@@ -218,9 +243,6 @@ async fn list_members(
         (Ok(p), Ok(o)) => (p, o),
         (Err(m), _) | (_, Err(m)) => return Ok(status_error(&m)),
     };
-    if s.campaigns.owned_elsewhere(&id, &t.org_id) {
-        return Err(ApiError::Forbidden("You do not have access to this audience".into()));
-    }
     let body = with_audience(&t, &id, |a| {
         let total = a.members.len();
         let members: Vec<Value> =

@@ -5,11 +5,14 @@
 //! - [`faults`], inside `x-request-id` and before auth: a fired rule
 //!   answers (or delays) before any handler runs, so it changes no state.
 //!
-//! Bodies are captured as the bytes already in memory. A request body is
-//! read once here and handed on as the same buffer (a body past the 1 MiB
-//! cap is handed on as a stream, so the handler still answers 413); a
-//! response body is captured only when its size is known (a full buffer),
-//! never for SSE, WebSocket upgrades or other streams.
+//! A request body is read once here and handed on as the same buffer (a
+//! body past the 1 MiB cap is handed on as a stream, so the handler still
+//! answers 413; a body whose declared `Content-Length` is over its route's
+//! limit is not read at all, so it can be refused before it is sent; a
+//! body that stalls hands the body timeout's error on, so the handler
+//! answers 408). A response body is captured only when its size is known
+//! (a full buffer), never for SSE, WebSocket upgrades or other streams.
+//! The journal keeps copies of at most 64 KiB of each.
 
 use std::time::Instant;
 
@@ -21,11 +24,11 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
-use super::error::envelope;
-use super::extract::{bearer, BODY_LIMIT};
+use super::error::{envelope, SHUTTING_DOWN};
+use super::extract::{bearer, body_limit, content_length, BODY_LIMIT};
 use super::API_PREFIX;
 use crate::faults::Decision;
-use crate::journal::{Captured, Entry, BODY_CAPTURE};
+use crate::journal::{Captured, Entry, Headers, BODY_CAPTURE};
 use crate::state::AppState;
 
 /// Marks a response shaped by a fault rule (for the journal).
@@ -44,12 +47,17 @@ pub(crate) async fn journal(State(s): State<AppState>, req: Request, next: Next)
     let started = Instant::now();
     let at = s.store.clock().now();
     let (parts, body) = req.into_parts();
-    let (body, request_body) = capture_request(body).await;
+    let declared = content_length(&parts.headers);
+    let (body, request_body) = match declared {
+        // Refused before it is read (see `limits`): only its length is known.
+        Some(n) if n > body_limit(parts.uri.path()) => (body, Captured::prefix(&[], n)),
+        _ => capture_request(body).await,
+    };
     let method = parts.method.clone();
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
     let api_key = bearer(&parts.headers).map(str::to_owned);
-    let request_headers = parts.headers.clone();
+    let request_headers = Headers::new(&parts.headers);
     let res = next.run(Request::from_parts(parts, body)).await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let fault = res.extensions().get::<FaultHit>().map(|h| h.0.clone());
@@ -66,7 +74,7 @@ pub(crate) async fn journal(State(s): State<AppState>, req: Request, next: Next)
         request_headers,
         request_body,
         status: parts.status.as_u16(),
-        response_headers: parts.headers.clone(),
+        response_headers: Headers::new(&parts.headers),
         response_body,
         fault,
     });
@@ -96,7 +104,8 @@ async fn capture_request(body: Body) -> (Body, Captured) {
             }
             None => {
                 let whole = concat(&chunks);
-                return (Body::from(whole.clone()), Captured::new(&whole));
+                let captured = Captured::new(&whole);
+                return (Body::from(whole), captured);
             }
         }
     }
@@ -151,7 +160,7 @@ pub(crate) async fn faults(State(s): State<AppState>, req: Request, next: Next) 
         return next.run(req).await;
     };
     if d.delay_ms > 0 && !delay(&s, d.delay_ms).await {
-        return envelope(StatusCode::SERVICE_UNAVAILABLE, "Server shutting down");
+        return envelope(StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN);
     }
     let mut res = match d.status {
         Some(_) => fault_response(&d),
@@ -165,11 +174,7 @@ pub(crate) async fn faults(State(s): State<AppState>, req: Request, next: Next) 
 async fn delay(s: &AppState, ms: u64) -> bool {
     let clock = s.store.clock();
     let deadline = clock.now().saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
-    let mut shutdown = s.shutdown.subscribe();
-    tokio::select! {
-        () = clock.sleep_until(deadline) => true,
-        _ = shutdown.wait_for(|stop| *stop) => false,
-    }
+    s.unless_shutdown(clock.sleep_until(deadline)).await.is_some()
 }
 
 fn fault_response(d: &Decision) -> Response {

@@ -10,6 +10,10 @@ use serde_json::json;
 use crate::domain::error::Rejection;
 use crate::domain::DomainError;
 
+/// 503's message for requests cut short by server shutdown (long-polls,
+/// fault delays).
+pub const SHUTTING_DOWN: &str = "Server shutting down";
+
 /// R003's exact 401 message.
 pub const UNAUTHORIZED: &str = "Unauthorized: User not found";
 
@@ -35,6 +39,9 @@ pub enum ApiError {
     /// and `Deprecation: true` for R075's migration error.
     #[error("{}", .0.errors.first().map_or("", String::as_str))]
     Detailed(Box<Rejection>, bool),
+    /// 408: the request body stalled past the body timeout.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 413: the body exceeds the 1 MiB limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -52,6 +59,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::Detailed(..) => StatusCode::CONFLICT,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

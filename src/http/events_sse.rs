@@ -5,7 +5,8 @@
 //! stream sends `sse_init` at once, then every event of the call so far
 //! (replayed in order), then live events, then `sse_close` after
 //! `call_end`, and ends. Idle streams get a `: keep-alive` comment every
-//! 15 s of the mock's clock. Server shutdown ends every stream.
+//! 15 s of the mock's clock. Server shutdown ends every stream with
+//! `sse_close` (R127: the frame before the server closes the stream).
 //!
 //! Finished calls: the spec says a completed call gives 400 (R124, L-F4),
 //! while the events guide lets clients subscribe to a "recently completed"
@@ -164,7 +165,10 @@ fn event_stream(
                     st.pending.push_back(Bytes::from_static(b": keep-alive\n\n"));
                     st.keep_alive = Box::pin(st.clock.sleep(st.clock.now() + KEEP_ALIVE_MS));
                 }
-                Next::Shutdown => st.done = true,
+                Next::Shutdown => {
+                    st.pending.push_back(lifecycle_frame("sse_close", st.clock.now()));
+                    st.done = true;
+                }
             }
         }
     })

@@ -15,10 +15,42 @@ use crate::store::Tenant;
 /// Largest accepted request body: 1 MiB. Larger bodies get 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// The body limit of the route at `path`: the audience routes take CSV
+/// uploads up to `UPLOAD_LIMIT` (their router's `DefaultBodyLimit`),
+/// every other route [`BODY_LIMIT`].
+pub fn body_limit(path: &str) -> usize {
+    match path.strip_prefix("/atoms/v1/audience") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => super::audiences::UPLOAD_LIMIT,
+        _ => BODY_LIMIT,
+    }
+}
+
+/// The declared `Content-Length`, if there is a valid one.
+pub fn content_length(headers: &axum::http::HeaderMap) -> Option<usize> {
+    headers.get(axum::http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// 408's message: the body stalled past `--body-timeout-secs`.
+pub const BODY_STALLED: &str = "Request timeout: the request body stopped arriving (no data within the body timeout)";
+
+/// Whether a body read failed because the body stalled past the body
+/// timeout (tower-http's `TimeoutError` anywhere in the error's chain).
+pub fn stalled(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
+
 /// A JSON body. Any content type is read as JSON, and an empty body counts
 /// as `{}`, so optional bodies (publish, activate, test-call) need nothing.
 /// Malformed JSON, wrong types and missing fields give 400 naming the
-/// problem; a body over [`BODY_LIMIT`] gives 413.
+/// problem; a body over [`BODY_LIMIT`] gives 413; a body that stalls past
+/// the body timeout gives 408.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -29,6 +61,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(format!("Request body too large: the limit is {BODY_LIMIT} bytes"))
+            } else if stalled(&e) {
+                ApiError::RequestTimeout(BODY_STALLED.into())
             } else {
                 ApiError::BadRequest(format!("Could not read request body: {e}"))
             }
@@ -37,18 +71,59 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Parses `bytes` as JSON into `T` with the envelope's messages.
+/// Parses `bytes` as JSON into `T` with the envelope's messages: 400
+/// `Malformed JSON in request body: …` for syntax errors (a lone UTF-16
+/// surrogate escape is named as such), `Invalid input: Expected object,
+/// received <type>` when an object is expected at the top, and `Invalid
+/// input: …` for other shape errors.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let blank = bytes.iter().all(u8::is_ascii_whitespace);
     let src: &[u8] = if blank { b"{}" } else { bytes };
     serde_json::from_slice(src).map_err(|e| {
         use serde_json::error::Category;
+        let message = e.to_string();
         match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::BadRequest(format!("Malformed JSON in request body: {e}"))
+            Category::Syntax | Category::Eof | Category::Io if is_surrogate_error(&message) => {
+                ApiError::BadRequest(format!(
+                    "Malformed JSON in request body: a \\u escape holds a lone UTF-16 surrogate (\\ud800-\\udfff \
+                     must come as a high-low pair) at line {} column {}",
+                    e.line(),
+                    e.column()
+                ))
             }
-            Category::Data => ApiError::BadRequest(format!("Invalid input: {e}")),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::BadRequest(format!("Malformed JSON in request body: {message}"))
+            }
+            Category::Data => match json_type(src) {
+                Some(kind) if kind != "object" && expects_object(&message) => {
+                    ApiError::BadRequest(format!("Invalid input: Expected object, received {kind}"))
+                }
+                _ => ApiError::BadRequest(format!("Invalid input: {message}")),
+            },
         }
+    })
+}
+
+/// serde_json's errors for a surrogate escape without its pair.
+fn is_surrogate_error(message: &str) -> bool {
+    message.starts_with("unexpected end of hex escape") || message.starts_with("lone leading surrogate")
+}
+
+/// serde's error for a map or struct target given something else.
+fn expects_object(message: &str) -> bool {
+    message.starts_with("invalid type:") && (message.contains("expected a map") || message.contains("expected struct"))
+}
+
+/// The JSON type of the top-level value, by its first character, in
+/// Zod's words.
+fn json_type(src: &[u8]) -> Option<&'static str> {
+    Some(match src.iter().find(|b| !b.is_ascii_whitespace())? {
+        b'{' => "object",
+        b'[' => "array",
+        b'"' => "string",
+        b't' | b'f' => "boolean",
+        b'n' => "null",
+        _ => "number",
     })
 }
 
@@ -112,5 +187,44 @@ pub fn opt_bool(body: &serde_json::Map<String, serde_json::Value>, key: &str) ->
             "{key}: Expected boolean, received {}",
             crate::domain::config_rules::type_name(other)
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, Value};
+
+    fn message(body: &[u8]) -> String {
+        parse_json::<Map<String, Value>>(body).expect_err("rejected").to_string()
+    }
+
+    #[test]
+    fn a_lone_surrogate_escape_is_named_as_such() {
+        for body in [&br#"{"name": "\ud800"}"#[..], br#"{"name": "\ud800x"}"#, br#"{"name": "\udc00"}"#] {
+            let m = message(body);
+            assert!(m.starts_with("Malformed JSON in request body: a \\u escape holds a lone UTF-16 surrogate"), "{m}");
+            assert!(m.contains("line 1 column"), "{m}");
+        }
+        let pair: Map<String, Value> = parse_json(br#"{"name": "\ud83d\ude00"}"#).expect("a valid pair");
+        assert_eq!(pair["name"], "\u{1f600}");
+    }
+
+    #[test]
+    fn a_top_level_value_other_than_an_object_is_named_by_its_type() {
+        assert_eq!(message(b"[]"), "Invalid input: Expected object, received array");
+        assert_eq!(message(b" \"x\""), "Invalid input: Expected object, received string");
+        assert_eq!(message(b"12"), "Invalid input: Expected object, received number");
+        assert_eq!(message(b"null"), "Invalid input: Expected object, received null");
+        assert_eq!(message(b"true"), "Invalid input: Expected object, received boolean");
+        assert!(message(b"{").starts_with("Malformed JSON in request body: EOF"), "syntax errors keep serde's words");
+    }
+
+    #[test]
+    fn the_audience_routes_take_larger_bodies() {
+        assert_eq!(body_limit("/atoms/v1/agent"), BODY_LIMIT);
+        assert_eq!(body_limit("/atoms/v1/audiences"), BODY_LIMIT);
+        assert!(body_limit("/atoms/v1/audience") > BODY_LIMIT);
+        assert!(body_limit("/atoms/v1/audience/abc/members") > BODY_LIMIT);
     }
 }

@@ -43,6 +43,7 @@ mod control_layers;
 pub(crate) mod conversations;
 mod drafts;
 mod events_sse;
+mod limits;
 mod openapi;
 mod realtime_ws;
 mod recordings;
@@ -113,8 +114,9 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The fallbacks and layers every route gets: 404 envelopes for unknown
-/// routes and methods, the 1 MiB body cap, fault injection (before auth,
-/// after `x-request-id`), `x-request-id`, and a 500 envelope for panics.
+/// routes and methods, the 1 MiB body cap, fault injection (before auth),
+/// 431/413 for an oversized head or declared body (`limits`),
+/// `x-request-id`, and a 500 envelope for panics.
 /// The request journal wraps all of these (see [`app`]).
 fn with_layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
@@ -122,6 +124,7 @@ fn with_layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .method_not_allowed_fallback(unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), control_layers::faults))
+        .layer(middleware::from_fn(limits::refuse_oversized))
         .layer(middleware::map_response(request_id))
         .layer(CatchPanicLayer::custom(panic_response))
 }

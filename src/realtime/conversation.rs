@@ -442,6 +442,17 @@ impl Conversation {
         }
     }
 
+    /// The server shuts down under the session: the call fails with
+    /// `system_error` (R110) and `session.closed {reason: ended}` is queued
+    /// (R205: the server ended the session).
+    pub fn shut_down(&mut self, now: Millis) {
+        if self.closing.is_some() {
+            return;
+        }
+        self.live.end(now, CallStatus::Failed, "system_error", Some("Server shutting down"));
+        self.finish(CloseReason::Ended);
+    }
+
     /// A fatal error (R212): `error {code}` then close 4000 with no
     /// `session.closed`; the call fails with `connection_error`.
     pub fn fail(&mut self, now: Millis, code: &str, message: &str) {

@@ -9,7 +9,9 @@
 //!    (a cancel ends the session), or server shutdown. Frames the
 //!    conversation produced are sent after every input; once it is over
 //!    the socket closes with 1000 (after `session.closed`) or 4000 (after
-//!    a fatal `error`, R212).
+//!    a fatal `error`, R212). On server shutdown the call fails with
+//!    `system_error`, `session.closed {reason: ended}` goes out and the
+//!    socket closes with 1001 (going away).
 //!
 //! Bad client frames get `error {code: invalid_event}` and the session
 //! stays open (R211); so do the client-tools errors (LIVE W1). The organization's session slot is held until the
@@ -175,7 +177,12 @@ pub async fn run(mut socket: WebSocket, s: AppState, adm: Admission) {
             }
             Input::Hub(Ok(HubMessage::Event(_)) | Err(RecvError::Lagged(_))) => Ok(()),
             Input::Shutdown => {
-                conv.close(now, CloseReason::WebsocketClosed);
+                conv.shut_down(now);
+                for frame in conv.take_frames() {
+                    if send(&mut socket, &frame).await.is_err() {
+                        return;
+                    }
+                }
                 let frame = CloseFrame { code: CLOSE_GOING_AWAY, reason: "server shutting down".into() };
                 let _ = socket.send(Message::Close(Some(frame))).await;
                 return;

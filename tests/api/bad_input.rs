@@ -60,6 +60,24 @@ async fn bad_input_table_answers_in_the_envelope_and_stores_nothing() {
             mentions: "Invalid input",
         },
         Case {
+            name: "empty array body",
+            method: Method::POST,
+            path: "/agent".into(),
+            key: Some(KEY),
+            body: Some(b"[]".to_vec()),
+            status: StatusCode::BAD_REQUEST,
+            mentions: "Invalid input: Expected object, received array",
+        },
+        Case {
+            name: "lone surrogate escape",
+            method: Method::POST,
+            path: "/agent".into(),
+            key: Some(KEY),
+            body: Some(br#"{"name": "\ud800"}"#.to_vec()),
+            status: StatusCode::BAD_REQUEST,
+            mentions: "lone UTF-16 surrogate",
+        },
+        Case {
             name: "wrong type for name",
             method: Method::POST,
             path: "/agent".into(),
@@ -202,6 +220,22 @@ async fn bad_input_table_answers_in_the_envelope_and_stores_nothing() {
         assert_eq!(r.body["status"], false, "{}: {}", c.name, r.text);
         assert!(r.error().contains(c.mentions), "{}: {:?} lacks {:?}", c.name, r.error(), c.mentions);
     }
+    // A multipart upload without its boundary is named as such.
+    let res = s
+        .http
+        .post(format!("{}/audience", s.base()))
+        .bearer_auth(KEY)
+        .header("content-type", "multipart/form-data")
+        .body("--x\r\n")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0],
+        "Malformed multipart body: expected Content-Type multipart/form-data with a boundary parameter, received 'multipart/form-data'"
+    );
     // Nothing a client stored was lost or changed.
     let list = s.get("/agent", KEY).await;
     assert_eq!(list.body["data"]["total"], 1);

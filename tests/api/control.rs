@@ -124,6 +124,48 @@ async fn the_journal_keeps_only_its_capacity_and_can_be_cleared() {
     assert_eq!(entries(&s, "").await.iter().map(|e| e["seq"].clone()).collect::<Vec<_>>(), [json!(6)]);
 }
 
+/// The `seq`s of a listing.
+fn seqs(listing: &Value) -> Vec<u64> {
+    listing["entries"].as_array().expect("entries").iter().filter_map(|e| e["seq"].as_u64()).collect()
+}
+
+#[tokio::test]
+async fn the_journal_byte_budget_evicts_the_oldest_entries_first() {
+    let config = atoms_mock::Config { journal_bytes: 150_000, ..atoms_mock::Config::for_tests() };
+    let s = TestServer::with_config(config).await;
+    let body = json!({"name": "x".repeat(40_000)});
+    for _ in 0..5 {
+        s.post("/agent", "sk_budget", body.clone()).await;
+    }
+
+    let listing = journal(&s, "").await;
+
+    assert_eq!(seqs(&listing), [3, 4, 5], "three 40 kB requests fit in 150 kB; the two oldest went");
+    assert_eq!((&listing["budgetBytes"], &listing["lastSeq"]), (&json!(150_000), &json!(5)));
+    let used = listing["usedBytes"].as_u64().expect("usedBytes");
+    assert!((120_000..=150_000).contains(&used), "{used}");
+}
+
+#[tokio::test]
+async fn journal_listings_are_pages_bounded_in_bytes_and_followed_with_next_since() {
+    let s = TestServer::start().await;
+    let body = json!({"name": "x".repeat(40_000)});
+    for _ in 0..40 {
+        s.post("/agent", "sk_pages", body.clone()).await;
+    }
+
+    let first = journal(&s, "").await;
+    let n = seqs(&first).len();
+    assert!((10..40).contains(&n), "a 1 MiB page holds part of 40 entries of 40 kB: {n}");
+    assert_eq!(first["nextSince"], json!(n));
+    let rest = journal(&s, &format!("since={n}")).await;
+    assert_eq!(seqs(&rest), (n as u64 + 1..=40).collect::<Vec<_>>());
+    assert_eq!(rest["nextSince"], Value::Null, "the last page");
+
+    let two = journal(&s, "limit=2").await;
+    assert_eq!((seqs(&two), &two["nextSince"]), (vec![1, 2], &json!(2)));
+}
+
 #[tokio::test]
 async fn a_503_rule_with_times_two_fires_twice_then_the_handler_answers() {
     let s = TestServer::start().await;
@@ -295,16 +337,29 @@ async fn an_open_event_stream_is_journaled_with_status_and_headers_only() {
 }
 
 #[tokio::test]
-async fn an_oversized_body_still_gets_413_and_is_kept_truncated() {
+async fn an_oversized_body_gets_413_unread_and_is_journaled_with_its_declared_length() {
     let s = TestServer::start().await;
     let big = format!("{{\"name\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let declared = big.len();
 
     let r = s.raw(Method::POST, &format!("{}/agent", s.base()), Some("sk_big"), Some(big.into_bytes())).await;
 
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
     let e = &entries(&s, "apiKey=sk_big").await[0];
+    assert_eq!(e["request"]["body"], json!({"text": "", "size": declared, "truncated": true}));
+    assert_eq!(e["response"]["status"], 413);
+}
+
+#[tokio::test]
+async fn a_long_body_is_kept_truncated_at_64_kib_with_its_length() {
+    let s = TestServer::start().await;
+    let big = format!("{{\"name\": \"{}\"}}", "a".repeat(300 * 1024));
+    let len = big.len();
+
+    s.raw(Method::POST, &format!("{}/agent", s.base()), Some("sk_long"), Some(big.into_bytes())).await;
+
+    let e = &entries(&s, "apiKey=sk_long").await[0];
     let body = &e["request"]["body"];
     assert_eq!((body["truncated"].as_bool(), body["text"].as_str().map(str::len)), (Some(true), Some(64 * 1024)));
-    assert!(body["size"].as_u64().is_some_and(|n| n > 1024 * 1024));
-    assert_eq!(e["response"]["status"], 413);
+    assert_eq!(body["size"].as_u64(), u64::try_from(len).ok());
 }

@@ -131,7 +131,7 @@ async fn idle_streams_get_keep_alive_comments_on_the_mock_clock() {
 }
 
 #[tokio::test]
-async fn graceful_shutdown_ends_open_streams() {
+async fn graceful_shutdown_ends_open_streams_with_sse_close() {
     let s = TestServer::start().await;
     let agent = agent(&s, KEY, "bye").await;
     let call_id = outbound(&s, KEY, &agent, PHONE, None).await;
@@ -143,12 +143,14 @@ async fn graceful_shutdown_ends_open_streams() {
     let stopped = tokio::time::timeout(WAIT, server.shutdown()).await;
     assert!(stopped.is_ok(), "shutdown waited on an open stream");
     let rest = tokio::time::timeout(WAIT, async {
-        let mut n = 0;
-        while let Some(Ok(_)) = events.next().await {
-            n += 1;
+        let mut frames = Vec::new();
+        while let Some(Ok(e)) = events.next().await {
+            frames.push(e.data);
         }
-        n
+        frames
     })
     .await;
-    assert_eq!(rest, Ok(0), "the stream ended without further frames");
+    let rest = rest.expect("the stream ended");
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert!(rest[0].contains("\"event_type\":\"sse_close\""), "R127: sse_close before the stream closes: {rest:?}");
 }

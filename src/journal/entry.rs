@@ -1,0 +1,188 @@
+//! What the journal keeps of one request: [`Entry`], its bodies as
+//! [`Captured`] prefixes and its headers as [`Headers`], each copied into
+//! allocations of their own so an entry never keeps a connection's read
+//! buffer alive, and [`Entry::cost`], the bytes the budget counts.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, Method};
+use bytes::Bytes;
+
+use crate::domain::Millis;
+
+/// Longest body kept per request or response, in bytes (64 KiB).
+pub const BODY_CAPTURE: usize = 64 * 1024;
+
+/// A captured body: at most [`BODY_CAPTURE`] bytes of it, and its length.
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    /// The first bytes (a copy).
+    pub bytes: Bytes,
+    /// The body's length in bytes: what was read, or the declared
+    /// `Content-Length` when that is more (a body refused with 413 before
+    /// it was read). More than `bytes.len()` when truncated.
+    pub size: usize,
+}
+
+impl Captured {
+    /// Keeps a copy of `body`'s first [`BODY_CAPTURE`] bytes.
+    pub fn new(body: &[u8]) -> Self {
+        Self::prefix(body, body.len())
+    }
+
+    /// Keeps a copy of at most [`BODY_CAPTURE`] bytes of `head`, the start
+    /// of a body of `size` bytes in all.
+    pub fn prefix(head: &[u8], size: usize) -> Self {
+        Self { bytes: Bytes::copy_from_slice(&head[..head.len().min(BODY_CAPTURE)]), size: size.max(head.len()) }
+    }
+
+    /// Whether bytes were dropped (or never read).
+    pub fn truncated(&self) -> bool {
+        self.size > self.bytes.len()
+    }
+}
+
+/// Header fields in one buffer, `name:value\n` each (names are lowercase
+/// tokens and values never hold `\n`, so the split is unambiguous).
+#[derive(Debug, Clone, Default)]
+pub struct Headers(Box<[u8]>);
+
+impl Headers {
+    /// Copies `h` (repeated names stay repeated, in order).
+    pub fn new(h: &HeaderMap) -> Self {
+        let len = h.iter().map(|(n, v)| n.as_str().len() + v.len() + 2).sum();
+        let mut buf = Vec::with_capacity(len);
+        for (name, value) in h {
+            buf.extend_from_slice(name.as_str().as_bytes());
+            buf.push(b':');
+            buf.extend_from_slice(value.as_bytes());
+            buf.push(b'\n');
+        }
+        Self(buf.into_boxed_slice())
+    }
+
+    /// `(name, value)` pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0.split(|b| *b == b'\n').filter(|l| !l.is_empty()).filter_map(|line| {
+            let colon = line.iter().position(|b| *b == b':')?;
+            Some((std::str::from_utf8(&line[..colon]).ok()?, &line[colon + 1..]))
+        })
+    }
+
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// One request and its answer.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Position, from 1; assigned by [`super::Journal::record`].
+    pub seq: u64,
+    /// Arrival, epoch ms on the mock's clock.
+    pub at: Millis,
+    /// Real time from arrival to the response head, in ms.
+    pub latency_ms: u64,
+    /// HTTP method.
+    pub method: Method,
+    /// Path, e.g. `/atoms/v1/agent`.
+    pub path: String,
+    /// Raw query string, without `?`.
+    pub query: Option<String>,
+    /// The Bearer token as sent.
+    pub api_key: Option<String>,
+    /// Request headers as received (rendered with `authorization` redacted).
+    pub request_headers: Headers,
+    /// Request body.
+    pub request_body: Captured,
+    /// Response status code.
+    pub status: u16,
+    /// Response headers.
+    pub response_headers: Headers,
+    /// Response body; `None` when it was streamed and not captured.
+    pub response_body: Option<Captured>,
+    /// Id of the fault rule that answered or delayed the request.
+    pub fault: Option<Arc<str>>,
+}
+
+/// Bookkeeping counted per entry on top of [`Entry`] itself: the `Arc`
+/// counts, the ring slot and allocator rounding, as an estimate.
+const ENTRY_OVERHEAD: usize = 64;
+
+impl Entry {
+    /// The heap bytes this entry holds, as the journal's budget counts
+    /// them: the struct, its strings, headers and captured bodies.
+    pub fn cost(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + ENTRY_OVERHEAD
+            + self.path.len()
+            + self.query.as_ref().map_or(0, String::len)
+            + self.api_key.as_ref().map_or(0, String::len)
+            + self.request_headers.len()
+            + self.response_headers.len()
+            + self.request_body.bytes.len()
+            + self.response_body.as_ref().map_or(0, |b| b.bytes.len())
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn test_entry(path: &str, key: Option<&str>, status: u16) -> Entry {
+    Entry {
+        seq: 0,
+        at: 0,
+        latency_ms: 0,
+        method: Method::GET,
+        path: path.into(),
+        query: None,
+        api_key: key.map(Into::into),
+        request_headers: Headers::default(),
+        request_body: Captured::default(),
+        status,
+        response_headers: Headers::default(),
+        response_body: None,
+        fault: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_is_a_copy_cut_at_64_kib_that_remembers_the_whole_length() {
+        let body = vec![b'a'; BODY_CAPTURE + 10];
+        let c = Captured::new(&body);
+        assert_eq!((c.bytes.len(), c.size, c.truncated()), (BODY_CAPTURE, BODY_CAPTURE + 10, true));
+        let unread = Captured::prefix(b"", 5_000_000);
+        assert_eq!((unread.bytes.len(), unread.size, unread.truncated()), (0, 5_000_000, true));
+        assert!(!Captured::new(b"{}").truncated());
+    }
+
+    #[test]
+    fn headers_keep_repeated_fields_in_order() {
+        let mut h = HeaderMap::new();
+        h.append("x-a", "1".parse().expect("value"));
+        h.insert("content-type", "application/json; q=1:2".parse().expect("value"));
+        h.append("x-a", "2".parse().expect("value"));
+        let kept = Headers::new(&h);
+        let pairs: Vec<(&str, &[u8])> = kept.iter().collect();
+        assert_eq!(pairs, [("x-a", &b"1"[..]), ("x-a", b"2"), ("content-type", b"application/json; q=1:2")]);
+        assert_eq!(kept.len(), "x-a:1\nx-a:2\ncontent-type:application/json; q=1:2\n".len());
+    }
+
+    #[test]
+    fn the_cost_grows_with_bodies_and_headers() {
+        let small = test_entry("/atoms/v1/agent", None, 200);
+        let mut big = small.clone();
+        big.request_body = Captured::new(&[b'x'; 1000]);
+        big.response_body = Some(Captured::new(&[b'y'; 500]));
+        assert_eq!(big.cost() - small.cost(), 1500);
+        assert!(small.cost() >= std::mem::size_of::<Entry>());
+    }
+}

@@ -1,0 +1,317 @@
+//! One accepted connection: HTTP/1.1 (with upgrades) or HTTP/2 served by
+//! hyper, plus the bounds hyper leaves to us.
+//!
+//! - **Header timeout.** From the first byte of a request head until the
+//!   whole head is in; the connection is then dropped without an answer
+//!   (there is no request to answer yet).
+//! - **Idle timeout.** While no request is in flight (a request counts
+//!   until its response body is fully sent, so SSE streams and long-polls
+//!   are never idle); the connection is then dropped, like any keep-alive
+//!   close.
+//! - **Body timeout.** tower-http's `TimeoutBody` around each request body
+//!   that is not empty: a stall longer than the limit fails the read, and
+//!   the body extractors answer 408 (`crate::http::extract`).
+//! - **Shutdown.** On the server's stop signal the connection shuts down
+//!   gracefully: an idle one closes, an in-flight request finishes.
+//!
+//! hyper's own `header_read_timeout` is not used: it counts from the moment
+//! a connection starts waiting for a request, so it would also cut idle
+//! keep-alive connections at the (short) header limit.
+//!
+//! The socket carries a token of the server's open-connection count
+//! ([`Watched`]); it lives as long as the socket, through a WebSocket
+//! upgrade, so shutdown can wait for upgraded sessions too.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use axum::Router;
+use bytes::Bytes;
+use hyper::body::{Body as _, Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::time::Instant;
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutBody;
+
+use super::settings::Transport;
+
+/// Serves one connection until it closes, times out, or (after the stop
+/// signal) finishes its in-flight requests. `open` is the connection's
+/// token in the server's count of open sockets.
+pub(super) async fn serve(
+    tcp: TcpStream,
+    app: Router,
+    builder: Arc<Builder<TokioExecutor>>,
+    transport: Transport,
+    mut stop: watch::Receiver<bool>,
+    open: mpsc::Sender<()>,
+) {
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(Watched { io: tcp, activity: Arc::clone(&activity), _open: open });
+    let service = ConnService { app, activity: Arc::clone(&activity), body_timeout: transport.body_timeout() };
+    let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
+    let mut expired = pin!(activity.expired(transport.header_timeout(), transport.idle_timeout()));
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            // Dropping the connection closes the socket.
+            () = &mut expired => return,
+            _ = stop.wait_for(|stop| *stop), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// What the timeouts look at. Times are ms since `epoch`.
+#[derive(Debug)]
+struct Activity {
+    epoch: Instant,
+    /// Requests whose response body has not been dropped yet.
+    in_flight: AtomicU32,
+    /// When the last request finished (or the connection opened).
+    idle_since: AtomicU64,
+    /// 1 + when the first byte of a request head arrived, while that
+    /// head is incomplete; 0 otherwise.
+    head_since: AtomicU64,
+    /// Wakes the watchdog after a change.
+    changed: Notify,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            in_flight: AtomicU32::new(0),
+            idle_since: AtomicU64::new(0),
+            head_since: AtomicU64::new(0),
+            changed: Notify::new(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Bytes arrived: with no request in flight, they start a head.
+    fn bytes_read(&self) {
+        if self.in_flight.load(Relaxed) == 0 && self.head_since.load(Relaxed) == 0 {
+            self.head_since.store(self.now_ms() + 1, Relaxed);
+            self.changed.notify_one();
+        }
+    }
+
+    /// When the connection should be dropped, if nothing changes first.
+    fn deadline(&self, header: Option<Duration>, idle: Option<Duration>) -> Option<Instant> {
+        if self.in_flight.load(Relaxed) > 0 {
+            return None;
+        }
+        let (since, limit) = match self.head_since.load(Relaxed) {
+            0 => (self.idle_since.load(Relaxed), idle?),
+            head => (head - 1, header?),
+        };
+        Some(self.epoch + Duration::from_millis(since) + limit)
+    }
+
+    /// Completes once the connection has been idle, or inside a request
+    /// head, for longer than its limit.
+    async fn expired(&self, header: Option<Duration>, idle: Option<Duration>) {
+        let mut sleep = pin!(tokio::time::sleep(Duration::ZERO));
+        loop {
+            let Some(at) = self.deadline(header, idle) else {
+                self.changed.notified().await;
+                continue;
+            };
+            if at <= Instant::now() {
+                return;
+            }
+            sleep.as_mut().reset(at);
+            tokio::select! {
+                () = sleep.as_mut() => {}
+                () = self.changed.notified() => {}
+            }
+        }
+    }
+}
+
+/// One request in flight, from the call until its response body is
+/// dropped (fully sent, or the connection closed).
+#[derive(Debug)]
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn begin(activity: &Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Relaxed);
+        activity.head_since.store(0, Relaxed);
+        Self(Arc::clone(activity))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Relaxed) == 1 {
+            self.0.idle_since.store(self.0.now_ms(), Relaxed);
+            self.0.changed.notify_one();
+        }
+    }
+}
+
+/// The socket, noting when bytes arrive; `_open` is dropped with it.
+#[derive(Debug)]
+struct Watched {
+    io: TcpStream,
+    activity: Arc<Activity>,
+    _open: mpsc::Sender<()>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let res = Pin::new(&mut this.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.bytes_read();
+        }
+        res
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+/// The app as hyper calls it: counts requests in flight and puts the body
+/// timeout around request bodies that are not empty.
+#[derive(Debug, Clone)]
+struct ConnService {
+    app: Router,
+    activity: Arc<Activity>,
+    body_timeout: Option<Duration>,
+}
+
+type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Tracked>, Infallible>> + Send>>;
+
+impl hyper::service::Service<Request<Incoming>> for ConnService {
+    type Response = Response<Tracked>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        let in_flight = InFlight::begin(&self.activity);
+        let req = req.map(|body| match self.body_timeout {
+            Some(limit) if !body.is_end_stream() => Body::new(TimeoutBody::new(limit, body)),
+            _ => Body::new(body),
+        });
+        let res = self.app.clone().oneshot(req);
+        Box::pin(async move {
+            let res = res.await?;
+            Ok(res.map(|body| Tracked { body, _in_flight: in_flight }))
+        })
+    }
+}
+
+/// A response body that keeps its request counted as in flight.
+#[derive(Debug)]
+struct Tracked {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: Option<Duration> = Some(Duration::from_secs(1));
+    const MIN: Option<Duration> = Some(Duration::from_secs(60));
+
+    #[test]
+    fn an_idle_connection_is_due_at_the_idle_limit_and_a_started_head_at_the_header_limit() {
+        let a = Arc::new(Activity::new());
+        assert_eq!(a.deadline(SEC, MIN), Some(a.epoch + Duration::from_secs(60)));
+        a.head_since.store(1 + 500, Relaxed);
+        assert_eq!(a.deadline(SEC, MIN), Some(a.epoch + Duration::from_millis(1500)));
+        assert_eq!(a.deadline(None, MIN), None, "no header limit");
+    }
+
+    #[test]
+    fn a_request_in_flight_has_no_deadline_until_its_response_is_dropped() {
+        let a = Arc::new(Activity::new());
+        a.head_since.store(1, Relaxed);
+        let req = InFlight::begin(&a);
+        assert_eq!(a.head_since.load(Relaxed), 0, "the head is complete");
+        a.bytes_read();
+        assert_eq!((a.deadline(SEC, MIN), a.head_since.load(Relaxed)), (None, 0), "body bytes start no head");
+        drop(req);
+        assert!(a.deadline(SEC, MIN).is_some_and(|d| d >= a.epoch + Duration::from_secs(60)));
+        a.bytes_read();
+        assert_ne!(a.head_since.load(Relaxed), 0, "the next head started");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_watchdog_fires_at_the_idle_limit_and_a_request_postpones_it() {
+        let a = Arc::new(Activity::new());
+        let started = Instant::now();
+        let req = InFlight::begin(&a);
+        let watchdog = {
+            let a = Arc::clone(&a);
+            tokio::spawn(async move { a.expired(SEC, MIN).await })
+        };
+        tokio::time::advance(Duration::from_secs(120)).await;
+        assert!(!watchdog.is_finished(), "a request is in flight");
+        drop(req);
+        watchdog.await.expect("watchdog");
+        assert!(Instant::now() - started >= Duration::from_secs(180));
+    }
+}
