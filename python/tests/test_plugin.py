@@ -2,8 +2,8 @@
 `atoms_org.client`, the virtual clock through `atoms_mock.advance`, signed
 webhooks through `webhook_receiver`, and parallel tests under pytest-xdist.
 
-The package's `pyproject.toml` leaves `atoms_mock_clock` at its default,
-`virtual`."""
+The package's `pyproject.toml` sets no `atoms_mock_*` option, so these tests
+also show the defaults (a virtual clock)."""
 
 from __future__ import annotations
 
@@ -152,6 +152,25 @@ def test_parallel_tests_on_one_server_do_not_see_each_others_agents(
         "-n", "2", "-p", "no:cacheprovider", f"--atoms-mock-url={atoms_mock.base_url}"
     )
     result.assert_outcomes(passed=2)
+
+
+def test_settings_come_from_the_ini_file_and_the_command_line(pytester: pytest.Pytester):
+    pytester.makeini("[pytest]\natoms_mock_args = --concurrency-limit 4\natoms_mock_clock = virtual\n")
+    pytester.makepyfile(
+        test_settings=textwrap.dedent(
+            """
+            def test_settings(atoms_mock, atoms_org):
+                assert atoms_mock.clock()["mode"] == "real"
+                assert atoms_mock.concurrency(atoms_org.api_key)["limit"] == 4
+                assert atoms_mock.versioning(atoms_org.api_key)["mode"] == "v2"
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--atoms-mock-clock=real", "--atoms-mock-arg=--versioning=v2"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["atoms-mock *: clock real"])
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the wrapper is a shell script")
