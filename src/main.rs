@@ -21,26 +21,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fixtures = Fixtures::load(config.fixtures.as_deref())?;
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     let server = Server::start(listener, AppState::new(config, fixtures))?;
+    let shutdown = shutdown_signal()?;
+    // The ready line: the first line on stdout, printed once the listener
+    // accepts connections and SIGINT/SIGTERM stop the server gracefully;
+    // with `--port 0` it is how callers (the Python package's
+    // `AtomsMock.start`) learn the port.
     println!("{}", server.base_url());
-    shutdown_signal().await;
+    shutdown.await;
     server.shutdown().await?;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now, before the ready
+/// line, so a signal sent right after it already stops the server
+/// gracefully; the returned future completes on the first of them.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (mut int, mut term) = (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?);
+        Ok(async move {
+            tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    {
+        let mut ctrl_c = tokio::signal::windows::ctrl_c()?;
+        Ok(async move {
+            ctrl_c.recv().await;
+        })
+    }
 }
