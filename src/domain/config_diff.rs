@@ -119,7 +119,7 @@ mod tests {
         let a = cfg(
             json!({"preCallAPI": {"url": "https://x.example", "method": "GET"}, "singlePromptConfig": {"tools": [tool]}}),
         );
-        let mut explicit = tool.clone();
+        let mut explicit = tool;
         explicit["enabled"] = json!(true);
         explicit["timeout"] = json!(5000);
         let b = cfg(json!({
