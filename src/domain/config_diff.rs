@@ -119,7 +119,7 @@ mod tests {
         let a = cfg(
             json!({"preCallAPI": {"url": "https://x.example", "method": "GET"}, "singlePromptConfig": {"tools": [tool]}}),
         );
-        let mut explicit = tool;
+        let mut explicit = tool.clone();
         explicit["enabled"] = json!(true);
         explicit["timeout"] = json!(5000);
         let b = cfg(json!({
@@ -127,16 +127,14 @@ mod tests {
             "singlePromptConfig": {"tools": [explicit]}
         }));
         assert_eq!(config::version_diff(&a, &b)["diffs"], json!([]));
-        let c = cfg(json!({"preCallAPI": {"url": "https://x.example", "method": "GET", "timeout": 9}}));
-        let d = config::version_diff(&a, &c);
-        let paths: Vec<&str> = d["diffs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|s| s["changes"].as_array().into_iter().flatten())
-            .filter_map(|c| c["path"].as_str())
-            .collect();
-        assert_eq!(paths, ["singlePromptConfig.tools", "preCallAPI.timeout"]);
+        let c = cfg(json!({
+            "preCallAPI": {"url": "https://x.example", "method": "GET", "timeout": 9}, "singlePromptConfig": {"tools": [tool]}
+        }));
+        assert_eq!(
+            config::version_diff(&a, &c)["diffs"],
+            json!([{"section": "llm", "changes": [{"path": "preCallAPI.timeout", "oldValue": 5, "newValue": 9}]}]),
+            "the effective default is the old value"
+        );
     }
 
     #[test]
