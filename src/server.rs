@@ -31,7 +31,8 @@ impl Server {
         let webhooks = Some(state.webhooks.start());
         let shutdown = Arc::clone(&state.shutdown);
         let mut rx = shutdown.subscribe();
-        let app = crate::http::app(state.clone());
+        let app = crate::http::transport::stack(crate::http::app(state.clone()), &state.config.cors);
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

@@ -21,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::normalize_path::NormalizePath;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -103,9 +102,9 @@ pub fn openapi_json() -> &'static str {
     &OPENAPI_JSON
 }
 
-/// The whole application router with its layers. Trailing slashes are
-/// trimmed before routing (Express routes are not strict), so the routes
-/// sit behind an outer router whose only job is that.
+/// The whole application router with its layers. [`Server`](crate::Server)
+/// serves it inside [`transport::stack`] (trailing slashes, CORS), which
+/// wraps the router once per connection rather than once per route.
 pub fn app(state: AppState) -> Router {
     let (routes, _) = split();
     let routes = routes
@@ -115,28 +114,24 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi))
         .merge(routes);
-    let inner = with_layers(router, &state)
+    with_layers(router, &state)
         .layer(middleware::from_fn_with_state(state.clone(), control_layers::journal))
-        .with_state(state);
-    Router::new().fallback_service(NormalizePath::trim_trailing_slash(inner))
+        .with_state(state)
 }
 
 /// The fallbacks and layers every route gets: Express's 404 page for
 /// unknown routes and methods, the 1 MiB body cap, fault injection (before
-/// auth), CORS (`--cors`), a 500 envelope for panics, and `x-request-id`
-/// with the JSON charset on every answer. The request journal wraps all
-/// of these (see [`app`]).
+/// auth), a 500 envelope for panics, and `x-request-id` with the JSON
+/// charset on every answer. The request journal wraps all of these (see
+/// [`app`]).
 fn with_layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let router = router
+    router
         .fallback(transport::unknown_route)
         .method_not_allowed_fallback(transport::unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), control_layers::faults));
-    let router = match transport::cors_layer(&state.config.cors) {
-        Some(cors) => router.layer(cors),
-        None => router,
-    };
-    router.layer(CatchPanicLayer::custom(panic_response)).layer(middleware::map_response(stamp))
+        .layer(middleware::from_fn_with_state(state.clone(), control_layers::faults))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::map_response(stamp))
 }
 
 async fn serve_openapi() -> Response {

@@ -11,9 +11,8 @@
 //!   Express has no 405, so a known path with an unknown method gets the
 //!   same page. Routes that exist answer unknown ids in the JSON envelope.
 //! - **Trailing slash.** Express routes are not strict: `/agent/` is
-//!   `/agent`. The app strips trailing slashes before routing (tower-http's
-//!   `NormalizePath`, see `http::app`); the 404 page still names the path as
-//!   sent.
+//!   `/agent`. [`stack`] trims trailing slashes before routing and keeps
+//!   the URI as sent in `OriginalUri`, which the 404 page names.
 //! - **JSON bodies.** `express.json()` parses a body only when its
 //!   `Content-Type` is `application/json` (parameters such as `charset`
 //!   allowed); any other body counts as empty, so the handler's usual
@@ -26,15 +25,23 @@
 //! - **CORS.** A browser app built against the platform needs preflights
 //!   and `Access-Control-Allow-*` on every answer: [`cors_layer`], tower-
 //!   http's `CorsLayer`, configured by `--cors` ([`CorsOrigins`]).
+//!
+//! [`stack`] puts the last two around the whole router, so they are built
+//! once per connection: as route layers they would be cloned on every
+//! request (about 1.5 µs each time, measured in-process).
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use axum::extract::OriginalUri;
+use axum::extract::{OriginalUri, Request};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::uri::PathAndQuery;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer, ExposeHeaders};
+use axum::Router;
+use tower::util::{Either, MapRequest};
+use tower::Layer;
+use tower_http::cors::{AllowHeaders, AllowOrigin, Cors, CorsLayer, ExposeHeaders};
 
 /// `application/json; charset=utf-8`, the content type of every JSON
 /// answer (LIVE T1).
@@ -189,9 +196,48 @@ pub fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
     )
 }
 
+/// The router as served: trailing slashes trimmed, then CORS (unless
+/// `off`), then the router.
+pub type Served = MapRequest<Either<Cors<Router>, Router>, fn(Request) -> Request>;
+
+/// Wraps `app` in the transport layers (see the module doc).
+pub fn stack(app: Router, origins: &CorsOrigins) -> Served {
+    let inner = match cors_layer(origins) {
+        Some(cors) => Either::Left(cors.layer(app)),
+        None => Either::Right(app),
+    };
+    MapRequest::new(inner, trim_trailing_slash as fn(Request) -> Request)
+}
+
+/// `/agent/` → `/agent` (query kept); the URI as sent goes into
+/// `OriginalUri` first. `/` stays `/`.
+fn trim_trailing_slash(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if path.len() < 2 || !path.ends_with('/') {
+        return req;
+    }
+    let trimmed = match path.trim_end_matches('/') {
+        "" => "/",
+        p => p,
+    };
+    let pq = match req.uri().query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_owned(),
+    };
+    let original = req.uri().clone();
+    let mut parts = original.clone().into_parts();
+    parts.path_and_query = PathAndQuery::try_from(pq).ok();
+    if let Ok(uri) = Uri::from_parts(parts) {
+        req.extensions_mut().insert(OriginalUri(original));
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
 
     #[test]
     fn the_404_page_is_express_s_byte_for_byte() {
@@ -212,6 +258,20 @@ mod tests {
     fn paths_are_encoded_and_escaped_like_finalhandler() {
         assert_eq!(encode_url("/a b/%zz/%41/\u{e9}"), "/a%20b/%25zz/%41/%C3%A9");
         assert_eq!(escape_html(&encode_url("/x&y'<")), "/x&amp;y&#39;%3C");
+    }
+
+    #[test]
+    fn trailing_slashes_are_trimmed_and_the_uri_as_sent_is_kept() {
+        let req = trim_trailing_slash(Request::get("/atoms/v1/agent//?page=2").body(Body::empty()).expect("request"));
+        assert_eq!(req.uri(), "/atoms/v1/agent?page=2");
+        assert_eq!(
+            req.extensions().get::<OriginalUri>().map(|o| o.0.to_string()),
+            Some("/atoms/v1/agent//?page=2".into())
+        );
+        for unchanged in ["/", "/agent"] {
+            let req = trim_trailing_slash(Request::get(unchanged).body(Body::empty()).expect("request"));
+            assert_eq!((req.uri().path(), req.extensions().get::<OriginalUri>().is_none()), (unchanged, true));
+        }
     }
 
     #[test]
