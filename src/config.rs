@@ -58,10 +58,16 @@ pub struct Config {
     pub webhook_timeout_ms: u64,
 
     /// Versioning mode of organizations until `PUT /_admin/versioning`
-    /// switches one: `v1` (drafts and versions, §C) or `v2` (branches and
+    /// switches one: `auto` (each agent serves v1 until its first v2 call,
+    /// LIVE V1), `v1` (drafts and versions, §C) or `v2` (branches and
     /// revisions, §D; the v1 write and list endpoints answer 409).
-    #[arg(long, env = "ATOMS_MOCK_VERSIONING", value_enum, default_value = "v1")]
+    #[arg(long, env = "ATOMS_MOCK_VERSIONING", value_enum, default_value = "auto")]
     pub versioning: VersioningMode,
+
+    /// Browser origins allowed by CORS: `*` (any, the default), `off`, or
+    /// a comma-separated list such as `https://app.example.com,http://localhost:3000`.
+    #[arg(long, env = "ATOMS_MOCK_CORS", default_value = "*")]
+    pub cors: crate::http::transport::CorsOrigins,
 
     /// Most webhook deliveries queued or in flight per webhook; beyond it a
     /// delivery is logged `FAILED` (`queue full`) without being sent.
@@ -100,25 +106,34 @@ impl Default for Config {
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             journal_bytes: crate::journal::DEFAULT_BUDGET,
             transport: crate::server::Transport::default(),
-            versioning: VersioningMode::V1,
+            versioning: VersioningMode::Auto,
+            cors: crate::http::transport::CorsOrigins::Any,
         }
     }
 }
 
-/// The platform's per-organization `ENABLE_BRANCH_MODEL` flag (§0 Modes).
+/// The platform's per-organization `ENABLE_BRANCH_MODEL` flag (§0 Modes),
+/// plus the way the live service serves both client generations at once
+/// (LIVE V1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum VersioningMode {
-    /// Drafts and versions (BEHAVIOR §C).
+    /// Per agent (LIVE V1): every agent starts on drafts and versions; its
+    /// first v2 call (branches, branch draft, revisions, a diff with a
+    /// branch ref) moves that agent to the branch model, after which its
+    /// v1 write and list endpoints answer R075's 409.
     #[default]
+    Auto,
+    /// Drafts and versions (BEHAVIOR §C); the branch routes do not exist.
     V1,
-    /// Branches and revisions (BEHAVIOR §D).
+    /// Branches and revisions (BEHAVIOR §D) for every agent.
     V2,
 }
 
 impl VersioningMode {
-    /// `"v1"` or `"v2"`.
+    /// `"auto"`, `"v1"` or `"v2"`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Auto => "auto",
             Self::V1 => "v1",
             Self::V2 => "v2",
         }

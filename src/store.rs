@@ -29,6 +29,8 @@ pub struct Tenant {
     pub org_id: String,
     /// 24-hex id of the key's user (`createdBy`, `publishedBy`, ...).
     pub user_id: String,
+    /// The organization's name (`PUT /account/update-org-name`).
+    pub org_name: parking_lot::Mutex<String>,
     /// Model and workflow access (R022).
     access: RwLock<OrgAccess>,
     /// The API key (shared with call milestones).
@@ -43,6 +45,10 @@ pub struct Tenant {
     pub versioning: parking_lot::Mutex<VersioningSettings>,
     agents: RwLock<HashMap<String, AgentRecord>>,
 }
+
+/// The name of a new organization (the mock's choice; renamed through
+/// `PUT /account/update-org-name`).
+pub const DEFAULT_ORG_NAME: &str = "My Organization";
 
 /// An organization's versioning settings (a mock control).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +116,7 @@ impl Store {
             ids: IdGen::new(seed),
             clock,
             security_check_ms,
-            default_versioning: VersioningMode::V1,
+            default_versioning: VersioningMode::Auto,
         }
     }
 
@@ -144,6 +150,7 @@ impl Store {
             Arc::new(Tenant {
                 org_id: derived_id(&["org", api_key]),
                 user_id: derived_id(&["user", api_key]),
+                org_name: parking_lot::Mutex::new(DEFAULT_ORG_NAME.to_string()),
                 access: RwLock::new(OrgAccess::default()),
                 api_key: Arc::from(api_key),
                 calls: parking_lot::Mutex::new(crate::calls::CallBook::default()),
@@ -278,6 +285,22 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Whether agent `id` is on the branch model (LIVE V1); `None` when the
+    /// id is unknown in this organization.
+    pub fn on_branch_model(&self, t: &Tenant, id: &str) -> Option<bool> {
+        t.agents.read().get(id).map(|r| r.on_branch_model)
+    }
+
+    /// Moves agent `id` to the branch model (LIVE V1, `auto` mode): its
+    /// first v2 call. Idempotent; an unknown id changes nothing.
+    pub fn enter_branch_model(&self, t: &Tenant, id: &str) {
+        if self.on_branch_model(t, id) == Some(false) {
+            if let Some(r) = t.agents.write().get_mut(id) {
+                r.on_branch_model = true;
+            }
+        }
     }
 
     /// Lists agents (R025), rendering each with `f`. Returns the page and

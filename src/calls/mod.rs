@@ -32,6 +32,7 @@ use crate::scenarios::{Library, Outcome};
 use crate::store::Tenant;
 
 pub mod analytics;
+pub mod caller_id;
 mod live;
 pub mod query;
 mod reads;

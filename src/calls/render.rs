@@ -29,7 +29,8 @@ pub fn post_call_analytics(c: &Call) -> Value {
     }
 }
 
-/// `turnLatencyMetrics` (R112), all in ms; `null` without turns.
+/// `turnLatencyMetrics` (R112), all in ms; `null` (absent from the row)
+/// without turns, and `processedAt` absent until the call ended.
 pub fn turn_latency_metrics(c: &Call) -> Value {
     if c.transitions.is_empty() {
         return Value::Null;
@@ -55,6 +56,18 @@ pub fn turn_latency_metrics(c: &Call) -> Value {
         "transitions": transitions,
         "processedAt": opt_iso(c.ended_at),
     })
+    .as_object()
+    .map(|m| without_nulls(m.clone()))
+    .unwrap_or_default()
+}
+
+/// `m` without its `null` values. The spec types the call-log fields as
+/// plain strings, numbers and objects, none nullable: a field the call does
+/// not have yet (no recording, no analytics, not a retry, a web session's
+/// numbers) is absent, as an unset field of a stored document is.
+fn without_nulls(mut m: Map<String, Value>) -> Value {
+    m.retain(|_, v| !v.is_null());
+    Value::Object(m)
 }
 
 /// The agent's metric definitions as `[{identifier, type}]`.
@@ -107,6 +120,7 @@ fn common(c: &Call, base: &str) -> Map<String, Value> {
     m.insert("campaignId".into(), json!(c.campaign_id));
     m.insert("postCallAnalytics".into(), post_call_analytics(c));
     m.insert("turnLatencyMetrics".into(), turn_latency_metrics(c));
+    m.retain(|_, v| !v.is_null());
     m
 }
 
@@ -133,7 +147,7 @@ pub fn search_row(c: &Call, base: &str) -> Value {
 }
 
 /// `GET /conversation/{id}` (R115) as JSON bytes: the row plus `agent`
-/// (raw AgentDTO JSON, or `null` when empty), `transcript`, `variables`,
+/// (raw AgentDTO JSON, absent when empty), `transcript`, `variables`,
 /// `events`, `voiceConfigUsed` and `slmModelUsed`.
 pub fn detail(c: &Call, agent: &[u8], events: &[std::sync::Arc<crate::events::CallEvent>], base: &str) -> Vec<u8> {
     let mut m = common(c, base);
@@ -148,9 +162,12 @@ pub fn detail(c: &Call, agent: &[u8], events: &[std::sync::Arc<crate::events::Ca
     );
     m.insert("variables".into(), Value::Object(c.variables.clone()));
     m.insert("scenario".into(), json!(c.scenario.name));
-    let voice = c.config.get("synthesizer").and_then(|s| s.get("voiceConfig")).cloned().unwrap_or(Value::Null);
-    m.insert("voiceConfigUsed".into(), voice);
-    m.insert("slmModelUsed".into(), c.config.get("slmModel").cloned().unwrap_or(Value::Null));
+    if let Some(voice) = c.config.get("synthesizer").and_then(|s| s.get("voiceConfig")) {
+        m.insert("voiceConfigUsed".into(), voice.clone());
+    }
+    if let Some(model) = c.config.get("slmModel") {
+        m.insert("slmModelUsed".into(), model.clone());
+    }
     m.insert("startedAt".into(), opt_iso(c.started_at));
     m.insert("answeredAt".into(), opt_iso(c.connected_at));
     m.insert("endedAt".into(), opt_iso(c.ended_at));
@@ -158,8 +175,10 @@ pub fn detail(c: &Call, agent: &[u8], events: &[std::sync::Arc<crate::events::Ca
     // events reuse the exact bytes their SSE frames carry.
     let mut out = serde_json::to_vec(&Value::Object(m)).unwrap_or_else(|_| b"{}".to_vec());
     out.pop();
-    out.extend_from_slice(b",\"agent\":");
-    out.extend_from_slice(if agent.is_empty() { b"null" } else { agent });
+    if !agent.is_empty() {
+        out.extend_from_slice(b",\"agent\":");
+        out.extend_from_slice(agent);
+    }
     out.extend_from_slice(b",\"events\":[");
     for (i, e) in events.iter().enumerate() {
         if i > 0 {
@@ -171,10 +190,12 @@ pub fn detail(c: &Call, agent: &[u8], events: &[std::sync::Arc<crate::events::Ca
     out
 }
 
-/// An agent call-logs row (R039): `callDuration` in milliseconds.
+/// An agent call-logs row (R039): `callDuration` in milliseconds; the
+/// numbers are absent for web sessions.
 pub fn agent_call_log(c: &Call) -> Value {
-    json!({
+    let row = json!({
         "callId": c.call_id, "callStatus": c.status.as_str(), "callType": c.call_type.as_str(),
         "fromNumber": c.from, "toNumber": c.to, "createdAt": iso(c.created_at), "callDuration": c.duration_ms(),
-    })
+    });
+    row.as_object().map(|m| without_nulls(m.clone())).unwrap_or(row)
 }

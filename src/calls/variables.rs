@@ -1,6 +1,8 @@
 //! A call's resolved variables (BEHAVIOR R154, R155): the 11 standard keys,
 //! then the agent's `defaultVariables`, then the call's own variables (the
-//! later source wins). Standard values are strings.
+//! later source wins), except the call's identity (`call_id`,
+//! `user_number`, `agent_number`, `conversation_type`), which nothing
+//! overrides (LIVE K1). Standard values are strings.
 
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
@@ -52,10 +54,13 @@ pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> 
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let mut out = Map::new();
-    out.insert("call_id".into(), json!(call_id));
-    out.insert("user_number".into(), json!(user.unwrap_or_default()));
-    out.insert("agent_number".into(), json!(agent.unwrap_or_default()));
-    out.insert("conversation_type".into(), json!(conversation_type));
+    let facts = [
+        ("call_id", json!(call_id)),
+        ("user_number", json!(user.unwrap_or_default())),
+        ("agent_number", json!(agent.unwrap_or_default())),
+        ("conversation_type", json!(conversation_type)),
+    ];
+    out.extend(facts.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
     let gender = cfg
         .get("synthesizer")
         .and_then(|s| s.pointer("/voiceConfig/gender"))
@@ -75,5 +80,8 @@ pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> 
         out.extend(defaults.clone());
     }
     out.extend(new.variables.clone());
+    // The call's identity is not a template value: `from`, `to` and these
+    // keys always agree (LIVE K1), whatever the variables say.
+    out.extend(facts.map(|(k, v)| (k.to_string(), v)));
     out
 }

@@ -15,11 +15,12 @@ use std::sync::{Arc, Weak};
 use serde_json::{Map, Value};
 
 use super::{Campaign, CampaignCall, CampaignEvent, Contact, SCENARIO_COLUMN};
+use crate::calls::caller_id::caller_id;
 use crate::calls::{Call, CallType, Calls};
 use crate::domain::call::CallStatus;
 use crate::domain::campaign::{self, CallResult, Command, Effect};
 use crate::domain::{audience::to_e164, DomainError, Millis};
-use crate::http::conversations::{caller_id, place, CallLink, CallRequest, Pin};
+use crate::http::conversations::{place, CallLink, CallRequest, Pin};
 use crate::store::{Store, Tenant};
 
 /// How long a queued start or pause task takes to run, ms of the clock.
@@ -255,7 +256,7 @@ impl Campaigns {
             agent_id: c.agent_id.clone(),
             pin: Pin::Active,
             call_type: CallType::TelephonyOutbound,
-            from: Some(caller_id(Some(&product), &to)),
+            from: Some(caller_id(Some(&product), &[], &to)),
             to: Some(to),
             variables,
             is_test: false,

@@ -84,6 +84,11 @@ pub struct BranchDraft {
     /// The draft revision whose scan failed: publishing it again is 409
     /// until it is edited (L-D4).
     pub failed_at: Option<u32>,
+    /// Committed as the branch head and not edited since: the branch keeps
+    /// the document (`GET …/draft` still reads it, LIVE V2) but has no open
+    /// draft. The next `PUT …/draft` reopens it, so `expectedRevision` =
+    /// its `draftRevision` goes on from there.
+    pub published: bool,
     /// Creator user id.
     pub created_by: String,
     /// Opening time, epoch ms.
@@ -93,6 +98,12 @@ pub struct BranchDraft {
 }
 
 impl Branch {
+    /// The open draft (R068): the draft document unless it was published
+    /// unchanged (LIVE V2).
+    pub fn open_draft(&self) -> Option<&BranchDraft> {
+        self.draft.as_ref().filter(|d| !d.published)
+    }
+
     /// The live default branch of a new agent, headed by version 1 (R069).
     pub fn main(agent: &Agent, head: &str) -> Self {
         Self {
@@ -301,7 +312,7 @@ pub fn apply(
         }
         BranchCommand::DiscardDraft { branch } => {
             let i = next.branch_index(branch)?;
-            if next.branches[i].draft.is_none() {
+            if next.branches[i].open_draft().is_none() {
                 return Err(DomainError::NotFound("Draft not found".into()));
             }
             touch(&mut next.branches[i], now, actor).draft = None;
@@ -432,12 +443,18 @@ fn put_draft(
         snapshots: vec![base.clone()],
         config: base,
         history: Vec::new(),
-        base_revision_id: base_id,
+        base_revision_id: base_id.clone(),
         failed_at: None,
+        published: false,
         created_by: actor.to_string(),
         created_at: now,
         updated_at: now,
     });
+    if d.published {
+        // LIVE V2: the published document reopens; its config is the head's.
+        d.published = false;
+        d.base_revision_id = base_id;
+    }
     if let Some(e) = expected {
         check_expected(d, e, patch)?;
     }
@@ -472,7 +489,7 @@ fn publish(
     if b.archived {
         return Err(DomainError::Forbidden("Archived branches cannot be published".into()));
     }
-    let d = b.draft.as_ref().ok_or_else(|| DomainError::NotFound("Draft not found".into()))?;
+    let d = b.open_draft().ok_or_else(|| DomainError::NotFound("Draft not found".into()))?;
     if b.publishing.is_some() {
         return Err(in_progress());
     }
@@ -520,8 +537,9 @@ fn publish(
 }
 
 /// Commits row `rev` at the head of its branch: next `revisionNumber`,
-/// closes the draft it came from if unedited since, and activates it on
-/// the live branch (R086, R089).
+/// closes the draft it came from if unedited since (kept as the branch's
+/// published draft document, LIVE V2), and activates it on the live
+/// branch (R086, R089).
 fn commit(next: &mut AgentRecord, rev: &str, now: Millis, actor: Actor<'_>) {
     let Some(row) = next.versions.iter().find(|v| v.id == rev) else { return };
     let (branch, draft_id, draft_rev) =
@@ -538,8 +556,9 @@ fn commit(next: &mut AgentRecord, rev: &str, now: Millis, actor: Actor<'_>) {
         if b.publishing.as_deref() == Some(rev) {
             b.publishing = None;
         }
-        if b.draft.as_ref().is_some_and(|d| Some(&d.id) == draft_id.as_ref() && Some(d.revision) == draft_rev) {
-            b.draft = None;
+        if let Some(d) = b.draft.as_mut().filter(|d| Some(&d.id) == draft_id.as_ref() && Some(d.revision) == draft_rev)
+        {
+            d.published = true;
         }
         touch(b, now, actor);
     }

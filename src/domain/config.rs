@@ -87,7 +87,7 @@ static DEFAULTS: LazyLock<Config> = LazyLock::new(|| {
         "voiceDetectionConfig": {"confidence": 0.7, "minVolume": 0.6, "triggerTimeInSecs": 0.2, "releaseTimeInSecs": 0.8},
         "voiceMailDetectionConfig": {"enabled": false, "endText": "Terminating call, you can call us back anytime. Thank you for calling."},
         "denoisingConfig": {"isEnabled": false},
-        "redactionConfig": {"isEnabled": false},
+        "redactionConfig": {"isEnabled": true},
         "pronunciationDicts": [],
         "llmIdleTimeoutConfig": {"chatTimeoutTimeInSecs": 60, "webcallTimeoutTimeInSecs": 10, "telephonyTimeoutTimeInSecs": 10, "maxRetries": 2},
         "sessionTimeoutConfig": {"timeoutTimeInSecs": 1800},
@@ -97,13 +97,29 @@ static DEFAULTS: LazyLock<Config> = LazyLock::new(|| {
         "callDispositionConfig": "",
         "enableStyleGuide": true
     });
+    // A second literal: one would exceed `json!`'s recursion limit.
+    let widget = json!({
+        "position": "bottom-right", "size": "full", "mode": "chat", "theme": "light",
+        "baseColor": "#ffffff", "accentColor": "#2d9d9f", "agentBubbleColor": "#f3f4f6",
+        "textOnAccentColor": "#FFFFFF", "secondaryTextColor": "#6b7280", "primaryTextColor": "#111827",
+        "startButtonText": "Start", "endButtonText": "End", "ctaName": "Talk to Atoms", "widgetName": "Atoms",
+        "chatPlaceholder": "Type your message...", "consentRequired": false, "consentTitle": "Privacy Agreement"
+    });
     match v {
-        Value::Object(m) => Arc::new(m),
+        Value::Object(mut m) => {
+            m.insert("widgetConfig".into(), widget);
+            Arc::new(m)
+        }
         _ => Arc::new(Map::new()),
     }
 });
 
-/// The config every new agent's version 1 starts from (R023 defaults).
+/// The config every new agent's version 1 starts from: the platform's
+/// defaults (R023; `AgentDTO` and `CreateAgentRequest` in the spec; LIVE
+/// C1 for `denoisingConfig.isEnabled: false` and `redactionConfig.isEnabled:
+/// true`, where LIVE wins over any other source). Fields without a
+/// documented default (`timezone`, `voiceDetectionConfig`, the idle
+/// timeouts) carry the mock's choices.
 pub fn defaults() -> Config {
     Arc::clone(&DEFAULTS)
 }
@@ -214,9 +230,11 @@ fn changes_json(changes: &[&Change]) -> Value {
 }
 
 /// `AgentVersionDiff` (R062): `{unchangedSections, diffs: [{section,
-/// changes: [{path, oldValue, newValue}]}]}` from `a` to `b`.
+/// changes: [{path, oldValue, newValue}]}]}` from `a` to `b`. Both sides
+/// are compared with the platform's defaults filled in, so a value equal
+/// to its default makes no entry (LIVE C1, see `config_diff::effective`).
 pub fn version_diff(a: &ConfigMap, b: &ConfigMap) -> Value {
-    let changes = leaf_changes(a, b);
+    let changes = leaf_changes(&super::config_diff::effective(a), &super::config_diff::effective(b));
     let mut unchanged = Vec::new();
     let mut diffs = Vec::new();
     for s in SECTIONS {
@@ -234,8 +252,9 @@ pub fn version_diff(a: &ConfigMap, b: &ConfigMap) -> Value {
 /// hasChanges}` from `base` to `draft`. Each changed section also carries
 /// `changes: [{path, oldValue, newValue}]` (a mock extension, so clients
 /// can see the changed leaves without diffing `before` and `after`).
+/// Defaults are filled in before comparing, as in [`version_diff`].
 pub fn draft_diff(base: &ConfigMap, draft: &ConfigMap) -> Value {
-    let changes = leaf_changes(base, draft);
+    let changes = leaf_changes(&super::config_diff::effective(base), &super::config_diff::effective(draft));
     let (before, after) = (by_section(base), by_section(draft));
     let mut sections = Map::new();
     for s in SECTIONS {

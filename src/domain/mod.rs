@@ -9,6 +9,8 @@
 //! - [`time`]: ISO-8601 rendering and parsing of epoch milliseconds.
 //! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
+//! - [`config_diff`]: defaults filled in before diffing, and the v1 diff
+//!   in both shapes (LIVE C1, V4).
 //! - [`config_rules`], [`config_analytics`]: every config field's bounds.
 //! - [`agent`]: the agent record and its metadata rules (BEHAVIOR §B).
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
@@ -26,6 +28,7 @@ pub mod call;
 pub mod campaign;
 pub mod config;
 pub mod config_analytics;
+pub mod config_diff;
 pub mod config_rules;
 pub mod error;
 pub mod ids;

@@ -1,16 +1,22 @@
-//! Versioning mode per organization (BEHAVIOR §0 "Modes"): the control
-//! route `GET|PUT /_admin/versioning?apiKey=K` and the [`gate`] that makes
-//! each mode's endpoints answer as the platform does with the
-//! `ENABLE_BRANCH_MODEL` flag off or on.
+//! Versioning mode per organization (BEHAVIOR §0 "Modes", LIVE V1): the
+//! control route `GET|PUT /_admin/versioning?apiKey=K` and the [`gate`]
+//! that makes each mode's endpoints answer as the platform does.
 //!
-//! - v2 mode: the v1 write and list endpoints answer R075's 409 with
-//!   `Deprecation: true`; the kept v1 reads and test calls work and carry
-//!   `Deprecation: true` too (R076, L-C4).
-//! - v1 mode: the branch routes and `GET /agent/{id}/diff` do not exist
-//!   (404 `Cannot <METHOD> <path>`, like any unknown route).
+//! - `auto` (the server default): one service serves v1 and v2 clients
+//!   (LIVE V1). Every agent starts on drafts and versions; its first v2
+//!   call (any branch route, or `GET /agent/{id}/diff` with a
+//!   `<branchId>:draft` ref) moves that agent to the branch model, and from
+//!   then on it answers as in v2 mode. Other agents are not affected.
+//! - v2 mode (`ENABLE_BRANCH_MODEL` on): the v1 write and list endpoints
+//!   answer R075's 409 with `Deprecation: true`; the kept v1 reads and test
+//!   calls work and carry `Deprecation: true` too (R076, L-C4).
+//! - v1 mode (the flag off): the branch routes and `GET /agent/{id}/diff`
+//!   do not exist (Express's 404 page, like any unknown route, LIVE T2).
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use std::collections::HashMap;
+
+use axum::extract::{OriginalUri, Query, Request, State};
 use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -22,7 +28,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
-use super::API_PREFIX;
+use super::{transport, API_PREFIX};
 use crate::config::VersioningMode;
 use crate::domain::error::Rejection;
 use crate::state::AppState;
@@ -58,7 +64,7 @@ fn key(q: VersioningQuery) -> ApiResult<String> {
     q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
 }
 
-/// An organization's versioning settings: `{apiKey, mode: "v1"|"v2",
+/// An organization's versioning settings: `{apiKey, mode: "auto"|"v1"|"v2",
 /// scan: "pass"|"fail", default}` (`default` is `--versioning`).
 #[utoipa::path(get, path = "/_admin/versioning", tag = "Control API", params(VersioningQuery),
     responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey")))]
@@ -67,7 +73,7 @@ async fn get_versioning(State(s): State<AppState>, ApiQuery(q): ApiQuery<Version
     Ok(Json(settings_json(&s, &k)).into_response())
 }
 
-/// Switch one organization: body `{mode?: "v1"|"v2", scan?: "pass"|"fail"}`.
+/// Switch one organization: body `{mode?: "auto"|"v1"|"v2", scan?: "pass"|"fail"}`.
 /// `scan: "fail"` makes every v2 security scan started afterwards fail
 /// (L-D4); publishes already scanning keep their planned outcome. Returns
 /// the settings as `GET` does.
@@ -82,9 +88,10 @@ async fn put_versioning(
     let k = key(q)?;
     let mode = match opt_str(&body, "mode")?.as_deref() {
         None => None,
+        Some("auto") => Some(VersioningMode::Auto),
         Some("v1") => Some(VersioningMode::V1),
         Some("v2") => Some(VersioningMode::V2),
-        Some(m) => return Err(ApiError::BadRequest(format!("mode: expected 'v1' or 'v2', received '{m}'"))),
+        Some(m) => return Err(ApiError::BadRequest(format!("mode: expected 'auto', 'v1' or 'v2', received '{m}'"))),
     };
     let scan_fails = match opt_str(&body, "scan")?.as_deref() {
         None => opt_bool(&body, "scanFails")?,
@@ -106,19 +113,29 @@ async fn put_versioning(
 enum Kind {
     /// Not a versioning route, or one both modes serve alike.
     Any,
-    /// v1 write or list endpoint: 409 in v2 mode (R075).
+    /// v1 write or list endpoint: 409 on the branch model (R075).
     Deprecated,
-    /// v1 by-id read or test call kept in v2 mode (R076).
+    /// v1 by-id read or test call kept on the branch model (R076).
     Kept,
-    /// Branch model only.
-    V2Only,
+    /// Branch model only. `moves` says whether a call moves the agent to
+    /// the branch model in `auto` mode: every branch route does, and
+    /// `GET /agent/{id}/diff` when a ref names a branch draft (a diff of
+    /// two revision ids reads v1 versions just as well).
+    V2Only {
+        /// Moves the agent (LIVE V1).
+        moves: bool,
+    },
 }
 
-fn classify(method: &Method, path: &str) -> Kind {
+fn classify(method: &Method, path: &str, uri: &axum::http::Uri) -> Kind {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let m = method.as_str();
     match (m, segs.as_slice()) {
-        (_, ["agent", _, "branches", ..]) | ("GET", ["agent", _, "diff"]) => Kind::V2Only,
+        (_, ["agent", _, "branches", ..]) => Kind::V2Only { moves: true },
+        ("GET", ["agent", _, "diff"]) => {
+            let refs = Query::<HashMap<String, String>>::try_from_uri(uri).map(|Query(q)| q).unwrap_or_default();
+            Kind::V2Only { moves: ["a", "b"].iter().any(|k| refs.get(*k).is_some_and(|r| r.ends_with(":draft"))) }
+        }
         ("POST" | "GET", ["agent", _, "drafts"])
         | ("PATCH" | "DELETE", ["agent", _, "drafts", _])
         | ("PATCH", ["agent", _, "drafts", _, "config"])
@@ -130,33 +147,51 @@ fn classify(method: &Method, path: &str) -> Kind {
     }
 }
 
+/// R075's 409 with `Deprecation: true`.
+fn migration_required() -> Response {
+    let r = Rejection {
+        error_type: Some("versioning_v2_migration_required"),
+        errors: vec![MIGRATION_REQUIRED.into()],
+        data: None,
+    };
+    ApiError::Detailed(Box::new(r), true).into_response()
+}
+
 /// Answers each mode's endpoints (see the module doc). Runs after auth,
-/// which puts the organization in place.
-pub(crate) async fn gate(req: Request<Body>, next: Next) -> Response {
+/// which puts the organization in place. In `auto` mode the agent in the
+/// path decides: a v2 call moves it to the branch model first.
+pub(crate) async fn gate(State(s): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let Some(Org(t)) = req.extensions().get::<Org>().cloned() else {
         return next.run(req).await;
     };
     let Some(path) = req.uri().path().strip_prefix(API_PREFIX) else {
         return next.run(req).await;
     };
-    match (t.versioning_mode(), classify(req.method(), path)) {
-        (VersioningMode::V2, Kind::Deprecated) => {
-            let r = Rejection {
-                error_type: Some("versioning_v2_migration_required"),
-                errors: vec![MIGRATION_REQUIRED.into()],
-                data: None,
-            };
-            ApiError::Detailed(Box::new(r), true).into_response()
+    let kind = classify(req.method(), path, req.uri());
+    let agent = path.trim_matches('/').split('/').nth(1).unwrap_or_default();
+    let mode = t.versioning_mode();
+    let on_branches = match (mode, kind) {
+        (VersioningMode::V1, Kind::V2Only { .. }) => {
+            let sent = req.extensions().get::<OriginalUri>().map_or(req.uri().path(), |o| o.0.path());
+            return transport::not_found_page(req.method(), sent);
         }
-        (VersioningMode::V2, Kind::Kept) => {
+        (VersioningMode::V1, _) | (_, Kind::Any) => false,
+        (VersioningMode::Auto | VersioningMode::V2, Kind::V2Only { moves }) => {
+            if moves {
+                s.store.enter_branch_model(&t, agent);
+            }
+            true
+        }
+        (VersioningMode::V2, Kind::Deprecated | Kind::Kept) => true,
+        (VersioningMode::Auto, Kind::Deprecated | Kind::Kept) => s.store.on_branch_model(&t, agent) == Some(true),
+    };
+    match kind {
+        Kind::Deprecated if on_branches => migration_required(),
+        Kind::Kept if on_branches => {
             let mut res = next.run(req).await;
             res.headers_mut().insert("deprecation", HeaderValue::from_static("true"));
             res
         }
-        (VersioningMode::V1, Kind::V2Only) => {
-            ApiError::NotFound(format!("Cannot {} {}", req.method(), req.uri().path())).into_response()
-        }
-        (VersioningMode::V1, Kind::Any | Kind::Deprecated | Kind::Kept)
-        | (VersioningMode::V2, Kind::Any | Kind::V2Only) => next.run(req).await,
+        Kind::Any | Kind::Deprecated | Kind::Kept | Kind::V2Only { .. } => next.run(req).await,
     }
 }

@@ -22,7 +22,7 @@ use crate::store::AgentQuery;
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_agent, list_agents))
-        .routes(routes!(get_agent, update_agent, delete_agent))
+        .routes(routes!(get_agent, update_agent))
         .routes(routes!(archive_agent, archive_agent_patch))
         .routes(routes!(duplicate_agent))
         .routes(routes!(get_agent_workflow))
@@ -63,9 +63,12 @@ async fn create_agent(
 pub(crate) struct ListAgentsQuery {
     /// Page number, from 1 (default 1).
     page: Option<usize>,
-    /// Page size (default 10).
+    /// Page size (default 10, at most 1000); the spec's name for it.
     offset: Option<usize>,
-    /// Substring of the name.
+    /// Page size, as live clients send it (LIVE list table); wins over
+    /// `offset` when both are sent.
+    limit: Option<usize>,
+    /// Substring of the name; makes `isSearchResults` true.
     search: Option<String>,
     /// `single_prompt` or `workflow_graph`.
     #[serde(rename = "type")]
@@ -88,10 +91,16 @@ fn one_of(name: &str, v: Option<&str>, allowed: &[&str]) -> ApiResult<()> {
     }
 }
 
-/// List agents with pagination and filters (R025). List items carry no
-/// `_resolvedConfig`.
+/// List agents with pagination and filters (R025). `data` is the live
+/// shape, exactly `{agents: [AgentDTO], hasMore, isSearchResults,
+/// totalCount, totalPages}` (LIVE list table; not the spec example's
+/// `{agents, total}`): `totalCount` counts every match, `totalPages` is
+/// `ceil(totalCount / page size)` (0 when nothing matches), `hasMore` says
+/// a later page exists, `isSearchResults` is true when `search` was sent.
+/// List items carry no `_resolvedConfig`.
 #[utoipa::path(get, path = "/agent", tag = "Agents", params(ListAgentsQuery),
-    responses((status = 200, description = "`{agents: [AgentDTO], total}`"), (status = 400, description = "Bad query")))]
+    responses((status = 200, description = "`{agents: [AgentDTO], hasMore, isSearchResults, totalCount, totalPages}`"),
+              (status = 400, description = "Bad query")))]
 async fn list_agents(
     State(s): State<AppState>,
     Org(t): Org,
@@ -100,10 +109,12 @@ async fn list_agents(
     one_of("type", q.r#type.as_deref(), &["single_prompt", "workflow_graph"])?;
     one_of("sortField", q.sort_field.as_deref(), &["createdAt", "updatedAt", "totalCalls", "name", "workflowType"])?;
     one_of("sortOrder", q.sort_order.as_deref(), &["asc", "desc"])?;
+    let search = q.search.filter(|x| !x.is_empty());
+    let searching = search.is_some();
     let query = AgentQuery {
         page: q.page.unwrap_or(1).max(1),
-        offset: q.offset.unwrap_or(10).clamp(1, 1000),
-        search: q.search.filter(|x| !x.is_empty()),
+        offset: q.limit.or(q.offset).unwrap_or(10).clamp(1, 1000),
+        search,
         workflow_type: q.r#type,
         sort_field: q.sort_field.unwrap_or_else(|| "createdAt".into()),
         ascending: q.sort_order.as_deref() == Some("asc"),
@@ -118,7 +129,11 @@ async fn list_agents(
         }
         list.extend_from_slice(a);
     }
-    list.extend_from_slice(format!("],\"total\":{total}}}").as_bytes());
+    let pages = total.div_ceil(query.offset);
+    let more = query.page < pages;
+    let tail =
+        format!("],\"hasMore\":{more},\"isSearchResults\":{searching},\"totalCount\":{total},\"totalPages\":{pages}}}");
+    list.extend_from_slice(tail.as_bytes());
     Ok(render::ok_raw(&list))
 }
 
@@ -185,14 +200,6 @@ async fn update_agent(
     let patch = parse_metadata_patch(&body)?;
     s.store.execute(&t, &id, &Command::UpdateMetadata(patch), |_| ())?;
     Ok(render::ok(json!(id)))
-}
-
-/// `DELETE /agent/{id}` does not exist on the platform: always 404 (R033).
-/// Use `DELETE /agent/{id}/archive`.
-#[utoipa::path(delete, path = "/agent/{id}", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
-    responses((status = 404, description = "Route does not exist; use /agent/{id}/archive")))]
-async fn delete_agent(Path(id): Path<String>) -> ApiError {
-    ApiError::NotFound(format!("Cannot DELETE /atoms/v1/agent/{id}"))
 }
 
 /// Query of the archive routes (R034).
@@ -342,34 +349,47 @@ async fn update_workflow(Org(_t): Org, Path(_id): Path<String>) -> ApiError {
     )
 }
 
-/// Query of `GET /agent/{id}/call-logs`.
+/// Query of `GET /agent/{id}/call-logs`. Both values are read leniently,
+/// as the platform's handler does with `parseInt(x) || default`: anything
+/// that is not a positive whole number counts as the default.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct CallLogsQuery {
-    /// Page, from 1.
-    page: Option<usize>,
-    /// Page size.
-    offset: Option<usize>,
+    /// Page, from 1 (default 1).
+    page: Option<String>,
+    /// Page size (default 10, at most 500).
+    offset: Option<String>,
+}
+
+/// A positive whole number from the leading digits of `v`, else `default`.
+fn lenient_count(v: Option<&str>, default: usize) -> usize {
+    let digits: String = v.unwrap_or_default().trim().chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<usize>() {
+        Ok(0) => default,
+        Ok(n) => n,
+        Err(_) if !digits.is_empty() => usize::MAX,
+        Err(_) => default,
+    }
 }
 
 /// Paginated call logs of one agent (R039), newest first, in the
 /// `success` envelope (R008): `{callLogs: [{callId, callStatus, callType,
 /// fromNumber, toNumber, createdAt, callDuration}], totalCount, page,
 /// offset}`. `callDuration` is in **milliseconds** (L-E6); `offset` is
-/// the page size (default 10, at most 500); retries are included. A
-/// malformed or unknown agent id: 404 `Agent not found`.
+/// the page size (default 10, at most 500); retries are included. The
+/// spec documents only 200 here: the logs are filtered by agent id, so an
+/// unknown, foreign or malformed id matches nothing and answers an empty
+/// page, and bad `page`/`offset` values count as their defaults.
 #[utoipa::path(get, path = "/agent/{id}/call-logs", tag = "Agents", params(("id" = String, Path, description = "Agent id"), CallLogsQuery),
-    responses((status = 200, description = "`{success: true, data: {callLogs, totalCount, page, offset}}`"),
-              (status = 404, description = "Agent not found")))]
+    responses((status = 200, description = "`{success: true, data: {callLogs, totalCount, page, offset}}`")))]
 async fn get_agent_call_logs(
     State(s): State<AppState>,
     Org(t): Org,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<CallLogsQuery>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id).map_err(|_| ApiError::NotFound("Agent not found".into()))?;
-    s.store.read_agent(&t, &id, |_| ())?;
-    let (page, offset) = (q.page.unwrap_or(1).max(1), q.offset.unwrap_or(10).clamp(1, 500));
+    let page = lenient_count(q.page.as_deref(), 1);
+    let offset = lenient_count(q.offset.as_deref(), 10).min(500);
     let mut calls = s.calls.list(&t, |c| c.agent_id == id);
     calls.reverse();
     let rows: Vec<Value> =

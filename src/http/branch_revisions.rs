@@ -164,7 +164,11 @@ fn row_on<'a>(r: &'a AgentRecord, branch: &str, rev: &str) -> ApiResult<&'a crat
 }
 
 /// One revision with its fully merged config: `{revision, resolvedConfig}`
-/// (R092). Another branch's revision: 400.
+/// (R092). `resolvedConfig` holds the config's fields (as `GET /agent`
+/// names them, with the `_resolvedConfig` aliases) and, beside them, the
+/// same config keyed by section as in v1 version reads: the SDK's
+/// `AgentTools` reads the tools at `resolvedConfig.workflow_tools.tools`
+/// (LIVE V3). Another branch's revision: 400.
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}/revisions/{revisionId}", tag = "Agent Versioning - Revisions",
     params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id"),
            ("revisionId" = String, Path, description = "Revision id (= v1 versionId)")),
@@ -179,9 +183,9 @@ async fn get_revision(
     let now = s.store.clock().now();
     let out = read_v2(&s, &t, &id, |r| {
         let v = row_on(r, &branch, &rev)?;
-        Ok::<_, ApiError>(
-            json!({"revision": render_v2::revision(r, v, now), "resolvedConfig": config::resolved(&v.config)}),
-        )
+        let mut resolved = config::resolved(&v.config);
+        resolved.extend(config::by_section(&v.config));
+        Ok::<_, ApiError>(json!({"revision": render_v2::revision(r, v, now), "resolvedConfig": resolved}))
     })??;
     Ok(render::ok(out))
 }
@@ -251,8 +255,7 @@ fn test_pin(r: &AgentRecord, branch: &str, draft: bool, rev: Option<&str>) -> Ap
     match (draft, rev) {
         (true, Some(_)) => Err(ApiError::BadRequest("Send either includeDraft or revisionId, not both".into())),
         (true, None) => b
-            .draft
-            .as_ref()
+            .open_draft()
             .map(|_| Pin::BranchDraft(branch.to_string()))
             .ok_or_else(|| ApiError::NotFound("Draft not found".into())),
         (false, Some(v)) => {

@@ -165,8 +165,12 @@ async fn make_branch_live(
     Ok(render::ok(run(&s, &t, &id, BranchCommand::MakeLive { branch: branch.clone() }, &branch, true)?))
 }
 
-/// The open draft as `DraftDetail` `{latest, editCount, editHistory}`
-/// (R084). No open draft: 404 `Draft not found`.
+/// The branch's draft as `DraftDetail` `{latest, editCount, editHistory}`
+/// (R084). A branch keeps its latest draft document after a publish (LIVE
+/// V2): clients read `latest.draftRevision` right after publishing and
+/// send it as the next edit's `expectedRevision`. 404 `Draft not found`
+/// only for a branch that never had a draft (or whose draft was
+/// discarded).
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}/draft", tag = "Agent Versioning - Branches",
     params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id")),
     responses((status = 200, description = "DraftDetail"), (status = 404, description = "Not found / no open draft")))]

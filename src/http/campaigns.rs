@@ -2,9 +2,10 @@
 //! exports (BEHAVIOR §H, R159–R176, L-H1–L-H6).
 //!
 //! A malformed campaign id gives 400 `Invalid campaign id` (inferred); an
-//! unknown one (or another organization's) 404 `Campaign not found`,
-//! except `logs/export`, which answers 400 `no campaign found for id <id>`
-//! (R176). There is no update route: a campaign's agent cannot change
+//! unknown one (or another organization's) 404 `Campaign not found` where
+//! the spec documents a 404 (delete, start, the by-audience-member export)
+//! and 400 `no campaign found for id <id>` where it documents only 400
+//! (`GET /campaign/{id}`, pause, `logs/export`; the wording is R176's). There is no update route: a campaign's agent cannot change
 //! (R173), while agent config changes reach later dials.
 
 use axum::extract::{Path, State};
@@ -215,13 +216,23 @@ fn found(t: &Tenant, id: &str) -> ApiResult<(Campaign, Option<String>)> {
     snapshot(t, id).ok_or_else(|| ApiError::NotFound("Campaign not found".into()))
 }
 
+/// An unknown campaign where the spec documents no 404: 400 `no campaign
+/// found for id <id>` (R176's wording).
+fn unknown_as_400(id: &str) -> impl Fn(ApiError) -> ApiError + '_ {
+    move |e| match e {
+        ApiError::NotFound(_) => bad(format!("no campaign found for id {id}")),
+        other => other,
+    }
+}
+
 /// One campaign (R168–R170): `{campaign: {…, agent, audience, pausedAt,
 /// cancelledCallsCount, error, failedAt}, events: [...], metrics:
 /// {total_participants, contacts_called, contacts_connected}}`.
+/// Unknown: 400 `no campaign found for id <id>` (the spec documents no 404).
 #[utoipa::path(get, path = "/campaign/{id}", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
-    responses((status = 200, description = "Campaign, events and metrics"), (status = 404, description = "Campaign not found")))]
+    responses((status = 200, description = "Campaign, events and metrics"), (status = 400, description = "Malformed or unknown id")))]
 async fn get_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    let (c, audience) = found(&t, &id)?;
+    let (c, audience) = found(&t, &id).map_err(unknown_as_400(&id))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let (agent, audience) = nested(&s, &t, &c, audience);
     let campaign = view::campaign(&c, &t.org_id, &t.user_id, agent, audience);
@@ -254,12 +265,13 @@ async fn start_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<S
 /// Pause (R166): 200 `{status: true}`; one second later on the clock the
 /// campaign is `paused` with `pausedAt`: in-flight calls finish, queued
 /// ones are cancelled and counted in `cancelledCallsCount`. 400 unless
-/// processing, running or paused (inferred); 404 unknown.
+/// processing, running or paused (inferred); unknown: 400 `no campaign
+/// found for id <id>` (the spec documents no 404).
 #[utoipa::path(post, path = "/campaign/{id}/pause", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
-    responses((status = 200, description = "Pause queued"), (status = 400, description = "Not running"), (status = 404, description = "Campaign not found")))]
+    responses((status = 200, description = "Pause queued"), (status = 400, description = "Not running / unknown")))]
 async fn pause_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
     check_id(&id)?;
-    s.campaigns.run(&t, &id, &Command::Pause)?;
+    s.campaigns.run(&t, &id, &Command::Pause).map_err(|e| unknown_as_400(&id)(e.into()))?;
     Ok(Json(json!({"status": true})).into_response())
 }
 

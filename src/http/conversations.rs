@@ -15,9 +15,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{ApiError, ApiResult};
 use super::extract::{opt_str, ApiJson, Org};
 use super::render;
+use crate::calls::caller_id::caller_id;
 use crate::calls::{Call, CallType, Calls, NewCall};
 use crate::domain::config::Config;
-use crate::domain::ids::{derived_id, is_object_id};
+use crate::domain::ids::is_object_id;
 use crate::domain::versioning::AgentRecord;
 use crate::scenarios::SCENARIO_HEADER;
 use crate::state::AppState;
@@ -75,7 +76,7 @@ fn resolve_config(rec: &AgentRecord, pin: &Pin) -> ApiResult<(Config, String, u3
             Ok((d.config.clone(), d.base_version_id.clone(), number))
         }
         Pin::BranchDraft(b) => {
-            let d = rec.branch(b).and_then(|b| b.draft.as_ref()).ok_or_else(|| not_found("Draft"))?;
+            let d = rec.branch(b).and_then(|b| b.open_draft()).ok_or_else(|| not_found("Draft"))?;
             let base = d.base_revision_id.clone().unwrap_or_else(|| rec.agent.active_version_id.clone());
             let number = rec.version(&base).map_or(0, |v| v.number);
             Ok((d.config.clone(), base, number))
@@ -157,21 +158,6 @@ pub(crate) fn prepare_call(
     })
 }
 
-/// Caller ID (R105): the product's number, the agent's first linked
-/// product, or a default number by destination country. Product numbers
-/// are derived from the product id (the mock keeps no phone inventory).
-pub(crate) fn caller_id(product: Option<&str>, to: &str) -> String {
-    if let Some(p) = product {
-        let digits: String = derived_id(&["product", p]).bytes().map(|b| char::from(b'0' + b % 10)).take(7).collect();
-        return format!("+1555{digits}");
-    }
-    match to {
-        t if t.starts_with("+91") => "+918035735900".into(),
-        t if t.starts_with("+44") => "+442045771234".into(),
-        _ => "+14155550100".into(),
-    }
-}
-
 /// The body's `variables`: a flat map of strings, numbers and booleans;
 /// anything else is 400 `Invalid input` (R103).
 pub(crate) fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
@@ -186,7 +172,9 @@ pub(crate) fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String,
 /// "CALL-…"}`; the call then queues and dials on the clock. Body:
 /// `{agentId, phoneNumber (E.164; alias toPhone, L-D7), variables?
 /// (scalars only), fromProductId?, versionId?}`; header `x-test-call:
-/// true` marks a test call.
+/// true` marks a test call. The call's `from` is its caller ID (LIVE K1,
+/// `calls::caller_id`): `fromProductId`'s number, else the agent's, else
+/// the managed default; never `phoneNumber`.
 #[utoipa::path(post, path = "/conversation/outbound", tag = "Conversations",
     params(("x-test-call" = Option<bool>, Header, description = "Mark the call log isTest"),
            ("x-atoms-mock-scenario" = Option<String>, Header, description = "Mock extension: the scenario to run")),
@@ -217,8 +205,8 @@ async fn create_outbound_call(
         Some(v) => Pin::Version(v),
         None => Pin::Active,
     };
-    let linked = s.store.read_agent(&t, &agent_id, |r| r.agent.telephony_product_id.first().cloned()).ok().flatten();
-    let from = caller_id(product.as_deref().or(linked.as_deref()), &phone);
+    let linked = s.store.read_agent(&t, &agent_id, |r| r.agent.telephony_product_id.clone()).unwrap_or_default();
+    let from = caller_id(product.as_deref(), &linked, &phone);
     let is_test =
         headers.get("x-test-call").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let req = CallRequest {

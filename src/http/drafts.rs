@@ -17,10 +17,10 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
 use super::render;
 use super::test_calls::{start_test_call, TestCallKind};
-use crate::domain::config;
 use crate::domain::ids::is_object_id;
 use crate::domain::time::iso;
 use crate::domain::versioning::Command;
+use crate::domain::{config, config_diff};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -203,11 +203,14 @@ pub(crate) struct DraftDiffQuery {
     version_id: Option<String>,
 }
 
-/// Draft diff against its source version or `compareTo` (R054):
-/// `{sections: {section: {before, after, changed, changes?}}, hasChanges}`.
+/// Draft diff against its source version or `compareTo`, in both shapes
+/// (LIVE V4): the live `{diffs: [{section, changes: [{path, oldValue,
+/// newValue}]}], unchangedSections}` and the spec's `{sections: {section:
+/// {before, after, changed, changes?}}, hasChanges}` (R054). Values equal
+/// to their defaults make no entry (LIVE C1).
 #[utoipa::path(get, path = "/agent/{id}/drafts/{draftId}/diff", tag = "Agent Versioning - Drafts",
     params(("id" = String, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDiffQuery),
-    responses((status = 200, description = "`{sections, hasChanges}`"), (status = 400, description = "Malformed compareTo"), (status = 404, description = "Not found")))]
+    responses((status = 200, description = "`{diffs, unchangedSections, sections, hasChanges}`"), (status = 400, description = "Malformed compareTo"), (status = 404, description = "Not found")))]
 async fn get_draft_diff(
     State(s): State<AppState>,
     Org(t): Org,
@@ -223,7 +226,7 @@ async fn get_draft_diff(
         let d = r.draft(&draft).ok_or_else(not_found_draft)?;
         let base_id = compare.as_deref().unwrap_or(&d.base_version_id);
         let base = r.version(base_id).ok_or_else(|| ApiError::NotFound("Version not found".into()))?;
-        Ok::<_, ApiError>(config::draft_diff(&base.config, &d.config))
+        Ok::<_, ApiError>(config_diff::v1_diff(&base.config, &d.config))
     })?;
     Ok(render::ok(out?))
 }

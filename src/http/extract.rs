@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use bytes::Bytes;
@@ -46,10 +46,13 @@ pub fn stalled(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// A JSON body. Any content type is read as JSON, and an empty body counts
-/// as `{}`, so optional bodies (publish, activate, test-call) need nothing.
-/// Malformed JSON, wrong types and missing fields give 400 naming the
-/// problem; a body over [`BODY_LIMIT`] gives 413; a body that stalls past
+/// A JSON body; an empty body counts as `{}`, so optional bodies
+/// (publish, activate, test-call) need nothing. On `/atoms/v1` the body is
+/// read only when its `Content-Type` is `application/json`, as
+/// `express.json()` does; any other body counts as empty, so the usual
+/// validation message answers (see `transport`). The control API reads
+/// any body as JSON. Malformed JSON, wrong types and missing fields give
+/// 400 naming the problem; a body over [`BODY_LIMIT`] gives 413; a body that stalls past
 /// the body timeout gives 408.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
@@ -58,6 +61,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let path = req.extensions().get::<OriginalUri>().map_or(req.uri().path(), |o| o.0.path());
+        if path.starts_with(super::API_PREFIX) && !super::transport::is_json(req.headers()) {
+            return parse_json(b"").map(ApiJson);
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(format!("Request body too large: the limit is {BODY_LIMIT} bytes"))
@@ -142,15 +149,13 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     }
 }
 
-/// The Bearer token of `Authorization` (`Bearer` or `bearer`), trimmed;
-/// `None` when absent or empty.
+/// The Bearer token of `Authorization`, trimmed; `None` when absent,
+/// empty or another scheme. The scheme is case-insensitive (`Bearer`,
+/// `bearer`, `BEARER`), as HTTP auth schemes are (RFC 9110 §11.1).
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers
-        .get("authorization")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
+    let h = headers.get("authorization").and_then(|h| h.to_str().ok())?.trim_start();
+    let (scheme, key) = h.split_once(' ')?;
+    Some(key.trim()).filter(|k| scheme.eq_ignore_ascii_case("bearer") && !k.is_empty())
 }
 
 /// The caller's organization, put in place by the auth middleware.

@@ -4,16 +4,18 @@
 //! Layers, outermost first: the request journal records `/atoms/v1`
 //! traffic; a panic becomes a 500 envelope and the server keeps serving;
 //! every response gets an `x-request-id` (R011); fault rules answer or
-//! delay matching requests before auth; bodies are capped at 1 MiB (413 in
-//! the envelope). Unknown routes and methods get a
-//! 404 envelope, as the platform's router does (R033).
+//! delay matching requests before auth; CORS answers preflights and marks
+//! every answer (`--cors`); bodies are capped at 1 MiB (413 in the
+//! envelope). Unknown routes and methods get Express's 404 page, trailing
+//! slashes are ignored and JSON says `charset=utf-8` (LIVE T1–T2, R033;
+//! see [`transport`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -26,6 +28,7 @@ pub mod error;
 pub mod extract;
 pub mod render;
 
+mod account;
 mod admin;
 mod admin_calls;
 mod admin_faults;
@@ -50,11 +53,12 @@ mod recordings;
 mod render_v2;
 mod templates;
 mod test_calls;
+pub mod transport;
 mod versions;
 mod webhooks;
 
 use crate::state::AppState;
-use error::{envelope, ApiError, UNAUTHORIZED};
+use error::{envelope, UNAUTHORIZED};
 use extract::{Org, BODY_LIMIT};
 
 /// The platform API's mount point.
@@ -62,7 +66,8 @@ pub const API_PREFIX: &str = "/atoms/v1";
 
 /// Builds the routers and the OpenAPI document they describe.
 fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let platform = agents::router()
+    let platform = account::router()
+        .merge(agents::router())
         .merge(drafts::router())
         .merge(versions::router())
         .merge(branches::router())
@@ -98,11 +103,13 @@ pub fn openapi_json() -> &'static str {
     &OPENAPI_JSON
 }
 
-/// The whole application router with its layers.
+/// The whole application router with its layers. [`Server`](crate::Server)
+/// serves it inside [`transport::stack`] (trailing slashes, CORS), which
+/// wraps the router once per connection rather than once per route.
 pub fn app(state: AppState) -> Router {
     let (routes, _) = split();
     let routes = routes
-        .layer(middleware::from_fn(admin_versioning::gate))
+        .layer(middleware::from_fn_with_state(state.clone(), admin_versioning::gate))
         .layer(middleware::from_fn_with_state(state.clone(), auth));
     let router = Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
@@ -113,28 +120,24 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The fallbacks and layers every route gets: 404 envelopes for unknown
-/// routes and methods, the 1 MiB body cap, fault injection (before auth),
-/// 431/413 for an oversized head or declared body (`limits`),
-/// `x-request-id`, and a 500 envelope for panics.
-/// The request journal wraps all of these (see [`app`]).
+/// The fallbacks and layers every route gets: Express's 404 page for
+/// unknown routes and methods, the 1 MiB body cap, fault injection (before
+/// auth), 431/413 for an oversized head or declared body (`limits`), a 500
+/// envelope for panics, and `x-request-id` with the JSON charset on every
+/// answer. The request journal wraps all of these (see [`app`]).
 fn with_layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
-        .fallback(unknown_route)
-        .method_not_allowed_fallback(unknown_route)
+        .fallback(transport::unknown_route)
+        .method_not_allowed_fallback(transport::unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), control_layers::faults))
         .layer(middleware::from_fn(limits::refuse_oversized))
-        .layer(middleware::map_response(request_id))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::map_response(stamp))
 }
 
 async fn serve_openapi() -> Response {
     ([("content-type", "application/json")], openapi_json()).into_response()
-}
-
-async fn unknown_route(method: Method, uri: Uri) -> ApiError {
-    ApiError::NotFound(format!("Cannot {method} {}", uri.path()))
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -144,7 +147,9 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
 
-async fn request_id(mut res: Response) -> Response {
+/// `x-request-id` (R011) and `charset=utf-8` on JSON (LIVE T1).
+async fn stamp(mut res: Response) -> Response {
+    transport::json_charset(&mut res);
     let n = REQUEST_SEQ.fetch_add(1, Ordering::Relaxed);
     // `req_` plus 16 hex digits, written without allocating.
     let mut id = *b"req_0000000000000000";

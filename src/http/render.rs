@@ -140,12 +140,21 @@ pub fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Vec<u8
     o.field("updatedAt", &iso(a.updated_at));
     o.field("totalCalls", &a.total_calls);
     o.field("archived", &a.archived);
-    o.field("archivedAt", &opt_iso(a.archived_at));
+    if let Some(at) = a.archived_at {
+        // Absent until archived: the spec types it as a date-time string.
+        o.field("archivedAt", &iso(at));
+    }
     o.field("activeVersionId", &a.active_version_id);
     o.field("versionId", &a.active_version_id);
     o.field("allowInboundCall", &a.allow_inbound_call);
     o.field("visibleToEveryone", &a.visible_to_everyone);
     o.field("telephonyProductId", &a.telephony_product_id);
+    if !a.telephony_product_id.is_empty() {
+        // R029: present only when numbers are linked (LIVE K1's caller ID).
+        let numbers: Vec<String> =
+            a.telephony_product_id.iter().map(|p| crate::calls::caller_id::product_number(p)).collect();
+        o.field("phoneNumber", &numbers);
+    }
     if let Some(url) = &a.avatar_url {
         o.field("avatarUrl", url);
     }

@@ -22,7 +22,7 @@ pub(crate) fn branch(rec: &AgentRecord, b: &Branch) -> Value {
         "sourceBranchId": b.source_branch_id,
         "sourceRevisionId": b.source_revision_id,
         "headRevisionId": b.head_revision_id,
-        "openDraftId": b.draft.as_ref().map(|d| d.id.clone()),
+        "openDraftId": b.open_draft().map(|d| d.id.clone()),
         "status": if b.archived { "archived" } else { "active" },
         "createdBy": b.created_by,
         "updatedBy": b.updated_by,
@@ -37,7 +37,7 @@ pub(crate) fn summary(rec: &AgentRecord, b: &Branch) -> Value {
     json!({
         "branch": branch(rec, b),
         "isLive": rec.live_branch == b.id,
-        "hasOpenDraft": b.draft.is_some(),
+        "hasOpenDraft": b.open_draft().is_some(),
         "revisionsCount": rec.branch_revisions(&b.id).filter(|v| v.is_committed()).count(),
         "headRevisionNumber": rec.head(b).and_then(|v| v.revision_number),
     })

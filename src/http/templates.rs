@@ -1,5 +1,6 @@
-//! Agent templates (R040) and disposition-metric templates (R221), both
-//! served from fixtures parsed at start.
+//! Agent templates (R040), disposition-metric templates (R221) and the
+//! "Create with AI" questionnaire (`GET /agent/prompt-config`), all served
+//! from fixtures.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,23 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_agent_templates))
         .routes(routes!(create_agent_from_template))
         .routes(routes!(list_disposition_metric_templates))
+        .routes(routes!(get_agent_prompt_config))
+}
+
+/// The embedded questionnaire (`fixtures/prompt-config.json`).
+static PROMPT_CONFIG: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../fixtures/prompt-config.json")).unwrap_or(Value::Null)
+});
+
+/// The "Create with AI" questionnaire, in the `success` envelope (R008):
+/// `{success: true, data: {questions: [{text, type: "text"|"select",
+/// options, examples: {label: answer}}], exampleLabels, defaultLabel:
+/// "default"}}`. Every question has a `default` example. The same for
+/// every organization (the platform needs only a user token here).
+#[utoipa::path(get, path = "/agent/prompt-config", tag = "Agents",
+    responses((status = 200, description = "`{success: true, data: {questions, exampleLabels, defaultLabel}}`")))]
+async fn get_agent_prompt_config(Org(_t): Org) -> Response {
+    Json(json!({"success": true, "data": &*PROMPT_CONFIG})).into_response()
 }
 
 /// Query of `GET /agent/template`.

@@ -17,9 +17,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, Org};
 use super::render;
 use super::test_calls::{start_test_call, TestCallKind};
-use crate::domain::config;
 use crate::domain::ids::is_object_id;
 use crate::domain::versioning::{AgentRecord, Command};
+use crate::domain::{config, config_diff};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -117,8 +117,11 @@ fn config_by_id(r: &AgentRecord, id: &str) -> Option<config::Config> {
 }
 
 /// Diff two versions (R062): `{unchangedSections, diffs: [{section,
-/// changes: [{path, oldValue, newValue}]}]}`. Each id is looked up as a
-/// published version first, then as a draft's latest revision.
+/// changes: [{path, oldValue, newValue}]}]}`, plus the draft diff's
+/// `sections` and `hasChanges` (LIVE V4: both shapes in one answer).
+/// Values equal to their defaults make no entry (LIVE C1). Each id is
+/// looked up as a published version first, then as a draft's latest
+/// revision.
 #[utoipa::path(get, path = "/agent/{id}/versions/diff", tag = "Agent Versioning - Versions",
     params(("id" = String, Path, description = "Agent id"), DiffQuery),
     responses((status = 200, description = "AgentVersionDiff"), (status = 400, description = "Missing or malformed ids"), (status = 404, description = "Not found")))]
@@ -138,7 +141,7 @@ async fn diff_versions(
     }
     let out = s.store.read_agent(&t, &id, |r| {
         let (ca, cb) = (config_by_id(r, &a), config_by_id(r, &b));
-        Some(config::version_diff(ca.as_deref()?, cb.as_deref()?))
+        Some(config_diff::v1_diff(ca.as_deref()?, cb.as_deref()?))
     })?;
     Ok(render::ok(out.ok_or_else(version_not_found)?))
 }

@@ -116,11 +116,11 @@ async fn get_webhooks(
 /// [{agentId, eventType}]}`. 201 with only the id; the secret is read
 /// with `GET /webhook?webhookId=`. Duplicate URL (in any organization, R135):
 /// 400 `A webhook with this URL has already been registered`; unknown
-/// agent: 404 `Agent not found`.
+/// agent in `events`: 400 `Agent not found` (an invalid body here: the spec
+/// documents no 404 for this operation).
 #[utoipa::path(post, path = "/webhook", tag = "Webhooks",
     request_body(content = Value, description = "`{endpoint, description?, events: [{agentId, eventType}]}`"),
-    responses((status = 201, description = "`data`: the webhook id"), (status = 400, description = "Validation or duplicate URL"),
-              (status = 404, description = "Agent not found")))]
+    responses((status = 201, description = "`data`: the webhook id"), (status = 400, description = "Validation, duplicate URL or unknown agent")))]
 async fn create_webhook(
     State(s): State<AppState>,
     Org(t): Org,
@@ -131,7 +131,10 @@ async fn create_webhook(
         return Err(ApiError::BadRequest(DUPLICATE_URL.into()));
     }
     for (agent, _) in &new.events {
-        check_agent(&s, &t, agent)?;
+        check_agent(&s, &t, agent).map_err(|e| match e {
+            ApiError::NotFound(m) => ApiError::BadRequest(m),
+            other => other,
+        })?;
     }
     let secret = crate::webhooks::new_secret(s.store.ids());
     let now = s.store.clock().now();

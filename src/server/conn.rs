@@ -30,9 +30,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::http::transport::Served;
 use axum::body::Body;
 use axum::http::{Request, Response};
-use axum::Router;
 use bytes::Bytes;
 use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -51,7 +51,7 @@ use super::settings::Transport;
 /// token in the server's count of open sockets.
 pub(super) async fn serve(
     tcp: TcpStream,
-    app: Router,
+    app: Served,
     builder: Arc<Builder<TokioExecutor>>,
     transport: Transport,
     mut stop: watch::Receiver<bool>,
@@ -219,7 +219,7 @@ impl AsyncWrite for Watched {
 /// timeout around request bodies that are not empty.
 #[derive(Debug, Clone)]
 struct ConnService {
-    app: Router,
+    app: Served,
     activity: Arc<Activity>,
     body_timeout: Option<Duration>,
 }

@@ -16,8 +16,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::http::transport::Served;
 use axum::serve::Listener;
-use axum::Router;
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
@@ -50,7 +50,7 @@ impl Server {
         state.calls.set_public_url(format!("http://{host}:{}", addr.port()));
         let webhooks = Some(state.webhooks.start());
         let shutdown = Arc::clone(&state.shutdown);
-        let app = crate::http::app(state.clone());
+        let app = crate::http::transport::stack(crate::http::app(state.clone()), &state.config.cors);
         let task = tokio::spawn(serve(listener, app, state.config.transport, shutdown.subscribe()));
         Ok(Self { addr, state, shutdown, task: Some(task), webhooks })
     }
@@ -100,7 +100,7 @@ fn builder() -> Builder<TokioExecutor> {
 }
 
 /// Accepts until `stop`, then drains within the grace period.
-async fn serve(mut listener: TcpListener, app: Router, transport: Transport, stop: watch::Receiver<bool>) {
+async fn serve(mut listener: TcpListener, app: Served, transport: Transport, stop: watch::Receiver<bool>) {
     let builder = Arc::new(builder());
     // Each socket holds a sender; `recv` gives `None` once all are gone.
     let (open, mut all_closed) = mpsc::channel::<()>(1);

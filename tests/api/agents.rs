@@ -21,7 +21,8 @@ fn fifteen_fields() -> Value {
         "voiceDetectionConfig": {"confidence": 0.9, "minVolume": 0.1, "triggerTimeInSecs": 1.5, "releaseTimeInSecs": 2.5},
         "voiceMailDetectionConfig": {"enabled": true, "endText": "Please call us back."},
         "denoisingConfig": {"isEnabled": true},
-        "redactionConfig": {"isEnabled": true},
+        // Redaction is on by default (LIVE C1): off is the non-default value.
+        "redactionConfig": {"isEnabled": false},
         "pronunciationDicts": [{"word": "Atoms", "pronunciation": "AT-umz"}],
         "llmIdleTimeoutConfig": {"chatTimeoutTimeInSecs": 120, "webcallTimeoutTimeInSecs": 30, "telephonyTimeoutTimeInSecs": 45, "maxRetries": 3},
         "sessionTimeoutConfig": {"timeoutTimeInSecs": 3600},
@@ -186,14 +187,15 @@ async fn list_filters_sorting_pagination_and_archived() {
     assert!(r.body["data"]["agents"][0].get("_resolvedConfig").is_none(), "no _resolvedConfig in lists (R025)");
     let r = s.get("/agent?sortField=name&sortOrder=asc&page=2&offset=2", KEY).await;
     assert_eq!(names(&r.body), ["charlie", "graph"]);
-    assert_eq!(r.body["data"]["total"], 4);
+    assert_eq!(r.body["data"]["totalCount"], 4, "LIVE list table: totalCount, not total");
+    assert_eq!((r.body["data"]["totalPages"].clone(), r.body["data"]["hasMore"].clone()), (json!(2), json!(false)));
     let r = s.get("/agent?type=workflow_graph", KEY).await;
     assert_eq!(names(&r.body), ["graph"]);
     let r = s.get("/agent?search=ALP", KEY).await;
     assert_eq!(names(&r.body), ["alpha"]);
     assert_eq!(s.delete(&format!("/agent/{graph}/archive"), KEY).await.status, StatusCode::OK);
     assert_eq!(names(&s.get("/agent?archived=true", KEY).await.body), ["graph"]);
-    assert_eq!(s.get("/agent", KEY).await.body["data"]["total"], 3);
+    assert_eq!(s.get("/agent", KEY).await.body["data"]["totalCount"], 3);
     assert_eq!(s.get("/agent?sortField=color", KEY).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(s.get("/agent?type=chat", KEY).await.status, StatusCode::BAD_REQUEST);
 }

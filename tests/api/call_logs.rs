@@ -511,10 +511,19 @@ async fn agent_call_logs_are_paginated_newest_first_with_millisecond_durations()
     assert_eq!(page2.body["data"]["callLogs"][0]["callId"], calls[0].as_str());
     let defaults = s.get(&format!("/agent/{agent}/call-logs"), KEY).await;
     assert_eq!((defaults.body["data"]["page"].clone(), defaults.body["data"]["offset"].clone()), (json!(1), json!(10)));
-    let unknown = s.get("/agent/0123456789abcdef01234567/call-logs", KEY).await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    let bad = s.get(&format!("/agent/{agent}/call-logs?page=x"), KEY).await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // The spec documents only 200: logs are filtered by agent id, so an
+    // unknown or malformed id is an empty page, and a bad page is page 1.
+    for path in ["/agent/0123456789abcdef01234567/call-logs", "/agent/0/call-logs"] {
+        let unknown = s.get(path, KEY).await;
+        assert_eq!((unknown.status, unknown.body["data"]["totalCount"].clone()), (StatusCode::OK, json!(0)), "{path}");
+    }
+    let foreign = s.get(&format!("/agent/{agent}/call-logs"), "sk_other_org").await;
+    assert_eq!(foreign.body["data"]["callLogs"], json!([]), "another organization sees nothing");
+    let bad = s.get(&format!("/agent/{agent}/call-logs?page=x&offset=-3"), KEY).await;
+    assert_eq!(
+        (bad.status, bad.body["data"]["page"].clone(), bad.body["data"]["offset"].clone()),
+        (StatusCode::OK, json!(1), json!(10))
+    );
 }
 
 #[tokio::test]

@@ -370,12 +370,18 @@ async fn campaign_create_validates_every_field() {
     let r = s.call(Method::PATCH, &format!("/campaign/{id}"), Some(key), Some(json!({"agentId": other_agent}))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "no update route: the agent cannot change");
     let missing = "60d0fe4f5311236168a109ca";
-    for (m, path) in [(Method::GET, ""), (Method::DELETE, ""), (Method::POST, "/start"), (Method::POST, "/pause")] {
+    for (m, path) in [(Method::DELETE, ""), (Method::POST, "/start")] {
         let r = s.call(m, &format!("/campaign/{missing}{path}"), Some(key), None).await;
         assert_eq!((r.status, r.error()), (StatusCode::NOT_FOUND, "Campaign not found"), "{path}");
     }
+    // Where the spec documents only 400 (get, pause), an unknown id is 400.
+    let unknown = format!("no campaign found for id {missing}");
+    for (m, path) in [(Method::GET, ""), (Method::POST, "/pause")] {
+        let r = s.call(m, &format!("/campaign/{missing}{path}"), Some(key), None).await;
+        assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, unknown.as_str()), "{path}");
+    }
     let r = s.get(&format!("/campaign/{id}"), "sk_campaign_validate_other").await;
-    assert_eq!((r.status, r.error()), (StatusCode::NOT_FOUND, "Campaign not found"), "another org's campaign");
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, format!("no campaign found for id {id}").as_str()));
     let r = s.get("/campaign/nope", key).await;
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Invalid campaign id"));
     let r = s.get(&format!("/campaign/{missing}/export/by-audience-member"), key).await;
@@ -444,7 +450,7 @@ async fn archive_and_audience_delete_are_blocked_while_a_campaign_is_active() {
 
     let r = s.delete(&format!("/campaign/{id}"), key).await;
     assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"status": true})));
-    assert_eq!(s.get(&format!("/campaign/{id}"), key).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.get(&format!("/campaign/{id}"), key).await.status, StatusCode::BAD_REQUEST, "deleted: unknown");
     let r = s.delete(&format!("/audience/{aud}"), key).await;
     assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"status": true, "data": []})));
     assert_eq!(s.delete(&format!("/agent/{agent}/archive"), key).await.status, StatusCode::OK);

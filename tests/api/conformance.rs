@@ -20,7 +20,6 @@ use serde_json::Value;
 const MOCK_ALIASES: &[(&str, &str)] = &[
     ("get", "/agent/connect"),
     ("patch", "/agent/{id}/archive"),
-    ("delete", "/agent/{id}"),
     ("get", "/conversation/logs/{callId}/retries"),
     ("get", "/conversation/logs/{callId}/recording/download-url"),
 ];

@@ -242,7 +242,7 @@ async fn a_faulted_post_creates_nothing() {
     let r = s.post("/agent", "sk_nothing", json!({"name": "ghost"})).await;
 
     assert_eq!((r.status, r.body.clone()), (StatusCode::INTERNAL_SERVER_ERROR, json!({"custom": true})));
-    assert_eq!(s.get("/agent", "sk_nothing").await.body["data"]["total"], 0);
+    assert_eq!(s.get("/agent", "sk_nothing").await.body["data"]["totalCount"], 0);
 }
 
 #[tokio::test]

@@ -300,6 +300,6 @@ async fn another_keys_ids_answer_exactly_as_unknown_ids_on_every_route() {
         assert!(seen.contains(&("agent".to_string(), 404)), "{seen:?}");
         // Nothing of the owner's changed hands.
         let list = s.get("/agent", other).await;
-        assert_eq!(list.body["data"]["total"], 1, "{}", list.text);
+        assert_eq!(list.body["data"]["totalCount"], 1, "{}", list.text);
     }
 }

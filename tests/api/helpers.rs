@@ -35,6 +35,12 @@ impl TestServer {
         Self::with_config(Config::for_tests()).await
     }
 
+    /// Starts a server as `atoms-mock` with no flags would (real clock,
+    /// random seed, `auto` versioning, CORS for any origin), on port 0.
+    pub async fn start_no_flags() -> Self {
+        Self::with_config(Config { port: 0, ..Config::default() }).await
+    }
+
     /// Starts a server with `config` and the embedded fixtures.
     pub async fn with_config(config: Config) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

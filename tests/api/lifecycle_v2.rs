@@ -189,11 +189,14 @@ async fn v1_write_and_list_endpoints_answer_the_migration_409_in_v2_mode() {
     }
     let r = s.post(&format!("/agent/{agent}/versions/{v1}/test-call"), KEY, json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    // Another organization stays in v1 mode (the default).
+    // Another organization switched to v1 mode: branch routes do not exist
+    // there (Express's 404 page, LIVE T2).
+    set_versioning(&s, "sk_still_v1", json!({"mode": "v1"})).await;
     let other = s.create_agent("sk_still_v1", "v1").await;
     assert_eq!(s.get(&format!("/agent/{other}/versions"), "sk_still_v1").await.status, StatusCode::OK);
     let r = s.get(&format!("/agent/{other}/branches"), "sk_still_v1").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "branch routes do not exist in v1 mode");
+    assert!(r.text.contains(&format!("<pre>Cannot GET /atoms/v1/agent/{other}/branches</pre>")), "{}", r.text);
 }
 
 #[tokio::test]

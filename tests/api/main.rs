@@ -15,6 +15,8 @@ mod events_sse;
 mod integration;
 mod lifecycle_v1;
 mod lifecycle_v2;
+mod live;
+mod live_versioning;
 mod openapi_drift;
 mod realtime;
 mod realtime_contract;

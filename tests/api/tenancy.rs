@@ -14,7 +14,10 @@ async fn two_keys_never_see_each_others_agents_drafts_or_versions() {
     let version = s.active_version(a, &agent).await;
     let draft = s.fork_draft(a, &agent).await;
 
-    assert_eq!(s.get("/agent", b).await.body["data"], json!({"agents": [], "total": 0}));
+    assert_eq!(
+        s.get("/agent", b).await.body["data"],
+        json!({"agents": [], "hasMore": false, "isSearchResults": false, "totalCount": 0, "totalPages": 0})
+    );
     assert_eq!(s.get(&format!("/agent/{agent}"), b).await.error(), "No agent found");
     for path in [
         format!("/agent/{agent}/drafts"),
@@ -49,12 +52,12 @@ async fn reset_of_one_key_leaves_the_others() {
     s.create_agent("sk_drop", "drop").await;
     let url = format!("{}/_admin/reset?apiKey=sk_drop", s.root());
     assert_eq!(s.raw(reqwest::Method::POST, &url, None, None).await.status, StatusCode::OK);
-    assert_eq!(s.get("/agent", "sk_drop").await.body["data"]["total"], 0);
-    assert_eq!(s.get("/agent", "sk_keep").await.body["data"]["total"], 1);
+    assert_eq!(s.get("/agent", "sk_drop").await.body["data"]["totalCount"], 0);
+    assert_eq!(s.get("/agent", "sk_keep").await.body["data"]["totalCount"], 1);
     let url = format!("{}/_admin/reset", s.root());
     s.raw(reqwest::Method::POST, &url, None, None).await;
-    assert_eq!(s.get("/agent", "sk_keep").await.body["data"]["total"], 0);
-    assert_eq!(s.get("/agent", "sk_demo").await.body["data"]["total"], 1, "fixture agents come back after reset");
+    assert_eq!(s.get("/agent", "sk_keep").await.body["data"]["totalCount"], 0);
+    assert_eq!(s.get("/agent", "sk_demo").await.body["data"]["totalCount"], 1, "fixture agents come back after reset");
 }
 
 #[tokio::test]

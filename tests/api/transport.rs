@@ -112,7 +112,7 @@ async fn a_stalled_body_gets_408_in_the_envelope_after_the_body_timeout() {
         assert!(r.head.to_ascii_lowercase().contains("content-type: application/json"), "{}", r.head);
         assert_eq!(r.body["status"], false);
         assert!(r.body["errors"][0].as_str().is_some_and(|m| m.starts_with("Request timeout")), "{:?}", r.body);
-        assert_eq!(s.get("/agent", KEY).await.body["data"]["total"], 0, "nothing was created");
+        assert_eq!(s.get("/agent", KEY).await.body["data"]["totalCount"], 0, "nothing was created");
     }
 }
 

@@ -133,7 +133,8 @@ async fn create_validates_urls_events_agents_and_rejects_duplicate_urls_platform
             json!({"endpoint": "http://127.0.0.1:9/x", "events": [{"agentId": "aaaaaaaaaaaaaaaaaaaaaaaa", "eventType": "pre-conversation"}]}),
         )
         .await;
-    assert_eq!((r.status, r.error()), (StatusCode::NOT_FOUND, "Agent not found"));
+    // The spec documents no 404 for POST /webhook: an unknown agent is a bad body.
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Agent not found"));
     let r = s.raw(Method::POST, &format!("{}/webhook", s.base()), Some(key), Some(b"{nope".to_vec())).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["status"], false, "bad JSON gets the envelope: {}", r.text);

@@ -10,11 +10,17 @@ which never fails, so each answer is also validated strictly against the
 SDK's response model (`parse_obj_as`): a mock answer whose shape or types
 disagree with the SDK's model fails the step.
 
-The mock must run with a virtual clock (`--clock virtual`) and the default
-6-second security check. The only non-SDK requests go to the mock's control
-API (plain HTTP): `/_admin/clock` to read and advance the clock and
-`/_admin/concurrency` to make a call queue. Prints one `ok` line per step and
-`PASS sdk contract` at the end; exits non-zero on the first failure.
+The mock must run with a virtual clock (`--clock virtual`), the default
+6-second security check and otherwise default flags (versioning `auto`: v1
+and v2 clients on one server). The script starts where every SDK quick start
+does, `client.atoms.user`, drives one agent through the v1 flow and another
+through the SDK's own v2 helpers (`Versioning.edit_and_publish`,
+`AgentTools.add_transfer_call` / `get_tools`). The only non-SDK requests go
+to the mock's control API (plain HTTP): `/_admin/clock` to read and advance
+the clock, `/_admin/journal/wait` to see a helper's publish arrive before
+moving the clock past its security scan, and `/_admin/concurrency` to make a
+call queue. Prints one `ok` line per step and `PASS sdk contract` at the
+end; exits non-zero on the first failure.
 
 Set SDK_CONTRACT_EXTRAS=1 to also print, per response, the keys the SDK's
 model does not declare (with the declared fields that came back null or
@@ -25,6 +31,7 @@ import datetime as dt
 import json
 import os
 import sys
+import threading
 import traceback
 import urllib.error
 import urllib.request
@@ -37,6 +44,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 import pydantic  # noqa: E402
 from smallestai import SmallestAI, SmallestAIEnvironment  # noqa: E402
 from smallestai.atoms import BadRequestError, ConflictError, NotFoundError  # noqa: E402
+from smallestai.atoms.helpers import AgentTools, DraftConflictError, Versioning  # noqa: E402
 from smallestai.core.api_error import ApiError  # noqa: E402
 from smallestai.core.pydantic_utilities import parse_obj_as  # noqa: E402
 
@@ -238,10 +246,14 @@ def agent_steps(client):
     listed, _ = sdk(agents, "list_agents")
     ids = [a.id for a in listed.data.agents or []]
     check(sorted(ids) == sorted([agent_id, templated_id, dup_id]), f"list_agents: {ids}")
-    check(listed.data.total == 3, f"list_agents: total {listed.data.total!r}")
-    listed, _ = sdk(agents, "list_agents", search="from template", page=1, offset=10)
+    # LIVE list table: {agents, hasMore, isSearchResults, totalCount, totalPages}, not the spec's {agents, total}.
+    listed, raw = sdk(agents, "list_agents")
+    data = raw["data"]
+    check(sorted(data) == ["agents", "hasMore", "isSearchResults", "totalCount", "totalPages"], f"list_agents: {sorted(data)}")
+    check((data["totalCount"], data["totalPages"], data["hasMore"]) == (3, 1, False), f"list_agents: {data!r}"[:500])
+    listed, raw = sdk(agents, "list_agents", search="from template", page=1, offset=10)
     ids = [a.id for a in listed.data.agents or []]
-    check(ids == [templated_id], f"list_agents(search): {ids}")
+    check(ids == [templated_id] and raw["data"]["isSearchResults"] is True, f"list_agents(search): {ids}")
     listed, _ = sdk(agents, "list_agents", sort_field="name", sort_order="asc", offset=2, page=1)
     names = [a.name for a in listed.data.agents or []]
     check(len(names) == 2 and names == sorted(names), f"list_agents(sort name asc, offset 2): {names}")
@@ -690,6 +702,142 @@ def campaign_steps(client, agent_id):
     step("campaigns.delete, audience.delete_audience")
 
 
+# --- first contact -----------------------------------------------------------
+
+
+def user_steps(client):
+    """`GET /user` first, as every SDK quick start does (LIVE U1)."""
+    user, raw = sdk(client.atoms.user, "get_user_details")
+    keys = sorted(raw["data"])
+    want = ["_id", "authProvider", "firstName", "isEmailVerified", "lastName", "organizationId", "userEmail"]
+    check(keys == want, f"user.get_user_details: keys {keys}")
+    org = user.data.organization_id
+    check(isinstance(org, str) and len(org) == 24, f"user.get_user_details: organizationId {org!r}")
+    step(f"user.get_user_details -> organization {org}")
+    return org
+
+
+# --- v2 versioning through the SDK's helpers -----------------------------------
+
+
+def in_thread(fn):
+    """Runs `fn` in a thread (the SDK helpers poll with real sleeps while the
+    mock's clock stands still); returns `join()`, which gives its result or
+    re-raises its error."""
+    box = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # handed to the caller by join()
+            box["error"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+
+    def join():
+        t.join(60)
+        check(not t.is_alive(), "the SDK helper did not return within 60 s")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return join
+
+
+def last_seq():
+    return admin("GET", "/journal?limit=0")["lastSeq"]
+
+
+def settle_publish(join, agent_id, branch_id, since):
+    """Waits until a helper's publish of the branch draft has been answered
+    (request journal), then moves the clock past its security scan."""
+    path = f"/agent/{agent_id}/branches/{branch_id}/draft/publish"
+    query = f"since={since}&apiKey={KEY}&method=POST&pathPrefix={path}&timeoutMs=30000"
+    try:
+        entry = admin("GET", f"/journal/wait?{query}")
+    except ContractFailure:
+        join()  # the helper's own error explains a publish that never came
+        raise
+    check(entry["response"]["status"] == 202, f"publish answered {entry['response']['status']}, not 202 scanning")
+    advance(SECURITY_CHECK_SECS)
+
+
+def v2_steps(client, organization):
+    """A v2 client on its own agent: the branch model, on the same server and key as the v1 flow (LIVE V1)."""
+    agents = client.atoms.agents
+    created, _ = sdk(agents, "create_agent", name="SDK v2 agent", language={"switching": {"isEnabled": False}})
+    agent_id = created.data
+    got, _ = sdk(agents, "get_agent", agent_id)
+    check(got.data.organization == organization, f"get_agent: organization {got.data.organization!r} != {organization!r}")
+    v = Versioning(client)
+
+    listed, _ = sdk(v.branches, "list", agent_id)
+    entries = listed.data.branches or []
+    check(len(entries) == 1 and entries[0].is_live and entries[0].branch.is_default, f"branches.list: {listed.data!r}"[:500])
+    main_id = entries[0].branch.id
+    step(f"agent_versioning_branches.list -> Main {main_id} (the agent is now on the branch model)")
+
+    since = last_seq()
+    job = in_thread(lambda: v.edit_and_publish(
+        agent_id, main_id, label="sdk v2 first", first_message="v2 hello", global_prompt="Be brief.",
+        poll_interval=0.05, timeout=30,
+    ))
+    settle_publish(job, agent_id, main_id, since)
+    first = job()
+    check(first.status == "published" and first.revision_number == 2, f"edit_and_publish: {first!r}"[:500])
+    step(f"Versioning.edit_and_publish -> revision {first.revision_number} published")
+
+    # LIVE V2: right after a publish the branch still has its draft document.
+    draft, _ = sdk(v.branches, "get_draft", agent_id, main_id)
+    expected = draft.data.latest.draft_revision
+    check(expected == 1, f"get_draft right after a publish: draftRevision {expected!r}")
+    since = last_seq()
+    job = in_thread(lambda: v.edit_and_publish(
+        agent_id, main_id, label="sdk v2 second", expected_revision=expected, first_message="v2 hello again",
+        poll_interval=0.05, timeout=30,
+    ))
+    settle_publish(job, agent_id, main_id, since)
+    second = job()
+    check(second.status == "published" and second.revision_number == 3, f"edit_and_publish: {second!r}"[:500])
+    got, _ = sdk(agents, "get_agent", agent_id)
+    resolved = got.data.resolved_config
+    check(resolved.first_message == "v2 hello again" and resolved.global_prompt == "Be brief.", f"{resolved!r}"[:500])
+    check(got.data.active_version_id == second.id, f"activeVersionId {got.data.active_version_id!r}")
+    step(f"get_draft -> draftRevision {expected}; edit_and_publish(expected_revision={expected}) -> revision 3 live")
+
+    try:
+        v.update_draft(agent_id, main_id, expected_revision=expected, first_message="stale edit")
+        raise ContractFailure("update_draft with a stale expected_revision did not conflict")
+    except DraftConflictError as e:
+        check("firstMessage" in (e.fields or [d.get("path") for d in e.diffs]), f"DraftConflictError: {e.conflict!r}")
+    step("Versioning.update_draft with a stale expected_revision raises DraftConflictError")
+
+    e = expect_error(
+        client.atoms.agent_versioning_drafts, "create_draft", ConflictError, 409, "versioning_v2_migration_required",
+        agent_id, source_version_id=second.id,
+    )
+    step(f"agent_versioning_drafts.create_draft on the v2 agent raises ConflictError {e.body.get('error_type')!r}")
+
+    tools = AgentTools(api_key=KEY, base_url=BASE, poll_interval=0.05, publish_timeout=30)
+    since = last_seq()
+    job = in_thread(lambda: tools.add_transfer_call(
+        agent_id, number="+15551234567", transfer_type="warm_transfer", on_hold_music="relaxing_sound",
+    ))
+    settle_publish(job, agent_id, main_id, since)
+    written = job()
+    check(written.name == "transfer_call", f"add_transfer_call: {written!r}")
+    live = tools.get_tools(agent_id)
+    found = [t for t in live if getattr(t, "name", None) == "transfer_call"]
+    check(len(found) == 1, f"get_tools: {live!r}"[:500])
+    t = found[0]
+    check(t.transfer_number == "+15551234567" and t.transfer_option.type == "warm_transfer", f"get_tools: {t!r}"[:500])
+    check(t.on_hold_music == "relaxing_sound", f"get_tools: onHoldMusic {t.on_hold_music!r}")
+    got, _ = sdk(agents, "get_agent", agent_id)
+    check(got.data.resolved_config.first_message == "v2 hello again", "AgentTools kept the prompt and first message")
+    step("AgentTools.add_transfer_call (draft, publish, make live) -> get_tools reads it from workflow_tools")
+
+
 def main():
     print(f"atoms-mock SDK contract against {BASE}", flush=True)
     client = SmallestAI(
@@ -697,8 +845,10 @@ def main():
         environment=SmallestAIEnvironment(atoms=BASE, waves=ROOT, waves_ws=ROOT, payment=ROOT),
     )
     try:
+        organization = user_steps(client)
         agent_id, active_version = agent_steps(client)
         version_id = versioning_steps(client, agent_id, active_version)
+        v2_steps(client, organization)
         webhook_steps(client, agent_id)
         call_steps(client, agent_id, version_id)
         campaign_steps(client, agent_id)

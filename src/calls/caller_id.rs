@@ -1,0 +1,83 @@
+//! Caller ID of outbound calls (LIVE K1, R105): the number a call is
+//! placed *from*. It is `fromProductId`'s number, else the agent's
+//! attached phone number (its first `telephonyProductId`), else the
+//! platform's managed default outbound number ("a Smallest-managed Plivo
+//! trunk with a default outbound number"), one per server. It is never
+//! the callee's own number: a source that would be skips to the next.
+//!
+//! The call's `from`, `variables.agent_number` (outbound), the webhooks'
+//! `fromPhone` / `callData.fromNumber` and the call log all read the one
+//! value chosen here.
+//!
+//! The mock has no phone-number inventory yet: [`product_number`] derives a
+//! stable number from a product id. It is the only lookup, so an
+//! inventory can replace it without touching the rule.
+
+use crate::domain::ids::derived_id;
+
+/// The managed default outbound number (E.164), the same for every
+/// organization of a server.
+pub const MANAGED_DEFAULT_NUMBER: &str = "+14155550100";
+
+/// The managed trunk's second number, used only when the callee is
+/// [`MANAGED_DEFAULT_NUMBER`] itself.
+pub const MANAGED_SPARE_NUMBER: &str = "+14155550101";
+
+/// The E.164 number of phone-number product `product_id`: `+1555` and
+/// seven digits derived from the id, stable across runs.
+pub fn product_number(product_id: &str) -> String {
+    let digits: String =
+        derived_id(&["product", product_id]).bytes().map(|b| char::from(b'0' + b % 10)).take(7).collect();
+    format!("+1555{digits}")
+}
+
+/// The caller ID of an outbound call to `callee` (see the module doc):
+/// `from_product`'s number, else the first of `agent_products`, else the
+/// managed default; never `callee`.
+pub fn caller_id(from_product: Option<&str>, agent_products: &[String], callee: &str) -> String {
+    from_product
+        .into_iter()
+        .chain(agent_products.first().map(String::as_str))
+        .map(product_number)
+        .chain([MANAGED_DEFAULT_NUMBER.to_string(), MANAGED_SPARE_NUMBER.to_string()])
+        .find(|n| n != callee)
+        .unwrap_or_else(|| MANAGED_DEFAULT_NUMBER.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_product_wins_then_the_agent_number_then_the_managed_default() {
+        let agent = vec!["60d0fe4f5311236168a109cb".to_string()];
+        let from = "60d0fe4f5311236168a109ca";
+        assert_eq!(caller_id(Some(from), &agent, "+14155550123"), product_number(from));
+        assert_eq!(caller_id(None, &agent, "+14155550123"), product_number(&agent[0]));
+        assert_eq!(caller_id(None, &[], "+14155550123"), MANAGED_DEFAULT_NUMBER);
+        assert_eq!(caller_id(None, &[], MANAGED_DEFAULT_NUMBER), MANAGED_SPARE_NUMBER);
+    }
+
+    proptest! {
+        /// LIVE K1: whatever the sources, the caller ID is never the callee
+        /// and is always an E.164 number.
+        #[test]
+        fn the_caller_id_is_never_the_callee(
+            product in proptest::option::of("[0-9a-f]{24}"),
+            agent in proptest::collection::vec("[0-9a-f]{24}", 0..3),
+            pick in 0usize..4,
+        ) {
+            let candidates = [
+                product.as_deref().map(product_number),
+                agent.first().map(|p| product_number(p)),
+                Some(MANAGED_DEFAULT_NUMBER.to_string()),
+                Some("+14155550123".to_string()),
+            ];
+            let callee = candidates[pick].clone().unwrap_or_else(|| "+14155550123".into());
+            let from = caller_id(product.as_deref(), &agent, &callee);
+            prop_assert_ne!(&from, &callee);
+            prop_assert!(crate::domain::ids::is_e164(&from));
+        }
+    }
+}

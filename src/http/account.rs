@@ -1,0 +1,95 @@
+//! First contact: `GET /user` (LIVE U1), which every SDK quick start calls
+//! first, and the account operations beside it, `GET
+//! /account/get-account-details` and `PUT /account/update-org-name`.
+//!
+//! One API key is one organization with one user, its owner: the user's
+//! `_id` is the `createdBy` of everything the key creates and
+//! `organizationId` is the `organization` every resource reports. Names
+//! and the e-mail address are the mock's own, stable per key. Plans,
+//! limits and credits (`GET /user/subscription`) are not served here.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::extract::{ApiJson, Org};
+use super::render;
+use crate::state::AppState;
+use crate::store::Tenant;
+
+/// Longest organization name the mock stores, in characters (the
+/// platform documents no bound; this keeps memory bounded).
+pub(crate) const ORG_NAME_MAX: usize = 200;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_user)).routes(routes!(get_account_details)).routes(routes!(update_org_name))
+}
+
+/// The owner's e-mail address: stable per key, on a reserved domain.
+fn email(t: &Tenant) -> String {
+    format!("owner-{}@example.com", &t.user_id[16..])
+}
+
+/// The caller (LIVE U1): `data` has exactly `_id, authProvider, firstName,
+/// isEmailVerified, lastName, organizationId, userEmail`; `organizationId`
+/// is the key's organization (the `organization` of its agents).
+#[utoipa::path(get, path = "/user", tag = "User",
+    responses((status = 200, description = "`{_id, authProvider, firstName, isEmailVerified, lastName, organizationId, userEmail}`"),
+              (status = 401, description = "Unauthorized")))]
+async fn get_user(Org(t): Org) -> Response {
+    render::ok(json!({
+        "_id": t.user_id,
+        "authProvider": "email",
+        "firstName": "Atoms",
+        "isEmailVerified": true,
+        "lastName": "Developer",
+        "organizationId": t.org_id,
+        "userEmail": email(&t),
+    }))
+}
+
+/// The caller's profile and organizations, as a bare object (no envelope,
+/// as the spec documents it): `{userId, email, firstName, lastName, phone:
+/// null, picture, hasOnboarded, organizations: [{orgId, name, ownerEmail,
+/// roleId: 0 (owner), onPremEnabled}]}`. The one organization is the key's.
+#[utoipa::path(get, path = "/account/get-account-details", tag = "Account",
+    responses((status = 200, description = "Account details"), (status = 401, description = "Unauthorized")))]
+async fn get_account_details(Org(t): Org) -> Response {
+    let email = email(&t);
+    let name = t.org_name.lock().clone();
+    Json(json!({
+        "userId": t.user_id,
+        "email": email,
+        "firstName": "Atoms",
+        "lastName": "Developer",
+        "phone": Value::Null,
+        "picture": "https://assets.example.invalid/avatars/user.png",
+        "hasOnboarded": true,
+        "organizations": [{"orgId": t.org_id, "name": name, "ownerEmail": email, "roleId": 0, "onPremEnabled": false}],
+    }))
+    .into_response()
+}
+
+/// Rename the key's organization: `{name}` → 200 `{success: true, name}`
+/// (bare, as documented). A missing, non-string or blank `name` gives 400
+/// `{success: false, message: "Organization name is required"}`; over
+/// [`ORG_NAME_MAX`] characters, 400 with the bound (a mock limit). The
+/// name is stored trimmed and shows in `get-account-details`.
+#[utoipa::path(put, path = "/account/update-org-name", tag = "Account",
+    request_body(content = Value, description = "`{name}`"),
+    responses((status = 200, description = "`{success: true, name}`"), (status = 400, description = "`{success: false, message}`")))]
+async fn update_org_name(Org(t): Org, ApiJson(body): ApiJson<Map<String, Value>>) -> Response {
+    let name = body.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default();
+    let problem = match name.chars().count() {
+        0 => Some("Organization name is required".to_string()),
+        n if n > ORG_NAME_MAX => Some(format!("Organization name must be at most {ORG_NAME_MAX} characters")),
+        _ => None,
+    };
+    if let Some(message) = problem {
+        return (StatusCode::BAD_REQUEST, Json(json!({"success": false, "message": message}))).into_response();
+    }
+    name.clone_into(&mut t.org_name.lock());
+    Json(json!({"success": true, "name": name})).into_response()
+}
