@@ -16,9 +16,13 @@
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
+//! - [`plan`]: plan limits and features, and their checks (User tag).
+//! - [`ledger`], [`ledger_query`]: the credit ledger and its reads (Billing).
+//! - [`billing_cycle`]: renewal dates and the rental proration.
 
 pub mod agent;
 pub mod audience;
+pub mod billing_cycle;
 pub mod branches;
 #[cfg(test)]
 mod branches_props;
@@ -29,6 +33,9 @@ pub mod config_analytics;
 pub mod config_rules;
 pub mod error;
 pub mod ids;
+pub mod ledger;
+pub mod ledger_query;
+pub mod plan;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
