@@ -103,14 +103,17 @@ impl Credits {
         self.0.checked_add(other.0).map(Self)
     }
 
-    /// `-self`.
-    pub fn neg(self) -> Self {
-        Self(-self.0)
-    }
-
     /// True above zero.
     pub fn is_positive(self) -> bool {
         self.0 > 0
+    }
+}
+
+impl std::ops::Neg for Credits {
+    type Output = Credits;
+
+    fn neg(self) -> Credits {
+        Credits(-self.0)
     }
 }
 
@@ -291,7 +294,7 @@ impl Posting {
             scope: Some(scope),
             feature_id: Some(feature),
             key: Some(key),
-            ..Self::new(TransactionType::UsageDeduction, amount.neg())
+            ..Self::new(TransactionType::UsageDeduction, -amount)
         }
     }
 }
@@ -380,10 +383,11 @@ pub fn signup_bonus(amount: Credits) -> Posting {
     Posting { description: Some("Signup bonus".into()), ..Posting::new(TransactionType::SignupBonus, amount) }
 }
 
-/// A control-API credit change (mock extension): `CREDIT_PURCHASE`,
-/// `AUTO_RELOAD`, `COUPON_CREDIT` and `SIGNUP_BONUS` add credits (amount
-/// > 0), `ADMIN_ADJUSTMENT` and `MIGRATION` take either sign (≠ 0).
-/// `USAGE_DEDUCTION` is refused: usage comes from actions only.
+/// A control-API credit change (mock extension). `CREDIT_PURCHASE`,
+/// `AUTO_RELOAD`, `COUPON_CREDIT` and `SIGNUP_BONUS` add credits (the
+/// amount must be positive); `ADMIN_ADJUSTMENT` and `MIGRATION` take
+/// either sign but not zero; `USAGE_DEDUCTION` is refused, usage comes
+/// from actions only.
 pub fn top_up(kind: TransactionType, amount: Credits, description: Option<String>) -> Result<Posting, DomainError> {
     match kind {
         TransactionType::CreditPurchase
@@ -498,7 +502,7 @@ impl Ledger {
         if p.key.as_deref().is_some_and(|k| self.keys.contains(k)) {
             return Ok(Posted::Duplicate);
         }
-        self.ensure_funds(p.amount.neg().max(Credits::ZERO))?;
+        self.ensure_funds((-p.amount).max(Credits::ZERO))?;
         self.post(id, p, now)
     }
 

@@ -45,7 +45,7 @@ fn unanswered_failed_and_queued_cancelled_calls_cost_nothing() {
         assert_eq!(call_charge(&call("c", status, connected, 3.0)), None, "{status:?}");
     }
     let talked = call_charge(&call("c", CallStatus::Cancelled, true, 3.0)).expect("a cancelled talk is billed");
-    assert_eq!(talked.amount, Credits::whole(3).neg());
+    assert_eq!(talked.amount, -Credits::whole(3));
     assert_eq!(call_charge(&call("c", CallStatus::Completed, true, f64::NAN)), None);
     assert_eq!(call_charge(&call("c", CallStatus::Completed, true, -1.0)), None);
 }

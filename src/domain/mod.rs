@@ -19,6 +19,9 @@
 //! - [`plan`]: plan limits and features, and their checks (User tag).
 //! - [`ledger`], [`ledger_query`]: the credit ledger and its reads (Billing).
 //! - [`billing_cycle`]: renewal dates and the rental proration.
+//! - [`invoice`]: Stripe-shaped invoices and the unpaid lock.
+//! - [`inventory`], [`numbers`]: the seeded number inventory, rented and
+//!   imported numbers, agent attachment and caller ID (LIVE K1).
 
 pub mod agent;
 pub mod audience;
@@ -33,8 +36,11 @@ pub mod config_analytics;
 pub mod config_rules;
 pub mod error;
 pub mod ids;
+pub mod inventory;
+pub mod invoice;
 pub mod ledger;
 pub mod ledger_query;
+pub mod numbers;
 pub mod plan;
 pub mod time;
 pub mod versioning;
