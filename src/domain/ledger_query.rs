@@ -187,6 +187,19 @@ pub struct LedgerPage<'a> {
     pub to: Millis,
 }
 
+impl LedgerPage<'_> {
+    /// `data`: `{transactions, total, hasMore, summary:
+    /// {totalCreditsConsumed, totalCreditsAdded}, period: {from, to}}`.
+    pub fn wire(&self) -> serde_json::Value {
+        let rows: Vec<serde_json::Value> = self.transactions.iter().map(|e| e.wire()).collect();
+        serde_json::json!({
+            "transactions": rows, "total": self.total, "hasMore": self.has_more,
+            "summary": {"totalCreditsConsumed": self.total_consumed.to_f64(), "totalCreditsAdded": self.total_added.to_f64()},
+            "period": {"from": iso(self.from), "to": iso(self.to)},
+        })
+    }
+}
+
 fn matches(e: &LedgerEntry, q: &LedgerQuery) -> bool {
     let in_window = e.created_at >= q.from && e.created_at <= q.to;
     let kind_ok = match q.kind {

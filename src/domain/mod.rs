@@ -16,13 +16,19 @@
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
+//! - [`account`]: one organization's plan, credits, invoices, numbers and
+//!   compliance, one method per operation (User, Billing, Phone Numbers,
+//!   Compliance tags).
 //! - [`plan`]: plan limits and features, and their checks (User tag).
 //! - [`ledger`], [`ledger_query`]: the credit ledger and its reads (Billing).
 //! - [`billing_cycle`]: renewal dates and the rental proration.
 //! - [`invoice`]: Stripe-shaped invoices and the unpaid lock.
+//! - [`compliance`], [`compliance_rules`]: compliance applications on the
+//!   clock, requirements, forms, and the rental gate.
 //! - [`inventory`], [`numbers`]: the seeded number inventory, rented and
 //!   imported numbers, agent attachment and caller ID (LIVE K1).
 
+pub mod account;
 pub mod agent;
 pub mod audience;
 pub mod billing_cycle;
@@ -31,6 +37,8 @@ pub mod branches;
 mod branches_props;
 pub mod call;
 pub mod campaign;
+pub mod compliance;
+pub mod compliance_rules;
 pub mod config;
 pub mod config_analytics;
 pub mod config_rules;
