@@ -21,16 +21,17 @@ use serde_json::{json, Value};
 
 use super::billing_cycle::{cycle_at, prorate, renewals_between, Proration};
 use super::compliance::{Application, ComplianceBook, Effect};
-use super::compliance_rules::Submission;
+use super::compliance_form::Submission;
 use super::ids::{derived_id, IdGen};
 use super::inventory::RentRequest;
 use super::invoice::InvoiceBook;
-use super::ledger::{
-    call_charge, prompt_score_charge, renewal_charge, rental_charge, signup_bonus, top_up, CallCharge, Credits, Ledger,
-    LedgerEntry, Posted, TransactionType,
-};
-use super::numbers::{ImportRequest, NumberBook, PhoneProduct};
+use super::ledger::{Credits, Ledger, LedgerEntry, Posted, TransactionType};
+use super::numbers::NumberBook;
+use super::phone_product::{ImportRequest, PhoneProduct};
 use super::plan::{check_quota, require, DailyCalls, Feature, Plan, Quota};
+use super::posting::{
+    call_charge, prompt_score_charge, renewal_charge, rental_charge, signup_bonus, top_up, CallCharge,
+};
 use super::time::iso;
 use super::{DomainError, Millis};
 

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::call::CallStatus;
 use crate::domain::compliance::{Command, REVIEW_DELAY_MS};
-use crate::domain::compliance_rules::{parse_submit, SubmitForm, UploadedFile};
+use crate::domain::compliance_form::{parse_submit, SubmitForm, UploadedFile};
 use crate::domain::inventory::{parse_rent, search, Search};
 use crate::domain::invoice::UNPAID;
 use crate::domain::ledger::{Scope, NO_CREDITS};

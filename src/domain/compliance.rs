@@ -29,9 +29,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::compliance_rules::{
-    document_types, is_regulated, review, DocType, DocumentEntry, EndUser, NumberType, Submission, UserType,
-};
+use super::compliance_form::{DocumentEntry, EndUser, Submission};
+use super::compliance_rules::{document_types, is_regulated, review, DocType, NumberType, UserType};
 use super::time::iso;
 use super::{DomainError, Millis};
 

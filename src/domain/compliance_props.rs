@@ -5,7 +5,8 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::compliance_rules::{parse_resubmit, parse_submit, requirement_wire, SubmitForm, UploadedFile};
+use crate::domain::compliance_form::{parse_resubmit, parse_submit, SubmitForm, UploadedFile};
+use crate::domain::compliance_rules::requirement_wire;
 
 const T0: Millis = 1_767_225_600_000;
 const ORG: &str = "663f1a2b4c5d6e7f8a9b0c1d";
@@ -67,7 +68,7 @@ fn forms_are_checked_with_the_specs_file_count_message() {
     assert_eq!(err(parse_resubmit(Some("[]"), &[pdf("a.pdf")])), "Expected 0 files, got 1");
 }
 
-const MAX_BYTES: usize = crate::domain::compliance_rules::MAX_FILE_BYTES;
+const MAX_BYTES: usize = crate::domain::compliance_form::MAX_FILE_BYTES;
 
 #[test]
 fn requirements_are_empty_where_no_compliance_is_needed() {

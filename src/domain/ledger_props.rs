@@ -7,6 +7,10 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::call::CallStatus;
+use crate::domain::posting::{
+    billed_amount, call_charge, prompt_score_charge, renewal_charge, rental_charge, signup_bonus, top_up, CallCharge,
+};
 
 const T0: Millis = 1_772_409_600_000;
 

@@ -20,13 +20,15 @@
 //!   compliance, one method per operation (User, Billing, Phone Numbers,
 //!   Compliance tags).
 //! - [`plan`]: plan limits and features, and their checks (User tag).
-//! - [`ledger`], [`ledger_query`]: the credit ledger and its reads (Billing).
+//! - [`ledger`], [`posting`], [`ledger_query`]: the credit ledger, what each
+//!   billable action writes to it, and its reads (Billing).
 //! - [`billing_cycle`]: renewal dates and the rental proration.
 //! - [`invoice`]: Stripe-shaped invoices and the unpaid lock.
-//! - [`compliance`], [`compliance_rules`]: compliance applications on the
-//!   clock, requirements, forms, and the rental gate.
-//! - [`inventory`], [`numbers`]: the seeded number inventory, rented and
-//!   imported numbers, agent attachment and caller ID (LIVE K1).
+//! - [`compliance`], [`compliance_rules`], [`compliance_form`]: compliance
+//!   applications on the clock, requirements, forms, and the rental gate.
+//! - [`inventory`], [`numbers`], [`phone_product`]: the seeded number
+//!   inventory, rented and imported numbers, agent attachment and caller
+//!   ID (LIVE K1).
 
 pub mod account;
 pub mod agent;
@@ -38,6 +40,7 @@ mod branches_props;
 pub mod call;
 pub mod campaign;
 pub mod compliance;
+pub mod compliance_form;
 pub mod compliance_rules;
 pub mod config;
 pub mod config_analytics;
@@ -49,7 +52,9 @@ pub mod invoice;
 pub mod ledger;
 pub mod ledger_query;
 pub mod numbers;
+pub mod phone_product;
 pub mod plan;
+pub mod posting;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]

@@ -8,7 +8,10 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
+use crate::domain::inventory::Provider;
 use crate::domain::inventory::{parse_rent, search, Search};
+use crate::domain::phone_product::{normalize_sip_host, parse_import, PHONE_REQUIRED};
+use serde_json::Value;
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 const T0: Millis = 1_767_225_600_000;

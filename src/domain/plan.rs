@@ -334,11 +334,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
+    fn body(v: &Value) -> &Map<String, Value> {
+        v.as_object().expect("a JSON object")
     }
 
     #[test]
@@ -399,9 +396,10 @@ mod tests {
     #[test]
     fn patches_switch_presets_and_override_fields() {
         let p = Plan::standard(10);
-        let free = apply_patch(&p, &obj(json!({"planId": "plan_free", "limits": {"agents": 7}})), 10).expect("ok");
+        let free = apply_patch(&p, body(&json!({"planId": "plan_free", "limits": {"agents": 7}})), 10).expect("ok");
         assert_eq!((free.id.as_str(), free.limits.agents, free.limits.numbers), ("plan_free", 7, 1));
-        let custom = apply_patch(&p, &obj(json!({"planId": "acme", "features": {"webhooks": false}})), 10).expect("ok");
+        let custom =
+            apply_patch(&p, body(&json!({"planId": "acme", "features": {"webhooks": false}})), 10).expect("ok");
         assert_eq!((custom.id.as_str(), custom.features.webhooks, custom.limits.agents), ("acme", false, 10_000));
         for bad in [
             json!({"limits": {"agents": -1}}),
@@ -410,7 +408,7 @@ mod tests {
             json!({"features": {"telephony": "yes"}}),
             json!({"planId": ""}),
         ] {
-            assert!(apply_patch(&p, &obj(bad.clone()), 10).is_err(), "{bad}");
+            assert!(apply_patch(&p, body(&bad), 10).is_err(), "{bad}");
         }
     }
 }
