@@ -18,20 +18,46 @@
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
+//! - [`account`]: one organization's plan, credits, invoices, numbers and
+//!   compliance, one method per operation (User, Billing, Phone Numbers,
+//!   Compliance tags).
+//! - [`plan`]: plan limits and features, and their checks (User tag).
+//! - [`ledger`], [`posting`], [`ledger_query`]: the credit ledger, what each
+//!   billable action writes to it, and its reads (Billing).
+//! - [`billing_cycle`]: renewal dates and the rental proration.
+//! - [`invoice`]: Stripe-shaped invoices and the unpaid lock.
+//! - [`compliance`], [`compliance_rules`], [`compliance_form`]: compliance
+//!   applications on the clock, requirements, forms, and the rental gate.
+//! - [`inventory`], [`numbers`], [`phone_product`]: the seeded number
+//!   inventory, rented and imported numbers, agent attachment and caller
+//!   ID (LIVE K1).
 
+pub mod account;
 pub mod agent;
 pub mod audience;
+pub mod billing_cycle;
 pub mod branches;
 #[cfg(test)]
 mod branches_props;
 pub mod call;
 pub mod campaign;
+pub mod compliance;
+pub mod compliance_form;
+pub mod compliance_rules;
 pub mod config;
 pub mod config_analytics;
 pub mod config_diff;
 pub mod config_rules;
 pub mod error;
 pub mod ids;
+pub mod inventory;
+pub mod invoice;
+pub mod ledger;
+pub mod ledger_query;
+pub mod numbers;
+pub mod phone_product;
+pub mod plan;
+pub mod posting;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
