@@ -16,6 +16,8 @@
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
+//! - [`dnc`]: the Do-Not-Call list, its query and the dialling rule.
+//! - [`role`]: a key's role (owner, admin, member) for gated writes.
 
 pub mod agent;
 pub mod audience;
@@ -27,8 +29,10 @@ pub mod campaign;
 pub mod config;
 pub mod config_analytics;
 pub mod config_rules;
+pub mod dnc;
 pub mod error;
 pub mod ids;
+pub mod role;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
