@@ -17,6 +17,7 @@
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
 //! - [`dnc`]: the Do-Not-Call list, its query and the dialling rule.
+//! - [`concurrency`]: the limit, per-agent reservations and the slot allocator (R108).
 //! - [`role`]: a key's role (owner, admin, member) for gated writes.
 
 pub mod agent;
@@ -26,6 +27,7 @@ pub mod branches;
 mod branches_props;
 pub mod call;
 pub mod campaign;
+pub mod concurrency;
 pub mod config;
 pub mod config_analytics;
 pub mod config_rules;
