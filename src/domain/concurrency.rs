@@ -201,7 +201,9 @@ pub fn parse_update(body: &Value) -> Result<Vec<ReservationUpdate>, DomainError>
 /// removes the agent). Errors (400, nothing changes): an agent for which
 /// `is_agent` is false ([`UNKNOWN_AGENT`]); a total above `limit`
 /// (inferred wording: `Total reserved concurrency (T) exceeds the
-/// organization's concurrency limit (L)`). `updated` in the answer is
+/// organization's concurrency limit (L)`), unless the update lowers the
+/// total: a plan change may leave reservations above the limit, and
+/// giving slots back must stay possible. `updated` in the answer is
 /// `updates.len()`.
 pub fn apply_update(
     current: &Reservations,
@@ -221,7 +223,7 @@ pub fn apply_update(
         }
     }
     let total = total_reserved(&next);
-    if total > u64::from(limit) {
+    if total > u64::from(limit) && total > total_reserved(current) {
         return bad(format!(
             "Total reserved concurrency ({total}) exceeds the organization's concurrency limit ({limit})"
         ));

@@ -145,6 +145,9 @@ fn an_update_replaces_per_agent_removes_zeros_and_respects_the_limit() {
         apply_update(&current, &[up(B, outbound(9)), up(B, outbound(1))], 10, known).map(|r| r[B]),
         Ok(outbound(1))
     );
+    let over = reserve(&[(A, outbound(6)), (B, outbound(4))]);
+    assert_eq!(apply_update(&over, &[up(A, outbound(5))], 5, known).map(|r| total_reserved(&r)), Ok(9), "giving back");
+    assert!(apply_update(&over, &[up(A, outbound(7))], 5, known).is_err(), "but not taking more");
     let huge = Reservation { webcall: u32::MAX, outbound: u32::MAX, inbound: u32::MAX, chat: u32::MAX };
     assert!(apply_update(&current, &[up(A, huge)], 100_000, known).is_err(), "no overflow");
 }
