@@ -4,6 +4,7 @@
 //! ```text
 //! pending ──dispatch──▶ in_progress ──connect/finish──▶ completed | no_answer | failed | cancelled
 //!    └────dispatch (no slot)──▶ in_queue ──slot frees──▶ in_progress
+//! pending | in_queue ──block (number on the DNC list)──▶ failed
 //! cancel (body form): pending | in_queue | in_progress ─▶ cancelled
 //! cancel (path form): pending | in_queue ─▶ cancelled
 //! ```
@@ -64,6 +65,9 @@ pub enum CallCommand {
     Cancel,
     /// `POST /conversation/{callId}/cancel` (R119): queued calls only.
     CancelQueued,
+    /// The dispatcher found the number on the Do-Not-Call list
+    /// (`crate::domain::dnc`): the call ends `failed` without dialling.
+    Block,
 }
 
 /// The status after `cmd`, or why it is refused. Messages are the
@@ -78,6 +82,7 @@ pub fn transition(status: CallStatus, cmd: CallCommand, call_id: &str) -> Result
         (S::InProgress, CallCommand::Finish(t)) if t.is_terminal() => Ok(t),
         (S::Pending | S::InQueue | S::InProgress, CallCommand::Cancel) => Ok(S::Cancelled),
         (S::Pending | S::InQueue, CallCommand::CancelQueued) => Ok(S::Cancelled),
+        (S::Pending | S::InQueue, CallCommand::Block) => Ok(S::Failed),
         (S::InProgress | S::Completed | S::Failed | S::NoAnswer | S::Cancelled, CallCommand::CancelQueued) => {
             Err(not_in_queue())
         }
@@ -85,7 +90,10 @@ pub fn transition(status: CallStatus, cmd: CallCommand, call_id: &str) -> Result
             format!("Conversation with ID {call_id} has already ended and cannot be cancelled"),
         )),
         (S::InQueue | S::InProgress | S::Completed | S::Failed | S::NoAnswer | S::Cancelled, CallCommand::Queue)
-        | (S::InProgress | S::Completed | S::Failed | S::NoAnswer | S::Cancelled, CallCommand::Start)
+        | (
+            S::InProgress | S::Completed | S::Failed | S::NoAnswer | S::Cancelled,
+            CallCommand::Start | CallCommand::Block,
+        )
         | (_, CallCommand::Finish(_)) => {
             Err(DomainError::Conflict(format!("Call {call_id} cannot move from {} by {cmd:?}", status.as_str())))
         }
@@ -115,6 +123,7 @@ mod tests {
             Just(CallCommand::Queue),
             Just(CallCommand::Cancel),
             Just(CallCommand::CancelQueued),
+            Just(CallCommand::Block),
             any_status().prop_map(CallCommand::Finish),
         ]
     }
@@ -143,6 +152,14 @@ mod tests {
             let r = transition(s, CallCommand::CancelQueued, "CALL-1-abcdef");
             prop_assert_eq!(r.is_ok(), matches!(s, CallStatus::Pending | CallStatus::InQueue));
         }
+    }
+
+    #[test]
+    fn only_an_undialled_call_can_be_blocked() {
+        assert_eq!(transition(CallStatus::Pending, CallCommand::Block, "c"), Ok(CallStatus::Failed));
+        assert_eq!(transition(CallStatus::InQueue, CallCommand::Block, "c"), Ok(CallStatus::Failed));
+        assert!(transition(CallStatus::InProgress, CallCommand::Block, "c").is_err());
+        assert!(transition(CallStatus::Failed, CallCommand::Block, "c").is_err());
     }
 
     #[test]

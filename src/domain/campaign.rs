@@ -167,6 +167,10 @@ pub enum CallResult {
     Unanswered,
     /// `cancelled` by someone else than a pause: not retried.
     Cancelled,
+    /// Not dialled: the number is on the Do-Not-Call list
+    /// (`crate::domain::dnc`). The member is done, never retried, and is
+    /// not among `contacts_called` (no call was attempted, R169).
+    Blocked,
 }
 
 /// Something that happens to a campaign.
@@ -377,7 +381,7 @@ fn call_ended(n: &mut Progress, member: usize, result: CallResult, now: Millis, 
     }
     m.state = match result {
         CallResult::Connected => MemberState::Done { connected: true },
-        CallResult::Cancelled => MemberState::Done { connected: false },
+        CallResult::Cancelled | CallResult::Blocked => MemberState::Done { connected: false },
         CallResult::Unanswered if m.attempts <= n.max_retries => {
             let due = now + n.retry_delay_ms;
             fx.push(Effect::WakeAt(due));

@@ -80,6 +80,18 @@ fn an_empty_audience_completes_when_it_starts() {
     assert_eq!(run(&p, &Command::ScheduleDue, T0).next.status, CampaignStatus::Completed);
 }
 
+#[test]
+fn a_member_on_the_dnc_list_is_done_without_a_retry() {
+    let p = new_progress(2, 3, 15, true, T0);
+    let o = run(&p, &Command::ScheduleDue, T0);
+    let o = run(&o.next, &Command::CallEnded { member: 0, result: CallResult::Blocked }, T0 + 10);
+    assert_eq!(o.next.members[0].state, MemberState::Done { connected: false });
+    assert!(o.effects.is_empty(), "no retry is scheduled: {:?}", o.effects);
+    let o = run(&o.next, &Command::CallEnded { member: 1, result: CallResult::Connected }, T0 + 20);
+    assert_eq!(o.next.status, CampaignStatus::Completed);
+    assert_eq!(o.next.retry_attempts, 0);
+}
+
 fn any_command(members: usize) -> impl Strategy<Value = Command> {
     let m = members.max(1);
     prop_oneof![
@@ -89,11 +101,12 @@ fn any_command(members: usize) -> impl Strategy<Value = Command> {
         Just(Command::Begin),
         proptest::collection::vec(0..m, 0..3).prop_map(|queued| Command::ApplyPause { queued }),
         Just(Command::Tick),
-        (0..m, 0..3u8).prop_map(|(member, r)| Command::CallEnded {
+        (0..m, 0..4u8).prop_map(|(member, r)| Command::CallEnded {
             member,
             result: match r {
                 0 => CallResult::Connected,
                 1 => CallResult::Unanswered,
+                2 => CallResult::Blocked,
                 _ => CallResult::Cancelled,
             },
         }),

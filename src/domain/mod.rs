@@ -31,6 +31,9 @@
 //! - [`inventory`], [`numbers`], [`phone_product`]: the seeded number
 //!   inventory, rented and imported numbers, agent attachment and caller
 //!   ID (LIVE K1).
+//! - [`dnc`]: the Do-Not-Call list, its query and the dialling rule.
+//! - [`concurrency`]: the limit, per-agent reservations and the slot allocator (R108).
+//! - [`role`]: a key's role (owner, admin, member) for gated writes.
 
 pub mod account;
 pub mod agent;
@@ -44,10 +47,12 @@ pub mod campaign;
 pub mod compliance;
 pub mod compliance_form;
 pub mod compliance_rules;
+pub mod concurrency;
 pub mod config;
 pub mod config_analytics;
 pub mod config_diff;
 pub mod config_rules;
+pub mod dnc;
 pub mod error;
 pub mod ids;
 pub mod inventory;
@@ -58,6 +63,7 @@ pub mod numbers;
 pub mod phone_product;
 pub mod plan;
 pub mod posting;
+pub mod role;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
