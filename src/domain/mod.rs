@@ -16,6 +16,7 @@
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
+//! - [`knowledge_base`]: knowledge bases, items, scraped URLs, processing, matching.
 
 pub mod agent;
 pub mod audience;
@@ -29,6 +30,7 @@ pub mod config_analytics;
 pub mod config_rules;
 pub mod error;
 pub mod ids;
+pub mod knowledge_base;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
