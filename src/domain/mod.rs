@@ -16,6 +16,7 @@
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
+//! - [`call_action`]: call actions, their conditions and when they fire.
 //! - [`knowledge_base`]: knowledge bases, items, scraped URLs, processing, matching.
 
 pub mod agent;
@@ -24,6 +25,7 @@ pub mod branches;
 #[cfg(test)]
 mod branches_props;
 pub mod call;
+pub mod call_action;
 pub mod campaign;
 pub mod config;
 pub mod config_analytics;
