@@ -18,6 +18,7 @@
 //! - [`audience`]: audience CSV parsing and limits (§I).
 //! - [`call_action`]: call actions, their conditions and when they fire.
 //! - [`knowledge_base`]: knowledge bases, items, scraped URLs, processing, matching.
+//! - [`prompt_score`], [`prompt_rubric`]: prompt scoring and its 11-dimension rubric.
 
 pub mod agent;
 pub mod audience;
@@ -33,6 +34,8 @@ pub mod config_rules;
 pub mod error;
 pub mod ids;
 pub mod knowledge_base;
+pub mod prompt_rubric;
+pub mod prompt_score;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
