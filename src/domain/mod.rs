@@ -11,6 +11,7 @@
 //! - [`config`]: agent config defaults, merge, sections and diffs.
 //! - [`config_rules`], [`config_analytics`]: every config field's bounds.
 //! - [`agent`]: the agent record and its metadata rules (BEHAVIOR §B).
+//! - [`agent_ai`]: `POST /agent/with-ai` rules and its deterministic generator.
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
 //! - [`branches`]: v2 branches, drafts and revisions over the same record (§D).
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
@@ -18,9 +19,11 @@
 //! - [`audience`]: audience CSV parsing and limits (§I).
 //! - [`call_action`]: call actions, their conditions and when they fire.
 //! - [`knowledge_base`]: knowledge bases, items, scraped URLs, processing, matching.
+//! - [`widget`]: widget config patch and avatar upload; [`integration`]: WebEngage.
 //! - [`prompt_score`], [`prompt_rubric`]: prompt scoring and its 11-dimension rubric.
 
 pub mod agent;
+pub mod agent_ai;
 pub mod audience;
 pub mod branches;
 #[cfg(test)]
@@ -33,6 +36,7 @@ pub mod config_analytics;
 pub mod config_rules;
 pub mod error;
 pub mod ids;
+pub mod integration;
 pub mod knowledge_base;
 pub mod prompt_rubric;
 pub mod prompt_score;
@@ -41,6 +45,7 @@ pub mod versioning;
 #[cfg(test)]
 mod versioning_props;
 pub mod webhook;
+pub mod widget;
 
 pub use error::DomainError;
 

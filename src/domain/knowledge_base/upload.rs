@@ -288,12 +288,15 @@ pub struct Received {
     pub text: String,
 }
 
+/// A file name safe in a storage key: `[A-Za-z0-9._-]` kept, others `_`.
+pub fn safe_file_name(file_name: &str) -> String {
+    file_name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect()
+}
+
 /// The storage key of a new upload. `uuid` makes it unique; the file
-/// name keeps only `[A-Za-z0-9._-]` (others become `_`).
+/// name goes through [`safe_file_name`].
 pub fn storage_key(org: &str, kb: &str, uuid: &str, file_name: &str) -> String {
-    let safe: String =
-        file_name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
-    format!("knowledgebase/{org}/{kb}/{uuid}/{safe}")
+    format!("knowledgebase/{org}/{kb}/{uuid}/{}", safe_file_name(file_name))
 }
 
 /// The signature of a storage URL: HMAC-SHA256 over `PUT\n<key>\n<expires>`
