@@ -348,13 +348,39 @@ const TOO_BIG: StorageError = StorageError {
     message: "Your proposed upload exceeds the maximum allowed size",
 };
 
+/// What a storage URL was signed for: any presigned object (a
+/// knowledge-base file, an agent avatar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signed<'a> {
+    /// Storage key.
+    pub key: &'a str,
+    /// Expiry, epoch ms.
+    pub expires_at: Millis,
+    /// The `Content-Type` the PUT must send.
+    pub content_type: &'a str,
+    /// Largest accepted body, bytes.
+    pub max_bytes: u64,
+}
+
+impl PendingUpload {
+    /// What its URL was signed for.
+    pub fn signed(&self) -> Signed<'_> {
+        Signed {
+            key: &self.key,
+            expires_at: self.expires_at,
+            content_type: &self.spec.content_type,
+            max_bytes: MAX_FILE_BYTES,
+        }
+    }
+}
+
 /// Checks a PUT to a storage URL: the signature and expiry from its query,
-/// its `Content-Type` (must equal the presigned one, as S3 signs it) and
-/// its length (at most [`MAX_FILE_BYTES`]). An unknown key or a bad
-/// signature is 403 `SignatureDoesNotMatch`; past the expiry 403
-/// `AccessDenied`. A second PUT before completion replaces the first.
+/// its `Content-Type` (must equal the signed one, as S3 signs it) and its
+/// length (at most `max_bytes`). An unknown key or a bad signature is 403
+/// `SignatureDoesNotMatch`; past the expiry 403 `AccessDenied`; too long
+/// 400 `EntityTooLarge`. A second PUT before completion replaces the first.
 pub fn check_put(
-    pending: Option<&PendingUpload>,
+    signed: Option<Signed<'_>>,
     secret: &[u8],
     query_sig: &str,
     query_expires: Millis,
@@ -362,17 +388,17 @@ pub fn check_put(
     len: u64,
     now: Millis,
 ) -> Result<(), StorageError> {
-    let p = pending.ok_or(DENIED)?;
-    if query_expires != p.expires_at || signature(secret, &p.key, p.expires_at) != query_sig {
+    let p = signed.ok_or(DENIED)?;
+    if query_expires != p.expires_at || signature(secret, p.key, p.expires_at) != query_sig {
         return Err(DENIED);
     }
     if now > p.expires_at {
         return Err(EXPIRED);
     }
-    if content_type != p.spec.content_type {
+    if content_type != p.content_type {
         return Err(DENIED);
     }
-    if len > MAX_FILE_BYTES {
+    if len > p.max_bytes {
         return Err(TOO_BIG);
     }
     Ok(())
@@ -453,12 +479,14 @@ mod tests {
         let sig = signature(b"s", &key, 1_000);
         let url = presigned_url("http://127.0.0.1:9/", b"s", &key, 1_000);
         assert!(url.starts_with("http://127.0.0.1:9/_storage/knowledgebase/") && url.ends_with(&sig));
-        assert_eq!(check_put(Some(&p), b"s", &sig, 1_000, PDF_MIME, 10, 500), Ok(()));
-        assert_eq!(check_put(Some(&p), b"s", "00", 1_000, PDF_MIME, 10, 500), Err(DENIED));
-        assert_eq!(check_put(Some(&p), b"s", &sig, 1_000, "text/plain", 10, 500), Err(DENIED));
-        assert_eq!(check_put(Some(&p), b"s", &sig, 1_000, PDF_MIME, 10, 1_001), Err(EXPIRED));
+        assert_eq!(check_put(Some(p.signed()), b"s", &sig, 1_000, PDF_MIME, 10, 500), Ok(()));
+        assert_eq!(check_put(Some(p.signed()), b"s", "00", 1_000, PDF_MIME, 10, 500), Err(DENIED));
+        assert_eq!(check_put(Some(p.signed()), b"s", &sig, 1_000, "text/plain", 10, 500), Err(DENIED));
+        assert_eq!(check_put(Some(p.signed()), b"s", &sig, 1_000, PDF_MIME, 10, 1_001), Err(EXPIRED));
         assert_eq!(check_put(None, b"s", &sig, 1_000, PDF_MIME, 10, 500), Err(DENIED));
         assert!(EXPIRED.xml().contains("<Code>AccessDenied</Code>"));
+        let avatar = Signed { key: &key, expires_at: 1_000, content_type: "image/png", max_bytes: 5 };
+        assert_eq!(check_put(Some(avatar), b"s", &sig, 1_000, "image/png", 6, 500), Err(TOO_BIG));
     }
 
     #[test]
