@@ -163,6 +163,19 @@ impl KnowledgeBase {
     }
 }
 
+/// The row limits of one knowledge base: 400 `Knowledge base cannot hold
+/// more than 500 items` / `… 1000 URLs` (inferred) when `adding` more
+/// rows would pass [`MAX_ITEMS`] / [`MAX_SCRAPED_URLS`].
+pub fn check_capacity(items: usize, urls: usize, adding_items: usize, adding_urls: usize) -> Result<(), DomainError> {
+    if items + adding_items > MAX_ITEMS {
+        return Err(bad(format!("Knowledge base cannot hold more than {MAX_ITEMS} items")));
+    }
+    if urls + adding_urls > MAX_SCRAPED_URLS {
+        return Err(bad(format!("Knowledge base cannot hold more than {MAX_SCRAPED_URLS} URLs")));
+    }
+    Ok(())
+}
+
 /// The ids of the knowledge bases one agent config uses: its
 /// `globalKnowledgeBaseId` (BYA "attach it to the agent as
 /// `globalKnowledgeBaseId`") and the `knowledgeBaseId` of every
@@ -355,6 +368,13 @@ mod tests {
             assert_eq!(check_delete(kb, configs.into_iter()), Err(bad(CONNECTED_TO_AGENT)));
         }
         assert_eq!(check_delete(kb, [other.as_object().unwrap()].into_iter()), Ok(()));
+    }
+
+    #[test]
+    fn rows_are_bounded_per_knowledge_base() {
+        assert_eq!(check_capacity(MAX_ITEMS, 0, 0, 1), Ok(()));
+        assert_eq!(check_capacity(MAX_ITEMS, 0, 1, 0), Err(bad("Knowledge base cannot hold more than 500 items")));
+        assert_eq!(check_capacity(0, 999, 0, 2), Err(bad("Knowledge base cannot hold more than 1000 URLs")));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::webhook::is_http_url;
 use super::super::DomainError;
-use super::processing::Extract;
+use super::processing::{Extract, Stage};
 
 /// Most URLs per scrape request (the mock's bound; inferred).
 pub const MAX_SCRAPE_URLS: usize = 100;
@@ -123,6 +123,34 @@ pub fn parse_sitemap(xml: &str) -> Result<Sitemap, &'static str> {
     Ok(if entry == "url" { Sitemap::Urls(locs) } else { Sitemap::Index(locs) })
 }
 
+/// The URLs a sitemap request returns: the first candidate of
+/// [`sitemap_candidates`] that `lookup` answers with a 2xx page is parsed;
+/// a `<sitemapindex>` is followed one level (children looked up the same
+/// way, unreachable or malformed children skipped). Deduplicated, in
+/// order, at most [`MAX_SITEMAP_URLS`]. Errors (422):
+/// [`SITEMAP_UNREACHABLE`], [`SITEMAP_MALFORMED`].
+pub fn extract_sitemap<'a>(
+    site_url: &str,
+    lookup: impl Fn(&str) -> Option<&'a WebPage>,
+) -> Result<Vec<String>, &'static str> {
+    let ok = |u: &str| lookup(u).filter(|p| (200..300).contains(&p.status));
+    let page = sitemap_candidates(site_url).iter().find_map(|u| ok(u)).ok_or(SITEMAP_UNREACHABLE)?;
+    let urls = match parse_sitemap(&page.body)? {
+        Sitemap::Urls(u) => u,
+        Sitemap::Index(children) => children
+            .iter()
+            .filter_map(|c| ok(c))
+            .filter_map(|p| match parse_sitemap(&p.body) {
+                Ok(Sitemap::Urls(u)) => Some(u),
+                Ok(Sitemap::Index(_)) | Err(_) => None,
+            })
+            .flatten()
+            .collect(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    Ok(urls.into_iter().filter(|u| seen.insert(u.clone())).take(MAX_SITEMAP_URLS).collect())
+}
+
 /// Body of `POST /knowledgebase/{id}/scrape-urls`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ScrapeBody {
@@ -152,6 +180,23 @@ pub fn validate_scrape(b: &ScrapeBody) -> Result<Vec<String>, DomainError> {
         }
     }
     Ok(out)
+}
+
+/// Splits validated `urls` into those to add and the number skipped:
+/// a URL the knowledge base already holds in any stage but `failed` is
+/// skipped (a failed one is scraped again as a new row).
+pub fn new_urls(urls: Vec<String>, existing: &[(&str, Stage)]) -> (Vec<String>, usize) {
+    let before = urls.len();
+    let add: Vec<String> =
+        urls.into_iter().filter(|u| !existing.iter().any(|(e, st)| e == u && *st != Stage::Failed)).collect();
+    let skipped = before - add.len();
+    (add, skipped)
+}
+
+/// `data` of a scrape request (inferred; the spec says "async job
+/// acknowledgement"): `{message: "Scraping started", queued, skipped}`.
+pub fn scrape_ack(queued: usize, skipped: usize) -> serde_json::Value {
+    serde_json::json!({"message": "Scraping started", "queued": queued, "skipped": skipped})
 }
 
 /// The result of scraping a URL whose supplied page is `page`: the page's
@@ -241,6 +286,36 @@ mod tests {
         assert_eq!(parse_sitemap(idx), Ok(Sitemap::Index(vec!["https://example.com/s1.xml".into()])));
         assert_eq!(parse_sitemap("<urlset><url>"), Err(SITEMAP_MALFORMED));
         assert_eq!(parse_sitemap("<html></html>"), Err(SITEMAP_MALFORMED));
+    }
+
+    #[test]
+    fn an_index_is_followed_one_level_and_repeats_removed() {
+        let page = |body: &str| WebPage { status: 200, content_type: "application/xml".into(), body: body.into() };
+        let idx = page("<sitemapindex><sitemap><loc>https://a.com/s1.xml</loc></sitemap><sitemap><loc>https://a.com/s2.xml</loc></sitemap></sitemapindex>");
+        let s1 = page("<urlset><url><loc>https://a.com/x</loc></url><url><loc>https://a.com/y</loc></url></urlset>");
+        let s2 = page("<urlset><url><loc>https://a.com/y</loc></url></urlset>");
+        let lookup = |u: &str| match u {
+            "https://a.com/sitemap.xml" => Some(&idx),
+            "https://a.com/s1.xml" => Some(&s1),
+            "https://a.com/s2.xml" => Some(&s2),
+            _ => None,
+        };
+        assert_eq!(
+            extract_sitemap("https://a.com/", lookup),
+            Ok(vec!["https://a.com/x".to_string(), "https://a.com/y".to_string()])
+        );
+        assert_eq!(extract_sitemap("https://b.com/", lookup), Err(SITEMAP_UNREACHABLE));
+        let broken = page("<urlset>");
+        assert_eq!(extract_sitemap("https://c.com/", |_| Some(&broken)), Err(SITEMAP_MALFORMED));
+    }
+
+    #[test]
+    fn known_urls_are_skipped_unless_they_failed() {
+        let existing = [("https://a.com/x", Stage::Done), ("https://a.com/f", Stage::Failed)];
+        let urls = vec!["https://a.com/x".to_string(), "https://a.com/f".to_string(), "https://a.com/n".to_string()];
+        let (add, skipped) = new_urls(urls, &existing);
+        assert_eq!((add, skipped), (vec!["https://a.com/f".to_string(), "https://a.com/n".to_string()], 1));
+        assert_eq!(scrape_ack(2, 1)["queued"], 2);
     }
 
     #[test]
