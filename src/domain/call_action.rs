@@ -462,28 +462,7 @@ pub fn conditions_hold(a: &CallAction, fields: &Fields) -> bool {
 
 /// Fills `{{name}}` in `template` from `fields`; unknown names stay.
 pub fn fill_body(template: &str, fields: &Fields) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 2..];
-        match after.find("}}") {
-            Some(close) => {
-                let name = after[..close].trim();
-                match fields.get(name) {
-                    Some(v) => out.push_str(v),
-                    None => out.push_str(&rest[open..open + 2 + close + 2]),
-                }
-                rest = &after[close + 2..];
-            }
-            None => {
-                out.push_str(&rest[open..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    super::template::fill(template, |k| fields.get(k).cloned())
 }
 
 /// The facts of an ended call a post-call action sees.

@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`ids`]: 24-hex object ids, call ids and UUIDs, optionally seeded.
 //! - [`time`]: ISO-8601 rendering and parsing of epoch milliseconds.
+//! - [`template`]: `{{name}}` placeholder filling.
 //! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
 //! - [`config_rules`], [`config_analytics`]: every config field's bounds.
@@ -40,6 +41,7 @@ pub mod integration;
 pub mod knowledge_base;
 pub mod prompt_rubric;
 pub mod prompt_score;
+pub mod template;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
