@@ -7,12 +7,14 @@
 //! # Layout
 //! - [`ids`]: 24-hex object ids, call ids and UUIDs, optionally seeded.
 //! - [`time`]: ISO-8601 rendering and parsing of epoch milliseconds.
+//! - [`template`]: `{{name}}` placeholder filling.
 //! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
 //! - [`config_diff`]: defaults filled in before diffing, and the v1 diff
 //!   in both shapes (LIVE C1, V4).
 //! - [`config_rules`], [`config_analytics`]: every config field's bounds.
 //! - [`agent`]: the agent record and its metadata rules (BEHAVIOR §B).
+//! - [`agent_ai`]: `POST /agent/with-ai` rules and its deterministic generator.
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
 //! - [`branches`]: v2 branches, drafts and revisions over the same record (§D).
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
@@ -34,15 +36,21 @@
 //! - [`dnc`]: the Do-Not-Call list, its query and the dialling rule.
 //! - [`concurrency`]: the limit, per-agent reservations and the slot allocator (R108).
 //! - [`role`]: a key's role (owner, admin, member) for gated writes.
+//! - [`call_action`]: call actions, their conditions and when they fire.
+//! - [`knowledge_base`]: knowledge bases, items, scraped URLs, processing, matching.
+//! - [`widget`]: widget config patch and avatar upload; [`integration`]: WebEngage.
+//! - [`prompt_score`], [`prompt_rubric`]: prompt scoring and its 11-dimension rubric.
 
 pub mod account;
 pub mod agent;
+pub mod agent_ai;
 pub mod audience;
 pub mod billing_cycle;
 pub mod branches;
 #[cfg(test)]
 mod branches_props;
 pub mod call;
+pub mod call_action;
 pub mod campaign;
 pub mod compliance;
 pub mod compliance_form;
@@ -55,20 +63,26 @@ pub mod config_rules;
 pub mod dnc;
 pub mod error;
 pub mod ids;
+pub mod integration;
 pub mod inventory;
 pub mod invoice;
+pub mod knowledge_base;
 pub mod ledger;
 pub mod ledger_query;
 pub mod numbers;
 pub mod phone_product;
 pub mod plan;
 pub mod posting;
+pub mod prompt_rubric;
+pub mod prompt_score;
 pub mod role;
+pub mod template;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
 mod versioning_props;
 pub mod webhook;
+pub mod widget;
 
 pub use error::DomainError;
 

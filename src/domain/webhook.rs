@@ -119,17 +119,24 @@ fn event_type(path: &str, v: &Value) -> Result<EventType, DomainError> {
     v.as_str().and_then(EventType::parse).ok_or_else(|| enum_error(path, v))
 }
 
-/// Checks an endpoint URL: absolute `http`/`https` with a host.
-/// Error: 400 `endpoint: Invalid url`.
-pub fn validate_endpoint(url: &str) -> Result<(), DomainError> {
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("endpoint: Invalid url"))?;
+/// True for an absolute `http`/`https` URL with a host and no whitespace
+/// or control characters. Shared by every rule that takes a URL.
+pub fn is_http_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else { return false };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_ok = !host.is_empty() && !host.starts_with(':') && !host.contains(char::is_whitespace);
     let clean = !url.contains(char::is_whitespace) && !url.chars().any(char::is_control);
-    if !["http", "https"].contains(&scheme.to_ascii_lowercase().as_str()) || !host_ok || !clean {
-        return Err(bad("endpoint: Invalid url"));
+    ["http", "https"].contains(&scheme.to_ascii_lowercase().as_str()) && host_ok && clean
+}
+
+/// Checks an endpoint URL: absolute `http`/`https` with a host.
+/// Error: 400 `endpoint: Invalid url`.
+pub fn validate_endpoint(url: &str) -> Result<(), DomainError> {
+    if is_http_url(url) {
+        Ok(())
+    } else {
+        Err(bad("endpoint: Invalid url"))
     }
-    Ok(())
 }
 
 /// Parses a `POST /webhook` body (R134): `endpoint` required and a valid

@@ -1,0 +1,636 @@
+//! Call actions (OAS tag Call Actions, 5 operations): the record, the
+//! validation of create/update/list, and when an action fires.
+//!
+//! Firing (OAS POST /call-actions: "`trigger` actions fire to initiate an
+//! outbound call and require `config.phoneNumberFieldName`; `post-call`
+//! actions fire after a call ends"; the spec, newer than the 2026-06-22
+//! changelog's "fires during the call", wins):
+//! - **post-call**: when any call of the action's agent ends (every
+//!   terminal status), its `conditions` are evaluated against the call's
+//!   [`call_fields`]; if all hold, one [`Run`] is recorded with the body
+//!   template filled from the same fields. Once per call and action.
+//! - **trigger**: the mock has no CRM, so a provider record event comes in
+//!   through the control API (`provider`, `object`, `action_type`, the
+//!   record's fields). Every trigger action of the organization whose
+//!   provider (case-insensitive), object and action type (when the action
+//!   names them) match and whose conditions hold places one outbound call
+//!   of its agent to the record's `phoneNumberFieldName` field, with the
+//!   record's scalar fields as call variables ([`plan_trigger`]).
+//!
+//! Conditions (OAS #CallActionCondition): `eq`/`neq` compare as numbers
+//! when both sides are numbers, else as strings; `gt gte lt lte` need
+//! numbers on both sides (else false); `in`/`nin` take a comma-separated
+//! list; `contains notContains startsWith endsWith` are case-sensitive
+//! string tests. A missing field is false for every operator except
+//! `neq`, `nin` and `notContains`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::ids::{is_object_id, is_phone};
+use super::time::iso;
+use super::{DomainError, Millis};
+
+/// 404 (OAS: "Call action not found").
+pub const NOT_FOUND: &str = "Call action not found";
+/// 400: a path id that is not 24-hex (pattern of LIVE T3; inferred).
+pub const INVALID_ID: &str = "Invalid call action id";
+/// 400: `trigger` without `config.phoneNumberFieldName` (inferred wording
+/// of the spec's rule).
+pub const PHONE_FIELD_REQUIRED: &str = "config.phoneNumberFieldName is required for trigger actions";
+/// `data.message` of a delete (OAS example).
+pub const DELETED: &str = "Call action deleted successfully";
+/// Most conditions per action (the mock's bound; inferred).
+pub const MAX_CONDITIONS: usize = 50;
+/// Longest `config.body`, characters (the mock's bound; inferred).
+pub const MAX_BODY: usize = 10_000;
+/// Largest `limit` of a list (inferred).
+pub const MAX_LIMIT: u32 = 100;
+
+fn bad(msg: impl Into<String>) -> DomainError {
+    DomainError::Validation(msg.into())
+}
+
+/// `category`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Category {
+    /// Places an outbound call when a provider record event matches.
+    #[serde(rename = "trigger")]
+    Trigger,
+    /// Runs after each call of its agent ends.
+    #[serde(rename = "post-call")]
+    PostCall,
+}
+
+/// `action_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionType {
+    /// Create a provider object.
+    Create,
+    /// Update a provider object.
+    Update,
+}
+
+/// A condition operator (OAS #CallActionCondition.operator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Operator {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Neq,
+    /// Greater than (numbers).
+    Gt,
+    /// Greater or equal (numbers).
+    Gte,
+    /// Less than (numbers).
+    Lt,
+    /// Less or equal (numbers).
+    Lte,
+    /// One of a comma-separated list.
+    In,
+    /// None of a comma-separated list.
+    Nin,
+    /// Substring.
+    Contains,
+    /// Not a substring.
+    NotContains,
+    /// Prefix.
+    StartsWith,
+    /// Suffix.
+    EndsWith,
+}
+
+/// One condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    /// Record field name.
+    pub field: String,
+    /// Operator.
+    pub operator: Operator,
+    /// Value to compare against.
+    pub value: String,
+}
+
+/// `config`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionConfig {
+    /// Record field holding the phone number (required for `trigger`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number_field_name: Option<String>,
+    /// All must hold for the action to fire.
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    /// Payload template; `{{field}}` placeholders are filled when it fires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// A stored call action (OAS #CallAction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallAction {
+    /// 24-hex id.
+    pub id: String,
+    /// 24-hex organization id.
+    pub organization: String,
+    /// 24-hex agent id.
+    pub agent_id: String,
+    /// When it fires.
+    pub category: Category,
+    /// Provider, e.g. `hubspot`.
+    pub provider: String,
+    /// Operation on the provider object.
+    pub action_type: Option<ActionType>,
+    /// Provider object, e.g. `contact`.
+    pub object: Option<String>,
+    /// Config.
+    pub config: ActionConfig,
+    /// Created, epoch ms.
+    pub created_at: Millis,
+    /// Last update, epoch ms.
+    pub updated_at: Millis,
+}
+
+impl CallAction {
+    /// The wire object (OAS #CallAction): `_id, organization, agentId,
+    /// category, provider, action_type?, object?, config, createdAt, updatedAt`.
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("_id".into(), json!(self.id));
+        o.insert("organization".into(), json!(self.organization));
+        o.insert("agentId".into(), json!(self.agent_id));
+        o.insert("category".into(), json!(self.category));
+        o.insert("provider".into(), json!(self.provider));
+        if let Some(t) = self.action_type {
+            o.insert("action_type".into(), json!(t));
+        }
+        if let Some(obj) = &self.object {
+            o.insert("object".into(), json!(obj));
+        }
+        o.insert("config".into(), json!(self.config));
+        o.insert("createdAt".into(), json!(iso(self.created_at)));
+        o.insert("updatedAt".into(), json!(iso(self.updated_at)));
+        Value::Object(o)
+    }
+}
+
+/// A raw condition as sent (each field checked by [`validate_config`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ConditionBody {
+    /// Required.
+    pub field: Option<String>,
+    /// Required, one of the operators.
+    pub operator: Option<String>,
+    /// Required.
+    pub value: Option<String>,
+}
+
+/// A raw `config` as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigBody {
+    /// Phone field.
+    pub phone_number_field_name: Option<String>,
+    /// Conditions.
+    pub conditions: Option<Vec<ConditionBody>>,
+    /// Payload template.
+    pub body: Option<String>,
+}
+
+/// Body of `POST /call-actions` (required: agentId, category, provider,
+/// config) and `PUT /call-actions/{id}` (all optional; `agentId` ignored).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionBody {
+    /// Agent (create only).
+    pub agent_id: Option<String>,
+    /// `trigger` or `post-call`.
+    pub category: Option<String>,
+    /// Provider name.
+    pub provider: Option<String>,
+    /// `create` or `update`.
+    #[serde(rename = "action_type")]
+    pub action_type: Option<String>,
+    /// Provider object.
+    pub object: Option<String>,
+    /// Config.
+    pub config: Option<ConfigBody>,
+}
+
+fn enum_err(path: &str, allowed: &[&str], got: &str) -> DomainError {
+    let list: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+    bad(format!("{path}: Invalid enum value. Expected {}, received '{got}'", list.join(" | ")))
+}
+
+/// Parses `category` (`trigger`, `post-call`).
+pub fn parse_category(s: &str) -> Result<Category, DomainError> {
+    serde_json::from_value(json!(s)).map_err(|_| enum_err("category", &["trigger", "post-call"], s))
+}
+
+fn parse_action_type(s: &str) -> Result<ActionType, DomainError> {
+    serde_json::from_value(json!(s)).map_err(|_| enum_err("action_type", &["create", "update"], s))
+}
+
+const OPERATORS: [&str; 12] =
+    ["eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "contains", "notContains", "startsWith", "endsWith"];
+
+/// Validates a `config`: conditions complete and at most
+/// [`MAX_CONDITIONS`], operators known, body at most [`MAX_BODY`].
+/// Errors (400): `config.conditions.<i>.<field>: Required`, the enum
+/// message for an operator, the zod length messages.
+pub fn validate_config(c: &ConfigBody) -> Result<ActionConfig, DomainError> {
+    let raw = c.conditions.as_deref().unwrap_or_default();
+    if raw.len() > MAX_CONDITIONS {
+        return Err(bad(format!("config.conditions: Array must contain at most {MAX_CONDITIONS} element(s)")));
+    }
+    let mut conditions = Vec::with_capacity(raw.len());
+    for (i, cond) in raw.iter().enumerate() {
+        let req =
+            |v: &Option<String>, f: &str| v.clone().ok_or_else(|| bad(format!("config.conditions.{i}.{f}: Required")));
+        let (field, op, value) =
+            (req(&cond.field, "field")?, req(&cond.operator, "operator")?, req(&cond.value, "value")?);
+        let operator = serde_json::from_value(json!(op))
+            .map_err(|_| enum_err(&format!("config.conditions.{i}.operator"), &OPERATORS, &op))?;
+        conditions.push(Condition { field, operator, value });
+    }
+    if c.body.as_ref().is_some_and(|b| b.chars().count() > MAX_BODY) {
+        return Err(bad(format!("config.body: String must contain at most {MAX_BODY} character(s)")));
+    }
+    let phone = c.phone_number_field_name.clone().filter(|p| !p.trim().is_empty());
+    Ok(ActionConfig { phone_number_field_name: phone, conditions, body: c.body.clone() })
+}
+
+fn check_trigger(category: Category, config: &ActionConfig) -> Result<(), DomainError> {
+    if category == Category::Trigger && config.phone_number_field_name.is_none() {
+        return Err(bad(PHONE_FIELD_REQUIRED));
+    }
+    Ok(())
+}
+
+/// Validates a create. Errors (400): `<field>: Required` for agentId,
+/// category, provider, config; `Invalid agent id`; the enum messages;
+/// `provider: String must contain at least 1 character(s)`;
+/// [`PHONE_FIELD_REQUIRED`]. The store then checks the agent exists in the
+/// organization (400 `Agent not found`, R104's wording).
+pub fn validate_create(b: &ActionBody, id: String, org: String, now: Millis) -> Result<CallAction, DomainError> {
+    let agent = b.agent_id.as_deref().ok_or_else(|| bad("agentId: Required"))?;
+    let category = parse_category(b.category.as_deref().ok_or_else(|| bad("category: Required"))?)?;
+    let provider = b.provider.as_deref().ok_or_else(|| bad("provider: Required"))?;
+    let config = validate_config(b.config.as_ref().ok_or_else(|| bad("config: Required"))?)?;
+    if !is_object_id(agent) {
+        return Err(bad("Invalid agent id"));
+    }
+    if provider.trim().is_empty() {
+        return Err(bad("provider: String must contain at least 1 character(s)"));
+    }
+    check_trigger(category, &config)?;
+    Ok(CallAction {
+        id,
+        organization: org,
+        agent_id: agent.to_string(),
+        category,
+        provider: provider.trim().to_string(),
+        action_type: b.action_type.as_deref().map(parse_action_type).transpose()?,
+        object: b.object.clone(),
+        config,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Applies a `PUT` (OAS: all fields optional, only provided ones change;
+/// a provided `config` replaces each of its given keys, and `conditions`
+/// replaces the whole array). The result must still satisfy the trigger
+/// rule ([`PHONE_FIELD_REQUIRED`]); `agentId` cannot be changed.
+pub fn apply_update(a: &CallAction, b: &ActionBody, now: Millis) -> Result<CallAction, DomainError> {
+    let mut n = a.clone();
+    if let Some(c) = &b.category {
+        n.category = parse_category(c)?;
+    }
+    if let Some(p) = &b.provider {
+        if p.trim().is_empty() {
+            return Err(bad("provider: String must contain at least 1 character(s)"));
+        }
+        n.provider = p.trim().to_string();
+    }
+    if let Some(t) = &b.action_type {
+        n.action_type = Some(parse_action_type(t)?);
+    }
+    if let Some(o) = &b.object {
+        n.object = Some(o.clone());
+    }
+    if let Some(c) = &b.config {
+        let given = validate_config(c)?;
+        if c.phone_number_field_name.is_some() {
+            n.config.phone_number_field_name = given.phone_number_field_name;
+        }
+        if c.conditions.is_some() {
+            n.config.conditions = given.conditions;
+        }
+        if c.body.is_some() {
+            n.config.body = given.body;
+        }
+    }
+    check_trigger(n.category, &n.config)?;
+    if n != *a {
+        n.updated_at = a.updated_at.max(now);
+    }
+    Ok(n)
+}
+
+/// `GET /call-actions` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// Required agent id.
+    pub agent_id: Option<String>,
+    /// 1-based page (default 1).
+    pub page: Option<String>,
+    /// Page size (default 10, at most [`MAX_LIMIT`]).
+    pub limit: Option<String>,
+    /// Category filter.
+    pub category: Option<String>,
+    /// Provider filter (exact).
+    pub provider: Option<String>,
+}
+
+/// A validated list query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Agent.
+    pub agent_id: String,
+    /// 1-based page.
+    pub page: u32,
+    /// Page size.
+    pub limit: u32,
+    /// Category filter.
+    pub category: Option<Category>,
+    /// Provider filter.
+    pub provider: Option<String>,
+}
+
+fn positive(v: Option<&str>, name: &str, default: u32, max: u32) -> Result<u32, DomainError> {
+    let Some(s) = v else { return Ok(default) };
+    match s.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n.min(max)),
+        _ => Err(bad(format!("{name}: Number must be greater than or equal to 1"))),
+    }
+}
+
+/// Validates a list query. Errors (400): `agentId: Required`,
+/// `Invalid agent id`, `page|limit: Number must be greater than or equal
+/// to 1`, the category enum message.
+pub fn validate_list(q: &ListQuery) -> Result<ListFilter, DomainError> {
+    let agent = q.agent_id.as_deref().ok_or_else(|| bad("agentId: Required"))?;
+    if !is_object_id(agent) {
+        return Err(bad("Invalid agent id"));
+    }
+    Ok(ListFilter {
+        agent_id: agent.to_string(),
+        page: positive(q.page.as_deref(), "page", 1, u32::MAX)?,
+        limit: positive(q.limit.as_deref(), "limit", 10, MAX_LIMIT)?,
+        category: q.category.as_deref().map(parse_category).transpose()?,
+        provider: q.provider.clone(),
+    })
+}
+
+impl ListFilter {
+    /// Whether `a` is listed (agent, category, provider).
+    pub fn keeps(&self, a: &CallAction) -> bool {
+        a.agent_id == self.agent_id
+            && self.category.is_none_or(|c| c == a.category)
+            && self.provider.as_ref().is_none_or(|p| *p == a.provider)
+    }
+}
+
+/// Record fields, as strings (numbers and booleans in their JSON form).
+pub type Fields = BTreeMap<String, String>;
+
+/// The string form of a scalar JSON value; `None` for objects, arrays, null.
+pub fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+fn num(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+fn list(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim)
+}
+
+/// Whether one condition holds for `fields` (see the module doc).
+pub fn holds(c: &Condition, fields: &Fields) -> bool {
+    use Operator as O;
+    let Some(got) = fields.get(&c.field) else {
+        return matches!(c.operator, O::Neq | O::Nin | O::NotContains);
+    };
+    let eq = match (num(got), num(&c.value)) {
+        (Some(a), Some(b)) => a == b,
+        _ => *got == c.value,
+    };
+    let cmp = num(got).zip(num(&c.value));
+    match c.operator {
+        O::Eq => eq,
+        O::Neq => !eq,
+        O::Gt => cmp.is_some_and(|(a, b)| a > b),
+        O::Gte => cmp.is_some_and(|(a, b)| a >= b),
+        O::Lt => cmp.is_some_and(|(a, b)| a < b),
+        O::Lte => cmp.is_some_and(|(a, b)| a <= b),
+        O::In => list(&c.value).any(|x| x == got),
+        O::Nin => !list(&c.value).any(|x| x == got),
+        O::Contains => got.contains(&c.value),
+        O::NotContains => !got.contains(&c.value),
+        O::StartsWith => got.starts_with(&c.value),
+        O::EndsWith => got.ends_with(&c.value),
+    }
+}
+
+/// Whether every condition of `a` holds (an empty list always holds).
+pub fn conditions_hold(a: &CallAction, fields: &Fields) -> bool {
+    a.config.conditions.iter().all(|c| holds(c, fields))
+}
+
+/// Fills `{{name}}` in `template` from `fields`; unknown names stay.
+pub fn fill_body(template: &str, fields: &Fields) -> String {
+    super::template::fill(template, |k| fields.get(k).cloned())
+}
+
+/// The facts of an ended call a post-call action sees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndedCall<'a> {
+    /// `CALL-…` id.
+    pub call_id: &'a str,
+    /// Agent.
+    pub agent_id: &'a str,
+    /// Terminal status (`completed`, `no_answer`, `failed`, `cancelled`).
+    pub status: &'a str,
+    /// `callType`.
+    pub call_type: &'a str,
+    /// Talk time, seconds.
+    pub duration_seconds: f64,
+    /// `disconnectionReason`.
+    pub disconnect_reason: &'a str,
+    /// Caller and callee numbers.
+    pub from: &'a str,
+    /// Callee.
+    pub to: &'a str,
+    /// The call's resolved variables.
+    pub variables: &'a Map<String, Value>,
+}
+
+/// The fields conditions and body templates of a post-call action read:
+/// the call's scalar variables, then (winning on a clash) `callId`,
+/// `agentId`, `callStatus`, `callType`, `durationSeconds`,
+/// `disconnectionReason`, `fromNumber`, `toNumber`.
+pub fn call_fields(c: &EndedCall<'_>) -> Fields {
+    let mut f: Fields = c.variables.iter().filter_map(|(k, v)| scalar(v).map(|s| (k.clone(), s))).collect();
+    for (k, v) in [
+        ("callId", c.call_id.to_string()),
+        ("agentId", c.agent_id.to_string()),
+        ("callStatus", c.status.to_string()),
+        ("callType", c.call_type.to_string()),
+        ("durationSeconds", json!(c.duration_seconds).to_string()),
+        ("disconnectionReason", c.disconnect_reason.to_string()),
+        ("fromNumber", c.from.to_string()),
+        ("toNumber", c.to.to_string()),
+    ] {
+        f.insert(k.to_string(), v);
+    }
+    f
+}
+
+/// One firing of an action, as recorded (control API and call log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Run {
+    /// The action.
+    pub action_id: String,
+    /// Its agent.
+    pub agent_id: String,
+    /// Its category.
+    pub category: Category,
+    /// Provider, object and operation, copied from the action.
+    pub provider: String,
+    /// Provider object.
+    pub object: Option<String>,
+    /// Operation.
+    pub action_type: Option<ActionType>,
+    /// The call it ran for (post-call) or placed (trigger, once placed).
+    pub call_id: Option<String>,
+    /// When it fired, epoch ms.
+    pub fired_at: Millis,
+    /// The filled body template (`""` when the action has none).
+    pub payload: String,
+    /// `executed`, or `failed` with `error`.
+    pub outcome: String,
+    /// Why a trigger could not place its call.
+    pub error: Option<String>,
+}
+
+fn run(a: &CallAction, call_id: Option<String>, fields: &Fields, now: Millis, error: Option<String>) -> Run {
+    Run {
+        action_id: a.id.clone(),
+        agent_id: a.agent_id.clone(),
+        category: a.category,
+        provider: a.provider.clone(),
+        object: a.object.clone(),
+        action_type: a.action_type,
+        call_id,
+        fired_at: now,
+        payload: a.config.body.as_deref().map(|b| fill_body(b, fields)).unwrap_or_default(),
+        outcome: if error.is_some() { "failed" } else { "executed" }.into(),
+        error,
+    }
+}
+
+/// The post-call runs for an ended call: one per post-call action of the
+/// call's agent whose conditions hold, in the given order.
+pub fn post_call_runs(actions: &[CallAction], call: &EndedCall<'_>, now: Millis) -> Vec<Run> {
+    let fields = call_fields(call);
+    actions
+        .iter()
+        .filter(|a| a.category == Category::PostCall && a.agent_id == call.agent_id && conditions_hold(a, &fields))
+        .map(|a| run(a, Some(call.call_id.to_string()), &fields, now, None))
+        .collect()
+}
+
+/// A provider record event (control API), which trigger actions react to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderEvent {
+    /// Provider, e.g. `hubspot`.
+    pub provider: String,
+    /// Object, e.g. `contact`.
+    pub object: Option<String>,
+    /// `create` or `update`.
+    #[serde(rename = "action_type")]
+    pub action_type: Option<ActionType>,
+    /// The record's fields.
+    pub record: Map<String, Value>,
+}
+
+/// A call a trigger action asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerDial {
+    /// The action.
+    pub action_id: String,
+    /// The agent to call with.
+    pub agent_id: String,
+    /// The number, as found in the record.
+    pub phone: String,
+    /// The record's scalar fields, as call variables.
+    pub variables: Map<String, Value>,
+}
+
+/// What a provider event does: the calls to place and, for matching
+/// actions whose record has no valid number, a failed [`Run`] each.
+/// A matching action matches the provider (case-insensitive) and, when it
+/// names them, the object and the operation; its conditions hold.
+pub fn plan_trigger(actions: &[CallAction], ev: &ProviderEvent, now: Millis) -> (Vec<TriggerDial>, Vec<Run>) {
+    let fields: Fields = ev.record.iter().filter_map(|(k, v)| scalar(v).map(|s| (k.clone(), s))).collect();
+    let variables: Map<String, Value> =
+        ev.record.iter().filter(|(_, v)| scalar(v).is_some()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let (mut dials, mut failed) = (Vec::new(), Vec::new());
+    for a in actions.iter().filter(|a| a.category == Category::Trigger) {
+        let same = a.provider.eq_ignore_ascii_case(&ev.provider)
+            && a.object.as_ref().is_none_or(|o| ev.object.as_ref().is_some_and(|e| e.eq_ignore_ascii_case(o)))
+            && a.action_type.is_none_or(|t| ev.action_type == Some(t));
+        if !same || !conditions_hold(a, &fields) {
+            continue;
+        }
+        let field = a.config.phone_number_field_name.as_deref().unwrap_or_default();
+        match fields.get(field).map(|p| p.trim().to_string()).filter(|p| is_phone(p)) {
+            Some(phone) => dials.push(TriggerDial {
+                action_id: a.id.clone(),
+                agent_id: a.agent_id.clone(),
+                phone,
+                variables: variables.clone(),
+            }),
+            None => {
+                let err = format!("Record has no valid phone number in field '{field}'");
+                failed.push(run(a, None, &fields, now, Some(err)));
+            }
+        }
+    }
+    (dials, failed)
+}
+
+/// The run recorded for a trigger dial once its call is placed.
+pub fn trigger_run(a: &CallAction, call_id: &str, variables: &Map<String, Value>, now: Millis) -> Run {
+    let fields: Fields = variables.iter().filter_map(|(k, v)| scalar(v).map(|s| (k.clone(), s))).collect();
+    run(a, Some(call_id.to_string()), &fields, now, None)
+}
+
+#[cfg(test)]
+#[path = "call_action_props.rs"]
+mod props;
