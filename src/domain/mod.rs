@@ -16,8 +16,10 @@
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
 //! - [`campaign`]: campaign lifecycle and member progress (§H).
 //! - [`audience`]: audience CSV parsing and limits (§I).
+//! - [`analytics`]: the `/analytics/*` figures and their per-organization index.
 
 pub mod agent;
+pub mod analytics;
 pub mod audience;
 pub mod branches;
 #[cfg(test)]
