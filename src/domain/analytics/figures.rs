@@ -59,8 +59,8 @@ pub struct Tallies {
     pub days: BTreeMap<i64, Counters>,
     /// Per local hour of day.
     pub hours: [Counters; 24],
-    /// Per line: tally and last local day with a call.
-    pub lines: BTreeMap<u32, (Tally, i64)>,
+    /// Per line (sorted by id): tally and last local day with a call.
+    pub lines: Vec<(u32, Tally, i64)>,
 }
 
 impl Tallies {
@@ -75,9 +75,13 @@ impl Tallies {
             t.days.entry(day).or_default().add(&b.counters);
             t.hours[hour].add(&b.counters);
             for (line, tally) in &b.lines {
-                let e = t.lines.entry(*line).or_insert((Tally::default(), day));
-                e.0.add(*tally);
-                e.1 = e.1.max(day);
+                match t.lines.binary_search_by_key(line, |e| e.0) {
+                    Ok(i) => {
+                        t.lines[i].1.add(*tally);
+                        t.lines[i].2 = t.lines[i].2.max(day);
+                    }
+                    Err(i) => t.lines.insert(i, (*line, *tally, day)),
+                }
             }
         });
         t
@@ -287,7 +291,7 @@ fn numbers_of(src: &dyn Source, org_id: &str, scope: &Scope, t: &Tallies) -> Pic
     let mut numbers: Vec<NumberPickup> = t
         .lines
         .iter()
-        .map(|(line, (tally, last))| NumberPickup {
+        .map(|(line, tally, last)| NumberPickup {
             phone_number: src.name(*line).to_string(),
             total_calls: tally.total,
             answered_calls: tally.answered,
