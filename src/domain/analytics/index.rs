@@ -14,10 +14,11 @@
 //! often as it likes. Live calls are kept aside (rule A1) for the
 //! real-time counts.
 //!
-//! Memory: one compact [`Row`] (about 100 bytes) per ended call, a few
-//! `u32`s in its bucket, one interned copy of each id and number. Figures
-//! that need exact values (percentiles, distinct counts) gather `u32`s from
-//! the buckets of the range, never whole call records.
+//! Memory: one compact [`Row`] (about 110 bytes) per ended call, its call
+//! id as a map key, a time-order entry and a few `u32`s in its bucket, plus
+//! one interned copy of each id and number: a few hundred bytes a call.
+//! Figures that need exact values (percentiles, distinct counts) gather
+//! `u32`s from the buckets of the range, never whole call records.
 //!
 //! [`Scan`] answers the same [`Source`] questions by looking at every call;
 //! the property tests hold the index to it.
@@ -155,17 +156,14 @@ struct Cell {
     by_time: BTreeSet<(Millis, u32)>,
 }
 
-#[derive(Debug)]
-enum Entry {
-    Ended(u32),
-    Live(LiveRow),
-}
-
 /// One organization's analytics index (see the module doc).
 #[derive(Debug, Default)]
 pub struct Index {
     names: Names,
-    calls: HashMap<Box<str>, Entry>,
+    /// Ended calls: where their row is.
+    ended: HashMap<Box<str>, u32>,
+    /// Live calls, apart so the real-time counts never walk ended ones.
+    live: HashMap<Box<str>, LiveRow>,
     rows: Vec<Option<(u32, Row)>>,
     free: Vec<u32>,
     cells: Vec<Cell>,
@@ -183,32 +181,34 @@ impl Index {
 
     /// Calls known (live and ended).
     pub fn len(&self) -> usize {
-        self.calls.len()
+        self.ended.len() + self.live.len()
     }
 
     /// True when no call is known.
     pub fn is_empty(&self) -> bool {
-        self.calls.is_empty()
+        self.len() == 0
     }
 
     /// Adds a call or replaces what was known about it.
     pub fn record(&mut self, f: &CallFacts) {
         self.remove(&f.call_id);
-        let entry = match f.outcome() {
+        match f.outcome() {
             None => {
-                Entry::Live(LiveRow { agent: self.names.id(&f.agent_id), created_at: f.created_at, status: f.status })
+                let live = LiveRow { agent: self.names.id(&f.agent_id), created_at: f.created_at, status: f.status };
+                self.live.insert(f.call_id.as_str().into(), live);
             }
             Some(outcome) => {
                 let row = Row::new(f, outcome, &mut self.names);
-                Entry::Ended(self.insert(row))
+                let at = self.insert(row);
+                self.ended.insert(f.call_id.as_str().into(), at);
             }
-        };
-        self.calls.insert(f.call_id.as_str().into(), entry);
+        }
     }
 
     /// Forgets a call (no-op when unknown).
     pub fn remove(&mut self, call_id: &str) {
-        let Some(Entry::Ended(at)) = self.calls.remove(call_id) else { return };
+        self.live.remove(call_id);
+        let Some(at) = self.ended.remove(call_id) else { return };
         let Some((cell, row)) = self.rows.get_mut(at as usize).and_then(Option::take) else { return };
         self.free.push(at);
         let c = &mut self.cells[cell as usize];
@@ -311,7 +311,7 @@ impl Source for Index {
     }
 
     fn live(&self) -> Vec<LiveRow> {
-        self.calls.values().filter_map(|e| if let Entry::Live(l) = e { Some(*l) } else { None }).collect()
+        self.live.values().copied().collect()
     }
 
     fn name(&self, id: u32) -> &str {
