@@ -20,8 +20,8 @@
 //! Figures that need exact values (percentiles, distinct counts) gather
 //! `u32`s from the buckets of the range, never whole call records.
 //!
-//! [`Scan`] answers the same [`Source`] questions by looking at every call;
-//! the property tests hold the index to it.
+//! [`super::Scan`] answers the same [`Source`] questions by looking at every
+//! call; the property tests hold the index to it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -67,7 +67,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(f: &CallFacts, outcome: Outcome, names: &mut Names) -> Self {
+    pub(super) fn new(f: &CallFacts, outcome: Outcome, names: &mut Names) -> Self {
         Self {
             call_id: f.call_id.as_str().into(),
             agent: names.id(&f.agent_id),
@@ -106,13 +106,13 @@ pub struct LiveRow {
 
 /// Interned strings (ids and numbers), each stored once.
 #[derive(Debug, Default)]
-struct Names {
+pub(super) struct Names {
     ids: HashMap<Arc<str>, u32>,
     names: Vec<Arc<str>>,
 }
 
 impl Names {
-    fn id(&mut self, s: &str) -> u32 {
+    pub(super) fn id(&mut self, s: &str) -> u32 {
         if let Some(id) = self.ids.get(s) {
             return *id;
         }
@@ -123,12 +123,13 @@ impl Names {
         id
     }
 
-    fn get(&self, id: u32) -> &str {
+    pub(super) fn get(&self, id: u32) -> &str {
         self.names.get(id as usize).map_or("", |s| s)
     }
 }
 
-/// What the figures read. Implemented by [`Index`] and by the naive [`Scan`].
+/// What the figures read. Implemented by [`Index`] and by the naive
+/// [`super::Scan`].
 pub trait Source {
     /// Calls `f(agent id, slot, bucket)` for buckets holding, together,
     /// exactly the ended calls admitted by `filter` and created in `range`;
@@ -327,75 +328,6 @@ impl Source for Index {
             for (at, m) in self.debits.range(range.from..range.to) {
                 f(slot_of(*at), *m);
             }
-        }
-    }
-}
-
-/// The naive reference: every question answered by looking at every call.
-#[derive(Debug, Default)]
-pub struct Scan {
-    names: Names,
-    rows: Vec<Row>,
-    live: Vec<LiveRow>,
-    debits: Vec<(Millis, i64)>,
-}
-
-impl Scan {
-    /// A scan over `facts` (one per call) and non-call debits `(at, credits)`.
-    pub fn new(facts: &[CallFacts], debits: &[(Millis, f64)]) -> Self {
-        let mut s = Self::default();
-        for f in facts {
-            match f.outcome() {
-                Some(o) => {
-                    let row = Row::new(f, o, &mut s.names);
-                    s.rows.push(row);
-                }
-                None => {
-                    let agent = s.names.id(&f.agent_id);
-                    s.live.push(LiveRow { agent, created_at: f.created_at, status: f.status });
-                }
-            }
-        }
-        s.debits = debits.iter().map(|(at, c)| (*at, (c * 1_000_000.0).round() as i64)).collect();
-        s
-    }
-
-    fn admits(&self, filter: &Filter, range: Range, r: &Row) -> bool {
-        range.contains(r.created_at)
-            && filter.admits(self.names.get(r.agent), r.campaign.map(|c| self.names.get(c)), r.kind)
-    }
-}
-
-impl Source for Scan {
-    fn visit(&self, filter: &Filter, range: Range, f: &mut dyn FnMut(&str, i64, &Bucket)) {
-        for r in self.rows.iter().filter(|r| self.admits(filter, range, r)) {
-            let mut b = Bucket::default();
-            b.add(r);
-            f(self.names.get(r.agent), slot_of(r.created_at), &b);
-        }
-    }
-
-    fn rows(&self, filter: &Filter, range: Range) -> Vec<&Row> {
-        let mut out: Vec<&Row> = self.rows.iter().filter(|r| self.admits(filter, range, r)).collect();
-        out.sort_by(|a, b| (a.created_at, &a.call_id).cmp(&(b.created_at, &b.call_id)));
-        out
-    }
-
-    fn live(&self) -> Vec<LiveRow> {
-        self.live.clone()
-    }
-
-    fn name(&self, id: u32) -> &str {
-        self.names.get(id)
-    }
-
-    fn max_span(&self) -> Millis {
-        self.rows.iter().map(Row::span).max().unwrap_or(0)
-    }
-
-    fn debits(&self, range: Range, f: &mut dyn FnMut(i64, i64)) {
-        for (at, m) in self.debits.iter().filter(|(at, _)| range.contains(*at)) {
-            f(slot_of(*at), *m);
         }
     }
 }

@@ -12,10 +12,12 @@
 //!   plus the exact values that percentiles and distinct counts need.
 //! - [`index`]: [`Index`], the per-organization incremental index: ended
 //!   calls in 15-minute buckets per (agent, campaign, call type) cell, so a
-//!   request merges buckets instead of scanning every call. [`Scan`] is the
-//!   naive reference the property tests compare it with.
-//! - [`figures`], [`groups`], [`daily`], [`log`]: one pure function per operation,
-//!   returning the `data` object as a serde struct with the spec's keys.
+//!   request merges buckets instead of scanning every call.
+//! - [`scan`]: [`Scan`], the naive reference the property tests compare the
+//!   index with.
+//! - [`figures`], [`panels`], [`groups`], [`daily`], [`log`]: one pure
+//!   function per operation, returning the `data` object as a serde struct
+//!   with the spec's keys.
 //!
 //! # Rules decided here (the reference is silent; ids for the design note)
 //! - **A1** Historical figures count **ended** calls only (`completed`,
@@ -56,16 +58,19 @@ pub mod figures;
 pub mod groups;
 pub mod index;
 pub mod log;
+pub mod panels;
 pub mod params;
 #[cfg(test)]
 mod props;
+pub mod scan;
 #[cfg(test)]
 mod tests;
 
 pub use bucket::{Bucket, Counters, Tally};
 pub use facts::{CallFacts, CallKind, Outcome};
-pub use index::{Index, Scan, Source};
+pub use index::{Index, Source};
 pub use params::{DayScope, Filter, Range, Scope, Zone};
+pub use scan::Scan;
 
 use super::Millis;
 
