@@ -40,10 +40,12 @@
 //! - [`knowledge_base`]: knowledge bases, items, scraped URLs, processing, matching.
 //! - [`widget`]: widget config patch and avatar upload; [`integration`]: WebEngage.
 //! - [`prompt_score`], [`prompt_rubric`]: prompt scoring and its 11-dimension rubric.
+//! - [`analytics`]: the `/analytics/*` figures and their per-organization index.
 
 pub mod account;
 pub mod agent;
 pub mod agent_ai;
+pub mod analytics;
 pub mod audience;
 pub mod billing_cycle;
 pub mod branches;
