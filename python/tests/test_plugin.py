@@ -140,7 +140,7 @@ def test_parallel_tests_on_one_server_do_not_see_each_others_agents(
                     if entry["apiKey"] != atoms_org.api_key:
                         theirs.add(json.loads(entry["response"]["body"]["text"])["data"])
                 listed = agents.list_agents(offset=100).data
-                assert {a.id for a in listed.agents} == mine and listed.total == 3
+                assert {a.id for a in listed.agents} == mine and listed.totalCount == 3
                 for agent_id in theirs:
                     with pytest.raises(BadRequestError):
                         agents.get_agent(agent_id)

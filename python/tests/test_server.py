@@ -119,7 +119,7 @@ def test_control_helpers_drive_the_control_api():
         with pytest.raises(AtomsMockError) as e:
             mock.request("GET", f"/atoms/v1/agent/{agent_id}", headers=headers)
         assert e.value.status == 400
-        assert mock.versioning(org.api_key)["mode"] == "v1"
+        assert mock.versioning(org.api_key)["mode"] == "auto"
         assert mock.deliveries() == []
         assert mock.admin("GET", "/realtime")["draining"] is False
 

@@ -545,13 +545,14 @@ class AtomsMock:
         self.admin("POST", "/reset", api_key=api_key)
 
     def versioning(self, api_key: str) -> Json:
-        """An organization's versioning: `{apiKey, mode: "v1"|"v2", scan:
-        "pass"|"fail", default}`."""
+        """An organization's versioning: `{apiKey, mode: "auto"|"v1"|"v2",
+        scan: "pass"|"fail", default}`."""
         return dict(self.admin("GET", "/versioning", api_key=api_key))
 
     def set_versioning(self, api_key: str, mode: str | None = None, scan: str | None = None) -> Json:
-        """Switch one organization to `mode` `"v1"` (drafts and versions) or
-        `"v2"` (branches and revisions); `scan="fail"` makes v2 security
+        """Switch one organization to `mode` `"auto"` (the server default:
+        each agent is v1 until its first v2 call), `"v1"` (drafts and
+        versions) or `"v2"` (branches and revisions); `scan="fail"` makes v2 security
         scans started afterwards fail. Returns the settings."""
         return dict(self.admin("PUT", "/versioning", _params(mode=mode, scan=scan), api_key=api_key))
 
