@@ -17,6 +17,7 @@
 //! - [`webhooks`]: webhook books, signed event bodies, the dispatcher and
 //!   its delivery log.
 
+pub mod call;
 pub mod calls;
 pub mod campaigns;
 pub mod clock;

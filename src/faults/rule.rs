@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::http::API_PREFIX;
+use crate::domain::{API_PREFIX, UNAUTHORIZED};
 
 /// `Retry-After` of a 429 rule without `retryAfter`, in seconds (R010's example).
 pub const DEFAULT_RETRY_AFTER_SECS: u64 = 60;
@@ -125,7 +125,7 @@ pub fn strip_prefix(path: &str) -> Option<&str> {
 pub fn default_body(status: StatusCode, retry_after: u64) -> Value {
     let message = match status.as_u16() {
         400 => "Invalid input",
-        401 => crate::http::error::UNAUTHORIZED,
+        401 => UNAUTHORIZED,
         404 => "Resource not found",
         429 => {
             return json!({"status": false, "errors": ["Rate limit exceeded"], "code": "RATE_LIMIT_EXCEEDED",
