@@ -5,6 +5,7 @@ mod call_helpers;
 mod helpers;
 
 mod agents;
+mod architecture;
 mod bad_input;
 mod call_logs;
 mod campaigns;
