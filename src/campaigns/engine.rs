@@ -317,6 +317,95 @@ pub fn scenario_for(data: &Map<String, Value>, attempt: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{Clock, ClockMode};
+    use crate::domain::agent::NewAgent;
+    use crate::domain::config;
+    use crate::events::LifecycleBus;
+    use crate::scenarios::Library;
+    use crate::store::campaigns::{Audience, Member};
+
+    fn engine() -> (Arc<Store>, Arc<Campaigns>) {
+        let store = Arc::new(Store::new(Clock::new(ClockMode::Virtual), Some(1), 6000));
+        let library = Arc::new(Library::load(None).expect("embedded scenarios"));
+        let calls = Arc::new(Calls::new(Arc::clone(&store), library, Arc::new(LifecycleBus::default()), 10));
+        let campaigns = Campaigns::new(Arc::clone(&store), &calls);
+        (store, campaigns)
+    }
+
+    fn new_agent() -> NewAgent {
+        NewAgent {
+            name: "Racer".into(),
+            description: String::new(),
+            telephony_product_id: Vec::new(),
+            allow_inbound_call: true,
+            config: (*config::defaults()).clone(),
+        }
+    }
+
+    /// R035, R161, R174: an archive and a campaign creation for the same
+    /// agent, started together on two threads, never both succeed; and
+    /// whichever wins, the books agree (an archived agent has no active
+    /// campaign, a created campaign's agent is not archived).
+    #[test]
+    fn archiving_and_creating_a_campaign_at_once_never_both_succeed() {
+        let (store, campaigns) = engine();
+        let t = store.tenant("sk_race");
+        let audience_id = store.ids().object_id(0);
+        let member = Member { id: store.ids().object_id(0), data: Map::new() };
+        t.campaigns().insert_audience(Audience {
+            id: audience_id.clone(),
+            name: "Race".into(),
+            description: String::new(),
+            phone_col: "phone".into(),
+            id_col: None,
+            columns: vec!["phone".into()],
+            members: vec![member],
+            created_at: 0,
+            updated_at: 0,
+        });
+        let (mut archived_first, mut campaign_first) = (0, 0);
+        for _ in 0..500 {
+            let agent_id = store.create_agent(&t, new_agent());
+            let start = std::sync::Barrier::new(2);
+            let (archive, create) = std::thread::scope(|scope| {
+                let archive = scope.spawn(|| {
+                    start.wait();
+                    store.set_archived(&t, &agent_id, true)
+                });
+                let create = scope.spawn(|| {
+                    start.wait();
+                    let new = NewCampaign {
+                        name: "Race".into(),
+                        description: String::new(),
+                        agent_id: agent_id.clone(),
+                        audience_id: audience_id.clone(),
+                        phone_number_ids: Vec::new(),
+                        scheduled_at: None,
+                        max_retries: 0,
+                        retry_delay_min: 1,
+                    };
+                    campaigns.create(&t, new)
+                });
+                (archive.join().expect("archive thread"), create.join().expect("create thread"))
+            });
+            let is_archived = store.read_agent(&t, &agent_id, |r| r.agent.archived).expect("agent");
+            let active = t.campaigns().active_campaign(|c| c.agent_id == agent_id).is_some();
+            match (&archive, &create) {
+                (Ok(()), Err(e)) => {
+                    assert_eq!(e.to_string(), "Agent is archived and cannot initiate calls");
+                    assert!(is_archived && !active);
+                    archived_first += 1;
+                }
+                (Err(e), Ok(_)) => {
+                    assert!(e.to_string().starts_with("Agent is associated with the draft campaign"), "{e}");
+                    assert!(!is_archived && active);
+                    campaign_first += 1;
+                }
+                other => panic!("archive and campaign creation must exclude each other, got {other:?}"),
+            }
+        }
+        println!("archive first: {archived_first}, campaign first: {campaign_first}");
+    }
 
     #[test]
     fn the_scenario_column_names_one_scenario_per_attempt_and_the_last_repeats() {
