@@ -3,6 +3,7 @@
 
 mod call_helpers;
 mod helpers;
+mod prereq;
 
 mod agents;
 mod architecture;
