@@ -29,8 +29,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{ApiError, ApiResult};
 use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
 use super::{transport, API_PREFIX};
-use crate::config::VersioningMode;
 use crate::domain::error::Rejection;
+use crate::domain::versioning::VersioningMode;
 use crate::state::AppState;
 
 /// R075's exact message.
@@ -51,7 +51,7 @@ pub(crate) struct VersioningQuery {
 
 fn settings_json(s: &AppState, key: &str) -> Value {
     let t = s.store.tenant(key);
-    let v = *t.versioning.lock();
+    let v = t.versioning();
     json!({
         "apiKey": key,
         "mode": v.mode.as_str(),
@@ -100,11 +100,10 @@ async fn put_versioning(
         Some(x) => return Err(ApiError::BadRequest(format!("scan: expected 'pass' or 'fail', received '{x}'"))),
     };
     let t = s.store.tenant(&k);
-    {
-        let mut v = t.versioning.lock();
+    t.update_versioning(|v| {
         v.mode = mode.unwrap_or(v.mode);
         v.scan_fails = scan_fails.unwrap_or(v.scan_fails);
-    }
+    });
     Ok(Json(settings_json(&s, &k)).into_response())
 }
 

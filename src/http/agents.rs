@@ -212,25 +212,9 @@ pub(crate) struct ArchiveQuery {
 
 async fn set_archived(s: &AppState, org: &Org, id: &str, on: bool) -> ApiResult<Response> {
     check_agent_id(id)?;
-    if on {
-        campaign_guard(&org.0, id)?;
-    }
-    s.store.execute(&org.0, id, &Command::SetArchived { on }, |_| ())?;
+    s.store.set_archived(&org.0, id, on)?;
     let message = if on { "Agent archived" } else { "Agent unarchived" };
     Ok(render::ok(json!({"message": message})))
-}
-
-/// R035/R174: 409 while a non-terminal campaign uses the agent.
-fn campaign_guard(t: &crate::store::Tenant, id: &str) -> ApiResult<()> {
-    let book = t.campaigns.lock();
-    match book.active_campaign(|c| c.agent_id == id) {
-        Some(c) => Err(ApiError::Conflict(format!(
-            "Agent is associated with the {} campaign \"{}\". Complete or remove the campaign before archiving.",
-            c.progress.status.as_str(),
-            c.name
-        ))),
-        None => Ok(()),
-    }
 }
 
 /// Archive (or with `?on=false` unarchive) an agent (R034, R035). 409
@@ -284,7 +268,7 @@ async fn duplicate_agent(
     check_agent_id(&id).map_err(|_| ApiError::NotFound("Agent not found".into()))?;
     let src = s.store.read_agent(&t, &id, |r| (r.agent.clone(), r.active().map(|v| v.config.clone())))?;
     let (agent, cfg) = src;
-    if target != t.org_id {
+    if target != t.org_id() {
         return Err(ApiError::Forbidden("You are not a member of the target organization".into()));
     }
     if agent.archived {
@@ -383,14 +367,13 @@ fn lenient_count(v: Option<&str>, default: usize) -> usize {
 #[utoipa::path(get, path = "/agent/{id}/call-logs", tag = "Agents", params(("id" = String, Path, description = "Agent id"), CallLogsQuery),
     responses((status = 200, description = "`{success: true, data: {callLogs, totalCount, page, offset}}`")))]
 async fn get_agent_call_logs(
-    State(s): State<AppState>,
     Org(t): Org,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<CallLogsQuery>,
 ) -> ApiResult<Response> {
     let page = lenient_count(q.page.as_deref(), 1);
     let offset = lenient_count(q.offset.as_deref(), 10).min(500);
-    let mut calls = s.calls.list(&t, |c| c.agent_id == id);
+    let mut calls = t.calls().list(|c| c.agent_id == id);
     calls.reverse();
     let rows: Vec<Value> =
         calls.iter().skip((page - 1).saturating_mul(offset)).take(offset).map(call_render::agent_call_log).collect();

@@ -48,7 +48,7 @@ fn not_found() -> ApiError {
 
 /// Reads one audience of `t` through `f`; 404 when it is not there.
 fn with_audience<R>(t: &Tenant, id: &str, f: impl FnOnce(&Audience) -> R) -> ApiResult<R> {
-    t.campaigns.lock().audience(id).map(f).ok_or_else(not_found)
+    t.campaigns().audience(id).map(f).ok_or_else(not_found)
 }
 
 fn doc(a: &Audience, t: &Tenant) -> Map<String, Value> {
@@ -58,8 +58,8 @@ fn doc(a: &Audience, t: &Tenant) -> Map<String, Value> {
     m.insert("description".into(), json!(a.description));
     m.insert("phoneNumberColumnName".into(), json!(a.phone_col));
     m.insert("identifierColumnName".into(), json!(a.id_col));
-    m.insert("organization".into(), json!(t.org_id));
-    m.insert("createdBy".into(), json!(t.user_id));
+    m.insert("organization".into(), json!(t.org_id()));
+    m.insert("createdBy".into(), json!(t.user_id()));
     m.insert("createdAt".into(), json!(iso(a.created_at)));
     m.insert("updatedAt".into(), json!(iso(a.updated_at)));
     m
@@ -153,7 +153,7 @@ async fn create_audience(
         updated_at: now,
     };
     let body = Value::Object(doc(&a, &t));
-    t.campaigns.lock().insert_audience(a);
+    t.campaigns().insert_audience(a);
     Ok(render::ok(body))
 }
 
@@ -162,7 +162,7 @@ async fn create_audience(
 /// using it: `[{_id, name, status, createdAt}]`).
 #[utoipa::path(get, path = "/audience", tag = "Audience", responses((status = 200, description = "Audiences")))]
 async fn list_audiences(Org(t): Org) -> Response {
-    let book = t.campaigns.lock();
+    let book = t.campaigns();
     let list: Vec<Value> = book
         .audiences()
         .map(|a| {
@@ -203,7 +203,7 @@ async fn delete_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Respo
     if missing(&id) {
         return Err(ApiError::BadRequest("Audience ID missing".into()));
     }
-    t.campaigns.lock().delete_audience(&id)?;
+    t.campaigns().delete_audience(&id)?;
     Ok(render::ok(json!([])))
 }
 
@@ -274,7 +274,7 @@ async fn add_members(
         Some(_) => return Err(ApiError::BadRequest("members: Expected an array of objects".into())),
     };
     let now = s.store.clock().now();
-    let (added, skipped) = t.campaigns.lock().add_members(&id, members, || s.store.ids().object_id(now), now)?;
+    let (added, skipped) = t.campaigns().add_members(&id, members, || s.store.ids().object_id(now), now)?;
     let message = format!("{added} members added successfully");
     Ok(render::ok(json!([{"message": message, "data": {"added": added, "skipped": skipped}}])))
 }
@@ -300,7 +300,7 @@ async fn delete_members(
         }
         Some(_) => return Err(ApiError::BadRequest("memberIds: Expected an array of strings".into())),
     };
-    let n = t.campaigns.lock().delete_members(&id, &ids, s.store.clock().now())?;
+    let n = t.campaigns().delete_members(&id, &ids, s.store.clock().now())?;
     Ok(render::ok(json!({"deletedCount": n})))
 }
 

@@ -88,7 +88,7 @@ async fn publish_branch_draft(
 ) -> ApiResult<Response> {
     check_branch_id(&branch)?;
     let revision_id = s.store.ids().object_id(s.store.clock().now());
-    let scan_fails = org.0.versioning.lock().scan_fails;
+    let scan_fails = org.0.versioning().scan_fails;
     let cmd = BranchCommand::Publish {
         branch,
         revision_id: revision_id.clone(),

@@ -111,7 +111,7 @@ async fn create_campaign(
 ) -> ApiResult<Response> {
     let new = parse_new(&body, s.store.clock().now())?;
     let c = s.campaigns.create(&t, new)?;
-    Ok(render::created(view::document(&c, &t.org_id, &t.user_id)))
+    Ok(render::created(view::document(&c, t.org_id(), t.user_id())))
 }
 
 /// Query of `GET /campaign` (R171).
@@ -170,7 +170,7 @@ async fn list_campaigns(
     };
     let asc = q.sort_order.as_deref().is_some_and(|o| o.eq_ignore_ascii_case("asc"));
     let needle = q.search.as_deref().map(str::to_lowercase);
-    let book = t.campaigns.lock();
+    let book = t.campaigns();
     let mut hits: Vec<&Campaign> = book
         .campaigns()
         .filter(|c| status.is_none_or(|st| c.progress.status == st))
@@ -187,7 +187,7 @@ async fn list_campaigns(
         .take(size)
         .map(|c| {
             let (agent, audience) = nested(&s, &t, c, book.audience(&c.audience_id).map(|a| a.name.clone()));
-            view::campaign(c, &t.org_id, &t.user_id, agent, audience)
+            view::campaign(c, t.org_id(), t.user_id(), agent, audience)
         })
         .collect();
     let pagination = json!({"total": total, "page": page, "offset": size, "hasMore": page * size < total, "totalPages": total.div_ceil(size)});
@@ -205,7 +205,7 @@ fn check_id(id: &str) -> ApiResult<()> {
 
 /// A copy of campaign `id` of `t` and its audience's current name.
 fn snapshot(t: &Tenant, id: &str) -> Option<(Campaign, Option<String>)> {
-    let book = t.campaigns.lock();
+    let book = t.campaigns();
     let c = book.campaign(id)?.clone();
     let name = book.audience(&c.audience_id).map(|a| a.name.clone());
     Some((c, name))
@@ -235,7 +235,7 @@ async fn get_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<Str
     let (c, audience) = found(&t, &id).map_err(unknown_as_400(&id))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let (agent, audience) = nested(&s, &t, &c, audience);
-    let campaign = view::campaign(&c, &t.org_id, &t.user_id, agent, audience);
+    let campaign = view::campaign(&c, t.org_id(), t.user_id(), agent, audience);
     Ok(render::ok(json!({"campaign": campaign, "events": view::events(&c), "metrics": view::metrics(&c, &calls)})))
 }
 

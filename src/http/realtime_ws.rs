@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::conversations::{flat_variables, prepare_call, session_id, CallLink, CallRequest, Pin};
+use super::conversations::{flat_variables, session_id, CallLink, CallRequest, Pin};
 use super::error::{envelope, ApiError, ApiResult, UNAUTHORIZED};
 use super::extract::{opt_str, ApiJson, ApiQuery, Org};
 use super::render;
@@ -108,7 +108,7 @@ async fn register_call(
     }
     let now = s.store.clock().now();
     let token = format!("wct_{}", s.store.ids().uuid());
-    let api_key = Arc::clone(&t.api_key);
+    let api_key = Arc::clone(t.api_key());
     let grant = Grant { api_key, agent_id, mode, variables, scenario, expires_at: now + TOKEN_TTL_MS };
     s.realtime.mint(token.clone(), grant, now);
     let data = json!({"access_token": token, "expires_in": TOKEN_TTL_MS / 1000, "sample_rate": DEFAULT_SAMPLE_RATE});
@@ -191,8 +191,8 @@ fn admit(s: &AppState, ask: Ask) -> Result<Admission, Reject> {
         is_test: false,
         conversation_id: Some(session_id(s)),
     };
-    let new = prepare_call(&s.store, &s.calls, &tenant, ask.scenario.as_deref(), req, CallLink::default())?;
-    let slot = s.realtime.admit(&tenant.api_key).map_err(|limit| {
+    let new = s.calls.prepare(&tenant, ask.scenario.as_deref(), req, CallLink::default()).map_err(ApiError::from)?;
+    let slot = s.realtime.admit(tenant.api_key()).map_err(|limit| {
         Reject(StatusCode::TOO_MANY_REQUESTS, format!("Concurrent session limit reached ({limit} open sessions)"))
     })?;
     if let Some(token) = ask.token {
@@ -243,5 +243,11 @@ async fn connect_agent(
     let upgrade =
         upgrade.map_err(|_| Reject(StatusCode::UPGRADE_REQUIRED, "Expected a WebSocket upgrade request".into()))?;
     let adm = admit(&s, ask(&s, &headers, &q)?)?;
-    Ok(upgrade.on_upgrade(move |socket| session::run(socket, s, adm)))
+    let services = session::Services {
+        store: Arc::clone(&s.store),
+        calls: Arc::clone(&s.calls),
+        realtime: Arc::clone(&s.realtime),
+        shutdown: s.shutdown.subscribe(),
+    };
+    Ok(upgrade.on_upgrade(move |socket| session::run(socket, services, adm)))
 }

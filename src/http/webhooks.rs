@@ -67,7 +67,7 @@ fn webhook(s: &AppState, t: &Tenant, w: &Webhook, subs: &[Subscription]) -> Valu
         .collect();
     json!({
         "_id": w.id, "url": w.url, "description": w.description, "status": "enabled",
-        "organizationId": t.org_id, "createdBy": w.created_by, "subscriptions": populated,
+        "organizationId": t.org_id(), "createdBy": w.created_by, "subscriptions": populated,
         "decryptedSecretKey": w.secret, "createdAt": iso(w.created_at), "updatedAt": iso(w.updated_at),
     })
 }
@@ -75,7 +75,7 @@ fn webhook(s: &AppState, t: &Tenant, w: &Webhook, subs: &[Subscription]) -> Valu
 /// Snapshots the webhooks (all, or one) with their subscriptions, so the
 /// book's lock is released before agents are read.
 fn snapshot(t: &Tenant, only: Option<&str>) -> ApiResult<Vec<(Webhook, Vec<Subscription>)>> {
-    let book = t.webhooks.lock();
+    let book = t.webhooks();
     let list: Vec<&Webhook> = match only {
         Some(id) => vec![book.get(id)?],
         None => book.list().iter().collect(),
@@ -138,7 +138,7 @@ async fn create_webhook(
     }
     let secret = crate::webhooks::new_secret(s.store.ids());
     let now = s.store.clock().now();
-    let id = t.webhooks.lock().create(new, secret, &t.user_id, s.store.ids(), now)?;
+    let id = t.webhooks().create(new, secret, t.user_id(), s.store.ids(), now)?;
     Ok(render::created(json!(id)))
 }
 
@@ -163,7 +163,7 @@ async fn update_webhook(
     if patch.endpoint.as_deref().is_some_and(|url| s.store.webhook_url_taken_elsewhere(url, &t)) {
         return Err(ApiError::BadRequest(DUPLICATE_URL.into()));
     }
-    t.webhooks.lock().patch(&id, patch, s.store.clock().now())?;
+    t.webhooks().patch(&id, patch, s.store.clock().now())?;
     Ok(render::ok(json!(id)))
 }
 
@@ -176,7 +176,7 @@ async fn update_webhook(
               (status = 400, description = "Still assigned, or malformed id"), (status = 404, description = "Webhook not found")))]
 async fn delete_webhook(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
     rules::check_id(&id)?;
-    t.webhooks.lock().delete(&id)?;
+    t.webhooks().delete(&id)?;
     Ok(render::ok(json!(DELETED)))
 }
 
@@ -191,7 +191,7 @@ async fn get_agent_subscriptions(
     Path(agent_id): Path<String>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
-    let subs: Vec<Value> = t.webhooks.lock().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
+    let subs: Vec<Value> = t.webhooks().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
     Ok(render::ok(Value::Array(subs)))
 }
 
@@ -213,7 +213,7 @@ async fn replace_agent_subscriptions(
     check_agent(&s, &t, &agent_id)?;
     let req = rules::parse_subscriptions(&body)?;
     let now = s.store.clock().now();
-    t.webhooks.lock().replace_agent_subscriptions(&agent_id, &req.webhook_id, &req.event_types, s.store.ids(), now)?;
+    t.webhooks().replace_agent_subscriptions(&agent_id, &req.webhook_id, &req.event_types, s.store.ids(), now)?;
     Ok(render::created(json!(SUBSCRIBED)))
 }
 
@@ -230,6 +230,6 @@ async fn delete_agent_subscriptions(
     Path(agent_id): Path<String>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
-    t.webhooks.lock().delete_agent_subscriptions(&agent_id);
+    t.webhooks().delete_agent_subscriptions(&agent_id);
     Ok(render::ok(json!(UNSUBSCRIBED)))
 }

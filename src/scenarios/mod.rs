@@ -13,14 +13,12 @@
 //! run time through `/_admin/scenarios…`; a reset restores the fixtures'.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use include_dir::{include_dir, Dir};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
-
-use crate::fixtures::FixtureError;
 
 pub mod model;
 pub mod timeline;
@@ -28,6 +26,33 @@ pub mod timeline;
 pub use model::{Outcome, Scenario};
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/scenarios");
+
+/// A fixture file that could not be used: a scenario, the assignments, or
+/// (through `crate::fixtures`, which re-exports it) any other fixture file.
+/// Defined here, the lowest layer that loads files, so scenarios do not
+/// depend on the fixtures module.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// The file could not be read.
+    #[error("fixture {file}: {source}")]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON, a field is wrong, or an assignment names
+    /// an unknown scenario.
+    #[error("fixture {file}: {field}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// JSON path of the offending field (`$` for the whole file).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
 
 /// The request header that picks a scenario for one call.
 pub const SCENARIO_HEADER: &str = "x-atoms-mock-scenario";
