@@ -20,7 +20,7 @@ use crate::calls::{Call, CallType, Calls};
 use crate::domain::call::CallStatus;
 use crate::domain::campaign::{self, CallResult, Command, Effect};
 use crate::domain::{audience::to_e164, DomainError, Millis};
-use crate::http::conversations::{place, CallLink, CallRequest, Pin};
+use crate::http::calls::conversations::{place, CallLink, CallRequest, Pin};
 use crate::store::{Store, Tenant};
 
 /// How long a queued start or pause task takes to run, ms of the clock.

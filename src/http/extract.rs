@@ -20,7 +20,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// every other route [`BODY_LIMIT`].
 pub fn body_limit(path: &str) -> usize {
     match path.strip_prefix("/atoms/v1/audience") {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => super::audiences::UPLOAD_LIMIT,
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => super::campaigns::audiences::UPLOAD_LIMIT,
         _ => BODY_LIMIT,
     }
 }

@@ -30,31 +30,13 @@ pub mod render;
 
 mod account;
 mod admin;
-mod admin_calls;
-mod admin_faults;
-mod admin_journal;
-mod admin_realtime;
-mod admin_versioning;
-mod admin_webhooks;
 mod agents;
-mod audiences;
-mod branch_revisions;
-mod branches;
-mod call_logs;
+pub(crate) mod calls;
 mod campaigns;
 mod control_layers;
-pub(crate) mod conversations;
-mod drafts;
-mod events_sse;
 mod limits;
 mod openapi;
-mod realtime_ws;
-mod recordings;
-mod render_v2;
-mod templates;
-mod test_calls;
 pub mod transport;
-mod versions;
 mod webhooks;
 
 use crate::state::AppState;
@@ -68,28 +50,13 @@ pub const API_PREFIX: &str = "/atoms/v1";
 fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let platform = account::router()
         .merge(agents::router())
-        .merge(drafts::router())
-        .merge(versions::router())
-        .merge(branches::router())
-        .merge(branch_revisions::router())
-        .merge(templates::router())
-        .merge(conversations::router())
-        .merge(call_logs::router())
-        .merge(events_sse::router())
+        .merge(calls::router())
         .merge(webhooks::router())
-        .merge(campaigns::router())
-        .merge(audiences::router())
-        .merge(realtime_ws::router());
+        .merge(campaigns::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())
-        .merge(admin_calls::router())
-        .merge(admin_journal::router())
-        .merge(admin_faults::router())
-        .merge(admin_realtime::router())
-        .merge(admin_webhooks::router())
-        .merge(admin_versioning::router())
-        .merge(recordings::router())
+        .merge(calls::recordings::router())
         .split_for_parts()
 }
 
@@ -109,7 +76,7 @@ pub fn openapi_json() -> &'static str {
 pub fn app(state: AppState) -> Router {
     let (routes, _) = split();
     let routes = routes
-        .layer(middleware::from_fn_with_state(state.clone(), admin_versioning::gate))
+        .layer(middleware::from_fn_with_state(state.clone(), admin::versioning::gate))
         .layer(middleware::from_fn_with_state(state.clone(), auth));
     let router = Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
@@ -167,7 +134,7 @@ async fn stamp(mut res: Response) -> Response {
 /// unknown routes skip it, and so does the realtime WebSocket, whose
 /// handshake accepts `?token=` too (R193).
 async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
-    if !req.uri().path().starts_with(API_PREFIX) || req.uri().path() == realtime_ws::CONNECT_PATH {
+    if !req.uri().path().starts_with(API_PREFIX) || req.uri().path() == calls::realtime::CONNECT_PATH {
         return next.run(req).await;
     }
     let Some(key) = extract::bearer(req.headers()) else {

@@ -30,11 +30,11 @@ use tokio::sync::watch;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiQuery, Org};
 use crate::clock::Clock;
 use crate::domain::time::iso;
 use crate::events::{CallHub, HubMessage, Subscription};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiQuery, Org};
 use crate::state::AppState;
 
 /// How long after its end a call can still be subscribed to, ms.

@@ -9,9 +9,9 @@ use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use super::conversations::{is_e164, place_call, session_fields, session_id, CallRequest, Pin};
-use super::error::{ApiError, ApiResult};
-use super::extract::opt_str;
 use crate::calls::CallType;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::opt_str;
 use crate::state::AppState;
 use crate::store::Tenant;
 

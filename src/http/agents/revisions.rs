@@ -13,17 +13,18 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::agents::check_agent_id;
+use super::agent::check_agent_id;
 use super::branches::{branch_not_found, check_branch_id, read_v2};
-use super::conversations::Pin;
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
-use super::test_calls::{start_test_call, TestCallKind};
-use super::{render, render_v2};
+use super::render_v2;
 use crate::domain::branches::BranchCommand;
 use crate::domain::config;
 use crate::domain::ids::is_object_id;
 use crate::domain::versioning::AgentRecord;
+use crate::http::calls::conversations::Pin;
+use crate::http::calls::test_calls::{start_test_call, TestCallKind};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
+use crate::http::render;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {

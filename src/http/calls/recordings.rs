@@ -21,10 +21,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::events_sse::is_call_id;
-use super::extract::ApiQuery;
+use super::sse::is_call_id;
 use crate::calls::recording_sig;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 
 /// Samples per second of every recording.

@@ -9,9 +9,9 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiQuery};
 use crate::domain::time::iso_seconds;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -136,10 +136,10 @@ async fn set_access(
     let key = access_key(q)?;
     let t = s.store.tenant(&key);
     let mut access = t.access();
-    if let Some(g) = super::extract::opt_bool(&body, "gatedModels")? {
+    if let Some(g) = crate::http::extract::opt_bool(&body, "gatedModels")? {
         access.gated_models = g;
     }
-    if let Some(c) = super::extract::opt_bool(&body, "conversationalAgents")? {
+    if let Some(c) = crate::http::extract::opt_bool(&body, "conversationalAgents")? {
         access.conversational_agents = c;
     }
     t.set_access(access);

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_bool, opt_str, ApiJson, ApiQuery};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {

@@ -12,14 +12,14 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_str, ApiJson, Org};
-use super::render;
 use crate::calls::caller_id::caller_id;
 use crate::calls::{Call, CallType, Calls, NewCall};
 use crate::domain::config::Config;
 use crate::domain::ids::is_object_id;
 use crate::domain::versioning::AgentRecord;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_str, ApiJson, Org};
+use crate::http::render;
 use crate::scenarios::SCENARIO_HEADER;
 use crate::state::AppState;
 use crate::store::{Store, Tenant};

@@ -12,14 +12,15 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::agents::check_agent_id;
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_str, ApiJson, Org};
-use super::{render, render_v2};
+use super::agent::check_agent_id;
+use super::render_v2;
 use crate::domain::branches::{migrated, BranchCommand};
 use crate::domain::config;
 use crate::domain::ids::is_object_id;
 use crate::domain::versioning::AgentRecord;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_str, ApiJson, Org};
+use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 

@@ -27,11 +27,11 @@ use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::conversations::{flat_variables, prepare_call, session_id, CallLink, CallRequest, Pin};
-use super::error::{envelope, ApiError, ApiResult, UNAUTHORIZED};
-use super::extract::{opt_str, ApiJson, ApiQuery, Org};
-use super::render;
 use crate::calls::CallType;
 use crate::domain::ids::is_object_id;
+use crate::http::error::{envelope, ApiError, ApiResult, UNAUTHORIZED};
+use crate::http::extract::{opt_str, ApiJson, ApiQuery, Org};
+use crate::http::render;
 use crate::realtime::session::{self, Admission};
 use crate::realtime::{strip_reserved, Grant, Mode, DEFAULT_SAMPLE_RATE, SAMPLE_RATES, TOKEN_TTL_MS};
 use crate::scenarios::SCENARIO_HEADER;

@@ -17,14 +17,14 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_str, ApiJson, ApiQuery, Org};
-use super::render;
 use crate::campaigns::engine::NewCampaign;
 use crate::campaigns::{render as view, Campaign};
 use crate::domain::campaign::{CampaignStatus, Command};
 use crate::domain::ids::is_object_id;
 use crate::domain::time::parse_iso;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_str, ApiJson, ApiQuery, Org};
+use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 

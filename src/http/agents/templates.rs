@@ -10,9 +10,9 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_str, ApiJson, ApiQuery, Org};
-use super::render;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_str, ApiJson, ApiQuery, Org};
+use crate::http::render;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -25,7 +25,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// The embedded questionnaire (`fixtures/prompt-config.json`).
 static PROMPT_CONFIG: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../fixtures/prompt-config.json")).unwrap_or(Value::Null)
+    serde_json::from_str(include_str!("../../../fixtures/prompt-config.json")).unwrap_or(Value::Null)
 });
 
 /// The "Create with AI" questionnaire, in the `success` envelope (R008):

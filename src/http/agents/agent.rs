@@ -8,14 +8,14 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiQuery, Org};
-use super::render::{self, ConfigSource};
 use crate::calls::render as call_render;
 use crate::domain::agent::{parse_metadata_patch, NewAgent};
 use crate::domain::ids::is_object_id;
 use crate::domain::versioning::Command;
 use crate::domain::DomainError;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery, Org};
+use crate::http::render::{self, ConfigSource};
 use crate::state::AppState;
 use crate::store::AgentQuery;
 

@@ -8,9 +8,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
 use crate::faults::{render, FaultRequest, FaultSpec};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {

@@ -16,9 +16,9 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::conversations::is_e164;
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_str, ApiJson, ApiQuery};
+use crate::http::calls::conversations::is_e164;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_str, ApiJson, ApiQuery};
 use crate::scenarios::{Assignments, Library};
 use crate::state::AppState;
 

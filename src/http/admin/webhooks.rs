@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
-use super::extract::ApiQuery;
+use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
+use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 use crate::webhooks::log::{render, DeliveryResult, Filter};
 

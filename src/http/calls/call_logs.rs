@@ -14,13 +14,13 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::events_sse::is_call_id;
-use super::extract::{ApiJson, ApiQuery, Org};
-use super::render;
+use super::sse::is_call_id;
 use crate::calls::query::{pagination, LogParams, LogQuery};
 use crate::calls::{recording_url, render as call_render, Call};
 use crate::domain::ids::is_object_id;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery, Org};
+use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 

@@ -5,12 +5,12 @@
 use serde_json::{json, Value};
 
 use super::drafts::EDITOR_NAME;
-use super::render::blocks;
 use crate::domain::branches::{Branch, BranchDraft};
 use crate::domain::time::iso;
 use crate::domain::time::opt_iso;
 use crate::domain::versioning::{AgentRecord, RevState, Version};
 use crate::domain::Millis;
+use crate::http::render::blocks;
 
 /// `Branch` (R071).
 pub(crate) fn branch(rec: &AgentRecord, b: &Branch) -> Value {

@@ -10,16 +10,16 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::agents::check_agent_id;
-use super::conversations::Pin;
+use super::agent::check_agent_id;
 use super::drafts::EDITOR_NAME;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiQuery, Org};
-use super::render;
-use super::test_calls::{start_test_call, TestCallKind};
 use crate::domain::ids::is_object_id;
 use crate::domain::versioning::{AgentRecord, Command};
 use crate::domain::{config, config_diff};
+use crate::http::calls::conversations::Pin;
+use crate::http::calls::test_calls::{start_test_call, TestCallKind};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery, Org};
+use crate::http::render;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -188,7 +188,7 @@ async fn update_version(
 ) -> ApiResult<Response> {
     check_agent_id(&id)?;
     check_version_id(&vid)?;
-    let is_pinned = super::extract::opt_bool(&body, "isPinned")?;
+    let is_pinned = crate::http::extract::opt_bool(&body, "isPinned")?;
     let cmd = Command::UpdateVersionMeta {
         version_id: vid.clone(),
         label: nullable_str(&body, "label")?,

@@ -15,13 +15,13 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{stalled, ApiJson, ApiQuery, Org, BODY_STALLED};
-use super::render;
 use crate::campaigns::audiences::{search, Search};
 use crate::campaigns::{Audience, Member};
 use crate::domain::audience::{parse_upload, row_data, MAX_CSV_BYTES};
 use crate::domain::time::iso;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{stalled, ApiJson, ApiQuery, Org, BODY_STALLED};
+use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 

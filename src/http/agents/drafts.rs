@@ -11,16 +11,16 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::agents::check_agent_id;
-use super::conversations::Pin;
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
-use super::render;
-use super::test_calls::{start_test_call, TestCallKind};
+use super::agent::check_agent_id;
 use crate::domain::ids::is_object_id;
 use crate::domain::time::iso;
 use crate::domain::versioning::Command;
 use crate::domain::{config, config_diff};
+use crate::http::calls::conversations::Pin;
+use crate::http::calls::test_calls::{start_test_call, TestCallKind};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
+use crate::http::render;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {

@@ -13,9 +13,9 @@ use serde_json::json;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
-use super::extract::ApiQuery;
 use crate::faults::strip_prefix;
+use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
+use crate::http::extract::ApiQuery;
 use crate::journal::{render, Filter, StatusMatch};
 use crate::state::AppState;
 
@@ -68,7 +68,7 @@ impl JournalQuery {
             Some(p) => {
                 let rel = strip_prefix(p)
                     .ok_or_else(|| ApiError::BadRequest(format!("pathPrefix: must start with '/', received '{p}'")))?;
-                Some(format!("{}{rel}", super::API_PREFIX))
+                Some(format!("{}{rel}", crate::http::API_PREFIX))
             }
         };
         Ok(Filter {

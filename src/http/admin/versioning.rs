@@ -26,11 +26,11 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
-use super::{transport, API_PREFIX};
 use crate::config::VersioningMode;
 use crate::domain::error::Rejection;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
+use crate::http::{transport, API_PREFIX};
 use crate::state::AppState;
 
 /// R075's exact message.

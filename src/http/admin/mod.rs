@@ -1,0 +1,24 @@
+//! The control API under `/_admin` (a mock extension; no platform auth).
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+mod calls;
+mod faults;
+mod journal;
+mod realtime;
+mod server;
+pub(crate) mod versioning;
+mod webhooks;
+
+/// Every route of the control API.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    server::router()
+        .merge(calls::router())
+        .merge(journal::router())
+        .merge(faults::router())
+        .merge(realtime::router())
+        .merge(webhooks::router())
+        .merge(versioning::router())
+}
