@@ -22,6 +22,8 @@ use crate::domain::ids::{derived_id, IdGen};
 use crate::domain::versioning::{self, AgentRecord, Command, RevState, Rules};
 use crate::domain::{DomainError, Millis};
 
+mod webhook_urls;
+
 /// One organization: what one API key can see.
 #[derive(Debug)]
 pub struct Tenant {
@@ -106,6 +108,7 @@ pub struct Store {
     clock: Clock,
     security_check_ms: Millis,
     default_versioning: VersioningMode,
+    webhook_urls: webhook_urls::WebhookUrls,
 }
 
 impl Store {
@@ -117,6 +120,7 @@ impl Store {
             clock,
             security_check_ms,
             default_versioning: VersioningMode::Auto,
+            webhook_urls: webhook_urls::WebhookUrls::default(),
         }
     }
 
@@ -169,20 +173,6 @@ impl Store {
     /// The tenant of `api_key` if it exists (never creates one).
     pub fn find_tenant(&self, api_key: &str) -> Option<Arc<Tenant>> {
         self.tenants.get(api_key).map(|t| Arc::clone(&t))
-    }
-
-    /// Whether an organization other than `except` has a webhook at `url`.
-    /// Webhook URLs are unique platform-wide (R135), so registering one that
-    /// another organization uses is refused too. Each book is locked only
-    /// briefly, one at a time; not on the request hot path.
-    pub fn webhook_url_taken_elsewhere(&self, url: &str, except: &Tenant) -> bool {
-        let others: Vec<Arc<Tenant>> = self
-            .tenants
-            .iter()
-            .filter(|t| !std::ptr::eq(t.value().as_ref(), except))
-            .map(|t| Arc::clone(t.value()))
-            .collect();
-        others.iter().any(|t| t.webhooks.lock().has_url(url))
     }
 
     /// Forgets every organization, or only `api_key`'s.
@@ -356,5 +346,25 @@ impl Store {
     /// Number of organizations with state (for the control API).
     pub fn tenant_count(&self) -> usize {
         self.tenants.len()
+    }
+}
+
+/// Agent creation as the HTTP routes ask for it: checked against what the
+/// organization may use.
+impl Store {
+    /// Creates `new` in `t` after checking the organization may use its
+    /// model and workflow type (R022): 403 or 400 otherwise. Returns the
+    /// agent id.
+    pub fn add_agent(&self, t: &Tenant, new: NewAgent) -> Result<String, DomainError> {
+        agent::check_access(&new.config, t.access())?;
+        Ok(self.create_agent(t, new))
+    }
+
+    /// Duplicates agent `id` into organization `target` (R037, R038; the
+    /// rules are [`agent::duplicate`]). Unknown agent: 404 `Agent not
+    /// found`. Returns the copy's id.
+    pub fn duplicate_agent(&self, t: &Tenant, id: &str, target: &str) -> Result<String, DomainError> {
+        let new = self.read_agent(t, id, |r| agent::duplicate(&r.agent, r.active().map(|v| &*v.config), target))??;
+        Ok(self.create_agent(t, new))
     }
 }

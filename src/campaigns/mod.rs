@@ -6,6 +6,7 @@
 //! - [`engine`]: creating, starting, pausing and dialling campaigns; the
 //!   finish hook that feeds call ends back into the pure rules of
 //!   `crate::domain::campaign`.
+//! - [`list`]: `GET /campaign`'s page, taken under one lock.
 //! - [`render`]: wire shapes of campaigns and the two exports.
 //!
 //! Locks: a tenant's `campaigns` mutex is taken first, then (inside it)
@@ -28,6 +29,7 @@ use crate::domain::Millis;
 
 pub mod audiences;
 pub mod engine;
+pub mod list;
 pub mod render;
 
 pub use engine::Campaigns;

@@ -26,11 +26,14 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub mod error;
 pub mod extract;
+pub mod ids;
+mod json;
 pub mod render;
+mod schema;
 
 mod account;
 mod admin;
-mod agents;
+pub(crate) mod agents;
 pub(crate) mod calls;
 mod campaigns;
 mod control_layers;

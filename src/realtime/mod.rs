@@ -53,6 +53,7 @@ use crate::domain::Millis;
 
 pub mod conversation;
 pub mod protocol;
+mod register;
 pub mod schema;
 pub mod session;
 pub mod tools;

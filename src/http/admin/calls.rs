@@ -12,13 +12,16 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use utoipa::IntoParams;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::http::calls::conversations::is_e164;
+use crate::domain::ids::is_e164;
+use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{opt_str, ApiJson, ApiQuery};
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::json::RequestBody;
 use crate::scenarios::{Assignments, Library};
 use crate::state::AppState;
 
@@ -47,10 +50,36 @@ fn update(lib: &Library, change: impl FnOnce(&mut Assignments)) -> ApiResult<Res
     Ok(Json(assignments_json(&a)).into_response())
 }
 
-/// The `scenario` field of a body, which must name a loaded scenario.
-fn scenario_name(lib: &Library, body: &Map<String, Value>) -> ApiResult<String> {
-    let name = opt_str(body, "scenario")?.ok_or_else(|| ApiError::BadRequest("scenario: Required".into()))?;
-    lib.get(&name).map(|_| name.clone()).ok_or_else(|| unknown(&name))
+/// `{scenario}`: the body of the routes that assign one scenario.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct ScenarioRequest {
+    /// A loaded scenario's name (`GET /_admin/scenarios`).
+    scenario: String,
+}
+
+impl RequestBody for ScenarioRequest {}
+
+/// `PUT /_admin/scenarios/assignments`: the `scenarios/assignments.json`
+/// format. Unknown fields are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AssignmentsRequest {
+    /// The server default scenario.
+    default: String,
+    /// Agent id → scenario name.
+    #[serde(default)]
+    by_agent: BTreeMap<String, String>,
+    /// E.164 destination number → scenario name.
+    #[serde(default)]
+    by_phone: BTreeMap<String, String>,
+}
+
+impl RequestBody for AssignmentsRequest {}
+
+impl From<AssignmentsRequest> for Assignments {
+    fn from(r: AssignmentsRequest) -> Self {
+        Self { default: r.default, by_agent: r.by_agent, by_phone: r.by_phone }
+    }
 }
 
 /// Every loaded scenario and the live assignments: `{scenarios: [{name,
@@ -79,40 +108,40 @@ async fn list_scenarios(State(s): State<AppState>) -> Response {
 /// Replace every assignment at once with `{default, byAgent?, byPhone?}`
 /// (the `scenarios/assignments.json` format). Returns the assignments.
 /// An unknown scenario or field: 400, nothing changes.
-#[utoipa::path(put, path = "/_admin/scenarios/assignments", tag = "Control API",
-    request_body(content = Value, description = "`{default, byAgent: {agentId: name}, byPhone: {E.164: name}}`"),
+#[utoipa::path(put, path = "/_admin/scenarios/assignments", tag = "Control API", request_body = AssignmentsRequest,
     responses((status = 200, description = "The assignments"), (status = 400, description = "Unknown scenario or field")))]
-async fn replace_assignments(State(s): State<AppState>, ApiJson(a): ApiJson<Assignments>) -> ApiResult<Response> {
-    update(s.calls.library(), |live| *live = a)
+async fn replace_assignments(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<AssignmentsRequest>,
+) -> ApiResult<Response> {
+    update(s.calls.library(), |live| *live = body.into())
 }
 
 /// Set the server default scenario: `{scenario}`. Returns the
 /// assignments; an unknown name: 400.
 #[utoipa::path(put, path = "/_admin/scenarios/default", tag = "Control API",
-    request_body(content = Value, description = "`{scenario}`"),
+    request_body = ScenarioRequest,
     responses((status = 200, description = "The assignments"), (status = 400, description = "Unknown scenario")))]
 async fn set_default_scenario(
     State(s): State<AppState>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<ScenarioRequest>,
 ) -> ApiResult<Response> {
-    let name = scenario_name(s.calls.library(), &body)?;
-    update(s.calls.library(), |a| a.default = name)
+    update(s.calls.library(), |a| a.default = body.scenario)
 }
 
 /// Assign a scenario to every call of an agent: `{scenario}`. Returns the
 /// assignments; an unknown name: 400.
 #[utoipa::path(put, path = "/_admin/scenarios/agents/{agentId}", tag = "Control API",
     params(("agentId" = String, Path, description = "Agent id")),
-    request_body(content = Value, description = "`{scenario}`"),
+    request_body = ScenarioRequest,
     responses((status = 200, description = "The assignments"), (status = 400, description = "Unknown scenario")))]
 async fn assign_agent_scenario(
     State(s): State<AppState>,
     Path(agent_id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<ScenarioRequest>,
 ) -> ApiResult<Response> {
-    let name = scenario_name(s.calls.library(), &body)?;
     update(s.calls.library(), |a| {
-        a.by_agent.insert(agent_id, name);
+        a.by_agent.insert(agent_id, body.scenario);
     })
 }
 
@@ -139,17 +168,16 @@ fn check_phone(phone: &str) -> ApiResult<()> {
 /// name or a malformed number: 400.
 #[utoipa::path(put, path = "/_admin/scenarios/phones/{phone}", tag = "Control API",
     params(("phone" = String, Path, description = "E.164 destination number")),
-    request_body(content = Value, description = "`{scenario}`"),
+    request_body = ScenarioRequest,
     responses((status = 200, description = "The assignments"), (status = 400, description = "Unknown scenario or bad number")))]
 async fn assign_phone_scenario(
     State(s): State<AppState>,
     Path(phone): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<ScenarioRequest>,
 ) -> ApiResult<Response> {
     check_phone(&phone)?;
-    let name = scenario_name(s.calls.library(), &body)?;
     update(s.calls.library(), |a| {
-        a.by_phone.insert(phone, name);
+        a.by_phone.insert(phone, body.scenario);
     })
 }
 
@@ -204,21 +232,42 @@ async fn get_concurrency(State(s): State<AppState>, ApiQuery(q): ApiQuery<KeyQue
     Ok(Json(concurrency_json(&s, key(q.api_key.as_deref())?)).into_response())
 }
 
+/// `PUT /_admin/concurrency`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct SetConcurrencyRequest {
+    /// Calls that may run at once, 1 to 100000.
+    #[schema(value_type = u32, minimum = 1, maximum = 100_000)]
+    limit: Value,
+}
+
+impl SetConcurrencyRequest {
+    /// The limit, once [`RequestBody::validate`] passed.
+    fn limit(&self) -> usize {
+        self.limit.as_u64().and_then(|l| usize::try_from(l).ok()).unwrap_or(1)
+    }
+}
+
+impl RequestBody for SetConcurrencyRequest {
+    fn validate(&self) -> Result<(), DomainError> {
+        match self.limit.as_u64() {
+            Some(1..=100_000) => Ok(()),
+            _ => Err(DomainError::invalid("limit: Expected an integer between 1 and 100000")),
+        }
+    }
+}
+
 /// Set an organization's concurrency limit: `{limit}` (an integer ≥ 1).
 /// Queued calls that now fit start at once, in order. Returns `{apiKey,
 /// limit, running, queued}`; a bad limit or missing `apiKey`: 400.
-#[utoipa::path(put, path = "/_admin/concurrency", tag = "Control API", params(KeyQuery),
-    request_body(content = Value, description = "`{limit}`"),
+#[utoipa::path(put, path = "/_admin/concurrency", tag = "Control API", params(KeyQuery), request_body = SetConcurrencyRequest,
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "Bad limit or apiKey missing")))]
 async fn set_concurrency(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<KeyQuery>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<SetConcurrencyRequest>,
 ) -> ApiResult<Response> {
     let api_key = key(q.api_key.as_deref())?;
-    let limit = body.get("limit").and_then(Value::as_u64).filter(|l| (1..=100_000).contains(l));
-    let limit = limit.ok_or_else(|| ApiError::BadRequest("limit: Expected an integer between 1 and 100000".into()))?;
-    s.calls.set_limit(&s.store.tenant(api_key), usize::try_from(limit).unwrap_or(1));
+    s.calls.set_limit(&s.store.tenant(api_key), body.limit());
     Ok(Json(concurrency_json(&s, api_key)).into_response())
 }
 

@@ -11,7 +11,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::faults::{render, FaultRequest, FaultSpec};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
+use crate::http::json::RequestBody;
 use crate::state::AppState;
+
+impl RequestBody for FaultRequest {}
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(add_fault, list_faults, clear_faults)).routes(routes!(delete_fault))

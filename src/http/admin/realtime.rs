@@ -7,12 +7,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use utoipa::IntoParams;
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{opt_bool, opt_str, ApiJson, ApiQuery};
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::json::{fields, RequestBody};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -47,35 +47,45 @@ async fn get_realtime(State(s): State<AppState>, ApiQuery(q): ApiQuery<RealtimeQ
     Json(settings(&s, q.api_key.as_deref())).into_response()
 }
 
-fn non_negative(body: &Map<String, Value>, key: &str) -> ApiResult<Option<u64>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| ApiError::BadRequest(format!("{key}: must be an integer ≥ 0"))),
-    }
+/// `PATCH /_admin/realtime`: the settings to change; omitted ones keep
+/// their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpdateRealtimeRequest {
+    /// Refuse new sessions with 503 (open ones keep running).
+    draining: Option<bool>,
+    /// Open sessions allowed per organization (`apiKey`'s, or the default).
+    #[serde(default, deserialize_with = "fields::non_negative")]
+    #[schema(value_type = Option<u64>)]
+    session_limit: Option<u64>,
+    /// Delay before `session.created`, ms.
+    #[serde(default, deserialize_with = "fields::non_negative")]
+    #[schema(value_type = Option<u64>)]
+    setup_ms: Option<u64>,
+    /// The organization `sessionLimit` applies to.
+    api_key: Option<String>,
 }
+
+impl RequestBody for UpdateRealtimeRequest {}
 
 /// Change realtime settings. Body: `{draining?: bool, sessionLimit?:
 /// integer ≥ 0, setupMs?: integer ≥ 0, apiKey?: string}`. `sessionLimit`
 /// applies to `apiKey`'s organization, or is the default for every
 /// organization without its own. Open sessions are never closed by a
 /// change. Returns the settings as `GET` does; 400 for a wrong type.
-#[utoipa::path(patch, path = "/_admin/realtime", tag = "Control API",
-    request_body(content = Value, description = "`{draining?, sessionLimit?, setupMs?, apiKey?}`"),
+#[utoipa::path(patch, path = "/_admin/realtime", tag = "Control API", request_body = UpdateRealtimeRequest,
     responses((status = 200, description = "`{draining, sessionLimit, openSessions, setupMs}`"),
               (status = 400, description = "Bad value")))]
-async fn update_realtime(State(s): State<AppState>, ApiJson(body): ApiJson<Map<String, Value>>) -> ApiResult<Response> {
-    let api_key = opt_str(&body, "apiKey")?;
-    let draining = opt_bool(&body, "draining")?;
-    let limit = non_negative(&body, "sessionLimit")?;
-    let setup = non_negative(&body, "setupMs")?;
-    if let Some(d) = draining {
+async fn update_realtime(State(s): State<AppState>, ApiJson(body): ApiJson<UpdateRealtimeRequest>) -> Response {
+    let api_key = body.api_key.as_deref();
+    if let Some(d) = body.draining {
         s.realtime.set_draining(d);
     }
-    if let Some(l) = limit {
-        s.realtime.set_limit(api_key.as_deref(), usize::try_from(l).unwrap_or(usize::MAX));
+    if let Some(l) = body.session_limit {
+        s.realtime.set_limit(api_key, usize::try_from(l).unwrap_or(usize::MAX));
     }
-    if let Some(ms) = setup {
+    if let Some(ms) = body.setup_ms {
         s.realtime.set_setup_ms(i64::try_from(ms).unwrap_or(i64::MAX));
     }
-    Ok(Json(settings(&s, api_key.as_deref())).into_response())
+    Json(settings(&s, api_key)).into_response()
 }

@@ -1,17 +1,20 @@
 //! The mock's control API under `/_admin` (a mock extension; no platform
-//! auth): reset, and the clock.
+//! auth): reset, the clock and an organization's access (R022).
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use utoipa::IntoParams;
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::domain::agent::OrgAccess;
 use crate::domain::time::iso_seconds;
+use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::json::RequestBody;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -41,18 +44,7 @@ pub(crate) struct ResetQuery {
 #[utoipa::path(post, path = "/_admin/reset", tag = "Control API", params(ResetQuery),
     responses((status = 200, description = "`{reset}`")))]
 async fn reset(State(s): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> Response {
-    s.store.reset(q.api_key.as_deref());
-    s.fixtures.seed(&s.store, q.api_key.as_deref());
-    match q.api_key.as_deref() {
-        Some(k) => s.journal.clear_key(k),
-        None => {
-            s.fixtures.scenarios.reset();
-            s.journal.clear();
-            s.webhooks.log().clear();
-            s.realtime.reset_settings();
-        }
-    }
-    s.faults.clear(q.api_key.as_deref());
+    s.reset(q.api_key.as_deref());
     Json(json!({"reset": q.api_key.as_deref().unwrap_or("all")})).into_response()
 }
 
@@ -69,25 +61,35 @@ async fn get_clock(State(s): State<AppState>) -> Response {
     Json(clock_json(&s)).into_response()
 }
 
+/// `POST /_admin/clock/advance`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct AdvanceClockRequest {
+    /// Seconds to move forward, 0 to 1e9 (fractions allowed, rounded to ms).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    seconds: f64,
+}
+
+impl RequestBody for AdvanceClockRequest {
+    fn validate(&self) -> Result<(), DomainError> {
+        if (0.0..=1e9).contains(&self.seconds) {
+            Ok(())
+        } else {
+            Err(DomainError::invalid("seconds: must be between 0 and 1e9"))
+        }
+    }
+}
+
 /// Advance a virtual clock by `{"seconds": <number ≥ 0>}`; everything due
 /// fires in order. On a real clock: 409. Returns the new clock.
-#[utoipa::path(post, path = "/_admin/clock/advance", tag = "Control API",
-    request_body(content = Value, description = "`{seconds}`"),
+#[utoipa::path(post, path = "/_admin/clock/advance", tag = "Control API", request_body = AdvanceClockRequest,
     responses((status = 200, description = "`{mode, now, nowMs}`"), (status = 400, description = "Bad seconds"),
               (status = 409, description = "Real clock")))]
-async fn advance_clock(State(s): State<AppState>, ApiJson(body): ApiJson<Map<String, Value>>) -> ApiResult<Response> {
-    let secs = body
-        .get("seconds")
-        .and_then(Value::as_f64)
-        .ok_or_else(|| ApiError::BadRequest("seconds: Required number".into()))?;
-    if !(0.0..=1e9).contains(&secs) {
-        return Err(ApiError::BadRequest("seconds: must be between 0 and 1e9".into()));
-    }
+async fn advance_clock(State(s): State<AppState>, ApiJson(body): ApiJson<AdvanceClockRequest>) -> ApiResult<Response> {
     if s.store.clock().mode() == crate::clock::ClockMode::Real {
         return Err(ApiError::Conflict("The clock is real; start with --clock virtual to advance it".into()));
     }
-    // Seconds to whole milliseconds; the range check above bounds the cast.
-    s.store.clock().advance((secs * 1000.0).round() as i64).await;
+    // Seconds to whole milliseconds; `validate` bounds the cast.
+    s.store.clock().advance((body.seconds * 1000.0).round() as i64).await;
     Ok(Json(clock_json(&s)).into_response())
 }
 
@@ -100,7 +102,7 @@ pub(crate) struct AccessQuery {
     api_key: Option<String>,
 }
 
-fn access_json(key: &str, a: crate::domain::agent::OrgAccess) -> Value {
+fn access_json(key: &str, a: OrgAccess) -> Value {
     json!({"apiKey": key, "gatedModels": a.gated_models, "conversationalAgents": a.conversational_agents})
 }
 
@@ -121,27 +123,37 @@ async fn get_access(State(s): State<AppState>, ApiQuery(q): ApiQuery<AccessQuery
     Ok(Json(access_json(&key, access)).into_response())
 }
 
+/// `PUT /_admin/access`: the switches to change; omitted ones keep their
+/// value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SetAccessRequest {
+    /// May use `gpt-5.2`, `electron-kogta` and `electron-kogta-v2`.
+    gated_models: Option<bool>,
+    /// May create or edit `workflow_graph` agents.
+    conversational_agents: Option<bool>,
+}
+
+impl RequestBody for SetAccessRequest {}
+
 /// Change what an organization may use: `{gatedModels?: bool,
 /// conversationalAgents?: bool}` (mock extension; the platform grants these
 /// per plan). Applies to later creates and draft edits. Returns the new
 /// access; a non-boolean value or missing `apiKey`: 400.
-#[utoipa::path(put, path = "/_admin/access", tag = "Control API", params(AccessQuery),
-    request_body(content = Value, description = "`{gatedModels?, conversationalAgents?}`"),
+#[utoipa::path(put, path = "/_admin/access", tag = "Control API", params(AccessQuery), request_body = SetAccessRequest,
     responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents}`"), (status = 400, description = "Bad body or apiKey missing")))]
 async fn set_access(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<AccessQuery>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<SetAccessRequest>,
 ) -> ApiResult<Response> {
     let key = access_key(q)?;
     let t = s.store.tenant(&key);
-    let mut access = t.access();
-    if let Some(g) = crate::http::extract::opt_bool(&body, "gatedModels")? {
-        access.gated_models = g;
-    }
-    if let Some(c) = crate::http::extract::opt_bool(&body, "conversationalAgents")? {
-        access.conversational_agents = c;
-    }
+    let old = t.access();
+    let access = OrgAccess {
+        gated_models: body.gated_models.unwrap_or(old.gated_models),
+        conversational_agents: body.conversational_agents.unwrap_or(old.conversational_agents),
+    };
     t.set_access(access);
     Ok(Json(access_json(&key, access)).into_response())
 }

@@ -22,14 +22,15 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use utoipa::IntoParams;
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::config::VersioningMode;
 use crate::domain::error::Rejection;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiQuery, Org};
+use crate::http::json::RequestBody;
 use crate::http::{transport, API_PREFIX};
 use crate::state::AppState;
 
@@ -73,36 +74,71 @@ async fn get_versioning(State(s): State<AppState>, ApiQuery(q): ApiQuery<Version
     Ok(Json(settings_json(&s, &k)).into_response())
 }
 
+/// A versioning mode as the control API names it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ModeName {
+    /// Per agent (LIVE V1).
+    Auto,
+    /// Drafts and versions only.
+    V1,
+    /// Branches and revisions only.
+    V2,
+}
+
+impl From<ModeName> for VersioningMode {
+    fn from(m: ModeName) -> Self {
+        match m {
+            ModeName::Auto => Self::Auto,
+            ModeName::V1 => Self::V1,
+            ModeName::V2 => Self::V2,
+        }
+    }
+}
+
+/// How v2 security scans end from now on.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ScanOutcome {
+    /// Scans pass (the default).
+    Pass,
+    /// Scans fail (L-D4).
+    Fail,
+}
+
+/// `PUT /_admin/versioning`: what to change; omitted fields keep their
+/// value. `scanFails` is the older boolean spelling of `scan`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PutVersioningRequest {
+    /// The organization's mode.
+    mode: Option<ModeName>,
+    /// Whether later scans pass or fail.
+    scan: Option<ScanOutcome>,
+    /// `true` is `scan: "fail"`; ignored when `scan` is sent.
+    scan_fails: Option<bool>,
+}
+
+impl RequestBody for PutVersioningRequest {}
+
 /// Switch one organization: body `{mode?: "auto"|"v1"|"v2", scan?: "pass"|"fail"}`.
 /// `scan: "fail"` makes every v2 security scan started afterwards fail
 /// (L-D4); publishes already scanning keep their planned outcome. Returns
 /// the settings as `GET` does.
 #[utoipa::path(put, path = "/_admin/versioning", tag = "Control API", params(VersioningQuery),
-    request_body(content = Value, description = "`{mode?, scan?}`"),
+    request_body = PutVersioningRequest,
     responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey / bad value")))]
 async fn put_versioning(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<VersioningQuery>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<PutVersioningRequest>,
 ) -> ApiResult<Response> {
     let k = key(q)?;
-    let mode = match opt_str(&body, "mode")?.as_deref() {
-        None => None,
-        Some("auto") => Some(VersioningMode::Auto),
-        Some("v1") => Some(VersioningMode::V1),
-        Some("v2") => Some(VersioningMode::V2),
-        Some(m) => return Err(ApiError::BadRequest(format!("mode: expected 'auto', 'v1' or 'v2', received '{m}'"))),
-    };
-    let scan_fails = match opt_str(&body, "scan")?.as_deref() {
-        None => opt_bool(&body, "scanFails")?,
-        Some("pass") => Some(false),
-        Some("fail") => Some(true),
-        Some(x) => return Err(ApiError::BadRequest(format!("scan: expected 'pass' or 'fail', received '{x}'"))),
-    };
+    let scan_fails = body.scan.map(|x| matches!(x, ScanOutcome::Fail)).or(body.scan_fails);
     let t = s.store.tenant(&k);
     {
         let mut v = t.versioning.lock();
-        v.mode = mode.unwrap_or(v.mode);
+        v.mode = body.mode.map_or(v.mode, VersioningMode::from);
         v.scan_fails = scan_fails.unwrap_or(v.scan_fails);
     }
     Ok(Json(settings_json(&s, &k)).into_response())

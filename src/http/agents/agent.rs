@@ -4,18 +4,20 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::render::{self, ConfigSource};
+use super::requests::{CreateAgentRequest, DuplicateAgentRequest, UpdateAgentRequest};
 use crate::calls::render as call_render;
-use crate::domain::agent::{parse_metadata_patch, NewAgent};
-use crate::domain::ids::is_object_id;
-use crate::domain::versioning::Command;
+use crate::domain::page::Page;
+use crate::domain::versioning::{AgentRecord, Command};
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiQuery, Org};
-use crate::http::render::{self, ConfigSource};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::ids::AgentId;
+use crate::http::render::{created, ok, ok_raw};
 use crate::state::AppState;
 use crate::store::AgentQuery;
 
@@ -30,30 +32,21 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_agent_call_logs))
 }
 
-/// 400 `Invalid agent id` unless `id` is a 24-hex ObjectId (R012, R027).
-pub(crate) fn check_agent_id(id: &str) -> ApiResult<()> {
-    if is_object_id(id) {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest("Invalid agent id".into()))
-    }
-}
-
 /// Create an agent (R019–R024). Returns 201 with the bare 24-hex id as
 /// `data`. `language` without `switching` gives 400 `Invalid Input:
-/// Required` (R020); fields out of bounds give 400 naming the field.
-#[utoipa::path(post, path = "/agent", tag = "Agents",
-    request_body(content = Value, description = "CreateAgentRequest: `name` is required; config fields are optional"),
+/// Required` (R020); fields out of bounds give 400 naming the field; a
+/// gated model or workflow type 403 (R022).
+#[utoipa::path(post, path = "/agent", tag = "Agents", request_body = CreateAgentRequest,
     responses((status = 201, description = "`data` is the new agent id"),
               (status = 400, description = "Invalid input"), (status = 401, description = "Unauthorized"),
               (status = 403, description = "Gated model or workflow type")))]
 async fn create_agent(
     State(s): State<AppState>,
     Org(t): Org,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<CreateAgentRequest>,
 ) -> ApiResult<Response> {
-    let id = s.store.create_agent_from_body(&t, &body)?;
-    Ok(render::created(json!(id)))
+    let id = s.store.add_agent(&t, body.0)?;
+    Ok(created(json!(id)))
 }
 
 /// Query of `GET /agent` (R025).
@@ -81,13 +74,32 @@ pub(crate) struct ListAgentsQuery {
     archived: Option<bool>,
 }
 
-fn one_of(name: &str, v: Option<&str>, allowed: &[&str]) -> ApiResult<()> {
+fn one_of(name: &str, v: Option<&str>, allowed: &[&str]) -> Result<(), DomainError> {
     match v {
-        Some(x) if !allowed.contains(&x) => Err(ApiError::BadRequest(format!(
+        Some(x) if !allowed.contains(&x) => Err(DomainError::invalid(format!(
             "{name}: Invalid enum value. Expected {}, received '{x}'",
             allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" | ")
         ))),
         _ => Ok(()),
+    }
+}
+
+impl ListAgentsQuery {
+    /// The store's query, with the defaults filled in.
+    fn into_query(self) -> Result<AgentQuery, DomainError> {
+        one_of("type", self.r#type.as_deref(), &["single_prompt", "workflow_graph"])?;
+        let fields = ["createdAt", "updatedAt", "totalCalls", "name", "workflowType"];
+        one_of("sortField", self.sort_field.as_deref(), &fields)?;
+        one_of("sortOrder", self.sort_order.as_deref(), &["asc", "desc"])?;
+        Ok(AgentQuery {
+            page: self.page.unwrap_or(1).max(1),
+            offset: self.limit.or(self.offset).unwrap_or(10).clamp(1, 1000),
+            search: self.search.filter(|x| !x.is_empty()),
+            workflow_type: self.r#type,
+            sort_field: self.sort_field.unwrap_or_else(|| "createdAt".into()),
+            ascending: self.sort_order.as_deref() == Some("asc"),
+            archived: self.archived.unwrap_or(false),
+        })
     }
 }
 
@@ -106,35 +118,10 @@ async fn list_agents(
     Org(t): Org,
     ApiQuery(q): ApiQuery<ListAgentsQuery>,
 ) -> ApiResult<Response> {
-    one_of("type", q.r#type.as_deref(), &["single_prompt", "workflow_graph"])?;
-    one_of("sortField", q.sort_field.as_deref(), &["createdAt", "updatedAt", "totalCalls", "name", "workflowType"])?;
-    one_of("sortOrder", q.sort_order.as_deref(), &["asc", "desc"])?;
-    let search = q.search.filter(|x| !x.is_empty());
-    let searching = search.is_some();
-    let query = AgentQuery {
-        page: q.page.unwrap_or(1).max(1),
-        offset: q.limit.or(q.offset).unwrap_or(10).clamp(1, 1000),
-        search,
-        workflow_type: q.r#type,
-        sort_field: q.sort_field.unwrap_or_else(|| "createdAt".into()),
-        ascending: q.sort_order.as_deref() == Some("asc"),
-        archived: q.archived.unwrap_or(false),
-    };
+    let query = q.into_query()?;
     let (agents, total) = s.store.list_agents(&t, &query, |r| render::agent_json(r, None));
-    let mut list = Vec::with_capacity(agents.iter().map(Vec::len).sum::<usize>() + 64);
-    list.extend_from_slice(b"{\"agents\":[");
-    for (i, a) in agents.iter().enumerate() {
-        if i > 0 {
-            list.push(b',');
-        }
-        list.extend_from_slice(a);
-    }
-    let pages = total.div_ceil(query.offset);
-    let more = query.page < pages;
-    let tail =
-        format!("],\"hasMore\":{more},\"isSearchResults\":{searching},\"totalCount\":{total},\"totalPages\":{pages}}}");
-    list.extend_from_slice(tail.as_bytes());
-    Ok(render::ok_raw(&list))
+    let page = Page::numbered(query.page, query.offset);
+    Ok(ok_raw(&render::agent_list(&agents, total, page, query.search.is_some())))
 }
 
 /// Query of `GET /agent/{id}` (R028).
@@ -148,36 +135,43 @@ pub(crate) struct GetAgentQuery {
     version_id: Option<String>,
 }
 
+impl GetAgentQuery {
+    /// Where `_resolvedConfig` comes from: 400 `Draft not found` /
+    /// `Version not found` for an unknown id (the operation documents no
+    /// 404).
+    fn source<'a>(&self, rec: &'a AgentRecord) -> Result<ConfigSource<'a>, ApiError> {
+        let missing = |what: &str| ApiError::BadRequest(format!("{what} not found"));
+        Ok(match (&self.draft_id, &self.version_id) {
+            (Some(d), _) => ConfigSource::Draft(rec.draft(d).ok_or_else(|| missing("Draft"))?),
+            (None, Some(v)) => ConfigSource::Version(rec.version(v).ok_or_else(|| missing("Version"))?),
+            (None, None) => ConfigSource::Active,
+        })
+    }
+}
+
+/// R027: an unknown or foreign agent on `GET /agent/{id}` is 400 `No agent
+/// found`.
+fn no_agent_found(e: DomainError) -> ApiError {
+    match e {
+        DomainError::NotFound(_) => ApiError::BadRequest("No agent found".into()),
+        other => other.into(),
+    }
+}
+
 /// Get an agent with `_resolvedConfig` (R026–R028). Unknown or foreign ids
 /// give 400 `No agent found`; malformed ids give 400 `Invalid agent id`.
 /// An unknown `draftId`/`versionId` gives 400 `Draft not found` /
 /// `Version not found` (the operation documents no 404).
-#[utoipa::path(get, path = "/agent/{id}", tag = "Agents", params(("id" = String, Path, description = "Agent id"), GetAgentQuery),
+#[utoipa::path(get, path = "/agent/{id}", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), GetAgentQuery),
     responses((status = 200, description = "AgentDTO"), (status = 400, description = "No agent found / Invalid agent id")))]
 async fn get_agent(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<GetAgentQuery>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
-    let out = s.store.read_agent(&t, &id, |rec| {
-        let src = match (&q.draft_id, &q.version_id) {
-            (Some(d), _) => {
-                ConfigSource::Draft(rec.draft(d).ok_or_else(|| ApiError::BadRequest("Draft not found".into()))?)
-            }
-            (None, Some(v)) => {
-                ConfigSource::Version(rec.version(v).ok_or_else(|| ApiError::BadRequest("Version not found".into()))?)
-            }
-            (None, None) => ConfigSource::Active,
-        };
-        Ok::<_, ApiError>(render::agent_json(rec, Some(src)))
-    });
-    match out {
-        Ok(v) => Ok(render::ok_raw(&v?)),
-        Err(DomainError::NotFound(_)) => Err(ApiError::BadRequest("No agent found".into())),
-        Err(e) => Err(e.into()),
-    }
+    let body = s.store.read_agent(&t, &id, |r| Ok::<_, ApiError>(render::agent_json(r, Some(q.source(r)?))));
+    Ok(ok_raw(&body.map_err(no_agent_found)??))
 }
 
 /// Update agent metadata (R030–R032): only `name`, `description`,
@@ -185,21 +179,18 @@ async fn get_agent(
 /// `visibleToEveryone`. Any config field gives 400 `Agent has versioning
 /// enabled. Config changes must be made through drafts.` and changes
 /// nothing. Unknown agent: 404 `Agent not found`.
-#[utoipa::path(patch, path = "/agent/{id}", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
-    request_body(content = Value, description = "UpdateAgentRequest"),
+#[utoipa::path(patch, path = "/agent/{id}", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id")),
+    request_body = UpdateAgentRequest,
     responses((status = 200, description = "`data` is the agent id"), (status = 400, description = "Config field or bad value"),
               (status = 404, description = "Agent not found")))]
 async fn update_agent(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath(id): ApiPath<AgentId>,
+    ApiJson(body): ApiJson<UpdateAgentRequest>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
-    s.store.read_agent(&t, &id, |_| ())?;
-    let patch = parse_metadata_patch(&body)?;
-    s.store.execute(&t, &id, &Command::UpdateMetadata(patch), |_| ())?;
-    Ok(render::ok(json!(id)))
+    s.store.execute(&t, &id, &Command::UpdateMetadata(body.0), |_| ())?;
+    Ok(ok(json!(id.into_string())))
 }
 
 /// Query of the archive routes (R034).
@@ -210,14 +201,13 @@ pub(crate) struct ArchiveQuery {
     on: Option<bool>,
 }
 
-async fn set_archived(s: &AppState, org: &Org, id: &str, on: bool) -> ApiResult<Response> {
-    check_agent_id(id)?;
+async fn set_archived(s: &AppState, org: &Org, id: &AgentId, on: bool) -> ApiResult<Response> {
     if on {
         campaign_guard(&org.0, id)?;
     }
     s.store.execute(&org.0, id, &Command::SetArchived { on }, |_| ())?;
     let message = if on { "Agent archived" } else { "Agent unarchived" };
-    Ok(render::ok(json!({"message": message})))
+    Ok(ok(json!({"message": message})))
 }
 
 /// R035/R174: 409 while a non-terminal campaign uses the agent.
@@ -237,111 +227,63 @@ fn campaign_guard(t: &crate::store::Tenant, id: &str) -> ApiResult<()> {
 /// `Agent is already archived` / `Agent is already active`, or `Agent is
 /// associated with the <status> campaign "<name>". …` while a draft,
 /// scheduled, processing, running or paused campaign uses it.
-#[utoipa::path(delete, path = "/agent/{id}/archive", tag = "Agents", params(("id" = String, Path, description = "Agent id"), ArchiveQuery),
+#[utoipa::path(delete, path = "/agent/{id}/archive", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), ArchiveQuery),
     responses((status = 200, description = "`{message: \"Agent archived\" | \"Agent unarchived\"}`"),
               (status = 404, description = "Agent not found"), (status = 409, description = "Already in that state")))]
 async fn archive_agent(
     State(s): State<AppState>,
     org: Org,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Response> {
     set_archived(&s, &org, &id, q.on.unwrap_or(true)).await
 }
 
 /// `PATCH /agent/{id}/archive`: alias of the DELETE form (L-B1).
-#[utoipa::path(patch, path = "/agent/{id}/archive", tag = "Agents", params(("id" = String, Path, description = "Agent id"), ArchiveQuery),
+#[utoipa::path(patch, path = "/agent/{id}/archive", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), ArchiveQuery),
     responses((status = 200, description = "As DELETE"), (status = 409, description = "Already in that state")))]
 async fn archive_agent_patch(
     State(s): State<AppState>,
     org: Org,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Response> {
     set_archived(&s, &org, &id, q.on.unwrap_or(true)).await
 }
 
-/// Duplicate an agent's active version into an organization (R037, R038).
-/// The mock knows one organization per key, so any other
-/// `targetOrganizationId` gives 403 (caller is not a member).
+/// Duplicate an agent's active version into an organization (R037, R038;
+/// the rules are `domain::agent::duplicate`). The mock knows one
+/// organization per key, so any other `targetOrganizationId` gives 403
+/// (caller is not a member). A malformed or unknown agent id: 404 `Agent
+/// not found`.
 #[utoipa::path(post, path = "/agent/{id}/duplicate", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
-    request_body(content = Value, description = "`{targetOrganizationId}` (24 hex)"),
+    request_body = DuplicateAgentRequest,
     responses((status = 201, description = "`{_id}` of the copy"), (status = 400, description = "Archived / not single_prompt"),
               (status = 403, description = "Not a member of the target organization"), (status = 404, description = "Agent not found")))]
 async fn duplicate_agent(
     State(s): State<AppState>,
     Org(t): Org,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<DuplicateAgentRequest>,
 ) -> ApiResult<Response> {
-    let target = match body.get("targetOrganizationId") {
-        None => return Err(ApiError::BadRequest("targetOrganizationId: Required".into())),
-        Some(Value::String(x)) if x.len() == 24 && x.bytes().all(|b| b.is_ascii_hexdigit()) => x.to_lowercase(),
-        Some(_) => {
-            return Err(ApiError::BadRequest("targetOrganizationId: Invalid ObjectId (24 hex characters)".into()))
-        }
-    };
-    check_agent_id(&id).map_err(|_| ApiError::NotFound("Agent not found".into()))?;
-    let src = s.store.read_agent(&t, &id, |r| (r.agent.clone(), r.active().map(|v| v.config.clone())))?;
-    let (agent, cfg) = src;
-    if target != t.org_id {
-        return Err(ApiError::Forbidden("You are not a member of the target organization".into()));
-    }
-    if agent.archived {
-        return Err(ApiError::BadRequest("Cannot duplicate an archived agent".into()));
-    }
-    if agent.workflow_type != "single_prompt" {
-        return Err(ApiError::BadRequest("Only SINGLE_PROMPT agents can be duplicated".into()));
-    }
-    let cfg =
-        cfg.ok_or_else(|| ApiError::BadRequest("This agent has no active version and cannot be duplicated".into()))?;
-    let new = NewAgent {
-        name: agent.name.clone(),
-        description: agent.description.clone(),
-        telephony_product_id: Vec::new(),
-        allow_inbound_call: agent.allow_inbound_call,
-        config: strip_for_duplicate(&cfg),
-    };
-    let new_id = s.store.create_agent(&t, new);
-    Ok(render::created(json!({"_id": new_id})))
-}
-
-/// R037: knowledge-base tools are stripped and default variable values
-/// blanked in a duplicate.
-fn strip_for_duplicate(cfg: &Map<String, Value>) -> Map<String, Value> {
-    let mut out = cfg.clone();
-    if let Some(Value::Array(tools)) = out.get_mut("singlePromptConfig").and_then(|s| s.get_mut("tools")) {
-        tools.retain(|t| t.get("type").and_then(Value::as_str) != Some("knowledge_base_search"));
-    }
-    if let Some(Value::Object(vars)) = out.get_mut("defaultVariables") {
-        vars.values_mut().for_each(|v| *v = json!(""));
-    }
-    out
+    let new_id = s.store.duplicate_agent(&t, &id, &body.target_organization_id)?;
+    Ok(created(json!({"_id": new_id})))
 }
 
 /// Legacy read of the active version's `{prompt, tools}` (R041). A
-/// `versionId` query parameter is ignored. Unknown agent: 404.
+/// `versionId` query parameter is ignored. Unknown or malformed agent id:
+/// 404 `Agent not found`.
 #[utoipa::path(get, path = "/agent/{id}/workflow", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "`{prompt, tools}` or graph data"), (status = 404, description = "Agent not found")))]
 async fn get_agent_workflow(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    check_agent_id(&id).map_err(|_| ApiError::NotFound("Agent not found".into()))?;
-    let data = s.store.read_agent(&t, &id, |r| {
-        let cfg = r.active().map(|v| v.config.clone()).unwrap_or_default();
-        match cfg.get("workflowGraph") {
-            Some(g) if r.agent.workflow_type == "workflow_graph" => {
-                json!({"type": "workflow_graph", "data": g})
-            }
-            _ => crate::domain::config::versioned_workflow(&cfg),
-        }
-    })?;
-    Ok(render::ok(data))
+    Ok(ok(s.store.read_agent(&t, &id, render::workflow)?))
 }
 
 /// Legacy `PATCH /workflow/{id}`: rejected with 400 on versioned agents, as
 /// the newer deprecation notice says (R042, L-B2; chosen over the older
 /// spec text that says it still writes).
 #[utoipa::path(patch, path = "/workflow/{id}", tag = "Agents", params(("id" = String, Path, description = "Workflow id")),
-    request_body(content = Value, description = "Ignored"),
+    request_body(content = Object, description = "Ignored"),
     responses((status = 400, description = "Direct workflow edits are rejected")))]
 async fn update_workflow(Org(_t): Org, Path(_id): Path<String>) -> ApiError {
     ApiError::BadRequest(
@@ -359,6 +301,13 @@ pub(crate) struct CallLogsQuery {
     page: Option<String>,
     /// Page size (default 10, at most 500).
     offset: Option<String>,
+}
+
+impl CallLogsQuery {
+    /// The page number and size asked for.
+    fn numbers(&self) -> (usize, usize) {
+        (lenient_count(self.page.as_deref(), 1), lenient_count(self.offset.as_deref(), 10).min(500))
+    }
 }
 
 /// A positive whole number from the leading digits of `v`, else `default`.
@@ -388,12 +337,10 @@ async fn get_agent_call_logs(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<CallLogsQuery>,
 ) -> ApiResult<Response> {
-    let page = lenient_count(q.page.as_deref(), 1);
-    let offset = lenient_count(q.offset.as_deref(), 10).min(500);
-    let mut calls = s.calls.list(&t, |c| c.agent_id == id);
-    calls.reverse();
+    let (number, size) = q.numbers();
+    let calls = s.calls.list(&t, |c| c.agent_id == id);
     let rows: Vec<Value> =
-        calls.iter().skip((page - 1).saturating_mul(offset)).take(offset).map(call_render::agent_call_log).collect();
-    let data = json!({"callLogs": rows, "totalCount": calls.len(), "page": page, "offset": offset});
+        Page::numbered(number, size).of(calls.iter().rev()).map(call_render::agent_call_log).collect();
+    let data = json!({"callLogs": rows, "totalCount": calls.len(), "page": number, "offset": size});
     Ok(axum::Json(json!({"success": true, "data": data})).into_response())
 }

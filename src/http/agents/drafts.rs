@@ -3,24 +3,26 @@
 //! 404 `Draft not found`. Either `draftId` or the draft's `_id` works in
 //! paths (R047).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::agent::check_agent_id;
-use crate::domain::ids::is_object_id;
-use crate::domain::time::iso;
-use crate::domain::versioning::Command;
-use crate::domain::{config, config_diff};
+use super::render;
+use super::requests::{ConfigPatch, CreateDraftRequest, PublishDraftRequest, RenameDraftRequest};
+use crate::domain::config_diff;
+use crate::domain::versioning::{AgentRecord, Command};
+use crate::domain::DomainError;
 use crate::http::calls::conversations::Pin;
+use crate::http::calls::requests::TestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
-use crate::http::render;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::ids::AgentId;
+use crate::http::render::{created, ok};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -33,9 +35,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(draft_test_call))
 }
 
-/// Display name of the API-key user in `lastEditorName` and friends.
-pub(crate) const EDITOR_NAME: &str = "API key";
-
 fn not_found_draft() -> ApiError {
     ApiError::NotFound("Draft not found".into())
 }
@@ -44,52 +43,34 @@ fn not_found_draft() -> ApiError {
 /// Empty body: 400 `Either sourceVersionId or sourceDraftId is required`.
 /// A malformed `sourceVersionId` is 400; an unknown one 404.
 #[utoipa::path(post, path = "/agent/{id}/drafts", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id")),
-    request_body(content = Value, description = "CreateDraftRequest `{sourceVersionId?, sourceDraftId?, draftName?}`"),
+    params(("id" = AgentId, Path, description = "Agent id")), request_body = CreateDraftRequest,
     responses((status = 201, description = "AgentVersion with `status: draft`, `draftId`, `draftRevision`"),
               (status = 400, description = "No source / malformed id"), (status = 404, description = "Agent or source not found")))]
 async fn create_draft(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath(id): ApiPath<AgentId>,
+    ApiJson(body): ApiJson<CreateDraftRequest>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
-    let source_version_id = opt_str(&body, "sourceVersionId")?;
-    if source_version_id.as_deref().is_some_and(|v| !is_object_id(v)) {
-        return Err(ApiError::BadRequest("sourceVersionId: Invalid ObjectId (expected 24 hex characters)".into()));
-    }
     let now = s.store.clock().now();
     let cmd = Command::CreateDraft {
         id: s.store.ids().object_id(now),
         draft_id: s.store.ids().object_id(now),
-        source_version_id,
-        source_draft_id: opt_str(&body, "sourceDraftId")?,
-        name: opt_str(&body, "draftName")?,
+        source_version_id: body.source_version_id,
+        source_draft_id: body.source_draft_id,
+        name: body.draft_name,
     };
     let out = s.store.execute(&t, &id, &cmd, |r| r.drafts.last().map(|d| render::draft(r, d)))?;
-    Ok(render::created(out.unwrap_or(Value::Null)))
+    Ok(created(out.unwrap_or(Value::Null)))
 }
 
 /// List open (non-discarded, unpublished) drafts, each with
 /// `lastEditorName` (R048).
 #[utoipa::path(get, path = "/agent/{id}/drafts", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id")),
+    params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "Array of AgentVersion"), (status = 404, description = "Agent not found")))]
-async fn list_drafts(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    check_agent_id(&id)?;
-    let list = s.store.read_agent(&t, &id, |r| {
-        r.drafts
-            .iter()
-            .filter(|d| d.is_open())
-            .map(|d| {
-                let mut v = render::draft(r, d);
-                v["lastEditorName"] = json!(EDITOR_NAME);
-                v
-            })
-            .collect::<Vec<_>>()
-    })?;
-    Ok(render::ok(json!(list)))
+async fn list_drafts(State(s): State<AppState>, Org(t): Org, ApiPath(id): ApiPath<AgentId>) -> ApiResult<Response> {
+    Ok(ok(s.store.read_agent(&t, &id, render::open_drafts)?))
 }
 
 /// Query of `GET …/drafts/{draftId}`.
@@ -100,70 +81,61 @@ pub(crate) struct DraftDetailQuery {
     limit: Option<i64>,
 }
 
+impl DraftDetailQuery {
+    /// The history length asked for: 400 `limit: Number must be between 1
+    /// and 100` outside 1–100.
+    fn limit(&self) -> Result<usize, DomainError> {
+        let limit = self.limit.unwrap_or(20);
+        match usize::try_from(limit) {
+            Ok(n @ 1..=100) => Ok(n),
+            _ => Err(DomainError::invalid("limit: Number must be between 1 and 100")),
+        }
+    }
+}
+
 /// Draft detail: `{latest, editHistory, editCount}` (R049), newest edit
 /// first.
 #[utoipa::path(get, path = "/agent/{id}/drafts/{draftId}", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDetailQuery),
+    params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDetailQuery),
     responses((status = 200, description = "`{latest, editHistory, editCount}`"), (status = 404, description = "Agent or draft not found")))]
 async fn get_draft(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, draft)): Path<(String, String)>,
+    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiQuery(q): ApiQuery<DraftDetailQuery>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::BadRequest("limit: Number must be between 1 and 100".into()));
-    }
-    let out = s.store.read_agent(&t, &id, |r| {
-        let d = r.draft(&draft)?;
-        let history: Vec<Value> = d
-            .history
-            .iter()
-            .rev()
-            .take(usize::try_from(limit).unwrap_or(20))
-            .map(|e| {
-                json!({
-                    "revision": e.revision, "changedSections": e.changed_sections,
-                    "editorName": EDITOR_NAME, "editorId": d.created_by, "timestamp": iso(e.at),
-                })
-            })
-            .collect();
-        Some(json!({"latest": render::draft(r, d), "editHistory": history, "editCount": d.history.len()}))
-    })?;
-    Ok(render::ok(out.ok_or_else(not_found_draft)?))
+    let limit = q.limit()?;
+    let out = s.store.read_agent(&t, &id, |r| r.draft(&draft).map(|d| render::draft_detail(r, d, limit)))?;
+    Ok(ok(out.ok_or_else(not_found_draft)?))
 }
 
 /// Rename a draft: `{draftName}` 1–100 (R050). Config is untouched.
 #[utoipa::path(patch, path = "/agent/{id}/drafts/{draftId}", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
-    request_body(content = Value, description = "`{draftName}`"),
+    params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
+    request_body = RenameDraftRequest,
     responses((status = 200, description = "`{draftName}`"), (status = 400, description = "Missing or too long"), (status = 404, description = "Not found")))]
 async fn rename_draft(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, draft)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    ApiJson(body): ApiJson<RenameDraftRequest>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
-    let name = opt_str(&body, "draftName")?.ok_or_else(|| ApiError::BadRequest("draftName: Required".into()))?;
+    let name = body.draft_name;
     s.store.execute(&t, &id, &Command::RenameDraft { draft, name: name.clone() }, |_| ())?;
-    Ok(render::ok(json!({"draftName": name})))
+    Ok(ok(json!({"draftName": name})))
 }
 
 /// Discard a draft (soft delete): 200 with `data: null` (R051).
 #[utoipa::path(delete, path = "/agent/{id}/drafts/{draftId}", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
+    params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
     responses((status = 200, description = "`data: null`"), (status = 403, description = "Not the creator"), (status = 404, description = "Not found")))]
 async fn discard_draft(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, draft)): Path<(String, String)>,
+    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
     s.store.execute(&t, &id, &Command::DiscardDraft { draft }, |_| ())?;
-    Ok(render::ok(Value::Null))
+    Ok(ok(Value::Null))
 }
 
 /// Edit a draft's config with any subset of config fields (R052, R053).
@@ -173,23 +145,20 @@ async fn discard_draft(
 /// block ids) without the patched fields (VL1 pitfall 4). A body with no
 /// config field (e.g. only `name`) gives 400 `No recognized config fields`.
 #[utoipa::path(patch, path = "/agent/{id}/drafts/{draftId}/config", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
-    request_body(content = Value, description = "DraftConfigRequest"),
+    params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
+    request_body = ConfigPatch,
     responses((status = 200, description = "AgentVersion (draft)"), (status = 400, description = "Invalid field"), (status = 404, description = "Not found")))]
 async fn update_draft_config(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, draft)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    ApiJson(ConfigPatch(patch)): ApiJson<ConfigPatch>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
-    s.store.read_agent(&t, &id, |r| r.open_draft(&draft).map(|_| ()))?.ok_or_else(not_found_draft)?;
-    let patch = config::validate_patch(&body)?;
     let key = draft.clone();
     let out = s.store.execute(&t, &id, &Command::PatchDraftConfig { draft, patch }, |r| {
         r.open_draft(&key).map(|d| render::draft(r, d))
     })?;
-    Ok(render::ok(out.unwrap_or(Value::Null)))
+    Ok(ok(out.unwrap_or(Value::Null)))
 }
 
 /// Query of the draft diff (L-C1: `compareTo`, alias `versionId`).
@@ -203,75 +172,86 @@ pub(crate) struct DraftDiffQuery {
     version_id: Option<String>,
 }
 
+impl DraftDiffQuery {
+    /// The version to compare against, if one was named: 400 `compareTo:
+    /// Invalid ObjectId (expected 24 hex characters)` when malformed.
+    fn compare(self) -> Result<Option<String>, DomainError> {
+        match self.compare_to.or(self.version_id) {
+            Some(c) if !crate::domain::ids::is_object_id(&c) => {
+                Err(DomainError::invalid("compareTo: Invalid ObjectId (expected 24 hex characters)"))
+            }
+            other => Ok(other),
+        }
+    }
+}
+
+/// The diff of draft `draft` against `compare` (default: its source
+/// version): 404 `Draft not found` / `Version not found`.
+fn draft_diff(r: &AgentRecord, draft: &str, compare: Option<&str>) -> Result<Value, ApiError> {
+    let d = r.draft(draft).ok_or_else(not_found_draft)?;
+    let base = r
+        .version(compare.unwrap_or(&d.base_version_id))
+        .ok_or_else(|| ApiError::NotFound("Version not found".into()))?;
+    Ok(config_diff::v1_diff(&base.config, &d.config))
+}
+
 /// Draft diff against its source version or `compareTo`, in both shapes
 /// (LIVE V4): the live `{diffs: [{section, changes: [{path, oldValue,
 /// newValue}]}], unchangedSections}` and the spec's `{sections: {section:
 /// {before, after, changed, changes?}}, hasChanges}` (R054). Values equal
 /// to their defaults make no entry (LIVE C1).
 #[utoipa::path(get, path = "/agent/{id}/drafts/{draftId}/diff", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDiffQuery),
+    params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDiffQuery),
     responses((status = 200, description = "`{diffs, unchangedSections, sections, hasChanges}`"), (status = 400, description = "Malformed compareTo"), (status = 404, description = "Not found")))]
 async fn get_draft_diff(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, draft)): Path<(String, String)>,
+    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiQuery(q): ApiQuery<DraftDiffQuery>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
-    let compare = q.compare_to.or(q.version_id);
-    if compare.as_deref().is_some_and(|c| !is_object_id(c)) {
-        return Err(ApiError::BadRequest("compareTo: Invalid ObjectId (expected 24 hex characters)".into()));
-    }
-    let out = s.store.read_agent(&t, &id, |r| {
-        let d = r.draft(&draft).ok_or_else(not_found_draft)?;
-        let base_id = compare.as_deref().unwrap_or(&d.base_version_id);
-        let base = r.version(base_id).ok_or_else(|| ApiError::NotFound("Version not found".into()))?;
-        Ok::<_, ApiError>(config_diff::v1_diff(&base.config, &d.config))
-    })?;
-    Ok(render::ok(out?))
+    let compare = q.compare()?;
+    Ok(ok(s.store.read_agent(&t, &id, |r| draft_diff(r, &draft, compare.as_deref()))??))
 }
 
 /// Publish a draft as the next version (R055). Never activates, even with
 /// `activate: true` (R056, VL1 pitfall 1); the security check passes
 /// `--security-check-secs` later on the clock (R057).
 #[utoipa::path(post, path = "/agent/{id}/drafts/{draftId}/publish", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
-    request_body(content = Value, description = "PublishDraftRequest `{label?, description?, activate?}` (optional)"),
+    params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
+    request_body = PublishDraftRequest,
     responses((status = 201, description = "AgentVersion, `status: published`, `isActive: false`"), (status = 404, description = "Not found")))]
 async fn publish_draft(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, draft)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    ApiJson(body): ApiJson<PublishDraftRequest>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
     let now = s.store.clock().now();
     let version_id = s.store.ids().object_id(now);
     let cmd = Command::PublishDraft {
         draft,
         version_id: version_id.clone(),
-        label: opt_str(&body, "label")?,
-        description: opt_str(&body, "description")?,
-        activate: opt_bool(&body, "activate")?.unwrap_or(false),
+        label: body.label,
+        description: body.description,
+        activate: body.activate.unwrap_or(false),
     };
     let out = s.store.execute(&t, &id, &cmd, |r| r.version(&version_id).map(|v| render::version(r, v, now)))?;
-    Ok(render::created(out.unwrap_or(Value::Null)))
+    Ok(created(out.unwrap_or(Value::Null)))
 }
 
 /// Start a test call with the draft's config (R063): `{callId}`.
 #[utoipa::path(post, path = "/agent/{id}/drafts/{draftId}/test-call", tag = "Agent Versioning - Drafts",
-    params(("id" = String, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
-    request_body(content = Value, description = "TestCallRequest `{mode?: webcall|chat|telephony, toPhone?}`"),
+    params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
+    request_body = TestCallRequest,
     responses((status = 200, description = "`{callId}`"), (status = 400, description = "Bad mode / toPhone"), (status = 404, description = "Not found")))]
 async fn draft_test_call(
     State(s): State<AppState>,
     Org(t): Org,
     headers: HeaderMap,
-    Path((id, draft)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    ApiJson(body): ApiJson<TestCallRequest>,
 ) -> ApiResult<Response> {
-    check_agent_id(&id)?;
     s.store.read_agent(&t, &id, |r| r.draft(&draft).map(|_| ()))?.ok_or_else(not_found_draft)?;
     let call = start_test_call(&s, &t, &headers, &body, &id, Pin::Draft(draft), TestCallKind::Draft)?;
-    Ok(render::ok(call))
+    Ok(ok(call))
 }

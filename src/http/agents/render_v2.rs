@@ -4,13 +4,13 @@
 
 use serde_json::{json, Value};
 
-use super::drafts::EDITOR_NAME;
+use super::render::{blocks, EDITOR_NAME};
 use crate::domain::branches::{Branch, BranchDraft};
-use crate::domain::time::iso;
-use crate::domain::time::opt_iso;
+use crate::domain::config;
+use crate::domain::page::Page;
+use crate::domain::time::{iso, opt_iso};
 use crate::domain::versioning::{AgentRecord, RevState, Version};
 use crate::domain::Millis;
-use crate::http::render::blocks;
 
 /// `Branch` (R071).
 pub(crate) fn branch(rec: &AgentRecord, b: &Branch) -> Value {
@@ -163,4 +163,43 @@ pub(crate) fn publish_result(rec: &AgentRecord, rev: &str, now: Millis) -> (bool
         Some(v) if v.is_committed() => (true, json!({"state": "committed", "revision": revision(rec, v, now)})),
         _ => (false, json!({"state": "scanning"})),
     }
+}
+
+/// `GET …/revisions` (R091): the page of the branch's committed and
+/// scanning rows, newest first, as `{revisions, total}`; `None` for an
+/// unknown branch.
+pub(crate) fn revision_list(rec: &AgentRecord, branch: &str, page: Page, now: Millis) -> Option<Value> {
+    rec.branch(branch)?;
+    let total = rec.branch_revisions(branch).count();
+    let list: Vec<Value> = page.of(rec.branch_revisions(branch)).map(|v| revision(rec, v, now)).collect();
+    Some(json!({"revisions": list, "total": total}))
+}
+
+/// One revision with its fully merged config (R092, LIVE V3):
+/// `{revision, resolvedConfig}`, where `resolvedConfig` holds the fields
+/// as `GET /agent` names them and the same config keyed by section.
+pub(crate) fn revision_detail(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
+    let mut resolved = config::resolved(&v.config);
+    resolved.extend(config::by_section(&v.config));
+    json!({"revision": revision(rec, v, now), "resolvedConfig": resolved})
+}
+
+/// A revision's history (R093): `{revision, publishedBy, trail}`, the
+/// earlier committed revisions of its branch, oldest first, each with the
+/// sections it changed against the one before.
+pub(crate) fn revision_history(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
+    let branch = v.branch.as_deref().unwrap_or_default();
+    let mut chain: Vec<&Version> = rec.branch_revisions(branch).filter(|x| x.is_committed()).collect();
+    chain.reverse();
+    let before: Vec<&Version> = chain.into_iter().take_while(|x| x.id != v.id).collect();
+    let trail: Vec<Value> = before
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let prev = i.checked_sub(1).map_or(&x.config, |p| &before[p].config);
+            let sections = config::changed_sections(&config::leaf_changes(prev, &x.config));
+            json!({"revision": revision(rec, x, now), "changedSections": sections})
+        })
+        .collect();
+    json!({"revision": revision(rec, v, now), "publishedBy": v.published_by, "trail": trail})
 }

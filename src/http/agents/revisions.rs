@@ -4,26 +4,30 @@
 //! lasts `--security-check-secs` on the mock's clock and fails when the
 //! organization's scan switch says so (`PUT /_admin/versioning`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::agent::check_agent_id;
-use super::branches::{branch_not_found, check_branch_id, read_v2};
+use super::branches::{branch_not_found, read_v2};
 use super::render_v2;
+use super::requests::PublishBranchDraftRequest;
+use super::versions::history_page;
 use crate::domain::branches::BranchCommand;
 use crate::domain::config;
 use crate::domain::ids::is_object_id;
-use crate::domain::versioning::AgentRecord;
+use crate::domain::versioning::{AgentRecord, Version};
+use crate::domain::DomainError;
 use crate::http::calls::conversations::Pin;
+use crate::http::calls::requests::BranchTestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{opt_bool, opt_str, ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::ids::{AgentId, BranchId, RevisionId};
 use crate::http::render;
 use crate::state::AppState;
 
@@ -43,14 +47,6 @@ fn revision_not_found() -> ApiError {
     ApiError::NotFound("Revision not found".into())
 }
 
-fn check_revision_id(id: &str) -> ApiResult<()> {
-    if is_object_id(id) {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest("Invalid revision id".into()))
-    }
-}
-
 /// `200 committed` or `202 scanning` (R086, L-D3).
 fn publish_response(committed: bool, data: Value) -> Response {
     let status = if committed { StatusCode::OK } else { StatusCode::ACCEPTED };
@@ -59,8 +55,7 @@ fn publish_response(committed: bool, data: Value) -> Response {
 
 /// Runs a publish-like command that creates row `rev` and answers with
 /// its `PublishResult`.
-fn run_publish(s: &AppState, t: &Org, id: &str, cmd: BranchCommand, rev: &str) -> ApiResult<Response> {
-    check_agent_id(id)?;
+fn run_publish(s: &AppState, t: &Org, id: &AgentId, cmd: BranchCommand, rev: &str) -> ApiResult<Response> {
     let now = s.store.clock().now();
     let (committed, data) =
         s.store.execute_branch(&t.0, id, cmd, Some(rev), |r| render_v2::publish_result(r, rev, now))?;
@@ -77,23 +72,22 @@ fn run_publish(s: &AppState, t: &Org, id: &str, cmd: BranchCommand, rev: &str) -
 /// `publish_in_progress`; 409 `security_scan_failed` for unchanged
 /// content whose scan failed (L-D4).
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/draft/publish", tag = "Agent Versioning - Branches",
-    params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id")),
-    request_body(content = Value, description = "`{label?}` (optional)"),
+    params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
+    request_body = PublishBranchDraftRequest,
     responses((status = 200, description = "PublishResult `committed`"), (status = 202, description = "PublishResult `scanning`"),
               (status = 403, description = "Archived"), (status = 404, description = "No draft / not found"), (status = 409, description = "ConflictErrorResponse")))]
 async fn publish_branch_draft(
     State(s): State<AppState>,
     org: Org,
-    Path((id, branch)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
+    ApiJson(body): ApiJson<PublishBranchDraftRequest>,
 ) -> ApiResult<Response> {
-    check_branch_id(&branch)?;
     let revision_id = s.store.ids().object_id(s.store.clock().now());
     let scan_fails = org.0.versioning.lock().scan_fails;
     let cmd = BranchCommand::Publish {
-        branch,
+        branch: branch.into_string(),
         revision_id: revision_id.clone(),
-        label: opt_str(&body, "label")?,
+        label: body.label,
         scan_fails,
     };
     run_publish(&s, &org, &id, cmd, &revision_id)
@@ -103,16 +97,14 @@ async fn publish_branch_draft(
 /// draft stays open; the cancelled row is readable by id with
 /// `pendingPublish.state: "cancelled"`.
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/draft/publish/cancel", tag = "Agent Versioning - Branches",
-    params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id")),
+    params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{cancelled: true}`"), (status = 404, description = "Not found")))]
 async fn cancel_branch_publish(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, branch)): Path<(String, String)>,
+    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
 ) -> ApiResult<Response> {
-    check_branch_id(&branch)?;
-    check_agent_id(&id)?;
-    s.store.execute_branch(&t, &id, BranchCommand::CancelPublish { branch }, None, |_| ())?;
+    s.store.execute_branch(&t, &id, BranchCommand::CancelPublish { branch: branch.into_string() }, None, |_| ())?;
     Ok(render::ok(json!({"cancelled": true})))
 }
 
@@ -129,33 +121,23 @@ pub(crate) struct RevisionsQuery {
 /// Committed and scanning revisions, newest first: `{revisions, total}`
 /// (R091).
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}/revisions", tag = "Agent Versioning - Revisions",
-    params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id"), RevisionsQuery),
+    params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"), RevisionsQuery),
     responses((status = 200, description = "`{revisions: [Revision], total}`"), (status = 400, description = "Bad limit/skip"), (status = 404, description = "Not found")))]
 async fn list_revisions(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, branch)): Path<(String, String)>,
+    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
     ApiQuery(q): ApiQuery<RevisionsQuery>,
 ) -> ApiResult<Response> {
-    check_branch_id(&branch)?;
-    let (limit, skip) = (q.limit.unwrap_or(20), q.skip.unwrap_or(0));
-    if !(1..=100).contains(&limit) || skip < 0 {
-        return Err(ApiError::BadRequest("limit must be between 1 and 100 and skip must be at least 0".into()));
-    }
+    let page = history_page(q.limit, q.skip)?;
     let now = s.store.clock().now();
-    let out = read_v2(&s, &t, &id, |r| {
-        r.branch(&branch)?;
-        let all: Vec<_> = r.branch_revisions(&branch).collect();
-        let page = all.iter().skip(usize::try_from(skip).unwrap_or(0)).take(usize::try_from(limit).unwrap_or(20));
-        let list: Vec<Value> = page.map(|v| render_v2::revision(r, v, now)).collect();
-        Some(json!({"revisions": list, "total": all.len()}))
-    })?;
+    let out = read_v2(&s, &t, &id, |r| render_v2::revision_list(r, &branch, page, now))?;
     Ok(render::ok(out.ok_or_else(branch_not_found)?))
 }
 
 /// The row `rev` of `branch`: 404 when unknown, 400 when it belongs to
 /// another branch (R092).
-fn row_on<'a>(r: &'a AgentRecord, branch: &str, rev: &str) -> ApiResult<&'a crate::domain::versioning::Version> {
+fn row_on<'a>(r: &'a AgentRecord, branch: &str, rev: &str) -> ApiResult<&'a Version> {
     r.branch(branch).ok_or_else(branch_not_found)?;
     let v = r.version(rev).ok_or_else(revision_not_found)?;
     if v.branch.as_deref() != Some(branch) {
@@ -171,23 +153,16 @@ fn row_on<'a>(r: &'a AgentRecord, branch: &str, rev: &str) -> ApiResult<&'a crat
 /// `AgentTools` reads the tools at `resolvedConfig.workflow_tools.tools`
 /// (LIVE V3). Another branch's revision: 400.
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}/revisions/{revisionId}", tag = "Agent Versioning - Revisions",
-    params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id"),
-           ("revisionId" = String, Path, description = "Revision id (= v1 versionId)")),
+    params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"),
+           ("revisionId" = RevisionId, Path, description = "Revision id (= v1 versionId)")),
     responses((status = 200, description = "`{revision, resolvedConfig}`"), (status = 400, description = "Other branch / malformed"), (status = 404, description = "Not found")))]
 async fn get_revision(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, branch, rev)): Path<(String, String, String)>,
+    ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
-    check_branch_id(&branch)?;
-    check_revision_id(&rev)?;
     let now = s.store.clock().now();
-    let out = read_v2(&s, &t, &id, |r| {
-        let v = row_on(r, &branch, &rev)?;
-        let mut resolved = config::resolved(&v.config);
-        resolved.extend(config::by_section(&v.config));
-        Ok::<_, ApiError>(json!({"revision": render_v2::revision(r, v, now), "resolvedConfig": resolved}))
-    })??;
+    let out = read_v2(&s, &t, &id, |r| row_on(r, &branch, &rev).map(|v| render_v2::revision_detail(r, v, now)))??;
     Ok(render::ok(out))
 }
 
@@ -196,35 +171,16 @@ async fn get_revision(
 /// oldest first, each with the sections it changed against the one
 /// before (R093).
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}/revisions/{revisionId}/history", tag = "Agent Versioning - Revisions",
-    params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id"),
-           ("revisionId" = String, Path, description = "Revision id")),
+    params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"),
+           ("revisionId" = RevisionId, Path, description = "Revision id")),
     responses((status = 200, description = "`{revision, publishedBy, trail}`"), (status = 400, description = "Other branch"), (status = 404, description = "Not found")))]
 async fn get_revision_history(
     State(s): State<AppState>,
     Org(t): Org,
-    Path((id, branch, rev)): Path<(String, String, String)>,
+    ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
-    check_branch_id(&branch)?;
-    check_revision_id(&rev)?;
     let now = s.store.clock().now();
-    let out = read_v2(&s, &t, &id, |r| {
-        let v = row_on(r, &branch, &rev)?;
-        let mut chain: Vec<_> = r.branch_revisions(&branch).filter(|x| x.is_committed()).collect();
-        chain.reverse();
-        let before: Vec<_> = chain.iter().take_while(|x| x.id != v.id).collect();
-        let trail: Vec<Value> = before
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                let prev = i.checked_sub(1).map(|p| before[p].config.clone()).unwrap_or_else(|| x.config.clone());
-                let sections = config::changed_sections(&config::leaf_changes(&prev, &x.config));
-                json!({"revision": render_v2::revision(r, x, now), "changedSections": sections})
-            })
-            .collect();
-        Ok::<_, ApiError>(
-            json!({"revision": render_v2::revision(r, v, now), "publishedBy": v.published_by, "trail": trail}),
-        )
-    })??;
+    let out = read_v2(&s, &t, &id, |r| row_on(r, &branch, &rev).map(|v| render_v2::revision_history(r, v, now)))??;
     Ok(render::ok(out))
 }
 
@@ -234,42 +190,36 @@ async fn get_revision_history(
 /// The source already passed its scan, so this answers 200 `committed`.
 /// Failed source: 403; publish in flight: 409 `publish_in_progress`.
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/revisions/{revisionId}/restore", tag = "Agent Versioning - Revisions",
-    params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id"),
-           ("revisionId" = String, Path, description = "Revision to copy")),
+    params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"),
+           ("revisionId" = RevisionId, Path, description = "Revision to copy")),
     responses((status = 200, description = "PublishResult `committed`"), (status = 400, description = "Other branch"), (status = 403, description = "Failed scan / archived"),
               (status = 404, description = "Not found"), (status = 409, description = "`publish_in_progress`")))]
 async fn restore_revision(
     State(s): State<AppState>,
     org: Org,
-    Path((id, branch, rev)): Path<(String, String, String)>,
+    ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
-    check_branch_id(&branch)?;
-    check_revision_id(&rev)?;
     let new_id = s.store.ids().object_id(s.store.clock().now());
-    let cmd = BranchCommand::Restore { branch, revision_id: rev, new_id: new_id.clone() };
+    let cmd =
+        BranchCommand::Restore { branch: branch.into_string(), revision_id: rev.into_string(), new_id: new_id.clone() };
     run_publish(&s, &org, &id, cmd, &new_id)
 }
 
-/// What a branch test call runs (R096, R097).
-fn test_pin(r: &AgentRecord, branch: &str, draft: bool, rev: Option<&str>) -> ApiResult<Pin> {
+/// What a branch test call runs (R096, R097): the open draft (404
+/// `Draft not found` without one), that committed revision of the branch
+/// (404 `Revision not found`), or the head (409 `no_committed_revision`).
+fn test_pin(r: &AgentRecord, branch: &str, body: &BranchTestCallRequest) -> ApiResult<Pin> {
     let b = r.branch(branch).ok_or_else(branch_not_found)?;
-    match (draft, rev) {
-        (true, Some(_)) => Err(ApiError::BadRequest("Send either includeDraft or revisionId, not both".into())),
-        (true, None) => b
-            .open_draft()
-            .map(|_| Pin::BranchDraft(branch.to_string()))
-            .ok_or_else(|| ApiError::NotFound("Draft not found".into())),
-        (false, Some(v)) => {
-            let v = r.version(v).filter(|v| v.is_committed() && v.branch.as_deref() == Some(branch));
-            v.map(|v| Pin::Version(v.id.clone())).ok_or_else(revision_not_found)
-        }
-        (false, None) => b.head_revision_id.clone().map(Pin::Version).ok_or_else(|| {
-            ApiError::from(crate::domain::DomainError::typed(
-                "no_committed_revision",
-                "Branch has no committed revision",
-            ))
-        }),
+    if body.include_draft == Some(true) {
+        let draft = b.open_draft().map(|_| Pin::BranchDraft(branch.to_string()));
+        return draft.ok_or_else(|| ApiError::NotFound("Draft not found".into()));
     }
+    if let Some(rev) = &body.revision_id {
+        let v = r.version(rev).filter(|v| v.is_committed() && v.branch.as_deref() == Some(branch));
+        return v.map(|v| Pin::Version(v.id.clone())).ok_or_else(revision_not_found);
+    }
+    let no_commit = || DomainError::typed("no_committed_revision", "Branch has no committed revision").into();
+    b.head_revision_id.clone().map(Pin::Version).ok_or_else(no_commit)
 }
 
 /// Test-call a branch (R096, R097): body `{includeDraft?, revisionId?,
@@ -278,25 +228,19 @@ fn test_pin(r: &AgentRecord, branch: &str, draft: bool, rev: Option<&str>) -> Ap
 /// plus `token`, `roomName`, `host` for webcall and chat. Both targets:
 /// 400; no draft or unknown revision: 404; no commit: 409.
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/test-call", tag = "Agent Versioning - Branches",
-    params(("id" = String, Path, description = "Agent id"), ("branchId" = String, Path, description = "Branch id")),
-    request_body(content = Value, description = "TestCallV2Request"),
+    params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
+    request_body = BranchTestCallRequest,
     responses((status = 200, description = "TestCallResult"), (status = 400, description = "Bad body"), (status = 404, description = "Not found"),
               (status = 409, description = "`no_committed_revision`")))]
 async fn branch_test_call(
     State(s): State<AppState>,
     Org(t): Org,
     headers: HeaderMap,
-    Path((id, branch)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
+    ApiJson(body): ApiJson<BranchTestCallRequest>,
 ) -> ApiResult<Response> {
-    check_branch_id(&branch)?;
-    let rev = opt_str(&body, "revisionId")?;
-    if let Some(r) = &rev {
-        check_revision_id(r).map_err(|_| ApiError::BadRequest("revisionId: Invalid ObjectId".into()))?;
-    }
-    let draft = opt_bool(&body, "includeDraft")?.unwrap_or(false);
-    let pin = read_v2(&s, &t, &id, |r| test_pin(r, &branch, draft, rev.as_deref()))??;
-    let call = start_test_call(&s, &t, &headers, &body, &id, pin, TestCallKind::Version)?;
+    let pin = read_v2(&s, &t, &id, |r| test_pin(r, &branch, &body))??;
+    let call = start_test_call(&s, &t, &headers, &body.call(), &id, pin, TestCallKind::Version)?;
     Ok(render::ok(call))
 }
 
@@ -308,6 +252,17 @@ pub(crate) struct DiffRefs {
     a: Option<String>,
     /// `<revisionId>` or `<branchId>:draft`, 1–64 characters.
     b: Option<String>,
+}
+
+impl DiffRefs {
+    /// Both refs: 400 `<a|b>: Required (1-64 characters)` otherwise.
+    fn refs(self) -> Result<[(&'static str, String); 2], DomainError> {
+        let named = |name: &'static str, v: Option<String>| {
+            let v = v.filter(|v| (1..=64).contains(&v.chars().count()));
+            v.map(|v| (name, v)).ok_or_else(|| DomainError::invalid(format!("{name}: Required (1-64 characters)")))
+        };
+        Ok([named("a", self.a)?, named("b", self.b)?])
+    }
 }
 
 fn config_of(r: &AgentRecord, name: &str, reference: &str) -> ApiResult<config::Config> {
@@ -326,23 +281,17 @@ fn config_of(r: &AgentRecord, name: &str, reference: &str) -> ApiResult<config::
 /// `{unchangedSections, diffs: [{section, changes: [{path, oldValue,
 /// newValue}]}]}` from `a` to `b`.
 #[utoipa::path(get, path = "/agent/{id}/diff", tag = "Agent Versioning - Revisions",
-    params(("id" = String, Path, description = "Agent id"), DiffRefs),
+    params(("id" = AgentId, Path, description = "Agent id"), DiffRefs),
     responses((status = 200, description = "DiffResult"), (status = 400, description = "Missing or malformed ref"), (status = 404, description = "Not found")))]
 async fn diff_refs(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<DiffRefs>,
 ) -> ApiResult<Response> {
-    let mut refs = Vec::new();
-    for (name, v) in [("a", q.a), ("b", q.b)] {
-        let v = v.filter(|v| (1..=64).contains(&v.chars().count()));
-        refs.push((name, v.ok_or_else(|| ApiError::BadRequest(format!("{name}: Required (1-64 characters)")))?));
-    }
+    let [(na, a), (nb, b)] = q.refs()?;
     let out = read_v2(&s, &t, &id, |r| {
-        let a = config_of(r, refs[0].0, &refs[0].1)?;
-        let b = config_of(r, refs[1].0, &refs[1].1)?;
-        Ok::<_, ApiError>(config::version_diff(&a, &b))
+        Ok::<_, ApiError>(config::version_diff(&*config_of(r, na, &a)?, &*config_of(r, nb, &b)?))
     })??;
     Ok(render::ok(out))
 }

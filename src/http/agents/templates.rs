@@ -10,8 +10,10 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::requests::CreateFromTemplateRequest;
+use crate::domain::agent;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{opt_str, ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiQuery, Org};
 use crate::http::render;
 use crate::state::AppState;
 
@@ -47,6 +49,20 @@ pub(crate) struct TemplateQuery {
     region: Option<String>,
 }
 
+impl TemplateQuery {
+    /// The fixtures' region name asked for: 400 for another value.
+    fn region(&self) -> Result<Option<&'static str>, ApiError> {
+        match self.region.as_deref() {
+            None => Ok(None),
+            Some("us") => Ok(Some("US")),
+            Some("in") => Ok(Some("India")),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "region: Invalid enum value. Expected 'us' | 'in', received '{other}'"
+            ))),
+        }
+    }
+}
+
 /// List agent templates, optionally by region (R040). Each has a 24-hex
 /// `_id` and a distinct slug `id`.
 #[utoipa::path(get, path = "/agent/template", tag = "Agent Templates", params(TemplateQuery),
@@ -56,57 +72,48 @@ async fn list_agent_templates(
     Org(_t): Org,
     ApiQuery(q): ApiQuery<TemplateQuery>,
 ) -> ApiResult<Response> {
-    let region = match q.region.as_deref() {
-        None => None,
-        Some("us") => Some("US"),
-        Some("in") => Some("India"),
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "region: Invalid enum value. Expected 'us' | 'in', received '{other}'"
-            )))
-        }
-    };
-    let list: Vec<&Value> = s
-        .fixtures
-        .templates
-        .iter()
-        .filter(|t| region.is_none_or(|r| t.get("region").and_then(Value::as_str) == Some(r)))
-        .collect();
-    Ok(render::ok(json!(list)))
+    let region = q.region()?;
+    let in_region = |t: &&Value| region.is_none_or(|r| t.get("region").and_then(Value::as_str) == Some(r));
+    Ok(render::ok(json!(s.fixtures.templates.iter().filter(in_region).collect::<Vec<_>>())))
 }
 
 /// Create an agent from a template: `{agentName, templateId}` (both
 /// required; `templateId` is the slug `id` or the `_id`). 200 with the new
 /// agent id (R040). Unknown template: 400 `Template not found`.
 #[utoipa::path(post, path = "/agent/from-template", tag = "Agent Templates",
-    request_body(content = Value, description = "CreateAgentFromTemplateRequest"),
+    request_body = CreateFromTemplateRequest,
     responses((status = 200, description = "`data` is the new agent id"), (status = 400, description = "Missing field or unknown template")))]
 async fn create_agent_from_template(
     State(s): State<AppState>,
     Org(t): Org,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<CreateFromTemplateRequest>,
 ) -> ApiResult<Response> {
-    let name = opt_str(&body, "agentName")?.ok_or_else(|| ApiError::BadRequest("agentName: Required".into()))?;
-    let template_id =
-        opt_str(&body, "templateId")?.ok_or_else(|| ApiError::BadRequest("templateId: Required".into()))?;
-    let template = s
-        .fixtures
-        .templates
-        .iter()
-        .find(|x| [x.get("id"), x.get("_id")].into_iter().flatten().any(|v| v.as_str() == Some(template_id.as_str())))
+    let template = find(&s.fixtures.templates, &body.template_id)
         .ok_or_else(|| ApiError::BadRequest("Template not found".into()))?;
-    let mut agent_body = Map::new();
-    agent_body.insert("name".into(), json!(name));
-    let description = opt_str(&body, "agentDescription")?
-        .or_else(|| template.get("description").and_then(Value::as_str).map(str::to_string));
-    agent_body.insert("description".into(), json!(description.unwrap_or_default()));
+    let new = agent::parse_new(&from_template(template, body))?;
+    Ok(render::ok(json!(s.store.add_agent(&t, new)?)))
+}
+
+/// The template whose slug `id` or `_id` is `id`.
+fn find<'a>(templates: &'a [Value], id: &str) -> Option<&'a Value> {
+    templates.iter().find(|x| [x.get("id"), x.get("_id")].into_iter().flatten().any(|v| v.as_str() == Some(id)))
+}
+
+/// The `POST /agent` body a template makes: the name and description
+/// asked for (the description defaults to the template's) and the
+/// template's prompt and tools.
+fn from_template(template: &Value, body: CreateFromTemplateRequest) -> Map<String, Value> {
+    let description =
+        body.agent_description.or_else(|| template.get("description").and_then(Value::as_str).map(str::to_string));
+    let mut agent = Map::new();
+    agent.insert("name".into(), json!(body.agent_name));
+    agent.insert("description".into(), json!(description.unwrap_or_default()));
     if let Some(sp) = template.get("singlePromptConfig") {
         let prompt = sp.get("prompt").cloned().unwrap_or_else(|| json!(""));
         let tools = sp.get("tools").cloned().unwrap_or_else(|| json!([]));
-        agent_body.insert("singlePromptConfig".into(), json!({"prompt": prompt, "tools": tools}));
+        agent.insert("singlePromptConfig".into(), json!({"prompt": prompt, "tools": tools}));
     }
-    let id = s.store.create_agent_from_body(&t, &agent_body)?;
-    Ok(render::ok(json!(id)))
+    agent
 }
 
 /// Disposition-metric templates (R221), in the `success` envelope (R008).

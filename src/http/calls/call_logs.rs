@@ -14,6 +14,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::requests::SearchCallsRequest;
 use super::sse::is_call_id;
 use crate::calls::query::{pagination, LogParams, LogQuery};
 use crate::calls::{recording_url, render as call_render, Call};
@@ -23,9 +24,6 @@ use crate::http::extract::{ApiJson, ApiQuery, Org};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
-
-/// Most call ids one search takes (R114).
-const MAX_SEARCH: usize = 100;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -82,38 +80,21 @@ fn metrics_config(calls: &[Call]) -> Vec<Value> {
     seen.into_iter().map(|(_, v)| v).collect()
 }
 
-/// The `callIds` of a search body: 1 to 100 strings (R114).
-fn search_ids(body: &Map<String, Value>) -> ApiResult<Vec<String>> {
-    let bad = |m: &str| ApiError::BadRequest(format!("callIds: {m}"));
-    let items = match body.get("callIds") {
-        None | Some(Value::Null) => return Err(bad("Required")),
-        Some(Value::Array(a)) => a,
-        Some(_) => return Err(bad("Expected array")),
-    };
-    if items.is_empty() {
-        return Err(bad("Array must contain at least 1 element(s)"));
-    }
-    if items.len() > MAX_SEARCH {
-        return Err(bad("Array must contain at most 100 element(s)"));
-    }
-    items.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("Expected array of strings"))).collect()
-}
-
 /// Fetch up to 100 call logs by `callId` (R114), including retry calls.
 /// Unknown and other organizations' ids are skipped; duplicates count
 /// once. Rows lack `dispositionMetrics`, `agentDispositionConfig` and
 /// `versionNumber`. Returns `{logs, total (found), requestedCount}`.
 /// Fewer than 1 or more than 100 ids: 400.
 #[utoipa::path(post, path = "/conversation/search", tag = "Logs",
-    request_body(content = Value, description = "`{callIds: [string; 1..=100]}`"),
+    request_body = SearchCallsRequest,
     responses((status = 200, description = "`{logs, total, requestedCount}`"),
               (status = 400, description = "callIds missing, empty or over 100")))]
 async fn search_conversations(
     State(s): State<AppState>,
     Org(t): Org,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<SearchCallsRequest>,
 ) -> ApiResult<Response> {
-    let ids = search_ids(&body)?;
+    let ids = body.call_ids;
     let base = s.calls.public_url();
     let mut seen = std::collections::HashSet::new();
     let logs: Vec<Value> = ids
@@ -133,7 +114,10 @@ async fn search_conversations(
     responses((status = 200, description = "Call detail"), (status = 404, description = "No conversation found")))]
 async fn get_conversation(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
     let (call, hub) = s.calls.get(&t, &id).ok_or_else(not_found)?;
-    let agent = s.store.read_agent(&t, &call.agent_id, |r| render::agent_json(r, None)).unwrap_or_default();
+    let agent = s
+        .store
+        .read_agent(&t, &call.agent_id, |r| crate::http::agents::render::agent_json(r, None))
+        .unwrap_or_default();
     Ok(render::ok_raw(&call_render::detail(&call, &agent, &hub.events(), &s.calls.public_url())))
 }
 

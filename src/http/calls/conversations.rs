@@ -12,13 +12,13 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::requests::{CancelCallRequest, OutboundCallRequest, WebSessionRequest};
 use crate::calls::caller_id::caller_id;
 use crate::calls::{Call, CallType, Calls, NewCall};
 use crate::domain::config::Config;
-use crate::domain::ids::is_object_id;
 use crate::domain::versioning::AgentRecord;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{opt_str, ApiJson, Org};
+use crate::http::extract::{ApiJson, Org};
 use crate::http::render;
 use crate::scenarios::SCENARIO_HEADER;
 use crate::state::AppState;
@@ -32,8 +32,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_call))
         .routes(routes!(cancel_queued_call))
 }
-
-pub(crate) use crate::domain::ids::is_e164;
 
 /// Which config a call runs.
 #[derive(Debug, Clone)]
@@ -158,16 +156,6 @@ pub(crate) fn prepare_call(
     })
 }
 
-/// The body's `variables`: a flat map of strings, numbers and booleans;
-/// anything else is 400 `Invalid input` (R103).
-pub(crate) fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
-    match body.get("variables") {
-        None | Some(Value::Null) => Ok(Map::new()),
-        Some(Value::Object(m)) if m.values().all(|v| v.is_string() || v.is_number() || v.is_boolean()) => Ok(m.clone()),
-        Some(_) => Err(ApiError::BadRequest("Invalid input".into())),
-    }
-}
-
 /// Place an outbound call (R102–R107). 200 with `{conversationId:
 /// "CALL-…"}`; the call then queues and dials on the clock. Body:
 /// `{agentId, phoneNumber (E.164; alias toPhone, L-D7), variables?
@@ -178,45 +166,27 @@ pub(crate) fn flat_variables(body: &Map<String, Value>) -> ApiResult<Map<String,
 #[utoipa::path(post, path = "/conversation/outbound", tag = "Conversations",
     params(("x-test-call" = Option<bool>, Header, description = "Mark the call log isTest"),
            ("x-atoms-mock-scenario" = Option<String>, Header, description = "Mock extension: the scenario to run")),
-    request_body(content = Value, description = "`{agentId, phoneNumber, variables?, fromProductId?, versionId?}`"),
+    request_body = OutboundCallRequest,
     responses((status = 200, description = "`{conversationId}`"), (status = 400, description = "Validation error (R104)")))]
 async fn create_outbound_call(
     State(s): State<AppState>,
     Org(t): Org,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<OutboundCallRequest>,
 ) -> ApiResult<Response> {
-    let agent_id = opt_str(&body, "agentId")?.ok_or_else(|| ApiError::BadRequest("agentId: Required".into()))?;
-    if !is_object_id(&agent_id) {
-        return Err(ApiError::BadRequest("Invalid agent id".into()));
-    }
-    let phone = match opt_str(&body, "phoneNumber")?.or(opt_str(&body, "toPhone")?) {
-        None => return Err(ApiError::BadRequest("phoneNumber: Required".into())),
-        Some(p) if !is_e164(&p) => return Err(ApiError::BadRequest("Invalid phone number".into())),
-        Some(p) => p,
-    };
-    let variables = flat_variables(&body)?;
-    let product = opt_str(&body, "fromProductId")?;
-    if product.as_deref().is_some_and(|p| !is_object_id(p)) {
-        return Err(ApiError::BadRequest("Invalid product id".into()));
-    }
-    let pin = match opt_str(&body, "versionId")? {
-        Some(v) if !is_object_id(&v) => return Err(ApiError::BadRequest("Invalid version id".into())),
-        Some(v) => Pin::Version(v),
-        None => Pin::Active,
-    };
-    let linked = s.store.read_agent(&t, &agent_id, |r| r.agent.telephony_product_id.clone()).unwrap_or_default();
-    let from = caller_id(product.as_deref(), &linked, &phone);
-    let is_test =
-        headers.get("x-test-call").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let linked = s.store.read_agent(&t, &body.agent_id, |r| r.agent.telephony_product_id.clone()).unwrap_or_default();
+    let phone = body.phone().to_string();
     let req = CallRequest {
-        agent_id,
-        pin,
-        call_type: CallType::TelephonyOutbound,
-        from: Some(from),
+        from: Some(caller_id(body.from_product_id.as_deref(), &linked, &phone)),
         to: Some(phone),
-        variables,
-        is_test,
+        agent_id: body.agent_id.into_string(),
+        pin: body.version_id.map_or(Pin::Active, |v| Pin::Version(v.into_string())),
+        call_type: CallType::TelephonyOutbound,
+        variables: body.variables.unwrap_or_default().0,
+        is_test: headers
+            .get("x-test-call")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
         conversation_id: None,
     };
     let call = place_call(&s, &t, &headers, req)?;
@@ -244,19 +214,15 @@ async fn web_session(
     s: &AppState,
     t: &Arc<Tenant>,
     headers: &HeaderMap,
-    body: &Map<String, Value>,
+    body: WebSessionRequest,
 ) -> ApiResult<Response> {
-    let agent_id = opt_str(body, "agentId")?.ok_or_else(|| ApiError::BadRequest("agentId: Required".into()))?;
-    if !is_object_id(&agent_id) {
-        return Err(ApiError::BadRequest("Invalid agent id".into()));
-    }
     let req = CallRequest {
-        agent_id,
+        agent_id: body.agent_id.into_string(),
         pin: Pin::Active,
         call_type: CallType::Webcall,
         from: None,
         to: None,
-        variables: flat_variables(body)?,
+        variables: body.variables.unwrap_or_default().0,
         is_test: false,
         conversation_id: Some(session_id(s)),
     };
@@ -266,45 +232,42 @@ async fn web_session(
 
 /// Start a web call session (R120): `{token, roomName, host,
 /// conversationId, callId}`; the call log has `type: webcall`.
-#[utoipa::path(post, path = "/conversation/webcall", tag = "Conversations",
-    request_body(content = Value, description = "`{agentId}`"),
+#[utoipa::path(post, path = "/conversation/webcall", tag = "Conversations", request_body = WebSessionRequest,
     responses((status = 200, description = "WebSessionResponse"), (status = 400, description = "`agentId: Required`")))]
 async fn create_webcall(
     State(s): State<AppState>,
     Org(t): Org,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<WebSessionRequest>,
 ) -> ApiResult<Response> {
-    web_session(&s, &t, &headers, &body).await
+    web_session(&s, &t, &headers, body).await
 }
 
 /// Start a chat session (R120); logged as `webcall` (L-E4).
-#[utoipa::path(post, path = "/conversation/chat", tag = "Conversations",
-    request_body(content = Value, description = "`{agentId}`"),
+#[utoipa::path(post, path = "/conversation/chat", tag = "Conversations", request_body = WebSessionRequest,
     responses((status = 200, description = "WebSessionResponse"), (status = 400, description = "`agentId: Required`")))]
 async fn create_chat(
     State(s): State<AppState>,
     Org(t): Org,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<WebSessionRequest>,
 ) -> ApiResult<Response> {
-    web_session(&s, &t, &headers, &body).await
+    web_session(&s, &t, &headers, body).await
 }
 
 /// Cancel a queued or in-progress call (R118): `{callId, status:
 /// "cancelled", previousStatus}`. Unknown: 404 `No conversation found`;
 /// already ended: 400.
 #[utoipa::path(post, path = "/conversation/cancel", tag = "Conversations",
-    request_body(content = Value, description = "`{callId, reason?}`"),
+    request_body = CancelCallRequest,
     responses((status = 200, description = "`{callId, status, previousStatus}`"), (status = 400, description = "Already ended"),
               (status = 404, description = "No conversation found")))]
 async fn cancel_call(
     State(s): State<AppState>,
     Org(t): Org,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<CancelCallRequest>,
 ) -> ApiResult<Response> {
-    let call_id = opt_str(&body, "callId")?.ok_or_else(|| ApiError::BadRequest("callId: Required".into()))?;
-    let (prev, call) = s.calls.cancel(&t, &call_id, false)?;
+    let (prev, call) = s.calls.cancel(&t, &body.call_id, false)?;
     Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str(), "previousStatus": prev.as_str()})))
 }
 

@@ -9,6 +9,7 @@ mod call_logs;
 pub(crate) mod conversations;
 pub(crate) mod realtime;
 pub(crate) mod recordings;
+pub(crate) mod requests;
 mod sse;
 pub(crate) mod test_calls;
 

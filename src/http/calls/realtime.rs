@@ -26,11 +26,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::conversations::{flat_variables, prepare_call, session_id, CallLink, CallRequest, Pin};
+use super::conversations::{prepare_call, session_id, CallLink, CallRequest, Pin};
+use super::requests::{RegisterCallRequest, Variables};
 use crate::calls::CallType;
 use crate::domain::ids::is_object_id;
 use crate::http::error::{envelope, ApiError, ApiResult, UNAUTHORIZED};
-use crate::http::extract::{opt_str, ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiQuery, Org};
 use crate::http::render;
 use crate::realtime::session::{self, Admission};
 use crate::realtime::{strip_reserved, Grant, Mode, DEFAULT_SAMPLE_RATE, SAMPLE_RATES, TOKEN_TTL_MS};
@@ -82,7 +83,7 @@ fn mode_of(raw: Option<&str>) -> Result<Mode, String> {
 /// unknown or foreign agent; 401 bad key.
 #[utoipa::path(post, path = "/conversation/register-call", tag = "Realtime Agent",
     params(("x-atoms-mock-scenario" = Option<String>, Header, description = "Mock extension: the scenario the session runs")),
-    request_body(content = Value, description = "`{agent_id, mode?, variables?}`"),
+    request_body = RegisterCallRequest,
     responses((status = 201, description = "`{access_token, expires_in, sample_rate}`"),
               (status = 400, description = "Validation error"), (status = 401, description = "Bad key"),
               (status = 404, description = "Agent not found")))]
@@ -90,27 +91,19 @@ async fn register_call(
     State(s): State<AppState>,
     Org(t): Org,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<RegisterCallRequest>,
 ) -> ApiResult<Response> {
-    let agent_id = opt_str(&body, "agent_id")?.ok_or_else(|| ApiError::BadRequest("agent_id: Required".into()))?;
-    if !is_object_id(&agent_id) {
-        return Err(ApiError::BadRequest("Invalid agent id".into()));
-    }
-    let mode = mode_of(opt_str(&body, "mode")?.as_deref()).map_err(ApiError::BadRequest)?;
-    let variables = strip_reserved(flat_variables(&body)?);
-    let archived = s.store.read_agent(&t, &agent_id, |r| r.agent.archived)?;
-    if archived {
-        return Err(ApiError::BadRequest("Agent is archived and cannot initiate calls".into()));
-    }
     let scenario = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok()).map(str::to_string);
-    if let Some(name) = scenario.as_deref().filter(|n| s.calls.library().get(n).is_none()) {
-        return Err(ApiError::BadRequest(format!("Unknown scenario '{name}' in {SCENARIO_HEADER}")));
-    }
     let now = s.store.clock().now();
-    let token = format!("wct_{}", s.store.ids().uuid());
-    let api_key = Arc::clone(&t.api_key);
-    let grant = Grant { api_key, agent_id, mode, variables, scenario, expires_at: now + TOKEN_TTL_MS };
-    s.realtime.mint(token.clone(), grant, now);
+    let grant = Grant {
+        api_key: Arc::clone(&t.api_key),
+        agent_id: body.agent_id.into_string(),
+        mode: body.mode.unwrap_or_default().into(),
+        variables: strip_reserved(body.variables.unwrap_or_default().0),
+        scenario,
+        expires_at: now + TOKEN_TTL_MS,
+    };
+    let token = s.realtime.register(&s.store, s.calls.library(), &t, grant, now)?;
     let data = json!({"access_token": token, "expires_in": TOKEN_TTL_MS / 1000, "sample_rate": DEFAULT_SAMPLE_RATE});
     Ok(render::created(data))
 }
@@ -167,7 +160,7 @@ fn ask(s: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> Result
         None => Map::new(),
         Some(raw) => {
             let parsed: Value = serde_json::from_str(raw).map_err(|_| bad("variables: Invalid JSON"))?;
-            strip_reserved(flat_variables(&Map::from_iter([("variables".to_string(), parsed)]))?)
+            strip_reserved(serde_json::from_value::<Variables>(parsed).map_err(|e| bad(e.to_string()))?.0)
         }
     };
     let scenario = header_scenario;

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
-use super::conversations::{is_e164, place_call, session_fields, session_id, CallRequest, Pin};
+use super::conversations::{place_call, session_fields, session_id, CallRequest, Pin};
+use super::requests::{TestCallRequest, TestMode};
 use crate::calls::CallType;
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::opt_str;
+use crate::http::error::ApiResult;
 use crate::state::AppState;
 use crate::store::Tenant;
 
@@ -25,39 +25,25 @@ pub(crate) enum TestCallKind {
     Version,
 }
 
-/// Validates `{mode, toPhone}`, places the call with `pin`'s config and
-/// returns the response `data`. `mode` is `webcall` (default), `chat` or
-/// `telephony`; telephony needs an E.164 `toPhone`.
+/// Places a test call of `agent_id` with `pin`'s config and returns the
+/// response `data`. `mode` is `webcall` (default), `chat` or `telephony`;
+/// the request type checked that telephony has an E.164 `toPhone`.
 pub(crate) fn start_test_call(
     s: &AppState,
     t: &Arc<Tenant>,
     headers: &HeaderMap,
-    body: &Map<String, Value>,
+    body: &TestCallRequest,
     agent_id: &str,
     pin: Pin,
     kind: TestCallKind,
 ) -> ApiResult<Value> {
-    let mode = opt_str(body, "mode")?.unwrap_or_else(|| "webcall".into());
-    if !["webcall", "chat", "telephony"].contains(&mode.as_str()) {
-        return Err(ApiError::BadRequest(format!(
-            "mode: Invalid enum value. Expected 'webcall' | 'chat' | 'telephony', received '{mode}'"
-        )));
-    }
-    let to_phone = opt_str(body, "toPhone")?;
-    let telephony = mode == "telephony";
-    if telephony {
-        match to_phone.as_deref() {
-            None => return Err(ApiError::BadRequest("toPhone: Required when mode is telephony".into())),
-            Some(p) if !is_e164(p) => return Err(ApiError::BadRequest("Invalid phone number".into())),
-            Some(_) => {}
-        }
-    }
+    let telephony = body.mode == Some(TestMode::Telephony);
     let req = CallRequest {
         agent_id: agent_id.to_string(),
         pin,
         call_type: if telephony { CallType::TelephonyOutbound } else { CallType::Webcall },
         from: telephony.then(|| "+14155550100".to_string()),
-        to: if telephony { to_phone } else { None },
+        to: if telephony { body.to_phone.clone() } else { None },
         variables: Map::new(),
         is_test: true,
         conversation_id: Some(session_id(s)),

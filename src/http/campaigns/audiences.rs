@@ -15,9 +15,11 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::requests::{AddMembersRequest, DeleteMembersRequest};
 use crate::campaigns::audiences::{search, Search};
-use crate::campaigns::{Audience, Member};
+use crate::campaigns::{Audience, CampaignBook, Member};
 use crate::domain::audience::{parse_upload, row_data, MAX_CSV_BYTES};
+use crate::domain::page::Page;
 use crate::domain::time::iso;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{stalled, ApiJson, ApiQuery, Org, BODY_STALLED};
@@ -131,30 +133,40 @@ async fn create_audience(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
     let up = read_upload(mp.map_err(|_| not_multipart(&headers))?).await?;
-    let text = |k: &str| up.fields.get(k).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
-    let file =
-        up.file.as_deref().filter(|f| !f.is_empty()).ok_or(ApiError::BadRequest("CSV file is required".into()))?;
-    let name = text("name").ok_or(ApiError::BadRequest("name: Required".into()))?;
-    let phone_col =
-        text("phoneNumberColumnName").ok_or(ApiError::BadRequest("phoneNumberColumnName: Required".into()))?;
-    let id_col = text("identifierColumnName");
-    let csv = parse_upload(file, phone_col, id_col)?;
-    let now = s.store.clock().now();
-    let ids = s.store.ids();
-    let a = Audience {
-        id: ids.object_id(now),
-        name: name.to_string(),
-        description: text("description").unwrap_or("").to_string(),
-        phone_col: phone_col.to_string(),
-        id_col: id_col.map(str::to_string),
-        members: csv.rows.iter().map(|r| Member { id: ids.object_id(now), data: row_data(&csv.columns, r) }).collect(),
-        columns: csv.columns,
-        created_at: now,
-        updated_at: now,
-    };
+    let a = up.audience(&s)?;
     let body = Value::Object(doc(&a, &t));
     t.campaigns.lock().insert_audience(a);
     Ok(render::ok(body))
+}
+
+impl Upload {
+    /// The audience the upload describes (R177, R178): `CSV file is
+    /// required`, `<field>: Required`, and the CSV's own errors.
+    fn audience(&self, s: &AppState) -> ApiResult<Audience> {
+        let text = |k: &str| self.fields.get(k).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
+        let required = |k: &str| text(k).ok_or_else(|| ApiError::BadRequest(format!("{k}: Required")));
+        let file = self.file.as_deref().filter(|f| !f.is_empty());
+        let file = file.ok_or_else(|| ApiError::BadRequest("CSV file is required".into()))?;
+        let (name, phone_col) = (required("name")?, required("phoneNumberColumnName")?);
+        let id_col = text("identifierColumnName");
+        let csv = parse_upload(file, phone_col, id_col)?;
+        let (now, ids) = (s.store.clock().now(), s.store.ids());
+        Ok(Audience {
+            id: ids.object_id(now),
+            name: name.to_string(),
+            description: text("description").unwrap_or("").to_string(),
+            phone_col: phone_col.to_string(),
+            id_col: id_col.map(str::to_string),
+            members: csv
+                .rows
+                .iter()
+                .map(|r| Member { id: ids.object_id(now), data: row_data(&csv.columns, r) })
+                .collect(),
+            columns: csv.columns,
+            created_at: now,
+            updated_at: now,
+        })
+    }
 }
 
 /// List the organization's audiences, newest first (R179), each with
@@ -163,23 +175,24 @@ async fn create_audience(
 #[utoipa::path(get, path = "/audience", tag = "Audience", responses((status = 200, description = "Audiences")))]
 async fn list_audiences(Org(t): Org) -> Response {
     let book = t.campaigns.lock();
-    let list: Vec<Value> = book
-        .audiences()
-        .map(|a| {
-            let using: Vec<Value> = book
-                .campaigns()
-                .filter(|c| c.audience_id == a.id && !c.progress.status.is_terminal())
-                .map(|c| json!({"_id": c.id, "name": c.name, "status": c.progress.status.as_str(), "createdAt": iso(c.created_at)}))
-                .collect();
-            let mut m = doc(a, &t);
-            m.remove("identifierColumnName");
-            m.insert("memberCount".into(), json!(a.members.len()));
-            m.insert("hasCampaigns".into(), json!(!using.is_empty()));
-            m.insert("campaigns".into(), json!(using));
-            Value::Object(m)
-        })
+    render::ok(Value::Array(book.audiences().map(|a| listed(&book, a, &t)).collect()))
+}
+
+/// An audience as `GET /audience` lists it (R179): with `memberCount`,
+/// `hasCampaigns` and the active campaigns using it, `[{_id, name,
+/// status, createdAt}]`.
+fn listed(book: &CampaignBook, a: &Audience, t: &Tenant) -> Value {
+    let using: Vec<Value> = book
+        .campaigns()
+        .filter(|c| c.audience_id == a.id && !c.progress.status.is_terminal())
+        .map(|c| json!({"_id": c.id, "name": c.name, "status": c.progress.status.as_str(), "createdAt": iso(c.created_at)}))
         .collect();
-    render::ok(json!(list))
+    let mut m = doc(a, t);
+    m.remove("identifierColumnName");
+    m.insert("memberCount".into(), json!(a.members.len()));
+    m.insert("hasCampaigns".into(), json!(!using.is_empty()));
+    m.insert("campaigns".into(), json!(using));
+    Value::Object(m)
 }
 
 /// One audience (R180). 400 `Audience ID missing`; 404 when unknown or
@@ -239,15 +252,13 @@ async fn list_members(
     if missing(&id) {
         return Ok(status_error("Audience ID is required"));
     }
-    let (page, size) = match (positive(&q, "page", 1), positive(&q, "offset", 5)) {
-        (Ok(p), Ok(o)) => (p, o),
+    let page = match (positive(&q, "page", 1), positive(&q, "offset", 5)) {
+        (Ok(p), Ok(o)) => Page::numbered(p, o),
         (Err(m), _) | (_, Err(m)) => return Ok(status_error(&m)),
     };
     let body = with_audience(&t, &id, |a| {
-        let total = a.members.len();
-        let members: Vec<Value> =
-            a.members.iter().skip((page - 1).saturating_mul(size)).take(size).map(member).collect();
-        json!({"members": members, "totalCount": total, "totalPages": total.div_ceil(size), "hasMore": page * size < total})
+        let (total, members) = (a.members.len(), page.of(&a.members).map(member).collect::<Vec<_>>());
+        json!({"members": members, "totalCount": total, "totalPages": page.total_pages(total), "hasMore": page.has_more(total)})
     })?;
     Ok(render::ok(body))
 }
@@ -258,21 +269,14 @@ async fn list_members(
 /// field`, the limit message, or while an active campaign uses the
 /// audience; 404 unknown or another organization's.
 #[utoipa::path(post, path = "/audience/{id}/members", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
-    request_body(content = Value, description = "`{members: [{…}]}`"),
+    request_body = AddMembersRequest,
     responses((status = 200, description = "Added and skipped counts"), (status = 400, description = "Invalid member or limit"), (status = 404, description = "Audience not found")))]
 async fn add_members(
     State(s): State<AppState>,
     Org(t): Org,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(AddMembersRequest { members }): ApiJson<AddMembersRequest>,
 ) -> ApiResult<Response> {
-    let members: Vec<Map<String, Value>> = match body.get("members") {
-        None | Some(Value::Null) => return Err(ApiError::BadRequest("members: Required".into())),
-        Some(Value::Array(a)) if a.iter().all(Value::is_object) => {
-            a.iter().filter_map(|m| m.as_object().cloned()).collect()
-        }
-        Some(_) => return Err(ApiError::BadRequest("members: Expected an array of objects".into())),
-    };
     let now = s.store.clock().now();
     let (added, skipped) = t.campaigns.lock().add_members(&id, members, || s.store.ids().object_id(now), now)?;
     let message = format!("{added} members added successfully");
@@ -282,25 +286,18 @@ async fn add_members(
 /// Delete members by id (R184): `{memberIds: [...]}` → `{deletedCount}`.
 /// 400 while an active campaign uses the audience (R186); 404 unknown.
 #[utoipa::path(delete, path = "/audience/{id}/members", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
-    request_body(content = Value, description = "`{memberIds: [...]}`"),
+    request_body = DeleteMembersRequest,
     responses((status = 200, description = "`{deletedCount}`"), (status = 400, description = "Invalid body"), (status = 404, description = "Audience not found")))]
 async fn delete_members(
     State(s): State<AppState>,
     Org(t): Org,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<DeleteMembersRequest>,
 ) -> ApiResult<Response> {
     if missing(&id) {
         return Err(ApiError::BadRequest("Audience ID missing".into()));
     }
-    let ids: Vec<String> = match body.get("memberIds") {
-        None | Some(Value::Null) => return Err(ApiError::BadRequest("memberIds: Required".into())),
-        Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
-            a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
-        }
-        Some(_) => return Err(ApiError::BadRequest("memberIds: Expected an array of strings".into())),
-    };
-    let n = t.campaigns.lock().delete_members(&id, &ids, s.store.clock().now())?;
+    let n = t.campaigns.lock().delete_members(&id, &body.member_ids, s.store.clock().now())?;
     Ok(render::ok(json!({"deletedCount": n})))
 }
 

@@ -13,17 +13,18 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::campaigns::engine::NewCampaign;
+use super::requests::CreateCampaignRequest;
 use crate::campaigns::{render as view, Campaign};
-use crate::domain::campaign::{CampaignStatus, Command};
-use crate::domain::ids::is_object_id;
-use crate::domain::time::parse_iso;
+use crate::domain::campaign::Command;
+use crate::domain::campaign_list::{CampaignListQuery, RawCampaignListQuery};
+use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{opt_str, ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::ids::CampaignId;
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
@@ -42,59 +43,6 @@ fn bad(m: impl Into<String>) -> ApiError {
     ApiError::BadRequest(m.into())
 }
 
-fn int_in(body: &Map<String, Value>, key: &str, lo: u32, hi: u32, default: u32) -> ApiResult<u32> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => v
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|n| (lo..=hi).contains(n))
-            .ok_or_else(|| bad(format!("{key} must be an integer between {lo} and {hi}"))),
-    }
-}
-
-/// Converts a `POST /campaign` body (R159, R160). Messages for missing
-/// fields follow R009; the others are inferred.
-fn parse_new(body: &Map<String, Value>, now: i64) -> ApiResult<NewCampaign> {
-    let required = |k: &str| -> ApiResult<String> {
-        opt_str(body, k)?.filter(|v| !v.trim().is_empty()).ok_or_else(|| bad(format!("{k}: Required")))
-    };
-    let (name, audience_id, agent_id) = (required("name")?, required("audienceId")?, required("agentId")?);
-    if !is_object_id(&agent_id) {
-        return Err(bad("Invalid agent id"));
-    }
-    if !is_object_id(&audience_id) {
-        return Err(bad("Invalid audience id"));
-    }
-    let scheduled_at = match opt_str(body, "scheduledAt")? {
-        None => None,
-        Some(s) => match parse_iso(&s) {
-            None => return Err(bad("scheduledAt must be a valid ISO-8601 date-time")),
-            Some(at) if at <= now => return Err(bad("scheduledAt must be in the future")),
-            Some(at) => Some(at),
-        },
-    };
-    let phone_number_ids = match body.get("phoneNumberIds") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().filter(|s| is_object_id(s)).map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| bad("phoneNumberIds must be an array of phone number ids"))?,
-        Some(_) => return Err(bad("phoneNumberIds must be an array of phone number ids")),
-    };
-    Ok(NewCampaign {
-        name,
-        description: opt_str(body, "description")?.unwrap_or_default(),
-        agent_id,
-        audience_id,
-        phone_number_ids,
-        scheduled_at,
-        max_retries: int_in(body, "maxRetries", 0, 10, 3)?,
-        retry_delay_min: int_in(body, "retryDelay", 1, 1440, 15)?,
-    })
-}
-
 /// Create a campaign (R159–R162). 201 with the raw stored document
 /// (`agentId`/`audienceId` plain ids); `status` is `scheduled` with a
 /// `scheduledAt`, else `draft`. Never dials. 400: `<field>: Required`,
@@ -102,15 +50,14 @@ fn parse_new(body: &Map<String, Value>, now: i64) -> ApiResult<NewCampaign> {
 /// agent, `scheduledAt must be in the future`, out-of-range `maxRetries`
 /// (0–10, default 3) or `retryDelay` (1–1440 minutes, default 15).
 #[utoipa::path(post, path = "/campaign", tag = "Campaigns",
-    request_body(content = Value, description = "`{name, audienceId, agentId, description?, phoneNumberIds?, scheduledAt?, maxRetries?, retryDelay?}`"),
+    request_body = CreateCampaignRequest,
     responses((status = 201, description = "The stored campaign"), (status = 400, description = "Validation error")))]
 async fn create_campaign(
     State(s): State<AppState>,
     Org(t): Org,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<CreateCampaignRequest>,
 ) -> ApiResult<Response> {
-    let new = parse_new(&body, s.store.clock().now())?;
-    let c = s.campaigns.create(&t, new)?;
+    let c = s.campaigns.create(&t, body.into_new(s.store.clock().now())?)?;
     Ok(render::created(view::document(&c, &t.org_id, &t.user_id)))
 }
 
@@ -133,9 +80,23 @@ pub(crate) struct ListCampaignsQuery {
     sort_order: Option<String>,
 }
 
-/// `{_id, name, workflowType}` of the campaign's agent, and `{_id, name}`
-/// of its audience (the name at creation if it was deleted since).
-fn nested(s: &AppState, t: &Tenant, c: &Campaign, audience: Option<String>) -> (Value, Value) {
+impl ListCampaignsQuery {
+    /// The validated query.
+    fn parse(&self) -> Result<CampaignListQuery, DomainError> {
+        CampaignListQuery::parse(RawCampaignListQuery {
+            status: self.status.as_deref(),
+            search: self.search.as_deref(),
+            sort_field: self.sort_field.as_deref(),
+            sort_order: self.sort_order.as_deref(),
+            page: self.page,
+            offset: self.offset,
+        })
+    }
+}
+
+/// A campaign with `{_id, name, workflowType}` of its agent and `{_id,
+/// name}` of its audience (the name at creation if it was deleted since).
+fn populated(s: &AppState, t: &Tenant, c: &Campaign, audience: Option<String>) -> Value {
     let agent = s
         .store
         .read_agent(
@@ -145,13 +106,15 @@ fn nested(s: &AppState, t: &Tenant, c: &Campaign, audience: Option<String>) -> (
         )
         .unwrap_or_else(|_| json!({"_id": c.agent_id}));
     let name = audience.unwrap_or_else(|| c.audience_name.clone());
-    (agent, json!({"_id": c.audience_id, "name": name}))
+    view::campaign(c, &t.org_id, &t.user_id, agent, json!({"_id": c.audience_id, "name": name}))
 }
 
 /// List campaigns (R171): filters `status`, `search`; `sortField`
 /// createdAt|updatedAt, `sortOrder` (desc); `offset` is the page size
 /// (default 5). `{campaigns, pagination: {total, page, offset, hasMore,
-/// totalPages}, totalCampaignCount}` (the last is unfiltered).
+/// totalPages}, totalCampaignCount}` (the last is unfiltered). The page
+/// is taken under the campaign book's lock alone; agents are read after
+/// (`campaigns::list`).
 #[utoipa::path(get, path = "/campaign", tag = "Campaigns", params(ListCampaignsQuery),
     responses((status = 200, description = "A page of campaigns"), (status = 400, description = "Bad filter")))]
 async fn list_campaigns(
@@ -159,61 +122,18 @@ async fn list_campaigns(
     Org(t): Org,
     ApiQuery(q): ApiQuery<ListCampaignsQuery>,
 ) -> ApiResult<Response> {
-    let status =
-        q.status.as_deref().map(|v| CampaignStatus::parse(v).ok_or_else(|| bad(format!("Invalid status: {v}"))));
-    let status = status.transpose()?;
-    let (page, size) = (q.page.unwrap_or(1).max(1), q.offset.unwrap_or(5).max(1));
-    let by_updated = match q.sort_field.as_deref() {
-        None | Some("createdAt") => false,
-        Some("updatedAt") => true,
-        Some(v) => return Err(bad(format!("Invalid sortField: {v}"))),
-    };
-    let asc = q.sort_order.as_deref().is_some_and(|o| o.eq_ignore_ascii_case("asc"));
-    let needle = q.search.as_deref().map(str::to_lowercase);
-    let book = t.campaigns.lock();
-    let mut hits: Vec<&Campaign> = book
-        .campaigns()
-        .filter(|c| status.is_none_or(|st| c.progress.status == st))
-        .filter(|c| needle.as_deref().is_none_or(|n| c.name.to_lowercase().contains(n)))
-        .collect();
-    hits.sort_by_key(|c| if by_updated { c.progress.updated_at } else { c.created_at });
-    if !asc {
-        hits.reverse();
-    }
-    let total = hits.len();
-    let items: Vec<Value> = hits
-        .iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
-        .map(|c| {
-            let (agent, audience) = nested(&s, &t, c, book.audience(&c.audience_id).map(|a| a.name.clone()));
-            view::campaign(c, &t.org_id, &t.user_id, agent, audience)
-        })
-        .collect();
-    let pagination = json!({"total": total, "page": page, "offset": size, "hasMore": page * size < total, "totalPages": total.div_ceil(size)});
-    let all = book.campaigns().count();
-    Ok(render::ok(json!({"campaigns": items, "pagination": pagination, "totalCampaignCount": all})))
+    let query = q.parse()?;
+    let page = s.campaigns.list(&t, &query);
+    let items: Vec<Value> = page.items.into_iter().map(|(c, audience)| populated(&s, &t, &c, audience)).collect();
+    let (p, total) = (query.page, page.total);
+    let pagination = json!({"total": total, "page": q.page.unwrap_or(1).max(1), "offset": p.size,
+        "hasMore": p.has_more(total), "totalPages": p.total_pages(total)});
+    Ok(render::ok(json!({"campaigns": items, "pagination": pagination, "totalCampaignCount": page.all})))
 }
 
-fn check_id(id: &str) -> ApiResult<()> {
-    if is_object_id(id) {
-        Ok(())
-    } else {
-        Err(bad("Invalid campaign id"))
-    }
-}
-
-/// A copy of campaign `id` of `t` and its audience's current name.
-fn snapshot(t: &Tenant, id: &str) -> Option<(Campaign, Option<String>)> {
-    let book = t.campaigns.lock();
-    let c = book.campaign(id)?.clone();
-    let name = book.audience(&c.audience_id).map(|a| a.name.clone());
-    Some((c, name))
-}
-
-fn found(t: &Tenant, id: &str) -> ApiResult<(Campaign, Option<String>)> {
-    check_id(id)?;
-    snapshot(t, id).ok_or_else(|| ApiError::NotFound("Campaign not found".into()))
+/// Campaign `id` and its audience's name: 404 `Campaign not found`.
+fn found(s: &AppState, t: &Tenant, id: &str) -> ApiResult<(Campaign, Option<String>)> {
+    s.campaigns.snapshot(t, id).ok_or_else(|| ApiError::NotFound("Campaign not found".into()))
 }
 
 /// An unknown campaign where the spec documents no 404: 400 `no campaign
@@ -229,22 +149,24 @@ fn unknown_as_400(id: &str) -> impl Fn(ApiError) -> ApiError + '_ {
 /// cancelledCallsCount, error, failedAt}, events: [...], metrics:
 /// {total_participants, contacts_called, contacts_connected}}`.
 /// Unknown: 400 `no campaign found for id <id>` (the spec documents no 404).
-#[utoipa::path(get, path = "/campaign/{id}", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
+#[utoipa::path(get, path = "/campaign/{id}", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "Campaign, events and metrics"), (status = 400, description = "Malformed or unknown id")))]
-async fn get_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    let (c, audience) = found(&t, &id).map_err(unknown_as_400(&id))?;
+async fn get_campaign(State(s): State<AppState>, Org(t): Org, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
+    let (c, audience) = found(&s, &t, &id).map_err(unknown_as_400(&id))?;
     let calls = s.campaigns.calls_of(&t, &id);
-    let (agent, audience) = nested(&s, &t, &c, audience);
-    let campaign = view::campaign(&c, &t.org_id, &t.user_id, agent, audience);
+    let campaign = populated(&s, &t, &c, audience);
     Ok(render::ok(json!({"campaign": campaign, "events": view::events(&c), "metrics": view::metrics(&c, &calls)})))
 }
 
 /// Delete a campaign and its history (R172): 200 `{status: true}`; allowed
 /// while running (queued calls are cancelled); 404 when unknown.
-#[utoipa::path(delete, path = "/campaign/{id}", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
+#[utoipa::path(delete, path = "/campaign/{id}", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "`{status: true}`"), (status = 404, description = "Campaign not found")))]
-async fn delete_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    check_id(&id)?;
+async fn delete_campaign(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiPath(id): ApiPath<CampaignId>,
+) -> ApiResult<Response> {
     s.campaigns.delete(&t, &id)?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -253,12 +175,15 @@ async fn delete_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<
 /// processed", taskId, campaignId}`. The status becomes `processing`, then
 /// `running` one second later on the clock. Idempotent; never dials a
 /// member twice. 400 on a completed or failed campaign; 404 unknown.
-#[utoipa::path(post, path = "/campaign/{id}/start", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
+#[utoipa::path(post, path = "/campaign/{id}/start", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 202, description = "Queued"), (status = 400, description = "Completed or failed"), (status = 404, description = "Campaign not found")))]
-async fn start_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    check_id(&id)?;
+async fn start_campaign(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiPath(id): ApiPath<CampaignId>,
+) -> ApiResult<Response> {
     s.campaigns.run(&t, &id, &Command::Start)?;
-    let data = json!({"message": "Campaign is being processed", "taskId": s.store.ids().uuid(), "campaignId": id});
+    let data = json!({"message": "Campaign is being processed", "taskId": s.store.ids().uuid(), "campaignId": id.into_string()});
     Ok((StatusCode::ACCEPTED, Json(render::success(data))).into_response())
 }
 
@@ -267,10 +192,13 @@ async fn start_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<S
 /// ones are cancelled and counted in `cancelledCallsCount`. 400 unless
 /// processing, running or paused (inferred); unknown: 400 `no campaign
 /// found for id <id>` (the spec documents no 404).
-#[utoipa::path(post, path = "/campaign/{id}/pause", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
+#[utoipa::path(post, path = "/campaign/{id}/pause", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "Pause queued"), (status = 400, description = "Not running / unknown")))]
-async fn pause_campaign(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    check_id(&id)?;
+async fn pause_campaign(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiPath(id): ApiPath<CampaignId>,
+) -> ApiResult<Response> {
     s.campaigns.run(&t, &id, &Command::Pause).map_err(|e| unknown_as_400(&id)(e.into()))?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -293,15 +221,15 @@ fn csv(body: String) -> Response {
 /// totalCallDuration (s), totalCallCost}]}`, or `?format=csv` one row per
 /// member. 404 `Campaign not found`.
 #[utoipa::path(get, path = "/campaign/{id}/export/by-audience-member", tag = "Campaigns",
-    params(("id" = String, Path, description = "Campaign id"), ExportQuery),
+    params(("id" = CampaignId, Path, description = "Campaign id"), ExportQuery),
     responses((status = 200, description = "JSON object or text/csv"), (status = 404, description = "Campaign not found")))]
 async fn export_by_member(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<CampaignId>,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
-    let (c, _) = found(&t, &id)?;
+    let (c, _) = found(&s, &t, &id)?;
     let calls = s.campaigns.calls_of(&t, &id);
     match q.format.as_deref() {
         None | Some("json") => Ok(Json(view::by_member_json(&c, &calls, s.store.clock().now())).into_response()),
@@ -315,7 +243,7 @@ async fn export_by_member(
 #[utoipa::path(get, path = "/campaign/{id}/logs/export", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
     responses((status = 200, description = "text/csv"), (status = 400, description = "no campaign found for id <id>")))]
 async fn export_logs(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    let (c, _) = snapshot(&t, &id).ok_or_else(|| bad(format!("no campaign found for id {id}")))?;
+    let (c, _) = s.campaigns.snapshot(&t, &id).ok_or_else(|| bad(format!("no campaign found for id {id}")))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let agent = s.store.read_agent(&t, &c.agent_id, |r| r.agent.name.clone()).unwrap_or_default();
     Ok(csv(view::logs_csv(&c, &calls, &agent, &s.calls.public_url())))

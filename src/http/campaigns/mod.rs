@@ -6,6 +6,7 @@ use crate::state::AppState;
 
 pub(crate) mod audiences;
 mod campaign;
+mod requests;
 
 /// Every route of the area.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
