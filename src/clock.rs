@@ -15,6 +15,12 @@
 //!   ([`Clock::spawn_driver`]) runs them when they fall due.
 //! - **sleepers** ([`Clock::sleep_until`]): async tasks waiting for a
 //!   deadline, woken in the same order.
+//!
+//! [`Clock::run_until_idle`] is the one way to let clock-driven work
+//! finish without moving time: it runs what is due and gives the tasks
+//! the clock woke the runtime until they wait again. `advance` uses it
+//! after every woken sleeper and before it returns; tests use it instead
+//! of spinning on `yield_now`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -47,6 +53,15 @@ impl ClockMode {
         }
     }
 }
+
+/// Rounds of `yield_now` [`Clock::run_until_idle`] gives woken tasks
+/// before it looks again: enough for a task to run to its next await
+/// through a few hops of channels and locks.
+const IDLE_YIELDS: usize = 8;
+
+/// Most looks [`Clock::run_until_idle`] takes: a task that keeps scheduling
+/// work at the current instant cannot hold it forever.
+const IDLE_ROUNDS: usize = 1_000;
 
 /// A scheduled action: runs once, synchronously, when its deadline is due.
 pub type Action = Box<dyn FnOnce() + Send + 'static>;
@@ -207,13 +222,38 @@ impl Clock {
             if woke_task {
                 // Let the woken task run (and schedule follow-ups) before
                 // time moves on, so later deadlines observe its effects.
-                for _ in 0..8 {
-                    tokio::task::yield_now().await;
-                }
+                self.run_until_idle().await;
             }
         }
         self.0.now.fetch_max(target, Ordering::AcqRel);
+        self.run_until_idle().await;
         target
+    }
+
+    /// Lets clock-driven work settle without moving time: runs every action
+    /// already due, wakes every sleeper already due, and yields to the
+    /// runtime until a whole round of [`IDLE_YIELDS`] yields neither finds
+    /// a timer due nor sees one scheduled (a woken task that sleeps again
+    /// or schedules a follow-up registers a timer, so it is waited for).
+    /// Work that waits on something other than the clock (a socket, a
+    /// channel) gets those yields and no more. Gives up after
+    /// [`IDLE_ROUNDS`] rounds. Works in both modes; in real mode the driver
+    /// task would run the same actions a moment later.
+    pub async fn run_until_idle(&self) {
+        for _ in 0..IDLE_ROUNDS {
+            let before = self.0.seq.load(Ordering::Acquire);
+            let mut fired = false;
+            while let Some(t) = self.pop_due(self.now()) {
+                fire(t);
+                fired = true;
+            }
+            for _ in 0..IDLE_YIELDS {
+                tokio::task::yield_now().await;
+            }
+            if !fired && self.0.seq.load(Ordering::Acquire) == before {
+                return;
+            }
+        }
     }
 }
 
@@ -250,9 +290,9 @@ mod tests {
                 o.lock().push((d, c.now() - VIRTUAL_EPOCH_MS));
             }));
         }
-        for _ in 0..8 {
-            tokio::task::yield_now().await;
-        }
+        // The three tasks register their sleepers before time moves.
+        clock.run_until_idle().await;
+        assert_eq!(clock.pending(), 3);
         clock.advance(5000).await;
         for t in tasks {
             t.await.unwrap_or_default();
@@ -279,6 +319,29 @@ mod tests {
         assert_eq!(clock.pending(), 1);
         clock.advance(1000).await;
         assert_eq!(*seen.lock(), vec![100, 150, 200, 300]);
+    }
+
+    #[tokio::test]
+    async fn run_until_idle_runs_due_actions_and_waits_for_woken_tasks_to_wait_again() {
+        let clock = Clock::new(ClockMode::Virtual);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = Arc::clone(&seen);
+        clock.schedule(clock.now(), move || s.lock().push("due action"));
+        let (c, s) = (clock.clone(), Arc::clone(&seen));
+        let task = tokio::spawn(async move {
+            // Several hops before the task reaches the clock.
+            for _ in 0..5 {
+                tokio::task::yield_now().await;
+            }
+            c.sleep_until(c.now() + 100).await;
+            s.lock().push("woken");
+        });
+        clock.run_until_idle().await;
+        assert_eq!(*seen.lock(), vec!["due action"]);
+        assert_eq!(clock.pending(), 1, "the task's sleeper is registered");
+        clock.advance(100).await;
+        assert_eq!(*seen.lock(), vec!["due action", "woken"], "advance settles the woken task before returning");
+        task.await.expect("task");
     }
 
     #[tokio::test]

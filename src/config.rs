@@ -1,11 +1,28 @@
 //! Command-line and environment configuration. Every flag also reads an
 //! `ATOMS_MOCK_*` environment variable (flag wins).
+//!
+//! A near-leaf of the crate: it names the clock mode, the versioning mode
+//! (`crate::domain::versioning`) and the journal's defaults, and nothing
+//! that reads the configuration; each area turns its part into its own
+//! settings (`webhooks::Settings::from_config`, the server's
+//! [`Transport`], the HTTP layer's [`CorsOrigins`]).
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::Parser;
 
 use crate::clock::ClockMode;
+pub use crate::domain::versioning::VersioningMode;
+
+mod cors;
+pub mod transport;
+
+pub use cors::CorsOrigins;
+pub use transport::Transport;
+
+/// Default concurrent calls per organization (`--concurrency-limit`, R108).
+pub const DEFAULT_CONCURRENCY: usize = 10;
 
 /// Server configuration, parsed with clap.
 #[derive(Debug, Clone, Parser)]
@@ -38,7 +55,7 @@ pub struct Config {
     pub seed: Option<u64>,
 
     /// Concurrent calls per organization before new calls queue (R108).
-    #[arg(long, env = "ATOMS_MOCK_CONCURRENCY_LIMIT", default_value_t = 10)]
+    #[arg(long, env = "ATOMS_MOCK_CONCURRENCY_LIMIT", default_value_t = DEFAULT_CONCURRENCY)]
     pub concurrency_limit: usize,
 
     /// Accept only these API keys (repeatable; comma-separated in the
@@ -67,7 +84,7 @@ pub struct Config {
     /// Browser origins allowed by CORS: `*` (any, the default), `off`, or
     /// a comma-separated list such as `https://app.example.com,http://localhost:3000`.
     #[arg(long, env = "ATOMS_MOCK_CORS", default_value = "*")]
-    pub cors: crate::http::transport::CorsOrigins,
+    pub cors: CorsOrigins,
 
     /// Most webhook deliveries queued or in flight per webhook; beyond it a
     /// delivery is logged `FAILED` (`queue full`) without being sent.
@@ -86,7 +103,7 @@ pub struct Config {
 
     /// Connection timeouts and the shutdown grace period.
     #[command(flatten)]
-    pub transport: crate::server::Transport,
+    pub transport: Transport,
 }
 
 impl Default for Config {
@@ -98,45 +115,29 @@ impl Default for Config {
             clock: ClockMode::Real,
             security_check_secs: 6.0,
             seed: None,
-            concurrency_limit: crate::calls::DEFAULT_CONCURRENCY,
+            concurrency_limit: DEFAULT_CONCURRENCY,
             require_keys: Vec::new(),
             webhook_retries: 0,
             webhook_timeout_ms: 30_000,
             webhook_queue: 256,
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             journal_bytes: crate::journal::DEFAULT_BUDGET,
-            transport: crate::server::Transport::default(),
+            transport: Transport::default(),
             versioning: VersioningMode::Auto,
-            cors: crate::http::transport::CorsOrigins::Any,
+            cors: CorsOrigins::Any,
         }
     }
 }
 
-/// The platform's per-organization `ENABLE_BRANCH_MODEL` flag (§0 Modes),
-/// plus the way the live service serves both client generations at once
-/// (LIVE V1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum VersioningMode {
-    /// Per agent (LIVE V1): every agent starts on drafts and versions; its
-    /// first v2 call (branches, branch draft, revisions, a diff with a
-    /// branch ref) moves that agent to the branch model, after which its
-    /// v1 write and list endpoints answer R075's 409.
-    #[default]
-    Auto,
-    /// Drafts and versions (BEHAVIOR §C); the branch routes do not exist.
-    V1,
-    /// Branches and revisions (BEHAVIOR §D) for every agent.
-    V2,
-}
+/// `--versioning auto|v1|v2` (the mode itself is a platform rule and
+/// lives in `domain::versioning`).
+impl clap::ValueEnum for VersioningMode {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Auto, Self::V1, Self::V2]
+    }
 
-impl VersioningMode {
-    /// `"auto"`, `"v1"` or `"v2"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::V1 => "v1",
-            Self::V2 => "v2",
-        }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()))
     }
 }
 
@@ -144,15 +145,6 @@ impl Config {
     /// A configuration for tests: virtual clock, seed 1, port 0.
     pub fn for_tests() -> Self {
         Self { port: 0, clock: ClockMode::Virtual, seed: Some(1), ..Self::default() }
-    }
-
-    /// The webhook dispatcher's settings.
-    pub fn webhook_settings(&self) -> crate::webhooks::Settings {
-        crate::webhooks::Settings {
-            timeout: std::time::Duration::from_millis(self.webhook_timeout_ms.max(1)),
-            retries: self.webhook_retries,
-            queue: self.webhook_queue.max(1),
-        }
     }
 
     /// The security-check window in milliseconds (negative values count as 0).

@@ -156,7 +156,7 @@ pub struct Lifecycle {
     /// The organization's API key.
     pub api_key: Arc<str>,
     /// The call record snapshot.
-    pub call: Arc<crate::calls::Call>,
+    pub call: Arc<crate::call::Call>,
 }
 
 const REPLAY: usize = 4096;
@@ -182,7 +182,7 @@ impl Default for LifecycleBus {
 
 impl LifecycleBus {
     /// Publishes a milestone; returns its sequence number.
-    pub fn publish(&self, milestone: Milestone, api_key: Arc<str>, call: Arc<crate::calls::Call>) -> u64 {
+    pub fn publish(&self, milestone: Milestone, api_key: Arc<str>, call: Arc<crate::call::Call>) -> u64 {
         let mut log = self.log.lock();
         let seq = log.next;
         log.next += 1;

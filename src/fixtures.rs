@@ -46,6 +46,9 @@ pub enum FixtureError {
         /// What is wrong.
         message: String,
     },
+    /// A scenario file or the assignments (`scenarios/`).
+    #[error(transparent)]
+    Scenario(#[from] crate::scenarios::ScenarioError),
 }
 
 /// A preloaded agent of one API key.

@@ -2,21 +2,41 @@
 //! (`/atoms/v1`), for contract tests, CI fixtures and local development.
 //!
 //! # Layout
-//! - [`config`]: CLI flags and `ATOMS_MOCK_*` variables.
-//! - [`server`]: [`Server::start`] on a caller-provided listener, with
-//!   connection timeouts and graceful shutdown ([`Transport`]).
-//! - [`state`]: [`AppState`], the handles every handler shares.
-//! - [`clock`]: real or virtual time; every timer goes through it.
-//! - [`domain`]: pure platform rules (agents, config bounds, v1 drafts and
-//!   versions), property-tested without HTTP.
-//! - [`store`]: per-organization state behind per-tenant locks.
-//! - [`fixtures`]: embedded default fixtures and `--fixtures DIR`.
-//! - [`http`]: routers, extractors, the error envelope and OpenAPI.
+//! Lower layers never name higher ones (`tests/api/architecture.rs` checks
+//! it), so each module can be read knowing only the ones below it. From the
+//! bottom up:
+//!
+//! - [`domain`]: the platform's rules as pure functions and state machines
+//!   (agents, versions, branches, campaigns, webhooks, account, DNC, ...):
+//!   no I/O, no clock reads, property-tested. Each module's doc cites the
+//!   BEHAVIOR rules it implements.
+//! - [`clock`]: real or virtual time; every timer of the crate goes through
+//!   it, and tests drive it (`advance`, `run_until_idle`).
 //! - [`journal`]: the request journal (bounded in bytes) and its filters.
 //! - [`faults`]: fault-injection rules, path patterns and seeded rolls.
-//! - [`webhooks`]: webhook books, signed event bodies, the dispatcher and
-//!   its delivery log.
+//! - [`config`]: CLI flags and `ATOMS_MOCK_*` variables ([`Config`]).
+//! - [`scenarios`]: scripted call scenarios, their compiled timelines and
+//!   which call runs which.
+//! - [`call`]: the call record every consumer reads (call log, SSE,
+//!   webhooks, exports).
+//! - [`events`]: per-call event hubs and the milestone bus.
+//! - [`store`]: per-organization state: the [`store::Tenant`] and its
+//!   books (agents, calls, campaigns, webhooks), each behind its own lock;
+//!   its doc says how to add a book and in which order locks are taken.
+//! - [`calls`]: the call engine: `Calls::place` (the one placement path),
+//!   dispatch, queueing and timelines on the clock, live calls.
+//! - [`campaigns`]: the campaign dialler over the call engine.
+//! - [`webhooks`]: signed event bodies, the dispatcher and its delivery log.
+//! - [`realtime`]: realtime agent sessions over the WebSocket.
+//! - [`fixtures`]: embedded default fixtures and `--fixtures DIR`.
+//! - [`state`]: [`AppState`], the handles every handler shares.
+//! - [`http`]: routers, extractors, the error envelope and OpenAPI; the
+//!   only layer that speaks HTTP (its own `# Layout` lists the areas).
+//! - [`server`]: [`Server::start`] on a caller-provided listener, with
+//!   connection timeouts and graceful shutdown ([`Transport`]); the
+//!   composition root, the one module above `http`.
 
+pub mod call;
 pub mod calls;
 pub mod campaigns;
 pub mod clock;

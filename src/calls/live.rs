@@ -18,11 +18,12 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{call_start_fields, publish, record, Call, Calls, Entry, Line, NewCall, TenantRef};
+use super::{call_start_fields, publish, BookRef, Call, Calls, Line, NewCall};
 use crate::domain::call::{transition, CallCommand, CallStatus};
 use crate::domain::Millis;
 use crate::events::{CallHub, Milestone};
 use crate::scenarios::timeline::Transition;
+use crate::store::Tenant;
 
 /// The call is no longer in progress (ended by the session, cancelled, or
 /// forgotten by a reset); the session should stop.
@@ -34,7 +35,7 @@ pub struct CallEnded(pub String);
 #[derive(Clone)]
 pub struct LiveCall {
     calls: Arc<Calls>,
-    tenant: TenantRef,
+    book: BookRef,
     call_id: String,
     hub: Arc<CallHub>,
 }
@@ -46,32 +47,30 @@ impl std::fmt::Debug for LiveCall {
 }
 
 impl Calls {
-    /// Creates a call that `new` describes, already connected at the
-    /// clock's now: `in_progress`, `call_start` published, the
-    /// pre-conversation milestone sent. Returns the handle and the record
-    /// as created (its variables resolved, R154).
-    pub fn start_live(
-        self: &Arc<Self>,
-        t: &TenantRef,
-        new: NewCall,
-        record_id: String,
-        call_id: String,
-    ) -> (LiveCall, Call) {
-        let now = self.clock.now();
-        let mut call = record(new, record_id, call_id.clone(), now);
+    /// Creates the call that `new` describes (see [`Calls::prepare`]),
+    /// already connected at the clock's now: `in_progress`, `call_start`
+    /// published, the pre-conversation milestone sent. It takes one of the
+    /// organization's slots but never queues. Counts toward the agent's
+    /// `totalCalls` like every placed call. Returns the handle and the
+    /// record as created (its variables resolved, R154).
+    pub fn start_live(self: &Arc<Self>, t: &Tenant, new: NewCall) -> (LiveCall, Call) {
+        let mut call = self.new_record(t, new);
+        let now = call.created_at;
+        let call_id = call.call_id.clone();
         call.status = transition(call.status, CallCommand::Start, &call_id).unwrap_or(CallStatus::InProgress);
         call.started_at = Some(now);
         call.connected_at = Some(now);
         let hub = Arc::new(CallHub::new());
         publish(&hub, &call_id, now, "call_start", call_start_fields(&call));
+        let book = Arc::clone(t.calls());
         {
-            let mut book = t.calls.lock();
-            book.order.push(call_id.clone());
-            book.calls.insert(call_id.clone(), Entry { call: call.clone(), hub: Arc::clone(&hub) });
-            book.running += 1;
+            let mut table = book.lock();
+            table.insert(call.clone(), Arc::clone(&hub), None);
+            table.take_slot(&call_id);
         }
-        self.bus.publish(Milestone::PreConversation, Arc::clone(&t.api_key), Arc::new(call.clone()));
-        let live = LiveCall { calls: Arc::clone(self), tenant: Arc::clone(t), call_id, hub };
+        self.owners.insert(call_id.clone(), Arc::downgrade(&book));
+        self.bus.publish(Milestone::PreConversation, Arc::clone(book.api_key()), Arc::new(call.clone()));
+        let live = LiveCall { calls: Arc::clone(self), book, call_id, hub };
         (live, call)
     }
 }
@@ -89,11 +88,11 @@ impl LiveCall {
 
     /// Runs `f` on the record if the call is still in progress.
     fn with_running<R>(&self, at: Millis, f: impl FnOnce(&mut Call, &CallHub) -> R) -> Result<R, CallEnded> {
-        let mut book = self.tenant.calls.lock();
-        match book.calls.get_mut(&self.call_id) {
-            Some(e) if e.call.status == CallStatus::InProgress => {
-                e.call.updated_at = at;
-                Ok(f(&mut e.call, &e.hub))
+        let mut table = self.book.lock();
+        match table.entry_mut(&self.call_id) {
+            Some((call, hub)) if call.status == CallStatus::InProgress => {
+                call.updated_at = at;
+                Ok(f(call, hub))
             }
             _ => Err(CallEnded(self.call_id.clone())),
         }
@@ -129,12 +128,6 @@ impl LiveCall {
     /// scripted calls (call_end, recording, slot, milestone, analytics).
     /// `false` when the call had already ended.
     pub fn end(&self, at: Millis, status: CallStatus, reason: &str, failure: Option<&str>) -> bool {
-        let mut book = self.tenant.calls.lock();
-        let running = book.calls.get(&self.call_id).map(|e| e.call.status);
-        let Some(Ok(status)) = running.map(|s| transition(s, CallCommand::Finish(status), &self.call_id)) else {
-            return false;
-        };
-        self.calls.finish(&self.tenant, &mut book, &self.call_id, status, reason, failure, at);
-        true
+        self.calls.end_live(&self.book, &self.call_id, status, reason, failure, at)
     }
 }

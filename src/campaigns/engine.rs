@@ -3,7 +3,7 @@
 //! up, record events) on the clock.
 //!
 //! Each member becomes a call through the same path as `POST
-//! /conversation/outbound` (`crate::http::conversations::place`), so it
+//! /conversation/outbound` ([`Calls::place`]), so it
 //! queues under the organization's concurrency limit (R108), emits SSE
 //! events, milestones (webhooks) and gets a call log with `campaignId`.
 //! Retries link to the previous attempt (R121). `start` and `pause` take
@@ -16,12 +16,11 @@ use serde_json::{Map, Value};
 
 use super::{Campaign, CampaignCall, CampaignEvent, Contact, SCENARIO_COLUMN};
 use crate::calls::caller_id::caller_id;
-use crate::calls::{Call, CallType, Calls};
+use crate::calls::{Call, CallLink, CallRequest, CallType, Calls, Pin};
 use crate::domain::call::CallStatus;
 use crate::domain::campaign::{self, CallResult, Command, Effect};
 use crate::domain::{audience::to_e164, DomainError, Millis};
-use crate::http::calls::conversations::{place, CallLink, CallRequest, Pin};
-use crate::store::{Store, Tenant};
+use crate::store::{CallBook, Store, Tenant};
 
 /// How long a queued start or pause task takes to run, ms of the clock.
 pub const TASK_DELAY_MS: Millis = 1_000;
@@ -74,9 +73,9 @@ impl Campaigns {
     pub fn new(store: Arc<Store>, calls: &Arc<Calls>) -> Arc<Self> {
         let me = Arc::new(Self { store, calls: Arc::clone(calls) });
         let weak: Weak<Self> = Arc::downgrade(&me);
-        calls.on_finish(Arc::new(move |t, call| {
+        calls.on_finish(Arc::new(move |book, call| {
             if let Some(me) = weak.upgrade() {
-                me.on_call_end(t, call);
+                me.on_call_end(book, call);
             }
         }));
         me
@@ -90,8 +89,14 @@ impl Campaigns {
     /// Creates a campaign (R161, R162) from the audience's current members.
     /// The agent must exist and not be archived; the audience must exist.
     /// A `scheduledAt` schedules the automatic start. Never dials.
+    ///
+    /// The agent is checked with the campaign book locked, the lock
+    /// `Store::set_archived` holds while it archives: a concurrent archive
+    /// either comes first (and this is 400) or sees this campaign (and is
+    /// 409), never neither (R035, R174).
     pub fn create(self: &Arc<Self>, t: &TenantRef, new: NewCampaign) -> Result<Campaign, DomainError> {
         let now = self.store.clock().now();
+        let mut book = t.campaigns();
         let archived = self
             .store
             .read_agent(t, &new.agent_id, |r| r.agent.archived)
@@ -99,7 +104,6 @@ impl Campaigns {
         if archived {
             return Err(DomainError::invalid("Agent is archived and cannot initiate calls"));
         }
-        let mut book = t.campaigns.lock();
         let a = book.audience(&new.audience_id).ok_or_else(|| DomainError::invalid("Audience not found"))?;
         let contacts: Vec<Contact> = a
             .members
@@ -135,8 +139,7 @@ impl Campaigns {
             calls: Vec::new(),
             events: Vec::new(),
         };
-        book.campaign_order.push(c.id.clone());
-        book.campaigns.insert(c.id.clone(), c.clone());
+        book.insert_campaign(c.clone());
         drop(book);
         if let Some(at) = c.scheduled_at {
             self.later(t, &c.id, at, Command::ScheduleDue);
@@ -147,11 +150,10 @@ impl Campaigns {
     /// Deletes a campaign and its history (R172). Calls still waiting for
     /// a slot are cancelled; calls in progress finish on their own.
     pub fn delete(&self, t: &TenantRef, id: &str) -> Result<(), DomainError> {
-        let mut book = t.campaigns.lock();
-        let c = book.campaigns.remove(id).ok_or_else(not_found)?;
-        book.campaign_order.retain(|x| x != id);
+        let mut book = t.campaigns();
+        let c = book.remove_campaign(id).ok_or_else(not_found)?;
         for call in c.contacts.iter().filter_map(|x| x.current_call.as_deref()) {
-            let _ = self.calls.cancel(t, call, true);
+            let _ = self.calls.cancel(t.calls(), call, true);
         }
         Ok(())
     }
@@ -160,8 +162,8 @@ impl Campaigns {
     /// its effects. Errors: 404 `Campaign not found`, or the rule's 400.
     pub fn run(self: &Arc<Self>, t: &TenantRef, id: &str, cmd: &Command) -> Result<(), DomainError> {
         let now = self.store.clock().now();
-        let mut book = t.campaigns.lock();
-        let c = book.campaigns.get_mut(id).ok_or_else(not_found)?;
+        let mut book = t.campaigns();
+        let c = book.campaign_mut(id).ok_or_else(not_found)?;
         let cmd = match cmd {
             Command::ApplyPause { .. } => Command::ApplyPause { queued: self.queued_members(t, c) },
             other => other.clone(),
@@ -175,9 +177,7 @@ impl Campaigns {
     /// Members whose current call has not been dialled yet.
     fn queued_members(&self, t: &Tenant, c: &Campaign) -> Vec<usize> {
         let waiting = |id: &str| {
-            self.calls
-                .get(t, id)
-                .is_some_and(|(call, _)| matches!(call.status, CallStatus::Pending | CallStatus::InQueue))
+            t.calls().get(id).is_some_and(|(call, _)| matches!(call.status, CallStatus::Pending | CallStatus::InQueue))
         };
         c.contacts
             .iter()
@@ -208,7 +208,7 @@ impl Campaigns {
                 }
                 Effect::Cancel { member } => {
                     if let Some(call) = c.contacts[member].current_call.take() {
-                        let _ = self.calls.cancel(t, &call, true);
+                        let _ = self.calls.cancel(t.calls(), &call, true);
                         c.calls.iter_mut().filter(|x| x.call_id == call).for_each(|x| x.cancelled_by_pause = true);
                     }
                 }
@@ -266,15 +266,18 @@ impl Campaigns {
             campaign_id: Some(c.id.clone()),
             retry_of: if attempt > 0 { contact.last_attempt.clone() } else { None },
         };
-        let call = place(&self.store, &self.calls, t, scenario.as_deref(), req, link).map_err(|e| e.to_string())?;
+        let call = self.calls.place(t, scenario.as_deref(), req, link).map_err(|e| e.to_string())?;
         c.contacts[member].current_call = Some(call.call_id.clone());
         c.calls.push(CampaignCall { call_id: call.call_id, member, attempt, cancelled_by_pause: false });
         Ok(())
     }
 
-    /// The finish hook: a campaign call ended.
-    fn on_call_end(self: &Arc<Self>, t: &TenantRef, call: &Arc<Call>) {
+    /// The finish hook: a campaign call of `book`'s organization ended.
+    fn on_call_end(self: &Arc<Self>, book: &Arc<CallBook>, call: &Arc<Call>) {
         let Some(cid) = call.campaign_id.as_deref() else { return };
+        // The organization may have been reset since: only its own book counts.
+        let Some(t) = self.store.find_tenant(book.api_key()).filter(|t| Arc::ptr_eq(t.calls(), book)) else { return };
+        let t = &t;
         let result = match call.status {
             CallStatus::Completed => CallResult::Connected,
             CallStatus::Failed | CallStatus::NoAnswer => CallResult::Unanswered,
@@ -282,8 +285,8 @@ impl Campaigns {
             CallStatus::Pending | CallStatus::InQueue | CallStatus::InProgress => return,
         };
         let now = self.store.clock().now();
-        let mut book = t.campaigns.lock();
-        let Some(c) = book.campaigns.get_mut(cid) else { return };
+        let mut book = t.campaigns();
+        let Some(c) = book.campaign_mut(cid) else { return };
         let Some(member) = c.contacts.iter().position(|x| x.current_call.as_deref() == Some(call.call_id.as_str()))
         else {
             return;
@@ -298,11 +301,7 @@ impl Campaigns {
 
     /// The campaign's calls by call id (a snapshot of the call book).
     pub fn calls_of(&self, t: &Tenant, id: &str) -> HashMap<String, Call> {
-        self.calls
-            .list(t, |c| c.campaign_id.as_deref() == Some(id))
-            .into_iter()
-            .map(|c| (c.call_id.clone(), c))
-            .collect()
+        t.calls().list(|c| c.campaign_id.as_deref() == Some(id)).into_iter().map(|c| (c.call_id.clone(), c)).collect()
     }
 }
 
@@ -318,6 +317,95 @@ pub fn scenario_for(data: &Map<String, Value>, attempt: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{Clock, ClockMode};
+    use crate::domain::agent::NewAgent;
+    use crate::domain::config;
+    use crate::events::LifecycleBus;
+    use crate::scenarios::Library;
+    use crate::store::campaigns::{Audience, Member};
+
+    fn engine() -> (Arc<Store>, Arc<Campaigns>) {
+        let store = Arc::new(Store::new(Clock::new(ClockMode::Virtual), Some(1), 6000));
+        let library = Arc::new(Library::load(None).expect("embedded scenarios"));
+        let calls = Arc::new(Calls::new(Arc::clone(&store), library, Arc::new(LifecycleBus::default()), 10));
+        let campaigns = Campaigns::new(Arc::clone(&store), &calls);
+        (store, campaigns)
+    }
+
+    fn new_agent() -> NewAgent {
+        NewAgent {
+            name: "Racer".into(),
+            description: String::new(),
+            telephony_product_id: Vec::new(),
+            allow_inbound_call: true,
+            config: (*config::defaults()).clone(),
+        }
+    }
+
+    /// R035, R161, R174: an archive and a campaign creation for the same
+    /// agent, started together on two threads, never both succeed; and
+    /// whichever wins, the books agree (an archived agent has no active
+    /// campaign, a created campaign's agent is not archived).
+    #[test]
+    fn archiving_and_creating_a_campaign_at_once_never_both_succeed() {
+        let (store, campaigns) = engine();
+        let t = store.tenant("sk_race");
+        let audience_id = store.ids().object_id(0);
+        let member = Member { id: store.ids().object_id(0), data: Map::new() };
+        t.campaigns().insert_audience(Audience {
+            id: audience_id.clone(),
+            name: "Race".into(),
+            description: String::new(),
+            phone_col: "phone".into(),
+            id_col: None,
+            columns: vec!["phone".into()],
+            members: vec![member],
+            created_at: 0,
+            updated_at: 0,
+        });
+        let (mut archived_first, mut campaign_first) = (0, 0);
+        for _ in 0..500 {
+            let agent_id = store.create_agent(&t, new_agent());
+            let start = std::sync::Barrier::new(2);
+            let (archive, create) = std::thread::scope(|scope| {
+                let archive = scope.spawn(|| {
+                    start.wait();
+                    store.set_archived(&t, &agent_id, true)
+                });
+                let create = scope.spawn(|| {
+                    start.wait();
+                    let new = NewCampaign {
+                        name: "Race".into(),
+                        description: String::new(),
+                        agent_id: agent_id.clone(),
+                        audience_id: audience_id.clone(),
+                        phone_number_ids: Vec::new(),
+                        scheduled_at: None,
+                        max_retries: 0,
+                        retry_delay_min: 1,
+                    };
+                    campaigns.create(&t, new)
+                });
+                (archive.join().expect("archive thread"), create.join().expect("create thread"))
+            });
+            let is_archived = store.read_agent(&t, &agent_id, |r| r.agent.archived).expect("agent");
+            let active = t.campaigns().active_campaign(|c| c.agent_id == agent_id).is_some();
+            match (&archive, &create) {
+                (Ok(()), Err(e)) => {
+                    assert_eq!(e.to_string(), "Agent is archived and cannot initiate calls");
+                    assert!(is_archived && !active);
+                    archived_first += 1;
+                }
+                (Err(e), Ok(_)) => {
+                    assert!(e.to_string().starts_with("Agent is associated with the draft campaign"), "{e}");
+                    assert!(!is_archived && active);
+                    campaign_first += 1;
+                }
+                other => panic!("archive and campaign creation must exclude each other, got {other:?}"),
+            }
+        }
+        println!("archive first: {archived_first}, campaign first: {campaign_first}");
+    }
 
     #[test]
     fn the_scenario_column_names_one_scenario_per_attempt_and_the_last_repeats() {

@@ -23,7 +23,7 @@ pub struct CampaignPage {
 impl Campaigns {
     /// The page of `t`'s campaigns `q` asks for.
     pub fn list(&self, t: &Tenant, q: &CampaignListQuery) -> CampaignPage {
-        let book = t.campaigns.lock();
+        let book = t.campaigns();
         let mut hits: Vec<&Campaign> = book.campaigns().filter(|c| q.matches(c.progress.status, &c.name)).collect();
         // Stable: equal keys keep creation order (reversed when descending, as before).
         if !q.ascending {
@@ -43,7 +43,7 @@ impl Campaigns {
     /// A copy of campaign `id` of `t` and its audience's current name
     /// (`None` once the audience is deleted), taken under one lock.
     pub fn snapshot(&self, t: &Tenant, id: &str) -> Option<(Campaign, Option<String>)> {
-        let book = t.campaigns.lock();
+        let book = t.campaigns();
         let c = book.campaign(id)?.clone();
         let name = book.audience(&c.audience_id).map(|a| a.name.clone());
         Some((c, name))

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::{Campaign, CampaignCall};
 use crate::calls::Call;
-use crate::domain::audience::csv_line;
+use crate::domain::audience::to_csv;
 use crate::domain::call::CallStatus;
 use crate::domain::time::{iso, opt_iso};
 use crate::domain::Millis;
@@ -145,7 +145,7 @@ pub fn by_member_csv(c: &Campaign, calls: &HashMap<String, Call>) -> String {
         ["totalAttempts", "finalStatus", "totalCallDuration", "totalCallCost", "originalCallId", "retryCallIds"]
             .map(String::from),
     );
-    let mut out = csv_line(&head);
+    let mut rows = vec![head];
     for i in 0..c.contacts.len() {
         let row = member_row(c, i, calls);
         let x = &c.contacts[i];
@@ -157,9 +157,9 @@ pub fn by_member_csv(c: &Campaign, calls: &HashMap<String, Call>) -> String {
         let retries: Vec<&str> =
             row["retryAttempts"].as_array().into_iter().flatten().filter_map(|a| a["callId"].as_str()).collect();
         f.push(retries.join("|"));
-        out.push_str(&csv_line(&f));
+        rows.push(f);
     }
-    out
+    to_csv(rows)
 }
 
 /// `GET /campaign/{id}/logs/export` (R176): one CSV row per call the
@@ -181,11 +181,11 @@ pub fn logs_csv(c: &Campaign, calls: &HashMap<String, Call>, agent_name: &str, b
         "recordingUrl",
         "transcriptUrl",
     ];
-    let mut out = csv_line(&head);
+    let mut rows = vec![head.map(String::from).to_vec()];
     for cc in &c.calls {
         let Some(k) = calls.get(&cc.call_id) else { continue };
         let rec = k.recording_ms().filter(|ms| *ms > 0).map(|_| crate::calls::recording_url(base_url, &k.call_id));
-        out.push_str(&csv_line(&[
+        rows.push(vec![
             iso(k.created_at),
             k.call_id.clone(),
             c.contacts[cc.member].member_id.clone(),
@@ -199,7 +199,7 @@ pub fn logs_csv(c: &Campaign, calls: &HashMap<String, Call>, agent_name: &str, b
             format!("{}", k.cost),
             rec.unwrap_or_default(),
             format!("{base_url}/atoms/v1/conversation/{}", k.call_id),
-        ]));
+        ]);
     }
-    out
+    to_csv(rows)
 }

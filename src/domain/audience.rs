@@ -27,36 +27,19 @@ pub struct Csv {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Splits RFC 4180 text into records: `"` quotes fields, `""` escapes a
-/// quote, and LF or CRLF ends a record. Fully blank records are dropped.
+/// Splits RFC 4180 text into records with the `csv` crate: `"` quotes
+/// fields, `""` escapes a quote, and LF, CR or CRLF ends a record; rows may
+/// be shorter or longer than the header. Fully blank records are dropped.
 fn records(text: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let (mut rec, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => rec.push(std::mem::take(&mut field)),
-            (false, '\r') if chars.peek() == Some(&'\n') => {}
-            (false, '\n') => {
-                rec.push(std::mem::take(&mut field));
-                out.push(std::mem::take(&mut rec));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !rec.is_empty() {
-        rec.push(field);
-        out.push(rec);
-    }
-    out.retain(|r: &Vec<String>| r.iter().any(|f| !f.trim().is_empty()));
-    out
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    reader
+        .records()
+        // The text is valid UTF-8 and rows may differ in length: a record
+        // cannot fail to read, and one that did would carry nothing.
+        .filter_map(Result::ok)
+        .map(|r| r.iter().map(str::to_string).collect::<Vec<String>>())
+        .filter(|r| r.iter().any(|f| !f.trim().is_empty()))
+        .collect()
 }
 
 /// True for DA's column names: letters, digits and underscores only.
@@ -137,20 +120,26 @@ pub fn over_limit(adding: usize, current: usize) -> String {
     )
 }
 
-/// One CSV field, quoted when it holds a comma, quote or line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Writes `records` as CSV text with the `csv` crate: a field is quoted
+/// when it holds a comma, a quote or a line break (quotes doubled), and
+/// every record ends with `\n`.
+pub fn to_csv<R, S>(records: impl IntoIterator<Item = R>) -> String
+where
+    R: IntoIterator<Item = S>,
+    S: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    for r in records {
+        // Writing to a Vec cannot fail.
+        let _ = w.write_record(r);
     }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
-/// A CSV line (with its `\n`) from fields.
+/// One CSV line (with its `\n`) from fields.
 pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
-    let mut line = fields.iter().map(|f| csv_field(f.as_ref())).collect::<Vec<_>>().join(",");
-    line.push('\n');
-    line
+    to_csv([fields.iter().map(AsRef::as_ref)])
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
-//! Rule violations, free of HTTP types. `crate::http::error` maps each
-//! variant to a status code and the platform's error envelope.
+//! Rule violations, free of HTTP types. Each variant names the status the
+//! platform answers with; the HTTP layer renders it in the platform's error
+//! envelope (BEHAVIOR R005, R006).
 
 use serde_json::Value;
+
+/// The 401 message for a missing, malformed, unknown or revoked key (R003).
+pub const UNAUTHORIZED: &str = "Unauthorized: User not found";
 
 /// A rejected command or lookup. The message is the exact string the
 /// platform puts in `errors[0]` where the reference quotes one.

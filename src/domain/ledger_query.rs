@@ -17,7 +17,7 @@
 //! clamped to the cutoff instead of failing.
 
 use super::ledger::{Credits, Ledger, LedgerEntry, Scope, TransactionType};
-use super::time::{iso, parse_iso};
+use super::time::{iso, iso_date, parse_iso};
 use super::{DomainError, Millis};
 
 /// The platform's usage-tracking start, `2026-03-02T00:00:00Z`, epoch ms.
@@ -41,7 +41,7 @@ pub const SPAN_TOO_WIDE: &str =
 pub fn before_cutoff(cutoff: Millis) -> String {
     format!(
         "Date range starts before {}. Usage data before this date is not available via API. Please contact support for historical exports.",
-        &iso(cutoff)[..10]
+        iso_date(cutoff)
     )
 }
 

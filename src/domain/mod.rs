@@ -39,6 +39,7 @@
 //! - [`concurrency`]: the limit, per-agent reservations and the slot allocator (R108).
 //! - [`role`]: a key's role (owner, admin, member) for gated writes.
 //! - [`call_action`]: call actions, their conditions and when they fire.
+//! - [`client_tool`]: the client-tool name rule (realtime sessions, scenarios).
 //! - [`knowledge_base`]: knowledge bases, items, scraped URLs, processing, matching.
 //! - [`widget`]: widget config patch and avatar upload; [`integration`]: WebEngage.
 //! - [`prompt_score`], [`prompt_rubric`]: prompt scoring and its 11-dimension rubric.
@@ -55,6 +56,7 @@ pub mod call;
 pub mod call_action;
 pub mod campaign;
 pub mod campaign_list;
+pub mod client_tool;
 pub mod compliance;
 pub mod compliance_form;
 pub mod compliance_rules;
@@ -84,11 +86,14 @@ pub mod template;
 pub mod time;
 pub mod versioning;
 #[cfg(test)]
-mod versioning_props;
+pub(crate) mod versioning_props;
 pub mod webhook;
 pub mod widget;
 
-pub use error::DomainError;
+pub use error::{DomainError, UNAUTHORIZED};
+
+/// The base path of every REST route and of the realtime WebSocket (R001).
+pub const API_PREFIX: &str = "/atoms/v1";
 
 /// Epoch milliseconds (UTC). Every timestamp in the domain uses this unit.
 pub type Millis = i64;

@@ -3,29 +3,48 @@
 //! (BEHAVIOR R015).
 
 use super::Millis;
-use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+use time::format_description::well_known::Rfc3339;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (R015).
+const ISO_MS: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+/// `YYYY-MM-DDTHH:MM:SSZ`.
+const ISO_SECONDS: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+/// `YYYY-MM-DD`.
+pub const DATE: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
+/// `HH:MM`, 24-hour.
+pub const HOUR_MINUTE: &[BorrowedFormatItem<'_>] = format_description!("[hour]:[minute]");
+
+/// `ms` (epoch milliseconds) as a UTC date-time; out-of-range values give
+/// the epoch.
+pub fn utc(ms: Millis) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `ms` in UTC formatted by `format` (one of this module's descriptions).
+pub fn format_utc(ms: Millis, format: &[BorrowedFormatItem<'_>]) -> String {
+    // These descriptions need only a date and a time, which a UTC
+    // date-time always has: formatting cannot fail.
+    utc(ms).format(format).unwrap_or_default()
+}
 
 /// Renders `ms` (epoch milliseconds) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn iso(ms: Millis) -> String {
-    let dt =
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        dt.millisecond()
-    )
+    format_utc(ms, ISO_MS)
 }
 
 /// Renders `ms` as ISO-8601 UTC without sub-second digits
 /// (`2026-01-01T00:00:00Z`), the control API's clock format.
 pub fn iso_seconds(ms: Millis) -> String {
-    let full = iso(ms);
-    format!("{}Z", &full[..19])
+    format_utc(ms, ISO_SECONDS)
+}
+
+/// Renders `ms` as the UTC date `YYYY-MM-DD`.
+pub fn iso_date(ms: Millis) -> String {
+    format_utc(ms, DATE)
 }
 
 /// [`iso`] of `ms` as a JSON string, or `null` when absent.
@@ -48,6 +67,8 @@ mod tests {
     fn iso_has_millis_and_z() {
         assert_eq!(iso(1_778_226_705_739), "2026-05-08T07:51:45.739Z");
         assert_eq!(iso_seconds(1_767_225_600_000), "2026-01-01T00:00:00Z");
+        assert_eq!(iso_date(1_778_226_705_739), "2026-05-08");
+        assert_eq!(iso(5), "1970-01-01T00:00:00.005Z");
     }
 
     #[test]

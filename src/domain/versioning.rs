@@ -21,6 +21,34 @@ use super::config::{self, Config, ConfigMap, SECTIONS};
 use super::ids::derived_id;
 use super::{DomainError, Millis};
 
+/// The platform's per-organization `ENABLE_BRANCH_MODEL` flag (§0 Modes),
+/// plus the way the live service serves both client generations at once
+/// (LIVE V1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VersioningMode {
+    /// Per agent (LIVE V1): every agent starts on drafts and versions; its
+    /// first v2 call (branches, branch draft, revisions, a diff with a
+    /// branch ref) moves that agent to the branch model, after which its
+    /// v1 write and list endpoints answer R075's 409.
+    #[default]
+    Auto,
+    /// Drafts and versions (BEHAVIOR §C); the branch routes do not exist.
+    V1,
+    /// Branches and revisions (BEHAVIOR §D) for every agent.
+    V2,
+}
+
+impl VersioningMode {
+    /// `"auto"`, `"v1"` or `"v2"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+}
+
 /// Timing rules that come from configuration, not from the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {

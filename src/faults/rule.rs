@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::http::API_PREFIX;
+use crate::domain::{API_PREFIX, UNAUTHORIZED};
 
 /// `Retry-After` of a 429 rule without `retryAfter`, in seconds (R010's example).
 pub const DEFAULT_RETRY_AFTER_SECS: u64 = 60;
@@ -42,42 +42,67 @@ pub struct FaultRequest {
     pub retry_after: Option<u64>,
 }
 
-/// One path segment of a pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Seg {
-    Lit(String),
-    /// `*`: any one segment.
-    One,
-    /// `**` (last only): any number of segments, even none.
-    Rest,
-}
-
-/// A path pattern relative to `/atoms/v1`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A path pattern relative to `/atoms/v1`, matched by `matchit` (the
+/// router axum uses): `*` becomes a one-segment parameter, a trailing `**`
+/// a catch-all that also matches nothing. Empty segments (`//`, a trailing
+/// `/`) are ignored on both sides.
+#[derive(Debug, Clone)]
 pub struct Pattern {
     source: String,
-    segs: Vec<Seg>,
+    router: matchit::Router<()>,
 }
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Pattern {}
 
 fn segments(path: &str) -> impl Iterator<Item = &str> {
     path.split('/').filter(|s| !s.is_empty())
+}
+
+/// `/` and the path's segments joined, empty ones dropped.
+fn normalized(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 1);
+    for seg in segments(path) {
+        out.push('/');
+        out.push_str(seg);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
 }
 
 impl Pattern {
     /// Parses `/agent/*/drafts`, `/atoms/v1/agent` or `/campaign/**`.
     pub fn parse(src: &str) -> Result<Self, String> {
         let rel = strip_prefix(src).ok_or_else(|| format!("pathPattern: must start with '/', received '{src}'"))?;
-        let segs: Vec<Seg> = segments(rel)
-            .map(|s| match s {
-                "*" => Seg::One,
-                "**" => Seg::Rest,
-                lit => Seg::Lit(lit.to_owned()),
-            })
-            .collect();
-        if segs.iter().rev().skip(1).any(|s| *s == Seg::Rest) {
+        let segs: Vec<&str> = segments(rel).collect();
+        if segs.iter().rev().skip(1).any(|s| *s == "**") {
             return Err("pathPattern: '**' may only be the last segment".into());
         }
-        Ok(Self { source: src.to_owned(), segs })
+        let rest = segs.last() == Some(&"**");
+        let mut route = String::new();
+        for (i, seg) in segs.iter().take(segs.len() - usize::from(rest)).enumerate() {
+            route.push('/');
+            match *seg {
+                "*" => route.push_str(&format!("{{s{i}}}")),
+                lit => route.push_str(&lit.replace('{', "{{").replace('}', "}}")),
+            }
+        }
+        let mut routes = vec![if route.is_empty() { "/".to_string() } else { route.clone() }];
+        if rest {
+            routes.push(format!("{route}/{{*rest}}"));
+        }
+        let mut router = matchit::Router::new();
+        for r in routes {
+            router.insert(r, ()).map_err(|e| format!("pathPattern: {e}"))?;
+        }
+        Ok(Self { source: src.to_owned(), router })
     }
 
     /// The pattern as given.
@@ -88,23 +113,7 @@ impl Pattern {
     /// Whether `rel_path` (under `/atoms/v1`, e.g. `/agent/abc`) matches;
     /// empty segments (`//`, a trailing `/`) are ignored.
     pub fn matches(&self, rel_path: &str) -> bool {
-        let mut path = segments(rel_path);
-        for seg in &self.segs {
-            match seg {
-                Seg::Rest => return true,
-                Seg::One => {
-                    if path.next().is_none() {
-                        return false;
-                    }
-                }
-                Seg::Lit(l) => {
-                    if path.next() != Some(l.as_str()) {
-                        return false;
-                    }
-                }
-            }
-        }
-        path.next().is_none()
+        self.router.at(&normalized(rel_path)).is_ok()
     }
 }
 
@@ -125,7 +134,7 @@ pub fn strip_prefix(path: &str) -> Option<&str> {
 pub fn default_body(status: StatusCode, retry_after: u64) -> Value {
     let message = match status.as_u16() {
         400 => "Invalid input",
-        401 => crate::http::error::UNAUTHORIZED,
+        401 => UNAUTHORIZED,
         404 => "Resource not found",
         429 => {
             return json!({"status": false, "errors": ["Rate limit exceeded"], "code": "RATE_LIMIT_EXCEEDED",

@@ -32,7 +32,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// The owner's e-mail address: stable per key, on a reserved domain.
 fn email(t: &Tenant) -> String {
-    format!("owner-{}@example.com", &t.user_id[16..])
+    format!("owner-{}@example.com", &t.user_id()[16..])
 }
 
 /// The caller (LIVE U1): `data` has exactly `_id, authProvider, firstName,
@@ -43,12 +43,12 @@ fn email(t: &Tenant) -> String {
               (status = 401, description = "Unauthorized")))]
 async fn get_user(Org(t): Org) -> Response {
     render::ok(json!({
-        "_id": t.user_id,
+        "_id": t.user_id(),
         "authProvider": "email",
         "firstName": "Atoms",
         "isEmailVerified": true,
         "lastName": "Developer",
-        "organizationId": t.org_id,
+        "organizationId": t.org_id(),
         "userEmail": email(&t),
     }))
 }
@@ -61,16 +61,16 @@ async fn get_user(Org(t): Org) -> Response {
     responses((status = 200, description = "Account details"), (status = 401, description = "Unauthorized")))]
 async fn get_account_details(Org(t): Org) -> Response {
     let email = email(&t);
-    let name = t.org_name.lock().clone();
+    let name = t.org_name();
     Json(json!({
-        "userId": t.user_id,
+        "userId": t.user_id(),
         "email": email,
         "firstName": "Atoms",
         "lastName": "Developer",
         "phone": Value::Null,
         "picture": "https://assets.example.invalid/avatars/user.png",
         "hasOnboarded": true,
-        "organizations": [{"orgId": t.org_id, "name": name, "ownerEmail": email, "roleId": 0, "onPremEnabled": false}],
+        "organizations": [{"orgId": t.org_id(), "name": name, "ownerEmail": email, "roleId": 0, "onPremEnabled": false}],
     }))
     .into_response()
 }
@@ -117,7 +117,7 @@ impl UpdateOrgNameRequest {
 async fn update_org_name(Org(t): Org, ApiJson(body): ApiJson<UpdateOrgNameRequest>) -> Response {
     match body.name() {
         Ok(name) => {
-            name.clone_into(&mut t.org_name.lock());
+            t.set_org_name(name);
             Json(json!({"success": true, "name": name})).into_response()
         }
         Err(message) => (StatusCode::BAD_REQUEST, Json(json!({"success": false, "message": message}))).into_response(),

@@ -15,7 +15,7 @@ use crate::domain::DomainError;
 pub const SHUTTING_DOWN: &str = "Server shutting down";
 
 /// R003's exact 401 message.
-pub const UNAUTHORIZED: &str = "Unauthorized: User not found";
+pub use crate::domain::UNAUTHORIZED;
 
 /// An HTTP error with its status and message.
 #[derive(Debug, thiserror::Error)]

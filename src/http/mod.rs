@@ -47,7 +47,7 @@ use error::{envelope, UNAUTHORIZED};
 use extract::{Org, BODY_LIMIT};
 
 /// The platform API's mount point.
-pub const API_PREFIX: &str = "/atoms/v1";
+pub use crate::domain::API_PREFIX;
 
 /// Builds the routers and the OpenAPI document they describe.
 fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {

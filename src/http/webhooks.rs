@@ -160,7 +160,7 @@ fn webhook(s: &AppState, t: &Tenant, w: &Webhook, subs: &[Subscription]) -> Valu
         .collect();
     json!({
         "_id": w.id, "url": w.url, "description": w.description, "status": "enabled",
-        "organizationId": t.org_id, "createdBy": w.created_by, "subscriptions": populated,
+        "organizationId": t.org_id(), "createdBy": w.created_by, "subscriptions": populated,
         "decryptedSecretKey": w.secret, "createdAt": iso(w.created_at), "updatedAt": iso(w.updated_at),
     })
 }
@@ -168,7 +168,7 @@ fn webhook(s: &AppState, t: &Tenant, w: &Webhook, subs: &[Subscription]) -> Valu
 /// Snapshots the webhooks (all, or one) with their subscriptions, so the
 /// book's lock is released before agents are read.
 fn snapshot(t: &Tenant, only: Option<&str>) -> ApiResult<Vec<(Webhook, Vec<Subscription>)>> {
-    let book = t.webhooks.lock();
+    let book = t.webhooks();
     let list: Vec<&Webhook> = match only {
         Some(id) => vec![book.get(id)?],
         None => book.list().iter().collect(),
@@ -216,7 +216,8 @@ async fn create_webhook(
     Org(t): Org,
     ApiJson(body): ApiJson<CreateWebhookRequest>,
 ) -> ApiResult<Response> {
-    let id = s.store.create_webhook(&t, body.0, s.store.clock().now())?;
+    let secret = crate::webhooks::new_secret(s.store.ids());
+    let id = s.store.create_webhook(&t, body.0, secret, s.store.clock().now())?;
     Ok(render::created(json!(id)))
 }
 
@@ -248,7 +249,7 @@ async fn update_webhook(
     responses((status = 200, description = "`data`: `Webhook deleted successfully`"),
               (status = 400, description = "Still assigned, or malformed id"), (status = 404, description = "Webhook not found")))]
 async fn delete_webhook(Org(t): Org, ApiPath(id): ApiPath<WebhookId>) -> ApiResult<Response> {
-    t.webhooks.lock().delete(&id)?;
+    t.webhooks().delete(&id)?;
     Ok(render::ok(json!(DELETED)))
 }
 
@@ -263,7 +264,7 @@ async fn get_agent_subscriptions(
     ApiPath(agent_id): ApiPath<AgentId>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
-    let subs: Vec<Value> = t.webhooks.lock().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
+    let subs: Vec<Value> = t.webhooks().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
     Ok(render::ok(Value::Array(subs)))
 }
 
@@ -284,7 +285,7 @@ async fn replace_agent_subscriptions(
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
     let now = s.store.clock().now();
-    t.webhooks.lock().replace_agent_subscriptions(&agent_id, &req.webhook_id, &req.event_types, s.store.ids(), now)?;
+    t.webhooks().replace_agent_subscriptions(&agent_id, &req.webhook_id, &req.event_types, s.store.ids(), now)?;
     Ok(render::created(json!(SUBSCRIBED)))
 }
 
@@ -301,6 +302,6 @@ async fn delete_agent_subscriptions(
     ApiPath(agent_id): ApiPath<AgentId>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
-    t.webhooks.lock().delete_agent_subscriptions(&agent_id);
+    t.webhooks().delete_agent_subscriptions(&agent_id);
     Ok(render::ok(json!(UNSUBSCRIBED)))
 }

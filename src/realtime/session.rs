@@ -26,13 +26,12 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::conversation::Conversation;
 use super::protocol::{self, CloseReason, Inbound, ServerFrame};
-use super::{Mode, SessionSlot};
-use crate::calls::NewCall;
+use super::{Mode, Realtime, SessionSlot};
+use crate::calls::{Calls, NewCall};
 use crate::clock::Clock;
 use crate::domain::Millis;
 use crate::events::HubMessage;
-use crate::state::AppState;
-use crate::store::Tenant;
+use crate::store::{Store, Tenant};
 
 /// Close code when the server shuts down under a session.
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -50,6 +49,20 @@ pub struct Admission {
     pub sample_rate: u32,
     /// The organization's session slot, freed when the session ends.
     pub slot: SessionSlot,
+}
+
+/// The server's handles a session uses (a narrow view of the server
+/// state, so realtime does not depend on the HTTP layer's state).
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Ids and the clock.
+    pub store: Arc<Store>,
+    /// The call engine: the session's call is a live call.
+    pub calls: Arc<Calls>,
+    /// The setup delay and the session bookkeeping.
+    pub realtime: Arc<Realtime>,
+    /// Turns `true` when the server shuts down.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 enum Input {
@@ -91,16 +104,14 @@ async fn setup(socket: &mut WebSocket, clock: &Clock, setup_ms: Millis) -> bool 
 }
 
 /// Runs one session to its end.
-pub async fn run(mut socket: WebSocket, s: AppState, adm: Admission) {
+pub async fn run(mut socket: WebSocket, s: Services, adm: Admission) {
     let Admission { tenant, new, mode, sample_rate, slot: _slot } = adm;
     let clock = s.store.clock().clone();
     if !setup(&mut socket, &clock, s.realtime.setup_ms()).await {
         return;
     }
     let now = clock.now();
-    let (record_id, call_id) = (s.store.ids().object_id(now), s.store.ids().call_id(now));
-    s.store.count_call(&tenant, &new.agent_id);
-    let (live, call) = s.calls.start_live(&tenant, new, record_id, call_id);
+    let (live, call) = s.calls.start_live(&tenant, new);
     let mut hub = Some(live.hub().subscribe().rx);
     let mut conv = Conversation::new(live, &call, mode, sample_rate);
     let created = ServerFrame::SessionCreated {
@@ -113,7 +124,7 @@ pub async fn run(mut socket: WebSocket, s: AppState, adm: Admission) {
     if conv.begin(now).is_err() {
         conv.ended_elsewhere();
     }
-    let mut shutdown = s.shutdown.subscribe();
+    let mut shutdown = s.shutdown;
     let mut armed: Option<Millis> = None;
     let mut timer: Timer = Box::pin(std::future::pending());
     loop {

@@ -47,12 +47,12 @@
 use serde_json::{json, Map, Value};
 
 use super::schema;
+use crate::domain::client_tool::is_tool_name;
+pub use crate::domain::client_tool::MAX_NAME_LEN;
 use crate::domain::config::ConfigMap;
 
 /// Most runtime tools one `session.update` may declare (mock limit).
 pub const MAX_TOOLS: usize = 32;
-/// Longest tool name, characters (`[A-Za-z0-9_-]`).
-pub const MAX_NAME_LEN: usize = 64;
 /// Longest `description`, characters (mock limit).
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 /// Largest serialized `parameters` schema, bytes (mock limit).
@@ -151,11 +151,6 @@ fn invalid<T>(msg: String) -> Result<T, ToolError> {
     Err(ToolError::Invalid(msg))
 }
 
-/// Whether `n` is a valid tool name (`^[A-Za-z0-9_-]{1,64}$`).
-pub fn name_ok(n: &str) -> bool {
-    (1..=MAX_NAME_LEN).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 /// Reads one declared tool at index `i`.
 fn tool(i: usize, t: &Value) -> Result<ClientTool, ToolError> {
     let at = |field: &str| format!("tools[{i}].{field}");
@@ -164,7 +159,7 @@ fn tool(i: usize, t: &Value) -> Result<ClientTool, ToolError> {
         return invalid(format!("{}: must be \"function\"", at("type")));
     }
     let name = match o.get("name") {
-        Some(Value::String(n)) if name_ok(n) => n.clone(),
+        Some(Value::String(n)) if is_tool_name(n) => n.clone(),
         Some(_) => return invalid(format!("{}: must match ^[A-Za-z0-9_-]{{1,{MAX_NAME_LEN}}}$", at("name"))),
         None => return invalid(format!("{}: is required", at("name"))),
     };
@@ -458,7 +453,7 @@ mod tests {
                 Ok(set) => {
                     prop_assert!(set.len() <= MAX_TOOLS);
                     for (i, t) in set.iter().enumerate() {
-                        prop_assert!(name_ok(&t.name));
+                        prop_assert!(is_tool_name(&t.name));
                         prop_assert!(set[..i].iter().all(|o| o.name != t.name));
                         prop_assert!(arguments(t, None).is_ok());
                     }

@@ -13,14 +13,12 @@
 //! run time through `/_admin/scenarios…`; a reset restores the fixtures'.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use include_dir::{include_dir, Dir};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
-
-use crate::fixtures::FixtureError;
 
 pub mod model;
 pub mod timeline;
@@ -28,6 +26,32 @@ pub mod timeline;
 pub use model::{Outcome, Scenario};
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/scenarios");
+
+/// A scenario file that could not be used. Rendered like the other fixture
+/// files' errors (`fixture <file>: <field>: <message>`), since scenarios are
+/// fixtures too.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("fixture {file}: {source}")]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON, a field is wrong, or an assignment names
+    /// an unknown scenario.
+    #[error("fixture {file}: {field}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// JSON path of the offending field (`$` for the whole file).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
 
 /// The request header that picks a scenario for one call.
 pub const SCENARIO_HEADER: &str = "x-atoms-mock-scenario";
@@ -54,11 +78,11 @@ pub struct Library {
     assignments: RwLock<Assignments>,
 }
 
-fn invalid(file: &str, field: impl Into<String>, message: impl Into<String>) -> FixtureError {
-    FixtureError::Invalid { file: file.to_string(), field: field.into(), message: message.into() }
+fn invalid(file: &str, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    ScenarioError::Invalid { file: file.to_string(), field: field.into(), message: message.into() }
 }
 
-fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FixtureError> {
+fn parse_scenario(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let s: Scenario = serde_json::from_str(text).map_err(|e| invalid(file, "$", e.to_string()))?;
     s.validate().map_err(|e| {
         let (field, msg) = e.split_once(": ").unwrap_or(("$", e.as_str()));
@@ -71,7 +95,7 @@ impl Library {
     /// Loads the embedded scenarios, then `dir/scenarios/*.json` (same
     /// name replaces), and the assignments. Every file is validated; every
     /// assigned name must exist.
-    pub fn load(dir: Option<&Path>) -> Result<Self, FixtureError> {
+    pub fn load(dir: Option<&Path>) -> Result<Self, ScenarioError> {
         let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
         for f in EMBEDDED.files() {
             let name = f.path().display().to_string();
@@ -79,12 +103,13 @@ impl Library {
             files.insert(name.clone(), (format!("<embedded>/scenarios/{name}"), text));
         }
         if let Some(sdir) = dir.map(|d| d.join("scenarios")).filter(|d| d.is_dir()) {
-            let entries = std::fs::read_dir(&sdir).map_err(|source| FixtureError::Io { file: sdir.clone(), source })?;
+            let entries =
+                std::fs::read_dir(&sdir).map_err(|source| ScenarioError::Io { file: sdir.clone(), source })?;
             for e in entries.flatten() {
                 let p = e.path();
                 if p.extension().is_some_and(|x| x == "json") {
                     let text =
-                        std::fs::read_to_string(&p).map_err(|source| FixtureError::Io { file: p.clone(), source })?;
+                        std::fs::read_to_string(&p).map_err(|source| ScenarioError::Io { file: p.clone(), source })?;
                     let name = e.file_name().to_string_lossy().to_string();
                     files.insert(name, (p.display().to_string(), text));
                 }

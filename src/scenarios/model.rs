@@ -365,7 +365,9 @@ impl Scenario {
                 Step::Agent(a) if a.interrupted_after_ms == Some(0) => {
                     return Err(format!("turns[{i}].agent.interruptedAfterMs: must be > 0"))
                 }
-                Step::ToolCall(t) if t.name.as_deref().is_some_and(|n| !crate::realtime::tools::name_ok(n)) => {
+                Step::ToolCall(t)
+                    if t.name.as_deref().is_some_and(|n| !crate::domain::client_tool::is_tool_name(n)) =>
+                {
                     return Err(format!("turns[{i}].toolCall.name: must match ^[A-Za-z0-9_-]{{1,64}}$"))
                 }
                 _ => {}

@@ -44,7 +44,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutBody;
 
-use super::settings::Transport;
+use crate::config::Transport;
 
 /// Serves one connection until it closes, times out, or (after the stop
 /// signal) finishes its in-flight requests. `open` is the connection's

@@ -27,9 +27,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::state::AppState;
 
 mod conn;
-pub mod settings;
 
-pub use settings::Transport;
+pub use crate::config::Transport;
 
 /// A running server.
 #[derive(Debug)]

@@ -27,24 +27,30 @@ impl Store {
             .filter(|t| !std::ptr::eq(t.value().as_ref(), except))
             .map(|t| Arc::clone(t.value()))
             .collect();
-        others.iter().any(|t| t.webhooks.lock().has_url(url))
+        others.iter().any(|t| t.webhooks().has_url(url))
     }
 
     /// Registers `new` in `t` (R134, R135). Every agent in `events` must
     /// exist in `t`: 400 `Agent not found` (an invalid body; the spec
     /// documents no 404 here). A URL registered in any organization: 400
     /// `A webhook with this URL has already been registered`. Of many
-    /// registrations of one URL at once, exactly one wins. Returns the id.
-    pub fn create_webhook(&self, t: &Tenant, new: NewWebhook, now: Millis) -> Result<String, DomainError> {
+    /// registrations of one URL at once, exactly one wins. `secret` is the
+    /// new webhook's signing secret. Returns the id.
+    pub fn create_webhook(
+        &self,
+        t: &Tenant,
+        new: NewWebhook,
+        secret: String,
+        now: Millis,
+    ) -> Result<String, DomainError> {
         for (agent, _) in &new.events {
             self.read_agent(t, agent, |_| ()).map_err(|_| DomainError::invalid("Agent not found"))?;
         }
-        let secret = crate::webhooks::new_secret(&self.ids);
         let _registering = self.webhook_urls.0.lock();
         if self.webhook_url_taken_elsewhere(&new.endpoint, t) {
             return Err(DomainError::invalid(DUPLICATE_URL));
         }
-        t.webhooks.lock().create(new, secret, &t.user_id, &self.ids, now)
+        t.webhooks().create(new, secret, t.user_id(), &self.ids, now)
     }
 
     /// Applies `patch` to webhook `id` of `t` (R137, R138); a new URL is
@@ -55,7 +61,7 @@ impl Store {
         if patch.endpoint.as_deref().is_some_and(|url| self.webhook_url_taken_elsewhere(url, t)) {
             return Err(DomainError::invalid(DUPLICATE_URL));
         }
-        t.webhooks.lock().patch(id, patch, now)
+        t.webhooks().patch(id, patch, now)
     }
 }
 
@@ -87,7 +93,7 @@ mod tests {
                     description: String::new(),
                     events: vec![],
                 };
-                store.create_webhook(&store.tenant(k), own, 0).expect("own webhook")
+                store.create_webhook(&store.tenant(k), own, String::new(), 0).expect("own webhook")
             })
             .collect();
         for round in 0..200 {
@@ -105,7 +111,7 @@ mod tests {
                         barrier.wait();
                         if i % 2 == 0 {
                             let new = NewWebhook { endpoint: url, description: String::new(), events: vec![] };
-                            store.create_webhook(&t, new, 0).map(|_| ())
+                            store.create_webhook(&t, new, String::new(), 0).map(|_| ())
                         } else {
                             let patch = WebhookPatch { endpoint: Some(url), ..WebhookPatch::default() };
                             store.patch_webhook(&t, &id, patch, 0)

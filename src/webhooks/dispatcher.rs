@@ -54,6 +54,18 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The settings `--webhook-timeout-ms`, `--webhook-retries` and
+    /// `--webhook-queue` ask for (a zero timeout or queue counts as 1).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            timeout: Duration::from_millis(config.webhook_timeout_ms.max(1)),
+            retries: config.webhook_retries,
+            queue: config.webhook_queue.max(1),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Job {
     delivery_id: String,
@@ -143,7 +155,7 @@ impl Dispatcher {
     fn route(self: &Arc<Self>, ev: &Lifecycle) {
         let event = EventType::from(ev.milestone);
         let Some(t) = self.store.find_tenant(&ev.api_key) else { return };
-        let targets = t.webhooks.lock().targets(&ev.call.agent_id, event);
+        let targets = t.webhooks().targets(&ev.call.agent_id, event);
         if targets.is_empty() {
             return;
         }

@@ -1,5 +1,6 @@
 //! Webhooks (BEHAVIOR §G): each organization's webhooks and subscriptions
-//! ([`WebhookBook`]), the event bodies ([`payload`]), the dispatcher that
+//! ([`WebhookBook`], kept in `crate::store::webhooks` with the other
+//! per-organization books), the event bodies ([`payload`]), the dispatcher that
 //! follows the lifecycle bus and POSTs them ([`Dispatcher`]) and the
 //! delivery log ([`log`], a mock extension).
 //!
@@ -12,12 +13,11 @@
 //! is built without a TLS stack, so `https://` endpoints fail with a
 //! connection error recorded in the log).
 
-pub mod book;
 pub mod dispatcher;
 pub mod log;
 pub mod payload;
 
-pub use book::{Subscription, Target, Webhook, WebhookBook};
+pub use crate::store::webhooks::{Subscription, Target, Webhook, WebhookBook};
 pub use dispatcher::{Dispatcher, Settings};
 
 /// A fresh signing secret: 64 lowercase hex characters (SHA-256 of a

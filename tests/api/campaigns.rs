@@ -594,3 +594,59 @@ async fn audience_members_page_search_add_and_delete_with_their_messages() {
     assert_eq!(s.delete(&format!("/audience/{aud}"), other).await.status, StatusCode::NOT_FOUND);
     assert_eq!(s.get("/audience", other).await.body["data"], json!([]));
 }
+
+/// R035, R161, R174: `DELETE /agent/{id}/archive` and `POST /campaign` for
+/// the same agent, sent together (64 agents, both requests of each in
+/// flight at once), never both succeed: either the campaign is created
+/// and the archive answers 409, or the agent is archived and the campaign
+/// answers 400; and the stored state agrees with the answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_archive_racing_a_campaign_creation_never_leaves_an_archived_agent_with_an_active_campaign() {
+    let s = std::sync::Arc::new(TestServer::start().await);
+    let key = "sk_archive_race";
+    let aud = audience(&s, key, "phone\n+15551000001\n").await;
+    let mut agents = Vec::new();
+    for i in 0..64 {
+        agents.push(s.create_agent(key, &format!("Racer {i}")).await);
+    }
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(agents.len() * 2));
+    let mut races = Vec::new();
+    for agent in &agents {
+        let (s1, b1, a1) = (std::sync::Arc::clone(&s), std::sync::Arc::clone(&start), agent.clone());
+        let archive = tokio::spawn(async move {
+            b1.wait().await;
+            s1.delete(&format!("/agent/{a1}/archive"), key).await
+        });
+        let (s2, b2, body) = (
+            std::sync::Arc::clone(&s),
+            std::sync::Arc::clone(&start),
+            json!({"name": "Race", "agentId": agent, "audienceId": aud}),
+        );
+        let create = tokio::spawn(async move {
+            b2.wait().await;
+            s2.post("/campaign", key, body).await
+        });
+        races.push((agent.clone(), archive, create));
+    }
+    let mut outcomes = (0, 0);
+    for (agent, archive, create) in races {
+        let (archive, create) = (archive.await.expect("archive task"), create.await.expect("create task"));
+        let archived = s.get(&format!("/agent/{agent}"), key).await.body["data"]["archived"] == true;
+        match (archive.status, create.status) {
+            (StatusCode::OK, StatusCode::BAD_REQUEST) => {
+                assert_eq!(create.error(), "Agent is archived and cannot initiate calls");
+                assert!(archived, "{agent}: the archive answered 200");
+                outcomes.0 += 1;
+            }
+            (StatusCode::CONFLICT, StatusCode::CREATED) => {
+                assert!(archive.error().starts_with("Agent is associated with the draft campaign"), "{}", archive.text);
+                assert!(!archived, "{agent}: the archive answered 409");
+                outcomes.1 += 1;
+            }
+            (a, c) => panic!("{agent}: archive {a} and campaign {c} must exclude each other"),
+        }
+    }
+    let listed = s.get("/campaign", key).await;
+    assert_eq!(listed.body["data"]["totalCampaignCount"], outcomes.1, "one campaign per race it won: {}", listed.text);
+    println!("archive first: {}, campaign first: {}", outcomes.0, outcomes.1);
+}

@@ -261,12 +261,7 @@ async fn a_delay_rule_holds_the_request_until_the_clock_moves_then_lets_it_throu
     let id = add_fault(&s, json!({"pathPattern": "/agent", "method": "GET", "delayMs": 5000})).await;
     let held = tokio::spawn(s.http.get(format!("{}/agent", s.base())).bearer_auth("sk_slow").send());
     // The rule counts the hit (and fixes the deadline) as the request arrives.
-    for _ in 0..10_000 {
-        if fault(&s, &id).await["hits"] == 1 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    s.until("the held request reached the rule", || async { fault(&s, &id).await["hits"] == 1 }).await;
 
     let early = s.admin(Method::GET, "/journal/wait?pathPrefix=/agent&timeoutMs=50", None).await;
     assert_eq!(early.status, StatusCode::REQUEST_TIMEOUT, "still held while the clock stands still");

@@ -103,6 +103,23 @@ impl TestServer {
         self.raw(method, &url, None, body.map(|b| b.to_string().into_bytes())).await
     }
 
+    /// Awaits `check` until it holds, letting the server's clock-driven
+    /// work settle between looks (`Clock::run_until_idle`, time does not
+    /// move); fails the test after `crate::call_helpers::WAIT`.
+    pub async fn until<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let clock = self.server.state().store.clock().clone();
+        let settled = async {
+            while !check().await {
+                clock.run_until_idle().await;
+            }
+        };
+        tokio::time::timeout(crate::call_helpers::WAIT, settled).await.unwrap_or_else(|_| panic!("never: {what}"));
+    }
+
     /// Advances the virtual clock through the control API.
     pub async fn advance(&self, seconds: f64) {
         let url = format!("{}/_admin/clock/advance", self.root());

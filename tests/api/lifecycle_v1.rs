@@ -142,10 +142,16 @@ async fn activating_an_older_version_rolls_back() {
     let agent = s.create_agent(KEY, "rollback").await;
     let v1 = s.active_version(KEY, &agent).await;
     let draft = s.fork_draft(KEY, &agent).await;
-    s.patch(&format!("/agent/{agent}/drafts/{draft}/config"), KEY, json!({"firstMessage": "v2"})).await;
+    let edit = s.patch(&format!("/agent/{agent}/drafts/{draft}/config"), KEY, json!({"firstMessage": "v2"})).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.text);
     let v2 = s.publish(KEY, &agent, &draft).await;
     s.advance(6.0).await;
-    s.patch(&format!("/agent/{agent}/versions/{v2}/activate"), KEY, json!({})).await;
+    // Arrange: v2 is really active, so the rollback below has something to undo.
+    let forward = s.patch(&format!("/agent/{agent}/versions/{v2}/activate"), KEY, json!({})).await;
+    assert_eq!(forward.status, StatusCode::OK, "{}", forward.text);
+    let on_v2 = s.get(&format!("/agent/{agent}"), KEY).await;
+    assert_eq!(on_v2.body["data"]["activeVersionId"], v2.as_str());
+    assert_eq!(on_v2.body["data"]["_resolvedConfig"]["firstMessage"], "v2");
     let r = s.patch(&format!("/agent/{agent}/versions/{v1}/activate"), KEY, json!({})).await;
     assert_eq!(r.status, StatusCode::OK);
     let got = s.get(&format!("/agent/{agent}"), KEY).await;
@@ -159,6 +165,7 @@ async fn activating_an_older_version_rolls_back() {
     // Idempotent: activating the active version again returns it unchanged.
     let again = s.patch(&format!("/agent/{agent}/versions/{v1}/activate"), KEY, json!({})).await;
     assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(s.get(&format!("/agent/{agent}"), KEY).await.body["data"]["activeVersionId"], v1.as_str());
 }
 
 #[tokio::test]

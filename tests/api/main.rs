@@ -3,8 +3,10 @@
 
 mod call_helpers;
 mod helpers;
+mod prereq;
 
 mod agents;
+mod architecture;
 mod bad_input;
 mod call_logs;
 mod campaigns;

@@ -8,7 +8,6 @@
 //! client-tools exchange as third-party clients will.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Command;
 
 use reqwest::Method;
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestServer;
 use crate::realtime::{is, raw_query, server, ws_url, Session};
-use crate::sdk_contract::{ensure_venv, python3_version, repo_root, report, run};
+use crate::sdk_contract::{ensure_venv, repo_root, report, run};
 
 /// The pinned `websockets` release.
 const WEBSOCKETS_VERSION: &str = "13.1";
@@ -121,10 +120,7 @@ async fn record_session(s: &TestServer, agent: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn every_server_frame_validates_against_the_asyncapi_document() {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/upstream/atoms-agent-ws.asyncapi.yaml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("realtime_contract: skipped ({} is missing)", path.display());
+    let Some(text) = crate::prereq::reference("realtime_contract", "upstream/atoms-agent-ws.asyncapi.yaml") else {
         return;
     };
     let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("AsyncAPI YAML parses");
@@ -217,8 +213,7 @@ async fn a_python_websockets_client_runs_a_session() {
         eprintln!("realtime_contract: python test skipped (ATOMS_MOCK_SKIP_SDK=1)");
         return;
     }
-    if python3_version().is_none() {
-        eprintln!("realtime_contract: python test skipped (python3 is not on PATH)");
+    if crate::prereq::python3("realtime_contract: python test").is_none() {
         return;
     }
     // A real clock, so the client needs nothing but the WebSocket.

@@ -3,8 +3,8 @@
 //!
 //! The SDK goes into a virtualenv at `target/sdk-venv`, created on first
 //! run and reused while it holds the pinned version. Skipped with a notice
-//! when `python3` is not on PATH or `ATOMS_MOCK_SKIP_SDK=1`; otherwise any
-//! failure (venv, pip, script) fails the test.
+//! when `ATOMS_MOCK_SKIP_SDK=1`, or when `python3` is not on PATH outside CI
+//! (`prereq`); otherwise any failure (venv, pip, script) fails the test.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -112,10 +112,7 @@ async fn python_sdk_contract() {
         eprintln!("sdk_contract: skipped (ATOMS_MOCK_SKIP_SDK=1)");
         return;
     }
-    let Some(version) = python3_version() else {
-        eprintln!("sdk_contract: skipped (python3 is not on PATH)");
-        return;
-    };
+    let Some(version) = crate::prereq::python3("sdk_contract") else { return };
     eprintln!("sdk_contract: using {version}");
 
     // The server runs on this runtime; the blocking setup and script run on

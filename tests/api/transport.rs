@@ -261,19 +261,23 @@ async fn sigterm_with_a_stalled_client_a_stream_a_websocket_and_a_long_poll_exit
         let http = http.clone();
         async move { http.get(url).send().await.expect("long-poll answered") }
     });
-    for _ in 0..10_000 {
-        let j: Value = http
-            .get(format!("http://{addr}/_admin/journal?limit=0"))
-            .send()
-            .await
-            .expect("journal")
-            .json()
-            .await
-            .expect("json");
-        if j["waiting"] == 1 {
-            break;
+    let registered = async {
+        loop {
+            let j: Value = http
+                .get(format!("http://{addr}/_admin/journal?limit=0"))
+                .send()
+                .await
+                .expect("journal")
+                .json()
+                .await
+                .expect("json");
+            if j["waiting"] == 1 {
+                break;
+            }
+            tokio::task::yield_now().await;
         }
-    }
+    };
+    tokio::time::timeout(WAIT, registered).await.expect("the long-poll is registered before the signal");
     // An SSE stream with sse_init read.
     let res = http.get(format!("{api}/events?callId={call_id}")).bearer_auth(KEY).send().await.expect("events");
     let mut sse = res.bytes_stream();

@@ -219,8 +219,8 @@ fn key(api_key: Option<&str>) -> ApiResult<&str> {
 
 fn concurrency_json(s: &AppState, api_key: &str) -> Value {
     let t = s.store.tenant(api_key);
-    let (running, queued) = s.calls.load(&t);
-    json!({"apiKey": api_key, "limit": s.calls.limit(&t), "running": running, "queued": queued})
+    let (running, queued) = t.calls().load();
+    json!({"apiKey": api_key, "limit": s.calls.limit(t.calls()), "running": running, "queued": queued})
 }
 
 /// An organization's concurrency limit (R108): `{apiKey, limit, running,
@@ -267,7 +267,7 @@ async fn set_concurrency(
     ApiJson(body): ApiJson<SetConcurrencyRequest>,
 ) -> ApiResult<Response> {
     let api_key = key(q.api_key.as_deref())?;
-    s.calls.set_limit(&s.store.tenant(api_key), body.limit());
+    s.calls.set_limit(s.store.tenant(api_key).calls(), body.limit());
     Ok(Json(concurrency_json(&s, api_key)).into_response())
 }
 
@@ -288,10 +288,7 @@ async fn retry_call(
 ) -> ApiResult<Response> {
     let t = s.store.tenant(key(q.api_key.as_deref())?);
     let scenario = q.scenario.as_deref().map(|n| s.calls.library().get(n).ok_or_else(|| unknown(n))).transpose()?;
-    let now = s.store.clock().now();
-    let (record_id, call_id) = (s.store.ids().object_id(now), s.store.ids().call_id(now));
-    let call = s.calls.retry(&t, &parent, scenario, record_id, call_id)?;
-    s.store.count_call(&t, &call.agent_id);
+    let call = s.calls.retry(&t, &parent, scenario)?;
     Ok(Json(json!({"callId": call.call_id, "retryOf": parent, "retryAttemptNumber": call.retry_attempt_number}))
         .into_response())
 }

@@ -26,8 +26,8 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::config::VersioningMode;
 use crate::domain::error::Rejection;
+use crate::domain::versioning::VersioningMode;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, Org};
 use crate::http::json::RequestBody;
@@ -52,7 +52,7 @@ pub(crate) struct VersioningQuery {
 
 fn settings_json(s: &AppState, key: &str) -> Value {
     let t = s.store.tenant(key);
-    let v = *t.versioning.lock();
+    let v = t.versioning();
     json!({
         "apiKey": key,
         "mode": v.mode.as_str(),
@@ -135,12 +135,10 @@ async fn put_versioning(
 ) -> ApiResult<Response> {
     let k = key(q)?;
     let scan_fails = body.scan.map(|x| matches!(x, ScanOutcome::Fail)).or(body.scan_fails);
-    let t = s.store.tenant(&k);
-    {
-        let mut v = t.versioning.lock();
+    s.store.tenant(&k).update_versioning(|v| {
         v.mode = body.mode.map_or(v.mode, VersioningMode::from);
         v.scan_fails = scan_fails.unwrap_or(v.scan_fails);
-    }
+    });
     Ok(Json(settings_json(&s, &k)).into_response())
 }
 

@@ -202,25 +202,9 @@ pub(crate) struct ArchiveQuery {
 }
 
 async fn set_archived(s: &AppState, org: &Org, id: &AgentId, on: bool) -> ApiResult<Response> {
-    if on {
-        campaign_guard(&org.0, id)?;
-    }
-    s.store.execute(&org.0, id, &Command::SetArchived { on }, |_| ())?;
+    s.store.set_archived(&org.0, id, on)?;
     let message = if on { "Agent archived" } else { "Agent unarchived" };
     Ok(ok(json!({"message": message})))
-}
-
-/// R035/R174: 409 while a non-terminal campaign uses the agent.
-fn campaign_guard(t: &crate::store::Tenant, id: &str) -> ApiResult<()> {
-    let book = t.campaigns.lock();
-    match book.active_campaign(|c| c.agent_id == id) {
-        Some(c) => Err(ApiError::Conflict(format!(
-            "Agent is associated with the {} campaign \"{}\". Complete or remove the campaign before archiving.",
-            c.progress.status.as_str(),
-            c.name
-        ))),
-        None => Ok(()),
-    }
 }
 
 /// Archive (or with `?on=false` unarchive) an agent (R034, R035). 409
@@ -332,13 +316,12 @@ fn lenient_count(v: Option<&str>, default: usize) -> usize {
 #[utoipa::path(get, path = "/agent/{id}/call-logs", tag = "Agents", params(("id" = String, Path, description = "Agent id"), CallLogsQuery),
     responses((status = 200, description = "`{success: true, data: {callLogs, totalCount, page, offset}}`")))]
 async fn get_agent_call_logs(
-    State(s): State<AppState>,
     Org(t): Org,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<CallLogsQuery>,
 ) -> ApiResult<Response> {
     let (number, size) = q.numbers();
-    let calls = s.calls.list(&t, |c| c.agent_id == id);
+    let calls = t.calls().list(|c| c.agent_id == id);
     let rows: Vec<Value> =
         Page::numbered(number, size).of(calls.iter().rev()).map(call_render::agent_call_log).collect();
     let data = json!({"callLogs": rows, "totalCount": calls.len(), "page": number, "offset": size});

@@ -83,7 +83,7 @@ async fn publish_branch_draft(
     ApiJson(body): ApiJson<PublishBranchDraftRequest>,
 ) -> ApiResult<Response> {
     let revision_id = s.store.ids().object_id(s.store.clock().now());
-    let scan_fails = org.0.versioning.lock().scan_fails;
+    let scan_fails = org.0.versioning().scan_fails;
     let cmd = BranchCommand::Publish {
         branch: branch.into_string(),
         revision_id: revision_id.clone(),

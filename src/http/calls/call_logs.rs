@@ -57,7 +57,7 @@ async fn list_conversations(
     ApiQuery(p): ApiQuery<LogParams>,
 ) -> ApiResult<Response> {
     let q = LogQuery::parse(&p).map_err(ApiError::BadRequest)?;
-    let matches = s.calls.list(&t, |c| q.matches(c));
+    let matches = t.calls().list(|c| q.matches(c));
     let config = metrics_config(&matches);
     let page = q.select(matches);
     let base = s.calls.public_url();
@@ -100,7 +100,7 @@ async fn search_conversations(
     let logs: Vec<Value> = ids
         .iter()
         .filter(|id| seen.insert(id.as_str()))
-        .filter_map(|id| s.calls.get(&t, id))
+        .filter_map(|id| t.calls().get(id))
         .map(|(c, _)| call_render::search_row(&c, &base))
         .collect();
     Ok(render::ok(json!({"total": logs.len(), "logs": logs, "requestedCount": ids.len()})))
@@ -113,7 +113,7 @@ async fn search_conversations(
 #[utoipa::path(get, path = "/conversation/{id}", tag = "Logs", params(("id" = String, Path, description = "callId")),
     responses((status = 200, description = "Call detail"), (status = 404, description = "No conversation found")))]
 async fn get_conversation(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    let (call, hub) = s.calls.get(&t, &id).ok_or_else(not_found)?;
+    let (call, hub) = t.calls().get(&id).ok_or_else(not_found)?;
     let agent = s
         .store
         .read_agent(&t, &call.agent_id, |r| crate::http::agents::render::agent_json(r, None))
@@ -122,7 +122,7 @@ async fn get_conversation(State(s): State<AppState>, Org(t): Org, Path(id): Path
 }
 
 fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> ApiResult<Response> {
-    let family = s.calls.family(t, call_id).ok_or_else(not_found)?;
+    let family = t.calls().family(call_id).ok_or_else(not_found)?;
     let base = s.calls.public_url();
     let rows: Vec<Value> = family.iter().map(|c| call_render::list_row(c, &base)).collect();
     Ok(render::ok(json!({"retries": rows})))
@@ -157,7 +157,7 @@ fn recording(s: &AppState, t: &Tenant, call_id: &str) -> ApiResult<Response> {
     if is_object_id(call_id) || !is_call_id(call_id) {
         return Err(ApiError::BadRequest("Invalid call ID format".into()));
     }
-    let (call, _) = s.calls.get(t, call_id).ok_or_else(not_found)?;
+    let (call, _) = t.calls().get(call_id).ok_or_else(not_found)?;
     if call.recording_ms().is_none_or(|ms| ms == 0) {
         return Err(ApiError::NotFound("No recording found for this call".into()));
     }

@@ -9,20 +9,18 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::{CancelCallRequest, OutboundCallRequest, WebSessionRequest};
 use crate::calls::caller_id::caller_id;
-use crate::calls::{Call, CallType, Calls, NewCall};
-use crate::domain::config::Config;
-use crate::domain::versioning::AgentRecord;
-use crate::http::error::{ApiError, ApiResult};
+use crate::calls::{Call, CallType};
+use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, Org};
 use crate::http::render;
 use crate::scenarios::SCENARIO_HEADER;
 use crate::state::AppState;
-use crate::store::{Store, Tenant};
+use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,127 +31,14 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_queued_call))
 }
 
-/// Which config a call runs.
-#[derive(Debug, Clone)]
-pub(crate) enum Pin {
-    /// The agent's active version.
-    Active,
-    /// A published version (R106).
-    Version(String),
-    /// An open draft (draft test calls, R063).
-    Draft(String),
-    /// A v2 branch's open draft, by branch id (R096).
-    BranchDraft(String),
-}
+pub(crate) use crate::calls::{CallLink, CallRequest, Pin};
 
-/// A call to place, before the agent is looked up.
-#[derive(Debug, Clone)]
-pub(crate) struct CallRequest {
-    pub(crate) agent_id: String,
-    pub(crate) pin: Pin,
-    pub(crate) call_type: CallType,
-    pub(crate) from: Option<String>,
-    pub(crate) to: Option<String>,
-    pub(crate) variables: Map<String, Value>,
-    pub(crate) is_test: bool,
-    pub(crate) conversation_id: Option<String>,
-}
-
-fn resolve_config(rec: &AgentRecord, pin: &Pin) -> ApiResult<(Config, String, u32)> {
-    let not_found = |what: &str| ApiError::BadRequest(format!("{what} not found"));
-    match pin {
-        Pin::Active => {
-            rec.active().map(|v| (v.config.clone(), v.id.clone(), v.number)).ok_or_else(|| not_found("Version"))
-        }
-        Pin::Version(id) => {
-            rec.version(id).map(|v| (v.config.clone(), v.id.clone(), v.number)).ok_or_else(|| not_found("Version"))
-        }
-        Pin::Draft(id) => {
-            let d = rec.draft(id).ok_or_else(|| not_found("Draft"))?;
-            let number = rec.version(&d.base_version_id).map_or(0, |v| v.number);
-            Ok((d.config.clone(), d.base_version_id.clone(), number))
-        }
-        Pin::BranchDraft(b) => {
-            let d = rec.branch(b).and_then(|b| b.open_draft()).ok_or_else(|| not_found("Draft"))?;
-            let base = d.base_revision_id.clone().unwrap_or_else(|| rec.agent.active_version_id.clone());
-            let number = rec.version(&base).map_or(0, |v| v.number);
-            Ok((d.config.clone(), base, number))
-        }
-    }
-}
-
-/// What ties a call to a campaign: the campaign id and the attempt it
-/// retries (R121). Empty for calls placed through the API.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CallLink {
-    pub(crate) campaign_id: Option<String>,
-    pub(crate) retry_of: Option<String>,
-}
-
-/// Looks up the agent, checks it may call (R036, R104), picks the
-/// scenario and places the call.
+/// Places `req` for `t` through the one placement path
+/// ([`crate::calls::Calls::place`]), with the scenario the
+/// `x-atoms-mock-scenario` header names, if any.
 pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req: CallRequest) -> ApiResult<Call> {
     let header = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok());
-    place(&s.store, &s.calls, t, header, req, CallLink::default())
-}
-
-/// [`place_call`] without the request: `scenario` names the scenario to
-/// run (as the header would; `None` uses the assignments) and `link` the
-/// campaign and retry parent. Used by the campaign dialler.
-pub(crate) fn place(
-    store: &Store,
-    calls: &Arc<Calls>,
-    t: &Arc<Tenant>,
-    scenario: Option<&str>,
-    req: CallRequest,
-    link: CallLink,
-) -> ApiResult<Call> {
-    let new = prepare_call(store, calls, t, scenario, req, link)?;
-    let now = store.clock().now();
-    let (record_id, call_id) = (store.ids().object_id(now), store.ids().call_id(now));
-    store.count_call(t, &new.agent_id);
-    Ok(calls.place(t, new, record_id, call_id))
-}
-
-/// Looks up the agent, checks it may call (R036, R104) and picks the
-/// scenario (`scenario` first, as the header would): the call to create,
-/// not yet placed. Realtime sessions start it themselves.
-pub(crate) fn prepare_call(
-    store: &Store,
-    calls: &Arc<Calls>,
-    t: &Arc<Tenant>,
-    scenario: Option<&str>,
-    req: CallRequest,
-    link: CallLink,
-) -> ApiResult<NewCall> {
-    let snapshot = store.read_agent(t, &req.agent_id, |rec| {
-        let (config, version_id, number) = resolve_config(rec, &req.pin)?;
-        Ok::<_, ApiError>((rec.agent.archived, rec.agent.workflow_type.clone(), config, version_id, number))
-    });
-    let (archived, workflow_type, config, version_id, version_number) =
-        snapshot.map_err(|_| ApiError::BadRequest("Agent not found".into()))??;
-    if archived {
-        return Err(ApiError::BadRequest("Agent is archived and cannot initiate calls".into()));
-    }
-    if workflow_type == "workflow_graph" && !config.get("workflowGraph").is_some_and(Value::is_object) {
-        return Err(ApiError::BadRequest("Workflow not found".into()));
-    }
-    let scenario = calls.library().choose(scenario, req.to.as_deref(), &req.agent_id).map_err(ApiError::BadRequest)?;
-    Ok(NewCall {
-        agent_id: req.agent_id,
-        call_type: req.call_type,
-        from: req.from,
-        to: req.to,
-        variables: req.variables,
-        version_id,
-        version_number,
-        config,
-        is_test: req.is_test,
-        scenario,
-        conversation_id: req.conversation_id,
-        campaign_id: link.campaign_id,
-        retry_of: link.retry_of,
-    })
+    Ok(s.calls.place(t, header, req, CallLink::default())?)
 }
 
 /// Place an outbound call (R102–R107). 200 with `{conversationId:
@@ -267,7 +152,7 @@ async fn cancel_call(
     Org(t): Org,
     ApiJson(body): ApiJson<CancelCallRequest>,
 ) -> ApiResult<Response> {
-    let (prev, call) = s.calls.cancel(&t, &body.call_id, false)?;
+    let (prev, call) = s.calls.cancel(t.calls(), &body.call_id, false)?;
     Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str(), "previousStatus": prev.as_str()})))
 }
 
@@ -283,6 +168,6 @@ async fn cancel_queued_call(
     Org(t): Org,
     Path(call_id): Path<String>,
 ) -> ApiResult<Response> {
-    let (_, call) = s.calls.cancel(&t, &call_id, true)?;
+    let (_, call) = s.calls.cancel(t.calls(), &call_id, true)?;
     Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str()})))
 }

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::conversations::{prepare_call, session_id, CallLink, CallRequest, Pin};
+use super::conversations::{session_id, CallLink, CallRequest, Pin};
 use super::requests::{RegisterCallRequest, Variables};
 use crate::calls::CallType;
 use crate::domain::ids::is_object_id;
@@ -96,7 +96,7 @@ async fn register_call(
     let scenario = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok()).map(str::to_string);
     let now = s.store.clock().now();
     let grant = Grant {
-        api_key: Arc::clone(&t.api_key),
+        api_key: Arc::clone(t.api_key()),
         agent_id: body.agent_id.into_string(),
         mode: body.mode.unwrap_or_default().into(),
         variables: strip_reserved(body.variables.unwrap_or_default().0),
@@ -184,8 +184,8 @@ fn admit(s: &AppState, ask: Ask) -> Result<Admission, Reject> {
         is_test: false,
         conversation_id: Some(session_id(s)),
     };
-    let new = prepare_call(&s.store, &s.calls, &tenant, ask.scenario.as_deref(), req, CallLink::default())?;
-    let slot = s.realtime.admit(&tenant.api_key).map_err(|limit| {
+    let new = s.calls.prepare(&tenant, ask.scenario.as_deref(), req, CallLink::default()).map_err(ApiError::from)?;
+    let slot = s.realtime.admit(tenant.api_key()).map_err(|limit| {
         Reject(StatusCode::TOO_MANY_REQUESTS, format!("Concurrent session limit reached ({limit} open sessions)"))
     })?;
     if let Some(token) = ask.token {
@@ -236,5 +236,11 @@ async fn connect_agent(
     let upgrade =
         upgrade.map_err(|_| Reject(StatusCode::UPGRADE_REQUIRED, "Expected a WebSocket upgrade request".into()))?;
     let adm = admit(&s, ask(&s, &headers, &q)?)?;
-    Ok(upgrade.on_upgrade(move |socket| session::run(socket, s, adm)))
+    let services = session::Services {
+        store: Arc::clone(&s.store),
+        calls: Arc::clone(&s.calls),
+        realtime: Arc::clone(&s.realtime),
+        shutdown: s.shutdown.subscribe(),
+    };
+    Ok(upgrade.on_upgrade(move |socket| session::run(socket, services, adm)))
 }

@@ -116,8 +116,8 @@ async fn get_recording(
     if q.sig.as_deref() != Some(recording_sig(call_id).as_str()) {
         return Err(ApiError::Forbidden("Invalid signature".into()));
     }
-    let tenant = s.calls.owner(call_id).ok_or_else(no_recording)?;
-    let (call, _) = s.calls.get(&tenant, call_id).ok_or_else(no_recording)?;
+    let book = s.calls.owner(call_id).ok_or_else(no_recording)?;
+    let (call, _) = book.get(call_id).ok_or_else(no_recording)?;
     let ms = call.recording_ms().filter(|ms| *ms > 0).ok_or_else(no_recording)?;
     let channels: u16 = if dual { 2 } else { 1 };
     let frames = ms * u64::from(SAMPLE_RATE) / 1000;

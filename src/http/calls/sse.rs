@@ -73,7 +73,7 @@ async fn stream_events(
     if !is_call_id(&call_id) {
         return Err(ApiError::BadRequest("Invalid callId".into()));
     }
-    let (call, hub) = s.calls.get(&t, &call_id).ok_or_else(|| ApiError::NotFound("Call log not found".into()))?;
+    let (call, hub) = t.calls().get(&call_id).ok_or_else(|| ApiError::NotFound("Call log not found".into()))?;
     let clock = s.store.clock().clone();
     if call.ended_at.is_some_and(|end| clock.now() - end > GRACE_MS) {
         return Err(ApiError::BadRequest("Call is already completed".into()));

@@ -50,7 +50,7 @@ fn not_found() -> ApiError {
 
 /// Reads one audience of `t` through `f`; 404 when it is not there.
 fn with_audience<R>(t: &Tenant, id: &str, f: impl FnOnce(&Audience) -> R) -> ApiResult<R> {
-    t.campaigns.lock().audience(id).map(f).ok_or_else(not_found)
+    t.campaigns().audience(id).map(f).ok_or_else(not_found)
 }
 
 fn doc(a: &Audience, t: &Tenant) -> Map<String, Value> {
@@ -60,8 +60,8 @@ fn doc(a: &Audience, t: &Tenant) -> Map<String, Value> {
     m.insert("description".into(), json!(a.description));
     m.insert("phoneNumberColumnName".into(), json!(a.phone_col));
     m.insert("identifierColumnName".into(), json!(a.id_col));
-    m.insert("organization".into(), json!(t.org_id));
-    m.insert("createdBy".into(), json!(t.user_id));
+    m.insert("organization".into(), json!(t.org_id()));
+    m.insert("createdBy".into(), json!(t.user_id()));
     m.insert("createdAt".into(), json!(iso(a.created_at)));
     m.insert("updatedAt".into(), json!(iso(a.updated_at)));
     m
@@ -135,7 +135,7 @@ async fn create_audience(
     let up = read_upload(mp.map_err(|_| not_multipart(&headers))?).await?;
     let a = up.audience(&s)?;
     let body = Value::Object(doc(&a, &t));
-    t.campaigns.lock().insert_audience(a);
+    t.campaigns().insert_audience(a);
     Ok(render::ok(body))
 }
 
@@ -174,7 +174,7 @@ impl Upload {
 /// using it: `[{_id, name, status, createdAt}]`).
 #[utoipa::path(get, path = "/audience", tag = "Audience", responses((status = 200, description = "Audiences")))]
 async fn list_audiences(Org(t): Org) -> Response {
-    let book = t.campaigns.lock();
+    let book = t.campaigns();
     render::ok(Value::Array(book.audiences().map(|a| listed(&book, a, &t)).collect()))
 }
 
@@ -216,7 +216,7 @@ async fn delete_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Respo
     if missing(&id) {
         return Err(ApiError::BadRequest("Audience ID missing".into()));
     }
-    t.campaigns.lock().delete_audience(&id)?;
+    t.campaigns().delete_audience(&id)?;
     Ok(render::ok(json!([])))
 }
 
@@ -278,7 +278,7 @@ async fn add_members(
     ApiJson(AddMembersRequest { members }): ApiJson<AddMembersRequest>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();
-    let (added, skipped) = t.campaigns.lock().add_members(&id, members, || s.store.ids().object_id(now), now)?;
+    let (added, skipped) = t.campaigns().add_members(&id, members, || s.store.ids().object_id(now), now)?;
     let message = format!("{added} members added successfully");
     Ok(render::ok(json!([{"message": message, "data": {"added": added, "skipped": skipped}}])))
 }
@@ -297,7 +297,7 @@ async fn delete_members(
     if missing(&id) {
         return Err(ApiError::BadRequest("Audience ID missing".into()));
     }
-    let n = t.campaigns.lock().delete_members(&id, &body.member_ids, s.store.clock().now())?;
+    let n = t.campaigns().delete_members(&id, &body.member_ids, s.store.clock().now())?;
     Ok(render::ok(json!({"deletedCount": n})))
 }
 

@@ -58,7 +58,7 @@ async fn create_campaign(
     ApiJson(body): ApiJson<CreateCampaignRequest>,
 ) -> ApiResult<Response> {
     let c = s.campaigns.create(&t, body.into_new(s.store.clock().now())?)?;
-    Ok(render::created(view::document(&c, &t.org_id, &t.user_id)))
+    Ok(render::created(view::document(&c, t.org_id(), t.user_id())))
 }
 
 /// Query of `GET /campaign` (R171).
@@ -106,7 +106,7 @@ fn populated(s: &AppState, t: &Tenant, c: &Campaign, audience: Option<String>) -
         )
         .unwrap_or_else(|_| json!({"_id": c.agent_id}));
     let name = audience.unwrap_or_else(|| c.audience_name.clone());
-    view::campaign(c, &t.org_id, &t.user_id, agent, json!({"_id": c.audience_id, "name": name}))
+    view::campaign(c, t.org_id(), t.user_id(), agent, json!({"_id": c.audience_id, "name": name}))
 }
 
 /// List campaigns (R171): filters `status`, `search`; `sortField`

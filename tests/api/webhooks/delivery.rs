@@ -103,7 +103,7 @@ async fn a_call_sends_three_signed_events_in_order_matching_the_scenario_run() {
 
     // Assert: every field against the call record the SSE stream and call log read.
     let t = s.server.state().store.tenant(key);
-    let (rec, _) = s.server.state().calls.get(&t, &call).expect("call record");
+    let (rec, _) = t.calls().get(&call).expect("call record");
     let (pre, post, done) = (&bodies[0], &bodies[1], &bodies[2]);
     for (b, ev) in bodies.iter().zip(ALL_EVENTS) {
         assert_eq!(b["url"], url.as_str());

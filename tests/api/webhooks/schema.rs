@@ -6,14 +6,10 @@
 
 use serde_json::Value;
 
-/// The upstream spec as JSON, or `None` (with a notice) if the reference
-/// checkout is missing.
+/// The upstream spec as JSON, or `None` (after `prereq::skip`'s notice,
+/// or its failure under CI) if the reference checkout is missing.
 pub(super) fn load_spec() -> Option<Value> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/upstream/atoms-openapi.yaml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("notice: {} is missing; skipping the upstream schema check", path.display());
-        return None;
-    };
+    let text = crate::prereq::reference("upstream schema check", "upstream/atoms-openapi.yaml")?;
     Some(serde_yaml::from_str(&text).expect("the upstream spec parses as YAML"))
 }
 

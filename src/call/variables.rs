@@ -5,9 +5,9 @@
 //! overrides (LIVE K1). Standard values are strings.
 
 use serde_json::{json, Map, Value};
-use time::OffsetDateTime;
 
 use super::{CallType, NewCall};
+use crate::domain::time::{format_utc, utc, DATE, HOUR_MINUTE};
 use crate::domain::Millis;
 
 /// The 11 standard variable keys every call has (R154).
@@ -36,8 +36,7 @@ pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> 
     let label = cfg.get("timezone").and_then(|t| t.get("label")).and_then(Value::as_str).unwrap_or("UTC");
     let tz = if label.contains('/') { label } else { "UTC" };
     let local_ms = now + (offset_min * 60_000.0).round() as i64;
-    let dt = OffsetDateTime::from_unix_timestamp_nanos(i128::from(local_ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let weekday = utc(local_ms).weekday();
     let (user, agent) = match new.call_type {
         CallType::TelephonyInbound => (new.from.clone(), new.to.clone()),
         CallType::TelephonyOutbound | CallType::Webcall => (new.to.clone(), new.from.clone()),
@@ -72,9 +71,9 @@ pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> 
         json!(lang.and_then(|l| l.get("default")).and_then(Value::as_str).unwrap_or("en")),
     );
     out.insert("supported_languages".into(), json!(supported.join(",")));
-    out.insert("current_date".into(), json!(format!("{:04}-{:02}-{:02}", dt.year(), u8::from(dt.month()), dt.day())));
-    out.insert("current_time".into(), json!(format!("{:02}:{:02}", dt.hour(), dt.minute())));
-    out.insert("current_day".into(), json!(WEEKDAYS[usize::from(dt.weekday().number_days_from_monday())]));
+    out.insert("current_date".into(), json!(format_utc(local_ms, DATE)));
+    out.insert("current_time".into(), json!(format_utc(local_ms, HOUR_MINUTE)));
+    out.insert("current_day".into(), json!(WEEKDAYS[usize::from(weekday.number_days_from_monday())]));
     out.insert("timezone".into(), json!(tz));
     if let Some(Value::Object(defaults)) = cfg.get("defaultVariables") {
         out.extend(defaults.clone());

@@ -1,16 +1,26 @@
-//! The call record and what a caller supplies to create one.
+//! The call record: what the call log, the SSE stream, the webhooks and
+//! the campaign exports all read, and what a caller supplies to create
+//! one ([`NewCall`]).
+//!
+//! A leaf of the crate: it depends on the pure rules (`domain`) and the
+//! scenario model only, so the event fan-out (`events`), the per-organization
+//! call book (`store`) and the engines (`calls`, `campaigns`, `webhooks`,
+//! `realtime`) can all share it without depending on each other. It does
+//! not place, dispatch or end calls: `calls` does.
 
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::analytics::CallAnalytics;
-use super::variables;
+pub mod analytics;
+pub mod variables;
+
 use crate::domain::call::CallStatus;
 use crate::domain::config::Config;
 use crate::domain::Millis;
 use crate::scenarios::timeline::Transition;
 use crate::scenarios::Scenario;
+use analytics::CallAnalytics;
 
 /// Call type (R110).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,40 +172,44 @@ pub struct NewCall {
     pub retry_of: Option<String>,
 }
 
-/// A new `pending` call record for `new` at `now`, its variables resolved.
-pub(super) fn record(new: NewCall, record_id: String, call_id: String, now: Millis) -> Call {
-    let variables = variables::resolve(&new, &call_id, now);
-    Call {
-        id: record_id,
-        call_id,
-        conversation_id: new.conversation_id,
-        agent_id: new.agent_id,
-        call_type: new.call_type,
-        status: CallStatus::Pending,
-        from: new.from,
-        to: new.to,
-        variables,
-        version_id: new.version_id,
-        version_number: new.version_number,
-        config: new.config,
-        is_test: new.is_test,
-        scenario: new.scenario,
-        created_at: now,
-        updated_at: now,
-        started_at: None,
-        connected_at: None,
-        ended_at: None,
-        disconnect_reason: None,
-        failure_reason: None,
-        transcript: Vec::new(),
-        transitions: Vec::new(),
-        analytics: None,
-        analytics_at: None,
-        cost: 0.0,
-        retry_call_id: None,
-        retry_attempt_number: 0,
-        retry_count: 1,
-        root_call_id: None,
-        campaign_id: new.campaign_id,
+impl Call {
+    /// A new `pending` call record for `new` at `now` (epoch ms), its
+    /// variables resolved (R154). `record_id` is the 24-hex `_id`,
+    /// `call_id` the `CALL-…` id (R013).
+    pub fn new(new: NewCall, record_id: String, call_id: String, now: Millis) -> Self {
+        let variables = variables::resolve(&new, &call_id, now);
+        Self {
+            id: record_id,
+            call_id,
+            conversation_id: new.conversation_id,
+            agent_id: new.agent_id,
+            call_type: new.call_type,
+            status: CallStatus::Pending,
+            from: new.from,
+            to: new.to,
+            variables,
+            version_id: new.version_id,
+            version_number: new.version_number,
+            config: new.config,
+            is_test: new.is_test,
+            scenario: new.scenario,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            connected_at: None,
+            ended_at: None,
+            disconnect_reason: None,
+            failure_reason: None,
+            transcript: Vec::new(),
+            transitions: Vec::new(),
+            analytics: None,
+            analytics_at: None,
+            cost: 0.0,
+            retry_call_id: None,
+            retry_attempt_number: 0,
+            retry_count: 1,
+            root_call_id: None,
+            campaign_id: new.campaign_id,
+        }
     }
 }

@@ -1,85 +1,20 @@
-//! All platform state, sharded by organization (one per API key).
+//! The agent book: each organization's agents with their v1 versions and
+//! drafts and v2 branches and revisions ([`AgentRecord`], BEHAVIOR §B–§D).
 //!
-//! `Store` maps an API key to its [`Tenant`] in a `DashMap`; each tenant
-//! guards its agents with its own `RwLock`, so requests of different keys
-//! never contend and there is no global lock on the request path. Writes
-//! run a pure domain transition under the tenant's write lock and store
-//! the result; a rejected command leaves the stored record untouched.
-//! Never hold a tenant guard across `.await` (all methods here are sync).
+//! Every write runs the pure `crate::domain::versioning::apply` under the
+//! tenant's agent lock and stores its result, so a rejected command changes
+//! nothing. [`Store::set_archived`] is the one rule that also reads another
+//! book (campaigns): it takes both locks in the store's order.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use dashmap::DashMap;
-use parking_lot::RwLock;
 use serde_json::Value;
 
-use crate::clock::Clock;
-use crate::config::VersioningMode;
-use crate::domain::agent::{self, Agent, NewAgent, OrgAccess};
+use super::{Store, Tenant};
+use crate::domain::agent::{self, Agent, NewAgent};
 use crate::domain::branches::BranchCommand;
-use crate::domain::ids::{derived_id, IdGen};
 use crate::domain::versioning::{self, AgentRecord, Command, RevState, Rules};
-use crate::domain::{DomainError, Millis};
-
-mod webhook_urls;
-
-/// One organization: what one API key can see.
-#[derive(Debug)]
-pub struct Tenant {
-    /// 24-hex organization id, derived from the key (stable across resets).
-    pub org_id: String,
-    /// 24-hex id of the key's user (`createdBy`, `publishedBy`, ...).
-    pub user_id: String,
-    /// The organization's name (`PUT /account/update-org-name`).
-    pub org_name: parking_lot::Mutex<String>,
-    /// Model and workflow access (R022).
-    access: RwLock<OrgAccess>,
-    /// The API key (shared with call milestones).
-    pub api_key: Arc<str>,
-    /// The organization's calls (see `crate::calls`).
-    pub calls: parking_lot::Mutex<crate::calls::CallBook>,
-    /// The organization's webhooks and subscriptions.
-    pub webhooks: parking_lot::Mutex<crate::webhooks::WebhookBook>,
-    /// The organization's audiences and campaigns.
-    pub campaigns: parking_lot::Mutex<crate::campaigns::CampaignBook>,
-    /// Versioning mode and the v2 scan switch (`/_admin/versioning`).
-    pub versioning: parking_lot::Mutex<VersioningSettings>,
-    agents: RwLock<HashMap<String, AgentRecord>>,
-}
-
-/// The name of a new organization (the mock's choice; renamed through
-/// `PUT /account/update-org-name`).
-pub const DEFAULT_ORG_NAME: &str = "My Organization";
-
-/// An organization's versioning settings (a mock control).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VersioningSettings {
-    /// v1 or v2 (§0 Modes).
-    pub mode: VersioningMode,
-    /// Every v2 security scan started from now on fails (L-D4).
-    pub scan_fails: bool,
-}
-
-impl Tenant {
-    /// The organization's versioning mode.
-    pub fn versioning_mode(&self) -> VersioningMode {
-        self.versioning.lock().mode
-    }
-}
-
-impl Tenant {
-    /// What the organization may use (R022).
-    pub fn access(&self) -> OrgAccess {
-        *self.access.read()
-    }
-
-    /// Changes what the organization may use (control API); applies to
-    /// later creates and draft edits.
-    pub fn set_access(&self, access: OrgAccess) {
-        *self.access.write() = access;
-    }
-}
+use crate::domain::DomainError;
 
 /// Query for `GET /agent` (R025).
 #[derive(Debug, Clone, Default)]
@@ -100,91 +35,7 @@ pub struct AgentQuery {
     pub archived: bool,
 }
 
-/// The state of every organization, plus the shared id generator.
-#[derive(Debug)]
-pub struct Store {
-    tenants: DashMap<String, Arc<Tenant>>,
-    ids: IdGen,
-    clock: Clock,
-    security_check_ms: Millis,
-    default_versioning: VersioningMode,
-    webhook_urls: webhook_urls::WebhookUrls,
-}
-
 impl Store {
-    /// An empty store.
-    pub fn new(clock: Clock, seed: Option<u64>, security_check_ms: Millis) -> Self {
-        Self {
-            tenants: DashMap::new(),
-            ids: IdGen::new(seed),
-            clock,
-            security_check_ms,
-            default_versioning: VersioningMode::Auto,
-            webhook_urls: webhook_urls::WebhookUrls::default(),
-        }
-    }
-
-    /// The store with `mode` as new organizations' versioning mode.
-    pub fn with_versioning(mut self, mode: VersioningMode) -> Self {
-        self.default_versioning = mode;
-        self
-    }
-
-    /// The server-wide default versioning mode (`--versioning`).
-    pub fn default_versioning(&self) -> VersioningMode {
-        self.default_versioning
-    }
-
-    /// The id generator.
-    pub fn ids(&self) -> &IdGen {
-        &self.ids
-    }
-
-    /// The clock.
-    pub fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
-    /// The tenant of `api_key`, created on first use.
-    pub fn tenant(&self, api_key: &str) -> Arc<Tenant> {
-        if let Some(t) = self.tenants.get(api_key) {
-            return Arc::clone(&t);
-        }
-        let t = self.tenants.entry(api_key.to_string()).or_insert_with(|| {
-            Arc::new(Tenant {
-                org_id: derived_id(&["org", api_key]),
-                user_id: derived_id(&["user", api_key]),
-                org_name: parking_lot::Mutex::new(DEFAULT_ORG_NAME.to_string()),
-                access: RwLock::new(OrgAccess::default()),
-                api_key: Arc::from(api_key),
-                calls: parking_lot::Mutex::new(crate::calls::CallBook::default()),
-                webhooks: parking_lot::Mutex::new(crate::webhooks::WebhookBook::default()),
-                campaigns: parking_lot::Mutex::new(crate::campaigns::CampaignBook::default()),
-                versioning: parking_lot::Mutex::new(VersioningSettings {
-                    mode: self.default_versioning,
-                    scan_fails: false,
-                }),
-                agents: RwLock::new(HashMap::new()),
-            })
-        });
-        Arc::clone(&t)
-    }
-
-    /// The tenant of `api_key` if it exists (never creates one).
-    pub fn find_tenant(&self, api_key: &str) -> Option<Arc<Tenant>> {
-        self.tenants.get(api_key).map(|t| Arc::clone(&t))
-    }
-
-    /// Forgets every organization, or only `api_key`'s.
-    pub fn reset(&self, api_key: Option<&str>) {
-        match api_key {
-            Some(k) => {
-                self.tenants.remove(k);
-            }
-            None => self.tenants.clear(),
-        }
-    }
-
     fn rules(&self, t: &Tenant) -> Rules {
         Rules { security_check_ms: self.security_check_ms, access: t.access() }
     }
@@ -343,9 +194,30 @@ impl Store {
         }
     }
 
-    /// Number of organizations with state (for the control API).
-    pub fn tenant_count(&self) -> usize {
-        self.tenants.len()
+    /// Archives (`on`) or unarchives agent `id` (R034, R035, R174). Archiving
+    /// is refused with 409 `Agent is associated with the <status> campaign
+    /// "<name>". …` while a non-terminal campaign uses the agent.
+    ///
+    /// The campaign check and the write are one decision: the tenant's
+    /// campaign book stays locked while the agent is archived, and campaign
+    /// creation checks the agent under that same lock
+    /// (`crate::campaigns::Campaigns::create`), so no campaign can be
+    /// created for an agent between the check and the archive, nor can an
+    /// archive slip in between a campaign's agent check and its insert.
+    pub fn set_archived(&self, t: &Tenant, id: &str, on: bool) -> Result<(), DomainError> {
+        let campaigns = t.campaigns();
+        if on {
+            if let Some(c) = campaigns.active_campaign(|c| c.agent_id == id) {
+                return Err(DomainError::Conflict(format!(
+                    "Agent is associated with the {} campaign \"{}\". Complete or remove the campaign before archiving.",
+                    c.progress.status.as_str(),
+                    c.name
+                )));
+            }
+        }
+        self.execute(t, id, &Command::SetArchived { on }, |_| ())?;
+        drop(campaigns);
+        Ok(())
     }
 }
 
@@ -366,5 +238,66 @@ impl Store {
     pub fn duplicate_agent(&self, t: &Tenant, id: &str, target: &str) -> Result<String, DomainError> {
         let new = self.read_agent(t, id, |r| agent::duplicate(&r.agent, r.active().map(|v| &*v.config), target))??;
         Ok(self.create_agent(t, new))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
+
+    use crate::clock::{Clock, ClockMode};
+    use crate::domain::agent::NewAgent;
+    use crate::domain::config;
+    use crate::domain::versioning::AgentRecord;
+    use crate::domain::versioning_props::{fold, steps, Replay};
+    use crate::store::Store;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// STYLE §3: the store, driven by the same commands and clock ticks,
+        /// returns and keeps exactly what the pure fold computes.
+        #[test]
+        fn the_store_agrees_with_the_pure_fold(steps in steps()) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let store = Store::new(Clock::new(ClockMode::Virtual), Some(1), 6000);
+            let t = store.tenant("sk_prop");
+            let id = store.create_agent(
+                &t,
+                NewAgent {
+                    name: "Prop agent".into(),
+                    description: String::new(),
+                    telephony_product_id: Vec::new(),
+                    allow_inbound_call: true,
+                    config: (*config::defaults()).clone(),
+                },
+            );
+            let start = store
+                .read_agent(&t, &id, AgentRecord::clone)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let trace = fold(&start, store.clock().now(), &steps, &[t.user_id()]);
+            for r in &trace.replay {
+                match *r {
+                    Replay::Tick(ms) => {
+                        rt.block_on(store.clock().advance(ms));
+                    }
+                    Replay::Apply(i) => {
+                        let a = &trace.applied[i];
+                        prop_assert_eq!(store.clock().now(), a.now);
+                        let got = store.execute(&t, &id, &a.cmd, AgentRecord::clone);
+                        prop_assert_eq!(&got, &a.result, "{:?}", a.cmd);
+                        let stored = store.read_agent(&t, &id, AgentRecord::clone);
+                        let expected = a.result.as_ref().unwrap_or(&a.before);
+                        prop_assert_eq!(stored.as_ref().ok(), Some(expected));
+                    }
+                }
+            }
+            let stored = store.read_agent(&t, &id, AgentRecord::clone);
+            prop_assert_eq!(stored.as_ref().ok(), Some(trace.last()));
+        }
     }
 }

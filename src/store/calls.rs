@@ -1,0 +1,183 @@
+//! The call book: one organization's calls, their event hubs and their
+//! concurrency slots (BEHAVIOR R108–R121).
+//!
+//! [`CallBook`] is the handle: the organization's key and a [`CallTable`]
+//! behind a `Mutex`. The call engine (`crate::calls`) keeps an `Arc` of it
+//! in every clock action of a call, so it never needs the whole tenant.
+//! Reads for the HTTP layer are methods on the handle; the engine locks the
+//! table and changes it through the table's methods.
+//!
+//! Invariants of a table:
+//! - `order` lists every call once, in creation order;
+//! - `running` counts the calls holding a concurrency slot (`in_progress`
+//!   ones) and `queue` the ones waiting for a slot (`in_queue`), in order;
+//! - a retry family shares one root, and every member's `retryCount` is
+//!   the family's size (R121).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
+
+use crate::call::Call;
+use crate::events::CallHub;
+
+/// One organization's calls: its key and the locked table.
+#[derive(Debug)]
+pub struct CallBook {
+    api_key: Arc<str>,
+    table: Mutex<CallTable>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    call: Call,
+    hub: Arc<CallHub>,
+}
+
+/// The calls of one organization, by call id, with their slot bookkeeping.
+#[derive(Debug, Default)]
+pub struct CallTable {
+    calls: HashMap<String, Entry>,
+    order: Vec<String>,
+    queue: VecDeque<String>,
+    running: usize,
+    limit: Option<usize>,
+}
+
+impl CallBook {
+    /// An empty book for the organization of `api_key`.
+    pub fn new(api_key: Arc<str>) -> Self {
+        Self { api_key, table: Mutex::new(CallTable::default()) }
+    }
+
+    /// The organization's API key (milestones carry it to the webhooks).
+    pub fn api_key(&self) -> &Arc<str> {
+        &self.api_key
+    }
+
+    /// Locks the table. Hold it only for a few synchronous steps, never
+    /// across `.await`; take it after the campaign book and the agents,
+    /// never before (see the store's lock order).
+    pub fn lock(&self) -> MutexGuard<'_, CallTable> {
+        self.table.lock()
+    }
+
+    /// One call and its event hub.
+    pub fn get(&self, call_id: &str) -> Option<(Call, Arc<CallHub>)> {
+        self.lock().calls.get(call_id).map(|e| (e.call.clone(), Arc::clone(&e.hub)))
+    }
+
+    /// Whether the book has `call_id` (a reset forgets every call).
+    pub fn contains(&self, call_id: &str) -> bool {
+        self.lock().calls.contains_key(call_id)
+    }
+
+    /// Every call passing `keep`, in creation order.
+    pub fn list(&self, keep: impl Fn(&Call) -> bool) -> Vec<Call> {
+        let t = self.lock();
+        t.order.iter().filter_map(|id| t.calls.get(id)).map(|e| &e.call).filter(|c| keep(c)).cloned().collect()
+    }
+
+    /// The retry family of `call_id`: root first, then attempts (R117).
+    pub fn family(&self, call_id: &str) -> Option<Vec<Call>> {
+        let t = self.lock();
+        let c = &t.calls.get(call_id)?.call;
+        let root = c.root_call_id.clone().unwrap_or_else(|| c.call_id.clone());
+        let mut fam: Vec<Call> = t
+            .order
+            .iter()
+            .filter_map(|id| t.calls.get(id))
+            .map(|e| &e.call)
+            .filter(|x| x.call_id == root || x.root_call_id.as_deref() == Some(root.as_str()))
+            .cloned()
+            .collect();
+        fam.sort_by_key(|x| x.retry_attempt_number);
+        Some(fam)
+    }
+
+    /// Running and queued calls (R108).
+    pub fn load(&self) -> (usize, usize) {
+        let t = self.lock();
+        (t.running, t.queue.len())
+    }
+}
+
+impl CallTable {
+    /// Stores a new call with its hub. With `retry_of`, links it into the
+    /// parent's retry family first (R121): the parent's `retryCallId`
+    /// points at it and every member's `retryCount` grows. Returns the
+    /// call as stored.
+    pub fn insert(&mut self, mut call: Call, hub: Arc<CallHub>, retry_of: Option<&str>) -> Call {
+        if let Some(parent_id) = retry_of {
+            self.link_retry(parent_id, &mut call);
+        }
+        self.order.push(call.call_id.clone());
+        self.calls.insert(call.call_id.clone(), Entry { call: call.clone(), hub });
+        call
+    }
+
+    fn link_retry(&mut self, parent_id: &str, call: &mut Call) {
+        let Some(parent) = self.calls.get_mut(parent_id).map(|e| &mut e.call) else { return };
+        parent.retry_call_id = Some(call.call_id.clone());
+        let root = parent.root_call_id.clone().unwrap_or_else(|| parent.call_id.clone());
+        call.root_call_id = Some(root.clone());
+        call.retry_attempt_number = parent.retry_attempt_number + 1;
+        call.retry_count = call.retry_attempt_number + 1;
+        for e in self.calls.values_mut() {
+            if e.call.call_id == root || e.call.root_call_id.as_deref() == Some(root.as_str()) {
+                e.call.retry_count = call.retry_count;
+            }
+        }
+    }
+
+    /// One call.
+    pub fn call(&self, call_id: &str) -> Option<&Call> {
+        self.calls.get(call_id).map(|e| &e.call)
+    }
+
+    /// One call and its hub, to change the call and publish its events.
+    pub fn entry_mut(&mut self, call_id: &str) -> Option<(&mut Call, &Arc<CallHub>)> {
+        self.calls.get_mut(call_id).map(|e| (&mut e.call, &e.hub))
+    }
+
+    /// The organization's own concurrency limit, if one was set.
+    pub fn limit(&self) -> Option<usize> {
+        self.limit
+    }
+
+    /// Sets the organization's concurrency limit (≥ 1); returns the queued
+    /// call ids, in order, so the caller can dispatch those that now fit.
+    pub fn set_limit(&mut self, limit: usize) -> Vec<String> {
+        self.limit = Some(limit.max(1));
+        self.queue.iter().cloned().collect()
+    }
+
+    /// Whether `call_id` may take a slot now under `limit`: a slot is free
+    /// and no other call waits ahead of it (R108: queued calls start in
+    /// order).
+    pub fn may_start(&self, call_id: &str, limit: usize) -> bool {
+        self.running < limit && self.queue.front().is_none_or(|q| q == call_id)
+    }
+
+    /// `call_id` takes a slot (leaving the queue if it waited).
+    pub fn take_slot(&mut self, call_id: &str) {
+        self.queue.retain(|q| q != call_id);
+        self.running += 1;
+    }
+
+    /// `call_id` waits for a slot, behind the calls already waiting.
+    pub fn enqueue(&mut self, call_id: &str) {
+        self.queue.push_back(call_id.to_string());
+    }
+
+    /// `call_id` ended: gives back its slot if it held one and leaves the
+    /// queue. Returns the call waiting first, which may start now.
+    pub fn release(&mut self, call_id: &str, held_slot: bool) -> Option<String> {
+        if held_slot {
+            self.running = self.running.saturating_sub(1);
+        }
+        self.queue.retain(|q| q != call_id);
+        self.queue.front().cloned()
+    }
+}

@@ -1,0 +1,175 @@
+//! One organization's audiences and campaigns (BEHAVIOR §H, §I): the
+//! records and the [`CampaignBook`] that holds them.
+//!
+//! Invariants: ids are unique per kind; listing orders are insertion
+//! orders (audiences are listed newest first); a campaign's agent and
+//! contacts are fixed at creation (R173). The book is plain data behind
+//! the tenant's lock: no clock reads (callers pass `now`), no locks inside.
+//! Dialling, pausing and retries run in `crate::campaigns` (the engine).
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::domain::campaign::{Progress, Trigger};
+use crate::domain::Millis;
+
+pub mod audiences;
+
+/// One audience member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// 24-hex member id.
+    pub id: String,
+    /// The CSV columns, as strings.
+    pub data: Map<String, Value>,
+}
+
+/// An uploaded contact list (R177).
+#[derive(Debug, Clone)]
+pub struct Audience {
+    /// 24-hex id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description (`""` when not given).
+    pub description: String,
+    /// The column holding phone numbers.
+    pub phone_col: String,
+    /// The column identifying a member, if given.
+    pub id_col: Option<String>,
+    /// Column names of the uploaded CSV.
+    pub columns: Vec<String>,
+    /// Members, in upload order.
+    pub members: Vec<Member>,
+    /// Created, epoch ms.
+    pub created_at: Millis,
+    /// Last change, epoch ms.
+    pub updated_at: Millis,
+}
+
+impl Audience {
+    /// The phone number of `m` as stored (a `+` is optional, L-I4).
+    pub fn phone_of<'a>(&self, m: &'a Member) -> &'a str {
+        m.data.get(&self.phone_col).and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+/// A campaign's copy of one member, taken at creation.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    /// Audience member id.
+    pub member_id: String,
+    /// Phone as stored in the audience.
+    pub phone: String,
+    /// The member's CSV columns.
+    pub data: Map<String, Value>,
+    /// The call now placed for this member, if any.
+    pub current_call: Option<String>,
+    /// The last attempt that rang (the parent of the next retry, R121).
+    pub last_attempt: Option<String>,
+}
+
+/// A call the campaign placed.
+#[derive(Debug, Clone)]
+pub struct CampaignCall {
+    /// `CALL-…` id.
+    pub call_id: String,
+    /// Index into the campaign's contacts.
+    pub member: usize,
+    /// 0 for the first attempt.
+    pub attempt: u32,
+    /// Cancelled while queued by a pause (not an attempt, R166).
+    pub cancelled_by_pause: bool,
+}
+
+/// One entry of `events[]` (R170).
+#[derive(Debug, Clone)]
+pub struct CampaignEvent {
+    /// 24-hex id.
+    pub id: String,
+    /// `eventAction`, e.g. `campaign_started`.
+    pub action: &'static str,
+    /// `triggerSource`.
+    pub trigger: Trigger,
+    /// When, epoch ms.
+    pub at: Millis,
+}
+
+/// A campaign (R159–R161).
+#[derive(Debug, Clone)]
+pub struct Campaign {
+    /// 24-hex id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description (`""` when not given).
+    pub description: String,
+    /// The agent; fixed at creation (R173).
+    pub agent_id: String,
+    /// The audience.
+    pub audience_id: String,
+    /// The audience's name at creation (shown if it is deleted later).
+    pub audience_name: String,
+    /// Caller-id product ids to rotate through; empty uses the agent's.
+    pub phone_number_ids: Vec<String>,
+    /// `scheduledAt`, epoch ms.
+    pub scheduled_at: Option<Millis>,
+    /// `retryDelay`, minutes.
+    pub retry_delay_min: u32,
+    /// Created, epoch ms.
+    pub created_at: Millis,
+    /// Status and member progress (pure rules).
+    pub progress: Progress,
+    /// The audience members at creation (`participantsCount`).
+    pub contacts: Vec<Contact>,
+    /// Every call placed, in order.
+    pub calls: Vec<CampaignCall>,
+    /// `events[]`.
+    pub events: Vec<CampaignEvent>,
+}
+
+/// One organization's audiences and campaigns.
+#[derive(Debug, Default)]
+pub struct CampaignBook {
+    audiences: HashMap<String, Audience>,
+    audience_order: Vec<String>,
+    campaigns: HashMap<String, Campaign>,
+    campaign_order: Vec<String>,
+}
+
+impl CampaignBook {
+    /// A campaign by id.
+    pub fn campaign(&self, id: &str) -> Option<&Campaign> {
+        self.campaigns.get(id)
+    }
+
+    /// Every campaign, oldest first.
+    pub fn campaigns(&self) -> impl Iterator<Item = &Campaign> {
+        self.campaign_order.iter().filter_map(|id| self.campaigns.get(id))
+    }
+
+    /// The first non-terminal campaign passing `f` (an "active" one for
+    /// the archive and delete guards, R035, R185).
+    pub fn active_campaign(&self, f: impl Fn(&Campaign) -> bool) -> Option<&Campaign> {
+        self.campaigns().find(|c| !c.progress.status.is_terminal() && f(c))
+    }
+
+    /// A campaign by id, to change it.
+    pub fn campaign_mut(&mut self, id: &str) -> Option<&mut Campaign> {
+        self.campaigns.get_mut(id)
+    }
+
+    /// Stores a new campaign (last in the listing order).
+    pub fn insert_campaign(&mut self, c: Campaign) {
+        self.campaign_order.push(c.id.clone());
+        self.campaigns.insert(c.id.clone(), c);
+    }
+
+    /// Removes a campaign and returns it (R172).
+    pub fn remove_campaign(&mut self, id: &str) -> Option<Campaign> {
+        let c = self.campaigns.remove(id)?;
+        self.campaign_order.retain(|x| x != id);
+        Some(c)
+    }
+}

@@ -1,0 +1,261 @@
+//! All platform state, sharded by organization (one per API key).
+//!
+//! [`Store`] maps an API key to its [`Tenant`] in a `DashMap`, so requests
+//! of different keys never contend and there is no global lock on the
+//! request path. A tenant is a set of **books**, one per area, each behind
+//! its own lock; fields are private and reached through methods, as in
+//! mini-redis's `Db`:
+//!
+//! | book | lock | reached through |
+//! |---|---|---|
+//! | agents ([`agents`]: versions, drafts, branches) | `RwLock` | `Store` methods taking the tenant |
+//! | calls ([`CallBook`]) | `Mutex` inside the book | [`Tenant::calls`], an `Arc` the call engine keeps |
+//! | audiences and campaigns ([`CampaignBook`]) | `Mutex` | [`Tenant::campaigns`] |
+//! | webhooks and subscriptions ([`WebhookBook`]) | `Mutex` | [`Tenant::webhooks`] |
+//! | name, access, versioning settings | small locks | getters and setters on [`Tenant`] |
+//!
+//! Writes run a pure domain transition under the book's lock and store the
+//! result; a rejected command leaves the book untouched. No method here
+//! awaits, and a book's guard is never held across `.await` (the guards
+//! are not `Send`, so an async handler that tried would not compile).
+//!
+//! **Lock order.** A rule that spans books takes their locks in this order,
+//! and nothing takes them the other way round: campaigns, then agents, then
+//! calls (then a call's event hub, then the milestone bus). Webhooks and the
+//! small settings locks are taken alone. So archiving an agent (agents)
+//! while a campaign is created for it (campaigns, then agents) is one
+//! serialized decision: [`Store::set_archived`].
+//!
+//! # Adding a per-organization book
+//! The account, DNC, knowledge-base, ... books follow the same four steps:
+//! 1. Write the book in `store/<area>.rs`: a plain struct with private
+//!    fields and methods that keep its invariants. Rules come from
+//!    `crate::domain` and take `now` as an argument; the book reads no
+//!    clock and takes no lock of its own.
+//! 2. Add a private field to [`Tenant`] (`Mutex<Book>`, or an `Arc` handle
+//!    like [`CallBook`] when clock actions must reach the book after the
+//!    request ends) and initialize it in `Tenant::new`.
+//! 3. Add one accessor on `Tenant` that returns the guard (or the handle).
+//!    Engines take that narrow handle, never the whole tenant.
+//! 4. A rule that spans books is one `Store` method that takes the locks in
+//!    the order above and decides under them; never a check in a handler
+//!    followed by a separate write.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use parking_lot::{Mutex, MutexGuard, RwLock};
+
+use crate::clock::Clock;
+use crate::domain::agent::OrgAccess;
+use crate::domain::ids::{derived_id, IdGen};
+use crate::domain::versioning::{AgentRecord, VersioningMode};
+use crate::domain::Millis;
+
+pub mod agents;
+pub mod calls;
+pub mod campaigns;
+mod webhook_urls;
+pub mod webhooks;
+
+pub use agents::AgentQuery;
+pub use calls::CallBook;
+pub use campaigns::CampaignBook;
+pub use webhooks::WebhookBook;
+
+/// One organization: what one API key can see.
+#[derive(Debug)]
+pub struct Tenant {
+    org_id: String,
+    user_id: String,
+    api_key: Arc<str>,
+    org_name: Mutex<String>,
+    /// Model and workflow access (R022).
+    access: RwLock<OrgAccess>,
+    versioning: Mutex<VersioningSettings>,
+    agents: RwLock<HashMap<String, AgentRecord>>,
+    calls: Arc<CallBook>,
+    campaigns: Mutex<CampaignBook>,
+    webhooks: Mutex<WebhookBook>,
+}
+
+/// The name of a new organization (the mock's choice; renamed through
+/// `PUT /account/update-org-name`).
+pub const DEFAULT_ORG_NAME: &str = "My Organization";
+
+/// An organization's versioning settings (a mock control).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersioningSettings {
+    /// v1 or v2 (§0 Modes).
+    pub mode: VersioningMode,
+    /// Every v2 security scan started from now on fails (L-D4).
+    pub scan_fails: bool,
+}
+
+impl Tenant {
+    fn new(api_key: &str, mode: VersioningMode) -> Self {
+        let api_key: Arc<str> = Arc::from(api_key);
+        Self {
+            org_id: derived_id(&["org", &api_key]),
+            user_id: derived_id(&["user", &api_key]),
+            org_name: Mutex::new(DEFAULT_ORG_NAME.to_string()),
+            access: RwLock::new(OrgAccess::default()),
+            versioning: Mutex::new(VersioningSettings { mode, scan_fails: false }),
+            agents: RwLock::new(HashMap::new()),
+            calls: Arc::new(CallBook::new(Arc::clone(&api_key))),
+            campaigns: Mutex::new(CampaignBook::default()),
+            webhooks: Mutex::new(WebhookBook::default()),
+            api_key,
+        }
+    }
+
+    /// 24-hex organization id, derived from the key (stable across resets).
+    pub fn org_id(&self) -> &str {
+        &self.org_id
+    }
+
+    /// 24-hex id of the key's user (`createdBy`, `publishedBy`, ...).
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The API key (shared with call milestones).
+    pub fn api_key(&self) -> &Arc<str> {
+        &self.api_key
+    }
+
+    /// The organization's name (`GET /user`).
+    pub fn org_name(&self) -> String {
+        self.org_name.lock().clone()
+    }
+
+    /// Renames the organization (`PUT /account/update-org-name`).
+    pub fn set_org_name(&self, name: &str) {
+        name.clone_into(&mut self.org_name.lock());
+    }
+
+    /// What the organization may use (R022).
+    pub fn access(&self) -> OrgAccess {
+        *self.access.read()
+    }
+
+    /// Changes what the organization may use (control API); applies to
+    /// later creates and draft edits.
+    pub fn set_access(&self, access: OrgAccess) {
+        *self.access.write() = access;
+    }
+
+    /// The organization's versioning settings (`/_admin/versioning`).
+    pub fn versioning(&self) -> VersioningSettings {
+        *self.versioning.lock()
+    }
+
+    /// The organization's versioning mode.
+    pub fn versioning_mode(&self) -> VersioningMode {
+        self.versioning.lock().mode
+    }
+
+    /// Changes the versioning settings in one step (concurrent control-API
+    /// calls never lose an update); returns the result.
+    pub fn update_versioning(&self, change: impl FnOnce(&mut VersioningSettings)) -> VersioningSettings {
+        let mut v = self.versioning.lock();
+        change(&mut v);
+        *v
+    }
+
+    /// The organization's calls: the handle the call engine keeps for the
+    /// clock actions of each call.
+    pub fn calls(&self) -> &Arc<CallBook> {
+        &self.calls
+    }
+
+    /// The organization's audiences and campaigns, locked (first in the
+    /// lock order).
+    pub fn campaigns(&self) -> MutexGuard<'_, CampaignBook> {
+        self.campaigns.lock()
+    }
+
+    /// The organization's webhooks and subscriptions, locked.
+    pub fn webhooks(&self) -> MutexGuard<'_, WebhookBook> {
+        self.webhooks.lock()
+    }
+}
+
+/// The state of every organization, plus the shared id generator.
+#[derive(Debug)]
+pub struct Store {
+    tenants: DashMap<String, Arc<Tenant>>,
+    ids: IdGen,
+    clock: Clock,
+    security_check_ms: Millis,
+    default_versioning: VersioningMode,
+    webhook_urls: webhook_urls::WebhookUrls,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new(clock: Clock, seed: Option<u64>, security_check_ms: Millis) -> Self {
+        Self {
+            tenants: DashMap::new(),
+            ids: IdGen::new(seed),
+            clock,
+            security_check_ms,
+            default_versioning: VersioningMode::Auto,
+            webhook_urls: webhook_urls::WebhookUrls::default(),
+        }
+    }
+
+    /// The store with `mode` as new organizations' versioning mode.
+    pub fn with_versioning(mut self, mode: VersioningMode) -> Self {
+        self.default_versioning = mode;
+        self
+    }
+
+    /// The server-wide default versioning mode (`--versioning`).
+    pub fn default_versioning(&self) -> VersioningMode {
+        self.default_versioning
+    }
+
+    /// The id generator.
+    pub fn ids(&self) -> &IdGen {
+        &self.ids
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The tenant of `api_key`, created on first use.
+    pub fn tenant(&self, api_key: &str) -> Arc<Tenant> {
+        if let Some(t) = self.tenants.get(api_key) {
+            return Arc::clone(&t);
+        }
+        let t = self
+            .tenants
+            .entry(api_key.to_string())
+            .or_insert_with(|| Arc::new(Tenant::new(api_key, self.default_versioning)));
+        Arc::clone(&t)
+    }
+
+    /// The tenant of `api_key` if it exists (never creates one).
+    pub fn find_tenant(&self, api_key: &str) -> Option<Arc<Tenant>> {
+        self.tenants.get(api_key).map(|t| Arc::clone(&t))
+    }
+
+    /// Forgets every organization, or only `api_key`'s.
+    pub fn reset(&self, api_key: Option<&str>) {
+        match api_key {
+            Some(k) => {
+                self.tenants.remove(k);
+            }
+            None => self.tenants.clear(),
+        }
+    }
+
+    /// Number of organizations with state (for the control API).
+    pub fn tenant_count(&self) -> usize {
+        self.tenants.len()
+    }
+}
