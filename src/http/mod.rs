@@ -78,9 +78,7 @@ pub fn openapi_json() -> &'static str {
 /// wraps the router once per connection rather than once per route.
 pub fn app(state: AppState) -> Router {
     let (routes, _) = split();
-    let routes = routes
-        .layer(middleware::from_fn_with_state(state.clone(), admin::versioning::gate))
-        .layer(middleware::from_fn_with_state(state.clone(), auth));
+    let routes = routes.layer(middleware::from_fn_with_state(state.clone(), auth));
     let router = Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi))

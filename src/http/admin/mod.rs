@@ -9,7 +9,7 @@ mod faults;
 mod journal;
 mod realtime;
 mod server;
-pub(crate) mod versioning;
+mod versioning;
 mod webhooks;
 
 /// Every route of the control API.

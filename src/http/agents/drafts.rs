@@ -25,14 +25,18 @@ use crate::http::ids::AgentId;
 use crate::http::render::{created, ok};
 use crate::state::AppState;
 
-pub(crate) fn router() -> OpenApiRouter<AppState> {
+/// The draft writes and the list: deprecated on the branch model (R075).
+pub(crate) fn writes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_draft, list_drafts))
-        .routes(routes!(get_draft, rename_draft, discard_draft))
+        .routes(routes!(rename_draft, discard_draft))
         .routes(routes!(update_draft_config))
-        .routes(routes!(get_draft_diff))
         .routes(routes!(publish_draft))
-        .routes(routes!(draft_test_call))
+}
+
+/// The by-id reads and the test call: kept on the branch model (R076).
+pub(crate) fn reads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_draft)).routes(routes!(get_draft_diff)).routes(routes!(draft_test_call))
 }
 
 fn not_found_draft() -> ApiError {

@@ -40,7 +40,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_revision_history))
         .routes(routes!(restore_revision))
         .routes(routes!(branch_test_call))
-        .routes(routes!(diff_refs))
+}
+
+/// `GET /agent/{id}/diff` (R098), which has its own gate.
+pub(crate) fn diff_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(diff_refs))
 }
 
 fn revision_not_found() -> ApiError {

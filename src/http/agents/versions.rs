@@ -24,13 +24,18 @@ use crate::http::ids::{AgentId, VersionId};
 use crate::http::render::ok;
 use crate::state::AppState;
 
-pub(crate) fn router() -> OpenApiRouter<AppState> {
+/// The list and the version writes: deprecated on the branch model (R075).
+pub(crate) fn writes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_versions))
-        .routes(routes!(diff_versions))
-        .routes(routes!(get_version, update_version))
+        .routes(routes!(update_version))
         .routes(routes!(activate_version))
-        .routes(routes!(version_test_call))
+}
+
+/// The by-id reads, the diff and the test call: kept on the branch model
+/// (R076).
+pub(crate) fn reads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(diff_versions)).routes(routes!(get_version)).routes(routes!(version_test_call))
 }
 
 fn version_not_found() -> ApiError {
