@@ -72,6 +72,7 @@ struct WebhookEventShape {
     #[schema(pattern = "^[0-9a-f]{24}$")]
     agent_id: String,
     /// The event to send.
+    #[schema(inline)]
     event_type: EventName,
 }
 
@@ -84,6 +85,7 @@ struct CreateWebhookShape {
     /// Label echoed in every event (default `""`).
     description: Option<String>,
     /// Subscriptions to create with it.
+    #[schema(inline)]
     events: Vec<WebhookEventShape>,
 }
 
@@ -107,6 +109,7 @@ struct UpdateWebhookShape {
 #[allow(dead_code)]
 struct SubscriptionsShape {
     /// Events to subscribe the agent to on the webhook.
+    #[schema(inline)]
     event_types: Vec<EventName>,
     /// The webhook (24 hex).
     #[schema(pattern = "^[0-9a-f]{24}$")]
