@@ -8,7 +8,6 @@
 //! and the e-mail address are the mock's own, stable per key. Plans,
 //! limits and credits (`GET /user/subscription`) are not served here.
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -16,6 +15,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, Org};
 use super::json::RequestBody;
 use super::render;
@@ -114,12 +114,8 @@ impl UpdateOrgNameRequest {
 /// name is stored trimmed and shows in `get-account-details`.
 #[utoipa::path(put, path = "/account/update-org-name", tag = "Account", request_body = UpdateOrgNameRequest,
     responses((status = 200, description = "`{success: true, name}`"), (status = 400, description = "`{success: false, message}`")))]
-async fn update_org_name(Org(t): Org, ApiJson(body): ApiJson<UpdateOrgNameRequest>) -> Response {
-    match body.name() {
-        Ok(name) => {
-            t.set_org_name(name);
-            Json(json!({"success": true, "name": name})).into_response()
-        }
-        Err(message) => (StatusCode::BAD_REQUEST, Json(json!({"success": false, "message": message}))).into_response(),
-    }
+async fn update_org_name(Org(t): Org, ApiJson(body): ApiJson<UpdateOrgNameRequest>) -> ApiResult<Response> {
+    let name = body.name().map_err(ApiError::Unsuccessful)?;
+    t.set_org_name(name);
+    Ok(Json(json!({"success": true, "name": name})).into_response())
 }

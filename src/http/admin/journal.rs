@@ -2,6 +2,7 @@
 //! platform auth): list recorded `/atoms/v1` requests, long-poll for the
 //! next match, and clear. Recording itself is the `journal` layer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -16,7 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::faults::strip_prefix;
 use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
 use crate::http::extract::ApiQuery;
-use crate::journal::{render, Filter, StatusMatch};
+use crate::journal::{render, Entry, Filter, StatusMatch};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -102,8 +103,19 @@ impl JournalQuery {
 async fn list_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<Response> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     let (entries, last_seq) = s.journal.list(&q.filter()?, limit.saturating_add(1));
+    let (mut page, next_since) = page_of(&entries, limit);
+    let (_, used) = s.journal.usage();
+    let tail = json!({"nextSince": next_since, "lastSeq": last_seq, "capacity": s.journal.capacity(),
+        "budgetBytes": s.journal.budget(), "usedBytes": used, "waiting": s.journal.waiting()});
+    page.extend_from_slice(b"],");
+    page.extend_from_slice(&tail.to_string().as_bytes()[1..]);
+    Ok(([(header::CONTENT_TYPE, "application/json")], page).into_response())
+}
+
+/// `{"entries":[…` of the first `limit` entries that fit in [`PAGE_BYTES`]
+/// (at least one), and the `nextSince` of the next page, if any.
+fn page_of(entries: &[Arc<Entry>], limit: usize) -> (Vec<u8>, Option<u64>) {
     let mut page = b"{\"entries\":[".to_vec();
-    let mut next_since = None;
     for (shown, e) in entries.iter().enumerate() {
         let mark = page.len();
         if shown > 0 {
@@ -112,16 +124,10 @@ async fn list_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQu
         let written = serde_json::to_writer(&mut page, &render(e));
         if shown == limit || (shown > 0 && page.len() > PAGE_BYTES) || written.is_err() {
             page.truncate(mark);
-            next_since = entries.get(shown.saturating_sub(1)).map(|e| e.seq).filter(|_| shown > 0);
-            break;
+            return (page, entries.get(shown.saturating_sub(1)).map(|e| e.seq).filter(|_| shown > 0));
         }
     }
-    let (_, used) = s.journal.usage();
-    let tail = json!({"nextSince": next_since, "lastSeq": last_seq, "capacity": s.journal.capacity(),
-        "budgetBytes": s.journal.budget(), "usedBytes": used, "waiting": s.journal.waiting()});
-    page.extend_from_slice(b"],");
-    page.extend_from_slice(&tail.to_string().as_bytes()[1..]);
-    Ok(([(header::CONTENT_TYPE, "application/json")], page).into_response())
+    (page, None)
 }
 
 /// Forget every recorded request; numbering goes on. `{"cleared": true}`.

@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::{CancelCallRequest, OutboundCallRequest, WebSessionRequest};
-use crate::calls::caller_id::caller_id;
 use crate::calls::{Call, CallType};
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, Org};
@@ -60,21 +59,9 @@ async fn create_outbound_call(
     ApiJson(body): ApiJson<OutboundCallRequest>,
 ) -> ApiResult<Response> {
     let linked = s.store.read_agent(&t, &body.agent_id, |r| r.agent.telephony_product_id.clone()).unwrap_or_default();
-    let phone = body.phone().to_string();
-    let req = CallRequest {
-        from: Some(caller_id(body.from_product_id.as_deref(), &linked, &phone)),
-        to: Some(phone),
-        agent_id: body.agent_id.into_string(),
-        pin: body.version_id.map_or(Pin::Active, |v| Pin::Version(v.into_string())),
-        call_type: CallType::TelephonyOutbound,
-        variables: body.variables.unwrap_or_default().0,
-        is_test: headers
-            .get("x-test-call")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-        conversation_id: None,
-    };
-    let call = place_call(&s, &t, &headers, req)?;
+    let is_test =
+        headers.get("x-test-call").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let call = place_call(&s, &t, &headers, body.into_call(&linked, is_test))?;
     Ok(render::ok(json!({"conversationId": call.call_id})))
 }
 

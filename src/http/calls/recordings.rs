@@ -119,23 +119,23 @@ async fn get_recording(
     let book = s.calls.owner(call_id).ok_or_else(no_recording)?;
     let (call, _) = book.get(call_id).ok_or_else(no_recording)?;
     let ms = call.recording_ms().filter(|ms| *ms > 0).ok_or_else(no_recording)?;
-    let channels: u16 = if dual { 2 } else { 1 };
+    Ok(wav(ms, if dual { 2 } else { 1 }))
+}
+
+/// A `ms`-long WAV of `channels` channels, streamed in one-second chunks
+/// with its `Content-Length`.
+fn wav(ms: u64, channels: u16) -> Response {
     let frames = ms * u64::from(SAMPLE_RATE) / 1000;
     let header = wav_header(channels, SAMPLE_RATE, u32::try_from(frames).unwrap_or(u32::MAX));
     let len = HEADER_LEN as u64 + frames * u64::from(channels) * 2;
     let chunks = futures_util::stream::iter((0..frames.div_ceil(CHUNK_FRAMES)).map(move |i| {
         let from = i * CHUNK_FRAMES;
-        Ok::<_, std::convert::Infallible>(Bytes::from(pcm_chunk(
-            channels,
-            SAMPLE_RATE,
-            from,
-            (from + CHUNK_FRAMES).min(frames),
-        )))
+        let to = (from + CHUNK_FRAMES).min(frames);
+        Ok::<_, std::convert::Infallible>(Bytes::from(pcm_chunk(channels, SAMPLE_RATE, from, to)))
     }));
     let head = futures_util::stream::once(async move { Ok(Bytes::copy_from_slice(&header)) });
     let body = Body::from_stream(futures_util::StreamExt::chain(head, chunks));
-    Ok(([(header::CONTENT_TYPE, "audio/wav".to_string()), (header::CONTENT_LENGTH, len.to_string())], body)
-        .into_response())
+    ([(header::CONTENT_TYPE, "audio/wav".to_string()), (header::CONTENT_LENGTH, len.to_string())], body).into_response()
 }
 
 #[cfg(test)]

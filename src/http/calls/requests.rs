@@ -10,6 +10,8 @@ use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Schem
 use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
+use crate::calls::caller_id::caller_id;
+use crate::calls::{CallRequest, CallType, Pin};
 use crate::domain::ids::is_e164;
 use crate::domain::DomainError;
 use crate::http::ids::{AgentId, ProductId, RevisionId, VersionId};
@@ -67,9 +69,22 @@ pub(crate) struct OutboundCallRequest {
 }
 
 impl OutboundCallRequest {
-    /// The number to dial, once validated.
-    pub(crate) fn phone(&self) -> &str {
-        self.phone_number.as_deref().or(self.to_phone.as_deref()).unwrap_or_default()
+    /// The call to place. Its `from` is the caller ID (LIVE K1,
+    /// `calls::caller_id`): `fromProductId`'s number, else one of the
+    /// agent's `linked` products', else the managed default; never the
+    /// dialled number. `is_test` marks the call log (`x-test-call`).
+    pub(crate) fn into_call(self, linked: &[String], is_test: bool) -> CallRequest {
+        let phone = self.phone_number.or(self.to_phone).unwrap_or_default();
+        CallRequest {
+            from: Some(caller_id(self.from_product_id.as_deref(), linked, &phone)),
+            to: Some(phone),
+            agent_id: self.agent_id.into_string(),
+            pin: self.version_id.map_or(Pin::Active, |v| Pin::Version(v.into_string())),
+            call_type: CallType::TelephonyOutbound,
+            variables: self.variables.unwrap_or_default().0,
+            is_test,
+            conversation_id: None,
+        }
     }
 }
 

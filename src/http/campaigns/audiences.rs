@@ -10,8 +10,7 @@
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -220,10 +219,6 @@ async fn delete_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Respo
     Ok(render::ok(json!([])))
 }
 
-fn status_error(msg: &str) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({"status": "error", "errors": [msg]}))).into_response()
-}
-
 fn positive(q: &Map<String, Value>, key: &str, default: usize) -> Result<usize, String> {
     match q.get(key).and_then(Value::as_str) {
         None => Ok(default),
@@ -231,6 +226,18 @@ fn positive(q: &Map<String, Value>, key: &str, default: usize) -> Result<usize, 
             v.trim().parse::<usize>().ok().filter(|n| *n >= 1).ok_or(format!("{key} must be a positive integer"))
         }
     }
+}
+
+/// `?page` (from 1) and `?offset` (the page size, default 5): `<key> must
+/// be a positive integer` otherwise.
+fn members_page(q: &Map<String, Value>) -> Result<Page, String> {
+    Ok(Page::numbered(positive(q, "page", 1)?, positive(q, "offset", 5)?))
+}
+
+/// A page of `a`'s members: `{members, totalCount, totalPages, hasMore}`.
+fn members_of(a: &Audience, page: Page) -> Value {
+    let (total, members) = (a.members.len(), page.of(&a.members).map(member).collect::<Vec<_>>());
+    json!({"members": members, "totalCount": total, "totalPages": page.total_pages(total), "hasMore": page.has_more(total)})
 }
 
 /// Members, paged (R181): `?page=1&offset=5` where `offset` is the page
@@ -250,17 +257,10 @@ async fn list_members(
     ApiQuery(q): ApiQuery<Map<String, Value>>,
 ) -> ApiResult<Response> {
     if missing(&id) {
-        return Ok(status_error("Audience ID is required"));
+        return Err(ApiError::StatusError("Audience ID is required".into()));
     }
-    let page = match (positive(&q, "page", 1), positive(&q, "offset", 5)) {
-        (Ok(p), Ok(o)) => Page::numbered(p, o),
-        (Err(m), _) | (_, Err(m)) => return Ok(status_error(&m)),
-    };
-    let body = with_audience(&t, &id, |a| {
-        let (total, members) = (a.members.len(), page.of(&a.members).map(member).collect::<Vec<_>>());
-        json!({"members": members, "totalCount": total, "totalPages": page.total_pages(total), "hasMore": page.has_more(total)})
-    })?;
-    Ok(render::ok(body))
+    let page = members_page(&q).map_err(ApiError::StatusError)?;
+    Ok(render::ok(with_audience(&t, &id, |a| members_of(a, page))?))
 }
 
 /// Add members (R182, R183, R186): `{members: [{<column>: value}]}`. 200
@@ -317,27 +317,35 @@ async fn search_members(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
+    let query = search_query(q)?;
+    Ok(render::ok(with_audience(&t, &id, |a| search_result(a, &query))?))
+}
+
+/// `?query=` alone, or field params alone: 400 with neither (R187's
+/// message) or both (inferred).
+fn search_query(q: Vec<(String, String)>) -> Result<Search, ApiError> {
     let general = q.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone());
     let fields: Vec<(String, String)> = q.into_iter().filter(|(k, _)| k != "query").collect();
-    let (kind, query) = match (general, fields.is_empty()) {
-        (None, true) => return Err(ApiError::BadRequest(SEARCH_REQUIRED.into())),
-        (Some(_), false) => {
-            return Err(ApiError::BadRequest("Use either 'query' or field-specific searches, not both".into()))
-        }
-        (Some(g), true) => ("general", Search::General(g)),
-        (None, false) => ("multiple", Search::Fields(fields)),
+    match (general, fields.is_empty()) {
+        (None, true) => Err(ApiError::BadRequest(SEARCH_REQUIRED.into())),
+        (Some(_), false) => Err(ApiError::BadRequest("Use either 'query' or field-specific searches, not both".into())),
+        (Some(g), true) => Ok(Search::General(g)),
+        (None, false) => Ok(Search::Fields(fields)),
+    }
+}
+
+/// `{members, searchInfo: {searchType, searchTerm, searchFields,
+/// totalResults}}` of `query` over `a` (R187).
+fn search_result(a: &Audience, query: &Search) -> Value {
+    let hits: Vec<Value> = search(a, query).into_iter().map(member).collect();
+    let (kind, term, names) = match query {
+        Search::General(g) => ("general", g.clone(), a.columns.clone()),
+        Search::Fields(f) => (
+            "multiple",
+            f.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" "),
+            f.iter().map(|(k, _)| k.clone()).collect(),
+        ),
     };
-    let body = with_audience(&t, &id, |a| {
-        let hits: Vec<Value> = search(a, &query).into_iter().map(member).collect();
-        let (term, names) = match &query {
-            Search::General(g) => (g.clone(), a.columns.clone()),
-            Search::Fields(f) => (
-                f.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" "),
-                f.iter().map(|(k, _)| k.clone()).collect(),
-            ),
-        };
-        let info = json!({"searchType": kind, "searchTerm": term, "searchFields": names, "totalResults": hits.len()});
-        json!({"members": hits, "searchInfo": info})
-    })?;
-    Ok(render::ok(body))
+    let info = json!({"searchType": kind, "searchTerm": term, "searchFields": names, "totalResults": hits.len()});
+    json!({"members": hits, "searchInfo": info})
 }
