@@ -8,6 +8,7 @@
 //! - [`ids`]: 24-hex object ids, call ids and UUIDs, optionally seeded.
 //! - [`time`]: ISO-8601 rendering and parsing of epoch milliseconds.
 //! - [`template`]: `{{name}}` placeholder filling.
+//! - [`event_stream`]: who may still subscribe to a call's SSE stream (R124).
 //! - [`page`]: the window a paginated list cuts, and its `hasMore`/`totalPages`.
 //! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
@@ -67,6 +68,7 @@ pub mod config_diff;
 pub mod config_rules;
 pub mod dnc;
 pub mod error;
+pub mod event_stream;
 pub mod ids;
 pub mod integration;
 pub mod inventory;

@@ -1,4 +1,7 @@
-//! The control API under `/_admin` (a mock extension; no platform auth).
+//! The control API under `/_admin` (a mock extension; no platform auth):
+//! `server` (reset, the clock, organization access), `calls` (scenarios,
+//! concurrency, retries), `faults`, `journal`, `realtime`, `versioning`
+//! (per-organization mode) and `webhooks` (the delivery log).
 
 use utoipa_axum::router::OpenApiRouter;
 

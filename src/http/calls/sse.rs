@@ -10,9 +10,9 @@
 //!
 //! Finished calls: the spec says a completed call gives 400 (R124, L-F4),
 //! while the events guide lets clients subscribe to a "recently completed"
-//! call. The mock reconciles both: for [`GRACE_MS`] after a call ends a
+//! call. The mock reconciles both: for `domain::event_stream::GRACE_MS` after a call ends a
 //! subscriber still gets the full replay and `sse_close`; later it gets 400
-//! `Call is already completed`.
+//! `Call is already completed` (`domain::event_stream`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -31,14 +31,13 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::clock::Clock;
+use crate::domain::event_stream::subscribable;
 use crate::domain::time::iso;
 use crate::events::{CallHub, HubMessage, Subscription};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiQuery, Org};
 use crate::state::AppState;
 
-/// How long after its end a call can still be subscribed to, ms.
-pub(crate) const GRACE_MS: i64 = 60_000;
 /// Keep-alive interval, ms of the mock's clock.
 pub(crate) const KEEP_ALIVE_MS: i64 = 15_000;
 
@@ -57,6 +56,20 @@ pub(crate) struct EventsQuery {
 
 pub(crate) use crate::domain::ids::is_call_id;
 
+impl EventsQuery {
+    /// The call to follow: 400 `callId: Required` (also when empty) or
+    /// `Invalid callId` unless `CALL-<ms>-<hex6>`.
+    fn call_id(self) -> ApiResult<String> {
+        let id =
+            self.call_id.filter(|c| !c.is_empty()).ok_or_else(|| ApiError::BadRequest("callId: Required".into()))?;
+        if is_call_id(&id) {
+            Ok(id)
+        } else {
+            Err(ApiError::BadRequest("Invalid callId".into()))
+        }
+    }
+}
+
 /// Subscribe to a call's live events (SSE). 400 for a missing or
 /// malformed `callId` or a call that ended more than 60 s ago; 404 `Call
 /// log not found` for unknown or foreign calls; 401 without auth.
@@ -69,13 +82,9 @@ async fn stream_events(
     Org(t): Org,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Response> {
-    let call_id = q.call_id.filter(|c| !c.is_empty()).ok_or_else(|| ApiError::BadRequest("callId: Required".into()))?;
-    if !is_call_id(&call_id) {
-        return Err(ApiError::BadRequest("Invalid callId".into()));
-    }
-    let (call, hub) = t.calls().get(&call_id).ok_or_else(|| ApiError::NotFound("Call log not found".into()))?;
+    let (call, hub) = t.calls().get(&q.call_id()?).ok_or_else(|| ApiError::NotFound("Call log not found".into()))?;
     let clock = s.store.clock().clone();
-    if call.ended_at.is_some_and(|end| clock.now() - end > GRACE_MS) {
+    if !subscribable(call.ended_at, clock.now()) {
         return Err(ApiError::BadRequest("Call is already completed".into()));
     }
     let body = Body::from_stream(event_stream(&hub, clock, s.shutdown.subscribe()));

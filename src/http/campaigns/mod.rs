@@ -1,4 +1,7 @@
-//! The campaign area: campaigns and the audiences they dial.
+//! The campaign area: campaigns and the audiences they dial (BEHAVIOR
+//! §H, §I). `campaign` and `audiences` hold the handlers, `requests` the
+//! JSON bodies; rules live in `crate::domain::campaign` and the campaign
+//! engine (`crate::campaigns`).
 
 use utoipa_axum::router::OpenApiRouter;
 
