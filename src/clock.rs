@@ -57,11 +57,11 @@ impl ClockMode {
 /// Rounds of `yield_now` [`Clock::run_until_idle`] gives woken tasks
 /// before it looks again: enough for a task to run to its next await
 /// through a few hops of channels and locks.
-const IDLE_YIELDS: usize = 8;
+pub const IDLE_YIELDS: usize = 8;
 
 /// Most looks [`Clock::run_until_idle`] takes: a task that keeps scheduling
 /// work at the current instant cannot hold it forever.
-const IDLE_ROUNDS: usize = 1_000;
+pub const IDLE_ROUNDS: usize = 1_000;
 
 /// A scheduled action: runs once, synchronously, when its deadline is due.
 pub type Action = Box<dyn FnOnce() + Send + 'static>;

@@ -14,7 +14,7 @@
 //! - `scenarios/*.json` and `scenarios/assignments.json`: call scenarios
 //!   (see `crate::scenarios`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Map, Value};
 
@@ -25,31 +25,7 @@ const TEMPLATES: &str = include_str!("../fixtures/templates.json");
 const METRIC_TEMPLATES: &str = include_str!("../fixtures/disposition-metric-templates.json");
 const AGENTS: &str = include_str!("../fixtures/agents.json");
 
-/// A fixture file that could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum FixtureError {
-    /// The file could not be read.
-    #[error("fixture {file}: {source}")]
-    Io {
-        /// The file.
-        file: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The file is not valid JSON or a field is wrong.
-    #[error("fixture {file}: {field}: {message}")]
-    Invalid {
-        /// The file.
-        file: String,
-        /// JSON path of the offending field (`$` for the whole file).
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// A scenario file or the assignments (`scenarios/`).
-    #[error(transparent)]
-    Scenario(#[from] crate::scenarios::ScenarioError),
-}
+pub use crate::scenarios::FixtureError;
 
 /// A preloaded agent of one API key.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@
 //!   sessions use its two halves ([`Calls::prepare`] at the handshake,
 //!   [`Calls::start_live`] once the socket is up). Retries (R121) go
 //!   through the same creation step.
-//! - [`dispatch`]: a call is created `pending` and dispatched by a clock
+//! - `dispatch`: a call is created `pending` and dispatched by a clock
 //!   action: with a free concurrency slot it goes `in_progress` (telephony
 //!   calls ring first; web sessions connect at once), otherwise it waits
 //!   `in_queue` (R108) until a slot frees, in order. Once connected, its
@@ -16,7 +16,7 @@
 //!   the record, so the SSE stream, the call log and the webhooks read one
 //!   history. Milestones go to the [`LifecycleBus`]. Analytics follow the
 //!   end by the scenario's delay (R122).
-//! - [`live`]: calls driven by a realtime session instead of a timeline.
+//! - `live` ([`LiveCall`]): calls driven by a realtime session instead of a timeline.
 //! - [`query`], [`render`], [`caller_id`]: the call-log query, wire
 //!   shapes, and caller-ID selection (pure).
 //!

@@ -1,6 +1,7 @@
-//! Campaigns and audiences (BEHAVIOR §H, §I): the per-organization
-//! [`CampaignBook`] and the [`Campaigns`] engine that dials members through
-//! the call engine on the mock's clock.
+//! Campaigns and audiences (BEHAVIOR §H, §I): the [`Campaigns`] engine that
+//! dials members through the call engine on the mock's clock. The records
+//! and the per-organization [`CampaignBook`] live with the other books in
+//! `crate::store` (re-exported here).
 //!
 //! - [`audiences`]: audience and member operations on the book (§I).
 //! - [`engine`]: creating, starting, pausing and dialling campaigns; the

@@ -27,11 +27,12 @@ pub use model::{Outcome, Scenario};
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/scenarios");
 
-/// A scenario file that could not be used. Rendered like the other fixture
-/// files' errors (`fixture <file>: <field>: <message>`), since scenarios are
-/// fixtures too.
+/// A fixture file that could not be used: a scenario, the assignments, or
+/// (through `crate::fixtures`, which re-exports it) any other fixture file.
+/// Defined here, the lowest layer that loads files, so scenarios do not
+/// depend on the fixtures module.
 #[derive(Debug, thiserror::Error)]
-pub enum ScenarioError {
+pub enum FixtureError {
     /// The file could not be read.
     #[error("fixture {file}: {source}")]
     Io {
@@ -78,11 +79,11 @@ pub struct Library {
     assignments: RwLock<Assignments>,
 }
 
-fn invalid(file: &str, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-    ScenarioError::Invalid { file: file.to_string(), field: field.into(), message: message.into() }
+fn invalid(file: &str, field: impl Into<String>, message: impl Into<String>) -> FixtureError {
+    FixtureError::Invalid { file: file.to_string(), field: field.into(), message: message.into() }
 }
 
-fn parse_scenario(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FixtureError> {
     let s: Scenario = serde_json::from_str(text).map_err(|e| invalid(file, "$", e.to_string()))?;
     s.validate().map_err(|e| {
         let (field, msg) = e.split_once(": ").unwrap_or(("$", e.as_str()));
@@ -95,7 +96,7 @@ impl Library {
     /// Loads the embedded scenarios, then `dir/scenarios/*.json` (same
     /// name replaces), and the assignments. Every file is validated; every
     /// assigned name must exist.
-    pub fn load(dir: Option<&Path>) -> Result<Self, ScenarioError> {
+    pub fn load(dir: Option<&Path>) -> Result<Self, FixtureError> {
         let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
         for f in EMBEDDED.files() {
             let name = f.path().display().to_string();
@@ -103,13 +104,12 @@ impl Library {
             files.insert(name.clone(), (format!("<embedded>/scenarios/{name}"), text));
         }
         if let Some(sdir) = dir.map(|d| d.join("scenarios")).filter(|d| d.is_dir()) {
-            let entries =
-                std::fs::read_dir(&sdir).map_err(|source| ScenarioError::Io { file: sdir.clone(), source })?;
+            let entries = std::fs::read_dir(&sdir).map_err(|source| FixtureError::Io { file: sdir.clone(), source })?;
             for e in entries.flatten() {
                 let p = e.path();
                 if p.extension().is_some_and(|x| x == "json") {
                     let text =
-                        std::fs::read_to_string(&p).map_err(|source| ScenarioError::Io { file: p.clone(), source })?;
+                        std::fs::read_to_string(&p).map_err(|source| FixtureError::Io { file: p.clone(), source })?;
                     let name = e.file_name().to_string_lossy().to_string();
                     files.insert(name, (p.display().to_string(), text));
                 }

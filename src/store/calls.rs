@@ -181,3 +181,28 @@ impl CallTable {
         self.queue.front().cloned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// R108: with one slot, the second call waits; when the first ends its
+    /// slot goes to the call that waited first, and a later arrival does
+    /// not jump the queue.
+    #[test]
+    fn slots_go_to_queued_calls_in_order() {
+        let mut t = CallTable::default();
+        assert!(t.may_start("a", 1));
+        t.take_slot("a");
+        for id in ["b", "c"] {
+            assert!(!t.may_start(id, 1));
+            t.enqueue(id);
+        }
+        assert_eq!(t.release("a", true), Some("b".to_string()));
+        assert!(!t.may_start("c", 1), "c waits behind b");
+        assert!(t.may_start("b", 1));
+        t.take_slot("b");
+        assert_eq!(t.release("c", false), None, "a queued call that ends frees nothing and leaves the queue");
+        assert_eq!((t.running, t.queue.len()), (1, 0));
+    }
+}

@@ -7,6 +7,7 @@
 //! - [`processing`]: the `pending → processing → completed | failed`
 //!   lifecycle every item and scraped URL goes through on the clock;
 //! - [`upload`]: the multipart PDF upload and the presigned-URL pair;
+//!   [`pdf`] reads the text of an uploaded PDF;
 //! - [`web`]: scrape and sitemap requests, sitemap XML and page text,
 //!   all without network (the content a URL "returns" is supplied);
 //! - [`matcher`]: which processed passage an agent turn quotes.
@@ -28,6 +29,7 @@ use super::time::iso;
 use super::{DomainError, Millis};
 
 pub mod matcher;
+pub mod pdf;
 pub mod processing;
 pub mod upload;
 pub mod web;

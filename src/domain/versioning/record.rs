@@ -1,0 +1,290 @@
+//! The v1 aggregate: an agent with its published versions (which are also
+//! the v2 revisions) and its drafts ([`AgentRecord`]), and the small rules
+//! every command shares: block ids per section (R067), version numbers
+//! (R055), string lengths.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::domain::agent::Agent;
+use crate::domain::config::{self, Config, ConfigMap, SECTIONS};
+use crate::domain::ids::derived_id;
+use crate::domain::{DomainError, Millis};
+
+/// Section name → 24-hex block id (R067).
+pub type Blocks = BTreeMap<&'static str, String>;
+
+pub(crate) fn blocks_for(owner: &str, revision: u32, sections: &[&'static str], prev: Option<&Blocks>) -> Blocks {
+    SECTIONS
+        .into_iter()
+        .map(|s| {
+            let keep = prev.and_then(|p| p.get(s)).filter(|_| !sections.contains(&s));
+            let id = keep.cloned().unwrap_or_else(|| derived_id(&[owner, &revision.to_string(), s]));
+            (s, id)
+        })
+        .collect()
+}
+
+/// A published version (status `published`). Its `config` and `blocks`
+/// never change; metadata (label, description, pin, activation stamps) may.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    /// 24-hex id, used as `{versionId}`.
+    pub id: String,
+    /// 1, 2, ... per agent.
+    pub number: u32,
+    /// Label, ≤ 200 characters.
+    pub label: Option<String>,
+    /// Description, ≤ 2000 characters.
+    pub description: Option<String>,
+    /// Pinned for quick access.
+    pub is_pinned: bool,
+    /// Publisher user id.
+    pub published_by: String,
+    /// Publish time, epoch ms.
+    pub published_at: Millis,
+    /// Who last activated it.
+    pub activated_by: Option<String>,
+    /// When it was last activated, epoch ms.
+    pub activated_at: Option<Millis>,
+    /// The draft it was published from (`None` for version 1).
+    pub draft_id: Option<String>,
+    /// The version its draft was forked from.
+    pub parent_version: Option<String>,
+    /// When the security check passes, epoch ms (R057).
+    pub security_passes_at: Millis,
+    /// The immutable config.
+    pub config: Config,
+    /// Section block ids.
+    pub blocks: Blocks,
+    /// Last metadata change, epoch ms.
+    pub updated_at: Millis,
+    /// The config's serialized forms, computed on first render.
+    pub json: config::JsonMemo,
+    /// Owning branch (v2); `None` on rows published through v1 until a
+    /// v2 command backfills them onto the live branch.
+    pub branch: Option<String>,
+    /// Per-branch commit number (R068); set only once committed.
+    pub revision_number: Option<u32>,
+    /// Rendered with `versionNumber` (v1 rows and version 1); v2
+    /// revisions render `versionNumber: null` (R099).
+    pub legacy_number: bool,
+    /// Committed, or a v2 publish that is scanning, failed or cancelled.
+    pub state: RevState,
+    /// The draft revision it was published from.
+    pub draft_revision: Option<u32>,
+    /// Set on commits produced by restore (R094).
+    pub restored_from: Option<Restored>,
+    /// The mock's planned scan outcome: `true` fails it (L-D4).
+    pub scan_fails: bool,
+}
+
+/// Where a restored revision's config came from (R094).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    /// `restoredFromRevisionId`.
+    pub revision_id: String,
+    /// `restoredFromLabel`.
+    pub label: Option<String>,
+}
+
+/// The lifecycle of a version row. v1 rows are always `Committed`; a v2
+/// publish that needs a scan starts `Scanning` (R086, R087).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevState {
+    /// Published: immutable, part of its branch's chain.
+    Committed,
+    /// Waiting for its security scan; not yet a revision of the chain.
+    Scanning,
+    /// The scan failed; nothing was committed (L-D4).
+    Failed,
+    /// The publish was cancelled while scanning (R090).
+    Cancelled,
+}
+
+impl Version {
+    /// `queued` before the check passes, `passed` after (R057, R087);
+    /// `failed` when a v2 scan failed.
+    pub fn security_status(&self, now: Millis) -> &'static str {
+        match self.state {
+            RevState::Failed => "failed",
+            RevState::Scanning | RevState::Cancelled => "queued",
+            RevState::Committed if now >= self.security_passes_at => "passed",
+            RevState::Committed => "queued",
+        }
+    }
+
+    /// Committed rows are the published versions and revisions.
+    pub fn is_committed(&self) -> bool {
+        self.state == RevState::Committed
+    }
+}
+
+/// One entry of a draft's edit history (R049).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    /// The draft revision this edit produced.
+    pub revision: u32,
+    /// Sections it changed.
+    pub changed_sections: Vec<&'static str>,
+    /// When, epoch ms.
+    pub at: Millis,
+}
+
+/// An open (or discarded, or published) draft.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// 24-hex record id (`_id`); accepted in paths like `draftId` (R047).
+    pub id: String,
+    /// 24-hex draft id (`draftId`).
+    pub draft_id: String,
+    /// Name, 1–100 characters.
+    pub name: Option<String>,
+    /// Revision counter, starting at 1 and +1 per config PATCH (R052).
+    pub revision: u32,
+    /// `sourceVersionId` as given on create.
+    pub source_version_id: Option<String>,
+    /// `sourceDraftId` as given on create.
+    pub source_draft_id: Option<String>,
+    /// The published version the diff compares against by default (R054).
+    pub base_version_id: String,
+    /// Current config.
+    pub config: Config,
+    /// Section block ids, rotated for changed sections on every edit.
+    pub blocks: Blocks,
+    /// Edit history, oldest first.
+    pub history: Vec<Edit>,
+    /// Soft-discarded (R051).
+    pub discarded: bool,
+    /// Published into a version; no longer an open draft (R055).
+    pub published: bool,
+    /// Creator user id.
+    pub created_by: String,
+    /// Creation time, epoch ms.
+    pub created_at: Millis,
+    /// Last edit, epoch ms.
+    pub updated_at: Millis,
+}
+
+impl Draft {
+    /// Open drafts are neither discarded nor published.
+    pub fn is_open(&self) -> bool {
+        !self.discarded && !self.published
+    }
+
+    fn matches(&self, key: &str) -> bool {
+        self.id == key || self.draft_id == key
+    }
+}
+
+/// An agent with its versions and drafts: the unit every command acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRecord {
+    /// The agent document.
+    pub agent: Agent,
+    /// Published versions, oldest first.
+    pub versions: Vec<Version>,
+    /// Drafts, oldest first, including discarded and published ones.
+    pub drafts: Vec<Draft>,
+    /// v2 branches, oldest first; the first is the default `Main` (R069).
+    pub branches: Vec<crate::domain::branches::Branch>,
+    /// Id of the live branch (R068): exactly one, never archived.
+    pub live_branch: String,
+    /// The agent has been served a v2 call and is on the branch model
+    /// (LIVE V1, the `auto` versioning mode): its v1 write and list
+    /// endpoints answer R075's 409 from then on. Never goes back.
+    pub on_branch_model: bool,
+}
+
+/// Creates the record of a new agent: version 1 is published, active and
+/// already past its security check (R024). It is also revision 1 of the
+/// live default branch `Main` (R069), whose id derives from the agent's.
+pub fn new_record(agent: Agent, version_id: String, config: ConfigMap) -> AgentRecord {
+    let now = agent.created_at;
+    let blocks = blocks_for(&version_id, 1, &SECTIONS, None);
+    let main = crate::domain::branches::Branch::main(&agent, &version_id);
+    let version = Version {
+        id: version_id,
+        number: 1,
+        label: Some("Version 1".into()),
+        description: None,
+        is_pinned: false,
+        published_by: agent.created_by.clone(),
+        published_at: now,
+        activated_by: Some(agent.created_by.clone()),
+        activated_at: Some(now),
+        draft_id: None,
+        parent_version: None,
+        security_passes_at: now,
+        config: Arc::new(config),
+        blocks,
+        updated_at: now,
+        json: config::JsonMemo::default(),
+        branch: Some(main.id.clone()),
+        revision_number: Some(1),
+        legacy_number: true,
+        state: RevState::Committed,
+        draft_revision: None,
+        restored_from: None,
+        scan_fails: false,
+    };
+    let live_branch = main.id.clone();
+    AgentRecord {
+        agent,
+        versions: vec![version],
+        drafts: Vec::new(),
+        branches: vec![main],
+        live_branch,
+        on_branch_model: false,
+    }
+}
+
+impl AgentRecord {
+    /// A published version by id.
+    pub fn version(&self, id: &str) -> Option<&Version> {
+        self.versions.iter().find(|v| v.id == id)
+    }
+
+    /// The active version (always present).
+    pub fn active(&self) -> Option<&Version> {
+        self.version(&self.agent.active_version_id)
+    }
+
+    /// An open draft by `draftId` or `_id`.
+    pub fn open_draft(&self, key: &str) -> Option<&Draft> {
+        self.drafts.iter().find(|d| d.matches(key) && d.is_open())
+    }
+
+    /// Any non-discarded draft by `draftId` or `_id` (reads, R076).
+    pub fn draft(&self, key: &str) -> Option<&Draft> {
+        self.drafts.iter().find(|d| d.matches(key) && !d.discarded)
+    }
+
+    pub(crate) fn version_or_404(&self, id: &str) -> Result<&Version, DomainError> {
+        self.version(id).ok_or_else(|| DomainError::NotFound("Version not found".into()))
+    }
+
+    pub(crate) fn draft_index(&self, key: &str) -> Result<usize, DomainError> {
+        self.drafts
+            .iter()
+            .position(|d| d.matches(key) && d.is_open())
+            .ok_or_else(|| DomainError::NotFound("Draft not found".into()))
+    }
+}
+
+/// The next agent-wide `number` of a version row.
+pub(crate) fn next_number(rec: &AgentRecord) -> u32 {
+    rec.versions.iter().map(|v| v.number).max().unwrap_or(0) + 1
+}
+
+pub(crate) fn check_len(field: &str, v: Option<&String>, min: usize, max: usize) -> Result<(), DomainError> {
+    match v.map(|s| s.chars().count()) {
+        Some(n) if n < min => {
+            Err(DomainError::Validation(format!("{field}: String must contain at least {min} character(s)")))
+        }
+        Some(n) if n > max => {
+            Err(DomainError::Validation(format!("{field}: String must contain at most {max} character(s)")))
+        }
+        _ => Ok(()),
+    }
+}
