@@ -39,8 +39,9 @@ fn handlers() -> Vec<Handler> {
     let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable");
-        for (at, _) in text.match_indices("#[utoipa::path(") {
-            let rest = &text[at + "#[utoipa::path(".len()..];
+        // Annotations start a line; mentions in doc comments do not.
+        for (at, _) in text.match_indices("\n#[utoipa::path(") {
+            let rest = &text[at + "\n#[utoipa::path(".len()..];
             let method = rest.split(',').next().unwrap_or_default().trim().to_string();
             let path = rest.split("path = \"").nth(1).and_then(|p| p.split('"').next()).unwrap_or_default().to_string();
             let Some(fn_at) = rest.find("async fn ") else { continue };
