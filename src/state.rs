@@ -61,6 +61,27 @@ impl AppState {
         }
     }
 
+    /// Forgets all state (or only `api_key`'s organization) and re-seeds
+    /// the fixture agents (`POST /_admin/reset`). A full reset also
+    /// restores the fixtures' scenario assignments and the realtime
+    /// switches and clears the request journal and the webhook delivery
+    /// log; a per-key reset drops only that key's journal entries. Fault
+    /// rules go too (all of them, or the key's). The clock is not moved.
+    pub fn reset(&self, api_key: Option<&str>) {
+        self.store.reset(api_key);
+        self.fixtures.seed(&self.store, api_key);
+        match api_key {
+            Some(k) => self.journal.clear_key(k),
+            None => {
+                self.fixtures.scenarios.reset();
+                self.journal.clear();
+                self.webhooks.log().clear();
+                self.realtime.reset_settings();
+            }
+        }
+        self.faults.clear(api_key);
+    }
+
     /// Builds the state from a configuration and loaded fixtures, and
     /// seeds the fixture agents.
     pub fn new(config: Config, fixtures: Fixtures) -> Self {

@@ -7,6 +7,7 @@
 //! - [`engine`]: creating, starting, pausing and dialling campaigns; the
 //!   finish hook that feeds call ends back into the pure rules of
 //!   `crate::domain::campaign`.
+//! - [`list`]: `GET /campaign`'s page, taken under one lock.
 //! - [`render`]: wire shapes of campaigns and the two exports.
 //!
 //! Locks: a tenant's `campaigns` mutex is taken first, then (inside it)
@@ -21,6 +22,7 @@
 //! not passed to the call's variables; every other column is (R188).
 
 pub mod engine;
+pub mod list;
 pub mod render;
 
 pub use crate::store::campaigns::audiences;

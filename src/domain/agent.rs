@@ -115,9 +115,19 @@ pub fn check_access(config: &ConfigMap, access: OrgAccess) -> Result<(), DomainE
     Ok(())
 }
 
-/// Validates a `POST /agent` body (R019–R023). `language` without
-/// `switching` is 400 `Invalid Input: Required` (R020).
+/// Validates a `POST /agent` body (R019–R023) and what the organization
+/// may use ([`check_access`]). `language` without `switching` is 400
+/// `Invalid Input: Required` (R020).
 pub fn parse_create(body: &Map<String, Value>, access: OrgAccess) -> Result<NewAgent, DomainError> {
+    let new = parse_new(body)?;
+    check_access(&new.config, access)?;
+    Ok(new)
+}
+
+/// [`parse_create`] without the access check: the body's shape and
+/// bounds, for the request parser; access is checked where the agent is
+/// created, against the caller's organization.
+pub fn parse_new(body: &Map<String, Value>) -> Result<NewAgent, DomainError> {
     let name = match body.get("name") {
         None | Some(Value::Null) => return Err(DomainError::invalid("name: Required")),
         Some(v) => {
@@ -139,7 +149,6 @@ pub fn parse_create(body: &Map<String, Value>, access: OrgAccess) -> Result<NewA
     fields.remove("backgroundSound");
     let mut cfg = (*config::defaults()).clone();
     config::merge(&mut cfg, &fields);
-    check_access(&cfg, access)?;
     Ok(NewAgent {
         name,
         description: str_field(&meta, "description").unwrap_or_default(),
@@ -216,5 +225,123 @@ impl Agent {
         }
         next.updated_at = now.max(self.updated_at);
         next
+    }
+}
+
+/// 403's message when duplicating into another organization (R038).
+pub const NOT_A_MEMBER: &str = "You are not a member of the target organization";
+
+/// The agent `POST /agent/{id}/duplicate` creates from `agent` and its
+/// active config `active` in organization `target` (R037, R038), checked
+/// in this order:
+/// - `target` is not the agent's organization: 403 [`NOT_A_MEMBER`] (one
+///   key is one organization, so the caller belongs to no other);
+/// - archived: 400 `Cannot duplicate an archived agent`;
+/// - not `single_prompt`: 400 `Only SINGLE_PROMPT agents can be duplicated`;
+/// - no active version: 400 `This agent has no active version and cannot
+///   be duplicated`.
+///
+/// The copy keeps name, description and inbound setting, links no phone
+/// number, drops knowledge-base tools and blanks default variable values.
+pub fn duplicate(agent: &Agent, active: Option<&ConfigMap>, target: &str) -> Result<NewAgent, DomainError> {
+    if target != agent.organization {
+        return Err(DomainError::Forbidden(NOT_A_MEMBER.into()));
+    }
+    if agent.archived {
+        return Err(DomainError::invalid("Cannot duplicate an archived agent"));
+    }
+    if agent.workflow_type != "single_prompt" {
+        return Err(DomainError::invalid("Only SINGLE_PROMPT agents can be duplicated"));
+    }
+    let cfg =
+        active.ok_or_else(|| DomainError::invalid("This agent has no active version and cannot be duplicated"))?;
+    Ok(NewAgent {
+        name: agent.name.clone(),
+        description: agent.description.clone(),
+        telephony_product_id: Vec::new(),
+        allow_inbound_call: agent.allow_inbound_call,
+        config: stripped_for_duplicate(cfg),
+    })
+}
+
+/// R037: knowledge-base tools are dropped and default variable values
+/// blanked in a duplicate.
+fn stripped_for_duplicate(cfg: &ConfigMap) -> ConfigMap {
+    let mut out = cfg.clone();
+    if let Some(Value::Array(tools)) = out.get_mut("singlePromptConfig").and_then(|s| s.get_mut("tools")) {
+        tools.retain(|t| t.get("type").and_then(Value::as_str) != Some("knowledge_base_search"));
+    }
+    if let Some(Value::Object(vars)) = out.get_mut("defaultVariables") {
+        vars.values_mut().for_each(|v| *v = Value::String(String::new()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn agent(archived: bool, workflow_type: &str) -> Agent {
+        Agent {
+            id: "a".repeat(24),
+            organization: "o".repeat(24),
+            name: "N".into(),
+            description: "D".into(),
+            avatar_url: None,
+            workflow_id: "w".repeat(24),
+            workflow_type: workflow_type.into(),
+            created_by: "u".repeat(24),
+            created_at: 0,
+            updated_at: 0,
+            total_calls: 0,
+            archived,
+            archived_at: None,
+            active_version_id: "v".repeat(24),
+            allow_inbound_call: false,
+            visible_to_everyone: false,
+            telephony_product_id: vec!["p".repeat(24)],
+        }
+    }
+
+    fn config() -> ConfigMap {
+        let v = json!({
+            "singlePromptConfig": {"prompt": "p", "tools": [{"type": "knowledge_base_search"}, {"type": "end_call"}]},
+            "defaultVariables": {"name": "Ada", "n": 3},
+        });
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_duplicate_drops_knowledge_base_tools_blanks_variables_and_links_no_number() {
+        let new = duplicate(&agent(false, "single_prompt"), Some(&config()), &"o".repeat(24)).expect("allowed");
+        assert_eq!(new.config["singlePromptConfig"]["tools"], json!([{"type": "end_call"}]));
+        assert_eq!(new.config["defaultVariables"], json!({"name": "", "n": ""}));
+        assert!(new.telephony_product_id.is_empty());
+        assert!(!new.allow_inbound_call);
+    }
+
+    proptest! {
+        /// The four rules in their order: membership, archive, type, active version.
+        #[test]
+        fn the_first_broken_rule_answers(member in any::<bool>(), archived in any::<bool>(), graph in any::<bool>(), active in any::<bool>()) {
+            let a = agent(archived, if graph { "workflow_graph" } else { "single_prompt" });
+            let target = if member { "o".repeat(24) } else { "f".repeat(24) };
+            let cfg = config();
+            let out = duplicate(&a, active.then_some(&cfg), &target).map(|_| ()).map_err(|e| e.to_string());
+            let expected = if !member {
+                Err(NOT_A_MEMBER.to_string())
+            } else if archived {
+                Err("Cannot duplicate an archived agent".to_string())
+            } else if graph {
+                Err("Only SINGLE_PROMPT agents can be duplicated".to_string())
+            } else if !active {
+                Err("This agent has no active version and cannot be duplicated".to_string())
+            } else {
+                Ok(())
+            };
+            prop_assert_eq!(out, expected);
+        }
     }
 }

@@ -8,6 +8,8 @@
 //! - [`ids`]: 24-hex object ids, call ids and UUIDs, optionally seeded.
 //! - [`time`]: ISO-8601 rendering and parsing of epoch milliseconds.
 //! - [`template`]: `{{name}}` placeholder filling.
+//! - [`event_stream`]: who may still subscribe to a call's SSE stream (R124).
+//! - [`page`]: the window a paginated list cuts, and its `hasMore`/`totalPages`.
 //! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
 //! - [`config_diff`]: defaults filled in before diffing, and the v1 diff
@@ -18,7 +20,8 @@
 //! - [`versioning`]: v1 drafts and versions, `apply` over commands (§C).
 //! - [`branches`]: v2 branches, drafts and revisions over the same record (§D).
 //! - [`webhook`]: webhook management bodies, header limits, retry delay (§G).
-//! - [`campaign`]: campaign lifecycle and member progress (§H).
+//! - [`campaign`]: campaign lifecycle and member progress (§H); [`campaign_list`]:
+//!   the list query.
 //! - [`audience`]: audience CSV parsing and limits (§I).
 //! - [`account`]: one organization's plan, credits, invoices, numbers and
 //!   compliance, one method per operation (User, Billing, Phone Numbers,
@@ -55,6 +58,7 @@ mod branches_props;
 pub mod call;
 pub mod call_action;
 pub mod campaign;
+pub mod campaign_list;
 pub mod client_tool;
 pub mod compliance;
 pub mod compliance_form;
@@ -66,6 +70,7 @@ pub mod config_diff;
 pub mod config_rules;
 pub mod dnc;
 pub mod error;
+pub mod event_stream;
 pub mod ids;
 pub mod integration;
 pub mod inventory;
@@ -74,6 +79,7 @@ pub mod knowledge_base;
 pub mod ledger;
 pub mod ledger_query;
 pub mod numbers;
+pub mod page;
 pub mod phone_product;
 pub mod plan;
 pub mod posting;

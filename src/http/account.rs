@@ -8,13 +8,16 @@
 //! and the e-mail address are the mock's own, stable per key. Plans,
 //! limits and credits (`GET /user/subscription`) are not served here.
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, Org};
+use super::json::RequestBody;
 use super::render;
 use crate::state::AppState;
 use crate::store::Tenant;
@@ -72,24 +75,47 @@ async fn get_account_details(Org(t): Org) -> Response {
     .into_response()
 }
 
+/// `PUT /account/update-org-name`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct UpdateOrgNameRequest {
+    /// The new name, 1 to [`ORG_NAME_MAX`] characters once trimmed. A
+    /// value of another type counts as missing (the route's own 400).
+    #[serde(default, deserialize_with = "string_or_none")]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    name: Option<String>,
+}
+
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+impl RequestBody for UpdateOrgNameRequest {}
+
+impl UpdateOrgNameRequest {
+    /// The trimmed name, or the route's message: `Organization name is
+    /// required` (missing, another type or blank) or the bound.
+    fn name(&self) -> Result<&str, String> {
+        let name = self.name.as_deref().map(str::trim).unwrap_or_default();
+        match name.chars().count() {
+            0 => Err("Organization name is required".into()),
+            n if n > ORG_NAME_MAX => Err(format!("Organization name must be at most {ORG_NAME_MAX} characters")),
+            _ => Ok(name),
+        }
+    }
+}
+
 /// Rename the key's organization: `{name}` → 200 `{success: true, name}`
 /// (bare, as documented). A missing, non-string or blank `name` gives 400
 /// `{success: false, message: "Organization name is required"}`; over
 /// [`ORG_NAME_MAX`] characters, 400 with the bound (a mock limit). The
 /// name is stored trimmed and shows in `get-account-details`.
-#[utoipa::path(put, path = "/account/update-org-name", tag = "Account",
-    request_body(content = Value, description = "`{name}`"),
+#[utoipa::path(put, path = "/account/update-org-name", tag = "Account", request_body = UpdateOrgNameRequest,
     responses((status = 200, description = "`{success: true, name}`"), (status = 400, description = "`{success: false, message}`")))]
-async fn update_org_name(Org(t): Org, ApiJson(body): ApiJson<Map<String, Value>>) -> Response {
-    let name = body.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default();
-    let problem = match name.chars().count() {
-        0 => Some("Organization name is required".to_string()),
-        n if n > ORG_NAME_MAX => Some(format!("Organization name must be at most {ORG_NAME_MAX} characters")),
-        _ => None,
-    };
-    if let Some(message) = problem {
-        return (StatusCode::BAD_REQUEST, Json(json!({"success": false, "message": message}))).into_response();
-    }
+async fn update_org_name(Org(t): Org, ApiJson(body): ApiJson<UpdateOrgNameRequest>) -> ApiResult<Response> {
+    let name = body.name().map_err(ApiError::Unsuccessful)?;
     t.set_org_name(name);
-    Json(json!({"success": true, "name": name})).into_response()
+    Ok(Json(json!({"success": true, "name": name})).into_response())
 }

@@ -45,6 +45,13 @@ pub enum ApiError {
     /// 413: the body exceeds the 1 MiB limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 400 in the `"status": "error"` envelope some routes use
+    /// (`{"status": "error", "errors": ["…"]}`, R008, R181).
+    #[error("{0}")]
+    StatusError(String),
+    /// 400 as `{"success": false, "message": "…"}` (the account routes).
+    #[error("{0}")]
+    Unsuccessful(String),
     /// 500 `Internal server error` (R005); the detail is only logged.
     #[error("Internal server error")]
     Internal(String),
@@ -54,7 +61,7 @@ impl ApiError {
     /// The status code.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::StatusError(_) | Self::Unsuccessful(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -103,6 +110,12 @@ impl IntoResponse for ApiError {
                     res.headers_mut().insert("deprecation", axum::http::HeaderValue::from_static("true"));
                 }
                 res
+            }
+            Self::StatusError(m) => {
+                (StatusCode::BAD_REQUEST, Json(json!({"status": "error", "errors": [m]}))).into_response()
+            }
+            Self::Unsuccessful(m) => {
+                (StatusCode::BAD_REQUEST, Json(json!({"success": false, "message": m}))).into_response()
             }
             other => envelope(other.status(), &other.to_string()),
         }

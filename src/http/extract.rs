@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use super::json::{parse_body, RequestBody};
 use crate::store::Tenant;
 
 /// Largest accepted request body: 1 MiB. Larger bodies get 413.
@@ -20,7 +21,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// every other route [`BODY_LIMIT`].
 pub fn body_limit(path: &str) -> usize {
     match path.strip_prefix("/atoms/v1/audience") {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => super::audiences::UPLOAD_LIMIT,
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => super::campaigns::audiences::UPLOAD_LIMIT,
         _ => BODY_LIMIT,
     }
 }
@@ -57,13 +58,13 @@ pub fn stalled(err: &(dyn std::error::Error + 'static)) -> bool {
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<S: Send + Sync, T: RequestBody> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let path = req.extensions().get::<OriginalUri>().map_or(req.uri().path(), |o| o.0.path());
         if path.starts_with(super::API_PREFIX) && !super::transport::is_json(req.headers()) {
-            return parse_json(b"").map(ApiJson);
+            return parse_body(b"").map(ApiJson);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -74,64 +75,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::BadRequest(format!("Could not read request body: {e}"))
             }
         })?;
-        parse_json(&bytes).map(ApiJson)
+        parse_body(&bytes).map(ApiJson)
     }
-}
-
-/// Parses `bytes` as JSON into `T` with the envelope's messages: 400
-/// `Malformed JSON in request body: …` for syntax errors (a lone UTF-16
-/// surrogate escape is named as such), `Invalid input: Expected object,
-/// received <type>` when an object is expected at the top, and `Invalid
-/// input: …` for other shape errors.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let blank = bytes.iter().all(u8::is_ascii_whitespace);
-    let src: &[u8] = if blank { b"{}" } else { bytes };
-    serde_json::from_slice(src).map_err(|e| {
-        use serde_json::error::Category;
-        let message = e.to_string();
-        match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io if is_surrogate_error(&message) => {
-                ApiError::BadRequest(format!(
-                    "Malformed JSON in request body: a \\u escape holds a lone UTF-16 surrogate (\\ud800-\\udfff \
-                     must come as a high-low pair) at line {} column {}",
-                    e.line(),
-                    e.column()
-                ))
-            }
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::BadRequest(format!("Malformed JSON in request body: {message}"))
-            }
-            Category::Data => match json_type(src) {
-                Some(kind) if kind != "object" && expects_object(&message) => {
-                    ApiError::BadRequest(format!("Invalid input: Expected object, received {kind}"))
-                }
-                _ => ApiError::BadRequest(format!("Invalid input: {message}")),
-            },
-        }
-    })
-}
-
-/// serde_json's errors for a surrogate escape without its pair.
-fn is_surrogate_error(message: &str) -> bool {
-    message.starts_with("unexpected end of hex escape") || message.starts_with("lone leading surrogate")
-}
-
-/// serde's error for a map or struct target given something else.
-fn expects_object(message: &str) -> bool {
-    message.starts_with("invalid type:") && (message.contains("expected a map") || message.contains("expected struct"))
-}
-
-/// The JSON type of the top-level value, by its first character, in
-/// Zod's words.
-fn json_type(src: &[u8]) -> Option<&'static str> {
-    Some(match src.iter().find(|b| !b.is_ascii_whitespace())? {
-        b'{' => "object",
-        b'[' => "array",
-        b'"' => "string",
-        b't' | b'f' => "boolean",
-        b'n' => "null",
-        _ => "number",
-    })
 }
 
 /// A query string; a bad value gives 400 naming the parameter.
@@ -146,6 +91,28 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
             .await
             .map(|Query(q)| ApiQuery(q))
             .map_err(|e| ApiError::BadRequest(format!("Invalid query string: {}", e.body_text())))
+    }
+}
+
+/// Path parameters; a parameter that does not parse gives 400 with its
+/// type's message (typed ids: `Invalid agent id`, see [`super::ids`]).
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(p)) => Ok(ApiPath(p)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(match e.into_kind() {
+                ErrorKind::Message(m) => ApiError::BadRequest(m),
+                other => ApiError::BadRequest(format!("Invalid path parameter: {other}")),
+            }),
+            Err(e) => Err(ApiError::Internal(e.body_text())),
+        }
     }
 }
 
@@ -170,60 +137,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Org {
     }
 }
 
-/// An optional string field of a JSON body; another type gives 400
-/// `<key>: Expected string, received <type>`.
-pub fn opt_str(body: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<Option<String>, ApiError> {
-    match body.get(key) {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ApiError::BadRequest(format!(
-            "{key}: Expected string, received {}",
-            crate::domain::config_rules::type_name(other)
-        ))),
-    }
-}
-
-/// An optional boolean field of a JSON body; another type gives 400.
-pub fn opt_bool(body: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<Option<bool>, ApiError> {
-    match body.get(key) {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(ApiError::BadRequest(format!(
-            "{key}: Expected boolean, received {}",
-            crate::domain::config_rules::type_name(other)
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Map, Value};
-
-    fn message(body: &[u8]) -> String {
-        parse_json::<Map<String, Value>>(body).expect_err("rejected").to_string()
-    }
-
-    #[test]
-    fn a_lone_surrogate_escape_is_named_as_such() {
-        for body in [&br#"{"name": "\ud800"}"#[..], br#"{"name": "\ud800x"}"#, br#"{"name": "\udc00"}"#] {
-            let m = message(body);
-            assert!(m.starts_with("Malformed JSON in request body: a \\u escape holds a lone UTF-16 surrogate"), "{m}");
-            assert!(m.contains("line 1 column"), "{m}");
-        }
-        let pair: Map<String, Value> = parse_json(br#"{"name": "\ud83d\ude00"}"#).expect("a valid pair");
-        assert_eq!(pair["name"], "\u{1f600}");
-    }
-
-    #[test]
-    fn a_top_level_value_other_than_an_object_is_named_by_its_type() {
-        assert_eq!(message(b"[]"), "Invalid input: Expected object, received array");
-        assert_eq!(message(b" \"x\""), "Invalid input: Expected object, received string");
-        assert_eq!(message(b"12"), "Invalid input: Expected object, received number");
-        assert_eq!(message(b"null"), "Invalid input: Expected object, received null");
-        assert_eq!(message(b"true"), "Invalid input: Expected object, received boolean");
-        assert!(message(b"{").starts_with("Malformed JSON in request body: EOF"), "syntax errors keep serde's words");
-    }
 
     #[test]
     fn the_audience_routes_take_larger_bodies() {

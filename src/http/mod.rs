@@ -1,5 +1,6 @@
 //! The HTTP surface: `/atoms/v1` (platform API, Bearer auth), `/_admin`
-//! (control API), `/healthz` and `/openapi.json`.
+//! (control API), `/healthz` and `/openapi.json`. Nothing outside this
+//! module (and the server that serves it) imports it.
 //!
 //! Layers, outermost first: the request journal records `/atoms/v1`
 //! traffic; a panic becomes a 500 envelope and the server keeps serving;
@@ -9,6 +10,72 @@
 //! envelope). Unknown routes and methods get Express's 404 page, trailing
 //! slashes are ignored and JSON says `charset=utf-8` (LIVE T1–T2, R033;
 //! see [`transport`]).
+//!
+//! # Layout
+//! Shared pieces, at the top:
+//! - [`error`]: `ApiError`, the platform's error envelopes, `From<DomainError>`.
+//! - [`extract`]: `ApiJson` (bodies), `ApiQuery`, `ApiPath` (typed path
+//!   parameters), `Org` (the caller's organization), body limits.
+//! - `json`: `RequestBody`, serde's errors in the platform's
+//!   words, `parsed_body!` for bodies a domain parser owns, field helpers.
+//! - [`ids`]: typed ids (`AgentId`, `VersionId`, …) that parse once and
+//!   give the platform's `Invalid … id`.
+//! - `schema`: OpenAPI schemas generated from the domain's rule tables.
+//! - [`render`]: the success envelope and `JsonObject` for hot read paths.
+//! - [`transport`], `limits`: Express habits (404 page, trailing slash,
+//!   charset, CORS) and refusals from the request head (431, 413).
+//! - `control_layers`: the request journal and fault-injection layers.
+//! - `openapi`: the document's frame (info, tags, security, id components).
+//!
+//! Areas, each a folder (or file) with one `router()`:
+//! - `account`: `GET /user`, `/account/…`.
+//! - `agents`: agents, templates, v1 drafts and versions, v2 branches and
+//!   revisions, their renderers (`render`, `render_v2`), request bodies
+//!   (`requests`) and the versioning `gate` (route layers).
+//! - `calls`: outbound calls and web sessions (`conversations`), call
+//!   logs, test calls, the SSE stream (`sse`), the realtime WebSocket
+//!   (`realtime`), recording downloads (`recordings`) and `requests`.
+//! - `campaigns`: campaigns (`campaign`), audiences and `requests`.
+//! - `webhooks`: webhooks and agent subscriptions.
+//! - `admin`: the control API (`server`: reset, clock, access; `calls`,
+//!   `faults`, `journal`, `realtime`, `versioning`, `webhooks`).
+//!
+//! # How to add an area router with typed requests
+//! The next operations (account, billing, phone numbers, compliance, DNC,
+//! knowledge bases, …) follow this shape; `campaigns/` is a small example.
+//! 1. **Folder.** `src/http/<area>/mod.rs` declares the handler files and
+//!    `pub(crate) fn router() -> OpenApiRouter<AppState>` merging their
+//!    routers; add `.merge(<area>::router())` to `split` below. A router
+//!    only guarded routes need wraps them with `route_layer(from_fn(…))`
+//!    there (see `agents::router` and its `gate`).
+//! 2. **Bodies.** `<area>/requests.rs` holds one type per JSON body:
+//!    `#[derive(Deserialize, ToSchema)]`, `#[serde(rename_all =
+//!    "camelCase")]` as on the wire, optional fields as `Option<T>`,
+//!    unknown keys ignored, a doc comment per field (it becomes the
+//!    schema's). `impl RequestBody for X {}`, or with `validate` for
+//!    checks serde's types cannot express. Serde's errors already read
+//!    like the platform's (`name: Required`, `name: Expected string,
+//!    received number`, `Invalid enum value…`); where the platform words a
+//!    field's error its own way, give the field a type or
+//!    `deserialize_with` that raises that message (`{path}` stands for the
+//!    field's path; see `json::fields`). Where a pure domain parser owns
+//!    the body, wrap it with `parsed_body!`. Ids in bodies and paths are
+//!    the [`ids`] types; add one there for a new resource.
+//! 3. **Handlers.** `verb_noun`, at most ~20 lines: extract (`Org`,
+//!    `ApiPath<(AgentId, …)>`, `ApiQuery`, `ApiJson<XRequest>` last),
+//!    convert the request to domain types, make **one** store, engine or
+//!    domain call, render. No rule in the handler: a check that spans
+//!    books is one `Store` method under the store's lock order (see
+//!    `crate::store`), a pure rule lives in `crate::domain` with its tests.
+//!    Errors are `DomainError`s with the platform's messages; `?` turns
+//!    them into the envelope.
+//! 4. **Docs.** `#[utoipa::path(…, params(("id" = AgentId, Path, …),
+//!    XQuery), request_body = XRequest, responses(…))]` on every handler:
+//!    `tests/api/openapi_schemas.rs` fails when a JSON body has no schema
+//!    or a path or query parameter is undocumented. Regenerate the
+//!    checked-in document with `UPDATE_OPENAPI=1 cargo test --test api
+//!    openapi`; `.ci/self-conformance` then fuzzes the new operations
+//!    against it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
@@ -26,35 +93,20 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub mod error;
 pub mod extract;
+pub mod ids;
+mod json;
 pub mod render;
+mod schema;
 
 mod account;
 mod admin;
-mod admin_calls;
-mod admin_faults;
-mod admin_journal;
-mod admin_realtime;
-mod admin_versioning;
-mod admin_webhooks;
-mod agents;
-mod audiences;
-mod branch_revisions;
-mod branches;
-mod call_logs;
+pub(crate) mod agents;
+pub(crate) mod calls;
 mod campaigns;
 mod control_layers;
-pub(crate) mod conversations;
-mod drafts;
-mod events_sse;
 mod limits;
 mod openapi;
-mod realtime_ws;
-mod recordings;
-mod render_v2;
-mod templates;
-mod test_calls;
 pub mod transport;
-mod versions;
 mod webhooks;
 
 use crate::state::AppState;
@@ -68,28 +120,13 @@ pub use crate::domain::API_PREFIX;
 fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let platform = account::router()
         .merge(agents::router())
-        .merge(drafts::router())
-        .merge(versions::router())
-        .merge(branches::router())
-        .merge(branch_revisions::router())
-        .merge(templates::router())
-        .merge(conversations::router())
-        .merge(call_logs::router())
-        .merge(events_sse::router())
+        .merge(calls::router())
         .merge(webhooks::router())
-        .merge(campaigns::router())
-        .merge(audiences::router())
-        .merge(realtime_ws::router());
+        .merge(campaigns::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())
-        .merge(admin_calls::router())
-        .merge(admin_journal::router())
-        .merge(admin_faults::router())
-        .merge(admin_realtime::router())
-        .merge(admin_webhooks::router())
-        .merge(admin_versioning::router())
-        .merge(recordings::router())
+        .merge(calls::recordings::router())
         .split_for_parts()
 }
 
@@ -108,9 +145,7 @@ pub fn openapi_json() -> &'static str {
 /// wraps the router once per connection rather than once per route.
 pub fn app(state: AppState) -> Router {
     let (routes, _) = split();
-    let routes = routes
-        .layer(middleware::from_fn_with_state(state.clone(), admin_versioning::gate))
-        .layer(middleware::from_fn_with_state(state.clone(), auth));
+    let routes = routes.layer(middleware::from_fn_with_state(state.clone(), auth));
     let router = Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi))
@@ -167,7 +202,7 @@ async fn stamp(mut res: Response) -> Response {
 /// unknown routes skip it, and so does the realtime WebSocket, whose
 /// handshake accepts `?token=` too (R193).
 async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
-    if !req.uri().path().starts_with(API_PREFIX) || req.uri().path() == realtime_ws::CONNECT_PATH {
+    if !req.uri().path().starts_with(API_PREFIX) || req.uri().path() == calls::realtime::CONNECT_PATH {
         return next.run(req).await;
     }
     let Some(key) = extract::bearer(req.headers()) else {

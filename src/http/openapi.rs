@@ -10,6 +10,11 @@ use utoipa::{Modify, OpenApi};
     info(title = "atoms-mock", description = "A stateful fake of the Atoms platform API (`/atoms/v1`) plus its control API (`/_admin`)."),
     servers((url = "http://127.0.0.1:4010", description = "Default local address")),
     modifiers(&BearerAuth),
+    components(schemas(
+        crate::http::ids::AgentId, crate::http::ids::VersionId, crate::http::ids::BranchId, crate::http::ids::RevisionId,
+        crate::http::ids::CampaignId, crate::http::ids::AudienceId, crate::http::ids::WebhookId, crate::http::ids::ProductId,
+        crate::http::ids::CallId
+    )),
     security(("BearerAuth" = [])),
     tags(
         (name = "Agents"), (name = "Agent Templates"),

@@ -3,22 +3,118 @@
 //! rules in `crate::domain::webhook`; state lives in the organization's
 //! `WebhookBook`. Every resource is scoped to the caller's organization.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiQuery, Org};
+use super::error::ApiResult;
+use super::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use super::ids::{AgentId, WebhookId};
+use super::json::parsed_body;
 use super::render;
-use crate::domain::ids::is_object_id;
 use crate::domain::time::iso;
-use crate::domain::webhook::{self as rules, DELETED, DUPLICATE_URL, SUBSCRIBED, UNSUBSCRIBED};
+use crate::domain::webhook::{
+    self as rules, NewWebhook, SubscriptionRequest, WebhookPatch, DELETED, SUBSCRIBED, UNSUBSCRIBED,
+};
 use crate::state::AppState;
 use crate::store::Tenant;
 use crate::webhooks::{Subscription, Webhook};
+
+parsed_body!(
+    /// `POST /webhook` (R134): `endpoint` (an http(s) URL), `description?`
+    /// (L-G4), `events: [{agentId, eventType}]`; see
+    /// `domain::webhook::parse_create` for the messages.
+    CreateWebhookRequest(NewWebhook),
+    rules::parse_create,
+    CreateWebhookShape::schema()
+);
+
+parsed_body!(
+    /// `PATCH /webhook/{id}` (R137, R138): at least one of `endpoint`,
+    /// `description`, `headers`; see `domain::webhook::parse_patch`.
+    UpdateWebhookRequest(WebhookPatch),
+    rules::parse_patch,
+    UpdateWebhookShape::schema()
+);
+
+parsed_body!(
+    /// `POST /agent/{id}/webhook-subscriptions` (R141): `eventTypes` and
+    /// `webhookId`; see `domain::webhook::parse_subscriptions`.
+    SubscriptionsRequest(SubscriptionRequest),
+    rules::parse_subscriptions,
+    SubscriptionsShape::schema()
+);
+
+/// A webhook event name (R134).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+enum EventName {
+    /// Before the agent speaks (R149).
+    #[schema(rename = "pre-conversation")]
+    PreConversation,
+    /// After the call ends (R150).
+    #[schema(rename = "post-conversation")]
+    PostConversation,
+    /// When post-call analytics are ready (R156).
+    #[schema(rename = "analytics-completed")]
+    AnalyticsCompleted,
+}
+
+/// One subscription of a new webhook.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct WebhookEventShape {
+    /// The agent (24 hex).
+    #[schema(pattern = "^[0-9a-f]{24}$")]
+    agent_id: String,
+    /// The event to send.
+    #[schema(inline)]
+    event_type: EventName,
+}
+
+/// The shape of [`CreateWebhookRequest`].
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct CreateWebhookShape {
+    /// http(s) URL, unique across organizations (R135).
+    endpoint: String,
+    /// Label echoed in every event (default `""`).
+    description: Option<String>,
+    /// Subscriptions to create with it.
+    #[schema(inline)]
+    events: Vec<WebhookEventShape>,
+}
+
+/// The shape of [`UpdateWebhookRequest`].
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct UpdateWebhookShape {
+    /// New http(s) URL, unique across organizations.
+    endpoint: Option<String>,
+    /// New label.
+    description: Option<String>,
+    /// Replacement custom headers (≤ 10, string values ≤ 1024 characters;
+    /// `{}` clears them).
+    #[schema(value_type = Option<Object>)]
+    headers: Option<Map<String, Value>>,
+}
+
+/// The shape of [`SubscriptionsRequest`].
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct SubscriptionsShape {
+    /// Events to subscribe the agent to on the webhook.
+    #[schema(inline)]
+    event_types: Vec<EventName>,
+    /// The webhook (24 hex).
+    #[schema(pattern = "^[0-9a-f]{24}$")]
+    webhook_id: String,
+}
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -87,9 +183,6 @@ fn snapshot(t: &Tenant, only: Option<&str>) -> ApiResult<Vec<(Webhook, Vec<Subsc
 }
 
 fn check_agent(s: &AppState, t: &Tenant, agent_id: &str) -> ApiResult<()> {
-    if !is_object_id(agent_id) {
-        return Err(ApiError::BadRequest("Invalid agent id".into()));
-    }
     Ok(s.store.read_agent(t, agent_id, |_| ())?)
 }
 
@@ -119,26 +212,15 @@ async fn get_webhooks(
 /// agent in `events`: 400 `Agent not found` (an invalid body here: the spec
 /// documents no 404 for this operation).
 #[utoipa::path(post, path = "/webhook", tag = "Webhooks",
-    request_body(content = Value, description = "`{endpoint, description?, events: [{agentId, eventType}]}`"),
+    request_body = CreateWebhookRequest,
     responses((status = 201, description = "`data`: the webhook id"), (status = 400, description = "Validation, duplicate URL or unknown agent")))]
 async fn create_webhook(
     State(s): State<AppState>,
     Org(t): Org,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<CreateWebhookRequest>,
 ) -> ApiResult<Response> {
-    let new = rules::parse_create(&body)?;
-    if s.store.webhook_url_taken_elsewhere(&new.endpoint, &t) {
-        return Err(ApiError::BadRequest(DUPLICATE_URL.into()));
-    }
-    for (agent, _) in &new.events {
-        check_agent(&s, &t, agent).map_err(|e| match e {
-            ApiError::NotFound(m) => ApiError::BadRequest(m),
-            other => other,
-        })?;
-    }
     let secret = crate::webhooks::new_secret(s.store.ids());
-    let now = s.store.clock().now();
-    let id = t.webhooks().create(new, secret, t.user_id(), s.store.ids(), now)?;
+    let id = s.store.create_webhook(&t, body.0, secret, s.store.clock().now())?;
     Ok(render::created(json!(id)))
 }
 
@@ -148,34 +230,28 @@ async fn create_webhook(
 /// characters, RFC 7230 token names; `x-signature`, `host`,
 /// `content-length`, `content-type`, `connection`, `transfer-encoding` are
 /// rejected. 200 with the id; unknown: 404 `Webhook not found`.
-#[utoipa::path(patch, path = "/webhook/{id}", tag = "Webhooks", params(("id" = String, Path, description = "Webhook id")),
-    request_body(content = Value, description = "`{endpoint?, description?, headers?}` (at least one)"),
+#[utoipa::path(patch, path = "/webhook/{id}", tag = "Webhooks", params(("id" = WebhookId, Path, description = "Webhook id")),
+    request_body = UpdateWebhookRequest,
     responses((status = 200, description = "`data`: the webhook id"), (status = 400, description = "Validation error"),
               (status = 404, description = "Webhook not found")))]
 async fn update_webhook(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath(id): ApiPath<WebhookId>,
+    ApiJson(body): ApiJson<UpdateWebhookRequest>,
 ) -> ApiResult<Response> {
-    rules::check_id(&id)?;
-    let patch = rules::parse_patch(&body)?;
-    if patch.endpoint.as_deref().is_some_and(|url| s.store.webhook_url_taken_elsewhere(url, &t)) {
-        return Err(ApiError::BadRequest(DUPLICATE_URL.into()));
-    }
-    t.webhooks().patch(&id, patch, s.store.clock().now())?;
-    Ok(render::ok(json!(id)))
+    s.store.patch_webhook(&t, &id, body.0, s.store.clock().now())?;
+    Ok(render::ok(json!(id.into_string())))
 }
 
 /// Delete a webhook (R139). 400 while any agent is subscribed (`Cannot
 /// delete webhook: It is currently assigned to one or more agents. Please
 /// remove all agent assignments first.`), 400 `The provided Webhook ID is
 /// invalid.`, 404 `Webhook not found`; 200 `Webhook deleted successfully`.
-#[utoipa::path(delete, path = "/webhook/{id}", tag = "Webhooks", params(("id" = String, Path, description = "Webhook id")),
+#[utoipa::path(delete, path = "/webhook/{id}", tag = "Webhooks", params(("id" = WebhookId, Path, description = "Webhook id")),
     responses((status = 200, description = "`data`: `Webhook deleted successfully`"),
               (status = 400, description = "Still assigned, or malformed id"), (status = 404, description = "Webhook not found")))]
-async fn delete_webhook(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    rules::check_id(&id)?;
+async fn delete_webhook(Org(t): Org, ApiPath(id): ApiPath<WebhookId>) -> ApiResult<Response> {
     t.webhooks().delete(&id)?;
     Ok(render::ok(json!(DELETED)))
 }
@@ -183,12 +259,12 @@ async fn delete_webhook(Org(t): Org, Path(id): Path<String>) -> ApiResult<Respon
 /// The agent's subscriptions across all webhooks (R140). Unknown agent:
 /// 404 `Agent not found`.
 #[utoipa::path(get, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
-    params(("id" = String, Path, description = "Agent id")),
+    params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`data`: [WebhookSubscription]"), (status = 404, description = "Agent not found")))]
 async fn get_agent_subscriptions(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(agent_id): Path<String>,
+    ApiPath(agent_id): ApiPath<AgentId>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
     let subs: Vec<Value> = t.webhooks().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
@@ -200,18 +276,17 @@ async fn get_agent_subscriptions(
 /// successfully`; unknown agent 404 `Agent not found`; unknown webhook
 /// 404 `Webhook not found`.
 #[utoipa::path(post, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
-    params(("id" = String, Path, description = "Agent id")),
-    request_body(content = Value, description = "`{eventTypes: [...], webhookId}`"),
+    params(("id" = AgentId, Path, description = "Agent id")),
+    request_body = SubscriptionsRequest,
     responses((status = 201, description = "`data`: `Subscriptions created successfully`"),
               (status = 400, description = "Validation error"), (status = 404, description = "Agent or webhook not found")))]
 async fn replace_agent_subscriptions(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(agent_id): Path<String>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPath(agent_id): ApiPath<AgentId>,
+    ApiJson(SubscriptionsRequest(req)): ApiJson<SubscriptionsRequest>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
-    let req = rules::parse_subscriptions(&body)?;
     let now = s.store.clock().now();
     t.webhooks().replace_agent_subscriptions(&agent_id, &req.webhook_id, &req.event_types, s.store.ids(), now)?;
     Ok(render::created(json!(SUBSCRIBED)))
@@ -221,13 +296,13 @@ async fn replace_agent_subscriptions(
 /// belong to (R142): the unassign step before `DELETE /webhook/{id}`.
 /// 200 `Subscriptions deleted successfully`.
 #[utoipa::path(delete, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
-    params(("id" = String, Path, description = "Agent id")),
+    params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`data`: `Subscriptions deleted successfully`"),
               (status = 404, description = "Agent not found")))]
 async fn delete_agent_subscriptions(
     State(s): State<AppState>,
     Org(t): Org,
-    Path(agent_id): Path<String>,
+    ApiPath(agent_id): ApiPath<AgentId>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
     t.webhooks().delete_agent_subscriptions(&agent_id);

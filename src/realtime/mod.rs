@@ -15,7 +15,7 @@
 //!   (LIVE W1) and the JSON Schema subset of their `parameters`.
 //!
 //! The handshake itself (auth forms and HTTP rejections) lives in
-//! `http::realtime_ws`.
+//! `http::calls::realtime`.
 //!
 //! # Mock behaviour where the reference is silent
 //! - **VAD.** An `input_audio_buffer.append` chunk is *speech* when the RMS
@@ -53,6 +53,7 @@ use crate::domain::Millis;
 
 pub mod conversation;
 pub mod protocol;
+mod register;
 pub mod schema;
 pub mod session;
 pub mod tools;

@@ -128,22 +128,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether agent `id` is on the branch model (LIVE V1); `None` when the
-    /// id is unknown in this organization.
-    pub fn on_branch_model(&self, t: &Tenant, id: &str) -> Option<bool> {
-        t.agents.read().get(id).map(|r| r.on_branch_model)
-    }
-
-    /// Moves agent `id` to the branch model (LIVE V1, `auto` mode): its
-    /// first v2 call. Idempotent; an unknown id changes nothing.
-    pub fn enter_branch_model(&self, t: &Tenant, id: &str) {
-        if self.on_branch_model(t, id) == Some(false) {
-            if let Some(r) = t.agents.write().get_mut(id) {
-                r.on_branch_model = true;
-            }
-        }
-    }
-
     /// Lists agents (R025), rendering each with `f`. Returns the page and
     /// the total number of matches.
     pub fn list_agents<R>(&self, t: &Tenant, q: &AgentQuery, f: impl Fn(&AgentRecord) -> R) -> (Vec<R>, usize) {
@@ -218,6 +202,47 @@ impl Store {
         self.execute(t, id, &Command::SetArchived { on }, |_| ())?;
         drop(campaigns);
         Ok(())
+    }
+}
+
+/// Agent creation as the HTTP routes ask for it: checked against what the
+/// organization may use.
+impl Store {
+    /// Creates `new` in `t` after checking the organization may use its
+    /// model and workflow type (R022): 403 or 400 otherwise. Returns the
+    /// agent id.
+    pub fn add_agent(&self, t: &Tenant, new: NewAgent) -> Result<String, DomainError> {
+        agent::check_access(&new.config, t.access())?;
+        Ok(self.create_agent(t, new))
+    }
+
+    /// Duplicates agent `id` into organization `target` (R037, R038; the
+    /// rules are [`agent::duplicate`]). Unknown agent: 404 `Agent not
+    /// found`. Returns the copy's id.
+    pub fn duplicate_agent(&self, t: &Tenant, id: &str, target: &str) -> Result<String, DomainError> {
+        let new = self.read_agent(t, id, |r| agent::duplicate(&r.agent, r.active().map(|v| &*v.config), target))??;
+        Ok(self.create_agent(t, new))
+    }
+}
+
+/// The per-agent versioning model (LIVE V1): a tenant-level read and
+/// switch, so the HTTP layer's versioning gate needs only the caller's
+/// organization.
+impl Tenant {
+    /// Whether agent `id` is on the branch model; `None` when the id is
+    /// unknown in this organization.
+    pub fn on_branch_model(&self, id: &str) -> Option<bool> {
+        self.agents.read().get(id).map(|r| r.on_branch_model)
+    }
+
+    /// Moves agent `id` to the branch model (`auto` mode): its first v2
+    /// call. Idempotent; an unknown id changes nothing.
+    pub fn enter_branch_model(&self, id: &str) {
+        if self.on_branch_model(id) == Some(false) {
+            if let Some(r) = self.agents.write().get_mut(id) {
+                r.on_branch_model = true;
+            }
+        }
     }
 }
 

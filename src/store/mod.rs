@@ -56,6 +56,7 @@ use crate::domain::Millis;
 pub mod agents;
 pub mod calls;
 pub mod campaigns;
+mod webhook_urls;
 pub mod webhooks;
 
 pub use agents::AgentQuery;
@@ -189,6 +190,7 @@ pub struct Store {
     clock: Clock,
     security_check_ms: Millis,
     default_versioning: VersioningMode,
+    webhook_urls: webhook_urls::WebhookUrls,
 }
 
 impl Store {
@@ -200,6 +202,7 @@ impl Store {
             clock,
             security_check_ms,
             default_versioning: VersioningMode::Auto,
+            webhook_urls: webhook_urls::WebhookUrls::default(),
         }
     }
 
@@ -239,20 +242,6 @@ impl Store {
     /// The tenant of `api_key` if it exists (never creates one).
     pub fn find_tenant(&self, api_key: &str) -> Option<Arc<Tenant>> {
         self.tenants.get(api_key).map(|t| Arc::clone(&t))
-    }
-
-    /// Whether an organization other than `except` has a webhook at `url`.
-    /// Webhook URLs are unique platform-wide (R135), so registering one that
-    /// another organization uses is refused too. Each book is locked only
-    /// briefly, one at a time; not on the request hot path.
-    pub fn webhook_url_taken_elsewhere(&self, url: &str, except: &Tenant) -> bool {
-        let others: Vec<Arc<Tenant>> = self
-            .tenants
-            .iter()
-            .filter(|t| !std::ptr::eq(t.value().as_ref(), except))
-            .map(|t| Arc::clone(t.value()))
-            .collect();
-        others.iter().any(|t| t.webhooks().has_url(url))
     }
 
     /// Forgets every organization, or only `api_key`'s.

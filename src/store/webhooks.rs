@@ -1,7 +1,7 @@
 //! One organization's webhooks and subscriptions (BEHAVIOR R134–R143).
 //!
 //! Invariants: URLs are unique within the organization (R135; the
-//! platform-wide check is `Store::webhook_url_taken_elsewhere`); every
+//! platform-wide check is `Store::create_webhook`, under one lock); every
 //! subscription points at an existing webhook (a webhook with
 //! subscriptions cannot be deleted, R139); `(webhook, agent, eventType)`
 //! appears at most once. All methods are synchronous; callers hold the

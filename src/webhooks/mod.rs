@@ -5,8 +5,8 @@
 //! delivery log ([`log`], a mock extension).
 //!
 //! Scope: webhook URLs are unique **platform-wide**, as R135 says: each
-//! book checks its own URLs and `Store::webhook_url_taken_elsewhere` the
-//! other organizations'. Everything else is per organization.
+//! book checks its own URLs and `Store::create_webhook` the other
+//! organizations', under one lock (`store::webhook_urls`). Everything else is per organization.
 //!
 //! Not done here: the stale `X-Atoms-Signature`, dot-style event names and
 //! automatic retries of the old guides (L-G1); auto-pause; TLS (the mock

@@ -20,6 +20,7 @@ mod lifecycle_v2;
 mod live;
 mod live_versioning;
 mod openapi_drift;
+mod openapi_schemas;
 mod realtime;
 mod realtime_contract;
 mod realtime_tools;

@@ -304,3 +304,47 @@ async fn a_webhook_url_is_unique_across_organizations_r135() {
     assert_eq!(moved.error(), "A webhook with this URL has already been registered");
     assert_eq!(s.get("/webhook", "sk_org_two").await.body["data"].as_array().map(Vec::len), Some(1));
 }
+
+/// R135 under contention: many organizations register (or move a webhook
+/// to) one URL at the same moment; exactly one of them gets it, every
+/// other one the duplicate-URL 400, round after round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_registrations_of_one_url_from_different_keys_have_exactly_one_winner() {
+    let s = std::sync::Arc::new(TestServer::start().await);
+    let keys: Vec<String> = (0..8).map(|k| format!("sk_race_{k}")).collect();
+    let mut moved: Vec<(String, String)> = Vec::new();
+    for key in &keys {
+        let own = format!("http://127.0.0.1:9/own/{key}");
+        let r = s.post("/webhook", key, json!({"endpoint": own, "events": []})).await;
+        moved.push((key.clone(), r.body["data"].as_str().expect("id").to_string()));
+    }
+    for round in 0..40 {
+        let url = format!("http://127.0.0.1:9/race/{round}");
+        let tasks: Vec<_> = keys
+            .iter()
+            .zip(&moved)
+            .enumerate()
+            .map(|(i, (key, (_, id)))| {
+                let (s, key, id, url) = (std::sync::Arc::clone(&s), key.clone(), id.clone(), url.clone());
+                tokio::spawn(async move {
+                    // Half the keys create a webhook at the URL, half move theirs there.
+                    if i % 2 == 0 {
+                        s.post("/webhook", &key, json!({"endpoint": url, "events": []})).await
+                    } else {
+                        s.call(Method::PATCH, &format!("/webhook/{id}"), Some(&key), Some(json!({"endpoint": url})))
+                            .await
+                    }
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            let r = t.await.expect("task");
+            match r.status {
+                StatusCode::CREATED | StatusCode::OK => winners += 1,
+                _ => assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, DUPLICATE), "round {round}"),
+            }
+        }
+        assert_eq!(winners, 1, "round {round}: {winners} organizations hold {url}");
+    }
+}

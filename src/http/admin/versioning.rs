@@ -1,0 +1,123 @@
+//! Versioning mode per organization (BEHAVIOR §0 "Modes", LIVE V1): the
+//! control route `GET|PUT /_admin/versioning?apiKey=K`. What each mode
+//! does to the platform's routes is the agent area's gate
+//! (`http::agents::gate`).
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::domain::versioning::VersioningMode;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::json::RequestBody;
+use crate::state::AppState;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_versioning, put_versioning))
+}
+
+/// Query of `/_admin/versioning`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub(crate) struct VersioningQuery {
+    /// The organization's API key (required).
+    api_key: Option<String>,
+}
+
+fn settings_json(s: &AppState, key: &str) -> Value {
+    let t = s.store.tenant(key);
+    let v = t.versioning();
+    json!({
+        "apiKey": key,
+        "mode": v.mode.as_str(),
+        "scan": if v.scan_fails { "fail" } else { "pass" },
+        "default": s.store.default_versioning().as_str(),
+    })
+}
+
+fn key(q: VersioningQuery) -> ApiResult<String> {
+    q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
+}
+
+/// An organization's versioning settings: `{apiKey, mode: "auto"|"v1"|"v2",
+/// scan: "pass"|"fail", default}` (`default` is `--versioning`).
+#[utoipa::path(get, path = "/_admin/versioning", tag = "Control API", params(VersioningQuery),
+    responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey")))]
+async fn get_versioning(State(s): State<AppState>, ApiQuery(q): ApiQuery<VersioningQuery>) -> ApiResult<Response> {
+    let k = key(q)?;
+    Ok(Json(settings_json(&s, &k)).into_response())
+}
+
+/// A versioning mode as the control API names it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ModeName {
+    /// Per agent (LIVE V1).
+    Auto,
+    /// Drafts and versions only.
+    V1,
+    /// Branches and revisions only.
+    V2,
+}
+
+impl From<ModeName> for VersioningMode {
+    fn from(m: ModeName) -> Self {
+        match m {
+            ModeName::Auto => Self::Auto,
+            ModeName::V1 => Self::V1,
+            ModeName::V2 => Self::V2,
+        }
+    }
+}
+
+/// How v2 security scans end from now on.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ScanOutcome {
+    /// Scans pass (the default).
+    Pass,
+    /// Scans fail (L-D4).
+    Fail,
+}
+
+/// `PUT /_admin/versioning`: what to change; omitted fields keep their
+/// value. `scanFails` is the older boolean spelling of `scan`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PutVersioningRequest {
+    /// The organization's mode.
+    mode: Option<ModeName>,
+    /// Whether later scans pass or fail.
+    scan: Option<ScanOutcome>,
+    /// `true` is `scan: "fail"`; ignored when `scan` is sent.
+    scan_fails: Option<bool>,
+}
+
+impl RequestBody for PutVersioningRequest {}
+
+/// Switch one organization: body `{mode?: "auto"|"v1"|"v2", scan?: "pass"|"fail"}`.
+/// `scan: "fail"` makes every v2 security scan started afterwards fail
+/// (L-D4); publishes already scanning keep their planned outcome. Returns
+/// the settings as `GET` does.
+#[utoipa::path(put, path = "/_admin/versioning", tag = "Control API", params(VersioningQuery),
+    request_body = PutVersioningRequest,
+    responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey / bad value")))]
+async fn put_versioning(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<VersioningQuery>,
+    ApiJson(body): ApiJson<PutVersioningRequest>,
+) -> ApiResult<Response> {
+    let k = key(q)?;
+    let scan_fails = body.scan.map(|x| matches!(x, ScanOutcome::Fail)).or(body.scan_fails);
+    s.store.tenant(&k).update_versioning(|v| {
+        v.mode = body.mode.map_or(v.mode, VersioningMode::from);
+        v.scan_fails = scan_fails.unwrap_or(v.scan_fails);
+    });
+    Ok(Json(settings_json(&s, &k)).into_response())
+}

@@ -1,0 +1,237 @@
+//! Wire shapes of the agent area: the platform's `AgentDTO`, the `GET
+//! /agent` list, `AgentVersion` for versions and drafts, and the legacy
+//! workflow read, rendered from the domain record (R026, R029, R041,
+//! R055–R067). v2 shapes are in `render_v2`.
+
+use serde_json::{json, Map, Value};
+
+use crate::domain::config;
+use crate::domain::page::Page;
+use crate::domain::time::{iso, opt_iso};
+use crate::domain::versioning::Blocks;
+use crate::domain::versioning::{AgentRecord, Draft, Version};
+use crate::domain::Millis;
+use crate::http::render::JsonObject;
+
+/// Block ids in the platform's section order (R067).
+pub(crate) fn blocks(b: &Blocks) -> Value {
+    config::SECTIONS
+        .iter()
+        .filter_map(|s| b.get(s).map(|id| ((*s).to_string(), Value::String(id.clone()))))
+        .collect::<Map<_, _>>()
+        .into()
+}
+
+/// Where `_resolvedConfig` comes from on `GET /agent/{id}` (R028).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConfigSource<'a> {
+    /// The active version; `_configSource` is omitted.
+    Active,
+    /// `?draftId=`.
+    Draft(&'a Draft),
+    /// `?versionId=`.
+    Version(&'a Version),
+}
+
+/// `AgentDTO` (R026, R029) as JSON bytes. List items (`detail == None`)
+/// carry no `_resolvedConfig`; single reads do. The active config's
+/// serialized forms are computed once per published version and spliced
+/// in, which keeps `GET /agent` fast.
+pub(crate) fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Vec<u8> {
+    let a = &rec.agent;
+    let active = rec.active().map(|v| v.json.get(&v.config));
+    let active = active.unwrap_or_else(|| std::sync::Arc::new(config::to_json_parts(&config::defaults())));
+    let mut o = JsonObject::with_capacity(active.fields.len() + 1024);
+    o.field("_id", &a.id);
+    o.field("name", &a.name);
+    o.field("description", &a.description);
+    o.field("organization", &a.organization);
+    o.field("workflowId", &a.workflow_id);
+    o.pairs(&active.fields);
+    o.field("workflowType", &a.workflow_type);
+    o.field("createdBy", &a.created_by);
+    o.field("createdAt", &iso(a.created_at));
+    o.field("updatedAt", &iso(a.updated_at));
+    o.field("totalCalls", &a.total_calls);
+    o.field("archived", &a.archived);
+    if let Some(at) = a.archived_at {
+        // Absent until archived: the spec types it as a date-time string.
+        o.field("archivedAt", &iso(at));
+    }
+    o.field("activeVersionId", &a.active_version_id);
+    o.field("versionId", &a.active_version_id);
+    o.field("allowInboundCall", &a.allow_inbound_call);
+    o.field("visibleToEveryone", &a.visible_to_everyone);
+    o.field("telephonyProductId", &a.telephony_product_id);
+    if !a.telephony_product_id.is_empty() {
+        // R029: present only when numbers are linked (LIVE K1's caller ID).
+        let numbers: Vec<String> =
+            a.telephony_product_id.iter().map(|p| crate::calls::caller_id::product_number(p)).collect();
+        o.field("phoneNumber", &numbers);
+    }
+    if let Some(url) = &a.avatar_url {
+        o.field("avatarUrl", url);
+    }
+    if let Some(src) = detail {
+        let (parts, label) = match src {
+            ConfigSource::Active => (active, None),
+            ConfigSource::Draft(d) => (std::sync::Arc::new(config::to_json_parts(&d.config)), Some("draft")),
+            ConfigSource::Version(v) => (v.json.get(&v.config), Some("version")),
+        };
+        o.raw("_resolvedConfig", &parts.resolved);
+        o.raw("_versionedWorkflow", &parts.versioned);
+        if let Some(l) = label {
+            o.field("_configSource", l);
+        }
+    }
+    o.finish()
+}
+
+/// A published version as `AgentVersion` (R055–R067), with its
+/// `securityCheck` as of `now`.
+pub(crate) fn version(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
+    let status = v.security_status(now);
+    json!({
+        "_id": v.id,
+        "agent": rec.agent.id,
+        "status": if v.is_committed() { "published" } else { "draft" },
+        "versionNumber": if v.legacy_number { json!(v.number) } else { Value::Null },
+        "label": v.label,
+        "description": v.description,
+        "isPinned": v.is_pinned,
+        "publishedBy": v.published_by,
+        "publishedAt": iso(v.published_at),
+        "activatedBy": v.activated_by,
+        "activatedAt": opt_iso(v.activated_at),
+        "draftId": v.draft_id,
+        "draftName": Value::Null,
+        "draftRevision": Value::Null,
+        "sourceVersionId": v.parent_version,
+        "blocks": blocks(&v.blocks),
+        "workflowType": rec.agent.workflow_type,
+        "parentVersion": v.parent_version,
+        "isActive": rec.agent.active_version_id == v.id,
+        "securityCheck": {
+            "status": status,
+            "reason": Value::Null,
+            "triggeredAt": iso(v.published_at),
+            "completedAt": if status == "passed" { json!(iso(v.security_passes_at)) } else { Value::Null },
+        },
+        "createdBy": v.published_by,
+        "createdAt": iso(v.published_at),
+        "updatedAt": iso(v.updated_at),
+    })
+}
+
+/// A draft as `AgentVersion` with `status: "draft"` (R045, R052). Config
+/// fields are not echoed (VL1 pitfall 4).
+pub(crate) fn draft(rec: &AgentRecord, d: &Draft) -> Value {
+    json!({
+        "_id": d.id,
+        "agent": rec.agent.id,
+        "status": "draft",
+        "versionNumber": Value::Null,
+        "label": Value::Null,
+        "description": Value::Null,
+        "isPinned": false,
+        "publishedBy": Value::Null,
+        "publishedAt": Value::Null,
+        "activatedBy": Value::Null,
+        "activatedAt": Value::Null,
+        "draftId": d.draft_id,
+        "draftName": d.name,
+        "draftRevision": d.revision,
+        "sourceVersionId": d.source_version_id,
+        "sourceDraftId": d.source_draft_id,
+        "blocks": blocks(&d.blocks),
+        "workflowType": rec.agent.workflow_type,
+        "parentVersion": d.base_version_id,
+        "isActive": false,
+        "createdBy": d.created_by,
+        "createdAt": iso(d.created_at),
+        "updatedAt": iso(d.updated_at),
+    })
+}
+
+/// `GET /agent`'s `data` (LIVE list table): `{agents: [AgentDTO],
+/// hasMore, isSearchResults, totalCount, totalPages}`, spliced from the
+/// agents' bytes.
+pub(crate) fn agent_list(agents: &[Vec<u8>], total: usize, page: Page, searching: bool) -> Vec<u8> {
+    let mut list = Vec::with_capacity(agents.iter().map(Vec::len).sum::<usize>() + 128);
+    list.extend_from_slice(b"{\"agents\":[");
+    for (i, a) in agents.iter().enumerate() {
+        if i > 0 {
+            list.push(b',');
+        }
+        list.extend_from_slice(a);
+    }
+    let (more, pages) = (page.has_more(total), page.total_pages(total));
+    let tail =
+        format!("],\"hasMore\":{more},\"isSearchResults\":{searching},\"totalCount\":{total},\"totalPages\":{pages}}}");
+    list.extend_from_slice(tail.as_bytes());
+    list
+}
+
+/// The legacy workflow read (R041): a `workflow_graph` agent's graph as
+/// `{type, data}`, else the active version's `{prompt, tools}`.
+pub(crate) fn workflow(rec: &AgentRecord) -> Value {
+    let cfg = rec.active().map(|v| v.config.clone()).unwrap_or_default();
+    match cfg.get("workflowGraph") {
+        Some(g) if rec.agent.workflow_type == "workflow_graph" => json!({"type": "workflow_graph", "data": g}),
+        _ => config::versioned_workflow(&cfg),
+    }
+}
+
+/// Display name of the API-key user in `lastEditorName` and friends.
+pub(crate) const EDITOR_NAME: &str = "API key";
+
+/// `GET /agent/{id}/drafts`: the open drafts, each with `lastEditorName`
+/// (R048).
+pub(crate) fn open_drafts(rec: &AgentRecord) -> Value {
+    let list: Vec<Value> = rec
+        .drafts
+        .iter()
+        .filter(|d| d.is_open())
+        .map(|d| {
+            let mut v = draft(rec, d);
+            v["lastEditorName"] = json!(EDITOR_NAME);
+            v
+        })
+        .collect();
+    Value::Array(list)
+}
+
+/// `DraftDetail` of a v1 draft (R049): `{latest, editHistory (newest
+/// first, at most `limit`), editCount}`.
+pub(crate) fn draft_detail(rec: &AgentRecord, d: &Draft, limit: usize) -> Value {
+    let history: Vec<Value> = d
+        .history
+        .iter()
+        .rev()
+        .take(limit)
+        .map(|e| {
+            json!({
+                "revision": e.revision, "changedSections": e.changed_sections,
+                "editorName": EDITOR_NAME, "editorId": d.created_by, "timestamp": iso(e.at),
+            })
+        })
+        .collect();
+    json!({"latest": draft(rec, d), "editHistory": history, "editCount": d.history.len()})
+}
+
+/// `GET /agent/{id}/versions` (R059): the page of committed versions,
+/// newest first, filtered by pin state, each with `publishedByName` and
+/// `activatedByName`; `total` counts every committed version.
+pub(crate) fn version_list(rec: &AgentRecord, page: Page, pinned: Option<bool>, now: Millis) -> Value {
+    let committed = || rec.versions.iter().rev().filter(|v| v.is_committed());
+    let list: Vec<Value> = page
+        .of(committed().filter(|v| pinned.is_none_or(|p| v.is_pinned == p)))
+        .map(|v| {
+            let mut x = version(rec, v, now);
+            x["publishedByName"] = json!(EDITOR_NAME);
+            x["activatedByName"] = if v.activated_by.is_some() { json!(EDITOR_NAME) } else { Value::Null };
+            x
+        })
+        .collect();
+    json!({"versions": list, "total": committed().count()})
+}
