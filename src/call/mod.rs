@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 pub mod analytics;
+mod facts;
 pub mod variables;
 
 use crate::domain::call::CallStatus;
@@ -130,6 +131,16 @@ impl Call {
             (Some(c), Some(e)) => u64::try_from(e - c).unwrap_or(0),
             _ => 0,
         }
+    }
+
+    /// Mean turn latency in ms (0 without turns), as in
+    /// `turnLatencyMetrics.avgLatency`.
+    pub fn avg_latency_ms(&self) -> f64 {
+        let n = self.transitions.len();
+        if n == 0 {
+            return 0.0;
+        }
+        self.transitions.iter().map(|t| (t.bot_start - t.user_end) as f64).sum::<f64>() / n as f64
     }
 
     /// Recording length in ms; `None` without a recording (R116).

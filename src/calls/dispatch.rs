@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map};
 
-use super::{call_start_fields, compile, publish, recording_url, BookRef, Call, Calls, Line};
+use super::{call_start_fields, compile, publish, recording_url, track, BookRef, Call, Calls, Line};
 use crate::domain::call::{transition, CallCommand, CallStatus};
 use crate::domain::time::iso;
 use crate::domain::{DomainError, Millis};
@@ -28,7 +28,12 @@ impl Calls {
     /// once. Returns the record as stored.
     pub(super) fn admit(self: &Arc<Self>, book: &BookRef, call: Call, retry_of: Option<&str>) -> Call {
         let now = self.clock().now();
-        let call = book.lock().insert(call, Arc::new(CallHub::new()), retry_of);
+        let call = {
+            let mut table = book.lock();
+            let call = table.insert(call, Arc::new(CallHub::new()), retry_of);
+            track(book, &call);
+            call
+        };
         self.owners.insert(call.call_id.clone(), Arc::downgrade(book));
         self.schedule_dispatch(book, call.call_id.clone(), now);
         call
@@ -47,11 +52,14 @@ impl Calls {
         let Ok(next) = transition(call.status, cmd, call_id) else { return };
         call.status = next;
         call.updated_at = at;
+        if next == CallStatus::InProgress {
+            call.started_at = Some(at);
+        }
+        track(book, call);
         if next == CallStatus::InQueue {
             table.enqueue(call_id);
             return;
         }
-        call.started_at = Some(at);
         let ring = if call.call_type == super::CallType::Webcall {
             0
         } else {
@@ -158,6 +166,7 @@ impl Calls {
         call.failure_reason = end.failure.map(str::to_string);
         let connected = call.connected_at.is_some();
         call.cost = if connected { call.scenario.cost } else { 0.0 };
+        track(book, call);
         if end.status == CallStatus::Cancelled {
             let fields = Map::from_iter([("metadata".into(), json!({"reason": end.reason}))]);
             publish(hub, call_id, at, "call_cancelled", fields);

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{call_start_fields, publish, BookRef, Call, Calls, Line, NewCall};
+use super::{call_start_fields, publish, track, BookRef, Call, Calls, Line, NewCall};
 use crate::domain::call::{transition, CallCommand, CallStatus};
 use crate::domain::Millis;
 use crate::events::{CallHub, Milestone};
@@ -67,6 +67,7 @@ impl Calls {
             let mut table = book.lock();
             table.insert(call.clone(), Arc::clone(&hub), None);
             table.take_slot(&call_id);
+            track(&book, &call);
         }
         self.owners.insert(call_id.clone(), Arc::downgrade(&book));
         self.bus.publish(Milestone::PreConversation, Arc::clone(book.api_key()), Arc::new(call.clone()));

@@ -15,7 +15,8 @@
 //!   instant; each action publishes events to the call's hub and updates
 //!   the record, so the SSE stream, the call log and the webhooks read one
 //!   history. Milestones go to the [`LifecycleBus`]. Analytics follow the
-//!   end by the scenario's delay (R122).
+//!   end by the scenario's delay (R122). Each change of status is
+//!   reported to the organization's analytics index (`track`).
 //! - `live` ([`LiveCall`]): calls driven by a realtime session instead of a timeline.
 //! - [`query`], [`render`], [`caller_id`]: the call-log query, wire
 //!   shapes, and caller-ID selection (pure).
@@ -145,6 +146,15 @@ impl Calls {
             self.schedule_dispatch(book, id, now);
         }
     }
+}
+
+/// The analytics hook: reports `call` as it is now to its organization's
+/// analytics index (`/analytics/*`; see `crate::store::analytics`).
+/// Called under the call book's lock right after each change the figures
+/// read: creation (`pending`), dispatch (`in_queue` or `in_progress`), a
+/// live call's start, and the end (terminal status, end time, `callCost`).
+fn track(book: &CallBook, call: &Call) {
+    book.analytics().record(call);
 }
 
 /// The fields of a call's `call_start` event: its `telephony_id` (the

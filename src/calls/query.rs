@@ -207,7 +207,7 @@ impl LogQuery {
             let ord = match self.sort_by.as_str() {
                 "createdAt" => a.created_at.cmp(&b.created_at),
                 "callDuration" => a.duration_ms().cmp(&b.duration_ms()),
-                "avgLatency" => avg_latency_ms(a).total_cmp(&avg_latency_ms(b)),
+                "avgLatency" => a.avg_latency_ms().total_cmp(&b.avg_latency_ms()),
                 _ => a.updated_at.cmp(&b.updated_at),
             }
             .then(ia.cmp(ib));
@@ -237,16 +237,6 @@ fn searched(c: &Call, needle: &str) -> bool {
         .into_iter()
         .flatten()
         .any(|h| h.to_lowercase().contains(needle))
-}
-
-/// Mean turn latency of `c` in ms (0 without turns), as in
-/// `turnLatencyMetrics.avgLatency`.
-pub fn avg_latency_ms(c: &Call) -> f64 {
-    let n = c.transitions.len();
-    if n == 0 {
-        return 0.0;
-    }
-    c.transitions.iter().map(|t| (t.bot_start - t.user_end) as f64).sum::<f64>() / n as f64
 }
 
 /// `pagination` of the list response (R112): `{total, page, limit,

@@ -84,13 +84,19 @@ pub fn disposition_config(c: &Call) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// `recordingUrl` of `c` on the server at `base`, `None` without a
+/// recording (R116).
+pub fn recording_link(c: &Call, base: &str) -> Option<String> {
+    c.recording_ms().filter(|ms| *ms > 0).map(|_| recording_url(base, &c.call_id))
+}
+
 fn recording(c: &Call, base: &str) -> (Value, Value) {
-    match c.recording_ms() {
-        Some(ms) if ms > 0 => {
-            let url = recording_url(base, &c.call_id);
-            (json!(url), json!(url.replace(".wav?", "-dual.wav?")))
+    match recording_link(c, base) {
+        Some(url) => {
+            let dual = url.replace(".wav?", "-dual.wav?");
+            (json!(url), json!(dual))
         }
-        _ => (Value::Null, Value::Null),
+        None => (Value::Null, Value::Null),
     }
 }
 

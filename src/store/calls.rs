@@ -19,14 +19,17 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 
+use super::AnalyticsBook;
 use crate::call::Call;
 use crate::events::CallHub;
 
-/// One organization's calls: its key and the locked table.
+/// One organization's calls: its key, the locked table and the
+/// organization's analytics index, which the engine reports calls to.
 #[derive(Debug)]
 pub struct CallBook {
     api_key: Arc<str>,
     table: Mutex<CallTable>,
+    analytics: Arc<AnalyticsBook>,
 }
 
 #[derive(Debug)]
@@ -46,9 +49,17 @@ pub struct CallTable {
 }
 
 impl CallBook {
-    /// An empty book for the organization of `api_key`.
-    pub fn new(api_key: Arc<str>) -> Self {
-        Self { api_key, table: Mutex::new(CallTable::default()) }
+    /// An empty book for the organization of `api_key`, reporting to
+    /// `analytics`.
+    pub fn new(api_key: Arc<str>, analytics: Arc<AnalyticsBook>) -> Self {
+        Self { api_key, table: Mutex::new(CallTable::default()), analytics }
+    }
+
+    /// The organization's analytics index (the same as
+    /// [`super::Tenant::analytics`]): the call engine reports every change
+    /// of a call to it while it holds this book's lock.
+    pub fn analytics(&self) -> &AnalyticsBook {
+        &self.analytics
     }
 
     /// The organization's API key (milestones carry it to the webhooks).

@@ -12,6 +12,7 @@
 //! | calls ([`CallBook`]) | `Mutex` inside the book | [`Tenant::calls`], an `Arc` the call engine keeps |
 //! | audiences and campaigns ([`CampaignBook`]) | `Mutex` | [`Tenant::campaigns`] |
 //! | webhooks and subscriptions ([`WebhookBook`]) | `Mutex` | [`Tenant::webhooks`] |
+//! | analytics index ([`AnalyticsBook`]), fed by the call engine | `RwLock` | [`Tenant::analytics`], shared with the call book |
 //! | name, access, versioning settings | small locks | getters and setters on [`Tenant`] |
 //!
 //! Writes run a pure domain transition under the book's lock and store the
@@ -22,7 +23,9 @@
 //! **Lock order.** A rule that spans books takes their locks in this order,
 //! and nothing takes them the other way round: campaigns, then agents, then
 //! calls (then a call's event hub, then the milestone bus). Webhooks and the
-//! small settings locks are taken alone. So archiving an agent (agents)
+//! small settings locks are taken alone. The analytics index is taken
+//! last of all (the call engine writes it under the call book's lock) and
+//! nothing is locked under it. So archiving an agent (agents)
 //! while a campaign is created for it (campaigns, then agents) is one
 //! serialized decision: [`Store::set_archived`].
 //!
@@ -54,12 +57,14 @@ use crate::domain::versioning::{AgentRecord, VersioningMode};
 use crate::domain::Millis;
 
 pub mod agents;
+pub mod analytics;
 pub mod calls;
 pub mod campaigns;
 mod webhook_urls;
 pub mod webhooks;
 
 pub use agents::AgentQuery;
+pub use analytics::AnalyticsBook;
 pub use calls::CallBook;
 pub use campaigns::CampaignBook;
 pub use webhooks::WebhookBook;
@@ -78,6 +83,7 @@ pub struct Tenant {
     calls: Arc<CallBook>,
     campaigns: Mutex<CampaignBook>,
     webhooks: Mutex<WebhookBook>,
+    analytics: Arc<AnalyticsBook>,
 }
 
 /// The name of a new organization (the mock's choice; renamed through
@@ -96,6 +102,7 @@ pub struct VersioningSettings {
 impl Tenant {
     fn new(api_key: &str, mode: VersioningMode) -> Self {
         let api_key: Arc<str> = Arc::from(api_key);
+        let analytics = Arc::new(AnalyticsBook::default());
         Self {
             org_id: derived_id(&["org", &api_key]),
             user_id: derived_id(&["user", &api_key]),
@@ -103,9 +110,10 @@ impl Tenant {
             access: RwLock::new(OrgAccess::default()),
             versioning: Mutex::new(VersioningSettings { mode, scan_fails: false }),
             agents: RwLock::new(HashMap::new()),
-            calls: Arc::new(CallBook::new(Arc::clone(&api_key))),
+            calls: Arc::new(CallBook::new(Arc::clone(&api_key), Arc::clone(&analytics))),
             campaigns: Mutex::new(CampaignBook::default()),
             webhooks: Mutex::new(WebhookBook::default()),
+            analytics,
             api_key,
         }
     }
@@ -179,6 +187,13 @@ impl Tenant {
     /// The organization's webhooks and subscriptions, locked.
     pub fn webhooks(&self) -> MutexGuard<'_, WebhookBook> {
         self.webhooks.lock()
+    }
+
+    /// The organization's analytics index (`/analytics/*`); its
+    /// [`AnalyticsBook::record_debit`] takes the credits spent on anything
+    /// but calls.
+    pub fn analytics(&self) -> &AnalyticsBook {
+        &self.analytics
     }
 }
 

@@ -1,0 +1,133 @@
+//! The analytics book: one organization's analytics index
+//! ([`Index`](crate::domain::analytics::Index)), which every `/analytics/*`
+//! figure is computed from, and the two per-call reads of that tag that
+//! need other books too.
+//!
+//! **Fed by the call engine.** `crate::calls` reports a call with
+//! [`AnalyticsBook::record`] (its one analytics hook, `track`) whenever
+//! something the figures read changes: the call is created (`pending`),
+//! dispatched (`in_queue` or `in_progress`), starts live, or ends (status,
+//! end time and `callCost` final). The report is an upsert, so the index
+//! always equals the call book's current records, and a request merges
+//! the index's 15-minute buckets instead of scanning calls.
+//!
+//! **Non-call debits.** [`AnalyticsBook::record_debit`] is the hook for
+//! credits spent on anything but a call (number rental, prompt scoring):
+//! `usage/timeseries` adds them to the calls' costs. Call costs must never
+//! go through it, or they would be counted twice.
+//!
+//! **Locks.** The index has its own `RwLock`, taken last: the engine writes
+//! while it holds the call book's lock (so reports of one call are applied
+//! in order), readers take only the read lock, for one figure, and release
+//! it before they lock any other book. Nothing is locked under it.
+//!
+//! **Persistence.** Not serialized itself: it is rebuilt by recording every
+//! call of the call book, plus the ledger's non-call debits.
+
+use parking_lot::{RwLock, RwLockReadGuard};
+
+use super::{Store, Tenant};
+use crate::call::Call;
+use crate::domain::analytics::log::{self, CallCountsLog, ConversationDetails, RowContext, CALL_NOT_FOUND};
+use crate::domain::analytics::{Index, Scope};
+use crate::domain::time::parse_iso;
+use crate::domain::{DomainError, Millis};
+
+/// One organization's analytics index behind its lock.
+#[derive(Debug, Default)]
+pub struct AnalyticsBook {
+    index: RwLock<Index>,
+}
+
+impl AnalyticsBook {
+    /// Reports `call` as it is now (the call engine's hook): the index
+    /// forgets what it knew about the call and takes these facts.
+    pub fn record(&self, call: &Call) {
+        let facts = call.facts();
+        self.index.write().record(&facts);
+    }
+
+    /// Records `credits` spent at `at` (epoch ms) on something other than a
+    /// call (number rental, prompt scoring), for `usage/timeseries`.
+    pub fn record_debit(&self, at: Millis, credits: f64) {
+        self.index.write().record_debit(at, credits);
+    }
+
+    /// The index, read-locked: hold it for one figure, never across
+    /// `.await` or while locking another book.
+    pub fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read()
+    }
+}
+
+impl Store {
+    /// `GET /analytics/call-counts-log`: page `page` (of `limit` rows) of
+    /// the ended calls `scope` admits, newest first, each rendered from its
+    /// call record with its agent's and campaign's names (a deleted
+    /// campaign's name is left out) and `recording` (the URL of its
+    /// recording, if any). The books are read one after another, each lock
+    /// released before the next is taken.
+    pub fn call_counts_log(
+        &self,
+        t: &Tenant,
+        scope: &Scope,
+        (page, limit): (usize, usize),
+        recording: impl Fn(&Call) -> Option<String>,
+    ) -> CallCountsLog {
+        let (ids, total) = {
+            let index = t.analytics().read();
+            let (rows, total) = log::page(&*index, scope, page, limit);
+            (rows.into_iter().map(|r| r.call_id.to_string()).collect::<Vec<_>>(), total)
+        };
+        let calls: Vec<Call> = {
+            let table = t.calls().lock();
+            ids.iter().filter_map(|id| table.call(id).cloned()).collect()
+        };
+        let campaigns: Vec<Option<String>> = {
+            let book = t.campaigns();
+            calls
+                .iter()
+                .map(|c| c.campaign_id.as_ref().and_then(|id| book.campaign(id)).map(|x| x.name.clone()))
+                .collect()
+        };
+        let agents = t.agents.read();
+        let rows = calls
+            .iter()
+            .zip(&campaigns)
+            .map(|(c, campaign)| {
+                let url = recording(c);
+                let cx = RowContext {
+                    org_id: t.org_id(),
+                    agent_name: agents.get(&c.agent_id).map_or("", |r| r.agent.name.as_str()),
+                    campaign_name: campaign.as_deref(),
+                    recording_url: url.as_deref(),
+                };
+                log::log_row(&c.facts(), &cx)
+            })
+            .collect();
+        CallCountsLog::new(rows, total, page, limit)
+    }
+
+    /// `GET /analytics/conversation-details/{callId}`: the call's
+    /// transcript and events as the engine recorded them so far (a live
+    /// call answers too). 404 `Call log not found` for an unknown call or
+    /// another organization's.
+    pub fn conversation_details(&self, t: &Tenant, call_id: &str) -> Result<ConversationDetails, DomainError> {
+        let (call, hub) = t.calls().get(call_id).ok_or_else(|| DomainError::NotFound(CALL_NOT_FOUND.into()))?;
+        let (agent_name, workflow_type) = self
+            .read_agent(t, &call.agent_id, |r| (r.agent.name.clone(), r.agent.workflow_type.clone()))
+            .unwrap_or_else(|_| (String::new(), "single_prompt".into()));
+        let events = hub.events();
+        let events: Vec<(&str, Millis)> = events
+            .iter()
+            .filter_map(|e| {
+                let at = e.value.get("timestamp").and_then(|v| v.as_str()).and_then(parse_iso)?;
+                Some((e.value.get("event_type")?.as_str()?, at))
+            })
+            .collect();
+        let transcript: Vec<(&str, &str, Millis)> =
+            call.transcript.iter().map(|l| (l.role, l.content.as_str(), l.at)).collect();
+        let cx = RowContext { org_id: t.org_id(), agent_name: &agent_name, ..RowContext::default() };
+        Ok(log::conversation_details(&call.facts(), &cx, &workflow_type, &transcript, &events))
+    }
+}
