@@ -29,6 +29,8 @@
 //!
 //! Areas, each a folder (or file) with one `router()`:
 //! - `account`: `GET /user`, `/account/…`.
+//! - `analytics`: the 18 `/analytics/*` figures, from the organization's
+//!   analytics index.
 //! - `agents`: agents, templates, v1 drafts and versions, v2 branches and
 //!   revisions, their renderers (`render`, `render_v2`), request bodies
 //!   (`requests`) and the versioning `gate` (route layers).
@@ -101,6 +103,7 @@ mod schema;
 mod account;
 mod admin;
 pub(crate) mod agents;
+mod analytics;
 pub(crate) mod calls;
 mod campaigns;
 mod control_layers;
@@ -122,7 +125,8 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(agents::router())
         .merge(calls::router())
         .merge(webhooks::router())
-        .merge(campaigns::router());
+        .merge(campaigns::router())
+        .merge(analytics::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())

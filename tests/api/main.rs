@@ -6,6 +6,7 @@ mod helpers;
 mod prereq;
 
 mod agents;
+mod analytics;
 mod architecture;
 mod bad_input;
 mod call_logs;

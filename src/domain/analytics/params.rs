@@ -7,6 +7,7 @@
 //! defaults), A6 (UTC, offsets in 15-minute steps).
 
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 use super::facts::CallKind;
 use super::{date_str, parse_date, DAY, HOUR, MINUTE};
@@ -125,20 +126,45 @@ impl Filter {
 }
 
 /// The raw query of every ranged operation (`agentId`, `campaignId`,
-/// `callType`, `dateFrom`, `dateTo`).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `callType`, `dateFrom`, `dateTo`). The `IntoParams` derive documents
+/// them in the mock's OpenAPI document.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct PeriodParams {
-    /// Comma-separated agent ids.
+    /// Comma-separated agent ids (24 hex).
     pub agent_id: Option<String>,
-    /// Campaign id.
+    /// Campaign id (a comma list is accepted too).
     pub campaign_id: Option<String>,
-    /// `inbound`, `outbound` or `webcall` (comma list accepted).
+    /// `inbound`, `outbound` or `webcall` (`telephony_inbound`,
+    /// `telephony_outbound` too; comma list accepted).
     pub call_type: Option<String>,
-    /// ISO 8601 date-time (or a date: that day's start).
+    /// Calls created at or after it: ISO 8601 date-time, or a date (that
+    /// day's start, UTC). Default: 30 days before `dateTo`.
     pub date_from: Option<String>,
-    /// ISO 8601 date-time (or a date: that day's end).
+    /// Calls created at or before it: ISO 8601 date-time, or a date (that
+    /// whole day, UTC). Default: now.
     pub date_to: Option<String>,
+}
+
+/// The raw query of `usage/timeseries`, which takes only the range.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct RangeParams {
+    /// Start: ISO 8601 date-time, or a date (that day's start, UTC).
+    /// Default: 30 days before `dateTo`.
+    pub date_from: Option<String>,
+    /// End, inclusive: ISO 8601 date-time, or a date (that whole day,
+    /// UTC). Default: now.
+    pub date_to: Option<String>,
+}
+
+impl RangeParams {
+    /// The validated range at `now` (A5).
+    pub fn parse(&self, now: Millis, zone: Zone) -> Result<Range, DomainError> {
+        parse_range(self.date_from.as_deref(), self.date_to.as_deref(), now, zone)
+    }
 }
 
 /// A validated ranged request.
@@ -184,16 +210,27 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>, now: Millis, zone: Zone
     Ok(Range { from, to })
 }
 
-/// The raw query of the single-day operations (`concurrency`,
-/// `call-start-distribution`, `daily-call-summary`).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The raw query of `call-start-distribution` and `daily-call-summary`
+/// (and, with `includeAgents`, of `concurrency`: see [`ConcurrencyParams`]).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct DayParams {
-    /// `YYYY-MM-DD`, required.
+    /// The day, `YYYY-MM-DD` (UTC), required.
     pub date: Option<String>,
     /// Agent id (a comma list is accepted too).
     pub agent_id: Option<String>,
     /// `true` or `false` (concurrency only).
+    #[param(ignore)]
+    pub include_agents: Option<String>,
+}
+
+/// `includeAgents` of `concurrency`, documented beside [`DayParams`].
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ConcurrencyParams {
+    /// `true` adds the per-agent breakdown `byAgent`; `false` (default).
     pub include_agents: Option<String>,
 }
 
@@ -255,8 +292,9 @@ pub enum RankBy {
 const RANK_KEYS: [&str; 5] = ["totalCalls", "answeredCalls", "pickupRate", "avgDuration", "totalCost"];
 
 /// The raw `sortBy`, `sortOrder`, `limit` of `agent-performance`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct RankParams {
     /// One of [`RankBy`]'s keys.
     pub sort_by: Option<String>,
@@ -299,7 +337,8 @@ impl Rank {
 }
 
 /// The raw `page`, `limit` of `call-counts-log`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 1-based page (default 1).
     pub page: Option<String>,
