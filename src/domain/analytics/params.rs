@@ -67,6 +67,10 @@ impl Zone {
     }
 }
 
+/// 0000-01-01T00:00:00Z in epoch ms: no period starts earlier (ISO 8601
+/// and `format: date` years have four digits).
+pub const EARLIEST: Millis = -62_167_219_200_000;
+
 /// A half-open range of instants `[from, to)`, epoch ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
@@ -83,9 +87,11 @@ impl Range {
     }
 
     /// The range of the same length just before this one (the summary's
-    /// previous period).
+    /// previous period), cut at [`EARLIEST`] so that its dates stay
+    /// four-digit `YYYY-MM-DD` (a range from year 0171 has no full
+    /// previous period; it cannot hold calls anyway).
     pub fn previous(self) -> Range {
-        Range { from: self.from - (self.to - self.from), to: self.from }
+        Range { from: (self.from - (self.to - self.from)).max(EARLIEST.min(self.from)), to: self.from }
     }
 
     /// Its first and last local dates (`AnalyticsDateRange`).
@@ -434,6 +440,14 @@ mod tests {
         let s = scope(&[("dateFrom", "2026-01-01T00:00:00Z"), ("dateTo", "2026-01-01T00:00:00.000Z")]).expect("ok");
         assert_eq!(s.range.to - s.range.from, 1);
         assert_eq!(s.range.previous(), Range { from: s.range.from - 1, to: s.range.from });
+    }
+
+    #[test]
+    fn the_previous_period_of_a_range_from_antiquity_starts_no_earlier_than_year_0000() {
+        let s = scope(&[("dateFrom", "0171-11-07T12:53:13.6-13:59")]).expect("valid");
+        assert_eq!(s.range.previous(), Range { from: EARLIEST, to: s.range.from });
+        assert_eq!(s.range.previous().period(Zone::UTC).from, "0000-01-01");
+        assert_eq!(date_str(Zone::UTC.day_of(EARLIEST)), "0000-01-01");
     }
 
     #[test]
