@@ -71,6 +71,10 @@ impl Zone {
 /// and `format: date` years have four digits).
 pub const EARLIEST: Millis = -62_167_219_200_000;
 
+/// 10000-01-01T00:00:00Z in epoch ms: no range ends later (see
+/// [`EARLIEST`]).
+pub const LATEST: Millis = 253_402_300_800_000;
+
 /// A half-open range of instants `[from, to)`, epoch ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
@@ -213,7 +217,10 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>, now: Millis, zone: Zone
     if from >= to {
         return Err(DomainError::invalid("dateFrom: must not be after dateTo"));
     }
-    Ok(Range { from, to })
+    // An offset can push a year-0000 or year-9999 bound out of four-digit
+    // years; no call lies there, so the range is cut to them.
+    // (Both clamped, a non-empty range stays non-empty.)
+    Ok(Range { from: from.clamp(EARLIEST, LATEST - 1), to: to.clamp(EARLIEST + 1, LATEST) })
 }
 
 /// The raw query of `call-start-distribution` and `daily-call-summary`
@@ -443,11 +450,16 @@ mod tests {
     }
 
     #[test]
-    fn the_previous_period_of_a_range_from_antiquity_starts_no_earlier_than_year_0000() {
+    fn ranges_and_previous_periods_stay_within_four_digit_years() {
         let s = scope(&[("dateFrom", "0171-11-07T12:53:13.6-13:59")]).expect("valid");
         assert_eq!(s.range.previous(), Range { from: EARLIEST, to: s.range.from });
         assert_eq!(s.range.previous().period(Zone::UTC).from, "0000-01-01");
         assert_eq!(date_str(Zone::UTC.day_of(EARLIEST)), "0000-01-01");
+        let s = scope(&[("dateFrom", "0000-01-01T00:00:00+13:59"), ("dateTo", "9999-12-31T23:59:59.999-13:59")]);
+        let period = s.expect("valid").range.period(Zone::UTC);
+        assert_eq!(period, Period { from: "0000-01-01".into(), to: "9999-12-31".into() });
+        let s = scope(&[("dateFrom", "9999-12-31T23:59:59.999-13:59")]).expect("valid");
+        assert_eq!(s.range, Range { from: LATEST - 1, to: LATEST });
     }
 
     #[test]
