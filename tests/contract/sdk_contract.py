@@ -47,6 +47,7 @@ from smallestai.atoms import BadRequestError, ConflictError, NotFoundError  # no
 from smallestai.atoms.helpers import AgentTools, DraftConflictError, Versioning  # noqa: E402
 from smallestai.core.api_error import ApiError  # noqa: E402
 from smallestai.core.pydantic_utilities import parse_obj_as  # noqa: E402
+from sdk_dnc import dnc_concurrency_steps  # noqa: E402
 
 BASE = os.environ.get("ATOMS_MOCK_BASE", "").rstrip("/")
 if not BASE.endswith("/atoms/v1"):
@@ -852,6 +853,7 @@ def main():
         webhook_steps(client, agent_id)
         call_steps(client, agent_id, version_id)
         campaign_steps(client, agent_id)
+        dnc_concurrency_steps(client, agent_id)
     except ContractFailure as e:
         print(f"FAIL {e}", flush=True)
         return 1
