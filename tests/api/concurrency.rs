@@ -134,3 +134,35 @@ async fn reservations_hold_under_load_and_queued_calls_start_in_order() {
     let crowd_order: Vec<&String> = started_order.iter().filter(|id| crowd.contains(id)).collect();
     assert_eq!(crowd_order, crowd.iter().collect::<Vec<_>>(), "waiting calls of one agent start in arrival order");
 }
+
+/// CONC: a realtime session without a free slot waits `in_queue` (client
+/// messages get `no_session`), gets `session.created` when a slot frees,
+/// and a client that leaves while waiting cancels its call and its place.
+#[tokio::test]
+async fn a_realtime_session_waits_for_a_slot_and_leaving_gives_up_its_place() {
+    use crate::realtime::{is, raw_query, server, ws_url, Session, KEY as RT};
+    let (s, agent) = server().await;
+    set_limit(&s, RT, 1).await;
+    let busy = outbound(&s, RT, &agent, "+14155550400", None).await;
+    s.advance(0.0).await;
+    assert_eq!(detail(&s, RT, &busy).await["status"], "in_progress");
+
+    let mut waiting = Session::open(&ws_url(&s, &raw_query(&agent, "")), &[]).await;
+    s.until("the session's call waits", || async { load(&s, RT).await == (1, 1) }).await;
+    waiting.send(json!({"type": "input_text.send", "text": "hello?"})).await;
+    let first = waiting.until(&s, |_| true).await;
+    assert_eq!((&first["type"], &first["code"]), (&json!("error"), &json!("no_session")), "{first}");
+
+    let mut leaver = Session::open(&ws_url(&s, &raw_query(&agent, "")), &[]).await;
+    s.until("a second session waits", || async { load(&s, RT).await == (1, 2) }).await;
+    leaver.ws.close(None).await.expect("close");
+    s.until("the leaver gave up its place", || async { load(&s, RT).await == (1, 1) }).await;
+
+    s.advance(600.0).await;
+    assert_ne!(detail(&s, RT, &busy).await["status"], "in_progress", "the outbound call ended");
+    let created = waiting.until(&s, is("session.created")).await;
+    let call_id = created["call_id"].as_str().expect("call_id").to_string();
+    assert_eq!(detail(&s, RT, &call_id).await["status"], "in_progress");
+    let calls = s.get("/conversation?limit=10&statusFilter=cancelled", RT).await;
+    assert_eq!(calls.body["data"]["pagination"]["total"], 1, "the leaver's call ended cancelled: {}", calls.text);
+}
