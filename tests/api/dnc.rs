@@ -2,6 +2,7 @@
 //! call outcomes, and its enforcement: an outbound call, a queued call, a
 //! retry or a campaign member to a listed number is never dialled.
 
+use atoms_mock::events::Milestone;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -98,6 +99,13 @@ async fn an_outbound_call_to_a_listed_number_is_never_dialled_for_that_agent_onl
     assert_blocked(&d);
     let types = log_types(&d);
     assert!(!types.iter().any(|t| t == "call_start"), "never dialled: {types:?}");
+    let sse = s.http.get(format!("{}/events?callId={blocked}", s.base())).bearer_auth(KEY).send().await.expect("sse");
+    let sse = sse.text().await.expect("sse body");
+    assert!(!sse.contains("\"call_start\""), "{sse}");
+    assert!(sse.contains("\"disconnect_reason\":\"system_error\"") && sse.contains("Do-Not-Call"), "call_end: {sse}");
+    let (milestones, _) = s.server.state().calls.bus().subscribe_from(0);
+    let post = milestones.iter().find(|m| m.milestone == Milestone::PostConversation && m.call.call_id == blocked);
+    assert!(post.is_some_and(|m| m.call.blocked_by.is_some()), "the post-conversation webhook follows");
 
     let other = run_to_end(&s, KEY, &outbound(&s, KEY, &b, "+14155550123", None).await, 120).await;
     assert_eq!(other["status"], "completed", "another agent may call it: {other}");
