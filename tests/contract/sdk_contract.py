@@ -18,8 +18,9 @@ through the SDK's own v2 helpers (`Versioning.edit_and_publish`,
 `AgentTools.add_transfer_call` / `get_tools`). The only non-SDK requests go
 to the mock's control API (plain HTTP): `/_admin/clock` to read and advance
 the clock, `/_admin/journal/wait` to see a helper's publish arrive before
-moving the clock past its security scan, and `/_admin/concurrency` to make a
-call queue. Prints one `ok` line per step and `PASS sdk contract` at the
+moving the clock past its security scan, `/_admin/concurrency` to make a
+call queue, and `/_admin/dnc` and `/_admin/access` for the Do-Not-Call and
+concurrency steps (`sdk_dnc.py`). Prints one `ok` line per step and `PASS sdk contract` at the
 end; exits non-zero on the first failure.
 
 Set SDK_CONTRACT_EXTRAS=1 to also print, per response, the keys the SDK's
