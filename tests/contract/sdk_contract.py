@@ -95,7 +95,7 @@ def sdk(area, method, *args, **kwargs):
     if os.environ.get("SDK_CONTRACT_EXTRAS"):
         for path, keys in unknown_keys(typed, what):
             print(f"    extra {path}: {sorted(keys)}", flush=True)
-    # R004; a few routes (agent call logs, metric templates) say `success`, and
+    # R004; a few routes (agent call logs, metric templates, concurrency) say `success`, and
     # the by-audience-member export is a bare object without either (R008).
     fields = type(typed).model_fields
     flag = "success" if "success" in fields else "status" if "status" in fields else None
