@@ -86,12 +86,14 @@ impl AppState {
     /// seeds the fixture agents.
     pub fn new(config: Config, fixtures: Fixtures) -> Self {
         let clock = crate::clock::Clock::new(config.clock);
-        let store =
-            Arc::new(Store::new(clock, config.seed, config.security_check_ms()).with_versioning(config.versioning));
+        let store = Arc::new(
+            Store::new(clock, config.seed, config.security_check_ms())
+                .with_versioning(config.versioning)
+                .with_concurrency_limit(config.concurrency_limit),
+        );
         fixtures.seed(&store, None);
         let bus = Arc::new(LifecycleBus::default());
-        let calls =
-            Arc::new(Calls::new(Arc::clone(&store), Arc::clone(&fixtures.scenarios), bus, config.concurrency_limit));
+        let calls = Arc::new(Calls::new(Arc::clone(&store), Arc::clone(&fixtures.scenarios), bus));
         let campaigns = crate::campaigns::Campaigns::new(Arc::clone(&store), &calls);
         let shutdown = Arc::new(tokio::sync::watch::channel(false).0);
         let webhooks = Arc::new(crate::webhooks::Dispatcher::new(

@@ -17,6 +17,7 @@ mod facts;
 pub mod variables;
 
 use crate::domain::call::CallStatus;
+use crate::domain::concurrency::Channel;
 use crate::domain::config::Config;
 use crate::domain::Millis;
 use crate::scenarios::timeline::Transition;
@@ -122,9 +123,25 @@ pub struct Call {
     pub root_call_id: Option<String>,
     /// Campaign that placed the call.
     pub campaign_id: Option<String>,
+    /// A chat session (text only; logged as `webcall`, L-E4).
+    pub chat: bool,
+    /// The Do-Not-Call entry that kept the call from being dialled (its
+    /// id), if one did (`crate::domain::dnc`).
+    pub blocked_by: Option<String>,
 }
 
 impl Call {
+    /// The concurrency channel the call competes in (CONC "per call
+    /// type"): outbound and inbound telephony, chat, or webcall.
+    pub fn channel(&self) -> Channel {
+        match self.call_type {
+            CallType::TelephonyOutbound => Channel::Outbound,
+            CallType::TelephonyInbound => Channel::Inbound,
+            CallType::Webcall if self.chat => Channel::Chat,
+            CallType::Webcall => Channel::Webcall,
+        }
+    }
+
     /// Talk time in ms (connect to end), 0 if it never connected.
     pub fn duration_ms(&self) -> u64 {
         match (self.connected_at, self.ended_at) {
@@ -181,6 +198,8 @@ pub struct NewCall {
     pub campaign_id: Option<String>,
     /// The call this one retries.
     pub retry_of: Option<String>,
+    /// A chat session.
+    pub chat: bool,
 }
 
 impl Call {
@@ -221,6 +240,8 @@ impl Call {
             retry_count: 1,
             root_call_id: None,
             campaign_id: new.campaign_id,
+            chat: new.chat,
+            blocked_by: None,
         }
     }
 }

@@ -1,14 +1,23 @@
-//! A scripted call's life on the clock: dispatch to a slot or the queue
-//! (R108), ringing, the scenario's timeline, the end, analytics (R122),
-//! and cancelling (R118, R119). Every step is a clock action holding the
-//! organization's [`CallBook`], never the tenant.
+//! A scripted call's life on the clock: the Do-Not-Call check, dispatch
+//! to a slot or the queue (R108, CONC), ringing, the scenario's timeline,
+//! an opt-out, the end, analytics (R122), and cancelling (R118, R119).
+//! Every step is a clock action holding the organization's [`CallBook`],
+//! never the tenant.
+//!
+//! Slots: a call asks the book's allocator (`domain::concurrency::Slots`)
+//! for one at dispatch; an ended call gives its slot back, and the calls
+//! that the release lets start are started at once, in order
+//! ([`Calls::start_all`]). A call that held no slot gives nothing back.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use serde_json::{json, Map};
 
-use super::{call_start_fields, compile, publish, recording_url, track, BookRef, Call, Calls, Line};
+use super::{call_start_fields, compile, publish, recording_url, track, BookRef, Call, CallType, Calls, Line};
 use crate::domain::call::{transition, CallCommand, CallStatus};
+use crate::domain::concurrency::Admission;
+use crate::domain::dnc::{self, BLOCKED_DISCONNECT_REASON, BLOCKED_FAILURE_REASON};
 use crate::domain::time::iso;
 use crate::domain::{DomainError, Millis};
 use crate::events::{CallHub, Milestone};
@@ -17,10 +26,10 @@ use crate::scenarios::Outcome;
 use crate::store::calls::{CallBook, CallTable};
 
 /// How a call ends: status, `disconnectionReason`, `callFailureReason`.
-struct End<'a> {
-    status: CallStatus,
-    reason: &'a str,
-    failure: Option<&'a str>,
+pub(super) struct End<'a> {
+    pub(super) status: CallStatus,
+    pub(super) reason: &'a str,
+    pub(super) failure: Option<&'a str>,
 }
 
 impl Calls {
@@ -30,7 +39,7 @@ impl Calls {
         let now = self.clock().now();
         let call = {
             let mut table = book.lock();
-            let call = table.insert(call, Arc::new(CallHub::new()), retry_of);
+            let call = table.insert(call, Arc::new(CallHub::new()), retry_of, false);
             track(book, &call);
             call
         };
@@ -39,36 +48,115 @@ impl Calls {
         call
     }
 
-    pub(super) fn schedule_dispatch(self: &Arc<Self>, book: &BookRef, call_id: String, at: Millis) {
+    fn schedule_dispatch(self: &Arc<Self>, book: &BookRef, call_id: String, at: Millis) {
         let (me, book) = (Arc::clone(self), Arc::clone(book));
         self.clock().schedule(at, move || me.dispatch(&book, &call_id, at));
     }
 
+    /// A `pending` call is dispatched: a number on the Do-Not-Call list
+    /// ends it unanswered ([`Calls::block`]) before it asks for a slot;
+    /// otherwise it starts if the allocator gives it a slot, else waits
+    /// `in_queue`.
     fn dispatch(self: &Arc<Self>, book: &BookRef, call_id: &str, at: Millis) {
-        let limit = self.limit(book);
         let mut table = book.lock();
-        let cmd = if table.may_start(call_id, limit) { CallCommand::Start } else { CallCommand::Queue };
-        let Some((call, _)) = table.entry_mut(call_id) else { return };
-        let Ok(next) = transition(call.status, cmd, call_id) else { return };
-        call.status = next;
-        call.updated_at = at;
-        if next == CallStatus::InProgress {
-            call.started_at = Some(at);
-        }
-        track(book, call);
-        if next == CallStatus::InQueue {
-            table.enqueue(call_id);
+        if table.call(call_id).map(|c| c.status) != Some(CallStatus::Pending)
+            || self.block(book, &mut table, call_id, at)
+        {
             return;
         }
-        let ring = if call.call_type == super::CallType::Webcall {
-            0
-        } else {
-            (call.scenario.ring_seconds * 1000.0).round() as i64
-        };
-        table.take_slot(call_id);
-        drop(table);
+        match table.admit(call_id) {
+            Some(Admission::Started) => self.begin(book, &mut table, call_id, at),
+            Some(Admission::Queued) => {
+                let Some((call, _)) = table.entry_mut(call_id) else { return };
+                if let Ok(next) = transition(call.status, CallCommand::Queue, call_id) {
+                    call.status = next;
+                    call.updated_at = at;
+                }
+                track(book, call);
+            }
+            None => {}
+        }
+    }
+
+    /// Starts `call_id`, which holds a slot: `in_progress` at `at`. A
+    /// realtime session's call connects at once; a scripted one rings
+    /// (telephony; web sessions connect at once) and then plays its
+    /// scenario.
+    pub(super) fn begin(self: &Arc<Self>, book: &BookRef, table: &mut CallTable, call_id: &str, at: Millis) {
+        if table.is_live(call_id) {
+            self.connect_live(book, table, call_id, at);
+            return;
+        }
+        let Some((call, _)) = table.entry_mut(call_id) else { return };
+        let Ok(next) = transition(call.status, CallCommand::Start, call_id) else { return };
+        call.status = next;
+        call.updated_at = at;
+        call.started_at = Some(at);
+        track(book, call);
+        let ring =
+            if call.call_type == CallType::Webcall { 0 } else { (call.scenario.ring_seconds * 1000.0).round() as i64 };
         let (me, book2, id) = (Arc::clone(self), Arc::clone(book), call_id.to_string());
         self.clock().schedule(at + ring, move || me.ring_end(&book2, &id, at + ring));
+    }
+
+    /// Starts the calls a release (or a new limit or reservations) gave a
+    /// slot, in order. Each is checked against the Do-Not-Call list again
+    /// (a number listed while the call waited is still never dialled): a
+    /// blocked one gives its slot straight back, and whoever that lets
+    /// start is started in turn. A loop, not recursion, however long the
+    /// queue.
+    pub(super) fn start_all(self: &Arc<Self>, book: &BookRef, table: &mut CallTable, started: Vec<String>, at: Millis) {
+        let mut ready: VecDeque<String> = started.into();
+        while let Some(id) = ready.pop_front() {
+            if self.block(book, table, &id, at) {
+                ready.extend(table.release(&id));
+            } else {
+                self.begin(book, table, &id, at);
+            }
+        }
+    }
+
+    /// Ends `call_id` without dialling when it is an outbound phone call to
+    /// a number on the organization's Do-Not-Call list, org-wide or for its
+    /// agent (`DncList::blocking`): `failed` with
+    /// [`BLOCKED_DISCONNECT_REASON`] and [`BLOCKED_FAILURE_REASON`], no
+    /// ringing, no `call_start`, cost 0; `blockedBy` holds the entry id.
+    /// `true` when it did. Only a call not yet dialled (`pending` or
+    /// `in_queue`) can be blocked.
+    fn block(self: &Arc<Self>, book: &BookRef, table: &mut CallTable, call_id: &str, at: Millis) -> bool {
+        let Some(call) = table.call(call_id) else { return false };
+        let Some(to) = call.to.as_deref().filter(|_| call.call_type == CallType::TelephonyOutbound) else {
+            return false;
+        };
+        let Some(entry) = book.dnc().blocking(to, &call.agent_id).map(|e| e.id.clone()) else { return false };
+        let Ok(status) = transition(call.status, CallCommand::Block, call_id) else { return false };
+        if let Some((call, _)) = table.entry_mut(call_id) {
+            call.blocked_by = Some(entry);
+        }
+        let end = End { status, reason: BLOCKED_DISCONNECT_REASON, failure: Some(BLOCKED_FAILURE_REASON) };
+        self.close_record(book, table, call_id, &end, at);
+        true
+    }
+
+    /// A call whose scenario ends in an opt-out (`optOut`) puts the
+    /// customer's number (`to` of an outbound call, `from` of an inbound
+    /// one) on the Do-Not-Call list, for its agent or the organization
+    /// (source `call_outcome`, `detectedInCallId` the call). Runs under the
+    /// call book's lock before the call gives its slot back, so a waiting
+    /// call to the same number that starts on that release is blocked.
+    fn record_opt_out(&self, book: &CallBook, table: &CallTable, call_id: &str, at: Millis) {
+        let Some(call) = table.call(call_id).filter(|c| c.status == CallStatus::InProgress) else { return };
+        let Some(scope) = call.scenario.opt_out.map(|o| o.scope) else { return };
+        let customer = match call.call_type {
+            CallType::TelephonyOutbound => call.to.as_deref(),
+            CallType::TelephonyInbound => call.from.as_deref(),
+            CallType::Webcall => None,
+        };
+        let Some(customer) = customer else { return };
+        let entry = dnc::opt_out_entry(scope, customer, &call.agent_id, call_id);
+        if let Err(e) = book.dnc().add(entry, || self.store.ids().object_id(at), at) {
+            tracing::warn!(call_id, "opt-out not recorded: {e}");
+        }
     }
 
     fn ring_end(self: &Arc<Self>, book: &BookRef, call_id: &str, at: Millis) {
@@ -126,6 +214,7 @@ impl Calls {
                 .call(&id)
                 .and_then(|c| c.scenario.disconnect_reason.clone())
                 .unwrap_or_else(|| "user_hangup".into());
+            me.record_opt_out(&book2, &table, &id, when);
             me.finish(&book2, &mut table, &id, &End { status, reason: &reason, failure: None }, when);
         });
     }
@@ -148,17 +237,40 @@ impl Calls {
         call.updated_at = at;
     }
 
-    /// Ends a call: terminal status, `call_end` (and `call_cancelled`,
-    /// `call_recording`), frees the slot, dispatches the next queued
-    /// call, publishes post-conversation and schedules analytics.
-    fn finish(self: &Arc<Self>, book: &BookRef, table: &mut CallTable, call_id: &str, end: &End<'_>, at: Millis) {
-        let Some((call, hub)) = table.entry_mut(call_id) else { return };
+    /// Ends a call ([`Calls::close_record`]), gives back its slot or its
+    /// place in the queue, and starts the calls that lets start.
+    pub(super) fn finish(
+        self: &Arc<Self>,
+        book: &BookRef,
+        table: &mut CallTable,
+        call_id: &str,
+        end: &End<'_>,
+        at: Millis,
+    ) {
+        if self.close_record(book, table, call_id, end, at) {
+            let started = table.release(call_id);
+            self.start_all(book, table, started, at);
+        }
+    }
+
+    /// Ends a call's record: terminal status, `call_end` (and
+    /// `call_cancelled`, `call_recording`), publishes post-conversation,
+    /// runs the finish hooks and schedules analytics. The slot is the
+    /// caller's to release. `false` when the call had already ended.
+    fn close_record(
+        self: &Arc<Self>,
+        book: &BookRef,
+        table: &mut CallTable,
+        call_id: &str,
+        end: &End<'_>,
+        at: Millis,
+    ) -> bool {
+        let Some((call, hub)) = table.entry_mut(call_id) else { return false };
         // The script's own end still fires after a cancel; it must not
         // end the call twice.
         if call.status.is_terminal() {
-            return;
+            return false;
         }
-        let was_running = call.status == CallStatus::InProgress;
         call.status = end.status;
         call.ended_at = Some(at);
         call.updated_at = at;
@@ -184,19 +296,16 @@ impl Calls {
         hub.close(at);
         let snapshot = Arc::new(call.clone());
         let delay = (call.scenario.analytics.delay_seconds * 1000.0).round() as i64;
-        let next = table.release(call_id, was_running);
         self.bus.publish(Milestone::PostConversation, Arc::clone(book.api_key()), Arc::clone(&snapshot));
         for hook in self.finish_hooks.read().iter() {
             let (hook, book2, call) = (Arc::clone(hook), Arc::clone(book), Arc::clone(&snapshot));
             self.clock().schedule(at, move || hook(&book2, &call));
         }
-        if let Some(n) = next {
-            self.schedule_dispatch(book, n, at);
-        }
         if connected {
             let (me, book2, id) = (Arc::clone(self), Arc::clone(book), call_id.to_string());
             self.clock().schedule(at + delay, move || me.run_analytics(&book2, &id, at + delay));
         }
+        true
     }
 
     fn run_analytics(&self, book: &CallBook, call_id: &str, at: Millis) {

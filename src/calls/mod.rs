@@ -8,9 +8,14 @@
 //!   [`Calls::start_live`] once the socket is up). Retries (R121) go
 //!   through the same creation step.
 //! - `dispatch`: a call is created `pending` and dispatched by a clock
-//!   action: with a free concurrency slot it goes `in_progress` (telephony
-//!   calls ring first; web sessions connect at once), otherwise it waits
-//!   `in_queue` (R108) until a slot frees, in order. Once connected, its
+//!   action: an outbound call to a number on the Do-Not-Call list ends
+//!   `failed` without dialling (`crate::domain::dnc`); otherwise, with a
+//!   free concurrency slot it goes `in_progress` (telephony calls ring
+//!   first; web sessions connect at once), else it waits `in_queue` (R108)
+//!   until a slot frees, in order.
+//! - `concurrency`: the organization's limit and per-agent reservations
+//!   (`domain::concurrency::Slots` in the call book decides who holds a
+//!   slot; CONC). Once connected, its
 //!   scenario's compiled timeline is scheduled on the clock, one action per
 //!   instant; each action publishes events to the call's hub and updates
 //!   the record, so the SSE stream, the call log and the webhooks read one
@@ -26,7 +31,6 @@
 //! Locks: the call book, then a hub, then the bus; never the other way
 //! round. No lock is held across `.await`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use dashmap::DashMap;
@@ -42,6 +46,7 @@ use crate::scenarios::Library;
 use crate::store::{CallBook, Store};
 
 pub mod caller_id;
+mod concurrency;
 mod dispatch;
 mod live;
 pub mod place;
@@ -63,7 +68,6 @@ pub struct Calls {
     library: Arc<Library>,
     bus: Arc<LifecycleBus>,
     public_url: RwLock<String>,
-    default_limit: AtomicUsize,
     finish_hooks: RwLock<Vec<FinishHook>>,
     /// Which organization placed each call: the unauthenticated recording
     /// route needs it. Weak, so a reset organization is not kept alive;
@@ -80,16 +84,15 @@ impl std::fmt::Debug for Calls {
 type BookRef = Arc<CallBook>;
 
 impl Calls {
-    /// A call engine over `store` (agents, ids, clock), running `library`'s
-    /// scenarios and publishing milestones on `bus`; `default_limit` is the
-    /// concurrency limit of organizations without their own (R108).
-    pub fn new(store: Arc<Store>, library: Arc<Library>, bus: Arc<LifecycleBus>, default_limit: usize) -> Self {
+    /// A call engine over `store` (agents, ids, clock, and each new
+    /// organization's concurrency limit), running `library`'s scenarios and
+    /// publishing milestones on `bus`.
+    pub fn new(store: Arc<Store>, library: Arc<Library>, bus: Arc<LifecycleBus>) -> Self {
         Self {
             store,
             library,
             bus,
             public_url: RwLock::new("http://127.0.0.1:4010".into()),
-            default_limit: AtomicUsize::new(default_limit.max(1)),
             finish_hooks: RwLock::new(Vec::new()),
             owners: DashMap::new(),
         }
@@ -130,21 +133,6 @@ impl Calls {
     pub fn owner(&self, call_id: &str) -> Option<Arc<CallBook>> {
         let book = self.owners.get(call_id)?.upgrade()?;
         book.contains(call_id).then_some(book)
-    }
-
-    /// The concurrency limit of `book`'s organization (R108).
-    pub fn limit(&self, book: &CallBook) -> usize {
-        book.lock().limit().unwrap_or_else(|| self.default_limit.load(Ordering::Relaxed))
-    }
-
-    /// Sets the concurrency limit of `book`'s organization (≥ 1) and
-    /// dispatches queued calls that now fit.
-    pub fn set_limit(self: &Arc<Self>, book: &BookRef, limit: usize) {
-        let waiting = book.lock().set_limit(limit);
-        let now = self.clock().now();
-        for id in waiting {
-            self.schedule_dispatch(book, id, now);
-        }
     }
 }
 

@@ -60,6 +60,8 @@ pub struct CallRequest {
     pub is_test: bool,
     /// The 22-character web-session id, for web sessions and test calls.
     pub conversation_id: Option<String>,
+    /// A chat session (a `webcall` that competes for chat slots).
+    pub chat: bool,
 }
 
 /// What ties a call to a campaign: the campaign id and the attempt it
@@ -135,6 +137,7 @@ impl Calls {
             conversation_id: req.conversation_id,
             campaign_id: link.campaign_id,
             retry_of: link.retry_of,
+            chat: req.chat,
         })
     }
 
@@ -184,6 +187,7 @@ impl Calls {
             conversation_id: None,
             campaign_id: parent.campaign_id.clone(),
             retry_of: Some(parent.call_id.clone()),
+            chat: parent.chat,
         };
         let mut call = self.new_record(t, new);
         if parent.conversation_id.is_some() {

@@ -6,8 +6,11 @@
 //! /conversation/outbound` ([`Calls::place`]), so it
 //! queues under the organization's concurrency limit (R108), emits SSE
 //! events, milestones (webhooks) and gets a call log with `campaignId`.
-//! Retries link to the previous attempt (R121). `start` and `pause` take
-//! effect [`TASK_DELAY_MS`] later, as the platform's queued tasks do.
+//! Retries link to the previous attempt (R121). A member whose number is
+//! on the Do-Not-Call list gets a call that ends `failed` without being
+//! dialled: the member is done, never retried, and not among the contacts
+//! called (`CallResult::Blocked`). `start` and `pause` take effect
+//! [`TASK_DELAY_MS`] later, as the platform's queued tasks do.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -261,6 +264,7 @@ impl Campaigns {
             variables,
             is_test: false,
             conversation_id: None,
+            chat: false,
         };
         let link = CallLink {
             campaign_id: Some(c.id.clone()),
@@ -279,6 +283,7 @@ impl Campaigns {
         let Some(t) = self.store.find_tenant(book.api_key()).filter(|t| Arc::ptr_eq(t.calls(), book)) else { return };
         let t = &t;
         let result = match call.status {
+            _ if call.blocked_by.is_some() => CallResult::Blocked,
             CallStatus::Completed => CallResult::Connected,
             CallStatus::Failed | CallStatus::NoAnswer => CallResult::Unanswered,
             CallStatus::Cancelled => CallResult::Cancelled,
@@ -327,7 +332,7 @@ mod tests {
     fn engine() -> (Arc<Store>, Arc<Campaigns>) {
         let store = Arc::new(Store::new(Clock::new(ClockMode::Virtual), Some(1), 6000));
         let library = Arc::new(Library::load(None).expect("embedded scenarios"));
-        let calls = Arc::new(Calls::new(Arc::clone(&store), library, Arc::new(LifecycleBus::default()), 10));
+        let calls = Arc::new(Calls::new(Arc::clone(&store), library, Arc::new(LifecycleBus::default())));
         let campaigns = Campaigns::new(Arc::clone(&store), &calls);
         (store, campaigns)
     }

@@ -73,11 +73,12 @@ pub fn events(c: &Campaign) -> Value {
 
 /// The three counters (R169): audience size; contacts with an attempt
 /// that is in progress ("active"), completed, failed or no_answer; and
-/// contacts with a completed call.
+/// contacts with a completed call. A call the Do-Not-Call list blocked was
+/// never attempted: its member counts among the participants only.
 pub fn metrics(c: &Campaign, calls: &HashMap<String, Call>) -> Value {
     let (mut called, mut connected) = (BTreeSet::new(), BTreeSet::new());
     for cc in &c.calls {
-        match calls.get(&cc.call_id).map(|x| x.status) {
+        match calls.get(&cc.call_id).filter(|x| x.blocked_by.is_none()).map(|x| x.status) {
             Some(CallStatus::Completed) => {
                 called.insert(cc.member);
                 connected.insert(cc.member);

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::config::{self, ConfigMap};
 use super::config_rules::{check, rule_for, Rule, GATED_MODELS};
+use super::role::Role;
 use super::{DomainError, Millis};
 
 /// The agent document (R029). Config-level fields are rendered from the
@@ -51,19 +52,22 @@ pub struct Agent {
     pub telephony_product_id: Vec<String>,
 }
 
-/// What an organization may use (R022). The mock grants conversational
-/// (workflow_graph) agents and withholds the gated models by default.
+/// What an organization may use (R022) and the role of its key
+/// ([`Role`]). The mock grants conversational (workflow_graph) agents,
+/// withholds the gated models and makes the key the owner by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrgAccess {
     /// May use `gpt-5.2`, `electron-kogta` and `electron-kogta-v2`.
     pub gated_models: bool,
     /// May create or edit `workflow_graph` agents.
     pub conversational_agents: bool,
+    /// The key's role: `owner` (default), `admin` or `member`.
+    pub role: Role,
 }
 
 impl Default for OrgAccess {
     fn default() -> Self {
-        Self { gated_models: false, conversational_agents: true }
+        Self { gated_models: false, conversational_agents: true, role: Role::Owner }
     }
 }
 

@@ -15,8 +15,10 @@ use super::versioning::{self, AgentRecord, Command, RevState, Rules};
 use super::Millis;
 
 use super::versioning_props::{hex_id, start_record, OWNER, T0};
-const RULES: Rules =
-    Rules { security_check_ms: 6000, access: OrgAccess { gated_models: false, conversational_agents: true } };
+const RULES: Rules = Rules {
+    security_check_ms: 6000,
+    access: OrgAccess { gated_models: false, conversational_agents: true, role: super::role::Role::Owner },
+};
 
 fn start() -> AgentRecord {
     start_record()

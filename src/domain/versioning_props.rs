@@ -48,7 +48,11 @@ const UNKNOWN: &str = "ffffffffffffffffffffffff";
 
 const RULES: Rules = Rules {
     security_check_ms: 6000,
-    access: super::agent::OrgAccess { gated_models: false, conversational_agents: true },
+    access: super::agent::OrgAccess {
+        gated_models: false,
+        conversational_agents: true,
+        role: super::role::Role::Owner,
+    },
 };
 
 pub(super) fn hex_id(n: u64) -> String {

@@ -39,6 +39,8 @@
 //!   (`realtime`), recording downloads (`recordings`) and `requests`.
 //! - `campaigns`: campaigns (`campaign`), audiences and `requests`.
 //! - `webhooks`: webhooks and agent subscriptions.
+//! - `dnc`: the Do-Not-Call list (`GET /dnc`).
+//! - `concurrency`: the limit and per-agent reservations.
 //! - `admin`: the control API (`server`: reset, clock, access; `calls`,
 //!   `faults`, `journal`, `realtime`, `versioning`, `webhooks`).
 //!
@@ -106,7 +108,9 @@ pub(crate) mod agents;
 mod analytics;
 pub(crate) mod calls;
 mod campaigns;
+mod concurrency;
 mod control_layers;
+mod dnc;
 mod limits;
 mod openapi;
 pub mod transport;
@@ -126,7 +130,9 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(calls::router())
         .merge(webhooks::router())
         .merge(campaigns::router())
-        .merge(analytics::router());
+        .merge(analytics::router())
+        .merge(dnc::router())
+        .merge(concurrency::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())

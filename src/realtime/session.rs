@@ -2,8 +2,12 @@
 //!
 //! 1. **Setup.** For the control API's `setupMs` (default 0) of mock clock
 //!    time, client messages get `error {code: no_session}` (R198).
-//! 2. **Start.** The live call is created and `session.created` goes out
-//!    first (R197); then the conversation begins.
+//! 2. **Start.** The live call is created and asks for a concurrency slot
+//!    (CONC). Without one it waits `in_queue`; client messages keep
+//!    getting `error {code: no_session}` until it connects, and a client
+//!    that leaves meanwhile cancels it ([`wait_for_slot`]). Once connected,
+//!    `session.created` goes out first (R197); then the conversation
+//!    begins.
 //! 3. **Loop.** Each `select!` arm becomes an [`Input`]: a client frame,
 //!    the conversation's next deadline on the mock's clock, the call's hub
 //!    (a cancel ends the session), or server shutdown. Frames the
@@ -27,7 +31,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::conversation::Conversation;
 use super::protocol::{self, CloseReason, Inbound, ServerFrame};
 use super::{Mode, Realtime, SessionSlot};
-use crate::calls::{Calls, NewCall};
+use crate::calls::{Calls, LiveCall, NewCall};
 use crate::clock::Clock;
 use crate::domain::Millis;
 use crate::events::HubMessage;
@@ -103,6 +107,49 @@ async fn setup(socket: &mut WebSocket, clock: &Clock, setup_ms: Millis) -> bool 
     }
 }
 
+/// Waits while the session's call is queued for a concurrency slot,
+/// answering client messages with `no_session`, until the call connects
+/// (its hub's `call_start`) or ends elsewhere (a cancel): `true`, the
+/// session goes on. A client that leaves, or a server shutdown, abandons
+/// the queued call (`cancelled`): `false`, the session is over.
+async fn wait_for_slot(
+    socket: &mut WebSocket,
+    clock: &Clock,
+    live: &LiveCall,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let mut hub = live.hub().subscribe().rx;
+    let not_ready = ServerFrame::Error {
+        code: "no_session".into(),
+        message: "No session yet: waiting for a free concurrency slot".into(),
+    };
+    const LEFT: &str = "Session closed while waiting for a slot";
+    while live.is_queued() {
+        let input = tokio::select! {
+            m = hub.recv() => Input::Hub(m),
+            m = socket.recv() => Input::Client(m),
+            _ = shutdown.wait_for(|stop| *stop) => Input::Shutdown,
+        };
+        match input {
+            Input::Hub(Ok(HubMessage::Closed(_)) | Err(RecvError::Closed)) => return true,
+            Input::Hub(_) | Input::Tick | Input::Client(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            Input::Client(Some(Ok(Message::Text(_) | Message::Binary(_)))) => {
+                if send(socket, &not_ready).await.is_err() {
+                    return !live.abandon(clock.now(), LEFT);
+                }
+            }
+            Input::Client(Some(Ok(Message::Close(_)) | Err(_)) | None) => return !live.abandon(clock.now(), LEFT),
+            Input::Shutdown => {
+                live.abandon(clock.now(), "Server shutting down");
+                let frame = CloseFrame { code: CLOSE_GOING_AWAY, reason: "server shutting down".into() };
+                let _ = socket.send(Message::Close(Some(frame))).await;
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// Runs one session to its end.
 pub async fn run(mut socket: WebSocket, s: Services, adm: Admission) {
     let Admission { tenant, new, mode, sample_rate, slot: _slot } = adm;
@@ -110,8 +157,12 @@ pub async fn run(mut socket: WebSocket, s: Services, adm: Admission) {
     if !setup(&mut socket, &clock, s.realtime.setup_ms()).await {
         return;
     }
-    let now = clock.now();
+    let mut shutdown = s.shutdown;
     let (live, call) = s.calls.start_live(&tenant, new);
+    if !wait_for_slot(&mut socket, &clock, &live, &mut shutdown).await {
+        return;
+    }
+    let now = clock.now();
     let mut hub = Some(live.hub().subscribe().rx);
     let mut conv = Conversation::new(live, &call, mode, sample_rate);
     let created = ServerFrame::SessionCreated {
@@ -124,7 +175,6 @@ pub async fn run(mut socket: WebSocket, s: Services, adm: Admission) {
     if conv.begin(now).is_err() {
         conv.ended_elsewhere();
     }
-    let mut shutdown = s.shutdown;
     let mut armed: Option<Millis> = None;
     let mut timer: Timer = Box::pin(std::future::pending());
     loop {

@@ -217,10 +217,26 @@ mod tests {
             "user-interrupts",
             "agent-logs-errors",
             "client-tools",
+            "opt-out",
         ] {
             assert!(lib.get(name).is_some(), "{name} missing");
         }
         assert_eq!(lib.assignments().default, "happy-path");
+    }
+
+    /// `optOut` belongs to calls that connected; its scope defaults to
+    /// the agent.
+    #[test]
+    fn opt_out_is_only_for_connected_outcomes() {
+        let ok = parse_scenario("a.json", r#"{"name": "a", "outcome": "cancelled", "optOut": {}}"#).expect("valid");
+        assert_eq!(ok.opt_out.map(|o| o.scope), Some(crate::domain::dnc::OptOutScope::default()));
+        let err = parse_scenario("b.json", r#"{"name": "b", "outcome": "busy", "optOut": {"scope": "organization"}}"#)
+            .expect_err("busy calls never connect")
+            .to_string();
+        assert!(err.contains("optOut") && err.contains("only completed or cancelled"), "{err}");
+        let err = parse_scenario("c.json", r#"{"name": "c", "outcome": "completed", "optOut": {"scope": "everyone"}}"#)
+            .expect_err("unknown scope");
+        assert!(err.to_string().contains("everyone"), "{err}");
     }
 
     #[test]

@@ -19,12 +19,15 @@
 //!     {"log": {"level": "info", "message": "slot reserved"}}
 //!   ],
 //!   "analytics": {"summary": "Booked Friday.", "dispositionMetrics": {"call_resolved": {"value": true}}},
-//!   "cost": 0.42
+//!   "cost": 0.42,
+//!   "optOut": {"scope": "agent"}
 //! }
 //! ```
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::domain::dnc::OptOutScope;
 
 /// How the call ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +80,23 @@ pub struct Scenario {
     /// `telephony_id` of `call_start`; default derived from the call id.
     #[serde(default)]
     pub telephony_id: Option<String>,
+    /// The customer opts out at the end of the script: their number goes
+    /// on the organization's Do-Not-Call list (source `call_outcome`),
+    /// and later calls to it are not dialled. Connected outcomes only
+    /// (`completed`, `cancelled`); a call cancelled through the API before
+    /// its script ends does not opt out.
+    #[serde(default)]
+    pub opt_out: Option<OptOut>,
+}
+
+/// An opt-out at the end of a call (`optOut`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OptOut {
+    /// `agent` (default): the call's agent may not call the number again;
+    /// `organization`: no agent of the organization may.
+    #[serde(default)]
+    pub scope: OptOutScope,
 }
 
 fn default_ring() -> f64 {
@@ -356,6 +376,9 @@ impl Scenario {
         let connected = matches!(self.outcome, Outcome::Completed | Outcome::Cancelled);
         if !connected && !self.turns.is_empty() {
             return Err("turns: only completed or cancelled calls have turns".into());
+        }
+        if !connected && self.opt_out.is_some() {
+            return Err("optOut: only completed or cancelled calls can opt out".into());
         }
         for (i, step) in self.turns.iter().enumerate() {
             match step {

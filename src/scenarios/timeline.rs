@@ -326,6 +326,7 @@ mod tests {
             recording_seconds: None,
             cost: 0.0,
             telephony_id: None,
+            opt_out: None,
         }
     }
 

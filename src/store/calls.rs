@@ -1,58 +1,67 @@
 //! The call book: one organization's calls, their event hubs and their
-//! concurrency slots (BEHAVIOR R108–R121).
+//! concurrency slots (BEHAVIOR R108–R121; the Concurrency guide, CONC).
 //!
-//! [`CallBook`] is the handle: the organization's key and a [`CallTable`]
-//! behind a `Mutex`. The call engine (`crate::calls`) keeps an `Arc` of it
-//! in every clock action of a call, so it never needs the whole tenant.
-//! Reads for the HTTP layer are methods on the handle; the engine locks the
-//! table and changes it through the table's methods.
+//! [`CallBook`] is the handle: the organization's key, a [`CallTable`]
+//! behind a `Mutex`, and the organization's Do-Not-Call list (shared with
+//! the tenant, locked after the table). The call engine (`crate::calls`)
+//! keeps an `Arc` of it in every clock action of a call, so it never needs
+//! the whole tenant. Reads for the HTTP layer are methods on the handle;
+//! the engine locks the table and changes it through the table's methods.
 //!
 //! Invariants of a table:
 //! - `order` lists every call once, in creation order;
-//! - `running` counts the calls holding a concurrency slot (`in_progress`
-//!   ones) and `queue` the ones waiting for a slot (`in_queue`), in order;
+//! - `slots` ([`Slots`]) holds the calls with a concurrency slot
+//!   (`in_progress` ones) and the ones waiting for one (`in_queue`), in
+//!   arrival order: the limit (the plan's concurrent calls), the per-agent
+//!   reservations and who starts when a slot frees are its rules;
 //! - a retry family shares one root, and every member's `retryCount` is
 //!   the family's size (R121).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 
 use super::AnalyticsBook;
 use crate::call::Call;
+use crate::domain::concurrency::{Admission, Reservations, SlotKey, Slots};
+use crate::domain::dnc::DncList;
 use crate::events::CallHub;
 
 /// One organization's calls: its key, the locked table and the
-/// organization's analytics index, which the engine reports calls to.
+/// organization's analytics index, which the engine reports calls to, and
+/// its Do-Not-Call list.
 #[derive(Debug)]
 pub struct CallBook {
     api_key: Arc<str>,
     table: Mutex<CallTable>,
     analytics: Arc<AnalyticsBook>,
+    dnc: Arc<Mutex<DncList>>,
 }
 
 #[derive(Debug)]
 struct Entry {
     call: Call,
     hub: Arc<CallHub>,
+    /// Driven by a realtime session rather than a scripted timeline.
+    live: bool,
 }
 
-/// The calls of one organization, by call id, with their slot bookkeeping.
-#[derive(Debug, Default)]
+/// The calls of one organization, by call id, with their slots.
+#[derive(Debug)]
 pub struct CallTable {
     calls: HashMap<String, Entry>,
     order: Vec<String>,
-    queue: VecDeque<String>,
-    running: usize,
-    limit: Option<usize>,
+    slots: Slots,
 }
 
 impl CallBook {
-    /// An empty book for the organization of `api_key`, reporting to
-    /// `analytics`.
-    pub fn new(api_key: Arc<str>, analytics: Arc<AnalyticsBook>) -> Self {
-        Self { api_key, table: Mutex::new(CallTable::default()), analytics }
+    /// An empty book for the organization of `api_key`, whose calls share
+    /// `limit` concurrency slots (at least 1), are checked against `dnc`
+    /// and are reported to `analytics`.
+    pub fn new(api_key: Arc<str>, limit: u32, dnc: Arc<Mutex<DncList>>, analytics: Arc<AnalyticsBook>) -> Self {
+        let table = CallTable { calls: HashMap::new(), order: Vec::new(), slots: Slots::new(limit) };
+        Self { api_key, table: Mutex::new(table), dnc, analytics }
     }
 
     /// The organization's analytics index (the same as
@@ -72,6 +81,13 @@ impl CallBook {
     /// never before (see the store's lock order).
     pub fn lock(&self) -> MutexGuard<'_, CallTable> {
         self.table.lock()
+    }
+
+    /// Locks the organization's Do-Not-Call list: after the table when
+    /// both are held (the engine checks and adds numbers under the table's
+    /// lock, so a call's admission and the list never disagree).
+    pub fn dnc(&self) -> MutexGuard<'_, DncList> {
+        self.dnc.lock()
     }
 
     /// One call and its event hub.
@@ -107,24 +123,24 @@ impl CallBook {
         Some(fam)
     }
 
-    /// Running and queued calls (R108).
+    /// Calls holding a slot and calls waiting for one (R108).
     pub fn load(&self) -> (usize, usize) {
         let t = self.lock();
-        (t.running, t.queue.len())
+        (t.slots.live_count(), t.slots.queued_count())
     }
 }
 
 impl CallTable {
     /// Stores a new call with its hub. With `retry_of`, links it into the
     /// parent's retry family first (R121): the parent's `retryCallId`
-    /// points at it and every member's `retryCount` grows. Returns the
-    /// call as stored.
-    pub fn insert(&mut self, mut call: Call, hub: Arc<CallHub>, retry_of: Option<&str>) -> Call {
+    /// points at it and every member's `retryCount` grows. `live` marks a
+    /// call a realtime session drives. Returns the call as stored.
+    pub fn insert(&mut self, mut call: Call, hub: Arc<CallHub>, retry_of: Option<&str>, live: bool) -> Call {
         if let Some(parent_id) = retry_of {
             self.link_retry(parent_id, &mut call);
         }
         self.order.push(call.call_id.clone());
-        self.calls.insert(call.call_id.clone(), Entry { call: call.clone(), hub });
+        self.calls.insert(call.call_id.clone(), Entry { call: call.clone(), hub, live });
         call
     }
 
@@ -152,68 +168,114 @@ impl CallTable {
         self.calls.get_mut(call_id).map(|e| (&mut e.call, &e.hub))
     }
 
-    /// The organization's own concurrency limit, if one was set.
-    pub fn limit(&self) -> Option<usize> {
-        self.limit
+    /// True when a realtime session drives `call_id`.
+    pub fn is_live(&self, call_id: &str) -> bool {
+        self.calls.get(call_id).is_some_and(|e| e.live)
     }
 
-    /// Sets the organization's concurrency limit (≥ 1); returns the queued
-    /// call ids, in order, so the caller can dispatch those that now fit.
-    pub fn set_limit(&mut self, limit: usize) -> Vec<String> {
-        self.limit = Some(limit.max(1));
-        self.queue.iter().cloned().collect()
+    /// The slot allocator (read only: the engine changes it through the
+    /// methods below).
+    pub fn slots(&self) -> &Slots {
+        &self.slots
     }
 
-    /// Whether `call_id` may take a slot now under `limit`: a slot is free
-    /// and no other call waits ahead of it (R108: queued calls start in
-    /// order).
-    pub fn may_start(&self, call_id: &str, limit: usize) -> bool {
-        self.running < limit && self.queue.front().is_none_or(|q| q == call_id)
+    /// `call_id` asks for a slot under its agent and channel
+    /// ([`Slots::admit`]): it holds one now, or waits behind the calls
+    /// already waiting. `None` for an unknown call.
+    pub fn admit(&mut self, call_id: &str) -> Option<Admission> {
+        let call = &self.calls.get(call_id)?.call;
+        let key = SlotKey { agent_id: call.agent_id.clone(), channel: call.channel() };
+        Some(self.slots.admit(call_id, key))
     }
 
-    /// `call_id` takes a slot (leaving the queue if it waited).
-    pub fn take_slot(&mut self, call_id: &str) {
-        self.queue.retain(|q| q != call_id);
-        self.running += 1;
+    /// `call_id` ended (or gave up waiting): it leaves its slot or its
+    /// place in the queue. Returns the waiting calls that now hold a slot,
+    /// in order; the engine starts them.
+    pub fn release(&mut self, call_id: &str) -> Vec<String> {
+        self.slots.release(call_id)
     }
 
-    /// `call_id` waits for a slot, behind the calls already waiting.
-    pub fn enqueue(&mut self, call_id: &str) {
-        self.queue.push_back(call_id.to_string());
+    /// The concurrency limit (the plan's concurrent calls).
+    pub fn limit(&self) -> u32 {
+        self.slots.limit()
     }
 
-    /// `call_id` ended: gives back its slot if it held one and leaves the
-    /// queue. Returns the call waiting first, which may start now.
-    pub fn release(&mut self, call_id: &str, held_slot: bool) -> Option<String> {
-        if held_slot {
-            self.running = self.running.saturating_sub(1);
-        }
-        self.queue.retain(|q| q != call_id);
-        self.queue.front().cloned()
+    /// Sets the concurrency limit (at least 1). Returns the waiting calls
+    /// that now hold a slot, in order.
+    pub fn set_limit(&mut self, limit: u32) -> Vec<String> {
+        self.slots.set_limit(limit)
+    }
+
+    /// The per-agent reservations.
+    pub fn reservations(&self) -> &Reservations {
+        self.slots.reservations()
+    }
+
+    /// Replaces the reservations (checked by
+    /// `domain::concurrency::apply_update`). Returns the waiting calls that
+    /// now hold a slot, in order.
+    pub fn set_reservations(&mut self, reservations: Reservations) -> Vec<String> {
+        self.slots.set_reservations(reservations)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::{CallType, NewCall};
+    use crate::domain::concurrency::Reservation;
+
+    fn call(id: &str, agent: &str) -> Call {
+        let new = NewCall {
+            agent_id: agent.into(),
+            call_type: CallType::TelephonyOutbound,
+            from: None,
+            to: Some("+15551230000".into()),
+            variables: serde_json::Map::new(),
+            version_id: String::new(),
+            version_number: 1,
+            config: Default::default(),
+            is_test: false,
+            scenario: crate::scenarios::Library::load(None).expect("scenarios").get("happy-path").expect("happy-path"),
+            conversation_id: None,
+            campaign_id: None,
+            retry_of: None,
+            chat: false,
+        };
+        Call::new(new, id.into(), id.into(), 0)
+    }
+
+    fn table(limit: u32, ids: &[(&str, &str)]) -> CallTable {
+        let mut t = CallTable { calls: HashMap::new(), order: Vec::new(), slots: Slots::new(limit) };
+        for (id, agent) in ids {
+            t.insert(call(id, agent), Arc::new(CallHub::new()), None, false);
+        }
+        t
+    }
 
     /// R108: with one slot, the second call waits; when the first ends its
     /// slot goes to the call that waited first, and a later arrival does
     /// not jump the queue.
     #[test]
     fn slots_go_to_queued_calls_in_order() {
-        let mut t = CallTable::default();
-        assert!(t.may_start("a", 1));
-        t.take_slot("a");
-        for id in ["b", "c"] {
-            assert!(!t.may_start(id, 1));
-            t.enqueue(id);
-        }
-        assert_eq!(t.release("a", true), Some("b".to_string()));
-        assert!(!t.may_start("c", 1), "c waits behind b");
-        assert!(t.may_start("b", 1));
-        t.take_slot("b");
-        assert_eq!(t.release("c", false), None, "a queued call that ends frees nothing and leaves the queue");
-        assert_eq!((t.running, t.queue.len()), (1, 0));
+        let mut t = table(1, &[("a", "x"), ("b", "x"), ("c", "x")]);
+        assert_eq!(t.admit("a"), Some(Admission::Started));
+        assert_eq!(t.admit("b"), Some(Admission::Queued));
+        assert_eq!(t.admit("c"), Some(Admission::Queued));
+        assert_eq!(t.release("a"), vec!["b".to_string()], "b waited first");
+        assert_eq!(t.release("c"), Vec::<String>::new(), "a queued call that ends frees nothing");
+        assert_eq!((t.slots.live_count(), t.slots.queued_count()), (1, 0));
+        assert_eq!(t.admit("zz"), None, "an unknown call asks for nothing");
+    }
+
+    /// CONC: a call of an agent with a free reserved slot starts although
+    /// the shared pool is full and others wait.
+    #[test]
+    fn a_reserved_agent_takes_its_own_slot_past_the_queue() {
+        let mut t = table(2, &[("a", "x"), ("b", "x"), ("r", "y")]);
+        t.set_reservations(Reservations::from([("y".to_string(), Reservation { outbound: 1, ..Default::default() })]));
+        assert_eq!(t.admit("a"), Some(Admission::Started));
+        assert_eq!(t.admit("b"), Some(Admission::Queued), "the one shared slot is taken");
+        assert_eq!(t.admit("r"), Some(Admission::Started), "y's reserved slot is free");
     }
 }

@@ -13,6 +13,7 @@
 //! | audiences and campaigns ([`CampaignBook`]) | `Mutex` | [`Tenant::campaigns`] |
 //! | webhooks and subscriptions ([`WebhookBook`]) | `Mutex` | [`Tenant::webhooks`] |
 //! | analytics index ([`AnalyticsBook`]), fed by the call engine | `RwLock` | [`Tenant::analytics`], shared with the call book |
+//! | Do-Not-Call list ([`dnc`]) | `Mutex`, shared with the call book | [`Tenant::dnc`], [`CallBook::dnc`] |
 //! | name, access, versioning settings | small locks | getters and setters on [`Tenant`] |
 //!
 //! Writes run a pure domain transition under the book's lock and store the
@@ -22,10 +23,11 @@
 //!
 //! **Lock order.** A rule that spans books takes their locks in this order,
 //! and nothing takes them the other way round: campaigns, then agents, then
-//! calls (then a call's event hub, then the milestone bus). Webhooks and the
-//! small settings locks are taken alone. The analytics index is taken
-//! last of all (the call engine writes it under the call book's lock) and
-//! nothing is locked under it. So archiving an agent (agents)
+//! calls, then the DNC list (then a call's event hub, then the milestone
+//! bus). Webhooks and the small settings locks are taken alone. The
+//! analytics index is taken last of all (the call engine writes it under
+//! the call book's lock) and nothing is locked under it. So archiving an
+//! agent (agents)
 //! while a campaign is created for it (campaigns, then agents) is one
 //! serialized decision: [`Store::set_archived`].
 //!
@@ -52,6 +54,7 @@ use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::clock::Clock;
 use crate::domain::agent::OrgAccess;
+use crate::domain::dnc::DncList;
 use crate::domain::ids::{derived_id, IdGen};
 use crate::domain::versioning::{AgentRecord, VersioningMode};
 use crate::domain::Millis;
@@ -60,6 +63,7 @@ pub mod agents;
 pub mod analytics;
 pub mod calls;
 pub mod campaigns;
+pub mod dnc;
 mod webhook_urls;
 pub mod webhooks;
 
@@ -84,6 +88,8 @@ pub struct Tenant {
     campaigns: Mutex<CampaignBook>,
     webhooks: Mutex<WebhookBook>,
     analytics: Arc<AnalyticsBook>,
+    /// Shared with the call book, which checks calls against it.
+    dnc: Arc<Mutex<DncList>>,
 }
 
 /// The name of a new organization (the mock's choice; renamed through
@@ -100,9 +106,10 @@ pub struct VersioningSettings {
 }
 
 impl Tenant {
-    fn new(api_key: &str, mode: VersioningMode) -> Self {
+    fn new(api_key: &str, mode: VersioningMode, concurrency_limit: u32) -> Self {
         let api_key: Arc<str> = Arc::from(api_key);
         let analytics = Arc::new(AnalyticsBook::default());
+        let dnc = Arc::new(Mutex::new(DncList::default()));
         Self {
             org_id: derived_id(&["org", &api_key]),
             user_id: derived_id(&["user", &api_key]),
@@ -110,10 +117,16 @@ impl Tenant {
             access: RwLock::new(OrgAccess::default()),
             versioning: Mutex::new(VersioningSettings { mode, scan_fails: false }),
             agents: RwLock::new(HashMap::new()),
-            calls: Arc::new(CallBook::new(Arc::clone(&api_key), Arc::clone(&analytics))),
+            calls: Arc::new(CallBook::new(
+                Arc::clone(&api_key),
+                concurrency_limit,
+                Arc::clone(&dnc),
+                Arc::clone(&analytics),
+            )),
             campaigns: Mutex::new(CampaignBook::default()),
             webhooks: Mutex::new(WebhookBook::default()),
             analytics,
+            dnc,
             api_key,
         }
     }
@@ -195,6 +208,12 @@ impl Tenant {
     pub fn analytics(&self) -> &AnalyticsBook {
         &self.analytics
     }
+
+    /// The organization's Do-Not-Call list, locked (after the call table
+    /// when both are held).
+    pub fn dnc(&self) -> MutexGuard<'_, DncList> {
+        self.dnc.lock()
+    }
 }
 
 /// The state of every organization, plus the shared id generator.
@@ -205,6 +224,7 @@ pub struct Store {
     clock: Clock,
     security_check_ms: Millis,
     default_versioning: VersioningMode,
+    concurrency_limit: u32,
     webhook_urls: webhook_urls::WebhookUrls,
 }
 
@@ -217,6 +237,7 @@ impl Store {
             clock,
             security_check_ms,
             default_versioning: VersioningMode::Auto,
+            concurrency_limit: u32::try_from(crate::config::DEFAULT_CONCURRENCY).unwrap_or(u32::MAX),
             webhook_urls: webhook_urls::WebhookUrls::default(),
         }
     }
@@ -224,6 +245,15 @@ impl Store {
     /// The store with `mode` as new organizations' versioning mode.
     pub fn with_versioning(mut self, mode: VersioningMode) -> Self {
         self.default_versioning = mode;
+        self
+    }
+
+    /// The store with `limit` (at least 1) as new organizations'
+    /// concurrency limit (`--concurrency-limit`, R108). Each organization's
+    /// limit lives in its call book from then on: `Calls::set_limit` is
+    /// the one setter (control API, plan changes).
+    pub fn with_concurrency_limit(mut self, limit: usize) -> Self {
+        self.concurrency_limit = u32::try_from(limit).unwrap_or(u32::MAX).max(1);
         self
     }
 
@@ -250,7 +280,7 @@ impl Store {
         let t = self
             .tenants
             .entry(api_key.to_string())
-            .or_insert_with(|| Arc::new(Tenant::new(api_key, self.default_versioning)));
+            .or_insert_with(|| Arc::new(Tenant::new(api_key, self.default_versioning, self.concurrency_limit)));
         Arc::clone(&t)
     }
 

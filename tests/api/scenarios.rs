@@ -395,6 +395,7 @@ async fn the_control_api_lists_scenarios_and_edits_assignments() {
             "failed",
             "happy-path",
             "no-answer",
+            "opt-out",
             "user-cancels",
             "user-interrupts",
             "voicemail",

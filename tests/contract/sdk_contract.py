@@ -18,8 +18,9 @@ through the SDK's own v2 helpers (`Versioning.edit_and_publish`,
 `AgentTools.add_transfer_call` / `get_tools`). The only non-SDK requests go
 to the mock's control API (plain HTTP): `/_admin/clock` to read and advance
 the clock, `/_admin/journal/wait` to see a helper's publish arrive before
-moving the clock past its security scan, and `/_admin/concurrency` to make a
-call queue. Prints one `ok` line per step and `PASS sdk contract` at the
+moving the clock past its security scan, `/_admin/concurrency` to make a
+call queue, and `/_admin/dnc` and `/_admin/access` for the Do-Not-Call and
+concurrency steps (`sdk_dnc.py`). Prints one `ok` line per step and `PASS sdk contract` at the
 end; exits non-zero on the first failure.
 
 Set SDK_CONTRACT_EXTRAS=1 to also print, per response, the keys the SDK's
@@ -48,6 +49,7 @@ from smallestai.atoms.helpers import AgentTools, DraftConflictError, Versioning 
 from smallestai.core.api_error import ApiError  # noqa: E402
 from smallestai.core.pydantic_utilities import parse_obj_as  # noqa: E402
 from sdk_analytics import analytics_steps  # noqa: E402
+from sdk_dnc import dnc_concurrency_steps  # noqa: E402
 
 BASE = os.environ.get("ATOMS_MOCK_BASE", "").rstrip("/")
 if not BASE.endswith("/atoms/v1"):
@@ -94,7 +96,7 @@ def sdk(area, method, *args, **kwargs):
     if os.environ.get("SDK_CONTRACT_EXTRAS"):
         for path, keys in unknown_keys(typed, what):
             print(f"    extra {path}: {sorted(keys)}", flush=True)
-    # R004; a few routes (agent call logs, metric templates) say `success`, and
+    # R004; a few routes (agent call logs, metric templates, concurrency) say `success`, and
     # the by-audience-member export is a bare object without either (R008).
     fields = type(typed).model_fields
     flag = "success" if "success" in fields else "status" if "status" in fields else None
@@ -854,6 +856,7 @@ def main():
         call_steps(client, agent_id, version_id)
         campaign_steps(client, agent_id)
         analytics_steps(client, agent_id)
+        dnc_concurrency_steps(client, agent_id)
     except ContractFailure as e:
         print(f"FAIL {e}", flush=True)
         return 1

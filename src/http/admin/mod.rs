@@ -1,6 +1,7 @@
 //! The control API under `/_admin` (a mock extension; no platform auth):
-//! `server` (reset, the clock, organization access), `calls` (scenarios,
-//! concurrency, retries), `faults`, `journal`, `realtime`, `versioning`
+//! `server` (reset, the clock, organization access and the key's role),
+//! `calls` (scenarios, concurrency, retries), `dnc` (the Do-Not-Call
+//! list's manual upload), `faults`, `journal`, `realtime`, `versioning`
 //! (per-organization mode) and `webhooks` (the delivery log).
 
 use utoipa_axum::router::OpenApiRouter;
@@ -8,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 mod calls;
+mod dnc;
 mod faults;
 mod journal;
 mod realtime;
@@ -24,4 +26,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(realtime::router())
         .merge(webhooks::router())
         .merge(versioning::router())
+        .merge(dnc::router())
 }

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::agent::OrgAccess;
+use crate::domain::role::Role;
 use crate::domain::time::iso_seconds;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
@@ -103,20 +104,21 @@ pub(crate) struct AccessQuery {
 }
 
 fn access_json(key: &str, a: OrgAccess) -> Value {
-    json!({"apiKey": key, "gatedModels": a.gated_models, "conversationalAgents": a.conversational_agents})
+    json!({"apiKey": key, "gatedModels": a.gated_models, "conversationalAgents": a.conversational_agents,
+           "role": a.role.as_str()})
 }
 
 fn access_key(q: AccessQuery) -> ApiResult<String> {
     q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
 }
 
-/// What an organization may use (R022): `{apiKey, gatedModels,
-/// conversationalAgents}`. By default `gatedModels` is false (`gpt-5.2`,
-/// `electron-kogta`, `electron-kogta-v2` give 403) and
-/// `conversationalAgents` true (`workflow_graph` agents allowed). Missing
-/// `apiKey`: 400.
+/// What an organization may use (R022) and its key's role: `{apiKey,
+/// gatedModels, conversationalAgents, role}`. By default `gatedModels` is
+/// false (`gpt-5.2`, `electron-kogta`, `electron-kogta-v2` give 403),
+/// `conversationalAgents` true (`workflow_graph` agents allowed) and
+/// `role` `owner`. Missing `apiKey`: 400.
 #[utoipa::path(get, path = "/_admin/access", tag = "Control API", params(AccessQuery),
-    responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents}`"), (status = 400, description = "apiKey missing")))]
+    responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents, role}`"), (status = 400, description = "apiKey missing")))]
 async fn get_access(State(s): State<AppState>, ApiQuery(q): ApiQuery<AccessQuery>) -> ApiResult<Response> {
     let key = access_key(q)?;
     let access = s.store.tenant(&key).access();
@@ -132,16 +134,23 @@ pub(crate) struct SetAccessRequest {
     gated_models: Option<bool>,
     /// May create or edit `workflow_graph` agents.
     conversational_agents: Option<bool>,
+    /// The key's role: `owner` (may do everything), `admin` (may change
+    /// concurrency reservations) or `member` (may not: 403 `Admin role
+    /// required`).
+    #[schema(value_type = Option<String>, example = "admin")]
+    role: Option<Role>,
 }
 
 impl RequestBody for SetAccessRequest {}
 
-/// Change what an organization may use: `{gatedModels?: bool,
-/// conversationalAgents?: bool}` (mock extension; the platform grants these
-/// per plan). Applies to later creates and draft edits. Returns the new
-/// access; a non-boolean value or missing `apiKey`: 400.
+/// Change what an organization may use and its key's role:
+/// `{gatedModels?: bool, conversationalAgents?: bool, role?: "owner" |
+/// "admin" | "member"}` (mock extension; the platform grants these per
+/// plan and per user, and no endpoint reports a role). Applies to later
+/// requests. Returns the new access; a non-boolean switch, an unknown role
+/// (`role: Invalid enum value. …`) or missing `apiKey`: 400.
 #[utoipa::path(put, path = "/_admin/access", tag = "Control API", params(AccessQuery), request_body = SetAccessRequest,
-    responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents}`"), (status = 400, description = "Bad body or apiKey missing")))]
+    responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents, role}`"), (status = 400, description = "Bad body or apiKey missing")))]
 async fn set_access(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<AccessQuery>,
@@ -153,6 +162,7 @@ async fn set_access(
     let access = OrgAccess {
         gated_models: body.gated_models.unwrap_or(old.gated_models),
         conversational_agents: body.conversational_agents.unwrap_or(old.conversational_agents),
+        role: body.role.unwrap_or(old.role),
     };
     t.set_access(access);
     Ok(Json(access_json(&key, access)).into_response())

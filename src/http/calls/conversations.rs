@@ -87,6 +87,7 @@ async fn web_session(
     t: &Arc<Tenant>,
     headers: &HeaderMap,
     body: WebSessionRequest,
+    chat: bool,
 ) -> ApiResult<Response> {
     let req = CallRequest {
         agent_id: body.agent_id.into_string(),
@@ -97,6 +98,7 @@ async fn web_session(
         variables: body.variables.unwrap_or_default().0,
         is_test: false,
         conversation_id: Some(session_id(s)),
+        chat,
     };
     let call = place_call(s, t, headers, req)?;
     Ok(render::ok(session_fields(s, &call)))
@@ -112,7 +114,7 @@ async fn create_webcall(
     headers: HeaderMap,
     ApiJson(body): ApiJson<WebSessionRequest>,
 ) -> ApiResult<Response> {
-    web_session(&s, &t, &headers, body).await
+    web_session(&s, &t, &headers, body, false).await
 }
 
 /// Start a chat session (R120); logged as `webcall` (L-E4).
@@ -124,7 +126,7 @@ async fn create_chat(
     headers: HeaderMap,
     ApiJson(body): ApiJson<WebSessionRequest>,
 ) -> ApiResult<Response> {
-    web_session(&s, &t, &headers, body).await
+    web_session(&s, &t, &headers, body, true).await
 }
 
 /// Cancel a queued or in-progress call (R118): `{callId, status:

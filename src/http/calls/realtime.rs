@@ -183,6 +183,7 @@ fn admit(s: &AppState, ask: Ask) -> Result<Admission, Reject> {
         variables: ask.variables,
         is_test: false,
         conversation_id: Some(session_id(s)),
+        chat: ask.mode == Mode::Chat,
     };
     let new = s.calls.prepare(&tenant, ask.scenario.as_deref(), req, CallLink::default()).map_err(ApiError::from)?;
     let slot = s.realtime.admit(tenant.api_key()).map_err(|limit| {

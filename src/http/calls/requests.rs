@@ -84,6 +84,7 @@ impl OutboundCallRequest {
             variables: self.variables.unwrap_or_default().0,
             is_test,
             conversation_id: None,
+            chat: false,
         }
     }
 }

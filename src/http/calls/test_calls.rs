@@ -47,6 +47,7 @@ pub(crate) fn start_test_call(
         variables: Map::new(),
         is_test: true,
         conversation_id: Some(session_id(s)),
+        chat: body.mode == Some(TestMode::Chat),
     };
     let call = place_call(s, t, headers, req)?;
     Ok(match (kind, telephony) {
