@@ -5,6 +5,7 @@
 //! flag and `activeVersionId`. `PATCH /agent/{id}` may touch only the
 //! metadata listed in [`METADATA_FIELDS`] (R030, R031).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::config::{self, ConfigMap};
@@ -13,7 +14,8 @@ use super::{DomainError, Millis};
 
 /// The agent document (R029). Config-level fields are rendered from the
 /// active version, not stored here.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Agent {
     /// 24-hex id.
     pub id: String,
@@ -53,7 +55,8 @@ pub struct Agent {
 
 /// What an organization may use (R022). The mock grants conversational
 /// (workflow_graph) agents and withholds the gated models by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrgAccess {
     /// May use `gpt-5.2`, `electron-kogta` and `electron-kogta-v2`.
     pub gated_models: bool,

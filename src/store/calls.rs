@@ -14,13 +14,17 @@
 //! - a retry family shares one root, and every member's `retryCount` is
 //!   the family's size (R121).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::call::Call;
+use crate::domain::Millis;
 use crate::events::CallHub;
+use crate::scenarios::Scenario;
 
 /// One organization's calls: its key and the locked table.
 #[derive(Debug)]
@@ -100,6 +104,101 @@ impl CallBook {
     pub fn load(&self) -> (usize, usize) {
         let t = self.lock();
         (t.running, t.queue.len())
+    }
+}
+
+/// The call book in a snapshot: every call with its event log, the
+/// scenarios they run (each once, by name) and the organization's limit.
+/// No call in it is running or queued: [`CallBook::snapshot`] records
+/// those as interrupted ([`Call::interrupt`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CallsSnapshot {
+    /// The organization's own concurrency limit (R108), if set.
+    pub limit: Option<usize>,
+    /// Every call, oldest first.
+    pub calls: Vec<CallEntry>,
+    /// The scenarios the calls run, by name.
+    pub scenarios: BTreeMap<String, Scenario>,
+}
+
+/// One call of a [`CallsSnapshot`].
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallEntry {
+    /// The record.
+    pub record: Call,
+    /// Its events (call log and SSE replay), in order.
+    #[serde(default)]
+    pub events: Vec<Value>,
+    /// When its event stream closed (epoch ms); `None` for a call the
+    /// snapshot interrupted, whose `call_end` the restore publishes.
+    #[serde(default)]
+    pub closed_at: Option<Millis>,
+}
+
+impl CallBook {
+    /// The book as a snapshot at `now` (epoch ms), taken under its lock;
+    /// calls not yet ended are recorded as interrupted at `now`.
+    pub fn snapshot(&self, now: Millis) -> CallsSnapshot {
+        let t = self.lock();
+        let mut scenarios = BTreeMap::new();
+        let calls = t
+            .order
+            .iter()
+            .filter_map(|id| t.calls.get(id))
+            .map(|e| {
+                let mut record = e.call.clone();
+                record.interrupt(now);
+                scenarios.entry(record.scenario.name.clone()).or_insert_with(|| (*record.scenario).clone());
+                let events = e.hub.events().iter().map(|ev| ev.value.clone()).collect();
+                CallEntry { record, events, closed_at: e.hub.closed_at() }
+            })
+            .collect();
+        CallsSnapshot { limit: t.limit, calls, scenarios }
+    }
+
+    /// The book of `api_key`'s organization holding `snap`'s calls, none
+    /// running or queued. Err names a repeated call id, a call that has
+    /// not ended, or a scenario the table lacks.
+    pub fn restore(api_key: Arc<str>, snap: CallsSnapshot) -> Result<Self, String> {
+        let scenarios: HashMap<String, Arc<Scenario>> =
+            snap.scenarios.into_iter().map(|(name, s)| (name, Arc::new(s))).collect();
+        let mut table = CallTable { limit: snap.limit.map(|l| l.max(1)), ..CallTable::default() };
+        for CallEntry { mut record, events, closed_at } in snap.calls {
+            let id = record.call_id.clone();
+            if table.calls.contains_key(&id) {
+                return Err(format!("call {id} appears twice"));
+            }
+            if !record.status.is_terminal() {
+                return Err(format!(
+                    "call {id} has not ended ({}); a snapshot holds ended calls only",
+                    record.status.as_str()
+                ));
+            }
+            let name = &record.scenario.name;
+            record.scenario = Arc::clone(
+                scenarios
+                    .get(name)
+                    .ok_or_else(|| format!("call {id} runs scenario '{name}', which is not in calls.scenarios"))?,
+            );
+            let hub = Arc::new(CallHub::restored(events, closed_at));
+            table.order.push(id.clone());
+            table.calls.insert(id, Entry { call: record, hub });
+        }
+        Ok(Self { api_key, table: Mutex::new(table) })
+    }
+
+    /// Calls that ended without their stream closing: the ones a snapshot
+    /// interrupted, whose end the engine has yet to publish.
+    pub fn unclosed(&self) -> Vec<Call> {
+        let t = self.lock();
+        t.order
+            .iter()
+            .filter_map(|id| t.calls.get(id))
+            .filter(|e| e.hub.closed_at().is_none())
+            .map(|e| e.call.clone())
+            .collect()
     }
 }
 

@@ -40,8 +40,24 @@
 //! 4. A rule that spans books is one `Store` method that takes the locks in
 //!    the order above and decides under them; never a check in a handler
 //!    followed by a separate write.
+//! 5. Persistence ([`snapshot`]): derive `Serialize`/`Deserialize` on the
+//!    book (camelCase; `#[serde(try_from = "…")]` when a book read back
+//!    must check its invariants, as [`CampaignBook`] does), then join
+//!    [`TenantSnapshot`] with one field and two lines:
+//!    - the field, `pub account: AccountBook,` (the struct is
+//!      `#[serde(default)]`, so older state files load with the book empty);
+//!    - in `Tenant::snapshot`, `account: self.account.lock().clone(),`
+//!      (taken with the other locks when a rule spans them);
+//!    - in `Tenant::restore`, `account: Mutex::new(snap.account),`.
+//!
+//!    A book with work scheduled on the clock also gets a `resume` step
+//!    in its engine that re-arms that work from the restored state
+//!    (`Campaigns::resume` is the model), called from `persist::install`.
+//!    Nothing else changes: the state file, `--state-file` and
+//!    `GET/PUT /_admin/state` carry every field of the snapshot.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -56,12 +72,14 @@ use crate::domain::Millis;
 pub mod agents;
 pub mod calls;
 pub mod campaigns;
+pub mod snapshot;
 mod webhook_urls;
 pub mod webhooks;
 
 pub use agents::AgentQuery;
 pub use calls::CallBook;
 pub use campaigns::CampaignBook;
+pub use snapshot::TenantSnapshot;
 pub use webhooks::WebhookBook;
 
 /// One organization: what one API key can see.
@@ -191,6 +209,10 @@ pub struct Store {
     security_check_ms: Millis,
     default_versioning: VersioningMode,
     webhook_urls: webhook_urls::WebhookUrls,
+    /// Bumped whenever a request reaches an organization (or one is reset
+    /// or restored): with the clock's fired timers, what tells the state
+    /// writer that something may have changed.
+    touched: AtomicU64,
 }
 
 impl Store {
@@ -203,6 +225,7 @@ impl Store {
             security_check_ms,
             default_versioning: VersioningMode::Auto,
             webhook_urls: webhook_urls::WebhookUrls::default(),
+            touched: AtomicU64::new(0),
         }
     }
 
@@ -229,6 +252,7 @@ impl Store {
 
     /// The tenant of `api_key`, created on first use.
     pub fn tenant(&self, api_key: &str) -> Arc<Tenant> {
+        self.touched.fetch_add(1, Ordering::Relaxed);
         if let Some(t) = self.tenants.get(api_key) {
             return Arc::clone(&t);
         }
@@ -246,12 +270,20 @@ impl Store {
 
     /// Forgets every organization, or only `api_key`'s.
     pub fn reset(&self, api_key: Option<&str>) {
+        self.touched.fetch_add(1, Ordering::Relaxed);
         match api_key {
             Some(k) => {
                 self.tenants.remove(k);
             }
             None => self.tenants.clear(),
         }
+    }
+
+    /// A number that grows whenever the state may have changed: a request
+    /// reached an organization, one was reset or restored, or the clock
+    /// fired a timer. Equal readings mean nothing changed in between.
+    pub fn changes(&self) -> u64 {
+        self.touched.load(Ordering::Relaxed).wrapping_add(self.clock.fired())
     }
 
     /// Number of organizations with state (for the control API).

@@ -1,7 +1,8 @@
 //! The control API under `/_admin` (a mock extension; no platform auth):
 //! `server` (reset, the clock, organization access), `calls` (scenarios,
-//! concurrency, retries), `faults`, `journal`, `realtime`, `versioning`
-//! (per-organization mode) and `webhooks` (the delivery log).
+//! concurrency, retries), `faults`, `journal`, `realtime`, `state`
+//! (export/import of one organization), `versioning` (per-organization
+//! mode) and `webhooks` (the delivery log).
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -12,6 +13,7 @@ mod faults;
 mod journal;
 mod realtime;
 mod server;
+pub(crate) mod state;
 mod versioning;
 mod webhooks;
 
@@ -24,4 +26,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(realtime::router())
         .merge(webhooks::router())
         .merge(versioning::router())
+        .merge(state::router())
 }
