@@ -40,15 +40,26 @@
 //! 4. A rule that spans books is one `Store` method that takes the locks in
 //!    the order above and decides under them; never a check in a handler
 //!    followed by a separate write.
-//! 5. Persistence ([`snapshot`]): derive `Serialize`/`Deserialize` on the
-//!    book (camelCase; `#[serde(try_from = "…")]` when a book read back
-//!    must check its invariants, as [`CampaignBook`] does), then join
-//!    [`TenantSnapshot`] with one field and two lines:
+//! 5. Persistence ([`snapshot`]): derive `Serialize`, `Deserialize`,
+//!    `Clone` and `Default` on the book (camelCase; `#[serde(try_from =
+//!    "…")]` when a book read back must check its invariants, as
+//!    [`CampaignBook`] does), then add it to [`TenantSnapshot`]: one field
+//!    and one line in each of the two functions that must name it:
 //!    - the field, `pub account: AccountBook,` (the struct is
-//!      `#[serde(default)]`, so older state files load with the book empty);
-//!    - in `Tenant::snapshot`, `account: self.account.lock().clone(),`
-//!      (taken with the other locks when a rule spans them);
-//!    - in `Tenant::restore`, `account: Mutex::new(snap.account),`.
+//!      `#[serde(default)]`, so older state files load with the book
+//!      empty, and the snapshot [`VERSION`](crate::persist::VERSION)
+//!      stays as it is);
+//!    - in `Tenant::snapshot`, `account: account.lock().clone(),` (take it
+//!      with the other locks, in the lock order, when a rule spans them);
+//!    - in `Tenant::restore`, `account: Mutex::new(account),`.
+//!
+//!    **Forgetting this does not compile.** `Tenant::snapshot`
+//!    destructures `Tenant` without `..`, so the new `Tenant` field is an
+//!    error there ("pattern does not mention field `account`") until the
+//!    snapshot takes it; `Tenant::restore` destructures `TenantSnapshot`
+//!    the same way and builds `Tenant` without `..`, so a snapshot field
+//!    that is never read back fails `clippy -D warnings` (unused variable)
+//!    and a tenant field with no value fails to compile.
 //!
 //!    A book with work scheduled on the clock also gets a `resume` step
 //!    in its engine that re-arms that work from the restored state

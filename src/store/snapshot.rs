@@ -110,54 +110,67 @@ impl Tenant {
     /// consistent state at `now` (epoch ms); calls not yet ended are
     /// recorded as interrupted at `now`. The webhook and settings locks
     /// are taken alone, after.
+    ///
+    /// `self` is destructured exhaustively (no `..`): a field added to
+    /// [`Tenant`] does not compile until it is named here, so no book can
+    /// be left out of the snapshot by mistake. A field that is not state
+    /// (the key, which is the snapshot's map key) is named as `_`.
     fn snapshot(&self, now: crate::domain::Millis) -> TenantSnapshot {
-        let campaigns = self.campaigns.lock();
-        let agents = self.agents.read();
-        let calls = self.calls.snapshot(now);
+        let Tenant { org_id, user_id, api_key: _, org_name, access, versioning, agents, calls, campaigns, webhooks } =
+            self;
+        let campaigns = campaigns.lock();
+        let agents = agents.read();
+        let calls = calls.snapshot(now);
         let mut records: Vec<AgentRecord> = agents.values().cloned().collect();
         let campaigns = campaigns.clone();
         drop(agents);
         records.sort_by(|a, b| (a.agent.created_at, &a.agent.id).cmp(&(b.agent.created_at, &b.agent.id)));
-        let versioning = self.versioning();
+        let versioning = *versioning.lock();
         TenantSnapshot {
-            org_id: Some(self.org_id.clone()),
-            user_id: Some(self.user_id.clone()),
+            org_id: Some(org_id.clone()),
+            user_id: Some(user_id.clone()),
             settings: OrgSettings {
-                name: self.org_name(),
-                access: self.access(),
+                name: org_name.lock().clone(),
+                access: *access.read(),
                 versioning: Some(versioning.mode),
                 scan_fails: versioning.scan_fails,
             },
             agents: AgentRecords(records),
             calls,
             campaigns,
-            webhooks: self.webhooks.lock().clone(),
+            webhooks: webhooks.lock().clone(),
         }
     }
 
     /// The tenant of `api_key` holding `snap`; `mode` is the versioning
     /// mode when the snapshot names none. Err says what is wrong.
+    ///
+    /// `snap` is destructured exhaustively and the tenant built without
+    /// `..`: a snapshot field that is never read back is an unused
+    /// variable (a `clippy -D warnings` failure), and a tenant field
+    /// without a value does not compile.
     fn restore(api_key: &str, snap: TenantSnapshot, mode: VersioningMode) -> Result<Self, String> {
+        let TenantSnapshot { org_id, user_id, settings, agents, calls, campaigns, webhooks } = snap;
         let id = |given: Option<String>, field: &str, kind: &str| match given {
             Some(id) if is_object_id(&id) => Ok(id),
             Some(id) => Err(format!("{field}: '{id}' is not a 24-character lowercase hex id")),
             None => Ok(derived_id(&[kind, api_key])),
         };
-        let (org_id, user_id) = (id(snap.org_id, "orgId", "org")?, id(snap.user_id, "userId", "user")?);
+        let (org_id, user_id) = (id(org_id, "orgId", "org")?, id(user_id, "userId", "user")?);
         let api_key: Arc<str> = Arc::from(api_key);
-        let calls = CallBook::restore(Arc::clone(&api_key), snap.calls).map_err(|e| format!("calls: {e}"))?;
-        let agents: HashMap<String, AgentRecord> = snap.agents.0.into_iter().map(|r| (r.agent.id.clone(), r)).collect();
-        let s = snap.settings;
+        let calls = CallBook::restore(Arc::clone(&api_key), calls).map_err(|e| format!("calls: {e}"))?;
+        let agents: HashMap<String, AgentRecord> = agents.0.into_iter().map(|r| (r.agent.id.clone(), r)).collect();
+        let OrgSettings { name, access, versioning, scan_fails } = settings;
         Ok(Self {
             org_id,
             user_id,
-            org_name: Mutex::new(s.name),
-            access: RwLock::new(s.access),
-            versioning: Mutex::new(VersioningSettings { mode: s.versioning.unwrap_or(mode), scan_fails: s.scan_fails }),
+            org_name: Mutex::new(name),
+            access: RwLock::new(access),
+            versioning: Mutex::new(VersioningSettings { mode: versioning.unwrap_or(mode), scan_fails }),
             agents: RwLock::new(agents),
             calls: Arc::new(calls),
-            campaigns: Mutex::new(snap.campaigns),
-            webhooks: Mutex::new(snap.webhooks),
+            campaigns: Mutex::new(campaigns),
+            webhooks: Mutex::new(webhooks),
             api_key,
         })
     }

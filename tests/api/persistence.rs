@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::call_helpers::WAIT;
-use crate::campaigns::PRODUCT;
-use crate::helpers::spawn_binary;
+use crate::call_helpers::{now_ms, WAIT};
+use crate::campaigns::{audience, new_campaign, upload_to, PRODUCT};
+use crate::helpers::{spawn_binary, Reply, TestServer};
 
 const KEY: &str = "sk_persist";
 
@@ -67,25 +67,11 @@ impl Mock {
     }
 }
 
-/// Uploads `csv` as an audience (phone column `phone`); returns its id.
+/// Uploads `csv` as the audience "Customers" (phone column `phone`); returns its id.
 async fn upload_audience(m: &Mock, csv: &str) -> String {
-    let b = "----persistboundary";
-    let field = |k: &str, v: &str| format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n");
-    let body = format!(
-        "{}{}--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n",
-        field("name", "Customers"),
-        field("phoneNumberColumnName", "phone")
-    );
-    let res = m
-        .http
-        .post(format!("{}/atoms/v1/audience", m.root))
-        .bearer_auth(KEY)
-        .header("content-type", format!("multipart/form-data; boundary={b}"))
-        .body(body)
-        .send()
-        .await;
-    let v: Value = res.expect("upload").json().await.expect("json");
-    v["data"]["_id"].as_str().unwrap_or_else(|| panic!("audience: {v}")).to_string()
+    let fields = [("name", "Customers"), ("phoneNumberColumnName", "phone")];
+    let r = upload_to(&m.http, &format!("{}/atoms/v1", m.root), KEY, &fields, Some(csv)).await;
+    r.body["data"]["_id"].as_str().unwrap_or_else(|| panic!("audience: {}", r.text)).to_string()
 }
 
 /// The body of every read a client would make of `KEY`'s organization,
@@ -201,4 +187,229 @@ async fn a_graceful_restart_reads_every_resource_back_and_carries_on_with_schedu
     );
     b.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The binary started with `--state-file file`, expected to refuse to
+/// start: its exit code and what it printed on stderr.
+async fn refused_start(file: &Path) -> (Option<i32>, String) {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_atoms-mock"))
+        .args(["--port", "0", "--clock", "virtual", "--state-file", file.to_str().expect("utf-8 path")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the binary");
+    let out = tokio::time::timeout(WAIT, child.wait_with_output()).await.expect("stopped in time").expect("output");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A state file that is cut short, of another version or format, or that
+/// breaks an invariant stops the start (exit 2) with a message naming the
+/// file and the problem; the file is left byte for byte as it was and no
+/// temporary is left beside it.
+#[tokio::test]
+async fn a_corrupt_or_foreign_state_file_stops_the_start_and_is_never_overwritten() {
+    let dir = state_dir("refuse");
+    let file = dir.join("state.json");
+    let m = Mock::start(&file, &["--snapshot-interval-secs", "3600"]).await;
+    m.ok(Method::POST, "/atoms/v1/agent", Some(json!({"name": "Kept"}))).await;
+    m.stop().await;
+    let good = std::fs::read_to_string(&file).expect("written on shutdown");
+    let doc: Value = serde_json::from_str(&good).expect("JSON");
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut d = doc.clone();
+        f(&mut d);
+        serde_json::to_string_pretty(&d).expect("JSON")
+    };
+    let twice = with(&|d| {
+        let agents = &mut d["organizations"][KEY]["agents"];
+        let first = agents[0].clone();
+        agents.as_array_mut().expect("agents").push(first);
+    });
+    let cases = [
+        (good[..good.len() / 2].to_string(), "not valid JSON"),
+        (with(&|d| d["version"] = json!(2)), "version 2 is not supported (this build reads version 1)"),
+        (with(&|d| d["format"] = json!("something-else")), "format is \"something-else\""),
+        (with(&|d| d["organizations"][KEY]["newBook"] = json!({})), "unknown field `newBook`"),
+        (twice, "appears twice"),
+    ];
+    for (text, problem) in cases {
+        std::fs::write(&file, &text).expect("write");
+        let (code, stderr) = refused_start(&file).await;
+        assert_eq!(code, Some(2), "{problem}: {stderr}");
+        assert!(stderr.contains(&file.display().to_string()) && stderr.contains(problem), "{problem}: {stderr}");
+        assert!(stderr.contains("left untouched"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&file).expect("still there"), text, "{problem}: never overwritten");
+        assert!(!dir.join(".state.json.tmp").exists(), "{problem}: nothing written beside it");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `kill -9` in the middle of a write-heavy loop, 20 times over one state
+/// file: every restart loads the file, and what it holds is consistent:
+/// only agents that were created, at least every one the file already
+/// held before the kill, and the restored mock answers exactly the file.
+#[cfg(unix)]
+#[tokio::test]
+async fn kill_9_during_writes_leaves_a_file_that_loads_with_a_consistent_state_20_times() {
+    let dir = state_dir("crash");
+    let file = dir.join("state.json");
+    let held = |file: &Path| -> Vec<String> {
+        let Ok(text) = std::fs::read_to_string(file) else { return Vec::new() };
+        let doc: Value = serde_json::from_str(&text).expect("the file on disk is always whole JSON");
+        let agents = doc["organizations"][KEY]["agents"].as_array().cloned().unwrap_or_default();
+        agents.iter().map(|r| r["agent"]["id"].as_str().expect("agent id").to_string()).collect()
+    };
+    let mut created: Vec<String> = Vec::new();
+    let mut last_held: Vec<String> = Vec::new();
+    for round in 0..20 {
+        let mut m = Mock::start(&file, &["--snapshot-interval-secs", "0.05"]).await;
+        let export = m.ok(Method::GET, &format!("/_admin/state?apiKey={KEY}"), None).await;
+        let mut restored: Vec<String> = export["organization"]["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .map(|r| r["agent"]["id"].as_str().expect("id").to_string())
+            .collect();
+        let mut on_disk = held(&file);
+        restored.sort();
+        on_disk.sort();
+        assert_eq!(restored, on_disk, "round {round}: the mock answers what the file holds");
+        assert!(restored.iter().all(|id| created.contains(id)), "round {round}: only created agents");
+        assert!(last_held.iter().all(|id| restored.contains(id)), "round {round}: nothing the file held is lost");
+        // Write until the file holds a few of the new agents (the writer
+        // keeps up), then a few more that may or may not make it, and
+        // kill -9 with writes in flight.
+        let start = created.len();
+        let mut extra = 0;
+        while extra < 3 {
+            let v = m.ok(Method::POST, "/atoms/v1/agent", Some(json!({"name": format!("r{round}")}))).await;
+            created.push(v["data"].as_str().expect("id").to_string());
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            if extra > 0 || created[start..].iter().filter(|id| text.contains(id.as_str())).count() >= 2 {
+                extra += 1;
+            }
+        }
+        last_held = held(&file);
+        m.child.kill().await.expect("kill -9");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const IMPORT: &str = "sk_import";
+
+/// An organization with agents, a published version, a webhook, an
+/// audience and a scheduled campaign, on an in-process server.
+async fn seeded(s: &TestServer) -> (String, String, String) {
+    let agent = s.create_agent(IMPORT, "Seeded").await;
+    s.release(IMPORT, &agent, json!({"firstMessage": "Hello"})).await;
+    let r = s
+        .post(
+            "/webhook",
+            IMPORT,
+            json!({"endpoint": "http://127.0.0.1:9/hook",
+                                        "events": [{"agentId": agent, "eventType": "post-conversation"}]}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let aud = audience(s, IMPORT, "phone,name\n+15551000001,Ann\n").await;
+    let body = json!({"name": "Later", "agentId": agent, "audienceId": aud, "scheduledAt": "2026-01-01T01:00:00.000Z",
+                      "phoneNumberIds": [PRODUCT]});
+    let camp = new_campaign(s, IMPORT, body).await;
+    (agent, aud, camp)
+}
+
+async fn export(s: &TestServer, key: &str) -> Value {
+    let r = s.admin(Method::GET, &format!("/state?apiKey={key}"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+async fn import(s: &TestServer, key: &str, body: &[u8]) -> Reply {
+    s.raw(Method::PUT, &format!("{}/_admin/state?apiKey={key}", s.root()), None, Some(body.to_vec())).await
+}
+
+/// Acceptance 4: an organization exported from one server and imported
+/// into a fresh one answers the same reads, and its scheduled campaign
+/// starts there at its time.
+#[tokio::test]
+async fn an_exported_organization_imported_into_a_fresh_server_answers_the_same_reads() {
+    let a = TestServer::start().await;
+    let (agent, aud, camp) = seeded(&a).await;
+    let doc = export(&a, IMPORT).await;
+    let b = TestServer::start().await;
+    // An export carries no clock: the fresh server's clock is brought to
+    // the exporter's time first, as a suite seeding timed state would.
+    let lag = now_ms(&a).await - now_ms(&b).await;
+    b.advance(lag as f64 / 1000.0).await;
+    let r = import(&b, IMPORT, doc.to_string().as_bytes()).await;
+    assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"imported": IMPORT})), "{}", r.text);
+    let paths = [
+        "/user".to_string(),
+        "/agent".into(),
+        format!("/agent/{agent}"),
+        format!("/agent/{agent}/versions"),
+        format!("/agent/{agent}/webhook-subscriptions"),
+        "/webhook".into(),
+        "/audience".into(),
+        format!("/audience/{aud}/members"),
+        format!("/campaign/{camp}"),
+    ];
+    for p in &paths {
+        let (x, y) = (a.get(p, IMPORT).await, b.get(p, IMPORT).await);
+        assert_eq!((x.status, &x.body), (y.status, &y.body), "{p} answers the same");
+    }
+    assert_eq!(export(&b, IMPORT).await, doc, "exported again, the same document");
+    b.advance(3600.0).await;
+    let c = b.get(&format!("/campaign/{camp}"), IMPORT).await;
+    assert_eq!(c.body["data"]["campaign"]["status"], "running", "{}", c.text);
+}
+
+/// Bad imports answer 400 in the platform's envelope naming the problem
+/// (not JSON, not a document, another format or version, a field that
+/// does not fit, a broken invariant, a webhook URL another organization
+/// has, no apiKey) and change nothing: the organization exports the same
+/// document afterwards.
+#[tokio::test]
+async fn a_bad_import_answers_400_naming_the_problem_and_changes_nothing() {
+    let s = TestServer::start().await;
+    seeded(&s).await;
+    let before = export(&s, IMPORT).await;
+    let other = "sk_import_other";
+    s.post("/webhook", other, json!({"endpoint": "http://127.0.0.1:9/taken", "events": []})).await;
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut d = before.clone();
+        f(&mut d);
+        d.to_string()
+    };
+    let cases = [
+        ("{\"format\": ".to_string(), "Malformed JSON in request body"),
+        ("[]".to_string(), "Expected object, received array"),
+        (with(&|d| d["format"] = json!("atoms-mock-state")), "format is \"atoms-mock-state\""),
+        (with(&|d| d["version"] = json!(7)), "version 7 is not supported"),
+        (with(&|d| d["organization"]["agents"] = json!(3)), "organization.agents"),
+        (with(&|d| d["organization"]["surprise"] = json!(1)), "unknown field `surprise`"),
+        (with(&|d| d["organization"]["orgId"] = json!("nope")), "orgId: 'nope' is not a 24-character"),
+        (
+            with(&|d| {
+                let a = &mut d["organization"]["agents"][0]["agent"]["activeVersionId"];
+                *a = json!("000000000000000000000000");
+            }),
+            "is not among its versions",
+        ),
+        (
+            with(&|d| d["organization"]["webhooks"]["webhooks"][0]["url"] = json!("http://127.0.0.1:9/taken")),
+            "registered by another organization",
+        ),
+    ];
+    for (body, problem) in cases {
+        let r = import(&s, IMPORT, body.as_bytes()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{problem}: {}", r.text);
+        assert_eq!(r.body["status"], false, "the envelope: {}", r.text);
+        assert!(r.error().contains(problem), "{problem}: {}", r.text);
+        assert_eq!(export(&s, IMPORT).await, before, "{problem}: nothing changed");
+    }
+    let r =
+        s.raw(Method::PUT, &format!("{}/_admin/state", s.root()), None, Some(before.to_string().into_bytes())).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "apiKey: Required"), "{}", r.text);
 }
