@@ -27,7 +27,7 @@
 //! serialized decision: [`Store::set_archived`].
 //!
 //! # Adding a per-organization book
-//! The account, DNC, knowledge-base, ... books follow the same four steps:
+//! The account, DNC, knowledge-base, ... books follow the same five steps:
 //! 1. Write the book in `store/<area>.rs`: a plain struct with private
 //!    fields and methods that keep its invariants. Rules come from
 //!    `crate::domain` and take `now` as an argument; the book reads no

@@ -63,7 +63,10 @@ async fn export_state(State(s): State<AppState>, ApiQuery(q): ApiQuery<StateQuer
 /// document that is not one, of another version, with a field that does
 /// not fit or a broken invariant (a repeated id, a missing active version,
 /// a webhook URL another organization has): 400 naming the problem, and
-/// nothing changes. Returns `{"imported": key}`.
+/// nothing changes. Returns `{"imported": key}`. The document carries no
+/// clock: its times are read against this server's clock, so a suite that
+/// needs the same timed answers brings a virtual clock to the exporter's
+/// time first (`POST /_admin/clock/advance`).
 #[utoipa::path(put, path = "/_admin/state", tag = "Control API", params(StateQuery), request_body = OrgDocumentBody,
     responses((status = 200, description = "`{imported}`"), (status = 400, description = "Bad document or no apiKey"),
               (status = 413, description = "Over 64 MiB")))]
