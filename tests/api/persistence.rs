@@ -413,3 +413,37 @@ async fn a_bad_import_answers_400_naming_the_problem_and_changes_nothing() {
         s.raw(Method::PUT, &format!("{}/_admin/state", s.root()), None, Some(before.to_string().into_bytes())).await;
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "apiKey: Required"), "{}", r.text);
 }
+
+/// R110: a call still in progress when the mock stops is recorded as
+/// ended `failed` with `system_error`, as the platform ends an
+/// interrupted call; after the restart it reads back ended, with its
+/// `endedAt` at the time of the stop.
+#[tokio::test]
+async fn a_call_in_progress_at_the_stop_reads_back_failed_with_system_error() {
+    let dir = state_dir("interrupted");
+    let file = dir.join("state.json");
+    let a = Mock::start(&file, &["--snapshot-interval-secs", "3600"]).await;
+    let agent = a.ok(Method::POST, "/atoms/v1/agent", Some(json!({"name": "Caller"}))).await;
+    let agent = agent["data"].as_str().expect("id").to_string();
+    let body = json!({"agentId": agent, "phoneNumber": "+15551230000"});
+    let call = a.ok(Method::POST, "/atoms/v1/conversation/outbound", Some(body)).await;
+    let call = call["data"]["conversationId"].as_str().expect("conversationId").to_string();
+    a.ok(Method::POST, "/_admin/clock/advance", Some(json!({"seconds": 3}))).await;
+    let path = format!("/atoms/v1/conversation/{call}");
+    let running = a.ok(Method::GET, &path, None).await;
+    assert_eq!(running["data"]["endedAt"], Value::Null, "still in progress: {running}");
+    let stopped_at = a.ok(Method::GET, "/_admin/clock", None).await["now"].clone();
+    a.stop().await;
+
+    let b = Mock::start(&file, &["--snapshot-interval-secs", "3600"]).await;
+    let d = b.ok(Method::GET, &path, None).await;
+    let d = &d["data"];
+    assert_eq!(
+        (d["status"].as_str(), d["disconnectionReason"].as_str()),
+        (Some("failed"), Some("system_error")),
+        "{d}"
+    );
+    assert!(d["endedAt"].as_str().is_some_and(|t| stopped_at.as_str().is_some_and(|s| t.starts_with(&s[..19]))), "{d}");
+    b.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
