@@ -1,11 +1,13 @@
 //! Persistence (`--state-file`) and the export/import of one organization
 //! (`GET/PUT /_admin/state`): a graceful restart reads every resource back
 //! identically and carries on with scheduled work; `kill -9` in the middle
-//! of a write-heavy loop leaves a file that loads and is at most one
-//! interval old; a bad file stops the start and is left untouched; an
+//! of a write-heavy loop leaves a file that loads with a consistent state
+//! (whole JSON, only created agents, nothing it held lost); a call in
+//! progress reads back failed; a bad file stops the start and is left untouched; an
 //! exported organization imported into a fresh server answers the same
 //! reads. The binary runs as a child process; waits are bounded waits on
-//! the child or on answers, never sleeps.
+//! the child or on answers, never sleeps. Unix only (the graceful stop is
+//! SIGTERM).
 
 use std::path::{Path, PathBuf};
 
@@ -249,7 +251,6 @@ async fn a_corrupt_or_foreign_state_file_stops_the_start_and_is_never_overwritte
 /// file: every restart loads the file, and what it holds is consistent:
 /// only agents that were created, at least every one the file already
 /// held before the kill, and the restored mock answers exactly the file.
-#[cfg(unix)]
 #[tokio::test]
 async fn kill_9_during_writes_leaves_a_file_that_loads_with_a_consistent_state_20_times() {
     let dir = state_dir("crash");
