@@ -13,7 +13,7 @@
 //! **Format.** JSON through serde_json, pretty-printed: readable and
 //! diffable (a snapshot can be checked into a test suite and reviewed),
 //! the same format the control API speaks, and a crate the mock already
-//! depends on; the costs (size, speed) are in BENCHMARKS.md. Every
+//! depends on; the file size is in BENCHMARKS.md. Every
 //! document starts with `format` and `version` ([`VERSION`]); a file of
 //! another format or version, or one that does not parse, stops the start
 //! with an error naming the file and the problem, and is never written
