@@ -85,6 +85,8 @@ struct Inner {
     mode: ClockMode,
     now: AtomicI64,
     seq: AtomicU64,
+    /// Timers fired so far.
+    fired: AtomicU64,
     sleepers: Mutex<BTreeMap<(Millis, u64), Timer>>,
     /// Wakes the real-mode driver when an earlier deadline arrives.
     changed: tokio::sync::Notify,
@@ -106,6 +108,7 @@ impl Clock {
             mode,
             now: AtomicI64::new(VIRTUAL_EPOCH_MS),
             seq: AtomicU64::new(0),
+            fired: AtomicU64::new(0),
             sleepers: Mutex::new(BTreeMap::new()),
             changed: tokio::sync::Notify::new(),
         }))
@@ -136,6 +139,7 @@ impl Clock {
         if self.0.mode == ClockMode::Virtual {
             self.0.now.fetch_max(at, Ordering::AcqRel);
         }
+        self.0.fired.fetch_add(1, Ordering::Relaxed);
         timers.pop_first().map(|(_, t)| t)
     }
 
@@ -163,6 +167,21 @@ impl Clock {
                 }
             }
         });
+    }
+
+    /// Timers (actions and sleepers) fired so far: a change counter for
+    /// the state writer, since clock-driven work changes state.
+    pub fn fired(&self) -> u64 {
+        self.0.fired.load(Ordering::Relaxed)
+    }
+
+    /// Moves a virtual clock forward to `at` (epoch ms) without firing
+    /// anything: where a restored state's clock stood. Never moves it
+    /// back; a real clock is unchanged.
+    pub fn resume_at(&self, at: Millis) {
+        if self.0.mode == ClockMode::Virtual {
+            self.0.now.fetch_max(at, Ordering::AcqRel);
+        }
     }
 
     /// The mode.

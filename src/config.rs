@@ -16,9 +16,11 @@ use crate::clock::ClockMode;
 pub use crate::domain::versioning::VersioningMode;
 
 mod cors;
+pub mod persistence;
 pub mod transport;
 
 pub use cors::CorsOrigins;
+pub use persistence::Persistence;
 pub use transport::Transport;
 
 /// Default concurrent calls per organization (`--concurrency-limit`, R108).
@@ -104,6 +106,10 @@ pub struct Config {
     /// Connection timeouts and the shutdown grace period.
     #[command(flatten)]
     pub transport: Transport,
+
+    /// The state file and its snapshot interval.
+    #[command(flatten)]
+    pub persistence: Persistence,
 }
 
 impl Default for Config {
@@ -123,6 +129,7 @@ impl Default for Config {
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             journal_bytes: crate::journal::DEFAULT_BUDGET,
             transport: Transport::default(),
+            persistence: Persistence::default(),
             versioning: VersioningMode::Auto,
             cors: CorsOrigins::Any,
         }

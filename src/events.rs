@@ -82,6 +82,24 @@ impl CallHub {
         Self { log: Mutex::new(HubLog::default()), tx: broadcast::channel(256).0 }
     }
 
+    /// A hub holding `events` (JSON objects, in order) as a restored
+    /// call's log, closed at `closed` if the call's stream had ended.
+    pub fn restored(events: Vec<Value>, closed: Option<i64>) -> Self {
+        let events = (1..)
+            .zip(events)
+            .map(|(seq, value)| {
+                let frame = Bytes::from(format!("data: {value}\n\n"));
+                Arc::new(CallEvent { seq, value, frame })
+            })
+            .collect();
+        Self { log: Mutex::new(HubLog { events, closed }), tx: broadcast::channel(256).0 }
+    }
+
+    /// When the call's stream closed (epoch ms), if it has.
+    pub fn closed_at(&self) -> Option<i64> {
+        self.log.lock().closed
+    }
+
     /// Appends the event `make(seq)` builds (a JSON object) and
     /// broadcasts it.
     pub fn publish(&self, make: impl FnOnce(u64) -> Value) -> Arc<CallEvent> {

@@ -30,6 +30,9 @@
 //! - [`realtime`]: realtime agent sessions over the WebSocket.
 //! - [`fixtures`]: embedded default fixtures and `--fixtures DIR`.
 //! - [`state`]: [`AppState`], the handles every handler shares.
+//! - [`persist`]: the state file (`--state-file`) and the export/import
+//!   of one organization: snapshots of every book, written atomically,
+//!   loaded at start, with each engine's scheduled work re-armed.
 //! - [`http`]: routers, extractors, the error envelope and OpenAPI; the
 //!   only layer that speaks HTTP (its own `# Layout` lists the areas).
 //! - [`server`]: [`Server::start`] on a caller-provided listener, with
@@ -47,6 +50,7 @@ pub mod faults;
 pub mod fixtures;
 pub mod http;
 pub mod journal;
+pub mod persist;
 pub mod realtime;
 pub mod scenarios;
 pub mod server;

@@ -1,5 +1,6 @@
-//! The `atoms-mock` binary: parse flags, load fixtures, bind, serve until
-//! Ctrl-C or SIGTERM.
+//! The `atoms-mock` binary: parse flags, load fixtures and the state file
+//! (`--state-file`), bind, serve until Ctrl-C or SIGTERM, then write the
+//! state file one last time.
 
 use atoms_mock::{fixtures::Fixtures, AppState, Config, Server};
 use clap::Parser;
@@ -19,8 +20,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let fixtures = Fixtures::load(config.fixtures.as_deref())?;
-    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
-    let server = Server::start(listener, AppState::new(config, fixtures))?;
+    let (host, port) = (config.host.clone(), config.port);
+    let state = AppState::new(config, fixtures);
+    let persister = match atoms_mock::persist::open(&state).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("atoms-mock: {e}");
+            std::process::exit(2);
+        }
+    };
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+    let server = Server::start(listener, state)?;
+    if let Some(p) = &persister {
+        p.spawn();
+    }
     let shutdown = shutdown_signal()?;
     // The ready line: the first line on stdout, printed once the listener
     // accepts connections and SIGINT/SIGTERM stop the server gracefully;
@@ -29,6 +42,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", server.base_url());
     shutdown.await;
     server.shutdown().await?;
+    if let Some(p) = persister {
+        p.close().await.map_err(|e| format!("writing the state file {}: {e}", p.path().display()))?;
+    }
     Ok(())
 }
 

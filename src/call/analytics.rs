@@ -3,6 +3,7 @@
 //! scenario gives none, a type-correct default. Every value is validated
 //! against its type and choices; if any fails, none are stored (R218).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::domain::config::ConfigMap;
@@ -10,7 +11,8 @@ use crate::scenarios::model::MetricValue;
 use crate::scenarios::Scenario;
 
 /// One evaluated metric with everything the webhook needs (R157).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MetricResult {
     /// Metric identifier.
     pub identifier: String,
@@ -27,7 +29,8 @@ pub struct MetricResult {
 }
 
 /// The analytics of one call.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CallAnalytics {
     /// Summary text.
     pub summary: String,

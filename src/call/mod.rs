@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub mod analytics;
@@ -25,7 +26,8 @@ use crate::scenarios::Scenario;
 use analytics::CallAnalytics;
 
 /// Call type (R110).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CallType {
     /// Outbound phone call.
     TelephonyOutbound,
@@ -47,10 +49,11 @@ impl CallType {
 }
 
 /// One transcript line (R115, R153).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     /// `agent` or `user`.
-    pub role: &'static str,
+    #[serde(deserialize_with = "crate::domain::static_names::role")]
+    pub role: crate::domain::static_names::Name,
     /// What was said.
     pub content: String,
     /// When the turn began (speech start), epoch ms (R153).
@@ -58,7 +61,12 @@ pub struct Line {
 }
 
 /// The call record: everything the call log and webhooks show.
-#[derive(Debug, Clone)]
+///
+/// Serializable for state snapshots (`crate::store::calls`): the scenario
+/// is written as its name and resolved against the snapshot's scenario
+/// table on restore.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Call {
     /// 24-hex record id (`_id`).
     pub id: String,
@@ -88,6 +96,7 @@ pub struct Call {
     /// `x-test-call` or a test-call operation (R107).
     pub is_test: bool,
     /// The scenario it runs.
+    #[serde(with = "scenario_name")]
     pub scenario: Arc<Scenario>,
     /// Created, epoch ms.
     pub created_at: Millis,
@@ -160,12 +169,47 @@ impl Call {
         self.transitions.iter().map(|t| (t.bot_start - t.user_end) as f64).sum::<f64>() / n as f64
     }
 
+    /// Records a call that has not ended as interrupted at `now` (epoch
+    /// ms): `failed`, `system_error` (R110), with the scenario's cost if it
+    /// had connected, as the engine ends calls. Ended calls are unchanged.
+    /// Returns whether it changed.
+    pub fn interrupt(&mut self, now: Millis) -> bool {
+        if self.status.is_terminal() {
+            return false;
+        }
+        self.status = CallStatus::Failed;
+        self.ended_at = Some(now);
+        self.updated_at = now;
+        self.disconnect_reason = Some(crate::domain::call::INTERRUPTED_REASON.into());
+        self.failure_reason = Some(crate::domain::call::INTERRUPTED_FAILURE.into());
+        self.cost = if self.connected_at.is_some() { self.scenario.cost } else { 0.0 };
+        true
+    }
+
     /// Recording length in ms; `None` without a recording (R116).
     pub fn recording_ms(&self) -> Option<u64> {
         self.connected_at?;
         self.ended_at?;
         let secs = self.scenario.recording_seconds;
         Some(secs.map_or_else(|| self.duration_ms(), |s| (s * 1000.0).round() as u64))
+    }
+}
+
+/// A call's scenario as its name: read back as [`Scenario::placeholder`],
+/// which the snapshot's restore replaces with the scenario it names.
+mod scenario_name {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::scenarios::Scenario;
+
+    pub(super) fn serialize<S: Serializer>(s: &Arc<Scenario>, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(&s.name)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Scenario>, D::Error> {
+        Ok(Arc::new(Scenario::placeholder(String::deserialize(d)?)))
     }
 }
 

@@ -253,10 +253,9 @@ impl Calls {
         }
     }
 
-    /// Ends a call's record: terminal status, `call_end` (and
-    /// `call_cancelled`, `call_recording`), publishes post-conversation,
-    /// runs the finish hooks and schedules analytics. The slot is the
-    /// caller's to release. `false` when the call had already ended.
+    /// Ends a call's record (terminal status, reasons, cost) and publishes
+    /// what follows ([`Calls::publish_end`]). The slot is the caller's to
+    /// release. `false` when the call had already ended.
     fn close_record(
         self: &Arc<Self>,
         book: &BookRef,
@@ -265,7 +264,7 @@ impl Calls {
         end: &End<'_>,
         at: Millis,
     ) -> bool {
-        let Some((call, hub)) = table.entry_mut(call_id) else { return false };
+        let Some((call, _)) = table.entry_mut(call_id) else { return false };
         // The script's own end still fires after a cancel; it must not
         // end the call twice.
         if call.status.is_terminal() {
@@ -276,16 +275,28 @@ impl Calls {
         call.updated_at = at;
         call.disconnect_reason = Some(end.reason.to_string());
         call.failure_reason = end.failure.map(str::to_string);
-        let connected = call.connected_at.is_some();
-        call.cost = if connected { call.scenario.cost } else { 0.0 };
+        call.cost = if call.connected_at.is_some() { call.scenario.cost } else { 0.0 };
         track(book, call);
-        if end.status == CallStatus::Cancelled {
-            let fields = Map::from_iter([("metadata".into(), json!({"reason": end.reason}))]);
+        self.publish_end(book, table, call_id, at);
+        true
+    }
+
+    /// What follows a call's end, read from its ended record: `call_end`
+    /// (and `call_cancelled`, `call_recording`), the closed stream,
+    /// post-conversation, the finish hooks and analytics. The slot is not
+    /// touched. Also publishes the end of a call a snapshot interrupted,
+    /// once restored ([`Calls::resume`]).
+    fn publish_end(self: &Arc<Self>, book: &BookRef, table: &mut CallTable, call_id: &str, at: Millis) {
+        let Some((call, hub)) = table.entry_mut(call_id) else { return };
+        let (status, reason) = (call.status, call.disconnect_reason.clone().unwrap_or_default());
+        let connected = call.connected_at.is_some();
+        if status == CallStatus::Cancelled {
+            let fields = Map::from_iter([("metadata".into(), json!({"reason": reason}))]);
             publish(hub, call_id, at, "call_cancelled", fields);
         }
         let meta = json!({
-            "call_status": end.status.as_str(), "disconnect_reason": end.reason,
-            "duration_seconds": call.duration_ms() as f64 / 1000.0, "call_failure_reason": end.failure,
+            "call_status": status.as_str(), "disconnect_reason": reason,
+            "duration_seconds": call.duration_ms() as f64 / 1000.0, "call_failure_reason": call.failure_reason,
         });
         publish(hub, call_id, at, "call_end", Map::from_iter([("metadata".into(), meta)]));
         if call.recording_ms().is_some_and(|ms| ms > 0) {
@@ -295,17 +306,45 @@ impl Calls {
         }
         hub.close(at);
         let snapshot = Arc::new(call.clone());
-        let delay = (call.scenario.analytics.delay_seconds * 1000.0).round() as i64;
         self.bus.publish(Milestone::PostConversation, Arc::clone(book.api_key()), Arc::clone(&snapshot));
         for hook in self.finish_hooks.read().iter() {
             let (hook, book2, call) = (Arc::clone(hook), Arc::clone(book), Arc::clone(&snapshot));
             self.clock().schedule(at, move || hook(&book2, &call));
         }
         if connected {
-            let (me, book2, id) = (Arc::clone(self), Arc::clone(book), call_id.to_string());
-            self.clock().schedule(at + delay, move || me.run_analytics(&book2, &id, at + delay));
+            self.schedule_analytics(book, &snapshot);
         }
-        true
+    }
+
+    /// Runs the analytics of ended call `call` its scenario's delay after
+    /// the end (R122).
+    fn schedule_analytics(self: &Arc<Self>, book: &BookRef, call: &Call) {
+        let delay = (call.scenario.analytics.delay_seconds * 1000.0).round() as i64;
+        let at = call.ended_at.unwrap_or(call.updated_at) + delay;
+        let (me, book2, id) = (Arc::clone(self), Arc::clone(book), call.call_id.clone());
+        self.clock().schedule(at, move || me.run_analytics(&book2, &id, at));
+    }
+
+    /// Carries on with a restored call book (`crate::store::CallBook::restore`):
+    /// registers its calls, feeds them to the analytics index, publishes
+    /// the end of the calls the snapshot interrupted, and schedules the
+    /// analytics of ended calls still waiting for them (R122).
+    pub fn resume(self: &Arc<Self>, book: &BookRef) {
+        let calls = book.list(|_| true);
+        for c in &calls {
+            self.owners.insert(c.call_id.clone(), Arc::downgrade(book));
+            track(book, c);
+        }
+        let unclosed = book.unclosed();
+        let mut table = book.lock();
+        for c in &unclosed {
+            self.publish_end(book, &mut table, &c.call_id, c.ended_at.unwrap_or(c.updated_at));
+        }
+        drop(table);
+        let waiting = calls.iter().filter(|c| c.connected_at.is_some() && c.analytics_at.is_none());
+        for c in waiting.filter(|c| !unclosed.iter().any(|u| u.call_id == c.call_id)) {
+            self.schedule_analytics(book, c);
+        }
     }
 
     fn run_analytics(&self, book: &CallBook, call_id: &str, at: Millis) {

@@ -21,7 +21,7 @@ use super::{Campaign, CampaignCall, CampaignEvent, Contact, SCENARIO_COLUMN};
 use crate::calls::caller_id::caller_id;
 use crate::calls::{Call, CallLink, CallRequest, CallType, Calls, Pin};
 use crate::domain::call::CallStatus;
-use crate::domain::campaign::{self, CallResult, Command, Effect};
+use crate::domain::campaign::{self, CallResult, CampaignStatus, Command, Effect, MemberState};
 use crate::domain::{audience::to_e164, DomainError, Millis};
 use crate::store::{CallBook, Store, Tenant};
 
@@ -301,6 +301,48 @@ impl Campaigns {
         if let Ok(out) = campaign::apply(&c.progress, &Command::CallEnded { member, result }, now) {
             c.progress = out.next;
             self.carry_out(t, c, out.effects, now);
+        }
+    }
+
+    /// Carries on with a restored organization's campaigns
+    /// (`crate::store::TenantSnapshot`): re-arms what their state says is
+    /// pending on the clock. A scheduled campaign starts at `scheduledAt`
+    /// (R162); a queued start or pause task runs [`TASK_DELAY_MS`] after
+    /// the request (its `updatedAt`); a running campaign wakes for its
+    /// earliest retry due (R167); and a member whose call ended before its
+    /// campaign heard of it (a call the snapshot interrupted, say) is told
+    /// now, through the same finish hook as any call end.
+    pub fn resume(self: &Arc<Self>, t: &TenantRef) {
+        let book = t.campaigns();
+        let mut ended = Vec::new();
+        for c in book.campaigns() {
+            let p = &c.progress;
+            let task = p.updated_at + TASK_DELAY_MS;
+            match (p.status, c.scheduled_at) {
+                (CampaignStatus::Scheduled, Some(at)) => self.later(t, &c.id, at, Command::ScheduleDue),
+                (CampaignStatus::Processing, _) => self.later(t, &c.id, task, Command::Begin),
+                (CampaignStatus::Running, _) => {
+                    let due = p.members.iter().filter_map(|m| match m.state {
+                        MemberState::Waiting { due } => Some(due),
+                        MemberState::Dialling | MemberState::Done { .. } => None,
+                    });
+                    if let Some(at) = due.min() {
+                        self.later(t, &c.id, at, Command::Tick);
+                    }
+                }
+                _ => {}
+            }
+            if p.pause_requested {
+                self.later(t, &c.id, task, Command::ApplyPause { queued: Vec::new() });
+            }
+            let dialling = c.contacts.iter().zip(&p.members).filter(|(_, m)| m.state == MemberState::Dialling);
+            ended.extend(dialling.filter_map(|(x, _)| t.calls().get(x.current_call.as_deref()?)).map(|(call, _)| call));
+        }
+        drop(book);
+        let now = self.store.clock().now();
+        for call in ended.into_iter().filter(|c| c.status.is_terminal()) {
+            let (me, book, call) = (Arc::clone(self), Arc::clone(t.calls()), Arc::new(call));
+            self.store.clock().schedule(now, move || me.on_call_end(&book, &call));
         }
     }
 

@@ -5,6 +5,7 @@
 //! flag and `activeVersionId`. `PATCH /agent/{id}` may touch only the
 //! metadata listed in [`METADATA_FIELDS`] (R030, R031).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::config::{self, ConfigMap};
@@ -14,7 +15,8 @@ use super::{DomainError, Millis};
 
 /// The agent document (R029). Config-level fields are rendered from the
 /// active version, not stored here.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Agent {
     /// 24-hex id.
     pub id: String,
@@ -55,13 +57,15 @@ pub struct Agent {
 /// What an organization may use (R022) and the role of its key
 /// ([`Role`]). The mock grants conversational (workflow_graph) agents,
 /// withholds the gated models and makes the key the owner by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrgAccess {
     /// May use `gpt-5.2`, `electron-kogta` and `electron-kogta-v2`.
     pub gated_models: bool,
     /// May create or edit `workflow_graph` agents.
     pub conversational_agents: bool,
     /// The key's role: `owner` (default), `admin` or `member`.
+    #[serde(default)]
     pub role: Role,
 }
 

@@ -19,6 +19,8 @@
 
 use std::borrow::Cow;
 
+use serde::{Deserialize, Serialize};
+
 use super::agent::Agent;
 use super::config::{Config, ConfigMap};
 use super::ids::derived_id;
@@ -36,7 +38,8 @@ use steps::{create, make_live, publish, put_draft, restore, scan_complete, touch
 pub const MAIN: &str = "Main";
 
 /// An `AgentBranch` (R071).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Branch {
     /// 24-hex id.
     pub id: String,
@@ -67,7 +70,8 @@ pub struct Branch {
 }
 
 /// A branch's open draft (R080–R085).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BranchDraft {
     /// 24-hex id, rendered as `_id` and `draftId`.
     pub id: String,
@@ -76,6 +80,7 @@ pub struct BranchDraft {
     /// Current config.
     pub config: Config,
     /// Section block ids, rotated for changed sections on every edit.
+    #[serde(deserialize_with = "crate::domain::static_names::section_map")]
     pub blocks: Blocks,
     /// The config after each draft revision (index = revision), for the
     /// leaf-level conflict check of `expectedRevision` (R082).

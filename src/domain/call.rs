@@ -10,11 +10,14 @@
 //! ```
 //! Terminal statuses absorb every command.
 
+use serde::{Deserialize, Serialize};
+
 use super::DomainError;
 
 /// Call status (R109). `processing` and `active` exist in the enum but the
 /// mock never uses them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CallStatus {
     /// Created, not yet dispatched.
     Pending,
@@ -51,6 +54,15 @@ impl CallStatus {
         matches!(self, Self::Completed | Self::Failed | Self::NoAnswer | Self::Cancelled)
     }
 }
+
+/// `disconnectionReason` of a call the mock's stop interrupted: the
+/// spec's `system_error` (R110). A state snapshot records every call not
+/// yet ended this way (`failed`), since no call survives a restart.
+pub const INTERRUPTED_REASON: &str = "system_error";
+
+/// `callFailureReason` of an interrupted call (inferred wording; the
+/// platform documents only the disconnect reason).
+pub const INTERRUPTED_FAILURE: &str = "Call interrupted by a system error";
 
 /// A request to move a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

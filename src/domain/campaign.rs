@@ -76,6 +76,10 @@ impl CampaignStatus {
     }
 }
 
+/// Every `eventAction` a campaign event may have (R170).
+pub const EVENT_ACTIONS: [&str; 5] =
+    ["campaign_started", "campaign_resumed", "campaign_paused", "campaign_completed", "campaign_failed"];
+
 /// Who caused a campaign event (`triggerSource`, R170).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Trigger {

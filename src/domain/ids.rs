@@ -61,6 +61,17 @@ impl IdGen {
         Self { process, counter: AtomicU32::new(rng.gen::<u32>() & 0x00ff_ffff), uuid_seed: seed }
     }
 
+    /// The counter's next value: with [`IdGen::resume`], what a state
+    /// snapshot keeps so a restarted mock never repeats an id.
+    pub fn counter(&self) -> u32 {
+        self.counter.load(Ordering::Relaxed) & 0x00ff_ffff
+    }
+
+    /// Continues counting from `counter` (a snapshot's [`IdGen::counter`]).
+    pub fn resume(&self, counter: u32) {
+        self.counter.store(counter & 0x00ff_ffff, Ordering::Relaxed);
+    }
+
     fn next_count(&self) -> u32 {
         self.counter.fetch_add(1, Ordering::Relaxed) & 0x00ff_ffff
     }

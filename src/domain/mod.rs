@@ -11,6 +11,7 @@
 //! - [`event_stream`]: who may still subscribe to a call's SSE stream (R124).
 //! - [`page`]: the window a paginated list cuts, and its `hasMore`/`totalPages`.
 //! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
+//! - [`static_names`]: serde for `&'static str` fields holding one of a fixed set of names.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
 //! - [`config_diff`]: defaults filled in before diffing, and the v1 diff
 //!   in both shapes (LIVE C1, V4).
@@ -86,6 +87,7 @@ pub mod posting;
 pub mod prompt_rubric;
 pub mod prompt_score;
 pub mod role;
+pub mod static_names;
 pub mod template;
 pub mod time;
 pub mod versioning;

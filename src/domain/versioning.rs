@@ -15,6 +15,8 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::agent::MetadataPatch;
 use super::config::{self, ConfigMap, SECTIONS};
 use super::{DomainError, Millis};
@@ -27,7 +29,8 @@ pub use record::{new_record, AgentRecord, Blocks, Draft, Edit, Restored, RevStat
 /// The platform's per-organization `ENABLE_BRANCH_MODEL` flag (§0 Modes),
 /// plus the way the live service serves both client generations at once
 /// (LIVE V1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum VersioningMode {
     /// Per agent (LIVE V1): every agent starts on drafts and versions; its
     /// first v2 call (branches, branch draft, revisions, a diff with a

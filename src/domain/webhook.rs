@@ -35,7 +35,8 @@ pub const RESERVED_HEADERS: [&str; 6] =
     ["x-signature", "host", "content-length", "content-type", "connection", "transfer-encoding"];
 
 /// The three webhook events (R134); no other value is accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum EventType {
     /// Before the agent speaks (R149).
     PreConversation,

@@ -17,9 +17,13 @@ use crate::store::Tenant;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// The body limit of the route at `path`: the audience routes take CSV
-/// uploads up to `UPLOAD_LIMIT` (their router's `DefaultBodyLimit`),
-/// every other route [`BODY_LIMIT`].
+/// uploads up to `UPLOAD_LIMIT` and `/_admin/state` imports up to
+/// `STATE_LIMIT` (their routers' `DefaultBodyLimit`), every other route
+/// [`BODY_LIMIT`].
 pub fn body_limit(path: &str) -> usize {
+    if path == "/_admin/state" {
+        return super::admin::state::STATE_LIMIT;
+    }
     match path.strip_prefix("/atoms/v1/audience") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => super::campaigns::audiences::UPLOAD_LIMIT,
         _ => BODY_LIMIT,
@@ -66,9 +70,10 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for ApiJson<T> {
         if path.starts_with(super::API_PREFIX) && !super::transport::is_json(req.headers()) {
             return parse_body(b"").map(ApiJson);
         }
+        let limit = body_limit(path);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(format!("Request body too large: the limit is {BODY_LIMIT} bytes"))
+                ApiError::PayloadTooLarge(format!("Request body too large: the limit is {limit} bytes"))
             } else if stalled(&e) {
                 ApiError::RequestTimeout(BODY_STALLED.into())
             } else {

@@ -355,6 +355,24 @@ impl MetricValue {
 }
 
 impl Scenario {
+    /// A stand-in that only carries `name`: what a call record reads back
+    /// from a snapshot until the snapshot's scenario table replaces it.
+    pub fn placeholder(name: String) -> Self {
+        Self {
+            name,
+            description: String::new(),
+            outcome: Outcome::Completed,
+            disconnect_reason: None,
+            ring_seconds: default_ring(),
+            turns: Vec::new(),
+            analytics: Analytics::default(),
+            recording_seconds: None,
+            cost: 0.0,
+            telephony_id: None,
+            opt_out: None,
+        }
+    }
+
     /// Checks the rules serde cannot: name shape, turns only on connected
     /// outcomes, non-negative seconds, user text present. The error is
     /// `<field>: <problem>`.

@@ -39,7 +39,8 @@ pub enum Item {
 
 /// One user-to-agent transition (R112 `turnLatencyMetrics.transitions`),
 /// in ms from connect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Transition {
     /// 1-based turn index.
     pub turn: u64,

@@ -116,16 +116,40 @@ impl Store {
             f(r)
         })?;
         if let Some((revision_id, at)) = due {
-            let (store, tenant, agent) = (Arc::downgrade(self), Arc::downgrade(t), id.to_string());
-            self.clock.schedule(at, move || {
-                if let (Some(s), Some(t)) = (store.upgrade(), tenant.upgrade()) {
-                    let cmd = Command::Branch(BranchCommand::ScanComplete { revision_id });
-                    // The agent may be gone after a reset: nothing to finish then.
-                    let _ = s.execute(&t, &agent, &cmd, |_| ());
-                }
-            });
+            self.schedule_scan(t, id, revision_id, at);
         }
         Ok(out)
+    }
+
+    /// Finishes the scan of `revision_id` of agent `id` when the clock
+    /// reaches `at` (R086, L-D4).
+    fn schedule_scan(self: &Arc<Self>, t: &Arc<Tenant>, id: &str, revision_id: String, at: crate::domain::Millis) {
+        let (store, tenant, agent) = (Arc::downgrade(self), Arc::downgrade(t), id.to_string());
+        self.clock.schedule(at, move || {
+            if let (Some(s), Some(t)) = (store.upgrade(), tenant.upgrade()) {
+                let cmd = Command::Branch(BranchCommand::ScanComplete { revision_id });
+                // The agent may be gone after a reset: nothing to finish then.
+                let _ = s.execute(&t, &agent, &cmd, |_| ());
+            }
+        });
+    }
+
+    /// Carries on with a restored organization's agents: every v2 publish
+    /// still scanning finishes at its `security_passes_at` (v1 security
+    /// windows need nothing: they are read against the clock).
+    pub fn resume_scans(self: &Arc<Self>, t: &Arc<Tenant>) {
+        let scanning: Vec<(String, String, crate::domain::Millis)> = t
+            .agents
+            .read()
+            .values()
+            .flat_map(|r| {
+                let scans = r.versions.iter().filter(|v| v.state == RevState::Scanning);
+                scans.map(|v| (r.agent.id.clone(), v.id.clone(), v.security_passes_at))
+            })
+            .collect();
+        for (agent, revision, at) in scanning {
+            self.schedule_scan(t, &agent, revision, at);
+        }
     }
 
     /// Lists agents (R025), rendering each with `f`. Returns the page and

@@ -17,16 +17,20 @@
 //! - a retry family shares one root, and every member's `retryCount` is
 //!   the family's size (R121).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::AnalyticsBook;
 use crate::call::Call;
 use crate::domain::concurrency::{Admission, Reservations, SlotKey, Slots};
 use crate::domain::dnc::DncList;
+use crate::domain::Millis;
 use crate::events::CallHub;
+use crate::scenarios::Scenario;
 
 /// One organization's calls: its key, the locked table and the
 /// organization's analytics index, which the engine reports calls to, and
@@ -127,6 +131,116 @@ impl CallBook {
     pub fn load(&self) -> (usize, usize) {
         let t = self.lock();
         (t.slots.live_count(), t.slots.queued_count())
+    }
+}
+
+/// The call book in a snapshot: every call with its event log, the
+/// scenarios they run (each once, by name), the organization's limit and
+/// its per-agent reservations.
+/// No call in it is running or queued: [`CallBook::snapshot`] records
+/// those as interrupted ([`Call::interrupt`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CallsSnapshot {
+    /// The organization's concurrency limit (R108); the server's
+    /// `--concurrency-limit` when absent.
+    pub limit: Option<u32>,
+    /// Per-agent reservations (`PUT /concurrency/reservations`), by agent id.
+    pub reservations: Reservations,
+    /// Every call, oldest first.
+    pub calls: Vec<CallEntry>,
+    /// The scenarios the calls run, by name.
+    pub scenarios: BTreeMap<String, Scenario>,
+}
+
+/// One call of a [`CallsSnapshot`].
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallEntry {
+    /// The record.
+    pub record: Call,
+    /// Its events (call log and SSE replay), in order.
+    #[serde(default)]
+    pub events: Vec<Value>,
+    /// When its event stream closed (epoch ms); `None` for a call the
+    /// snapshot interrupted, whose `call_end` the restore publishes.
+    #[serde(default)]
+    pub closed_at: Option<Millis>,
+}
+
+impl CallBook {
+    /// The book as a snapshot at `now` (epoch ms), taken under its lock;
+    /// calls not yet ended are recorded as interrupted at `now`.
+    pub fn snapshot(&self, now: Millis) -> CallsSnapshot {
+        let t = self.lock();
+        let mut scenarios = BTreeMap::new();
+        let calls = t
+            .order
+            .iter()
+            .filter_map(|id| t.calls.get(id))
+            .map(|e| {
+                let mut record = e.call.clone();
+                record.interrupt(now);
+                scenarios.entry(record.scenario.name.clone()).or_insert_with(|| (*record.scenario).clone());
+                let events = e.hub.events().iter().map(|ev| ev.value.clone()).collect();
+                CallEntry { record, events, closed_at: e.hub.closed_at() }
+            })
+            .collect();
+        let reservations = t.slots.reservations().clone();
+        CallsSnapshot { limit: Some(t.slots.limit()), reservations, calls, scenarios }
+    }
+
+    /// The book of `api_key`'s organization holding `snap`'s calls, none
+    /// running or queued, with `limit` slots unless the snapshot names its
+    /// own, checked against `dnc` and reported to `analytics` (which the
+    /// engine refills on resume). Err names a repeated call id, a call
+    /// that has not ended, or a scenario the table lacks.
+    pub fn restore(
+        api_key: Arc<str>,
+        snap: CallsSnapshot,
+        limit: u32,
+        dnc: Arc<Mutex<DncList>>,
+        analytics: Arc<AnalyticsBook>,
+    ) -> Result<Self, String> {
+        let scenarios: HashMap<String, Arc<Scenario>> =
+            snap.scenarios.into_iter().map(|(name, s)| (name, Arc::new(s))).collect();
+        let mut slots = Slots::new(snap.limit.unwrap_or(limit));
+        slots.set_reservations(snap.reservations);
+        let mut table = CallTable { calls: HashMap::new(), order: Vec::new(), slots };
+        for CallEntry { mut record, events, closed_at } in snap.calls {
+            let id = record.call_id.clone();
+            if table.calls.contains_key(&id) {
+                return Err(format!("call {id} appears twice"));
+            }
+            if !record.status.is_terminal() {
+                return Err(format!(
+                    "call {id} has not ended ({}); a snapshot holds ended calls only",
+                    record.status.as_str()
+                ));
+            }
+            let name = &record.scenario.name;
+            record.scenario = Arc::clone(
+                scenarios
+                    .get(name)
+                    .ok_or_else(|| format!("call {id} runs scenario '{name}', which is not in calls.scenarios"))?,
+            );
+            let hub = Arc::new(CallHub::restored(events, closed_at));
+            table.order.push(id.clone());
+            table.calls.insert(id, Entry { call: record, hub, live: false });
+        }
+        Ok(Self { api_key, table: Mutex::new(table), dnc, analytics })
+    }
+
+    /// Calls that ended without their stream closing: the ones a snapshot
+    /// interrupted, whose end the engine has yet to publish.
+    pub fn unclosed(&self) -> Vec<Call> {
+        let t = self.lock();
+        t.order
+            .iter()
+            .filter_map(|id| t.calls.get(id))
+            .filter(|e| e.hub.closed_at().is_none())
+            .map(|e| e.call.clone())
+            .collect()
     }
 }
 

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::campaign::{Progress, Trigger};
@@ -17,7 +18,8 @@ use crate::domain::Millis;
 pub mod audiences;
 
 /// One audience member.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Member {
     /// 24-hex member id.
     pub id: String,
@@ -26,7 +28,8 @@ pub struct Member {
 }
 
 /// An uploaded contact list (R177).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Audience {
     /// 24-hex id.
     pub id: String,
@@ -56,7 +59,8 @@ impl Audience {
 }
 
 /// A campaign's copy of one member, taken at creation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Contact {
     /// Audience member id.
     pub member_id: String,
@@ -71,7 +75,8 @@ pub struct Contact {
 }
 
 /// A call the campaign placed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CampaignCall {
     /// `CALL-…` id.
     pub call_id: String,
@@ -84,12 +89,14 @@ pub struct CampaignCall {
 }
 
 /// One entry of `events[]` (R170).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CampaignEvent {
     /// 24-hex id.
     pub id: String,
     /// `eventAction`, e.g. `campaign_started`.
-    pub action: &'static str,
+    #[serde(deserialize_with = "event_action")]
+    pub action: crate::domain::static_names::Name,
     /// `triggerSource`.
     pub trigger: Trigger,
     /// When, epoch ms.
@@ -97,7 +104,8 @@ pub struct CampaignEvent {
 }
 
 /// A campaign (R159–R161).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Campaign {
     /// 24-hex id.
     pub id: String,
@@ -129,13 +137,74 @@ pub struct Campaign {
     pub events: Vec<CampaignEvent>,
 }
 
-/// One organization's audiences and campaigns.
-#[derive(Debug, Default)]
+/// One organization's audiences and campaigns. A snapshot holds it as
+/// [`CampaignBookFile`] (both lists in listing order); reading one back
+/// checks the invariants.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(try_from = "CampaignBookFile")]
 pub struct CampaignBook {
     audiences: HashMap<String, Audience>,
     audience_order: Vec<String>,
     campaigns: HashMap<String, Campaign>,
     campaign_order: Vec<String>,
+}
+
+/// The campaign book in a snapshot: audiences and campaigns, oldest first.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CampaignBookFile<A = Audience, C = Campaign> {
+    /// Audiences, oldest first.
+    pub audiences: Vec<A>,
+    /// Campaigns, oldest first.
+    pub campaigns: Vec<C>,
+}
+
+impl Serialize for CampaignBook {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let audiences = self.audience_order.iter().filter_map(|id| self.audiences.get(id)).collect();
+        let campaigns = self.campaigns().collect();
+        CampaignBookFile::<&Audience, &Campaign> { audiences, campaigns }.serialize(s)
+    }
+}
+
+impl TryFrom<CampaignBookFile> for CampaignBook {
+    type Error = String;
+
+    /// Rebuilds the book; refuses repeated ids, a campaign whose progress
+    /// does not cover its contacts one to one, or a call of a member it
+    /// does not have (the dialler indexes contacts by member).
+    fn try_from(file: CampaignBookFile) -> Result<Self, String> {
+        let mut book = Self::default();
+        for a in file.audiences {
+            if book.audiences.contains_key(&a.id) {
+                return Err(format!("audience {} appears twice", a.id));
+            }
+            book.insert_audience(a);
+        }
+        for c in file.campaigns {
+            if book.campaigns.contains_key(&c.id) {
+                return Err(format!("campaign {} appears twice", c.id));
+            }
+            if c.progress.members.len() != c.contacts.len() {
+                return Err(format!("campaign {}: progress.members must have one entry per contact", c.id));
+            }
+            if let Some(call) = c.calls.iter().find(|x| x.member >= c.contacts.len()) {
+                return Err(format!(
+                    "campaign {}: call {} names member {} of {}",
+                    c.id,
+                    call.call_id,
+                    call.member,
+                    c.contacts.len()
+                ));
+            }
+            book.insert_campaign(c);
+        }
+        Ok(book)
+    }
+}
+
+fn event_action<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    crate::domain::static_names::one_of(d, &crate::domain::campaign::EVENT_ACTIONS)
 }
 
 impl CampaignBook {

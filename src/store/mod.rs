@@ -32,7 +32,7 @@
 //! serialized decision: [`Store::set_archived`].
 //!
 //! # Adding a per-organization book
-//! The account, DNC, knowledge-base, ... books follow the same four steps:
+//! The account, DNC, knowledge-base, ... books follow the same five steps:
 //! 1. Write the book in `store/<area>.rs`: a plain struct with private
 //!    fields and methods that keep its invariants. Rules come from
 //!    `crate::domain` and take `now` as an argument; the book reads no
@@ -45,8 +45,35 @@
 //! 4. A rule that spans books is one `Store` method that takes the locks in
 //!    the order above and decides under them; never a check in a handler
 //!    followed by a separate write.
+//! 5. Persistence ([`snapshot`]): derive `Serialize`, `Deserialize`,
+//!    `Clone` and `Default` on the book (camelCase; `#[serde(try_from =
+//!    "…")]` when a book read back must check its invariants, as
+//!    [`CampaignBook`] does), then add it to [`TenantSnapshot`]: one field
+//!    and one line in each of the two functions that must name it:
+//!    - the field, `pub account: AccountBook,` (the struct is
+//!      `#[serde(default)]`, so older state files load with the book
+//!      empty, and the snapshot [`VERSION`](crate::persist::VERSION)
+//!      stays as it is);
+//!    - in `Tenant::snapshot`, `account: account.lock().clone(),` (take it
+//!      with the other locks, in the lock order, when a rule spans them);
+//!    - in `Tenant::restore`, `account: Mutex::new(account),`.
+//!
+//!    **Forgetting this does not compile.** `Tenant::snapshot`
+//!    destructures `Tenant` without `..`, so the new `Tenant` field is an
+//!    error there ("pattern does not mention field `account`") until the
+//!    snapshot takes it; `Tenant::restore` destructures `TenantSnapshot`
+//!    the same way and builds `Tenant` without `..`, so a snapshot field
+//!    that is never read back fails `clippy -D warnings` (unused variable)
+//!    and a tenant field with no value fails to compile.
+//!
+//!    A book with work scheduled on the clock also gets a `resume` step
+//!    in its engine that re-arms that work from the restored state
+//!    (`Campaigns::resume` is the model), called from `persist::install`.
+//!    Nothing else changes: the state file, `--state-file` and
+//!    `GET/PUT /_admin/state` carry every field of the snapshot.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -64,6 +91,7 @@ pub mod analytics;
 pub mod calls;
 pub mod campaigns;
 pub mod dnc;
+pub mod snapshot;
 mod webhook_urls;
 pub mod webhooks;
 
@@ -71,6 +99,7 @@ pub use agents::AgentQuery;
 pub use analytics::AnalyticsBook;
 pub use calls::CallBook;
 pub use campaigns::CampaignBook;
+pub use snapshot::TenantSnapshot;
 pub use webhooks::WebhookBook;
 
 /// One organization: what one API key can see.
@@ -226,6 +255,10 @@ pub struct Store {
     default_versioning: VersioningMode,
     concurrency_limit: u32,
     webhook_urls: webhook_urls::WebhookUrls,
+    /// Bumped whenever a request reaches an organization (or one is reset
+    /// or restored): with the clock's fired timers, what tells the state
+    /// writer that something may have changed.
+    touched: AtomicU64,
 }
 
 impl Store {
@@ -239,6 +272,7 @@ impl Store {
             default_versioning: VersioningMode::Auto,
             concurrency_limit: u32::try_from(crate::config::DEFAULT_CONCURRENCY).unwrap_or(u32::MAX),
             webhook_urls: webhook_urls::WebhookUrls::default(),
+            touched: AtomicU64::new(0),
         }
     }
 
@@ -274,6 +308,7 @@ impl Store {
 
     /// The tenant of `api_key`, created on first use.
     pub fn tenant(&self, api_key: &str) -> Arc<Tenant> {
+        self.touched.fetch_add(1, Ordering::Relaxed);
         if let Some(t) = self.tenants.get(api_key) {
             return Arc::clone(&t);
         }
@@ -291,12 +326,20 @@ impl Store {
 
     /// Forgets every organization, or only `api_key`'s.
     pub fn reset(&self, api_key: Option<&str>) {
+        self.touched.fetch_add(1, Ordering::Relaxed);
         match api_key {
             Some(k) => {
                 self.tenants.remove(k);
             }
             None => self.tenants.clear(),
         }
+    }
+
+    /// A number that grows whenever the state may have changed: a request
+    /// reached an organization, one was reset or restored, or the clock
+    /// fired a timer. Equal readings mean nothing changed in between.
+    pub fn changes(&self) -> u64 {
+        self.touched.load(Ordering::Relaxed).wrapping_add(self.clock.fired())
     }
 
     /// Number of organizations with state (for the control API).

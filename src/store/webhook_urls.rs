@@ -17,6 +17,14 @@ use crate::domain::{DomainError, Millis};
 #[derive(Debug, Default)]
 pub(super) struct WebhookUrls(parking_lot::Mutex<()>);
 
+impl WebhookUrls {
+    /// Takes the lock (also held while a restored organization's URLs are
+    /// checked, `Store::restore_tenant`).
+    pub(super) fn lock(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.0.lock()
+    }
+}
+
 impl Store {
     /// Whether an organization other than `except` has a webhook at `url`
     /// (R135). Each book is locked briefly, one at a time.

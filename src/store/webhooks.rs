@@ -7,12 +7,15 @@
 //! appears at most once. All methods are synchronous; callers hold the
 //! tenant's `Mutex` only for the call.
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::ids::IdGen;
 use crate::domain::webhook::{EventType, NewWebhook, WebhookPatch, DUPLICATE_URL, NOT_FOUND, STILL_ASSIGNED};
 use crate::domain::{DomainError, Millis};
 
 /// A registered webhook.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Webhook {
     /// 24-hex id.
     pub id: String,
@@ -33,7 +36,8 @@ pub struct Webhook {
 }
 
 /// One `(webhook, agent, eventType)` subscription (R140).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Subscription {
     /// 24-hex id.
     pub id: String,
@@ -66,10 +70,41 @@ pub struct Target {
 }
 
 /// One organization's webhooks and subscriptions, in creation order.
-#[derive(Debug, Default)]
+/// Serializable as it is (the snapshot's `webhooks` book); reading one
+/// back checks the invariants.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, try_from = "WebhookBookFile")]
 pub struct WebhookBook {
     webhooks: Vec<Webhook>,
+    #[serde(rename = "subscriptions")]
     subs: Vec<Subscription>,
+}
+
+/// [`WebhookBook`] as read from a snapshot, before its invariants are checked.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookBookFile {
+    webhooks: Vec<Webhook>,
+    subscriptions: Vec<Subscription>,
+}
+
+impl TryFrom<WebhookBookFile> for WebhookBook {
+    type Error = String;
+
+    /// Refuses repeated webhook ids or URLs (R135) and subscriptions of a
+    /// webhook the book does not have (R139).
+    fn try_from(f: WebhookBookFile) -> Result<Self, String> {
+        let mut ids = std::collections::HashSet::new();
+        for w in &f.webhooks {
+            if !ids.insert(w.id.as_str()) || f.webhooks.iter().filter(|x| x.url == w.url).count() > 1 {
+                return Err(format!("webhook {} ({}) appears twice", w.id, w.url));
+            }
+        }
+        if let Some(s) = f.subscriptions.iter().find(|s| !ids.contains(s.webhook_id.as_str())) {
+            return Err(format!("subscription {} names webhook {}, which is not in the book", s.id, s.webhook_id));
+        }
+        Ok(Self { webhooks: f.webhooks, subs: f.subscriptions })
+    }
 }
 
 impl WebhookBook {

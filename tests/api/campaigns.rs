@@ -22,6 +22,17 @@ pub(crate) const PRODUCT: &str = "60d0fe4f5311236168a109cb";
 
 /// `POST /audience` as multipart with `fields` and, if given, `csv` as `file`.
 async fn upload(s: &TestServer, key: &str, fields: &[(&str, &str)], csv: Option<&str>) -> Reply {
+    upload_to(&s.http, &s.base(), key, fields, csv).await
+}
+
+/// [`upload`] to the server at `base` (`http://…/atoms/v1`), reached with `http`.
+pub(crate) async fn upload_to(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    fields: &[(&str, &str)],
+    csv: Option<&str>,
+) -> Reply {
     let b = "----atomsmockboundary";
     let mut body = String::new();
     for (k, v) in fields {
@@ -33,9 +44,8 @@ async fn upload(s: &TestServer, key: &str, fields: &[(&str, &str)], csv: Option<
         );
     }
     body += &format!("--{b}--\r\n");
-    let res = s
-        .http
-        .post(format!("{}/audience", s.base()))
+    let res = http
+        .post(format!("{base}/audience"))
         .bearer_auth(key)
         .header("content-type", format!("multipart/form-data; boundary={b}"))
         .body(body)

@@ -169,3 +169,23 @@ impl TestServer {
         r.body["data"]["_id"].as_str().expect("_id").to_string()
     }
 }
+
+/// The binary with a virtual clock on port 0 and `args`; its address from
+/// the ready line (the first line on stdout). Killed when dropped.
+pub async fn spawn_binary(args: &[&str]) -> (tokio::process::Child, std::net::SocketAddr) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_atoms-mock"))
+        .args(["--port", "0", "--clock", "virtual"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the binary");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    let mut stdout = BufReader::new(stdout);
+    tokio::time::timeout(crate::call_helpers::WAIT, stdout.read_line(&mut line)).await.expect("started").expect("line");
+    let addr = line.trim().trim_start_matches("http://").trim_end_matches("/atoms/v1").parse().expect("address");
+    (child, addr)
+}

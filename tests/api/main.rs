@@ -24,6 +24,8 @@ mod live;
 mod live_versioning;
 mod openapi_drift;
 mod openapi_schemas;
+#[cfg(unix)] // stops the binary with SIGTERM
+mod persistence;
 mod realtime;
 mod realtime_contract;
 mod realtime_tools;

@@ -15,6 +15,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::call_helpers::{agent, outbound, WAIT};
+#[cfg(unix)]
+use crate::helpers::spawn_binary;
 use crate::helpers::TestServer;
 
 const KEY: &str = "sk_transport";
@@ -203,24 +205,6 @@ async fn more_header_fields_than_hyper_parses_get_its_bodiless_431() {
     let mut sock = send(s.server.addr(), format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{fields}\r\n").as_bytes()).await;
     let r = read_response(&mut sock).await;
     assert_eq!((r.status, r.body), (431, Value::Null), "documented: hyper answers this one itself");
-}
-
-/// The binary, started on port 0; its base URL from the first stdout line.
-#[cfg(unix)]
-async fn spawn_binary(args: &[&str]) -> (tokio::process::Child, SocketAddr) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_atoms-mock"))
-        .args(["--port", "0", "--clock", "virtual"])
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn the binary");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    tokio::time::timeout(WAIT, BufReader::new(stdout).read_line(&mut line)).await.expect("started").expect("line");
-    let addr = line.trim().trim_start_matches("http://").trim_end_matches("/atoms/v1").parse().expect("address");
-    (child, addr)
 }
 
 #[cfg(unix)]

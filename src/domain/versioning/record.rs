@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::agent::Agent;
 use crate::domain::config::{self, Config, ConfigMap, SECTIONS};
 use crate::domain::ids::derived_id;
@@ -27,7 +29,8 @@ pub(crate) fn blocks_for(owner: &str, revision: u32, sections: &[&'static str], 
 
 /// A published version (status `published`). Its `config` and `blocks`
 /// never change; metadata (label, description, pin, activation stamps) may.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Version {
     /// 24-hex id, used as `{versionId}`.
     pub id: String,
@@ -56,10 +59,12 @@ pub struct Version {
     /// The immutable config.
     pub config: Config,
     /// Section block ids.
+    #[serde(deserialize_with = "crate::domain::static_names::section_map")]
     pub blocks: Blocks,
     /// Last metadata change, epoch ms.
     pub updated_at: Millis,
     /// The config's serialized forms, computed on first render.
+    #[serde(skip)]
     pub json: config::JsonMemo,
     /// Owning branch (v2); `None` on rows published through v1 until a
     /// v2 command backfills them onto the live branch.
@@ -80,7 +85,8 @@ pub struct Version {
 }
 
 /// Where a restored revision's config came from (R094).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Restored {
     /// `restoredFromRevisionId`.
     pub revision_id: String,
@@ -90,7 +96,8 @@ pub struct Restored {
 
 /// The lifecycle of a version row. v1 rows are always `Committed`; a v2
 /// publish that needs a scan starts `Scanning` (R086, R087).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RevState {
     /// Published: immutable, part of its branch's chain.
     Committed,
@@ -121,18 +128,21 @@ impl Version {
 }
 
 /// One entry of a draft's edit history (R049).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Edit {
     /// The draft revision this edit produced.
     pub revision: u32,
     /// Sections it changed.
+    #[serde(deserialize_with = "crate::domain::static_names::section_list")]
     pub changed_sections: Vec<&'static str>,
     /// When, epoch ms.
     pub at: Millis,
 }
 
 /// An open (or discarded, or published) draft.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Draft {
     /// 24-hex record id (`_id`); accepted in paths like `draftId` (R047).
     pub id: String,
@@ -151,6 +161,7 @@ pub struct Draft {
     /// Current config.
     pub config: Config,
     /// Section block ids, rotated for changed sections on every edit.
+    #[serde(deserialize_with = "crate::domain::static_names::section_map")]
     pub blocks: Blocks,
     /// Edit history, oldest first.
     pub history: Vec<Edit>,
@@ -178,7 +189,8 @@ impl Draft {
 }
 
 /// An agent with its versions and drafts: the unit every command acts on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AgentRecord {
     /// The agent document.
     pub agent: Agent,

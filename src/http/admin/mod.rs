@@ -1,8 +1,9 @@
 //! The control API under `/_admin` (a mock extension; no platform auth):
 //! `server` (reset, the clock, organization access and the key's role),
 //! `calls` (scenarios, concurrency, retries), `dnc` (the Do-Not-Call
-//! list's manual upload), `faults`, `journal`, `realtime`, `versioning`
-//! (per-organization mode) and `webhooks` (the delivery log).
+//! list's manual upload), `faults`, `journal`, `realtime`, `state`
+//! (export/import of one organization), `versioning` (per-organization
+//! mode) and `webhooks` (the delivery log).
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -14,6 +15,7 @@ mod faults;
 mod journal;
 mod realtime;
 mod server;
+pub(crate) mod state;
 mod versioning;
 mod webhooks;
 
@@ -27,4 +29,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(versioning::router())
         .merge(dnc::router())
+        .merge(state::router())
 }

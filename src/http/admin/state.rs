@@ -1,0 +1,81 @@
+//! Export and import of one organization (a mock extension):
+//! `GET|PUT /_admin/state?apiKey=K`. The document is `crate::persist`'s
+//! [`OrgDocument`](crate::persist::OrgDocument), the same snapshot the
+//! state file holds per organization.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::json::RequestBody;
+use crate::state::AppState;
+
+/// Largest import body: 64 MiB (see `extract::body_limit`).
+pub(crate) const STATE_LIMIT: usize = 64 * 1024 * 1024;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(export_state, import_state)).layer(DefaultBodyLimit::max(STATE_LIMIT))
+}
+
+/// Query of `/_admin/state`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StateQuery {
+    /// The organization's API key (required).
+    api_key: Option<String>,
+}
+
+fn key(q: StateQuery) -> ApiResult<String> {
+    q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
+}
+
+/// An exported organization, `{"format": "atoms-mock-organization",
+/// "version": 1, "organization": {...}}`, read as JSON and checked by
+/// `persist::import`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub(crate) struct OrgDocumentBody(Value);
+
+impl RequestBody for OrgDocumentBody {}
+
+/// One organization's whole state: `{format: "atoms-mock-organization",
+/// version: 1, organization: {orgId, userId, settings, agents, calls,
+/// campaigns, webhooks}}`. Calls not yet ended appear as the state file
+/// records them: `failed` with `system_error` (R110). Missing `apiKey`: 400.
+#[utoipa::path(get, path = "/_admin/state", tag = "Control API", params(StateQuery),
+    responses((status = 200, description = "The organization document"), (status = 400, description = "No apiKey")))]
+async fn export_state(State(s): State<AppState>, ApiQuery(q): ApiQuery<StateQuery>) -> ApiResult<Response> {
+    let k = key(q)?;
+    Ok(Json(crate::persist::export(&s, &k)).into_response())
+}
+
+/// Replace one organization's state with an exported document (from this
+/// or another key, this or another server). Scheduled work carries on
+/// from it: campaign schedules and retries, v2 scans, analytics. A
+/// document that is not one, of another version, with a field that does
+/// not fit or a broken invariant (a repeated id, a missing active version,
+/// a webhook URL another organization has): 400 naming the problem, and
+/// nothing changes. Returns `{"imported": key}`. The document carries no
+/// clock: its times are read against this server's clock, so a suite that
+/// needs the same timed answers brings a virtual clock to the exporter's
+/// time first (`POST /_admin/clock/advance`).
+#[utoipa::path(put, path = "/_admin/state", tag = "Control API", params(StateQuery), request_body = OrgDocumentBody,
+    responses((status = 200, description = "`{imported}`"), (status = 400, description = "Bad document or no apiKey"),
+              (status = 413, description = "Over 64 MiB")))]
+async fn import_state(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<StateQuery>,
+    ApiJson(body): ApiJson<OrgDocumentBody>,
+) -> ApiResult<Response> {
+    let k = key(q)?;
+    crate::persist::import(&s, &k, body.0).await.map_err(ApiError::BadRequest)?;
+    Ok(Json(json!({"imported": k})).into_response())
+}
