@@ -86,8 +86,11 @@ impl AppState {
     /// seeds the fixture agents.
     pub fn new(config: Config, fixtures: Fixtures) -> Self {
         let clock = crate::clock::Clock::new(config.clock);
-        let store =
-            Arc::new(Store::new(clock, config.seed, config.security_check_ms()).with_versioning(config.versioning));
+        let store = Arc::new(
+            Store::new(clock, config.seed, config.security_check_ms())
+                .with_versioning(config.versioning)
+                .with_concurrency_limit(config.concurrency_limit),
+        );
         fixtures.seed(&store, None);
         let bus = Arc::new(LifecycleBus::default());
         let calls =

@@ -12,6 +12,7 @@
 //! | calls ([`CallBook`]) | `Mutex` inside the book | [`Tenant::calls`], an `Arc` the call engine keeps |
 //! | audiences and campaigns ([`CampaignBook`]) | `Mutex` | [`Tenant::campaigns`] |
 //! | webhooks and subscriptions ([`WebhookBook`]) | `Mutex` | [`Tenant::webhooks`] |
+//! | plan, credits, invoices, numbers, compliance ([`AccountBook`]) | `Mutex` | [`Tenant::account`] |
 //! | name, access, versioning settings | small locks | getters and setters on [`Tenant`] |
 //!
 //! Writes run a pure domain transition under the book's lock and store the
@@ -21,8 +22,8 @@
 //!
 //! **Lock order.** A rule that spans books takes their locks in this order,
 //! and nothing takes them the other way round: campaigns, then agents, then
-//! calls (then a call's event hub, then the milestone bus). Webhooks and the
-//! small settings locks are taken alone. So archiving an agent (agents)
+//! calls (then a call's event hub, then the milestone bus), then the
+//! account. Webhooks and the small settings locks are taken alone. So archiving an agent (agents)
 //! while a campaign is created for it (campaigns, then agents) is one
 //! serialized decision: [`Store::set_archived`].
 //!
@@ -50,15 +51,18 @@ use parking_lot::{Mutex, MutexGuard, RwLock};
 use crate::clock::Clock;
 use crate::domain::agent::OrgAccess;
 use crate::domain::ids::{derived_id, IdGen};
+use crate::domain::plan::Plan;
 use crate::domain::versioning::{AgentRecord, VersioningMode};
 use crate::domain::Millis;
 
+pub mod account;
 pub mod agents;
 pub mod calls;
 pub mod campaigns;
 mod webhook_urls;
 pub mod webhooks;
 
+pub use account::AccountBook;
 pub use agents::AgentQuery;
 pub use calls::CallBook;
 pub use campaigns::CampaignBook;
@@ -78,6 +82,7 @@ pub struct Tenant {
     calls: Arc<CallBook>,
     campaigns: Mutex<CampaignBook>,
     webhooks: Mutex<WebhookBook>,
+    account: Mutex<AccountBook>,
 }
 
 /// The name of a new organization (the mock's choice; renamed through
@@ -94,11 +99,13 @@ pub struct VersioningSettings {
 }
 
 impl Tenant {
-    fn new(api_key: &str, mode: VersioningMode) -> Self {
+    fn new(api_key: &str, mode: VersioningMode, plan: Plan, ids: &IdGen, now: Millis) -> Self {
         let api_key: Arc<str> = Arc::from(api_key);
+        let (org_id, user_id) = (derived_id(&["org", &api_key]), derived_id(&["user", &api_key]));
         Self {
-            org_id: derived_id(&["org", &api_key]),
-            user_id: derived_id(&["user", &api_key]),
+            account: Mutex::new(AccountBook::open(&org_id, &user_id, plan, ids, now)),
+            org_id,
+            user_id,
             org_name: Mutex::new(DEFAULT_ORG_NAME.to_string()),
             access: RwLock::new(OrgAccess::default()),
             versioning: Mutex::new(VersioningSettings { mode, scan_fails: false }),
@@ -180,6 +187,12 @@ impl Tenant {
     pub fn webhooks(&self) -> MutexGuard<'_, WebhookBook> {
         self.webhooks.lock()
     }
+
+    /// The organization's plan, credits, invoices, numbers and compliance
+    /// applications, locked (last in the lock order).
+    pub fn account(&self) -> MutexGuard<'_, AccountBook> {
+        self.account.lock()
+    }
 }
 
 /// The state of every organization, plus the shared id generator.
@@ -191,6 +204,9 @@ pub struct Store {
     security_check_ms: Millis,
     default_versioning: VersioningMode,
     webhook_urls: webhook_urls::WebhookUrls,
+    concurrency_limit: u32,
+    inventory_seed: u64,
+    held: account::HeldNumbers,
 }
 
 impl Store {
@@ -203,7 +219,22 @@ impl Store {
             security_check_ms,
             default_versioning: VersioningMode::Auto,
             webhook_urls: webhook_urls::WebhookUrls::default(),
+            concurrency_limit: 10,
+            inventory_seed: seed.unwrap_or_else(rand::random),
+            held: account::HeldNumbers::default(),
         }
+    }
+
+    /// The store with `limit` as new organizations' `concurrentCalls`
+    /// (`--concurrency-limit`; the default plan's).
+    pub fn with_concurrency_limit(mut self, limit: usize) -> Self {
+        self.concurrency_limit = u32::try_from(limit).unwrap_or(u32::MAX).max(1);
+        self
+    }
+
+    /// The plan a new organization starts on (`plan_standard`).
+    pub fn default_plan(&self) -> Plan {
+        Plan::standard(self.concurrency_limit)
     }
 
     /// The store with `mode` as new organizations' versioning mode.
@@ -232,10 +263,10 @@ impl Store {
         if let Some(t) = self.tenants.get(api_key) {
             return Arc::clone(&t);
         }
-        let t = self
-            .tenants
-            .entry(api_key.to_string())
-            .or_insert_with(|| Arc::new(Tenant::new(api_key, self.default_versioning)));
+        let t = self.tenants.entry(api_key.to_string()).or_insert_with(|| {
+            let (plan, now) = (self.default_plan(), self.clock.now());
+            Arc::new(Tenant::new(api_key, self.default_versioning, plan, &self.ids, now))
+        });
         Arc::clone(&t)
     }
 
@@ -244,13 +275,19 @@ impl Store {
         self.tenants.get(api_key).map(|t| Arc::clone(&t))
     }
 
-    /// Forgets every organization, or only `api_key`'s.
+    /// Forgets every organization, or only `api_key`'s, with the numbers
+    /// they rented.
     pub fn reset(&self, api_key: Option<&str>) {
         match api_key {
             Some(k) => {
-                self.tenants.remove(k);
+                if let Some((_, t)) = self.tenants.remove(k) {
+                    self.held.clear(Some(&t.org_id));
+                }
             }
-            None => self.tenants.clear(),
+            None => {
+                self.tenants.clear();
+                self.held.clear(None);
+            }
         }
     }
 
