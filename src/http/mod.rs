@@ -37,6 +37,10 @@
 //!   (`realtime`), recording downloads (`recordings`) and `requests`.
 //! - `campaigns`: campaigns (`campaign`), audiences and `requests`.
 //! - `webhooks`: webhooks and agent subscriptions.
+//! - `numbers`: phone numbers under `/product/*`.
+//! - `compliance`: compliance applications and their multipart forms.
+//! - `billing`: credits and invoices under `/payment/v1` (its own
+//!   envelope) and the pages behind the URLs it hands out.
 //! - `admin`: the control API (`server`: reset, clock, access; `calls`,
 //!   `faults`, `journal`, `realtime`, `versioning`, `webhooks`).
 //!
@@ -101,10 +105,13 @@ mod schema;
 mod account;
 mod admin;
 pub(crate) mod agents;
+mod billing;
 pub(crate) mod calls;
 mod campaigns;
+pub(crate) mod compliance;
 mod control_layers;
 mod limits;
+mod numbers;
 mod openapi;
 pub mod transport;
 mod webhooks;
@@ -122,9 +129,13 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(agents::router())
         .merge(calls::router())
         .merge(webhooks::router())
-        .merge(campaigns::router());
+        .merge(campaigns::router())
+        .merge(numbers::router())
+        .merge(compliance::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
+        .nest(billing::PAYMENT_PREFIX, billing::router())
+        .merge(billing::files())
         .merge(admin::router())
         .merge(calls::recordings::router())
         .split_for_parts()
@@ -197,12 +208,14 @@ async fn stamp(mut res: Response) -> Response {
     res
 }
 
-/// Bearer auth for `/atoms/v1` (R002, R003). Any non-empty token is a key
+/// Bearer auth for `/atoms/v1` and `/payment/v1` (R002, R003). Any non-empty token is a key
 /// unless `--require-key` lists the accepted ones. The control API and
 /// unknown routes skip it, and so does the realtime WebSocket, whose
 /// handshake accepts `?token=` too (R193).
 async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
-    if !req.uri().path().starts_with(API_PREFIX) || req.uri().path() == calls::realtime::CONNECT_PATH {
+    let path = req.uri().path();
+    let guarded = path.starts_with(API_PREFIX) || path.starts_with(billing::PAYMENT_PREFIX);
+    if !guarded || path == calls::realtime::CONNECT_PATH {
         return next.run(req).await;
     }
     let Some(key) = extract::bearer(req.headers()) else {

@@ -367,6 +367,19 @@ impl HeldNumbers {
 }
 
 impl Store {
+    /// Runs `f` on `t`'s account at the clock's now, under the account
+    /// lock: the one call of a handler in the account areas.
+    pub fn with_account<R>(&self, t: &Tenant, f: impl FnOnce(&mut AccountBook, &IdGen, Millis) -> R) -> R {
+        f(&mut t.account(), &self.ids, self.clock.now())
+    }
+
+    /// When the server's clock started: the ledger's usage cutoff is the
+    /// platform's (2026-03-02) or this, whichever is earlier, so a server
+    /// always reads its own rows.
+    pub fn started_at(&self) -> Millis {
+        self.started_at
+    }
+
     /// The seed of the number inventory (`--seed`, else drawn at start).
     pub fn inventory_seed(&self) -> u64 {
         self.inventory_seed

@@ -207,11 +207,13 @@ pub struct Store {
     concurrency_limit: u32,
     inventory_seed: u64,
     held: account::HeldNumbers,
+    started_at: Millis,
 }
 
 impl Store {
     /// An empty store.
     pub fn new(clock: Clock, seed: Option<u64>, security_check_ms: Millis) -> Self {
+        let started_at = clock.now();
         Self {
             tenants: DashMap::new(),
             ids: IdGen::new(seed),
@@ -222,6 +224,7 @@ impl Store {
             concurrency_limit: 10,
             inventory_seed: seed.unwrap_or_else(rand::random),
             held: account::HeldNumbers::default(),
+            started_at,
         }
     }
 
