@@ -20,12 +20,14 @@
 //! call books and never held while taking one of them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Store, Tenant};
+use super::{CallBook, Store, Tenant};
+use crate::call::{Call, CallType};
 use crate::domain::account::{Account, CallKind};
 use crate::domain::compliance::{Application, Command};
 use crate::domain::compliance_form::Submission;
@@ -401,6 +403,37 @@ impl Store {
     /// `amount` now.
     pub fn ensure_funds(&self, t: &Tenant, amount: Credits) -> Result<(), DomainError> {
         t.account().ensure_funds(amount, &self.ids, self.clock.now())
+    }
+
+    /// Admits a call of `call_type` for `t` at the clock's now (BEHAVIOR
+    /// R102 onward; design d11a §2.2): telephony needs the plan's
+    /// `telephony` feature (403), every call a positive balance (400
+    /// `Organization has no credits available`) and room in `dailyCalls`
+    /// (403). Counted toward `dailyCalls` when admitted.
+    pub fn admit_call(&self, t: &Tenant, call_type: CallType) -> Result<(), DomainError> {
+        let kind = match call_type {
+            CallType::TelephonyOutbound | CallType::TelephonyInbound => CallKind::Telephony,
+            CallType::Webcall => CallKind::Web,
+        };
+        t.account().admit_call(kind, &self.ids, self.clock.now())
+    }
+
+    /// Bills a finished call on the account of the organization that owns
+    /// `book` (the call engine's finish hook): `-callCost` as a
+    /// `USAGE_DEDUCTION` row when it connected, nothing otherwise, once
+    /// per `callId`. A book of an organization reset since is ignored.
+    pub fn charge_call(&self, book: &Arc<CallBook>, call: &Call) -> Option<LedgerEntry> {
+        let t = self.find_tenant(book.api_key()).filter(|t| Arc::ptr_eq(t.calls(), book))?;
+        let charge = CallCharge {
+            call_id: call.call_id.clone(),
+            agent_id: call.agent_id.clone(),
+            status: call.status,
+            connected: call.connected_at.is_some(),
+            cost: call.cost,
+        };
+        let at = call.ended_at.unwrap_or_else(|| self.clock.now());
+        let row = t.account().charge_call(&charge, &self.ids, at);
+        row
     }
 
     /// `GET /product/get-available-numbers`: up to 5 numbers on offer,

@@ -1,12 +1,14 @@
 //! The control API under `/_admin` (a mock extension; no platform auth):
 //! `server` (reset, the clock, organization access), `calls` (scenarios,
 //! concurrency, retries), `faults`, `journal`, `realtime`, `versioning`
-//! (per-organization mode) and `webhooks` (the delivery log).
+//! (per-organization mode), `webhooks` (the delivery log) and `account`
+//! (plan, credits, invoices, compliance decisions).
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+mod account;
 mod calls;
 mod faults;
 mod journal;
@@ -24,4 +26,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(realtime::router())
         .merge(webhooks::router())
         .merge(versioning::router())
+        .merge(account::router())
 }
