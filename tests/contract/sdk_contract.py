@@ -852,6 +852,7 @@ def main():
         webhook_steps(client, agent_id)
         call_steps(client, agent_id, version_id)
         campaign_steps(client, agent_id)
+        __import__("sdk_account").account_steps(client, sys.modules[__name__])
     except ContractFailure as e:
         print(f"FAIL {e}", flush=True)
         return 1
