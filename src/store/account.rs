@@ -418,6 +418,25 @@ impl Store {
         t.account().admit_call(kind, &self.ids, self.clock.now())
     }
 
+    /// Plan gate of a new agent (create, template, duplicate): at most
+    /// `limits.agents` agents that are not archived; 403 `Plan limit
+    /// reached: your plan allows at most N agents`.
+    pub fn admit_agent(&self, t: &Tenant) -> Result<(), DomainError> {
+        let used = t.agents.read().values().filter(|r| !r.agent.archived).count();
+        t.account().check_quota(Quota::Agents, used, 1)
+    }
+
+    /// Plan gate of a new campaign when the organization has `existing`
+    /// ones: `features.campaigns` (403 `Your plan does not include
+    /// campaigns`) and `limits.campaigns` (403 `Plan limit reached: …`).
+    /// The caller holds the campaign book (lock order: campaigns, then
+    /// the account).
+    pub fn admit_campaign(&self, t: &Tenant, existing: usize) -> Result<(), DomainError> {
+        let account = t.account();
+        account.require(Feature::Campaigns)?;
+        account.check_quota(Quota::Campaigns, existing, 1)
+    }
+
     /// Bills a finished call on the account of the organization that owns
     /// `book` (the call engine's finish hook): `-callCost` as a
     /// `USAGE_DEDUCTION` row when it connected, nothing otherwise, once

@@ -347,3 +347,38 @@ async fn a_rejected_application_can_be_resubmitted_and_decisions_can_be_forced()
     let missing = s.post("/compliance/applications/000000000000000000000000/refresh", KEY, json!({})).await;
     assert_eq!((missing.status, missing.error()), (StatusCode::NOT_FOUND, "Compliance application not found"));
 }
+
+#[tokio::test]
+async fn the_agent_and_campaign_limits_and_the_campaigns_feature_are_enforced() {
+    let s = TestServer::start().await;
+    let r = s
+        .admin(Method::PUT, &format!("/plan?apiKey={KEY}"), Some(json!({"limits": {"agents": 1, "campaigns": 1}})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let first = s.create_agent(KEY, "only").await;
+    let refused = s.post("/agent", KEY, json!({"name": "second"})).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert_eq!(refused.error(), "Plan limit reached: your plan allows at most 1 agents");
+    let r = s.delete(&format!("/agent/{first}/archive"), KEY).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = s.post("/agent", KEY, json!({"name": "after archive"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "archived agents do not count: {}", r.text);
+    let first = r.body["data"].as_str().expect("agent id").to_string();
+    let aud = crate::campaigns::audience(&s, KEY, "phone\n+14155550101\n").await;
+    let body = json!({"name": "one", "agentId": first, "audienceId": aud});
+    crate::campaigns::new_campaign(&s, KEY, body.clone()).await;
+    let second = s.post("/campaign", KEY, body.clone()).await;
+    assert_eq!(
+        (second.status, second.error()),
+        (StatusCode::FORBIDDEN, "Plan limit reached: your plan allows at most 1 campaigns")
+    );
+
+    s.admin(
+        Method::PUT,
+        &format!("/plan?apiKey={KEY}"),
+        Some(json!({"limits": {"campaigns": 10}, "features": {"campaigns": false}})),
+    )
+    .await;
+    let off = s.post("/campaign", KEY, body).await;
+    assert_eq!((off.status, off.error()), (StatusCode::FORBIDDEN, "Your plan does not include campaigns"));
+}
