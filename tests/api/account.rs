@@ -224,6 +224,21 @@ fn form(fields: &[(&str, &str)], files: &[&str]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body.into_bytes())
 }
 
+/// Sends the multipart form of `fields` and `files` (see [`form`]) to
+/// `path` under `/atoms/v1`; returns the status and the JSON body.
+async fn send_form(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[&str],
+) -> (StatusCode, Value) {
+    let (ct, body) = form(fields, files);
+    let req = s.http.request(method, format!("{}{path}", s.base())).bearer_auth(KEY).header("content-type", ct);
+    let res = req.body(body).send().await.expect("form request");
+    (res.status(), res.json().await.unwrap_or(Value::Null))
+}
+
 #[tokio::test]
 async fn renting_in_a_regulated_country_needs_an_accepted_application_reviewed_on_the_clock() {
     let s = TestServer::start().await;
@@ -257,18 +272,8 @@ async fn renting_in_a_regulated_country_needs_an_accepted_application_reviewed_o
         ("endUser", r#"{"name":"Acme Ltd"}"#),
         ("documents", docs.as_str()),
     ];
-    let (ct, body) = form(&fields, &names.iter().map(String::as_str).collect::<Vec<_>>());
-    let res = s
-        .http
-        .post(format!("{}/compliance/applications", s.base()))
-        .bearer_auth(KEY)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .expect("submit");
-    let status = res.status();
-    let app: Value = res.json().await.expect("json");
+    let files: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (status, app) = send_form(&s, Method::POST, "/compliance/applications", &fields, &files).await;
     assert_eq!(status, StatusCode::CREATED, "{app}");
     assert_eq!(app["data"]["status"], "submitted");
     let id = app["data"]["_id"].as_str().expect("application id").to_string();
@@ -291,28 +296,11 @@ async fn a_rejected_application_can_be_resubmitted_and_decisions_can_be_forced()
         ("endUser", r#"{"name":"Ada"}"#),
         ("documents", "[]"),
     ];
-    let (ct, body) = form(&fields, &[]);
-    let res = s
-        .http
-        .post(format!("{}/compliance/applications", s.base()))
-        .bearer_auth(KEY)
-        .header("content-type", ct.clone())
-        .body(body.clone())
-        .send()
-        .await
-        .expect("submit");
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.expect("json")["data"]["_id"].as_str().expect("id").to_string();
-    let dup = s
-        .http
-        .post(format!("{}/compliance/applications", s.base()))
-        .bearer_auth(KEY)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .expect("submit");
-    assert_eq!(dup.status(), StatusCode::CONFLICT);
+    let (status, app) = send_form(&s, Method::POST, "/compliance/applications", &fields, &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{app}");
+    let id = app["data"]["_id"].as_str().expect("id").to_string();
+    let (dup, _) = send_form(&s, Method::POST, "/compliance/applications", &fields, &[]).await;
+    assert_eq!(dup, StatusCode::CONFLICT);
 
     let r = s
         .admin(
@@ -322,28 +310,11 @@ async fn a_rejected_application_can_be_resubmitted_and_decisions_can_be_forced()
         )
         .await;
     assert_eq!((r.status, &r.body["status"]), (StatusCode::OK, &json!("rejected")), "{}", r.text);
-    let (ct, body) = form(&[("documents", "[]")], &[]);
-    let res = s
-        .http
-        .patch(format!("{}/compliance/applications/{id}", s.base()))
-        .bearer_auth(KEY)
-        .header("content-type", ct.clone())
-        .body(body.clone())
-        .send()
-        .await
-        .expect("resubmit");
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.json::<Value>().await.expect("json")["data"]["status"], "submitted");
-    let again = s
-        .http
-        .patch(format!("{}/compliance/applications/{id}", s.base()))
-        .bearer_auth(KEY)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .expect("resubmit");
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "only rejected applications are resubmitted");
+    let path = format!("/compliance/applications/{id}");
+    let (status, app) = send_form(&s, Method::PATCH, &path, &[("documents", "[]")], &[]).await;
+    assert_eq!((status, &app["data"]["status"]), (StatusCode::OK, &json!("submitted")), "{app}");
+    let (again, _) = send_form(&s, Method::PATCH, &path, &[("documents", "[]")], &[]).await;
+    assert_eq!(again, StatusCode::BAD_REQUEST, "only rejected applications are resubmitted");
     let missing = s.post("/compliance/applications/000000000000000000000000/refresh", KEY, json!({})).await;
     assert_eq!((missing.status, missing.error()), (StatusCode::NOT_FOUND, "Compliance application not found"));
 }
