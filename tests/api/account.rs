@@ -353,3 +353,18 @@ async fn the_agent_and_campaign_limits_and_the_campaigns_feature_are_enforced() 
     let off = s.post("/campaign", KEY, body).await;
     assert_eq!((off.status, off.error()), (StatusCode::FORBIDDEN, "Your plan does not include campaigns"));
 }
+
+#[tokio::test]
+async fn without_the_webhooks_feature_webhooks_and_subscriptions_are_refused() {
+    let s = TestServer::start().await;
+    let a = s.create_agent(KEY, "hooked").await;
+    let hook = crate::webhooks::create_webhook(&s, KEY, "http://127.0.0.1:9/hook", &a, &["pre-conversation"]).await;
+    s.admin(Method::PUT, &format!("/plan?apiKey={KEY}"), Some(json!({"features": {"webhooks": false}}))).await;
+    let body =
+        json!({"endpoint": "http://127.0.0.1:9/other", "events": [{"agentId": a, "eventType": "pre-conversation"}]});
+    let r = s.post("/webhook", KEY, body).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Your plan does not include webhooks"));
+    let body = json!({"eventTypes": ["post-conversation"], "webhookId": hook});
+    let r = s.post(&format!("/agent/{a}/webhook-subscriptions"), KEY, body).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Your plan does not include webhooks"));
+}
