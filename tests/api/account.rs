@@ -368,3 +368,18 @@ async fn without_the_webhooks_feature_webhooks_and_subscriptions_are_refused() {
     let r = s.post(&format!("/agent/{a}/webhook-subscriptions"), KEY, body).await;
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Your plan does not include webhooks"));
 }
+
+#[tokio::test]
+async fn live_k1_a_rented_number_given_as_from_product_id_is_the_caller_id() {
+    let s = TestServer::start().await;
+    let product = rent_number(&s, KEY, "US").await;
+    let list = s.get("/product/phone-numbers", KEY).await;
+    let number = list.body["data"][0]["attributes"]["phoneNumber"].as_str().expect("number").to_string();
+    let a = agent(&s, KEY, "caller").await;
+    let body = json!({"agentId": a, "phoneNumber": "+14155550123", "fromProductId": product});
+    let r = s.post("/conversation/outbound", KEY, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let id = r.body["data"]["conversationId"].as_str().expect("call id");
+    let d = s.get(&format!("/conversation/{id}"), KEY).await.body["data"].clone();
+    assert_eq!(d["from"], json!(format!("+{}", number.trim_start_matches('+'))));
+}
