@@ -383,3 +383,21 @@ async fn live_k1_a_rented_number_given_as_from_product_id_is_the_caller_id() {
     let d = s.get(&format!("/conversation/{id}"), KEY).await.body["data"].clone();
     assert_eq!(d["from"], json!(format!("+{}", number.trim_start_matches('+'))));
 }
+
+#[tokio::test]
+async fn a_campaign_calls_from_the_rented_number_in_its_phone_number_ids() {
+    let s = TestServer::start().await;
+    let product = rent_number(&s, KEY, "US").await;
+    let list = s.get("/product/phone-numbers", KEY).await;
+    let number = list.body["data"][0]["attributes"]["phoneNumber"].as_str().expect("number").to_string();
+    let a = s.create_agent(KEY, "dialler").await;
+    let aud = crate::campaigns::audience(&s, KEY, "phone\n+15552000001\n").await;
+    let body = json!({"name": "From rented", "agentId": a, "audienceId": aud, "phoneNumberIds": [product]});
+    let id = crate::campaigns::new_campaign(&s, KEY, body).await;
+    let r = s.post(&format!("/campaign/{id}/start"), KEY, json!({})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    s.advance(1.0).await;
+    let logs = s.get(&format!("/conversation?agentId={a}"), KEY).await;
+    let from = &logs.body["data"]["logs"][0]["from"];
+    assert_eq!(from, &json!(format!("+{}", number.trim_start_matches('+'))), "{}", logs.text);
+}
