@@ -9,11 +9,14 @@
 //! `fromPhone` / `callData.fromNumber` and the call log all read the one
 //! value chosen here.
 //!
-//! The mock has no phone-number inventory yet: [`product_number`] derives a
-//! stable number from a product id. It is the only lookup, so an
-//! inventory can replace it without touching the rule.
+//! [`resolve`] looks numbers up in the organization's account book first:
+//! a `fromProductId` the organization rents or imported, else a number
+//! attached to the agent there. Product ids the book does not hold (an
+//! agent's `telephonyProductId` set before numbers were rented) fall back
+//! to [`product_number`], a stable number derived from the id.
 
 use crate::domain::ids::derived_id;
+use crate::store::Tenant;
 
 /// The managed default outbound number (E.164), the same for every
 /// organization of a server.
@@ -42,6 +45,21 @@ pub fn caller_id(from_product: Option<&str>, agent_products: &[String], callee: 
         .chain([MANAGED_DEFAULT_NUMBER.to_string(), MANAGED_SPARE_NUMBER.to_string()])
         .find(|n| n != callee)
         .unwrap_or_else(|| MANAGED_DEFAULT_NUMBER.to_string())
+}
+
+/// The caller ID of an outbound call of `t` by `agent_id` to `callee`
+/// (see the module doc): the account book's number for `from_product`,
+/// else the agent's first attached number in the book, else
+/// [`caller_id`] over `from_product` and the agent's stored products
+/// `linked`.
+pub fn resolve(t: &Tenant, from_product: Option<&str>, agent_id: &str, linked: &[String], callee: &str) -> String {
+    let account = t.account();
+    let numbers = account.numbers();
+    let held = from_product.or_else(|| numbers.numbers_of(agent_id).first().copied());
+    match held.and_then(|id| numbers.get(id).ok()) {
+        Some(p) if p.phone_number != callee => p.phone_number.clone(),
+        _ => caller_id(from_product, linked, callee),
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,15 @@ pub use place::{retry_refusal, CallLink, CallRequest, Pin};
 /// under the call book's lock), so it may lock other state and place calls.
 pub type FinishHook = Arc<dyn Fn(&Arc<CallBook>, &Arc<Call>) + Send + Sync>;
 
+/// The finish hook that bills every call on its organization's ledger,
+/// once per `callId` (`Store::charge_call`: `-callCost` when it connected).
+fn billing_hook(store: &Arc<Store>) -> FinishHook {
+    let store = Arc::clone(store);
+    Arc::new(move |book, call| {
+        store.charge_call(book, call);
+    })
+}
+
 /// The call engine, shared by every handler.
 pub struct Calls {
     store: Arc<Store>,
@@ -89,11 +98,11 @@ impl Calls {
     /// publishing milestones on `bus`.
     pub fn new(store: Arc<Store>, library: Arc<Library>, bus: Arc<LifecycleBus>) -> Self {
         Self {
+            finish_hooks: RwLock::new(vec![billing_hook(&store)]),
             store,
             library,
             bus,
             public_url: RwLock::new("http://127.0.0.1:4010".into()),
-            finish_hooks: RwLock::new(Vec::new()),
             owners: DashMap::new(),
         }
     }

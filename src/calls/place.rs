@@ -6,7 +6,10 @@
 //!    found`; an archived agent 400 `Agent is archived and cannot initiate
 //!    calls` (R036); a workflow agent without a graph 400 `Workflow not
 //!    found` (R104). It then picks the scenario (the named one first, as
-//!    the `x-atoms-mock-scenario` header does; see `crate::scenarios`).
+//!    the `x-atoms-mock-scenario` header does; see `crate::scenarios`)
+//!    and admits the call on the account (`Store::admit_call`: the plan's
+//!    `telephony` feature 403, a positive balance 400 `Organization has
+//!    no credits available`, `dailyCalls` 403). Retries are admitted too.
 //! 2. The call gets its ids and counts toward the agent's `totalCalls`,
 //!    then either waits for dispatch ([`Calls::place`]: REST, campaigns,
 //!    retries) or starts connected (`Calls::start_live`: realtime
@@ -123,6 +126,7 @@ impl Calls {
         }
         let scenario =
             self.library.choose(scenario, req.to.as_deref(), &req.agent_id).map_err(DomainError::Validation)?;
+        self.store.admit_call(t, req.call_type)?;
         Ok(NewCall {
             agent_id: req.agent_id,
             call_type: req.call_type,
@@ -172,6 +176,7 @@ impl Calls {
         let (parent, _) =
             t.calls().get(parent_id).ok_or_else(|| DomainError::NotFound("No conversation found".into()))?;
         retry_refusal(&parent).map_or(Ok(()), |m| Err(DomainError::Validation(m)))?;
+        self.store.admit_call(t, parent.call_type)?;
         let own = parent.variables.iter().filter(|(k, _)| !super::variables::STANDARD_KEYS.contains(&k.as_str()));
         let new = NewCall {
             agent_id: parent.agent_id.clone(),

@@ -18,7 +18,7 @@ use std::sync::{Arc, Weak};
 use serde_json::{Map, Value};
 
 use super::{Campaign, CampaignCall, CampaignEvent, Contact, SCENARIO_COLUMN};
-use crate::calls::caller_id::caller_id;
+use crate::calls::caller_id::resolve;
 use crate::calls::{Call, CallLink, CallRequest, CallType, Calls, Pin};
 use crate::domain::call::CallStatus;
 use crate::domain::campaign::{self, CallResult, CampaignStatus, Command, Effect, MemberState};
@@ -108,6 +108,7 @@ impl Campaigns {
             return Err(DomainError::invalid("Agent is archived and cannot initiate calls"));
         }
         let a = book.audience(&new.audience_id).ok_or_else(|| DomainError::invalid("Audience not found"))?;
+        self.store.admit_campaign(t, book.campaigns().count())?;
         let contacts: Vec<Contact> = a
             .members
             .iter()
@@ -259,7 +260,7 @@ impl Campaigns {
             agent_id: c.agent_id.clone(),
             pin: Pin::Active,
             call_type: CallType::TelephonyOutbound,
-            from: Some(caller_id(Some(&product), &[], &to)),
+            from: Some(resolve(t, Some(&product), &c.agent_id, &[], &to)),
             to: Some(to),
             variables,
             is_test: false,

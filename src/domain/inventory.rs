@@ -252,6 +252,17 @@ pub struct RentRequest {
     pub area_code: &'static str,
 }
 
+/// The stocked country and dialling area of `digits` (country code
+/// included, no `+`): `(ISO country, area code)`, or `None` outside the
+/// table.
+pub fn locate(digits: &str) -> Option<(&'static str, &'static str)> {
+    COUNTRIES.iter().find_map(|c| {
+        let national = digits.strip_prefix(c.dial).filter(|n| n.len() == c.national_len)?;
+        let a = c.areas.iter().find(|a| national.starts_with(a.code))?;
+        Some((c.iso, a.code))
+    })
+}
+
 /// Validates `POST /product/rent-number {phoneNumber, provider}` under
 /// `seed`: both required; the number (a leading `+` is tolerated) must be
 /// one the provider offers, else 400 [`not_available`]. Whether someone
@@ -261,12 +272,7 @@ pub fn parse_rent(seed: u64, phone: Option<&str>, provider: Option<&str>) -> Res
         phone.map(str::trim).filter(|p| !p.is_empty()).ok_or_else(|| DomainError::invalid("phoneNumber: Required"))?;
     let provider = Provider::parse(provider)?;
     let digits = raw.strip_prefix('+').unwrap_or(raw);
-    let stocked = COUNTRIES.iter().find_map(|c| {
-        let national = digits.strip_prefix(c.dial).filter(|n| n.len() == c.national_len)?;
-        let a = c.areas.iter().find(|a| national.starts_with(a.code))?;
-        Some((c.iso, a.code))
-    });
-    match stocked {
+    match locate(digits) {
         Some((country, area_code))
             if digits.bytes().all(|b| b.is_ascii_digit()) && on_offer(seed, provider, digits) =>
         {

@@ -185,3 +185,45 @@ pub fn top_up(kind: TransactionType, amount: Credits, description: Option<String
         | TransactionType::Migration => Ok(Posting { description, ..Posting::new(kind, amount) }),
     }
 }
+
+/// A billable platform action that another area charges through the
+/// account book (`store::AccountBook::charge`), pre-paid, on the
+/// `platform` scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeKind {
+    /// `POST /prompt-scoring/score`: the scored agent. 1 credit per
+    /// successful score (the spec), feature `atoms.prompt_scoring`.
+    PromptScore {
+        /// The agent whose prompt was scored.
+        agent_id: String,
+    },
+    /// Any other platform feature, named by its `featureId`
+    /// (`atoms.<area>.<action>`), with the agent it concerns, if any.
+    Platform {
+        /// `featureId` of the row.
+        feature_id: &'static str,
+        /// The agent concerned.
+        agent_id: Option<String>,
+        /// `description` of the row.
+        description: String,
+    },
+}
+
+/// The usage row for `kind` costing `amount` (> 0 credits), charged once
+/// per `request_id` (the API request that caused it, `x-request-id`): key
+/// `<featureId>:<request_id>`. A prompt score's key is `score:<requestId>`,
+/// as [`prompt_score_charge`] builds it, so both paths are idempotent
+/// together.
+pub fn platform_charge(kind: &ChargeKind, request_id: &str, amount: Credits) -> Posting {
+    match kind {
+        ChargeKind::PromptScore { agent_id } => {
+            Posting { amount: -amount, ..prompt_score_charge(request_id, agent_id) }
+        }
+        ChargeKind::Platform { feature_id, agent_id, description } => Posting {
+            agent_id: agent_id.clone(),
+            request_id: Some(request_id.to_string()),
+            description: Some(description.clone()),
+            ..Posting::usage(amount, Scope::Platform, feature_id, format!("{feature_id}:{request_id}"))
+        },
+    }
+}

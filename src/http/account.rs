@@ -5,9 +5,11 @@
 //! One API key is one organization with one user, its owner: the user's
 //! `_id` is the `createdBy` of everything the key creates and
 //! `organizationId` is the `organization` every resource reports. Names
-//! and the e-mail address are the mock's own, stable per key. Plans,
-//! limits and credits (`GET /user/subscription`) are not served here.
+//! and the e-mail address are the mock's own, stable per key. The plan,
+//! limits and credits (`GET /user/subscription`) come from the
+//! organization's account book, as does `onPremEnabled`.
 
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -27,7 +29,11 @@ use crate::store::Tenant;
 pub(crate) const ORG_NAME_MAX: usize = 200;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_user)).routes(routes!(get_account_details)).routes(routes!(update_org_name))
+    OpenApiRouter::new()
+        .routes(routes!(get_user))
+        .routes(routes!(get_subscription))
+        .routes(routes!(get_account_details))
+        .routes(routes!(update_org_name))
 }
 
 /// The owner's e-mail address: stable per key, on a reserved domain.
@@ -53,15 +59,34 @@ async fn get_user(Org(t): Org) -> Response {
     }))
 }
 
+/// The organization's subscription (OAS GET /user/subscription): `{_id,
+/// organization (= GET /user's organizationId), planId, totalCredits
+/// (every credit ever added), currentCredits (the balance: the sum of the
+/// ledger, GET /payment/v1/credits/balance), renewalDate (end of the
+/// monthly cycle, ISO 8601), subscriptionActive, onPremEnabled, limits:
+/// {agents, campaigns, numbers, dailyCalls, concurrentCalls,
+/// knowledgeBaseItemLimit, knowledgeBaseLimits}, features: {telephony,
+/// phoneNumbers, campaigns, webhooks, knowledgeBase}}`. The default plan
+/// is `plan_standard`; `PUT /_admin/plan` changes it.
+#[utoipa::path(get, path = "/user/subscription", tag = "User",
+    responses((status = 200, description = "The subscription, limits and features"),
+              (status = 401, description = "Unauthorized")))]
+async fn get_subscription(State(s): State<AppState>, Org(t): Org) -> Response {
+    render::ok(s.store.with_account(&t, |a, ids, now| a.subscription(ids, now)))
+}
+
 /// The caller's profile and organizations, as a bare object (no envelope,
 /// as the spec documents it): `{userId, email, firstName, lastName, phone:
 /// null, picture, hasOnboarded, organizations: [{orgId, name, ownerEmail,
-/// roleId: 0 (owner), onPremEnabled}]}`. The one organization is the key's.
+/// roleId: 0 (owner), onPremEnabled}]}`. The one organization is the
+/// key's: `orgId` is `GET /user/subscription`'s `organization`, and
+/// `onPremEnabled` its plan's.
 #[utoipa::path(get, path = "/account/get-account-details", tag = "Account",
     responses((status = 200, description = "Account details"), (status = 401, description = "Unauthorized")))]
 async fn get_account_details(Org(t): Org) -> Response {
     let email = email(&t);
     let name = t.org_name();
+    let on_prem = t.account().plan().on_prem_enabled;
     Json(json!({
         "userId": t.user_id(),
         "email": email,
@@ -70,7 +95,7 @@ async fn get_account_details(Org(t): Org) -> Response {
         "phone": Value::Null,
         "picture": "https://assets.example.invalid/avatars/user.png",
         "hasOnboarded": true,
-        "organizations": [{"orgId": t.org_id(), "name": name, "ownerEmail": email, "roleId": 0, "onPremEnabled": false}],
+        "organizations": [{"orgId": t.org_id(), "name": name, "ownerEmail": email, "roleId": 0, "onPremEnabled": on_prem}],
     }))
     .into_response()
 }

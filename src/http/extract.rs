@@ -17,12 +17,15 @@ use crate::store::Tenant;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// The body limit of the route at `path`: the audience routes take CSV
-/// uploads up to `UPLOAD_LIMIT` and `/_admin/state` imports up to
-/// `STATE_LIMIT` (their routers' `DefaultBodyLimit`), every other route
-/// [`BODY_LIMIT`].
+/// uploads up to `UPLOAD_LIMIT` (their router's `DefaultBodyLimit`),
+/// `/_admin/state` imports up to `STATE_LIMIT`, the compliance
+/// applications ten 5 MB documents, every other route [`BODY_LIMIT`].
 pub fn body_limit(path: &str) -> usize {
     if path == "/_admin/state" {
         return super::admin::state::STATE_LIMIT;
+    }
+    if path.starts_with("/atoms/v1/compliance/applications") {
+        return super::compliance::form::UPLOAD_LIMIT;
     }
     match path.strip_prefix("/atoms/v1/audience") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => super::campaigns::audiences::UPLOAD_LIMIT,

@@ -41,6 +41,10 @@
 //! - `webhooks`: webhooks and agent subscriptions.
 //! - `dnc`: the Do-Not-Call list (`GET /dnc`).
 //! - `concurrency`: the limit and per-agent reservations.
+//! - `numbers`: phone numbers under `/product/*`.
+//! - `compliance`: compliance applications and their multipart forms.
+//! - `billing`: credits and invoices under `/payment/v1` (its own
+//!   envelope) and the pages behind the URLs it hands out.
 //! - `admin`: the control API (`server`: reset, clock, access; `calls`,
 //!   `faults`, `journal`, `realtime`, `versioning`, `webhooks`).
 //!
@@ -106,12 +110,15 @@ mod account;
 mod admin;
 pub(crate) mod agents;
 mod analytics;
+mod billing;
 pub(crate) mod calls;
 mod campaigns;
+pub(crate) mod compliance;
 mod concurrency;
 mod control_layers;
 mod dnc;
 mod limits;
+mod numbers;
 mod openapi;
 pub mod transport;
 mod webhooks;
@@ -132,9 +139,13 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(campaigns::router())
         .merge(analytics::router())
         .merge(dnc::router())
-        .merge(concurrency::router());
+        .merge(concurrency::router())
+        .merge(numbers::router())
+        .merge(compliance::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
+        .nest(billing::PAYMENT_PREFIX, billing::router())
+        .merge(billing::files())
         .merge(admin::router())
         .merge(calls::recordings::router())
         .split_for_parts()
@@ -207,12 +218,14 @@ async fn stamp(mut res: Response) -> Response {
     res
 }
 
-/// Bearer auth for `/atoms/v1` (R002, R003). Any non-empty token is a key
+/// Bearer auth for `/atoms/v1` and `/payment/v1` (R002, R003). Any non-empty token is a key
 /// unless `--require-key` lists the accepted ones. The control API and
 /// unknown routes skip it, and so does the realtime WebSocket, whose
 /// handshake accepts `?token=` too (R193).
 async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
-    if !req.uri().path().starts_with(API_PREFIX) || req.uri().path() == calls::realtime::CONNECT_PATH {
+    let path = req.uri().path();
+    let guarded = path.starts_with(API_PREFIX) || path.starts_with(billing::PAYMENT_PREFIX);
+    if !guarded || path == calls::realtime::CONNECT_PATH {
         return next.run(req).await;
     }
     let Some(key) = extract::bearer(req.headers()) else {

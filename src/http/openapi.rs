@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "Agent Versioning - Drafts"), (name = "Agent Versioning - Versions"),
         (name = "Agent Versioning - Branches"), (name = "Agent Versioning - Revisions"),
         (name = "Post-Call Analytics"), (name = "Conversations"), (name = "Logs"), (name = "Live Transcripts"),
+        (name = "User"), (name = "Account"), (name = "Billing"), (name = "Phone Numbers"), (name = "Compliance"),
         (name = "Control API", description = "Mock extension: reset, clock, scenarios, webhook deliveries, the request journal, fault injection, versioning mode")
     )
 )]

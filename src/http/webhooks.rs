@@ -15,6 +15,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Org};
 use super::ids::{AgentId, WebhookId};
 use super::json::parsed_body;
 use super::render;
+use crate::domain::plan::Feature;
 use crate::domain::time::iso;
 use crate::domain::webhook::{
     self as rules, NewWebhook, SubscriptionRequest, WebhookPatch, DELETED, SUBSCRIBED, UNSUBSCRIBED,
@@ -274,7 +275,8 @@ async fn get_agent_subscriptions(
 /// **Replace** all of the agent's subscriptions, on every webhook, with
 /// `eventTypes` on `webhookId` (R141). 201 `Subscriptions created
 /// successfully`; unknown agent 404 `Agent not found`; unknown webhook
-/// 404 `Webhook not found`.
+/// 404 `Webhook not found`; a plan without `features.webhooks`: 400 `Your
+/// plan does not include webhooks`.
 #[utoipa::path(post, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
     params(("id" = AgentId, Path, description = "Agent id")),
     request_body = SubscriptionsRequest,
@@ -287,6 +289,7 @@ async fn replace_agent_subscriptions(
     ApiJson(SubscriptionsRequest(req)): ApiJson<SubscriptionsRequest>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
+    t.account().require(Feature::Webhooks)?;
     let now = s.store.clock().now();
     t.webhooks().replace_agent_subscriptions(&agent_id, &req.webhook_id, &req.event_types, s.store.ids(), now)?;
     Ok(render::created(json!(SUBSCRIBED)))

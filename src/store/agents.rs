@@ -233,10 +233,11 @@ impl Store {
 /// organization may use.
 impl Store {
     /// Creates `new` in `t` after checking the organization may use its
-    /// model and workflow type (R022): 403 or 400 otherwise. Returns the
-    /// agent id.
+    /// model and workflow type (R022): 403 or 400 otherwise, and that the
+    /// plan has room (`limits.agents`, 403). Returns the agent id.
     pub fn add_agent(&self, t: &Tenant, new: NewAgent) -> Result<String, DomainError> {
         agent::check_access(&new.config, t.access())?;
+        self.admit_agent(t)?;
         Ok(self.create_agent(t, new))
     }
 
@@ -245,6 +246,7 @@ impl Store {
     /// found`. Returns the copy's id.
     pub fn duplicate_agent(&self, t: &Tenant, id: &str, target: &str) -> Result<String, DomainError> {
         let new = self.read_agent(t, id, |r| agent::duplicate(&r.agent, r.active().map(|v| &*v.config), target))??;
+        self.admit_agent(t)?;
         Ok(self.create_agent(t, new))
     }
 }

@@ -14,6 +14,7 @@
 //! | webhooks and subscriptions ([`WebhookBook`]) | `Mutex` | [`Tenant::webhooks`] |
 //! | analytics index ([`AnalyticsBook`]), fed by the call engine | `RwLock` | [`Tenant::analytics`], shared with the call book |
 //! | Do-Not-Call list ([`dnc`]) | `Mutex`, shared with the call book | [`Tenant::dnc`], [`CallBook::dnc`] |
+//! | plan, credits, invoices, numbers, compliance ([`AccountBook`]) | `Mutex` | [`Tenant::account`] |
 //! | name, access, versioning settings | small locks | getters and setters on [`Tenant`] |
 //!
 //! Writes run a pure domain transition under the book's lock and store the
@@ -24,10 +25,10 @@
 //! **Lock order.** A rule that spans books takes their locks in this order,
 //! and nothing takes them the other way round: campaigns, then agents, then
 //! calls, then the DNC list (then a call's event hub, then the milestone
-//! bus). Webhooks and the small settings locks are taken alone. The
-//! analytics index is taken last of all (the call engine writes it under
-//! the call book's lock) and nothing is locked under it. So archiving an
-//! agent (agents)
+//! bus), then the account. Webhooks and the small settings locks are taken
+//! alone. The analytics index is taken last of all (the call engine writes
+//! it under the call book's lock) and nothing is locked under it. So
+//! archiving an agent (agents)
 //! while a campaign is created for it (campaigns, then agents) is one
 //! serialized decision: [`Store::set_archived`].
 //!
@@ -83,9 +84,11 @@ use crate::clock::Clock;
 use crate::domain::agent::OrgAccess;
 use crate::domain::dnc::DncList;
 use crate::domain::ids::{derived_id, IdGen};
+use crate::domain::plan::Plan;
 use crate::domain::versioning::{AgentRecord, VersioningMode};
 use crate::domain::Millis;
 
+pub mod account;
 pub mod agents;
 pub mod analytics;
 pub mod calls;
@@ -95,6 +98,7 @@ pub mod snapshot;
 mod webhook_urls;
 pub mod webhooks;
 
+pub use account::AccountBook;
 pub use agents::AgentQuery;
 pub use analytics::AnalyticsBook;
 pub use calls::CallBook;
@@ -119,6 +123,7 @@ pub struct Tenant {
     analytics: Arc<AnalyticsBook>,
     /// Shared with the call book, which checks calls against it.
     dnc: Arc<Mutex<DncList>>,
+    account: Mutex<AccountBook>,
 }
 
 /// The name of a new organization (the mock's choice; renamed through
@@ -135,13 +140,16 @@ pub struct VersioningSettings {
 }
 
 impl Tenant {
-    fn new(api_key: &str, mode: VersioningMode, concurrency_limit: u32) -> Self {
+    fn new(api_key: &str, mode: VersioningMode, plan: Plan, ids: &IdGen, now: Millis) -> Self {
         let api_key: Arc<str> = Arc::from(api_key);
+        let (org_id, user_id) = (derived_id(&["org", &api_key]), derived_id(&["user", &api_key]));
         let analytics = Arc::new(AnalyticsBook::default());
         let dnc = Arc::new(Mutex::new(DncList::default()));
+        let concurrency_limit = plan.limits.concurrent_calls;
         Self {
-            org_id: derived_id(&["org", &api_key]),
-            user_id: derived_id(&["user", &api_key]),
+            account: Mutex::new(AccountBook::open(&org_id, &user_id, plan, ids, now)),
+            org_id,
+            user_id,
             org_name: Mutex::new(DEFAULT_ORG_NAME.to_string()),
             access: RwLock::new(OrgAccess::default()),
             versioning: Mutex::new(VersioningSettings { mode, scan_fails: false }),
@@ -243,6 +251,12 @@ impl Tenant {
     pub fn dnc(&self) -> MutexGuard<'_, DncList> {
         self.dnc.lock()
     }
+
+    /// The organization's plan, credits, invoices, numbers and compliance
+    /// applications, locked (last in the lock order).
+    pub fn account(&self) -> MutexGuard<'_, AccountBook> {
+        self.account.lock()
+    }
 }
 
 /// The state of every organization, plus the shared id generator.
@@ -259,11 +273,15 @@ pub struct Store {
     /// or restored): with the clock's fired timers, what tells the state
     /// writer that something may have changed.
     touched: AtomicU64,
+    inventory_seed: u64,
+    held: account::HeldNumbers,
+    started_at: Millis,
 }
 
 impl Store {
     /// An empty store.
     pub fn new(clock: Clock, seed: Option<u64>, security_check_ms: Millis) -> Self {
+        let started_at = clock.now();
         Self {
             tenants: DashMap::new(),
             ids: IdGen::new(seed),
@@ -273,7 +291,15 @@ impl Store {
             concurrency_limit: u32::try_from(crate::config::DEFAULT_CONCURRENCY).unwrap_or(u32::MAX),
             webhook_urls: webhook_urls::WebhookUrls::default(),
             touched: AtomicU64::new(0),
+            inventory_seed: seed.unwrap_or_else(rand::random),
+            held: account::HeldNumbers::default(),
+            started_at,
         }
+    }
+
+    /// The plan a new organization starts on (`plan_standard`).
+    pub fn default_plan(&self) -> Plan {
+        Plan::standard(self.concurrency_limit)
     }
 
     /// The store with `mode` as new organizations' versioning mode.
@@ -283,9 +309,10 @@ impl Store {
     }
 
     /// The store with `limit` (at least 1) as new organizations'
-    /// concurrency limit (`--concurrency-limit`, R108). Each organization's
-    /// limit lives in its call book from then on: `Calls::set_limit` is
-    /// the one setter (control API, plan changes).
+    /// concurrency limit (`--concurrency-limit`, R108): the default plan's
+    /// `concurrentCalls`. Each organization's limit lives in its call book
+    /// from then on: `Calls::set_limit` is the one setter (control API,
+    /// plan changes).
     pub fn with_concurrency_limit(mut self, limit: usize) -> Self {
         self.concurrency_limit = u32::try_from(limit).unwrap_or(u32::MAX).max(1);
         self
@@ -312,10 +339,10 @@ impl Store {
         if let Some(t) = self.tenants.get(api_key) {
             return Arc::clone(&t);
         }
-        let t = self
-            .tenants
-            .entry(api_key.to_string())
-            .or_insert_with(|| Arc::new(Tenant::new(api_key, self.default_versioning, self.concurrency_limit)));
+        let t = self.tenants.entry(api_key.to_string()).or_insert_with(|| {
+            let (plan, now) = (self.default_plan(), self.clock.now());
+            Arc::new(Tenant::new(api_key, self.default_versioning, plan, &self.ids, now))
+        });
         Arc::clone(&t)
     }
 
@@ -324,14 +351,20 @@ impl Store {
         self.tenants.get(api_key).map(|t| Arc::clone(&t))
     }
 
-    /// Forgets every organization, or only `api_key`'s.
+    /// Forgets every organization, or only `api_key`'s, with the numbers
+    /// they rented.
     pub fn reset(&self, api_key: Option<&str>) {
         self.touched.fetch_add(1, Ordering::Relaxed);
         match api_key {
             Some(k) => {
-                self.tenants.remove(k);
+                if let Some((_, t)) = self.tenants.remove(k) {
+                    self.held.clear(Some(&t.org_id));
+                }
             }
-            None => self.tenants.clear(),
+            None => {
+                self.tenants.clear();
+                self.held.clear(None);
+            }
         }
     }
 

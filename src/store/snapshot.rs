@@ -20,7 +20,10 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
-use super::{AnalyticsBook, CallBook, CampaignBook, Store, Tenant, VersioningSettings, WebhookBook, DEFAULT_ORG_NAME};
+use super::{
+    AccountBook, AnalyticsBook, CallBook, CampaignBook, Store, Tenant, VersioningSettings, WebhookBook,
+    DEFAULT_ORG_NAME,
+};
 use crate::domain::agent::OrgAccess;
 use crate::domain::dnc::DncList;
 use crate::domain::ids::{derived_id, is_object_id};
@@ -48,6 +51,10 @@ pub struct TenantSnapshot {
     pub webhooks: WebhookBook,
     /// The Do-Not-Call list.
     pub dnc: DncList,
+    /// Plan, credit ledger, invoices, phone numbers and compliance
+    /// applications; a fresh account on the server's default plan (with
+    /// its signup bonus) when absent.
+    pub account: Option<AccountBook>,
 }
 
 /// An organization's small settings.
@@ -134,6 +141,7 @@ impl Tenant {
             webhooks,
             analytics: _,
             dnc,
+            account,
         } = self;
         let campaigns = campaigns.lock();
         let agents = agents.read();
@@ -157,19 +165,26 @@ impl Tenant {
             campaigns,
             webhooks: webhooks.lock().clone(),
             dnc: dnc.lock().clone(),
+            account: Some(account.lock().clone()),
         }
     }
 
     /// The tenant of `api_key` holding `snap`; `mode` is the versioning
-    /// mode and `limit` the concurrency limit when the snapshot names
-    /// none. Err says what is wrong.
+    /// mode when the snapshot names none; `open` opens the account of a
+    /// snapshot without one. The concurrency limit is the snapshot's, else
+    /// the account plan's `concurrentCalls`. Err says what is wrong.
     ///
     /// `snap` is destructured exhaustively and the tenant built without
     /// `..`: a snapshot field that is never read back is an unused
     /// variable (a `clippy -D warnings` failure), and a tenant field
     /// without a value does not compile.
-    fn restore(api_key: &str, snap: TenantSnapshot, mode: VersioningMode, limit: u32) -> Result<Self, String> {
-        let TenantSnapshot { org_id, user_id, settings, agents, calls, campaigns, webhooks, dnc } = snap;
+    fn restore(
+        api_key: &str,
+        snap: TenantSnapshot,
+        mode: VersioningMode,
+        open: impl FnOnce(&str, &str) -> AccountBook,
+    ) -> Result<Self, String> {
+        let TenantSnapshot { org_id, user_id, settings, agents, calls, campaigns, webhooks, dnc, account } = snap;
         let id = |given: Option<String>, field: &str, kind: &str| match given {
             Some(id) if is_object_id(&id) => Ok(id),
             Some(id) => Err(format!("{field}: '{id}' is not a 24-character lowercase hex id")),
@@ -177,6 +192,8 @@ impl Tenant {
         };
         let (org_id, user_id) = (id(org_id, "orgId", "org")?, id(user_id, "userId", "user")?);
         let api_key: Arc<str> = Arc::from(api_key);
+        let account = account.unwrap_or_else(|| open(&org_id, &user_id));
+        let limit = account.plan().limits.concurrent_calls;
         let (dnc, analytics) = (Arc::new(Mutex::new(dnc)), Arc::new(AnalyticsBook::default()));
         let calls = CallBook::restore(Arc::clone(&api_key), calls, limit, Arc::clone(&dnc), Arc::clone(&analytics))
             .map_err(|e| format!("calls: {e}"))?;
@@ -194,6 +211,7 @@ impl Tenant {
             webhooks: Mutex::new(webhooks),
             analytics,
             dnc,
+            account: Mutex::new(account),
             api_key,
         })
     }
@@ -216,10 +234,13 @@ impl Store {
     /// Replaces `api_key`'s organization with `snap` (or creates it) and
     /// returns the new tenant; nothing is scheduled yet (the engines'
     /// `resume` steps do that). Err, and nothing changes, when the
-    /// snapshot is inconsistent or one of its webhook URLs belongs to
-    /// another organization (R135).
+    /// snapshot is inconsistent, one of its webhook URLs belongs to
+    /// another organization (R135) or one of its phone numbers is held by
+    /// another organization.
     pub fn restore_tenant(&self, api_key: &str, snap: TenantSnapshot) -> Result<Arc<Tenant>, String> {
-        let t = Arc::new(Tenant::restore(api_key, snap, self.default_versioning, self.concurrency_limit)?);
+        let (plan, now) = (self.default_plan(), self.clock.now());
+        let open = |org: &str, user: &str| AccountBook::open(org, user, plan, &self.ids, now);
+        let t = Arc::new(Tenant::restore(api_key, snap, self.default_versioning, open)?);
         let _registering = self.webhook_urls.lock();
         let others: Vec<Arc<Tenant>> =
             self.tenants.iter().filter(|o| o.key() != api_key).map(|o| Arc::clone(o.value())).collect();
@@ -228,6 +249,7 @@ impl Store {
         if let Some(url) = taken {
             return Err(format!("webhooks: {url} is registered by another organization"));
         }
+        self.hold_numbers(&t)?;
         self.tenants.insert(api_key.to_string(), Arc::clone(&t));
         self.touched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(t)

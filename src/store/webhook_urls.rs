@@ -43,7 +43,8 @@ impl Store {
     /// documents no 404 here). A URL registered in any organization: 400
     /// `A webhook with this URL has already been registered`. Of many
     /// registrations of one URL at once, exactly one wins. `secret` is the
-    /// new webhook's signing secret. Returns the id.
+    /// new webhook's signing secret. A plan without `features.webhooks`:
+    /// 400 `Your plan does not include webhooks`. Returns the id.
     pub fn create_webhook(
         &self,
         t: &Tenant,
@@ -51,6 +52,7 @@ impl Store {
         secret: String,
         now: Millis,
     ) -> Result<String, DomainError> {
+        t.account().require(crate::domain::plan::Feature::Webhooks)?;
         for (agent, _) in &new.events {
             self.read_agent(t, agent, |_| ()).map_err(|_| DomainError::invalid("Agent not found"))?;
         }

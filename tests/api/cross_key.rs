@@ -36,6 +36,7 @@ struct World {
     campaign: String,
     webhook: String,
     workflow: String,
+    compliance: String,
     org: String,
 }
 
@@ -53,6 +54,7 @@ impl World {
             "campaign" => &self.campaign,
             "webhook" => &self.webhook,
             "workflow" => &self.workflow,
+            "compliance" => &self.compliance,
             other => panic!("no id of kind {other}"),
         }
     }
@@ -71,6 +73,7 @@ impl World {
             campaign: o.clone(),
             webhook: o.clone(),
             workflow: o.clone(),
+            compliance: o.clone(),
             org: o,
         }
     }
@@ -91,6 +94,7 @@ fn kind_of(path: &str, param: &str) -> &'static str {
             Some("webhook") => "webhook",
             Some("workflow") => "workflow",
             Some("conversation") => "call",
+            Some("compliance") => "compliance",
             other => panic!("unmapped {{id}} under {other:?}"),
         },
         other => panic!("unmapped path parameter {other} in {path}"),
@@ -124,7 +128,37 @@ async fn world(s: &TestServer, key: &str, v2: bool) -> World {
     let webhook = create_webhook(s, key, &format!("http://127.0.0.1:9/{key}"), &agent, &["pre-conversation"]).await;
     let detail = s.get(&format!("/agent/{agent}"), key).await;
     let workflow = detail.body["data"]["workflowId"].as_str().unwrap_or(&agent).to_string();
-    World { agent, draft, version, branch, revision, call, audience: aud, campaign, webhook, workflow, org }
+    let compliance = compliance_application(s, key).await;
+    World { agent, draft, version, branch, revision, call, audience: aud, campaign, webhook, workflow, compliance, org }
+}
+
+/// Files a compliance application for US local numbers (no documents
+/// needed); returns its id.
+async fn compliance_application(s: &TestServer, key: &str) -> String {
+    let boundary = "crosskeyboundary";
+    let body: String = [
+        ("countryIso", "US"),
+        ("numberType", "local"),
+        ("userType", "business"),
+        ("endUser", r#"{"name":"Owner"}"#),
+        ("documents", "[]"),
+    ]
+    .iter()
+    .map(|(k, v)| format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"))
+    .chain([format!("--{boundary}--\r\n")])
+    .collect();
+    let res = s
+        .http
+        .post(format!("{}/compliance/applications", s.base()))
+        .bearer_auth(key)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let app: Value = res.json().await.expect("json");
+    app["data"]["_id"].as_str().expect("application id").to_string()
 }
 
 /// The body a request to `method path` carries (its ids the caller's own).

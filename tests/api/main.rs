@@ -5,6 +5,7 @@ mod call_helpers;
 mod helpers;
 mod prereq;
 
+mod account;
 mod agents;
 mod analytics;
 mod architecture;

@@ -59,10 +59,11 @@ fn document() -> Value {
 }
 
 /// The operation of `h` in the document (platform paths are mounted under
-/// `/atoms/v1`).
+/// `/atoms/v1`, billing paths under `/payment/v1`).
 fn operation<'a>(doc: &'a Value, h: &Handler) -> &'a Value {
     let paths = &doc["paths"];
-    let item = if paths.get(&h.path).is_some() { &paths[&h.path] } else { &paths[format!("/atoms/v1{}", h.path)] };
+    let mut items = ["", "/atoms/v1", "/payment/v1"].into_iter().map(|p| &paths[format!("{p}{}", h.path)]);
+    let item = items.find(|i| i.is_object()).unwrap_or(&Value::Null);
     &item[&h.method]
 }
 

@@ -857,6 +857,7 @@ def main():
         campaign_steps(client, agent_id)
         analytics_steps(client, agent_id)
         dnc_concurrency_steps(client, agent_id)
+        __import__("sdk_account").account_steps(client, sys.modules[__name__])
     except ContractFailure as e:
         print(f"FAIL {e}", flush=True)
         return 1

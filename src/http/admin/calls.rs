@@ -257,8 +257,10 @@ impl RequestBody for SetConcurrencyRequest {
 }
 
 /// Set an organization's concurrency limit: `{limit}` (an integer ≥ 1).
-/// Queued calls that now fit start at once, in order. Returns `{apiKey,
-/// limit, running, queued}`; a bad limit or missing `apiKey`: 400.
+/// Queued calls that now fit start at once, in order. The plan's
+/// `concurrentCalls` (`GET /user/subscription`) follows: one number.
+/// Returns `{apiKey, limit, running, queued}`; a bad limit or missing
+/// `apiKey`: 400.
 #[utoipa::path(put, path = "/_admin/concurrency", tag = "Control API", params(KeyQuery), request_body = SetConcurrencyRequest,
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "Bad limit or apiKey missing")))]
 async fn set_concurrency(
@@ -267,7 +269,9 @@ async fn set_concurrency(
     ApiJson(body): ApiJson<SetConcurrencyRequest>,
 ) -> ApiResult<Response> {
     let api_key = key(q.api_key.as_deref())?;
-    s.calls.set_limit(s.store.tenant(api_key).calls(), body.limit());
+    let t = s.store.tenant(api_key);
+    t.account().set_concurrent_calls(body.limit());
+    s.calls.set_limit(t.calls(), body.limit());
     Ok(Json(concurrency_json(&s, api_key)).into_response())
 }
 

@@ -3,12 +3,14 @@
 //! `calls` (scenarios, concurrency, retries), `dnc` (the Do-Not-Call
 //! list's manual upload), `faults`, `journal`, `realtime`, `state`
 //! (export/import of one organization), `versioning` (per-organization
-//! mode) and `webhooks` (the delivery log).
+//! mode), `webhooks` (the delivery log) and `account` (plan, credits,
+//! invoices, compliance decisions).
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+mod account;
 mod calls;
 mod dnc;
 mod faults;
@@ -30,4 +32,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(versioning::router())
         .merge(dnc::router())
         .merge(state::router())
+        .merge(account::router())
 }

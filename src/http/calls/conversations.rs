@@ -61,7 +61,7 @@ async fn create_outbound_call(
     let linked = s.store.read_agent(&t, &body.agent_id, |r| r.agent.telephony_product_id.clone()).unwrap_or_default();
     let is_test =
         headers.get("x-test-call").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let call = place_call(&s, &t, &headers, body.into_call(&linked, is_test))?;
+    let call = place_call(&s, &t, &headers, body.into_call(&t, &linked, is_test))?;
     Ok(render::ok(json!({"conversationId": call.call_id})))
 }
 

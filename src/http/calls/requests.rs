@@ -10,12 +10,13 @@ use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Schem
 use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
-use crate::calls::caller_id::caller_id;
+use crate::calls::caller_id::resolve;
 use crate::calls::{CallRequest, CallType, Pin};
 use crate::domain::ids::is_e164;
 use crate::domain::DomainError;
 use crate::http::ids::{AgentId, ProductId, RevisionId, VersionId};
 use crate::http::json::RequestBody;
+use crate::store::Tenant;
 
 /// Call variables (R103): a flat object of strings, numbers and booleans;
 /// anything else is 400 `Invalid input`.
@@ -70,13 +71,14 @@ pub(crate) struct OutboundCallRequest {
 
 impl OutboundCallRequest {
     /// The call to place. Its `from` is the caller ID (LIVE K1,
-    /// `calls::caller_id`): `fromProductId`'s number, else one of the
+    /// `calls::caller_id::resolve`): `fromProductId`'s number (a number
+    /// rented or imported by `t`, else derived), else one of the
     /// agent's `linked` products', else the managed default; never the
     /// dialled number. `is_test` marks the call log (`x-test-call`).
-    pub(crate) fn into_call(self, linked: &[String], is_test: bool) -> CallRequest {
+    pub(crate) fn into_call(self, t: &Tenant, linked: &[String], is_test: bool) -> CallRequest {
         let phone = self.phone_number.or(self.to_phone).unwrap_or_default();
         CallRequest {
-            from: Some(caller_id(self.from_product_id.as_deref(), linked, &phone)),
+            from: Some(resolve(t, self.from_product_id.as_deref(), &self.agent_id, linked, &phone)),
             to: Some(phone),
             agent_id: self.agent_id.into_string(),
             pin: self.version_id.map_or(Pin::Active, |v| Pin::Version(v.into_string())),

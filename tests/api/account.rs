@@ -1,0 +1,403 @@
+//! The account half of the platform: plan and limits (`GET
+//! /user/subscription`, `/_admin/plan`), the credit ledger under
+//! `/payment/v1` (balance = sum of the ledger after calls, rentals and a
+//! top-up), phone numbers (`/product/*`), invoices and compliance.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::call_helpers::{agent, outbound, outbound_reply, run_to_end};
+use crate::helpers::{Reply, TestServer};
+
+const KEY: &str = "sk_account";
+
+/// `GET /payment/v1/…` with `key`.
+async fn payment(s: &TestServer, path: &str, key: &str) -> Reply {
+    s.raw(Method::GET, &format!("{}/payment/v1{path}", s.root()), Some(key), None).await
+}
+
+/// Every ledger row of `key` (one page of up to 100, window: the last 7
+/// days of the clock).
+async fn ledger(s: &TestServer, key: &str) -> Vec<Value> {
+    let r = payment(s, "/credits/ledger?limit=100", key).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["data"]["transactions"].as_array().expect("transactions").clone()
+}
+
+async fn balance(s: &TestServer, key: &str) -> f64 {
+    let r = payment(s, "/credits/balance", key).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["data"]["creditBalance"].as_f64().expect("creditBalance")
+}
+
+/// The ledger's amounts add up to the balance, and every `balanceAfter`
+/// is the running sum (oldest first).
+async fn assert_ledger_is_the_balance(s: &TestServer, key: &str) {
+    let rows = ledger(s, key).await;
+    let mut running = 0.0;
+    for row in rows.iter().rev() {
+        running += row["amount"].as_f64().expect("amount");
+        assert!((row["balanceAfter"].as_f64().expect("balanceAfter") - running).abs() < 1e-6, "{row}");
+    }
+    assert!((balance(s, key).await - running).abs() < 1e-6, "balance = sum of the ledger");
+}
+
+/// Searches the inventory (`country`, plivo) and rents the first number
+/// offered; returns the rented product's id.
+pub(crate) async fn rent_number(s: &TestServer, key: &str, country: &str) -> String {
+    let found = s.get(&format!("/product/get-available-numbers?countryCode={country}&provider=plivo"), key).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    let number = found.body["data"][0]["phoneNumber"].as_str().expect("a number on offer").to_string();
+    let r = s.post("/product/rent-number", key, json!({"phoneNumber": number, "provider": "plivo"})).await;
+    assert_eq!((r.status, &r.body["data"]), (StatusCode::OK, &json!({"requiresAction": false})), "{}", r.text);
+    let list = s.get("/product/phone-numbers", key).await;
+    let item = list.body["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|p| p["attributes"]["phoneNumber"].as_str().is_some_and(|n| n.trim_start_matches('+') == number));
+    item.and_then(|p| p["_id"].as_str()).expect("rented number listed").to_string()
+}
+
+#[tokio::test]
+async fn the_subscription_reports_the_default_plan_and_the_balance() {
+    let s = TestServer::start().await;
+    let r = s.get("/user/subscription", KEY).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let d = &r.body["data"];
+    assert_eq!(d["planId"], "plan_standard");
+    assert_eq!(d["organization"], s.get("/user", KEY).await.body["data"]["organizationId"]);
+    assert_eq!(d["currentCredits"].as_f64(), Some(balance(&s, KEY).await));
+    for f in ["telephony", "phoneNumbers", "campaigns", "webhooks", "knowledgeBase"] {
+        assert_eq!(d["features"][f], true, "{f}");
+    }
+    assert!(d["limits"]["agents"].as_u64().is_some_and(|n| n > 0));
+    assert_ledger_is_the_balance(&s, KEY).await;
+}
+
+#[tokio::test]
+async fn the_ledger_equals_the_balance_after_a_rental_a_connected_call_an_unanswered_call_and_a_top_up() {
+    let s = TestServer::start().await;
+    let start = balance(&s, KEY).await;
+    let product = rent_number(&s, KEY, "US").await;
+    let after_rent = balance(&s, KEY).await;
+    let rental = ledger(&s, KEY).await[0].clone();
+    assert_eq!(rental["transactionType"], "USAGE_DEDUCTION");
+    assert!((after_rent - start - rental["amount"].as_f64().expect("amount")).abs() < 1e-6);
+    assert!(product.len() == 24);
+
+    let a = agent(&s, KEY, "billed").await;
+    let connected = outbound(&s, KEY, &a, "+14155550123", None).await;
+    let log = run_to_end(&s, KEY, &connected, 600).await;
+    let cost = log["callCost"].as_f64().expect("callCost");
+    assert!(cost > 0.0, "the default scenario connects and costs something");
+    let rows = ledger(&s, KEY).await;
+    let row = rows.iter().find(|r| r["callId"] == connected.as_str()).expect("the call is billed");
+    assert!((row["amount"].as_f64().expect("amount") + cost).abs() < 1e-6, "{row}");
+
+    let unanswered = outbound(&s, KEY, &a, "+14155550124", Some("no-answer")).await;
+    let log = run_to_end(&s, KEY, &unanswered, 600).await;
+    assert_eq!(log["callCost"].as_f64(), Some(0.0));
+    assert!(!ledger(&s, KEY).await.iter().any(|r| r["callId"] == unanswered.as_str()), "no row for cost 0");
+
+    let top = s.admin(Method::POST, &format!("/credits?apiKey={KEY}"), Some(json!({"amount": 25}))).await;
+    assert_eq!(top.status, StatusCode::OK, "{}", top.text);
+    assert_eq!(top.body["entry"]["transactionType"], "CREDIT_PURCHASE");
+    let invoices = payment(&s, "/invoices", KEY).await;
+    assert_eq!(invoices.body["data"].as_array().map(Vec::len), Some(1), "a purchase issues a paid invoice");
+    assert_ledger_is_the_balance(&s, KEY).await;
+}
+
+#[tokio::test]
+async fn plan_limits_are_enforced_with_the_platforms_errors() {
+    let s = TestServer::start().await;
+    let a = agent(&s, KEY, "limited").await;
+    let r = s
+        .admin(Method::PUT, &format!("/plan?apiKey={KEY}"), Some(json!({"limits": {"dailyCalls": 1, "numbers": 1}})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(s.get("/user/subscription", KEY).await.body["data"]["limits"]["dailyCalls"], 1);
+
+    outbound(&s, KEY, &a, "+14155550123", None).await;
+    let second = outbound_reply(&s, KEY, &a, "+14155550124", None).await;
+    assert_eq!(second.status, StatusCode::FORBIDDEN, "{}", second.text);
+    assert!(second.error().starts_with("Plan limit reached"), "{}", second.text);
+
+    rent_number(&s, KEY, "US").await;
+    let found = s.get("/product/get-available-numbers?countryCode=US&provider=plivo", KEY).await;
+    let number = found.body["data"][0]["phoneNumber"].clone();
+    let before = balance(&s, KEY).await;
+    let r = s.post("/product/rent-number", KEY, json!({"phoneNumber": number, "provider": "plivo"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.error(), "Plan limit reached: your plan allows at most 1 phone numbers");
+    assert_eq!(balance(&s, KEY).await, before, "a refusal charges nothing");
+
+    s.admin(Method::PUT, &format!("/plan?apiKey={KEY}"), Some(json!({"features": {"telephony": false}}))).await;
+    let r = s
+        .post(
+            "/product/import-phone-number",
+            KEY,
+            json!({"phoneNumber": "+15550001", "sipTerminationUrl": "sip.example.invalid"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+}
+
+#[tokio::test]
+async fn without_credits_a_call_is_refused_and_nothing_is_placed() {
+    let s = TestServer::start().await;
+    let a = agent(&s, KEY, "broke").await;
+    let all = balance(&s, KEY).await;
+    let body = json!({"amount": -all, "type": "ADMIN_ADJUSTMENT"});
+    let r = s.admin(Method::POST, &format!("/credits?apiKey={KEY}"), Some(body)).await;
+    assert_eq!((r.status, r.body["creditBalance"].as_f64()), (StatusCode::OK, Some(0.0)), "{}", r.text);
+    let refused = outbound_reply(&s, KEY, &a, "+14155550123", None).await;
+    assert_eq!((refused.status, refused.error()), (StatusCode::BAD_REQUEST, "Organization has no credits available"));
+    assert_eq!(s.get("/conversation?limit=10", KEY).await.body["data"]["logs"], json!([]));
+    assert_ledger_is_the_balance(&s, KEY).await;
+}
+
+#[tokio::test]
+async fn a_number_is_rented_listed_and_released_and_held_by_one_organization_only() {
+    let s = TestServer::start().await;
+    let product = rent_number(&s, KEY, "US").await;
+    let item = s.get("/product/phone-numbers", KEY).await.body["data"][0].clone();
+    let mut keys: Vec<_> = item.as_object().expect("item").keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["__v", "_id", "agentId", "attributes", "createdAt", "isActive", "productType", "updatedAt"]);
+    let number = item["attributes"]["phoneNumber"].as_str().expect("number").trim_start_matches('+').to_string();
+    let other = s.post("/product/rent-number", "sk_other", json!({"phoneNumber": number, "provider": "plivo"})).await;
+    assert_eq!(other.error(), format!("Phone number {number} is not available"));
+
+    let all = s.get("/product/all-numbers", KEY).await;
+    assert_eq!(all.body["data"]["telephonyProducts"].as_array().map(Vec::len), Some(1));
+    let r = s.post("/product/release-number", KEY, json!({"productId": product})).await;
+    assert_eq!((r.status, &r.body["data"]), (StatusCode::OK, &json!({"success": true})), "{}", r.text);
+    assert_eq!(s.get("/product/phone-numbers", KEY).await.body["data"], json!([]));
+    let again = s.post("/product/release-number", KEY, json!({"productId": product})).await;
+    assert_eq!((again.status, again.error()), (StatusCode::BAD_REQUEST, "Invalid product id"));
+    let r = s.post("/product/rent-number", "sk_other", json!({"phoneNumber": number, "provider": "plivo"})).await;
+    assert_eq!(r.status, StatusCode::OK, "released numbers are on offer again: {}", r.text);
+}
+
+#[tokio::test]
+async fn an_open_invoice_locks_renting_until_it_is_paid_and_unknown_invoices_are_404() {
+    let s = TestServer::start().await;
+    let inv = s.admin(Method::POST, &format!("/invoices?apiKey={KEY}"), Some(json!({"amount": 12.5}))).await;
+    assert_eq!(inv.status, StatusCode::OK, "{}", inv.text);
+    let id = inv.body["id"].as_str().expect("invoice id").to_string();
+    assert_eq!(s.get("/product/unpaid-invoices", KEY).await.body["data"], json!({"paymentRequired": true}));
+    let r = s.get("/product/proration-amount", KEY).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.error(), "Your organization has unpaid invoices. Please pay the outstanding balance to continue.");
+
+    let paid = s.admin(Method::POST, &format!("/invoices/{id}/pay?apiKey={KEY}"), None).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+    assert_eq!(s.get("/product/unpaid-invoices", KEY).await.body["data"], json!({"paymentRequired": false}));
+    rent_number(&s, KEY, "US").await;
+
+    let pdf = payment(&s, &format!("/invoices/{id}/pdf"), KEY).await;
+    let url = pdf.body["data"]["pdfUrl"].as_str().expect("pdfUrl").to_string();
+    let file = s.http.get(&url).send().await.expect("pdf");
+    assert_eq!(file.headers()["content-type"], "application/pdf");
+    let missing = payment(&s, "/invoices/in_000000000000000000000000/pdf", KEY).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["success"], false);
+    assert_eq!(missing.body["error"]["code"], "not_found");
+    let foreign = payment(&s, &format!("/invoices/{id}/pdf"), "sk_other").await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "another organization's invoice is not found");
+}
+
+/// A multipart body: text fields, then one PDF part per name in `files`.
+fn form(fields: &[(&str, &str)], files: &[&str]) -> (String, Vec<u8>) {
+    let boundary = "atomsmockboundary7MA4YWxkTrZu0gW";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body += &format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
+    }
+    for file in files {
+        body += &format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{file}\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 test\r\n"
+        );
+    }
+    body += &format!("--{boundary}--\r\n");
+    (format!("multipart/form-data; boundary={boundary}"), body.into_bytes())
+}
+
+/// Sends the multipart form of `fields` and `files` (see [`form`]) to
+/// `path` under `/atoms/v1`; returns the status and the JSON body.
+async fn send_form(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[&str],
+) -> (StatusCode, Value) {
+    let (ct, body) = form(fields, files);
+    let req = s.http.request(method, format!("{}{path}", s.base())).bearer_auth(KEY).header("content-type", ct);
+    let res = req.body(body).send().await.expect("form request");
+    (res.status(), res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn renting_in_a_regulated_country_needs_an_accepted_application_reviewed_on_the_clock() {
+    let s = TestServer::start().await;
+    let q = "countryIso=GB&numberType=local&userType=business";
+    let found = s.get("/product/get-available-numbers?countryCode=GB&provider=plivo", KEY).await;
+    let number = found.body["data"][0]["phoneNumber"].clone();
+    let refused = s.post("/product/rent-number", KEY, json!({"phoneNumber": number, "provider": "plivo"})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.error().starts_with("Compliance approval is required to rent numbers in GB"), "{}", refused.text);
+    assert_eq!(s.get(&format!("/compliance/status?{q}"), KEY).await.body["data"]["step"], "form");
+
+    let req = s.get(&format!("/compliance/requirements?{q}"), KEY).await;
+    let docs: Vec<Value> = req.body["data"]["documentTypes"]
+        .as_array()
+        .expect("documentTypes")
+        .iter()
+        .map(|d| {
+            let fields = d["requiredFields"].as_array().into_iter().flatten();
+            let data: serde_json::Map<String, Value> =
+                fields.filter_map(|f| Some((f["fieldName"].as_str()?.to_string(), json!("filled")))).collect();
+            json!({"documentTypeId": d["documentTypeId"], "dataFields": data})
+        })
+        .collect();
+    assert!(!docs.is_empty(), "GB needs documents: {}", req.text);
+    let names: Vec<String> = (0..docs.len()).map(|i| format!("doc{i}.pdf")).collect();
+    let docs = Value::from(docs).to_string();
+    let fields = [
+        ("countryIso", "GB"),
+        ("numberType", "local"),
+        ("userType", "business"),
+        ("endUser", r#"{"name":"Acme Ltd"}"#),
+        ("documents", docs.as_str()),
+    ];
+    let files: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (status, app) = send_form(&s, Method::POST, "/compliance/applications", &fields, &files).await;
+    assert_eq!(status, StatusCode::CREATED, "{app}");
+    assert_eq!(app["data"]["status"], "submitted");
+    let id = app["data"]["_id"].as_str().expect("application id").to_string();
+
+    s.advance(121.0).await;
+    let refreshed = s.post(&format!("/compliance/applications/{id}/refresh"), KEY, json!({})).await;
+    assert_eq!(refreshed.body["data"]["status"], "accepted", "{}", refreshed.text);
+    assert_eq!(s.get(&format!("/compliance/status?{q}"), KEY).await.body["data"]["step"], "accepted");
+    let r = s.post("/product/rent-number", KEY, json!({"phoneNumber": number, "provider": "plivo"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_rejected_application_can_be_resubmitted_and_decisions_can_be_forced() {
+    let s = TestServer::start().await;
+    let fields = [
+        ("countryIso", "DE"),
+        ("numberType", "local"),
+        ("userType", "individual"),
+        ("endUser", r#"{"name":"Ada"}"#),
+        ("documents", "[]"),
+    ];
+    let (status, app) = send_form(&s, Method::POST, "/compliance/applications", &fields, &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{app}");
+    let id = app["data"]["_id"].as_str().expect("id").to_string();
+    let (dup, _) = send_form(&s, Method::POST, "/compliance/applications", &fields, &[]).await;
+    assert_eq!(dup, StatusCode::CONFLICT);
+
+    let r = s
+        .admin(
+            Method::POST,
+            &format!("/compliance/{id}?apiKey={KEY}"),
+            Some(json!({"decision": "reject", "reason": "blurry"})),
+        )
+        .await;
+    assert_eq!((r.status, &r.body["status"]), (StatusCode::OK, &json!("rejected")), "{}", r.text);
+    let path = format!("/compliance/applications/{id}");
+    let (status, app) = send_form(&s, Method::PATCH, &path, &[("documents", "[]")], &[]).await;
+    assert_eq!((status, &app["data"]["status"]), (StatusCode::OK, &json!("submitted")), "{app}");
+    let (again, _) = send_form(&s, Method::PATCH, &path, &[("documents", "[]")], &[]).await;
+    assert_eq!(again, StatusCode::BAD_REQUEST, "only rejected applications are resubmitted");
+    let missing = s.post("/compliance/applications/000000000000000000000000/refresh", KEY, json!({})).await;
+    assert_eq!((missing.status, missing.error()), (StatusCode::NOT_FOUND, "Compliance application not found"));
+}
+
+#[tokio::test]
+async fn the_agent_and_campaign_limits_and_the_campaigns_feature_are_enforced() {
+    let s = TestServer::start().await;
+    let r = s
+        .admin(Method::PUT, &format!("/plan?apiKey={KEY}"), Some(json!({"limits": {"agents": 1, "campaigns": 1}})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let first = s.create_agent(KEY, "only").await;
+    let refused = s.post("/agent", KEY, json!({"name": "second"})).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert_eq!(refused.error(), "Plan limit reached: your plan allows at most 1 agents");
+    let r = s.delete(&format!("/agent/{first}/archive"), KEY).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = s.post("/agent", KEY, json!({"name": "after archive"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "archived agents do not count: {}", r.text);
+    let first = r.body["data"].as_str().expect("agent id").to_string();
+    let aud = crate::campaigns::audience(&s, KEY, "phone\n+14155550101\n").await;
+    let body = json!({"name": "one", "agentId": first, "audienceId": aud});
+    crate::campaigns::new_campaign(&s, KEY, body.clone()).await;
+    let second = s.post("/campaign", KEY, body.clone()).await;
+    assert_eq!(
+        (second.status, second.error()),
+        (StatusCode::FORBIDDEN, "Plan limit reached: your plan allows at most 1 campaigns")
+    );
+
+    s.admin(
+        Method::PUT,
+        &format!("/plan?apiKey={KEY}"),
+        Some(json!({"limits": {"campaigns": 10}, "features": {"campaigns": false}})),
+    )
+    .await;
+    let off = s.post("/campaign", KEY, body).await;
+    assert_eq!((off.status, off.error()), (StatusCode::FORBIDDEN, "Your plan does not include campaigns"));
+}
+
+#[tokio::test]
+async fn without_the_webhooks_feature_webhooks_and_subscriptions_are_refused() {
+    let s = TestServer::start().await;
+    let a = s.create_agent(KEY, "hooked").await;
+    let hook = crate::webhooks::create_webhook(&s, KEY, "http://127.0.0.1:9/hook", &a, &["pre-conversation"]).await;
+    s.admin(Method::PUT, &format!("/plan?apiKey={KEY}"), Some(json!({"features": {"webhooks": false}}))).await;
+    let body =
+        json!({"endpoint": "http://127.0.0.1:9/other", "events": [{"agentId": a, "eventType": "pre-conversation"}]});
+    let r = s.post("/webhook", KEY, body).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Your plan does not include webhooks"));
+    let body = json!({"eventTypes": ["post-conversation"], "webhookId": hook});
+    let r = s.post(&format!("/agent/{a}/webhook-subscriptions"), KEY, body).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Your plan does not include webhooks"));
+}
+
+#[tokio::test]
+async fn live_k1_a_rented_number_given_as_from_product_id_is_the_caller_id() {
+    let s = TestServer::start().await;
+    let product = rent_number(&s, KEY, "US").await;
+    let list = s.get("/product/phone-numbers", KEY).await;
+    let number = list.body["data"][0]["attributes"]["phoneNumber"].as_str().expect("number").to_string();
+    let a = agent(&s, KEY, "caller").await;
+    let body = json!({"agentId": a, "phoneNumber": "+14155550123", "fromProductId": product});
+    let r = s.post("/conversation/outbound", KEY, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let id = r.body["data"]["conversationId"].as_str().expect("call id");
+    let d = s.get(&format!("/conversation/{id}"), KEY).await.body["data"].clone();
+    assert_eq!(d["from"], json!(format!("+{}", number.trim_start_matches('+'))));
+}
+
+#[tokio::test]
+async fn a_campaign_calls_from_the_rented_number_in_its_phone_number_ids() {
+    let s = TestServer::start().await;
+    let product = rent_number(&s, KEY, "US").await;
+    let list = s.get("/product/phone-numbers", KEY).await;
+    let number = list.body["data"][0]["attributes"]["phoneNumber"].as_str().expect("number").to_string();
+    let a = s.create_agent(KEY, "dialler").await;
+    let aud = crate::campaigns::audience(&s, KEY, "phone\n+15552000001\n").await;
+    let body = json!({"name": "From rented", "agentId": a, "audienceId": aud, "phoneNumberIds": [product]});
+    let id = crate::campaigns::new_campaign(&s, KEY, body).await;
+    let r = s.post(&format!("/campaign/{id}/start"), KEY, json!({})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    s.advance(1.0).await;
+    let logs = s.get(&format!("/conversation?agentId={a}"), KEY).await;
+    let from = &logs.body["data"]["logs"][0]["from"];
+    assert_eq!(from, &json!(format!("+{}", number.trim_start_matches('+'))), "{}", logs.text);
+}
