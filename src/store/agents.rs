@@ -6,6 +6,7 @@
 //! nothing. [`Store::set_archived`] is the one rule that also reads another
 //! book (campaigns): it takes both locks in the store's order.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -33,6 +34,32 @@ pub struct AgentQuery {
     pub ascending: bool,
     /// `true` lists only archived agents, `false` only active ones.
     pub archived: bool,
+}
+
+/// One organization's agents by id. Records are boxed so the map's entries
+/// stay 32 bytes: growing the table moves pointers, not 400-byte records,
+/// which keeps the write lock's hold at a resize short (the POST p99).
+#[derive(Debug, Default)]
+pub(crate) struct AgentBook {
+    map: HashMap<String, Box<AgentRecord>>,
+}
+
+impl AgentBook {
+    fn get(&self, id: &str) -> Option<&AgentRecord> {
+        self.map.get(id).map(|r| &**r)
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut AgentRecord> {
+        self.map.get_mut(id).map(|r| &mut **r)
+    }
+
+    fn insert(&mut self, id: String, rec: AgentRecord) {
+        self.map.insert(id, Box::new(rec));
+    }
+
+    fn records(&self) -> impl Iterator<Item = &AgentRecord> {
+        self.map.values().map(|r| &**r)
+    }
 }
 
 impl Store {
@@ -134,7 +161,7 @@ impl Store {
         let agents = t.agents.read();
         let needle = q.search.as_deref().map(str::to_lowercase);
         let mut hits: Vec<&AgentRecord> = agents
-            .values()
+            .records()
             .filter(|r| r.agent.archived == q.archived)
             .filter(|r| q.workflow_type.as_deref().is_none_or(|w| r.agent.workflow_type == w))
             .filter(|r| needle.as_deref().is_none_or(|n| r.agent.name.to_lowercase().contains(n)))
@@ -258,6 +285,34 @@ mod tests {
     use crate::domain::versioning_props::{fold, steps, Replay};
     use crate::store::Store;
 
+    /// An agent created from a body without config fields shares the
+    /// process-wide default config (the same `Arc`, no copy) and its
+    /// serialized forms; its first edit copies (issue 13's memory target).
+    #[test]
+    fn an_agent_created_with_defaults_shares_the_default_config() {
+        let store = Store::new(Clock::new(ClockMode::Virtual), Some(1), 6000);
+        let t = store.tenant("sk_shared");
+        let body = serde_json::json!({"name": "Shared"});
+        let id = store.create_agent_from_body(&t, body.as_object().expect("object")).expect("created");
+        let defaults = config::defaults();
+        let (shared, memo) = store
+            .read_agent(&t, &id, |r| {
+                let v = r.active().expect("version 1 is active");
+                (std::sync::Arc::ptr_eq(&v.config, &defaults), v.json.get(&v.config))
+            })
+            .expect("stored");
+        assert!(shared, "version 1 must hold the shared defaults, not a copy");
+        let other = store.create_agent_from_body(&t, body.as_object().expect("object")).expect("created");
+        let memo2 = store.read_agent(&t, &other, |r| r.active().map(|v| v.json.get(&v.config))).expect("stored");
+        assert!(std::sync::Arc::ptr_eq(&memo, &memo2.expect("active")), "one serialized form for all default agents");
+
+        let custom = serde_json::json!({"name": "Own", "firstMessage": "Hi"});
+        let id3 = store.create_agent_from_body(&t, custom.as_object().expect("object")).expect("created");
+        let own = store.read_agent(&t, &id3, |r| r.active().map(|v| std::sync::Arc::ptr_eq(&v.config, &defaults)));
+        assert_eq!(own.expect("stored"), Some(false), "a body with config fields gets its own copy");
+        assert_eq!(defaults.get("firstMessage"), config::defaults().get("firstMessage"), "defaults unchanged");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -278,7 +333,7 @@ mod tests {
                     description: String::new(),
                     telephony_product_id: Vec::new(),
                     allow_inbound_call: true,
-                    config: (*config::defaults()).clone(),
+                    config: config::defaults(),
                 },
             );
             let start = store

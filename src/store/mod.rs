@@ -41,7 +41,6 @@
 //!    the order above and decides under them; never a check in a handler
 //!    followed by a separate write.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -50,7 +49,7 @@ use parking_lot::{Mutex, MutexGuard, RwLock};
 use crate::clock::Clock;
 use crate::domain::agent::OrgAccess;
 use crate::domain::ids::{derived_id, IdGen};
-use crate::domain::versioning::{AgentRecord, VersioningMode};
+use crate::domain::versioning::VersioningMode;
 use crate::domain::Millis;
 
 pub mod agents;
@@ -74,7 +73,7 @@ pub struct Tenant {
     /// Model and workflow access (R022).
     access: RwLock<OrgAccess>,
     versioning: Mutex<VersioningSettings>,
-    agents: RwLock<HashMap<String, AgentRecord>>,
+    agents: RwLock<agents::AgentBook>,
     calls: Arc<CallBook>,
     campaigns: Mutex<CampaignBook>,
     webhooks: Mutex<WebhookBook>,
@@ -102,7 +101,7 @@ impl Tenant {
             org_name: Mutex::new(DEFAULT_ORG_NAME.to_string()),
             access: RwLock::new(OrgAccess::default()),
             versioning: Mutex::new(VersioningSettings { mode, scan_fails: false }),
-            agents: RwLock::new(HashMap::new()),
+            agents: RwLock::new(agents::AgentBook::default()),
             calls: Arc::new(CallBook::new(Arc::clone(&api_key))),
             campaigns: Mutex::new(CampaignBook::default()),
             webhooks: Mutex::new(WebhookBook::default()),
