@@ -38,7 +38,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REL = os.path.join(ROOT, "target", "release")
+REL = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release")
 KEY = "sk_bench"
 QUICK = "--quick" in sys.argv
 ROUNDS = 1 if QUICK else 3
