@@ -3,7 +3,7 @@
 
 One command, bounded (about 4 minutes; `--quick` about 1.5), 127.0.0.1 only:
 
-    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--no-build]
+    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--hello BASELINE] [--no-build]
 
 Builds the release binary and the bare axum baseline (`examples/hello_axum.rs`,
 same profile), then measures, for the mock and, with `--before`, a second mock
@@ -102,6 +102,18 @@ class Server:
         self.p.wait()
 
 
+def free_port():
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
+
+
+def hello(binary):
+    # A free port chosen here (rather than PORT=0) also suits builds of the
+    # baseline that print the requested port instead of the bound one.
+    return Server([binary], env={"PORT": str(free_port())})
+
+
 def mock(binary):
     return Server([binary, "--port", "0"])
 
@@ -171,7 +183,7 @@ def measured(server, url, script=None):
 def throughput(binaries, hello_bin):
     rows = {}
     for rnd in range(ROUNDS):
-        h = Server([hello_bin], env={"PORT": "0"})
+        h = hello(hello_bin)
         try:
             rows.setdefault(("baseline", "GET /"), []).append(measured(h, h.base + "/"))
         finally:
@@ -273,7 +285,7 @@ def main():
     for label, binary in binaries:
         med, worst = readiness(binary)
         print(f"readiness ({label}): median {med:.1f} ms, max {worst:.1f} ms (exec to first 200)")
-    throughput(binaries, os.path.join(REL, "examples", "hello_axum"))
+    throughput(binaries, arg("--hello") or os.path.join(REL, "examples", "hello_axum"))
     for label, binary in binaries:
         memory(label, binary)
 
