@@ -1,127 +1,293 @@
 #!/usr/bin/env python3
-"""Load benchmark for atoms-mock (results go in BENCHMARKS.md).
+"""Load and memory benchmark for atoms-mock (results go in BENCHMARKS.md).
 
-Builds the release binary and the bare axum hello-world example, then on
-127.0.0.1 only:
-  * readiness: ms from process start until GET /healthz answers (median of 20);
-  * idle memory: VmRSS of the started server before and after the load;
-  * throughput: wrk (2 threads, 64 connections, 10 s) against the baseline
-    hello-world and against mock routes (healthz, GET /agent/{id},
-    GET /agent list, a POST /agent write, GET /conversation/{id}).
-Needs `wrk` (Debian package `wrk`). Usage: python3 scripts/bench.py [--quick]
+One command, bounded (about 4 minutes; `--quick` about 1.5), 127.0.0.1 only:
+
+    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--hello BASELINE] [--no-build]
+
+Builds the release binary and the bare axum baseline (`examples/hello_axum.rs`,
+same profile), then measures, for the mock and, with `--before`, a second mock
+binary (e.g. one built from an older commit) in the same run:
+
+  * throughput: `wrk -t2 -c32 -d5s --latency`, 3 rounds (1 with --quick), each
+    round alternating the baseline and the binaries; medians of req/s and
+    p99, their ratio to the baseline, and the server's CPU time per request
+    (utime+stime from /proc/PID/stat over the run / requests served), which
+    holds up better than req/s on a shared, loaded machine. Routes:
+    GET /agent/{id}, POST /agent {name} (default config) and
+    POST /agent {name, firstMessage}; each POST run gets a fresh server;
+  * memory per agent: VmRSS growth / N after creating N = 10k and 100k agents
+    with `{name}` through 4 pipelined keep-alive sockets;
+  * list latency: GET /agent (first page, default sort) at 1k, 10k, 100k
+    agents in one organization, median of 30 sequential requests;
+  * reset: RSS 0.2 s and 3 s after `POST /_admin/reset`, against idle RSS;
+  * idle RSS and readiness (exec to first 200 on /healthz, median of 20).
+
+Needs `wrk` (Debian/Ubuntu: `apt-get install wrk`; the script says so and
+stops if it is missing). Timing is printed, never asserted.
 """
+import http.client
 import json
 import os
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "atoms-mock")
-HELLO = os.path.join(ROOT, "target", "release", "examples", "hello_axum")
+REL = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release")
 KEY = "sk_bench"
 QUICK = "--quick" in sys.argv
-DURATION = "3s" if QUICK else "10s"
+ROUNDS = 1 if QUICK else 3
+DURATION = "5s"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def rss_kib(pid, field="VmRSS"):
+def arg(name):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith(field + ":"):
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return -1
 
 
-def rss(pid):
-    return (f"{rss_kib(pid) / 1024:.1f} MiB (anonymous {rss_kib(pid, 'RssAnon') / 1024:.1f} MiB, "
-            f"file-backed {rss_kib(pid, 'RssFile') / 1024:.1f} MiB)")
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def wait_ready(url, timeout=10.0):
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return (time.perf_counter() - start) * 1000
-        except OSError:
-            time.sleep(0.0005)
-    raise RuntimeError(f"{url} not ready")
+class Server:
+    """A child process serving on 127.0.0.1 with a port it picked itself."""
+
+    def __init__(self, argv, env=None):
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  env={**os.environ, **(env or {})}, text=True)
+        line = self.p.stdout.readline().strip()
+        if not line.startswith("http://"):
+            self.stop()
+            raise RuntimeError(f"{argv[0]} printed {line!r} instead of its address")
+        threading.Thread(target=self.p.stdout.read, daemon=True).start()  # never let the pipe fill
+        # The mock prints its API base (`http://127.0.0.1:PORT/atoms/v1`).
+        self.host, rest = line[len("http://"):].split(":", 1)
+        self.port = int(rest.split("/")[0])
+        self.base = f"http://{self.host}:{self.port}"
+
+    def get_ok(self, path, timeout=10.0):
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            try:
+                c = http.client.HTTPConnection(self.host, self.port, timeout=2)
+                c.request("GET", path)
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.001)
+        raise RuntimeError(f"{self.base}{path} not ready")
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
 
 
-def start_mock(port):
-    p = subprocess.Popen([BIN, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return p
+def free_port():
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
 
 
-def request(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read())
+def hello(binary):
+    # A free port chosen here (rather than PORT=0) also suits builds of the
+    # baseline that print the requested port instead of the bound one.
+    return Server([binary], env={"PORT": str(free_port())})
 
 
-def wrk(url, script=None, headers=True):
-    cmd = ["wrk", "-t2", "-c64", f"-d{DURATION}", "--latency"]
-    if headers:
-        cmd += ["-H", f"Authorization: Bearer {KEY}"]
+def mock(binary):
+    return Server([binary, "--port", "0"])
+
+
+def call(s, method, path, body=None):
+    c = http.client.HTTPConnection(s.host, s.port, timeout=30)
+    c.request(method, path, body=json.dumps(body) if body is not None else None,
+              headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+    r = c.getresponse()
+    return r.status, r.read()
+
+
+def create_agents(s, n, sockets=4, batch=64):
+    """Creates n `{name}` agents through pipelined keep-alive sockets."""
+    body = b'{"name":"m"}'
+    req = (f"POST /atoms/v1/agent HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+           f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    socks = [socket.create_connection((s.host, s.port)) for _ in range(sockets)]
+    left = n
+    try:
+        while left > 0:
+            sent = []
+            for sk in socks:
+                k = min(batch, left)
+                if k == 0:
+                    break
+                sk.sendall(req * k)
+                sent.append((sk, k))
+                left -= k
+            for sk, k in sent:
+                buf, seen = b"", 0
+                while seen < k:
+                    chunk = sk.recv(1 << 20)
+                    if not chunk:
+                        raise RuntimeError("connection closed while creating agents")
+                    buf += chunk
+                    seen = buf.count(b"HTTP/1.1 201")
+                # Every reply is complete once the last one's JSON body closed.
+                while not buf.rstrip().endswith(b"}"):
+                    buf += sk.recv(1 << 20)
+    finally:
+        for sk in socks:
+            sk.close()
+
+
+def wrk(url, script=None):
+    cmd = ["wrk", "-t2", "-c32", f"-d{DURATION}", "--latency", "-H", f"Authorization: Bearer {KEY}"]
     if script:
-        cmd += ["-s", script]
-    cmd.append(url)
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(next(l for l in out.splitlines() if l.startswith("Requests/sec")).split()[1])
-    p99 = next((l.split()[1] for l in out.splitlines() if l.strip().startswith("99%")), "?")
-    return rps, p99
+        cmd += ["-s", os.path.join(ROOT, "scripts", script)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    rps = float(next(l for l in lines if l.startswith("Requests/sec")).split()[1])
+    total = int(next(l for l in lines if "requests in" in l).split()[0])
+    p99 = next(l.split()[1] for l in lines if l.strip().startswith("99%"))
+    ms = float(p99[:-2]) if p99.endswith("ms") else float(p99[:-2]) / 1000 if p99.endswith("us") else float(p99[:-1]) * 1000
+    return rps, ms, total
+
+
+def measured(server, url, script=None):
+    """wrk against url; adds the server's CPU µs per request served."""
+    t0 = cpu_ticks(server.p.pid)
+    rps, p99, total = wrk(url, script)
+    cpu_us = (cpu_ticks(server.p.pid) - t0) / TICKS * 1e6 / max(total, 1)
+    return {"rps": rps, "p99": p99, "cpu": cpu_us, "load": float(loadavg())}
+
+
+def throughput(binaries, hello_bin):
+    rows = {}
+    for rnd in range(ROUNDS):
+        h = hello(hello_bin)
+        try:
+            rows.setdefault(("baseline", "GET /"), []).append(measured(h, h.base + "/"))
+        finally:
+            h.stop()
+        for label, binary in binaries:
+            s = mock(binary)
+            try:
+                _, out = call(s, "POST", "/atoms/v1/agent", {"name": "bench"})
+                agent = json.loads(out)["data"]
+                for i in range(50):
+                    call(s, "POST", "/atoms/v1/agent", {"name": f"filler {i}"})
+                rows.setdefault((label, "GET /agent/{id}"), []).append(
+                    measured(s, f"{s.base}/atoms/v1/agent/{agent}"))
+            finally:
+                s.stop()
+            for route, script in (("POST /agent {name}", "post_agent_name.lua"),
+                                  ("POST /agent {name, firstMessage}", "post_agent.lua")):
+                s = mock(binary)
+                try:
+                    rows.setdefault((label, route), []).append(measured(s, f"{s.base}/atoms/v1/agent", script))
+                finally:
+                    s.stop()
+        print(f"  round {rnd + 1}/{ROUNDS} done (load {loadavg()})", file=sys.stderr)
+    med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p99", "cpu", "load")} for k, v in rows.items()}
+    base = med[("baseline", "GET /")]
+    print(f"\n### Throughput: wrk -t2 -c32 -d{DURATION}, medians of {ROUNDS} alternating rounds\n")
+    print("| server | route | req/s | × baseline | p99 ms | p99 × baseline | CPU µs/req | load |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for (label, route), m in med.items():
+        print(f"| {label} | {route} | {m['rps']:,.0f} | {m['rps'] / base['rps']:.2f} | {m['p99']:.2f} | "
+              f"{m['p99'] / base['p99']:.1f} | {m['cpu']:.1f} | {m['load']:.1f} |")
+
+
+def list_ms(s, n=30):
+    c = http.client.HTTPConnection(s.host, s.port, timeout=30)
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        c.request("GET", "/atoms/v1/agent?page=1&offset=10", headers={"Authorization": f"Bearer {KEY}"})
+        r = c.getresponse()
+        r.read()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def memory(label, binary):
+    steps = [1_000, 10_000] if QUICK else [1_000, 10_000, 100_000]
+    s = mock(binary)
+    try:
+        s.get_ok("/healthz")
+        time.sleep(0.2)
+        idle = rss_kib(s.p.pid)
+        made, out = 0, []
+        for n in steps:
+            create_agents(s, n - made)
+            made = n
+            grown = rss_kib(s.p.pid) - idle
+            out.append((n, grown / n, list_ms(s)))
+        call(s, "POST", "/_admin/reset")
+        t_reset = time.perf_counter()
+        time.sleep(0.2)
+        r02 = rss_kib(s.p.pid)
+        time.sleep(max(0.0, 3.0 - (time.perf_counter() - t_reset)))
+        r3 = rss_kib(s.p.pid)
+    finally:
+        s.stop()
+    print(f"\n### Memory and lists: {label} (load {loadavg()})\n")
+    print("| agents | KiB/agent (RSS growth / N) | GET /agent first page p50 |")
+    print("|---:|---:|---:|")
+    for n, kib, ms in out:
+        print(f"| {n:,} | {kib:.2f} | {ms:.2f} ms |")
+    print(f"\nidle RSS {idle / 1024:.1f} MiB; after {made:,} agents + `POST /_admin/reset`: "
+          f"{r02 / 1024:.1f} MiB at +0.2 s ({r02 / idle:.1f}× idle), {r3 / 1024:.1f} MiB at +3 s ({r3 / idle:.1f}× idle)")
+
+
+def readiness(binary):
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        s = mock(binary)
+        try:
+            s.get_ok("/healthz")
+            times.append((time.perf_counter() - t0) * 1000)
+        finally:
+            s.stop()
+    return statistics.median(times), max(times)
 
 
 def main():
-    subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock", "--example", "hello_axum"], cwd=ROOT, check=True)
-    readiness = []
-    for i in range(20):
-        t0 = time.perf_counter()
-        p = start_mock(4200 + i)
-        try:
-            wait_ready(f"http://127.0.0.1:{4200 + i}/healthz")
-            readiness.append((time.perf_counter() - t0) * 1000)
-        finally:
-            p.terminate()
-            p.wait()
-    print(f"readiness: median {statistics.median(readiness):.1f} ms, max {max(readiness):.1f} ms (process start to first 200)")
-
-    hello = subprocess.Popen([HELLO], env={**os.environ, "PORT": "4099"}, stdout=subprocess.DEVNULL)
-    mock = start_mock(4098)
-    try:
-        wait_ready("http://127.0.0.1:4099/")
-        wait_ready("http://127.0.0.1:4098/healthz")
-        time.sleep(0.2)
-        print(f"idle RSS: mock {rss(mock.pid)}")
-        print(f"idle RSS: hello-world {rss(hello.pid)}")
-        base = "http://127.0.0.1:4098/atoms/v1"
-        agent = request("POST", f"{base}/agent", {"name": "bench"})["data"]
-        for i in range(50):
-            request("POST", f"{base}/agent", {"name": f"filler {i}"})
-        call = request("POST", f"{base}/conversation/outbound", {"agentId": agent, "phoneNumber": "+14155550123"})["data"]["conversationId"]
-        post = os.path.join(ROOT, "scripts", "post_agent.lua")
-        rows = [
-            ("hello-world GET / (baseline)", wrk("http://127.0.0.1:4099/", headers=False)),
-            ("mock GET /healthz", wrk("http://127.0.0.1:4098/healthz", headers=False)),
-            ("mock GET /atoms/v1/agent/{id}", wrk(f"{base}/agent/{agent}")),
-            ("mock GET /atoms/v1/agent (list, 51 agents)", wrk(f"{base}/agent")),
-            ("mock POST /atoms/v1/agent", wrk(f"{base}/agent", script=post)),
-            ("mock GET /atoms/v1/conversation/{callId}", wrk(f"{base}/conversation/{call}")),
-        ]
-        baseline = rows[0][1][0]
-        print(f"{'route':48} {'req/s':>10} {'p99':>8} {'vs baseline':>12}")
-        for name, (rps, p99) in rows:
-            print(f"{name:48} {rps:>10.0f} {p99:>8} {rps / baseline:>11.0%}")
-        print(f"RSS after load: mock {rss(mock.pid)}")
-    finally:
-        for p in (hello, mock):
-            p.terminate()
-            p.wait()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: install it with `sudo apt-get install wrk` (Debian/Ubuntu)")
+    if "--no-build" not in sys.argv:
+        subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock", "--example", "hello_axum"],
+                       cwd=ROOT, check=True)
+    binaries = [("mock", os.path.join(REL, "atoms-mock"))]
+    if arg("--before"):
+        binaries.insert(0, ("before", os.path.abspath(arg("--before"))))
+    print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; load average at start {loadavg()}")
+    for label, binary in binaries:
+        med, worst = readiness(binary)
+        print(f"readiness ({label}): median {med:.1f} ms, max {worst:.1f} ms (exec to first 200)")
+    throughput(binaries, arg("--hello") or os.path.join(REL, "examples", "hello_axum"))
+    for label, binary in binaries:
+        memory(label, binary)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@
 //! - [`clock`]: real or virtual time; every timer of the crate goes through
 //!   it, and tests drive it (`advance`, `run_until_idle`).
 //! - [`journal`]: the request journal (bounded in bytes) and its filters.
+//! - [`memory`]: the hook that gives freed memory back to the OS after a
+//!   reset (the binary installs jemalloc's purge).
 //! - [`faults`]: fault-injection rules, path patterns and seeded rolls.
 //! - [`config`]: CLI flags and `ATOMS_MOCK_*` variables ([`Config`]).
 //! - [`scenarios`]: scripted call scenarios, their compiled timelines and
@@ -39,6 +41,8 @@
 //!   connection timeouts and graceful shutdown ([`Transport`]); the
 //!   composition root, the one module above `http`.
 
+#![forbid(unsafe_code)]
+
 pub mod call;
 pub mod calls;
 pub mod campaigns;
@@ -50,6 +54,7 @@ pub mod faults;
 pub mod fixtures;
 pub mod http;
 pub mod journal;
+pub mod memory;
 pub mod persist;
 pub mod realtime;
 pub mod scenarios;

@@ -386,7 +386,7 @@ mod tests {
             description: String::new(),
             telephony_product_id: Vec::new(),
             allow_inbound_call: true,
-            config: (*config::defaults()).clone(),
+            config: config::defaults(),
         }
     }
 

@@ -87,7 +87,10 @@ pub struct NewAgent {
     /// `allowInboundCall` (default true).
     pub allow_inbound_call: bool,
     /// The config of version 1: defaults merged with the body's fields.
-    pub config: ConfigMap,
+    /// A body without config fields gets the shared defaults themselves
+    /// ([`config::defaults`], the same `Arc`), so such an agent costs no
+    /// copy of the config until its first edit (copy-on-write).
+    pub config: config::Config,
 }
 
 /// Metadata keys `PATCH /agent/{id}` accepts on a versioned agent (R030).
@@ -155,8 +158,13 @@ pub fn parse_new(body: &Map<String, Value>) -> Result<NewAgent, DomainError> {
     let mut fields = config::validate_fields(body)?;
     // R024: the server default overrides `backgroundSound` on create.
     fields.remove("backgroundSound");
-    let mut cfg = (*config::defaults()).clone();
-    config::merge(&mut cfg, &fields);
+    let cfg = if fields.is_empty() {
+        config::defaults()
+    } else {
+        let mut cfg = (*config::defaults()).clone();
+        config::merge(&mut cfg, &fields);
+        std::sync::Arc::new(cfg)
+    };
     Ok(NewAgent {
         name,
         description: str_field(&meta, "description").unwrap_or_default(),
@@ -268,7 +276,7 @@ pub fn duplicate(agent: &Agent, active: Option<&ConfigMap>, target: &str) -> Res
         description: agent.description.clone(),
         telephony_product_id: Vec::new(),
         allow_inbound_call: agent.allow_inbound_call,
-        config: stripped_for_duplicate(cfg),
+        config: std::sync::Arc::new(stripped_for_duplicate(cfg)),
     })
 }
 

@@ -55,8 +55,9 @@ pub struct Branch {
     pub head_revision_id: Option<String>,
     /// Archived branches leave the list and refuse edits (R078).
     pub archived: bool,
-    /// The single open draft (R068).
-    pub draft: Option<BranchDraft>,
+    /// The single open draft (R068), boxed: most branches have none, and
+    /// every new agent carries one branch.
+    pub draft: Option<Box<BranchDraft>>,
     /// The row whose scan is in flight (R088 `publish_in_progress`).
     pub publishing: Option<String>,
     /// Creator user id.
@@ -80,7 +81,6 @@ pub struct BranchDraft {
     /// Current config.
     pub config: Config,
     /// Section block ids, rotated for changed sections on every edit.
-    #[serde(deserialize_with = "crate::domain::static_names::section_map")]
     pub blocks: Blocks,
     /// The config after each draft revision (index = revision), for the
     /// leaf-level conflict check of `expectedRevision` (R082).
@@ -109,7 +109,7 @@ impl Branch {
     /// The open draft (R068): the draft document unless it was published
     /// unchanged (LIVE V2).
     pub fn open_draft(&self) -> Option<&BranchDraft> {
-        self.draft.as_ref().filter(|d| !d.published)
+        self.draft.as_deref().filter(|d| !d.published)
     }
 
     /// The live default branch of a new agent, headed by version 1 (R069).

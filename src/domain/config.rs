@@ -347,7 +347,22 @@ impl PartialEq for JsonMemo {
     }
 }
 
+/// The one memo every version whose config is the shared defaults uses.
+static DEFAULTS_JSON: LazyLock<JsonMemo> = LazyLock::new(JsonMemo::default);
+
 impl JsonMemo {
+    /// The memo for a new version of `config`: when `config` is the shared
+    /// defaults ([`defaults`], compared by pointer), the one memo all such
+    /// versions share, so the defaults are serialized once per process;
+    /// otherwise a fresh, empty memo.
+    pub fn for_config(config: &Config) -> Self {
+        if Arc::ptr_eq(config, &DEFAULTS) {
+            DEFAULTS_JSON.clone()
+        } else {
+            Self::default()
+        }
+    }
+
     /// The parts of `config`, computing them on first use.
     pub fn get(&self, config: &ConfigMap) -> Arc<ConfigJson> {
         Arc::clone(self.0.get_or_init(|| Arc::new(to_json_parts(config))))

@@ -121,23 +121,77 @@ pub fn hex(bytes: &[u8]) -> String {
 /// A stable 24-hex id derived from `parts` (FNV-1a, 96 bits). Used where a
 /// pure function needs a fresh-looking id, such as rotated block ids.
 pub fn derived_id(parts: &[&str]) -> String {
-    let mut out = [0u8; 12];
-    for (lane, chunk) in out.chunks_mut(4).enumerate() {
-        let mut h: u32 = 0x811c_9dc5 ^ u32::try_from(lane).unwrap_or(0).wrapping_mul(0x0100_0193);
-        for p in parts {
-            for b in p.bytes().chain(std::iter::once(0xff)) {
-                h ^= u32::from(b);
-                h = h.wrapping_mul(0x0100_0193);
+    hex(&DerivedPrefix::new(parts).finish(&[]))
+}
+
+/// The FNV-1a state of [`derived_id`] after a prefix of its parts (12
+/// bytes): `DerivedPrefix::new(&[a, b]).finish(&[c])` gives the bytes of
+/// `derived_id(&[a, b, c])`. Lets a caller store one prefix and derive the
+/// ids that extend it only when they are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DerivedPrefix([u32; 3]);
+
+impl DerivedPrefix {
+    const PRIME: u32 = 0x0100_0193;
+
+    /// The state after hashing `parts`.
+    pub fn new(parts: &[&str]) -> Self {
+        let mut lanes = [0u32; 3];
+        for (lane, h) in lanes.iter_mut().enumerate() {
+            *h = 0x811c_9dc5 ^ u32::try_from(lane).unwrap_or(0).wrapping_mul(Self::PRIME);
+        }
+        Self(lanes).extend(parts)
+    }
+
+    fn extend(mut self, parts: &[&str]) -> Self {
+        for h in &mut self.0 {
+            for p in parts {
+                for b in p.bytes().chain(std::iter::once(0xff)) {
+                    *h ^= u32::from(b);
+                    *h = h.wrapping_mul(Self::PRIME);
+                }
             }
         }
-        chunk.copy_from_slice(&h.to_be_bytes());
+        self
     }
-    hex(&out)
+
+    /// The state as 24 hex digits (three big-endian lanes), as a snapshot
+    /// stores it.
+    pub fn to_hex(self) -> String {
+        self.0.iter().map(|h| format!("{h:08x}")).collect()
+    }
+
+    /// Reads [`DerivedPrefix::to_hex`]'s form; `None` unless it is 24 hex
+    /// digits.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 24 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let lane = |i: usize| u32::from_str_radix(s.get(i * 8..i * 8 + 8)?, 16).ok();
+        Some(Self([lane(0)?, lane(1)?, lane(2)?]))
+    }
+
+    /// The 12 id bytes of the prefix's parts followed by `rest`.
+    pub fn finish(self, rest: &[&str]) -> [u8; 12] {
+        let mut out = [0u8; 12];
+        for (chunk, h) in out.chunks_mut(4).zip(self.extend(rest).0) {
+            chunk.copy_from_slice(&h.to_be_bytes());
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_derived_prefix_finishes_to_the_derived_id() {
+        // The value main computed before ids could be derived from a prefix.
+        assert_eq!(derived_id(&["abc", "1", "prompt"]), "86aba5a32df991660974f3a1");
+        let lazy = DerivedPrefix::new(&["abc", "1"]).finish(&["prompt"]);
+        assert_eq!(hex(&lazy), derived_id(&["abc", "1", "prompt"]));
+    }
 
     #[test]
     fn object_ids_are_24_hex_and_unique() {

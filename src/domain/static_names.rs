@@ -4,8 +4,6 @@
 //! name, and a name outside the set is an error naming it and the set, so
 //! a snapshot can never smuggle in a value the rules do not know.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Deserializer};
 
 use super::config::SECTIONS;
@@ -33,12 +31,6 @@ pub fn one_of<'de, D: Deserializer<'de>>(d: D, known: &[&'static str]) -> Result
 pub fn section_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
     let names = Vec::<String>::deserialize(d)?;
     names.iter().map(|s| one(&SECTIONS, s)).collect()
-}
-
-/// Reads a `section → block id` map (R067); every key must be a section.
-pub fn section_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<&'static str, String>, D::Error> {
-    let map = BTreeMap::<String, String>::deserialize(d)?;
-    map.into_iter().map(|(k, v)| Ok((one(&SECTIONS, &k)?, v))).collect::<Result<_, D::Error>>()
 }
 
 /// Reads a transcript role: `agent` or `user`.

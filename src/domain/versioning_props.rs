@@ -450,7 +450,7 @@ pub(super) fn start_record() -> AgentRecord {
         visible_to_everyone: false,
         telephony_product_id: Vec::new(),
     };
-    versioning::new_record(agent, version_id, (*config::defaults()).clone())
+    versioning::new_record(agent, version_id, config::defaults())
 }
 
 fn pure_trace(steps: &[Step]) -> Trace {

@@ -428,7 +428,7 @@ impl Store {
     /// `limits.agents` agents that are not archived; 403 `Plan limit
     /// reached: your plan allows at most N agents`.
     pub fn admit_agent(&self, t: &Tenant) -> Result<(), DomainError> {
-        let used = t.agents.read().values().filter(|r| !r.agent.archived).count();
+        let used = t.agents.read().active_count();
         t.account().check_quota(Quota::Agents, used, 1)
     }
 

@@ -6,6 +6,7 @@
 //! nothing. [`Store::set_archived`] is the one rule that also reads another
 //! book (campaigns): it takes both locks in the store's order.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -14,7 +15,7 @@ use super::{Store, Tenant};
 use crate::domain::agent::{self, Agent, NewAgent};
 use crate::domain::branches::BranchCommand;
 use crate::domain::versioning::{self, AgentRecord, Command, RevState, Rules};
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Millis};
 
 /// Query for `GET /agent` (R025).
 #[derive(Debug, Clone, Default)]
@@ -33,6 +34,83 @@ pub struct AgentQuery {
     pub ascending: bool,
     /// `true` lists only archived agents, `false` only active ones.
     pub archived: bool,
+}
+
+/// One organization's agents by id. Records are boxed so the map's entries
+/// stay small: growing the table moves pointers, not 400-byte records,
+/// which keeps the write lock's hold at a resize short (the POST p99).
+///
+/// `by_created` orders the ids by `(createdAt, id)`, one set per archived
+/// flag, so `GET /agent` in its default order reads one page in
+/// O(page + log n) instead of sorting every agent (R025). Records change
+/// their archived flag only through [`AgentBook::replace`], which keeps the
+/// sets in step; `createdAt` never changes.
+#[derive(Debug, Default)]
+pub(crate) struct AgentBook {
+    map: HashMap<Arc<str>, Box<AgentRecord>>,
+    by_created: [BTreeSet<(Millis, Arc<str>)>; 2],
+}
+
+impl AgentBook {
+    /// Agent `id`'s record.
+    pub(crate) fn get(&self, id: &str) -> Option<&AgentRecord> {
+        self.map.get(id).map(|r| &**r)
+    }
+
+    /// For changes that leave `archived` and `created_at` alone.
+    fn get_mut(&mut self, id: &str) -> Option<&mut AgentRecord> {
+        self.map.get_mut(id).map(|r| &mut **r)
+    }
+
+    fn insert(&mut self, rec: AgentRecord) {
+        let id: Arc<str> = Arc::from(rec.agent.id.as_str());
+        self.by_created[usize::from(rec.agent.archived)].insert((rec.agent.created_at, Arc::clone(&id)));
+        self.map.insert(id, Box::new(rec));
+    }
+
+    /// Stores `next` as agent `id`'s record, moving it between the
+    /// archived and active orders when the flag changed.
+    fn replace(&mut self, id: &str, next: AgentRecord) -> Option<&AgentRecord> {
+        let rec = self.map.get_mut(id)?;
+        let (was, is) = (rec.agent.archived, next.agent.archived);
+        **rec = next;
+        if was != is {
+            let entry = (rec.agent.created_at, Arc::from(id));
+            self.by_created[usize::from(was)].remove(&entry);
+            self.by_created[usize::from(is)].insert(entry);
+        }
+        Some(&**rec)
+    }
+
+    /// Every record, in no particular order.
+    pub(crate) fn records(&self) -> impl Iterator<Item = &AgentRecord> {
+        self.map.values().map(|r| &**r)
+    }
+
+    /// How many agents are not archived (the plan's agent limit counts
+    /// these).
+    pub(crate) fn active_count(&self) -> usize {
+        self.by_created[0].len()
+    }
+
+    /// A book holding `records` (a restored snapshot, whose ids the
+    /// snapshot has checked are unique).
+    pub(crate) fn from_records(records: impl IntoIterator<Item = AgentRecord>) -> Self {
+        let mut book = Self::default();
+        for r in records {
+            book.insert(r);
+        }
+        book
+    }
+
+    /// The agents with flag `archived` in `(createdAt, id)` order,
+    /// newest first unless `ascending`, and how many there are.
+    fn by_created(&self, archived: bool, ascending: bool) -> (Box<dyn Iterator<Item = &AgentRecord> + '_>, usize) {
+        let set = &self.by_created[usize::from(archived)];
+        let ids: Box<dyn Iterator<Item = &(Millis, Arc<str>)>> =
+            if ascending { Box::new(set.iter()) } else { Box::new(set.iter().rev()) };
+        (Box::new(ids.filter_map(|(_, id)| self.get(id))), set.len())
+    }
 }
 
 impl Store {
@@ -67,7 +145,7 @@ impl Store {
             telephony_product_id: new.telephony_product_id,
         };
         let rec = versioning::new_record(agent, version_id, new.config);
-        t.agents.write().insert(id.clone(), rec);
+        t.agents.write().insert(rec);
         id
     }
 
@@ -92,9 +170,9 @@ impl Store {
         let now = self.clock.now();
         let rules = self.rules(t);
         let mut agents = t.agents.write();
-        let rec = agents.get_mut(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
+        let rec = agents.get(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
         let next = versioning::apply(rec, cmd, now, &t.user_id, rules)?;
-        *rec = next;
+        let rec = agents.replace(id, next).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
         Ok(f(rec))
     }
 
@@ -141,7 +219,7 @@ impl Store {
         let scanning: Vec<(String, String, crate::domain::Millis)> = t
             .agents
             .read()
-            .values()
+            .records()
             .flat_map(|r| {
                 let scans = r.versions.iter().filter(|v| v.state == RevState::Scanning);
                 scans.map(|v| (r.agent.id.clone(), v.id.clone(), v.security_passes_at))
@@ -154,11 +232,21 @@ impl Store {
 
     /// Lists agents (R025), rendering each with `f`. Returns the page and
     /// the total number of matches.
+    ///
+    /// Cost: the default order (`sortField=createdAt`, either direction)
+    /// without `search` or `workflowType` reads only the page, whatever the
+    /// number of agents; other sorts and the filters scan and sort the
+    /// organization's agents.
     pub fn list_agents<R>(&self, t: &Tenant, q: &AgentQuery, f: impl Fn(&AgentRecord) -> R) -> (Vec<R>, usize) {
         let agents = t.agents.read();
+        let start = q.page.saturating_sub(1).saturating_mul(q.offset);
+        if q.search.is_none() && q.workflow_type.is_none() && q.sort_field == "createdAt" {
+            let (rows, total) = agents.by_created(q.archived, q.ascending);
+            return (rows.skip(start).take(q.offset).map(f).collect(), total);
+        }
         let needle = q.search.as_deref().map(str::to_lowercase);
         let mut hits: Vec<&AgentRecord> = agents
-            .values()
+            .records()
             .filter(|r| r.agent.archived == q.archived)
             .filter(|r| q.workflow_type.as_deref().is_none_or(|w| r.agent.workflow_type == w))
             .filter(|r| needle.as_deref().is_none_or(|n| r.agent.name.to_lowercase().contains(n)))
@@ -180,7 +268,6 @@ impl Store {
             }
         });
         let total = hits.len();
-        let start = q.page.saturating_sub(1).saturating_mul(q.offset);
         let page = hits.into_iter().skip(start).take(q.offset).map(f).collect();
         (page, total)
     }
@@ -282,7 +369,77 @@ mod tests {
     use crate::domain::config;
     use crate::domain::versioning::AgentRecord;
     use crate::domain::versioning_props::{fold, steps, Replay};
-    use crate::store::Store;
+    use crate::store::{AgentQuery, Store};
+
+    /// An agent created from a body without config fields shares the
+    /// process-wide default config (the same `Arc`, no copy) and its
+    /// serialized forms; its first edit copies (issue 13's memory target).
+    #[test]
+    fn an_agent_created_with_defaults_shares_the_default_config() {
+        let store = Store::new(Clock::new(ClockMode::Virtual), Some(1), 6000);
+        let t = store.tenant("sk_shared");
+        let body = serde_json::json!({"name": "Shared"});
+        let id = store.create_agent_from_body(&t, body.as_object().expect("object")).expect("created");
+        let defaults = config::defaults();
+        let (shared, memo) = store
+            .read_agent(&t, &id, |r| {
+                let v = r.active().expect("version 1 is active");
+                (std::sync::Arc::ptr_eq(&v.config, &defaults), v.json.get(&v.config))
+            })
+            .expect("stored");
+        assert!(shared, "version 1 must hold the shared defaults, not a copy");
+        let other = store.create_agent_from_body(&t, body.as_object().expect("object")).expect("created");
+        let memo2 = store.read_agent(&t, &other, |r| r.active().map(|v| v.json.get(&v.config))).expect("stored");
+        assert!(std::sync::Arc::ptr_eq(&memo, &memo2.expect("active")), "one serialized form for all default agents");
+
+        let custom = serde_json::json!({"name": "Own", "firstMessage": "Hi"});
+        let id3 = store.create_agent_from_body(&t, custom.as_object().expect("object")).expect("created");
+        let own = store.read_agent(&t, &id3, |r| r.active().map(|v| std::sync::Arc::ptr_eq(&v.config, &defaults)));
+        assert_eq!(own.expect("stored"), Some(false), "a body with config fields gets its own copy");
+        assert_eq!(defaults.get("firstMessage"), config::defaults().get("firstMessage"), "defaults unchanged");
+    }
+
+    /// R025: the page the ordered index gives for the default sort is the
+    /// page a full scan and sort gives (an empty `search` takes the scan),
+    /// for both orders, both archived flags, across pages and after
+    /// archiving and unarchiving moved agents between the orders.
+    #[test]
+    fn the_default_agent_list_reads_the_index_in_scan_order() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let store = Store::new(Clock::new(ClockMode::Virtual), Some(7), 6000);
+        let t = store.tenant("sk_list");
+        let mut ids = Vec::new();
+        for i in 0..40 {
+            let body = serde_json::json!({"name": format!("agent {i}")});
+            ids.push(store.create_agent_from_body(&t, body.as_object().expect("object")).expect("created"));
+            if i % 3 == 0 {
+                rt.block_on(store.clock().advance(1000));
+            }
+        }
+        for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 4 == 1) {
+            store.set_archived(&t, id, true).expect("archived");
+            if i % 8 == 1 {
+                store.set_archived(&t, id, false).expect("unarchived");
+            }
+        }
+        for archived in [false, true] {
+            for ascending in [false, true] {
+                for (page, offset) in [(1, 10), (2, 10), (3, 7), (9, 5), (1, 100)] {
+                    let q = AgentQuery {
+                        page,
+                        offset,
+                        sort_field: "createdAt".into(),
+                        ascending,
+                        archived,
+                        ..AgentQuery::default()
+                    };
+                    let scan = AgentQuery { search: Some(String::new()), ..q.clone() };
+                    let id_of = |r: &AgentRecord| r.agent.id.clone();
+                    assert_eq!(store.list_agents(&t, &q, id_of), store.list_agents(&t, &scan, id_of), "{q:?}");
+                }
+            }
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
@@ -304,7 +461,7 @@ mod tests {
                     description: String::new(),
                     telephony_product_id: Vec::new(),
                     allow_inbound_call: true,
-                    config: (*config::defaults()).clone(),
+                    config: config::defaults(),
                 },
             );
             let start = store

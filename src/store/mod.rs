@@ -73,7 +73,6 @@
 //!    Nothing else changes: the state file, `--state-file` and
 //!    `GET/PUT /_admin/state` carry every field of the snapshot.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -85,7 +84,7 @@ use crate::domain::agent::OrgAccess;
 use crate::domain::dnc::DncList;
 use crate::domain::ids::{derived_id, IdGen};
 use crate::domain::plan::Plan;
-use crate::domain::versioning::{AgentRecord, VersioningMode};
+use crate::domain::versioning::VersioningMode;
 use crate::domain::Millis;
 
 pub mod account;
@@ -116,7 +115,7 @@ pub struct Tenant {
     /// Model and workflow access (R022).
     access: RwLock<OrgAccess>,
     versioning: Mutex<VersioningSettings>,
-    agents: RwLock<HashMap<String, AgentRecord>>,
+    agents: RwLock<agents::AgentBook>,
     calls: Arc<CallBook>,
     campaigns: Mutex<CampaignBook>,
     webhooks: Mutex<WebhookBook>,
@@ -153,7 +152,7 @@ impl Tenant {
             org_name: Mutex::new(DEFAULT_ORG_NAME.to_string()),
             access: RwLock::new(OrgAccess::default()),
             versioning: Mutex::new(VersioningSettings { mode, scan_fails: false }),
-            agents: RwLock::new(HashMap::new()),
+            agents: RwLock::new(agents::AgentBook::default()),
             calls: Arc::new(CallBook::new(
                 Arc::clone(&api_key),
                 concurrency_limit,

@@ -14,7 +14,6 @@
 //! engine re-arms it from the restored state (`Store::resume_scans`,
 //! `Calls::resume`, `Campaigns::resume`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -146,7 +145,7 @@ impl Tenant {
         let campaigns = campaigns.lock();
         let agents = agents.read();
         let calls = calls.snapshot(now);
-        let mut records: Vec<AgentRecord> = agents.values().cloned().collect();
+        let mut records: Vec<AgentRecord> = agents.records().cloned().collect();
         let campaigns = campaigns.clone();
         drop(agents);
         records.sort_by(|a, b| (a.agent.created_at, &a.agent.id).cmp(&(b.agent.created_at, &b.agent.id)));
@@ -197,7 +196,7 @@ impl Tenant {
         let (dnc, analytics) = (Arc::new(Mutex::new(dnc)), Arc::new(AnalyticsBook::default()));
         let calls = CallBook::restore(Arc::clone(&api_key), calls, limit, Arc::clone(&dnc), Arc::clone(&analytics))
             .map_err(|e| format!("calls: {e}"))?;
-        let agents: HashMap<String, AgentRecord> = agents.0.into_iter().map(|r| (r.agent.id.clone(), r)).collect();
+        let agents = super::agents::AgentBook::from_records(agents.0);
         let OrgSettings { name, access, versioning, scan_fails } = settings;
         Ok(Self {
             org_id,

@@ -114,19 +114,21 @@ pub(super) fn put_draft(
     }
     let (base, base_id) = draft_base(next, &next.branches[i]);
     let b = &mut next.branches[i];
-    let d = b.draft.get_or_insert_with(|| BranchDraft {
-        id: draft_id.to_string(),
-        revision: 0,
-        blocks: blocks_for(draft_id, 0, &config::SECTIONS, None),
-        snapshots: vec![base.clone()],
-        config: base,
-        history: Vec::new(),
-        base_revision_id: base_id.clone(),
-        failed_at: None,
-        published: false,
-        created_by: actor.to_string(),
-        created_at: now,
-        updated_at: now,
+    let d = b.draft.get_or_insert_with(|| {
+        Box::new(BranchDraft {
+            id: draft_id.to_string(),
+            revision: 0,
+            blocks: blocks_for(draft_id, 0, &config::SECTIONS, None),
+            snapshots: vec![base.clone()],
+            config: base,
+            history: Vec::new(),
+            base_revision_id: base_id.clone(),
+            failed_at: None,
+            published: false,
+            created_by: actor.to_string(),
+            created_at: now,
+            updated_at: now,
+        })
     });
     if d.published {
         // LIVE V2: the published document reopens; its config is the head's.

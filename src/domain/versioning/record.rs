@@ -3,28 +3,73 @@
 //! every command shares: block ids per section (R067), version numbers
 //! (R055), string lengths.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use crate::domain::agent::Agent;
-use crate::domain::config::{self, Config, ConfigMap, SECTIONS};
-use crate::domain::ids::derived_id;
+use crate::domain::config::{self, Config, SECTIONS};
+use crate::domain::ids::{hex, DerivedPrefix};
 use crate::domain::{DomainError, Millis};
 
-/// Section name → 24-hex block id (R067).
-pub type Blocks = BTreeMap<&'static str, String>;
+/// Section → 24-hex block id (R067), one 12-byte [`DerivedPrefix`] per
+/// section in [`SECTIONS`] order: section `s`'s id is
+/// `derived_id(owner, revision, s)` for the `(owner, revision)` that last
+/// rotated it, and is only hashed out when rendered ([`Blocks::get`]). So a
+/// new version stores 156 bytes and computes one hash instead of thirteen
+/// 24-character strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocks([DerivedPrefix; SECTIONS.len()]);
 
+/// A snapshot stores the 13 prefix states, in [`SECTIONS`] order, as 24
+/// hex digits each (the ids themselves cannot be turned back into them).
+impl Serialize for Blocks {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|p| p.to_hex()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Blocks {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let states = Vec::<String>::deserialize(d)?;
+        if states.len() != SECTIONS.len() {
+            return Err(D::Error::custom(format!(
+                "blocks: expected {} states, found {}",
+                SECTIONS.len(),
+                states.len()
+            )));
+        }
+        let mut out = [DerivedPrefix::new(&[]); SECTIONS.len()];
+        for (slot, h) in out.iter_mut().zip(&states) {
+            *slot = DerivedPrefix::from_hex(h)
+                .ok_or_else(|| D::Error::custom(format!("blocks: '{h}' is not 24 hex digits")))?;
+        }
+        Ok(Self(out))
+    }
+}
+
+impl Blocks {
+    /// The block id of `section` (24 hex digits); `None` for a name that
+    /// is not one of [`SECTIONS`].
+    pub fn get(&self, section: &str) -> Option<String> {
+        let i = SECTIONS.iter().position(|s| *s == section)?;
+        Some(hex(&self.0[i].finish(&[SECTIONS[i]])))
+    }
+}
+
+/// The blocks of `owner`'s `revision`: sections in `sections` get ids
+/// derived from `(owner, revision)`, the others keep `prev`'s (all are
+/// derived when there is no `prev`).
 pub(crate) fn blocks_for(owner: &str, revision: u32, sections: &[&'static str], prev: Option<&Blocks>) -> Blocks {
-    SECTIONS
-        .into_iter()
-        .map(|s| {
-            let keep = prev.and_then(|p| p.get(s)).filter(|_| !sections.contains(&s));
-            let id = keep.cloned().unwrap_or_else(|| derived_id(&[owner, &revision.to_string(), s]));
-            (s, id)
-        })
-        .collect()
+    let fresh = DerivedPrefix::new(&[owner, &revision.to_string()]);
+    let mut out = [fresh; SECTIONS.len()];
+    if let Some(p) = prev {
+        for (i, s) in SECTIONS.iter().enumerate() {
+            if !sections.contains(s) {
+                out[i] = p.0[i];
+            }
+        }
+    }
+    Blocks(out)
 }
 
 /// A published version (status `published`). Its `config` and `blocks`
@@ -59,7 +104,6 @@ pub struct Version {
     /// The immutable config.
     pub config: Config,
     /// Section block ids.
-    #[serde(deserialize_with = "crate::domain::static_names::section_map")]
     pub blocks: Blocks,
     /// Last metadata change, epoch ms.
     pub updated_at: Millis,
@@ -161,7 +205,6 @@ pub struct Draft {
     /// Current config.
     pub config: Config,
     /// Section block ids, rotated for changed sections on every edit.
-    #[serde(deserialize_with = "crate::domain::static_names::section_map")]
     pub blocks: Blocks,
     /// Edit history, oldest first.
     pub history: Vec<Edit>,
@@ -211,7 +254,7 @@ pub struct AgentRecord {
 /// Creates the record of a new agent: version 1 is published, active and
 /// already past its security check (R024). It is also revision 1 of the
 /// live default branch `Main` (R069), whose id derives from the agent's.
-pub fn new_record(agent: Agent, version_id: String, config: ConfigMap) -> AgentRecord {
+pub fn new_record(agent: Agent, version_id: String, config: Config) -> AgentRecord {
     let now = agent.created_at;
     let blocks = blocks_for(&version_id, 1, &SECTIONS, None);
     let main = crate::domain::branches::Branch::main(&agent, &version_id);
@@ -228,10 +271,10 @@ pub fn new_record(agent: Agent, version_id: String, config: ConfigMap) -> AgentR
         draft_id: None,
         parent_version: None,
         security_passes_at: now,
-        config: Arc::new(config),
+        json: config::JsonMemo::for_config(&config),
+        config,
         blocks,
         updated_at: now,
-        json: config::JsonMemo::default(),
         branch: Some(main.id.clone()),
         revision_number: Some(1),
         legacy_number: true,

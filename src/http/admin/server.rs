@@ -41,11 +41,13 @@ pub(crate) struct ResetQuery {
 /// the webhook delivery log, and removes every fault rule (re-seeding
 /// their RNG); a per-key reset drops only that key's journal
 /// entries and the rules scoped to that key. The clock is not moved.
-/// Returns `{"reset": "all" | key}`.
+/// The freed memory goes back to the operating system before the answer
+/// ([`crate::memory::release`]). Returns `{"reset": "all" | key}`.
 #[utoipa::path(post, path = "/_admin/reset", tag = "Control API", params(ResetQuery),
     responses((status = 200, description = "`{reset}`")))]
 async fn reset(State(s): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> Response {
     s.reset(q.api_key.as_deref());
+    crate::memory::release().await;
     Json(json!({"reset": q.api_key.as_deref().unwrap_or("all")})).into_response()
 }
 

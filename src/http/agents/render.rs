@@ -17,7 +17,7 @@ use crate::http::render::JsonObject;
 pub(crate) fn blocks(b: &Blocks) -> Value {
     config::SECTIONS
         .iter()
-        .filter_map(|s| b.get(s).map(|id| ((*s).to_string(), Value::String(id.clone()))))
+        .filter_map(|s| b.get(s).map(|id| ((*s).to_string(), Value::String(id))))
         .collect::<Map<_, _>>()
         .into()
 }

@@ -243,5 +243,12 @@ async fn connect_agent(
         realtime: Arc::clone(&s.realtime),
         shutdown: s.shutdown.subscribe(),
     };
+    let upgrade = upgrade.read_buffer_size(WS_BUFFER_BYTES).write_buffer_size(WS_BUFFER_BYTES);
     Ok(upgrade.on_upgrade(move |socket| session::run(socket, services, adm)))
 }
+
+/// Read and write buffer per realtime socket, in bytes. Messages are small
+/// JSON and 20 ms audio chunks; tungstenite's defaults (128 KiB read plus
+/// write) made a session cost ~165 KiB, 4 KiB buffers ~37 KiB
+/// (BENCHMARKS.md, fan-out). Larger messages still arrive whole.
+const WS_BUFFER_BYTES: usize = 4096;
