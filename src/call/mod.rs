@@ -16,6 +16,7 @@ pub mod analytics;
 pub mod variables;
 
 use crate::domain::call::CallStatus;
+use crate::domain::call_action::Run;
 use crate::domain::config::Config;
 use crate::domain::Millis;
 use crate::scenarios::timeline::Transition;
@@ -121,6 +122,9 @@ pub struct Call {
     pub root_call_id: Option<String>,
     /// Campaign that placed the call.
     pub campaign_id: Option<String>,
+    /// The call actions that ran for it: the trigger that placed it, the
+    /// post-call actions that fired after it ended.
+    pub call_actions: Vec<Run>,
 }
 
 impl Call {
@@ -210,6 +214,7 @@ impl Call {
             retry_count: 1,
             root_call_id: None,
             campaign_id: new.campaign_id,
+            call_actions: Vec::new(),
         }
     }
 }

@@ -12,6 +12,10 @@
 //! | calls ([`CallBook`]) | `Mutex` inside the book | [`Tenant::calls`], an `Arc` the call engine keeps |
 //! | audiences and campaigns ([`CampaignBook`]) | `Mutex` | [`Tenant::campaigns`] |
 //! | webhooks and subscriptions ([`WebhookBook`]) | `Mutex` | [`Tenant::webhooks`] |
+//! | knowledge bases ([`KnowledgeBook`]) | `Mutex` | [`Tenant::knowledge`] |
+//! | call actions and their runs ([`CallActionBook`]) | `Mutex` | [`Tenant::call_actions`] |
+//! | widget configs and avatars ([`WidgetBook`]) | `Mutex` | [`Tenant::widgets`] |
+//! | the WebEngage integration, the prompt-scoring rate window | small locks | [`Tenant::webengage`], `prompt_scores` |
 //! | name, access, versioning settings | small locks | getters and setters on [`Tenant`] |
 //!
 //! Writes run a pure domain transition under the book's lock and store the
@@ -24,7 +28,10 @@
 //! calls (then a call's event hub, then the milestone bus). Webhooks and the
 //! small settings locks are taken alone. So archiving an agent (agents)
 //! while a campaign is created for it (campaigns, then agents) is one
-//! serialized decision: [`Store::set_archived`].
+//! serialized decision: [`Store::set_archived`]. The knowledge, call-action
+//! and widget books come after the agents and the calls (a knowledge
+//! base's delete checks the agents' configs; a call reads its knowledge
+//! bases as it connects), the prompt-scoring rate window after the agents.
 //!
 //! # Adding a per-organization book
 //! The account, DNC, knowledge-base, ... books follow the same four steps:
@@ -54,15 +61,23 @@ use crate::domain::versioning::{AgentRecord, VersioningMode};
 use crate::domain::Millis;
 
 pub mod agents;
+pub mod call_actions;
 pub mod calls;
 pub mod campaigns;
+mod integrations;
+pub mod knowledge;
+pub mod prompt_scores;
 mod webhook_urls;
 pub mod webhooks;
+pub mod widgets;
 
 pub use agents::AgentQuery;
+pub use call_actions::CallActionBook;
 pub use calls::CallBook;
 pub use campaigns::CampaignBook;
+pub use knowledge::KnowledgeBook;
 pub use webhooks::WebhookBook;
+pub use widgets::WidgetBook;
 
 /// One organization: what one API key can see.
 #[derive(Debug)]
@@ -78,6 +93,11 @@ pub struct Tenant {
     calls: Arc<CallBook>,
     campaigns: Mutex<CampaignBook>,
     webhooks: Mutex<WebhookBook>,
+    knowledge: Mutex<KnowledgeBook>,
+    call_actions: Mutex<CallActionBook>,
+    widgets: Mutex<WidgetBook>,
+    webengage: Mutex<Option<crate::domain::integration::WebEngage>>,
+    score_times: Mutex<std::collections::VecDeque<crate::domain::Millis>>,
 }
 
 /// The name of a new organization (the mock's choice; renamed through
@@ -106,6 +126,11 @@ impl Tenant {
             calls: Arc::new(CallBook::new(Arc::clone(&api_key))),
             campaigns: Mutex::new(CampaignBook::default()),
             webhooks: Mutex::new(WebhookBook::default()),
+            knowledge: Mutex::new(KnowledgeBook::default()),
+            call_actions: Mutex::new(CallActionBook::default()),
+            widgets: Mutex::new(WidgetBook::default()),
+            webengage: Mutex::new(None),
+            score_times: Mutex::new(std::collections::VecDeque::new()),
             api_key,
         }
     }

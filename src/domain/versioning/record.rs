@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::domain::agent::Agent;
 use crate::domain::config::{self, Config, ConfigMap, SECTIONS};
 use crate::domain::ids::derived_id;
+use crate::domain::prompt_score::CachedScore;
 use crate::domain::{DomainError, Millis};
 
 /// Section name → 24-hex block id (R067).
@@ -194,6 +195,10 @@ pub struct AgentRecord {
     /// (LIVE V1, the `auto` versioning mode): its v1 write and list
     /// endpoints answer R075's 409 from then on. Never goes back.
     pub on_branch_model: bool,
+    /// Cached prompt scores (`POST /prompt-scoring/score`) by the id of
+    /// what was scored: a version or revision id, a v1 draft's `_id`, a
+    /// branch draft's id. Metadata: scoring changes no config.
+    pub prompt_scores: BTreeMap<String, CachedScore>,
 }
 
 /// Creates the record of a new agent: version 1 is published, active and
@@ -236,6 +241,7 @@ pub fn new_record(agent: Agent, version_id: String, config: ConfigMap) -> AgentR
         branches: vec![main],
         live_branch,
         on_branch_model: false,
+        prompt_scores: BTreeMap::new(),
     }
 }
 
