@@ -138,3 +138,36 @@ fn holds(t: &Tenant, key: &str) -> bool {
     let book = t.widgets();
     book.pending(key).is_some() || book.object(key).is_some()
 }
+
+impl Storage {
+    /// `POST /agent/{id}/avatar/presigned-url`: registers a presigned
+    /// avatar upload for agent `agent_id` of `t` (404 `Agent not found`;
+    /// 400 when too many wait) and returns `{presignedUrl, cdnUrl, key}`,
+    /// the URL valid for `widget::AVATAR_URL_TTL_MS` on the mock itself
+    /// (`base`).
+    pub fn presign_avatar(
+        &self,
+        store: &crate::store::Store,
+        t: &Arc<Tenant>,
+        agent_id: &str,
+        up: &widget::AvatarUpload,
+        base: &str,
+    ) -> Result<serde_json::Value, crate::domain::DomainError> {
+        let now = store.clock().now();
+        let key = widget::avatar_key(agent_id, &store.ids().uuid(), &up.file_name);
+        let expires_at = now + widget::AVATAR_URL_TTL_MS;
+        let pending = crate::store::widgets::PendingAvatar {
+            agent_id: agent_id.to_string(),
+            content_type: up.content_type.clone(),
+            expires_at,
+        };
+        store.presign_avatar(t, &key, pending)?;
+        self.register(&key, t);
+        let base = base.trim_end_matches('/');
+        Ok(serde_json::json!({
+            "presignedUrl": self.presigned_url(base, &key, expires_at),
+            "cdnUrl": format!("{base}/_cdn/{key}"),
+            "key": key,
+        }))
+    }
+}

@@ -101,13 +101,19 @@ mod schema;
 mod account;
 mod admin;
 pub(crate) mod agents;
+mod call_actions;
 pub(crate) mod calls;
 mod campaigns;
 mod control_layers;
+mod integrations;
+mod knowledge_base;
 mod limits;
 mod openapi;
+mod prompt_scoring;
+mod storage;
 pub mod transport;
 mod webhooks;
+mod widget;
 
 use crate::state::AppState;
 use error::{envelope, UNAUTHORIZED};
@@ -122,11 +128,17 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(agents::router())
         .merge(calls::router())
         .merge(webhooks::router())
-        .merge(campaigns::router());
+        .merge(campaigns::router())
+        .merge(knowledge_base::router())
+        .merge(call_actions::router())
+        .merge(prompt_scoring::router())
+        .merge(widget::router())
+        .merge(integrations::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())
         .merge(calls::recordings::router())
+        .merge(storage::router())
         .split_for_parts()
 }
 

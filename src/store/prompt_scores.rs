@@ -63,6 +63,17 @@ fn find(rec: &AgentRecord, target: &Target) -> Option<Found> {
     })
 }
 
+/// Charges the organization one credit for a successful score (the
+/// spec: 1 credit per call; 400 `Organization has no credits available`
+/// when it cannot pay). The credits live in the account book
+/// (`Tenant::account()`), which this tree does not have yet: once it is
+/// merged this is the one place that calls
+/// `t.account().charge(&ChargeKind::PromptScore { agent_id }, request_id, 1, ids, now)`;
+/// until then scoring is free.
+fn charge_score(_t: &Tenant, _agent_id: &str) -> Result<(), DomainError> {
+    Ok(())
+}
+
 impl Tenant {
     /// The times (epoch ms) of the organization's recent scores, at most
     /// [`RATE_LIMIT`], locked.
@@ -91,6 +102,7 @@ impl Store {
         let mut window = t.score_window();
         window.retain(|at| *at > now - prompt_score::RATE_WINDOW_MS);
         admit(window.make_contiguous(), now).map_err(ScoreError::RateLimited)?;
+        charge_score(t, &found.agent_id)?;
         let score = prompt_score::score(&found.parts.input());
         if window.len() == RATE_LIMIT {
             window.pop_front();
