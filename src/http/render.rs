@@ -104,3 +104,12 @@ pub fn bare(status: StatusCode) -> Response {
 pub fn done() -> Response {
     bare(StatusCode::OK)
 }
+
+/// `{"success": true, "data": data}` with `status` (the call-action and
+/// widget routes' envelope).
+pub fn succeeded(status: StatusCode, data: Value) -> Response {
+    let mut m = Map::with_capacity(2);
+    m.insert("success".into(), Value::Bool(true));
+    m.insert("data".into(), data);
+    (status, Json(Value::Object(m))).into_response()
+}

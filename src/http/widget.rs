@@ -5,9 +5,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::{json, Map, Value};
+use axum::response::Response;
+use serde_json::{Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::ids::is_object_id;
@@ -17,6 +16,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, Org};
 use crate::http::ids::AgentId;
 use crate::http::json::parsed_body;
+use crate::http::render::succeeded;
 use crate::state::AppState;
 
 fn object_schema(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -43,10 +43,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_widget_config, patch_widget_config)).routes(routes!(presign_avatar))
 }
 
-fn success(data: Value) -> Response {
-    (StatusCode::OK, Json(json!({"success": true, "data": data}))).into_response()
-}
-
 /// The agent's widget config: `assistantId` plus the configured fields.
 /// A malformed or unknown id is 404 `Agent not found` (the only error the
 /// spec documents).
@@ -57,7 +53,7 @@ async fn get_widget_config(State(s): State<AppState>, Org(t): Org, Path(id): Pat
     if !is_object_id(&id) {
         return Err(ApiError::NotFound("Agent not found".into()));
     }
-    Ok(success(s.store.widget_config(&t, &id)?))
+    Ok(succeeded(StatusCode::OK, s.store.widget_config(&t, &id)?))
 }
 
 /// Patch the widget config (given fields replace, others stay; an
@@ -75,7 +71,7 @@ async fn patch_widget_config(
     ApiJson(body): ApiJson<PatchWidgetRequest>,
 ) -> ApiResult<Response> {
     let patch = validate_patch(&body.0, &format!("{}/_cdn/", s.calls.public_url().trim_end_matches('/')))?;
-    Ok(success(Value::Object(s.store.patch_widget(&t, &id, &patch)?)))
+    Ok(succeeded(StatusCode::OK, Value::Object(s.store.patch_widget(&t, &id, &patch)?)))
 }
 
 /// A presigned URL on the mock for the avatar image (`PUT` with the same
@@ -92,5 +88,5 @@ async fn presign_avatar(
     ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<AvatarRequest>,
 ) -> ApiResult<Response> {
-    Ok(success(s.storage.presign_avatar(&s.store, &t, &id, &body.0, &s.calls.public_url())?))
+    Ok(succeeded(StatusCode::OK, s.storage.presign_avatar(&s.store, &t, &id, &body.0, &s.calls.public_url())?))
 }

@@ -4,8 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -14,6 +13,7 @@ use crate::domain::call_action::{validate_list, CallAction, DELETED};
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
 use crate::http::ids::CallActionId;
+use crate::http::render::succeeded;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -22,11 +22,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         update_call_action,
         delete_call_action
     ))
-}
-
-/// `{success: true, data}` with `status`.
-fn success(status: StatusCode, data: Value) -> Response {
-    (status, Json(json!({"success": true, "data": data}))).into_response()
 }
 
 /// Create a call action: 201 with it. 400 `<field>: Required`, `Invalid
@@ -40,7 +35,7 @@ async fn create_call_action(
     ApiJson(body): ApiJson<CallActionRequest>,
 ) -> ApiResult<Response> {
     let a = s.store.create_call_action(&t, &body.0)?;
-    Ok(success(StatusCode::CREATED, a.to_json()))
+    Ok(succeeded(StatusCode::CREATED, a.to_json()))
 }
 
 /// List an agent's call actions, newest first: `{callActions, totalCount,
@@ -54,7 +49,7 @@ async fn list_call_actions(Org(t): Org, ApiQuery(q): ApiQuery<ListCallActionsQue
     let (page, total) = book.list(&f);
     let actions: Vec<Value> = page.into_iter().map(CallAction::to_json).collect();
     let data = json!({"callActions": actions, "totalCount": total, "page": f.page, "limit": f.limit});
-    Ok(success(StatusCode::OK, data))
+    Ok(succeeded(StatusCode::OK, data))
 }
 
 /// Get one call action. 400 malformed id; 404 `Call action not found`.
@@ -63,7 +58,7 @@ async fn list_call_actions(Org(t): Org, ApiQuery(q): ApiQuery<ListCallActionsQue
     responses((status = 200, description = "The call action"), (status = 400, description = "Malformed id"),
         (status = 404, description = "Not found")))]
 async fn get_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> ApiResult<Response> {
-    Ok(success(StatusCode::OK, t.call_actions().get(&id)?.to_json()))
+    Ok(succeeded(StatusCode::OK, t.call_actions().get(&id)?.to_json()))
 }
 
 /// Update a call action (fields sent replace the stored ones; a result
@@ -80,7 +75,7 @@ async fn update_call_action(
     ApiJson(body): ApiJson<CallActionRequest>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();
-    Ok(success(StatusCode::OK, t.call_actions().update(&id, &body.0, now)?.to_json()))
+    Ok(succeeded(StatusCode::OK, t.call_actions().update(&id, &body.0, now)?.to_json()))
 }
 
 /// Delete a call action (its past runs stay recorded): 200 `{message:
@@ -91,5 +86,5 @@ async fn update_call_action(
         (status = 404, description = "Not found")))]
 async fn delete_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> ApiResult<Response> {
     t.call_actions().delete(&id)?;
-    Ok(success(StatusCode::OK, json!({"message": DELETED})))
+    Ok(succeeded(StatusCode::OK, json!({"message": DELETED})))
 }
