@@ -15,6 +15,7 @@ mod control;
 mod cross_key;
 mod events_sse;
 mod integration;
+mod knowledge_actions;
 mod lifecycle_v1;
 mod lifecycle_v2;
 mod live;

@@ -10,6 +10,7 @@ use crate::state::AppState;
 mod calls;
 mod faults;
 mod journal;
+mod knowledge;
 mod realtime;
 mod server;
 mod versioning;
@@ -24,4 +25,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(realtime::router())
         .merge(webhooks::router())
         .merge(versioning::router())
+        .merge(knowledge::router())
 }
