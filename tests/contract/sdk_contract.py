@@ -48,6 +48,8 @@ from smallestai.atoms.helpers import AgentTools, DraftConflictError, Versioning 
 from smallestai.core.api_error import ApiError  # noqa: E402
 from smallestai.core.pydantic_utilities import parse_obj_as  # noqa: E402
 
+import sdk_knowledge  # noqa: E402
+
 BASE = os.environ.get("ATOMS_MOCK_BASE", "").rstrip("/")
 if not BASE.endswith("/atoms/v1"):
     sys.exit("ATOMS_MOCK_BASE must be http://HOST:PORT/atoms/v1")
@@ -852,6 +854,7 @@ def main():
         webhook_steps(client, agent_id)
         call_steps(client, agent_id, version_id)
         campaign_steps(client, agent_id)
+        sdk_knowledge.steps(client, agent_id, version_id, sys.modules[__name__])
     except ContractFailure as e:
         print(f"FAIL {e}", flush=True)
         return 1
