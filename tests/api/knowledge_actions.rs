@@ -220,3 +220,49 @@ async fn the_widget_config_patches_and_webengage_is_stored_per_organization() {
     let theirs = s.get("/integration/get-webengage-details", "sk_other").await;
     assert_eq!(theirs.body["data"]["integrationSets"], Value::Array(Vec::new()));
 }
+
+#[tokio::test]
+async fn a_presigned_upload_is_checked_like_s3_and_the_control_api_can_supply_its_text() {
+    let s = TestServer::start().await;
+    let kb = create_kb(&s, "Uploads").await;
+    let bytes = b"not really a pdf".to_vec();
+    let presign = json!({"fileName": "guide.pdf", "fileSize": bytes.len(), "contentType": "application/pdf",
+        "knowledgeBaseId": kb});
+    let r = s.post("/knowledgebase/get-presigned-url", KEY, presign).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let (url, key) = (r.body["data"]["url"].as_str().expect("url"), r.body["data"]["key"].as_str().expect("key"));
+    assert!(url.starts_with(&s.root()), "{url}");
+    let complete = json!({"fileName": "guide.pdf", "contentType": "application/pdf", "knowledgeBaseId": kb,
+        "key": key, "fileSize": bytes.len()});
+    let early = s.post("/knowledgebase/compelete-file-upload", KEY, complete.clone()).await;
+    assert_eq!(early.error(), "File has not been uploaded yet");
+
+    let put = |u: String, ct: &'static str| {
+        let (http, body) = (s.http.clone(), bytes.clone());
+        async move { http.put(u).header("content-type", ct).body(body).send().await.expect("put") }
+    };
+    let forged = put(url.replace("X-Amz-Signature=", "X-Amz-Signature=00"), "application/pdf").await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.text().await.expect("body").contains("<Code>SignatureDoesNotMatch</Code>"));
+    assert_eq!(put(url.to_string(), "text/plain").await.status(), StatusCode::FORBIDDEN, "the type is signed");
+    assert_eq!(put(url.to_string(), "application/pdf").await.status(), StatusCode::OK);
+
+    let r = s.post("/knowledgebase/compelete-file-upload", KEY, complete.clone()).await;
+    assert_eq!(
+        (r.status, r.body["data"]["processingStatus"].as_str()),
+        (StatusCode::OK, Some("pending")),
+        "{}",
+        r.text
+    );
+    let item = r.body["data"]["_id"].as_str().expect("item").to_string();
+    let again = s.post("/knowledgebase/compelete-file-upload", KEY, complete).await;
+    assert_eq!(again.error(), "Invalid or expired upload key", "completing consumes the key");
+    s.advance(60.0).await;
+    let items = s.get(&format!("/knowledgebase/{kb}/items"), KEY).await;
+    assert_eq!(items.body["data"][0]["processingStatus"], "failed", "{}", items.text);
+    assert_eq!(items.body["data"][0]["metadata"]["error"], "The file is not a valid PDF");
+
+    let path = format!("/knowledgebase/items/{item}/content?apiKey={KEY}");
+    let r = s.admin(Method::PUT, &path, Some(json!({"text": "Refunds take five days."}))).await;
+    assert_eq!((r.status, r.body["processingStatus"].as_str()), (StatusCode::OK, Some("completed")), "{}", r.text);
+}

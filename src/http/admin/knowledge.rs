@@ -2,7 +2,10 @@
 //! platform has no such API), per organization (`?apiKey=`):
 //! - `PUT /_admin/web` `{url, status?, contentType?, body}`: what a URL
 //!   "returns" to scrapes and sitemap extraction (before the server's
-//!   `fixtures/web.json`); `GET /_admin/web` lists them.
+//!   `fixtures/web.json`); `GET /_admin/web` lists them, `DELETE
+//!   /_admin/web?url=` forgets one.
+//! - `PUT /_admin/knowledgebase/items/{itemId}/content` `{text}`: the text
+//!   a file item's processing finds.
 //! - `POST /_admin/knowledgebase/{kbId}/items/text` `{title?, content}`: a
 //!   `text` item, `completed` at once.
 //! - `POST /_admin/call-actions/events` `{provider, object?, action_type?,
@@ -28,8 +31,9 @@ use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(put_web_page, list_web_pages))
+        .routes(routes!(put_web_page, list_web_pages, delete_web_page))
         .routes(routes!(add_text_item))
+        .routes(routes!(set_item_content))
         .routes(routes!(provider_event))
         .routes(routes!(list_runs))
 }
@@ -45,6 +49,8 @@ pub(crate) struct OrgQuery {
     action_id: Option<String>,
     /// Runs only: of this call (`CALL-…`).
     call_id: Option<String>,
+    /// `DELETE /_admin/web` only: the URL to forget.
+    url: Option<String>,
 }
 
 impl OrgQuery {
@@ -112,6 +118,42 @@ async fn list_web_pages(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgQuer
     let t = s.store.tenant(q.key()?);
     let pages = json!(t.knowledge().pages());
     Ok(Json(json!({"pages": pages})).into_response())
+}
+
+/// Forget what `?url=` returns for the organization: `{deleted: bool}`.
+#[utoipa::path(delete, path = "/_admin/web", tag = "Control API", params(OrgQuery),
+    responses((status = 200, description = "`{deleted}`"), (status = 400, description = "apiKey or url missing")))]
+async fn delete_web_page(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Response> {
+    let t = s.store.tenant(q.key()?);
+    let url = q.url.as_deref().ok_or_else(|| ApiError::BadRequest("url: Required".into()))?;
+    Ok(Json(json!({"deleted": t.knowledge().delete_page(url)})).into_response())
+}
+
+/// `PUT /_admin/knowledgebase/items/{itemId}/content`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ItemContentRequest {
+    /// The text the item's processing finds (or holds, once finished).
+    text: String,
+}
+
+impl crate::http::json::RequestBody for ItemContentRequest {}
+
+/// Set the text a file item's processing finds (a PDF the mock cannot
+/// read, say); an item that already finished becomes `completed` with it.
+/// The item; 404 `Knowledge base item not found`.
+#[utoipa::path(put, path = "/_admin/knowledgebase/items/{itemId}/content", tag = "Control API",
+    params(("itemId" = String, Path, description = "Item id"), OrgQuery), request_body = ItemContentRequest,
+    responses((status = 200, description = "The item"), (status = 404, description = "Unknown item")))]
+async fn set_item_content(
+    State(s): State<AppState>,
+    Path(item): Path<String>,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+    ApiJson(body): ApiJson<ItemContentRequest>,
+) -> ApiResult<Response> {
+    let t = s.store.tenant(q.key()?);
+    let now = s.store.clock().now();
+    let out = t.knowledge().set_item_text(&item, body.text, now)?.to_json();
+    Ok(Json(out).into_response())
 }
 
 /// Add a `text` item to a knowledge base, `completed` at once: the item.
