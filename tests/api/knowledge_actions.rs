@@ -266,3 +266,25 @@ async fn a_presigned_upload_is_checked_like_s3_and_the_control_api_can_supply_it
     let r = s.admin(Method::PUT, &path, Some(json!({"text": "Refunds take five days."}))).await;
     assert_eq!((r.status, r.body["processingStatus"].as_str()), (StatusCode::OK, Some("completed")), "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_trigger_action_places_a_call_to_the_records_phone_field() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "Dialler").await;
+    let body = json!({"agentId": agent, "category": "trigger", "provider": "hubspot", "object": "contact",
+        "action_type": "create", "config": {"phoneNumberFieldName": "phone"}});
+    let r = s.post("/call-actions", KEY, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let event = json!({"provider": "hubspot", "object": "contact", "action_type": "create",
+        "record": {"phone": "+15551230009", "firstName": "Ada"}});
+    let r = s.admin(Method::POST, &format!("/call-actions/events?apiKey={KEY}"), Some(event)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let call = r.body["calls"][0].as_str().expect("a call was placed").to_string();
+    let d = run_to_end(&s, KEY, &call, 120).await;
+    assert_eq!(d["variables"]["firstName"], "Ada", "{d}");
+    assert_eq!(d["callActions"][0]["category"], "trigger", "{d}");
+    let bad = json!({"provider": "hubspot", "object": "contact", "action_type": "create", "record": {"phone": "n/a"}});
+    let r = s.admin(Method::POST, &format!("/call-actions/events?apiKey={KEY}"), Some(bad)).await;
+    assert_eq!(r.body["calls"], json!([]), "{}", r.text);
+    assert!(r.body["runs"][0]["error"].as_str().is_some_and(|e| e.contains("phone")), "{}", r.text);
+}
