@@ -183,6 +183,25 @@ async fn a_prompt_score_is_stable_and_orders_two_prompts() {
     let r = s.post("/prompt-scoring/score", KEY, json!({"versionId": "0123456789abcdef01234567"})).await;
     assert_eq!((r.status, r.error()), (StatusCode::NOT_FOUND, "Version not found"));
 
+    let agent = s.create_agent(KEY, "Revisions").await;
+    let revision = s.release(KEY, &agent, json!({"singlePromptConfig": {"prompt": STRUCTURED}})).await;
+    let r = s.post("/prompt-scoring/score", KEY, json!({"versionId": revision})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let branches = s.get(&format!("/agent/{agent}/branches"), KEY).await;
+    let branch = branches.body["data"]["branches"][0]["branch"]["_id"].as_str().expect("branch").to_string();
+    let r = s.get(&format!("/agent/{agent}/branches/{branch}/revisions?limit=1"), KEY).await;
+    let rev = &r.body["data"]["revisions"][0];
+    assert_eq!(
+        (rev["_id"].as_str(), rev["promptScoreStale"].as_bool()),
+        (Some(revision.as_str()), Some(false)),
+        "{rev}"
+    );
+    assert_eq!(
+        rev["promptScore"]["overall_score"].as_u64(),
+        Some(good_score),
+        "the cached score shows on the revision"
+    );
+
     let other = TestServer::start().await;
     let same = scored_version(&other, STRUCTURED).await;
     let r = other.post("/prompt-scoring/score", KEY, json!({"versionId": same})).await;
