@@ -100,6 +100,7 @@ mod schema;
 
 mod account;
 mod admin;
+mod agent_ai;
 pub(crate) mod agents;
 mod call_actions;
 pub(crate) mod calls;
@@ -133,7 +134,8 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(call_actions::router())
         .merge(prompt_scoring::router())
         .merge(widget::router())
-        .merge(integrations::router());
+        .merge(integrations::router())
+        .merge(agent_ai::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .merge(admin::router())

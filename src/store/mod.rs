@@ -60,6 +60,7 @@ use crate::domain::ids::{derived_id, IdGen};
 use crate::domain::versioning::{AgentRecord, VersioningMode};
 use crate::domain::Millis;
 
+mod agent_ai;
 pub mod agents;
 pub mod call_actions;
 pub mod calls;

@@ -307,3 +307,30 @@ async fn a_trigger_action_places_a_call_to_the_records_phone_field() {
     assert_eq!(r.body["calls"], json!([]), "{}", r.text);
     assert!(r.body["runs"][0]["error"].as_str().is_some_and(|e| e.contains("phone")), "{}", r.text);
 }
+
+#[tokio::test]
+async fn an_agent_created_with_ai_is_a_normal_agent_whose_prompt_scores_well() {
+    let s = TestServer::start().await;
+    let kb = create_kb(&s, "Clinic").await;
+    let body = json!({"description": "Books, reschedules and cancels clinic appointments and answers questions about doctors and timings.",
+        "knowledgeBaseId": kb});
+    let r = s.post("/agent/with-ai", KEY, body).await;
+    assert_eq!((r.status, r.body["success"].as_bool()), (StatusCode::CREATED, Some(true)), "{}", r.text);
+    let agent = r.body["data"].as_str().expect("id").to_string();
+    let version = s.active_version(KEY, &agent).await;
+    let r = s.post("/prompt-scoring/score", KEY, json!({"versionId": version})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body["data"]["overall_score"].as_u64().is_some_and(|n| n >= 70), "{}", r.text);
+    let both = json!({"description": "x", "questions": [{"question": "q", "answer": "a"}]});
+    assert_eq!(s.post("/agent/with-ai", KEY, both).await.status, StatusCode::BAD_REQUEST);
+    let r = s
+        .post(
+            "/agent/with-ai",
+            KEY,
+            json!({"description": "Sells shoes.", "knowledgeBaseId": "0123456789abcdef01234567"}),
+        )
+        .await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Knowledge base not found"));
+    let r = s.delete(&format!("/knowledgebase/{kb}"), KEY).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "the generated agent uses the knowledge base: {}", r.text);
+}
