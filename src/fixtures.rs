@@ -13,6 +13,10 @@
 //!   reset.
 //! - `scenarios/*.json` and `scenarios/assignments.json`: call scenarios
 //!   (see `crate::scenarios`).
+//! - `web.json`: `[{"url", "status"?, "contentType"?, "body"}]`, what URLs
+//!   "return" to knowledge-base scrapes and sitemap extraction, for every
+//!   organization (behind each one's own registry, set through
+//!   `/_admin/web`).
 
 use std::path::Path;
 
@@ -24,6 +28,7 @@ use crate::store::Store;
 const TEMPLATES: &str = include_str!("../fixtures/templates.json");
 const METRIC_TEMPLATES: &str = include_str!("../fixtures/disposition-metric-templates.json");
 const AGENTS: &str = include_str!("../fixtures/agents.json");
+const WEB: &str = include_str!("../fixtures/web.json");
 
 pub use crate::scenarios::FixtureError;
 
@@ -47,6 +52,8 @@ pub struct Fixtures {
     pub agents: Vec<FixtureAgent>,
     /// Call scenarios and their assignments (`scenarios/`).
     pub scenarios: std::sync::Arc<crate::scenarios::Library>,
+    /// Web pages by URL (`web.json`).
+    pub web: crate::knowledge::WebFixtures,
 }
 
 fn invalid(file: &str, field: impl Into<String>, message: impl Into<String>) -> FixtureError {
@@ -73,6 +80,22 @@ fn array(file: &str, text: &str) -> Result<Vec<Value>, FixtureError> {
 
 fn require_str<'a>(file: &str, item: &'a Value, path: &str, key: &str) -> Result<&'a str, FixtureError> {
     item.get(key).and_then(Value::as_str).ok_or_else(|| invalid(file, format!("{path}.{key}"), "required string"))
+}
+
+/// The pages of `web.json`: each `{url (http or https), status?,
+/// contentType?, body}`.
+fn web_pages(file: &str, text: &str) -> Result<crate::knowledge::WebFixtures, FixtureError> {
+    let mut pages = crate::knowledge::WebFixtures::new();
+    for (i, p) in array(file, text)?.into_iter().enumerate() {
+        let path = format!("$[{i}]");
+        let url = require_str(file, &p, &path, "url")?.to_string();
+        if !crate::domain::webhook::is_http_url(&url) {
+            return Err(invalid(file, format!("{path}.url"), "must be an http(s) URL"));
+        }
+        let page = serde_json::from_value(p).map_err(|e| invalid(file, path.clone(), e.to_string()))?;
+        pages.insert(url, page);
+    }
+    Ok(pages)
 }
 
 impl Fixtures {
@@ -115,7 +138,9 @@ impl Fixtures {
             agents.push(FixtureAgent { api_key, body });
         }
         let scenarios = std::sync::Arc::new(crate::scenarios::Library::load(dir)?);
-        Ok(Self { templates, metric_templates, agents, scenarios })
+        let (wfile, wtext) = read(dir, "web.json", WEB)?;
+        let web = web_pages(&wfile, &wtext)?;
+        Ok(Self { templates, metric_templates, agents, scenarios, web })
     }
 
     /// Creates the preloaded agents of every key (or only `api_key`'s).

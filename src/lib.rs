@@ -25,8 +25,14 @@
 //! - [`store`]: per-organization state: the [`store::Tenant`] and its
 //!   books (agents, calls, campaigns, webhooks), each behind its own lock;
 //!   its doc says how to add a book and in which order locks are taken.
+//! - [`storage`]: the mock's object storage behind its presigned URLs and
+//!   CDN (knowledge-base files, widget avatars).
+//! - [`knowledge`]: the knowledge-base engine: uploads, scrapes and
+//!   sitemaps without network, processing on the clock.
 //! - [`calls`]: the call engine: `Calls::place` (the one placement path),
 //!   dispatch, queueing and timelines on the clock, live calls.
+//! - [`call_actions`]: post-call actions after each call, trigger actions
+//!   placing calls.
 //! - [`campaigns`]: the campaign dialler over the call engine.
 //! - [`webhooks`]: signed event bodies, the dispatcher and its delivery log.
 //! - [`realtime`]: realtime agent sessions over the WebSocket.
@@ -44,6 +50,7 @@
 #![forbid(unsafe_code)]
 
 pub mod call;
+pub mod call_actions;
 pub mod calls;
 pub mod campaigns;
 pub mod clock;
@@ -54,12 +61,14 @@ pub mod faults;
 pub mod fixtures;
 pub mod http;
 pub mod journal;
+pub mod knowledge;
 pub mod memory;
 pub mod persist;
 pub mod realtime;
 pub mod scenarios;
 pub mod server;
 pub mod state;
+pub mod storage;
 pub mod store;
 pub mod webhooks;
 

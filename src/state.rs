@@ -45,6 +45,12 @@ pub struct Handles {
     pub journal: Arc<crate::journal::Journal>,
     /// Fault-injection rules, checked before a request reaches auth.
     pub faults: Arc<crate::faults::Faults>,
+    /// The mock's object storage (presigned uploads, the CDN).
+    pub storage: Arc<crate::storage::Storage>,
+    /// The knowledge-base engine (processing on the clock).
+    pub knowledge: Arc<crate::knowledge::Knowledge>,
+    /// The call-action engine (registers a finish hook on `calls`).
+    pub call_actions: Arc<crate::call_actions::CallActions>,
     /// Flips to `true` on shutdown; long-lived streams end when it does
     /// (axum does not end open streams by itself).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
@@ -105,6 +111,10 @@ impl AppState {
         let realtime = Arc::new(crate::realtime::Realtime::default());
         let journal = Arc::new(crate::journal::Journal::new(config.journal_capacity, config.journal_bytes));
         let faults = Arc::new(crate::faults::Faults::new(config.seed));
+        let storage = Arc::new(crate::storage::Storage::new(config.seed));
+        let knowledge =
+            crate::knowledge::Knowledge::new(Arc::clone(&store), Arc::clone(&storage), fixtures.web.clone());
+        let call_actions = crate::call_actions::CallActions::new(Arc::clone(&store), &calls);
         Self(Arc::new(Handles {
             store,
             config: Arc::new(config),
@@ -115,6 +125,9 @@ impl AppState {
             realtime,
             journal,
             faults,
+            storage,
+            knowledge,
+            call_actions,
             shutdown,
         }))
     }

@@ -18,6 +18,7 @@ mod facts;
 pub mod variables;
 
 use crate::domain::call::CallStatus;
+use crate::domain::call_action::Run;
 use crate::domain::concurrency::Channel;
 use crate::domain::config::Config;
 use crate::domain::Millis;
@@ -137,6 +138,9 @@ pub struct Call {
     /// The Do-Not-Call entry that kept the call from being dialled (its
     /// id), if one did (`crate::domain::dnc`).
     pub blocked_by: Option<String>,
+    /// The call actions that ran for it: the trigger that placed it, the
+    /// post-call actions that fired after it ended.
+    pub call_actions: Vec<Run>,
 }
 
 impl Call {
@@ -286,6 +290,7 @@ impl Call {
             campaign_id: new.campaign_id,
             chat: new.chat,
             blocked_by: None,
+            call_actions: Vec::new(),
         }
     }
 }

@@ -186,7 +186,7 @@ impl Calls {
         call.updated_at = at;
         publish(hub, &call.call_id, at, "call_start", call_start_fields(call));
         let snapshot = Arc::new(call.clone());
-        let tl = compile(call);
+        let tl = compile(&self.store, book, call);
         call.transitions.clone_from(&tl.transitions);
         drop(table);
         self.bus.publish(Milestone::PreConversation, Arc::clone(book.api_key()), snapshot);

@@ -164,7 +164,8 @@ fn call_start_fields(call: &Call) -> Map<String, Value> {
 
 /// What the scenario compiler needs to know about `call`: the agent's
 /// `firstMessage` (default greeting when empty), the LLM and TTS models,
-/// smart turn detection and the resolved variables.
+/// smart turn detection and the resolved variables; no knowledge-base
+/// sources (the dispatcher adds them at connect, see `compile`).
 pub fn context(call: &Call) -> CallContext<'_> {
     let cfg = &call.config;
     let first = cfg
@@ -179,11 +180,28 @@ pub fn context(call: &Call) -> CallContext<'_> {
         .and_then(Value::as_str)
         .unwrap_or("waves_lightning_v3_1");
     let smart = cfg.get("smartTurnConfig").and_then(|s| s.get("isEnabled")).and_then(Value::as_bool).unwrap_or(false);
-    CallContext { first_message: first, variables: &call.variables, llm_model: llm, tts_model: tts, smart_turn: smart }
+    CallContext {
+        first_message: first,
+        variables: &call.variables,
+        llm_model: llm,
+        tts_model: tts,
+        smart_turn: smart,
+        knowledge: &[],
+    }
 }
 
-fn compile(call: &Call) -> timeline::Timeline {
-    timeline::compile(&call.scenario, &context(call))
+/// Compiles `call`'s scenario as it connects. A scenario that answers from
+/// the knowledge base reads the processed sources of the knowledge bases
+/// the call's config attaches, as they are at that moment (`book`'s
+/// organization's knowledge book, locked after the call book).
+fn compile(store: &Store, book: &CallBook, call: &Call) -> timeline::Timeline {
+    if !call.scenario.answers_from_knowledge() {
+        return timeline::compile(&call.scenario, &context(call));
+    }
+    let tenant = store.find_tenant(book.api_key());
+    let knowledge = tenant.as_ref().map(|t| t.knowledge());
+    let sources = knowledge.as_ref().map(|k| k.sources(&call.config)).unwrap_or_default();
+    timeline::compile(&call.scenario, &CallContext { knowledge: &sources, ..context(call) })
 }
 
 /// Publishes one SSE event with the common fields (R128): `event_type`,

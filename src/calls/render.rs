@@ -154,7 +154,8 @@ pub fn search_row(c: &Call, base: &str) -> Value {
 
 /// `GET /conversation/{id}` (R115) as JSON bytes: the row plus `agent`
 /// (raw AgentDTO JSON, absent when empty), `transcript`, `variables`,
-/// `events`, `voiceConfigUsed` and `slmModelUsed`.
+/// `events`, `voiceConfigUsed` and `slmModelUsed`, and `callActions` (the
+/// call-action runs of the call, a mock extension) when there are any.
 pub fn detail(c: &Call, agent: &[u8], events: &[std::sync::Arc<crate::events::CallEvent>], base: &str) -> Vec<u8> {
     let mut m = common(c, base);
     m.insert("versionNumber".into(), json!(c.version_number));
@@ -177,6 +178,10 @@ pub fn detail(c: &Call, agent: &[u8], events: &[std::sync::Arc<crate::events::Ca
     m.insert("startedAt".into(), opt_iso(c.started_at));
     m.insert("answeredAt".into(), opt_iso(c.connected_at));
     m.insert("endedAt".into(), opt_iso(c.ended_at));
+    if !c.call_actions.is_empty() {
+        let runs = c.call_actions.iter().map(crate::domain::call_action::Run::to_json).collect();
+        m.insert("callActions".into(), Value::Array(runs));
+    }
     // The agent and the events are spliced in as already-serialized JSON:
     // events reuse the exact bytes their SSE frames carry.
     let mut out = serde_json::to_vec(&Value::Object(m)).unwrap_or_else(|_| b"{}".to_vec());

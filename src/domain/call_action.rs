@@ -408,8 +408,8 @@ impl ListFilter {
 mod firing;
 
 pub use firing::{
-    call_fields, conditions_hold, fill_body, holds, plan_trigger, post_call_runs, scalar, trigger_run, EndedCall,
-    Fields, ProviderEvent, Run, TriggerDial,
+    call_fields, conditions_hold, fill_body, holds, plan_trigger, post_call_runs, scalar, trigger_failed, trigger_run,
+    EndedCall, Fields, ProviderEvent, Run, TriggerDial,
 };
 
 #[cfg(test)]

@@ -27,7 +27,7 @@
 //! instruction never lowers the score (property-tested).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::ids::{hex, is_object_id};
@@ -97,6 +97,55 @@ pub struct PromptInput<'a> {
     /// Variable names the prompt may use: the 11 standard keys and the
     /// config's `defaultVariables` keys.
     pub variables: &'a [String],
+}
+
+/// What the scorer reads of a config, owned: `singlePromptConfig.prompt`,
+/// the names of `singlePromptConfig.tools` (a tool without a `name` is
+/// named by its `type`), and the variables the prompt may use (`standard`,
+/// the call's standard keys, then the `defaultVariables` keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptParts {
+    /// The prompt (`""` when there is none).
+    pub prompt: String,
+    /// Tool names.
+    pub tools: Vec<String>,
+    /// Variable names.
+    pub variables: Vec<String>,
+}
+
+impl PromptParts {
+    /// The parts of `config` (see the type's doc).
+    pub fn of(config: &Map<String, Value>, standard: &[&str]) -> Self {
+        let spc = config.get("singlePromptConfig");
+        let prompt = spc.and_then(|s| s.get("prompt")).and_then(Value::as_str).unwrap_or_default().to_string();
+        let tools = spc
+            .and_then(|s| s.get("tools"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("name").or_else(|| t.get("type")).and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
+        let defaults = config.get("defaultVariables").and_then(Value::as_object).into_iter().flat_map(|m| m.keys());
+        let variables = standard.iter().map(|k| (*k).to_string()).chain(defaults.cloned()).collect();
+        Self { prompt, tools, variables }
+    }
+
+    /// The scorer's view of these parts.
+    pub fn input(&self) -> PromptInput<'_> {
+        PromptInput { prompt: &self.prompt, tools: &self.tools, variables: &self.variables }
+    }
+}
+
+/// `promptScore` and `promptScoreStale` of a version, draft or revision
+/// whose config is `config` and whose cached score is `cached` (OAS
+/// #Revision): `null` and `false` when it was never scored; stale when the
+/// prompt, tools or variables changed since.
+pub fn cached_fields(cached: Option<&CachedScore>, config: &Map<String, Value>, standard: &[&str]) -> (Value, bool) {
+    match cached {
+        None => (Value::Null, false),
+        Some(c) => (c.to_json(), c.is_stale(&fingerprint(&PromptParts::of(config, standard).input()))),
+    }
 }
 
 /// Checks the agent type and the prompt. Errors (400):

@@ -29,6 +29,10 @@ pub fn body_limit(path: &str) -> usize {
     }
     match path.strip_prefix("/atoms/v1/audience") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => super::campaigns::audiences::UPLOAD_LIMIT,
+        _ if path.starts_with("/atoms/v1/knowledgebase/") && path.ends_with("/items/upload-media") => {
+            super::knowledge_base::items::UPLOAD_LIMIT
+        }
+        _ if path.starts_with("/_storage/") => super::knowledge_base::items::UPLOAD_LIMIT,
         _ => BODY_LIMIT,
     }
 }

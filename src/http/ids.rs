@@ -128,6 +128,24 @@ typed_id!(
     CallId, is_call_id, "^CALL-[0-9]{13}-[0-9a-f]{6}$", "Invalid call ID format"
 );
 
+typed_id!(
+    /// A knowledge base's 24-hex id (the message is inferred, LIVE T3's
+    /// pattern).
+    KnowledgeBaseId, is_object_id, "^[0-9a-f]{24}$", "Invalid knowledge base id"
+);
+typed_id!(
+    /// A knowledge-base item's 24-hex id (the message is inferred).
+    KnowledgeBaseItemId, is_object_id, "^[0-9a-f]{24}$", "Invalid knowledge base item id"
+);
+typed_id!(
+    /// A scraped URL row's 24-hex id (the message is inferred).
+    ScrapedUrlId, is_object_id, "^[0-9a-f]{24}$", "Invalid scraped URL id"
+);
+typed_id!(
+    /// A call action's 24-hex id (the message is inferred).
+    CallActionId, is_object_id, "^[0-9a-f]{24}$", "Invalid call action id"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

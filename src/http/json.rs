@@ -243,6 +243,23 @@ macro_rules! parsed_body {
 }
 pub(crate) use parsed_body;
 
+/// A request body that is a domain body type as is (`$name.0`): serde
+/// reads the domain type (its own type errors read as usual), the domain's
+/// validator runs in the store or engine call; the OpenAPI schema is an
+/// object, described by the doc comment.
+macro_rules! domain_body {
+    ($(#[$doc:meta])* $name:ident($domain:ty)) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(transparent)]
+        #[schema(value_type = Object)]
+        pub(crate) struct $name(pub(crate) $domain);
+
+        impl $crate::http::json::RequestBody for $name {}
+    };
+}
+pub(crate) use domain_body;
+
 pub(crate) mod fields {
     //! Field types and `deserialize_with` helpers for the bodies whose
     //! platform messages are not Zod's defaults.

@@ -108,20 +108,27 @@ mod schema;
 
 mod account;
 mod admin;
+mod agent_ai;
 pub(crate) mod agents;
 mod analytics;
 mod billing;
+mod call_actions;
 pub(crate) mod calls;
 mod campaigns;
 pub(crate) mod compliance;
 mod concurrency;
 mod control_layers;
 mod dnc;
+mod integrations;
+mod knowledge_base;
 mod limits;
 mod numbers;
 mod openapi;
+mod prompt_scoring;
+mod storage;
 pub mod transport;
 mod webhooks;
+mod widget;
 
 use crate::state::AppState;
 use error::{envelope, UNAUTHORIZED};
@@ -141,13 +148,20 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(dnc::router())
         .merge(concurrency::router())
         .merge(numbers::router())
-        .merge(compliance::router());
+        .merge(compliance::router())
+        .merge(knowledge_base::router())
+        .merge(call_actions::router())
+        .merge(prompt_scoring::router())
+        .merge(widget::router())
+        .merge(integrations::router())
+        .merge(agent_ai::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(API_PREFIX, platform)
         .nest(billing::PAYMENT_PREFIX, billing::router())
         .merge(billing::files())
         .merge(admin::router())
         .merge(calls::recordings::router())
+        .merge(storage::router())
         .split_for_parts()
 }
 

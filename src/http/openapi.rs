@@ -13,7 +13,9 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         crate::http::ids::AgentId, crate::http::ids::VersionId, crate::http::ids::BranchId, crate::http::ids::RevisionId,
         crate::http::ids::CampaignId, crate::http::ids::AudienceId, crate::http::ids::WebhookId, crate::http::ids::ProductId,
-        crate::http::ids::CallId
+        crate::http::ids::CallId,
+        crate::http::ids::KnowledgeBaseId, crate::http::ids::KnowledgeBaseItemId, crate::http::ids::ScrapedUrlId,
+        crate::http::ids::CallActionId
     )),
     security(("BearerAuth" = [])),
     tags(
@@ -22,6 +24,8 @@ use utoipa::{Modify, OpenApi};
         (name = "Agent Versioning - Branches"), (name = "Agent Versioning - Revisions"),
         (name = "Post-Call Analytics"), (name = "Conversations"), (name = "Logs"), (name = "Live Transcripts"),
         (name = "User"), (name = "Account"), (name = "Billing"), (name = "Phone Numbers"), (name = "Compliance"),
+        (name = "Knowledge Base"), (name = "Call Actions"), (name = "Prompt Scoring"), (name = "Widget"), (name = "Integrations"),
+        (name = "Analytics"), (name = "DNC"), (name = "Concurrency"),
         (name = "Control API", description = "Mock extension: reset, clock, scenarios, webhook deliveries, the request journal, fault injection, versioning mode")
     )
 )]

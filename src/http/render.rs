@@ -93,3 +93,23 @@ pub fn ok_raw(data: &[u8]) -> Response {
     body.push(b'}');
     ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
+
+/// `{"status": true}` without `data`, with `status` (the knowledge-base
+/// writes answer 200 or 201 this way).
+pub fn bare(status: StatusCode) -> Response {
+    (status, Json(serde_json::json!({"status": true}))).into_response()
+}
+
+/// `200 {"status": true}`.
+pub fn done() -> Response {
+    bare(StatusCode::OK)
+}
+
+/// `{"success": true, "data": data}` with `status` (the call-action and
+/// widget routes' envelope).
+pub fn succeeded(status: StatusCode, data: Value) -> Response {
+    let mut m = Map::with_capacity(2);
+    m.insert("success".into(), Value::Bool(true));
+    m.insert("data".into(), data);
+    (status, Json(Value::Object(m))).into_response()
+}

@@ -173,14 +173,15 @@ pub fn export(state: &AppState, api_key: &str) -> OrgDocument {
 
 /// Replaces `api_key`'s organization with `snap` and re-arms its scheduled
 /// work: v2 scans (`Store::resume_scans`), the end of interrupted calls and
-/// pending analytics (`Calls::resume`), then campaigns
-/// (`Campaigns::resume`). Err, and nothing changes, when the snapshot
+/// pending analytics (`Calls::resume`), campaigns (`Campaigns::resume`)
+/// and knowledge-base processing (`Knowledge::resume`). Err, and nothing changes, when the snapshot
 /// breaks an invariant. A book with scheduled work adds its `resume` here.
 pub fn install(state: &AppState, api_key: &str, snap: TenantSnapshot) -> Result<(), String> {
     let t = state.store.restore_tenant(api_key, snap)?;
     state.store.resume_scans(&t);
     state.calls.resume(t.calls());
     state.campaigns.resume(&t);
+    state.knowledge.resume(&t);
     Ok(())
 }
 

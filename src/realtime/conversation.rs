@@ -109,6 +109,7 @@ impl Ctx {
             llm_model: &self.llm_model,
             tts_model: &self.tts_model,
             smart_turn: self.smart_turn,
+            knowledge: &[],
         }
     }
 }

@@ -193,6 +193,13 @@ pub struct AgentTurn {
     /// Token usage (default: 12 × words prompt, 2 × words completion).
     #[serde(default)]
     pub tokens: Option<Tokens>,
+    /// Answer from the knowledge bases attached to the agent's config: the
+    /// agent says the passage that best matches the caller's last turn
+    /// (`domain::knowledge_base::matcher`), after a `knowledgebase` event;
+    /// with no match it says `text`, else
+    /// [`timeline::NO_KNOWLEDGE_ANSWER`](super::timeline::NO_KNOWLEDGE_ANSWER).
+    #[serde(default)]
+    pub from_knowledge_base: bool,
 }
 
 /// A user turn.
@@ -371,6 +378,12 @@ impl Scenario {
             telephony_id: None,
             opt_out: None,
         }
+    }
+
+    /// Whether an agent turn answers from the knowledge base (the engine
+    /// then looks the attached knowledge bases up when the call connects).
+    pub fn answers_from_knowledge(&self) -> bool {
+        self.turns.iter().any(|s| matches!(s, Step::Agent(a) if a.from_knowledge_base))
     }
 
     /// Checks the rules serde cannot: name shape, turns only on connected

@@ -10,6 +10,14 @@
 use serde_json::{json, Map, Value};
 
 use super::model::{AgentTurn, Latency, Outcome, Scenario, Step, Tokens, UserTurn};
+use crate::domain::knowledge_base::matcher::{answer, KbSource};
+
+/// What an agent turn answering from the knowledge base says when no
+/// passage matches and the turn has no `text`.
+pub const NO_KNOWLEDGE_ANSWER: &str = "I'm sorry, I don't have that information.";
+/// `latency` of the `knowledgebase` event, ms: the lookup runs at the
+/// start of the turn's LLM time.
+pub const KNOWLEDGE_LOOKUP_MS: u64 = 120;
 
 /// What the timeline needs to know about the call.
 #[derive(Debug, Clone)]
@@ -25,6 +33,10 @@ pub struct CallContext<'a> {
     pub tts_model: &'a str,
     /// Whether smart turn detection is on.
     pub smart_turn: bool,
+    /// The processed sources of the knowledge bases the config attaches
+    /// (`globalKnowledgeBaseId`, `knowledge_base_search` tools), for agent
+    /// turns with `fromKnowledgeBase`; empty when none.
+    pub knowledge: &'a [KbSource<'a>],
 }
 
 /// One timed output of the call.
@@ -98,6 +110,7 @@ struct Builder<'a> {
     items: Vec<(u64, Item)>,
     transitions: Vec<Transition>,
     last_user_end: Option<u64>,
+    last_user_text: String,
     interrupted: bool,
 }
 
@@ -107,9 +120,15 @@ impl Builder<'_> {
     }
 
     fn agent(&mut self, a: &AgentTurn) {
-        let (text, llm_text) = agent_text(a, self.ctx);
         let start = self.t + a.after_ms;
         let lat = a.latency;
+        let (text, llm_text) = if a.from_knowledge_base {
+            let (event, text) = knowledge_answer(a, &self.last_user_text, self.ctx);
+            self.push(start + lat.stt_ms + lat.smart_turn_ms, Item::Event("knowledgebase", event));
+            (text.clone(), text)
+        } else {
+            agent_text(a, self.ctx)
+        };
         let audio = start + lat.total();
         let llm_done = start + lat.stt_ms + lat.smart_turn_ms + lat.llm_ms;
         self.push(llm_done, Item::Event("llm_full_response_end", fields(vec![("llm_text", json!(llm_text))])));
@@ -147,6 +166,7 @@ impl Builder<'_> {
         }
         let end = start + dur;
         self.push(end, Item::Event("user_transcription", user_transcription_fields(&text)));
+        self.last_user_text.clone_from(&text);
         self.push(end, Item::Transcript("user", text, start));
         self.last_user_end = Some(end);
         self.t = end;
@@ -176,6 +196,31 @@ pub fn agent_text(a: &AgentTurn, ctx: &CallContext<'_>) -> (String, String) {
     let text = fill(&raw, ctx.variables);
     let llm_text = a.llm_text.as_deref().map_or_else(|| text.clone(), |l| fill(l, ctx.variables));
     (text, llm_text)
+}
+
+/// What an agent turn with `fromKnowledgeBase` says after the caller said
+/// `utterance`: the best-matching passage of `ctx.knowledge`, else its
+/// `text` (placeholders filled), else [`NO_KNOWLEDGE_ANSWER`]; and the
+/// `knowledgebase` event's fields (OAS GET /events): `knowledge_base_id`
+/// (the matched knowledge base, else the first attached one; absent with
+/// none attached), `user_transcript`, `response` (the passage, or `null`),
+/// `latency` ([`KNOWLEDGE_LOOKUP_MS`]) and `error: null`.
+pub fn knowledge_answer(a: &AgentTurn, utterance: &str, ctx: &CallContext<'_>) -> (Map<String, Value>, String) {
+    let found = answer(utterance, ctx.knowledge);
+    let kb = found.as_ref().map(|(kb, _)| *kb).or_else(|| ctx.knowledge.first().map(|s| s.knowledge_base_id));
+    let passage = found.map(|(_, m)| m.passage);
+    let mut f = Map::new();
+    if let Some(kb) = kb {
+        f.insert("knowledge_base_id".into(), json!(kb));
+    }
+    f.insert("user_transcript".into(), json!(utterance));
+    f.insert("response".into(), json!(passage.as_deref()));
+    f.insert("latency".into(), json!(KNOWLEDGE_LOOKUP_MS));
+    f.insert("error".into(), Value::Null);
+    let text = passage.unwrap_or_else(|| {
+        a.text.as_deref().map_or_else(|| NO_KNOWLEDGE_ANSWER.to_string(), |t| fill(t, ctx.variables))
+    });
+    (f, text)
 }
 
 /// `turn_latency` fields: the breakdown in integer ms, `turn_latency` and
@@ -290,8 +335,15 @@ pub fn compile(s: &Scenario, ctx: &CallContext<'_>) -> Timeline {
     if !matches!(s.outcome, Outcome::Completed | Outcome::Cancelled) {
         return Timeline::default();
     }
-    let mut b =
-        Builder { ctx, t: 0, items: Vec::new(), transitions: Vec::new(), last_user_end: None, interrupted: false };
+    let mut b = Builder {
+        ctx,
+        t: 0,
+        items: Vec::new(),
+        transitions: Vec::new(),
+        last_user_end: None,
+        last_user_text: String::new(),
+        interrupted: false,
+    };
     for step in &s.turns {
         b.step(step);
     }
@@ -312,6 +364,7 @@ mod tests {
             llm_model: "electron",
             tts_model: "waves_lightning_v3_1",
             smart_turn: false,
+            knowledge: &[],
         }
     }
 
@@ -415,6 +468,55 @@ mod tests {
         let mut without = with.clone();
         without.turns.remove(1);
         assert_eq!(compile(&with, &ctx(&vars)), compile(&without, &ctx(&vars)));
+    }
+
+    #[test]
+    fn a_knowledge_base_turn_quotes_the_passage_matching_the_last_user_turn() {
+        use crate::domain::knowledge_base::matcher::Source;
+        let vars = Map::new();
+        let text = "We are open 9 to 5 on weekdays.\nRefunds are issued within 14 days of purchase.";
+        let knowledge = [KbSource { knowledge_base_id: "kb1", source: Source { id: "item1", text } }];
+        let mut c = ctx(&vars);
+        c.knowledge = &knowledge;
+        let kb_turn =
+            AgentTurn { from_knowledge_base: true, text: Some("Let me check.".into()), ..AgentTurn::default() };
+        let s = scenario(vec![
+            Step::User(UserTurn { text: "How long do refunds take?".into(), ..UserTurn::default() }),
+            Step::Agent(kb_turn.clone()),
+            Step::User(UserTurn { text: "Do you sell gift cards?".into(), ..UserTurn::default() }),
+            Step::Agent(kb_turn),
+        ]);
+        let tl = compile(&s, &c);
+        let said: Vec<&str> = tl
+            .items
+            .iter()
+            .filter_map(|(_, i)| match i {
+                Item::Transcript("agent", t, _) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(said, ["Refunds are issued within 14 days of purchase.", "Let me check."]);
+        let events: Vec<&Map<String, Value>> = tl
+            .items
+            .iter()
+            .filter_map(|(_, i)| match i {
+                Item::Event("knowledgebase", f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0]["knowledge_base_id"], "kb1");
+        assert_eq!(events[0]["user_transcript"], "How long do refunds take?");
+        assert_eq!(events[0]["response"], "Refunds are issued within 14 days of purchase.");
+        assert_eq!(events[1]["response"], Value::Null, "no passage shares a term with gift cards");
+        let bare = compile(&s, &ctx(&vars));
+        let fallback =
+            bare.items.iter().any(|(_, i)| matches!(i, Item::Transcript("agent", t, _) if t == "Let me check."));
+        assert!(fallback, "without sources the turn says its text");
+        let mut none = AgentTurn { from_knowledge_base: true, ..AgentTurn::default() };
+        none.text = None;
+        let (f, said) = knowledge_answer(&none, "anything", &ctx(&vars));
+        assert_eq!((said.as_str(), f.contains_key("knowledge_base_id")), (NO_KNOWLEDGE_ANSWER, false));
     }
 
     #[test]

@@ -394,7 +394,8 @@ impl Store {
     }
 
     /// Charges `kind` on `t`'s account at the clock's now (see
-    /// [`AccountBook::charge`]).
+    /// [`AccountBook::charge`]); a posted row also counts in the
+    /// organization's analytics usage (`AnalyticsBook::record_debit`).
     pub fn charge(
         &self,
         t: &Tenant,
@@ -402,7 +403,12 @@ impl Store {
         request_id: &str,
         amount: Credits,
     ) -> Result<Option<LedgerEntry>, DomainError> {
-        t.account().charge(kind, request_id, amount, &self.ids, self.clock.now())
+        let now = self.clock.now();
+        let row = t.account().charge(kind, request_id, amount, &self.ids, now)?;
+        if row.is_some() {
+            t.analytics().record_debit(now, amount.to_f64());
+        }
+        Ok(row)
     }
 
     /// 400 `Organization has no credits available` unless `t` can pay

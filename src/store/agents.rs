@@ -58,7 +58,7 @@ impl AgentBook {
     }
 
     /// For changes that leave `archived` and `created_at` alone.
-    fn get_mut(&mut self, id: &str) -> Option<&mut AgentRecord> {
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut AgentRecord> {
         self.map.get_mut(id).map(|r| &mut **r)
     }
 

@@ -15,6 +15,10 @@
 //! | analytics index ([`AnalyticsBook`]), fed by the call engine | `RwLock` | [`Tenant::analytics`], shared with the call book |
 //! | Do-Not-Call list ([`dnc`]) | `Mutex`, shared with the call book | [`Tenant::dnc`], [`CallBook::dnc`] |
 //! | plan, credits, invoices, numbers, compliance ([`AccountBook`]) | `Mutex` | [`Tenant::account`] |
+//! | knowledge bases ([`KnowledgeBook`]) | `Mutex` | [`Tenant::knowledge`] |
+//! | call actions and their runs ([`CallActionBook`]) | `Mutex` | [`Tenant::call_actions`] |
+//! | widget configs and avatars ([`WidgetBook`]) | `Mutex` | [`Tenant::widgets`] |
+//! | the WebEngage integration, the prompt-scoring rate window | small locks | [`Tenant::webengage`], `prompt_scores` |
 //! | name, access, versioning settings | small locks | getters and setters on [`Tenant`] |
 //!
 //! Writes run a pure domain transition under the book's lock and store the
@@ -30,7 +34,10 @@
 //! it under the call book's lock) and nothing is locked under it. So
 //! archiving an agent (agents)
 //! while a campaign is created for it (campaigns, then agents) is one
-//! serialized decision: [`Store::set_archived`].
+//! serialized decision: [`Store::set_archived`]. The knowledge, call-action
+//! and widget books come after the agents and the calls (a knowledge
+//! base's delete checks the agents' configs; a call reads its knowledge
+//! bases as it connects), the prompt-scoring rate window after the agents.
 //!
 //! # Adding a per-organization book
 //! The account, DNC, knowledge-base, ... books follow the same five steps:
@@ -88,22 +95,31 @@ use crate::domain::versioning::VersioningMode;
 use crate::domain::Millis;
 
 pub mod account;
+mod agent_ai;
 pub mod agents;
 pub mod analytics;
+pub mod call_actions;
 pub mod calls;
 pub mod campaigns;
 pub mod dnc;
+mod integrations;
+pub mod knowledge;
+pub mod prompt_scores;
 pub mod snapshot;
 mod webhook_urls;
 pub mod webhooks;
+pub mod widgets;
 
 pub use account::AccountBook;
 pub use agents::AgentQuery;
 pub use analytics::AnalyticsBook;
+pub use call_actions::CallActionBook;
 pub use calls::CallBook;
 pub use campaigns::CampaignBook;
+pub use knowledge::KnowledgeBook;
 pub use snapshot::TenantSnapshot;
 pub use webhooks::WebhookBook;
+pub use widgets::WidgetBook;
 
 /// One organization: what one API key can see.
 #[derive(Debug)]
@@ -123,6 +139,11 @@ pub struct Tenant {
     /// Shared with the call book, which checks calls against it.
     dnc: Arc<Mutex<DncList>>,
     account: Mutex<AccountBook>,
+    knowledge: Mutex<KnowledgeBook>,
+    call_actions: Mutex<CallActionBook>,
+    widgets: Mutex<WidgetBook>,
+    webengage: Mutex<Option<crate::domain::integration::WebEngage>>,
+    score_times: Mutex<std::collections::VecDeque<crate::domain::Millis>>,
 }
 
 /// The name of a new organization (the mock's choice; renamed through
@@ -163,6 +184,11 @@ impl Tenant {
             webhooks: Mutex::new(WebhookBook::default()),
             analytics,
             dnc,
+            knowledge: Mutex::new(KnowledgeBook::default()),
+            call_actions: Mutex::new(CallActionBook::default()),
+            widgets: Mutex::new(WidgetBook::default()),
+            webengage: Mutex::new(None),
+            score_times: Mutex::new(std::collections::VecDeque::new()),
             api_key,
         }
     }

@@ -20,12 +20,13 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AccountBook, AnalyticsBook, CallBook, CampaignBook, Store, Tenant, VersioningSettings, WebhookBook,
-    DEFAULT_ORG_NAME,
+    AccountBook, AnalyticsBook, CallActionBook, CallBook, CampaignBook, KnowledgeBook, Store, Tenant,
+    VersioningSettings, WebhookBook, WidgetBook, DEFAULT_ORG_NAME,
 };
 use crate::domain::agent::OrgAccess;
 use crate::domain::dnc::DncList;
 use crate::domain::ids::{derived_id, is_object_id};
+use crate::domain::integration::WebEngage;
 use crate::domain::versioning::{AgentRecord, VersioningMode};
 use crate::store::calls::CallsSnapshot;
 
@@ -54,6 +55,15 @@ pub struct TenantSnapshot {
     /// applications; a fresh account on the server's default plan (with
     /// its signup bonus) when absent.
     pub account: Option<AccountBook>,
+    /// Knowledge bases, their items and scraped URLs (with their
+    /// processing state), pending uploads and the web registry.
+    pub knowledge: KnowledgeBook,
+    /// Call actions and their runs.
+    pub call_actions: CallActionBook,
+    /// Widget configs and avatars.
+    pub widgets: WidgetBook,
+    /// The WebEngage integration, if set.
+    pub webengage: Option<WebEngage>,
 }
 
 /// An organization's small settings.
@@ -141,6 +151,13 @@ impl Tenant {
             analytics: _,
             dnc,
             account,
+            knowledge,
+            call_actions,
+            widgets,
+            webengage,
+            // The prompt-scoring rate window is a minute of request times,
+            // not state: a restored organization starts with it empty.
+            score_times: _,
         } = self;
         let campaigns = campaigns.lock();
         let agents = agents.read();
@@ -165,6 +182,10 @@ impl Tenant {
             webhooks: webhooks.lock().clone(),
             dnc: dnc.lock().clone(),
             account: Some(account.lock().clone()),
+            knowledge: knowledge.lock().clone(),
+            call_actions: call_actions.lock().clone(),
+            widgets: widgets.lock().clone(),
+            webengage: webengage.lock().clone(),
         }
     }
 
@@ -183,7 +204,21 @@ impl Tenant {
         mode: VersioningMode,
         open: impl FnOnce(&str, &str) -> AccountBook,
     ) -> Result<Self, String> {
-        let TenantSnapshot { org_id, user_id, settings, agents, calls, campaigns, webhooks, dnc, account } = snap;
+        let TenantSnapshot {
+            org_id,
+            user_id,
+            settings,
+            agents,
+            calls,
+            campaigns,
+            webhooks,
+            dnc,
+            account,
+            knowledge,
+            call_actions,
+            widgets,
+            webengage,
+        } = snap;
         let id = |given: Option<String>, field: &str, kind: &str| match given {
             Some(id) if is_object_id(&id) => Ok(id),
             Some(id) => Err(format!("{field}: '{id}' is not a 24-character lowercase hex id")),
@@ -211,6 +246,11 @@ impl Tenant {
             analytics,
             dnc,
             account: Mutex::new(account),
+            knowledge: Mutex::new(knowledge),
+            call_actions: Mutex::new(call_actions),
+            widgets: Mutex::new(widgets),
+            webengage: Mutex::new(webengage),
+            score_times: Mutex::new(std::collections::VecDeque::new()),
             api_key,
         })
     }

@@ -38,6 +38,10 @@ struct World {
     workflow: String,
     compliance: String,
     org: String,
+    knowledge_base: String,
+    kb_item: String,
+    scraped_url: String,
+    call_action: String,
 }
 
 impl World {
@@ -55,6 +59,10 @@ impl World {
             "webhook" => &self.webhook,
             "workflow" => &self.workflow,
             "compliance" => &self.compliance,
+            "knowledge_base" => &self.knowledge_base,
+            "kb_item" => &self.kb_item,
+            "scraped_url" => &self.scraped_url,
+            "call_action" => &self.call_action,
             other => panic!("no id of kind {other}"),
         }
     }
@@ -74,6 +82,10 @@ impl World {
             webhook: o.clone(),
             workflow: o.clone(),
             compliance: o.clone(),
+            knowledge_base: o.clone(),
+            kb_item: o.clone(),
+            scraped_url: o.clone(),
+            call_action: o.clone(),
             org: o,
         }
     }
@@ -87,6 +99,9 @@ fn kind_of(path: &str, param: &str) -> &'static str {
         "branchId" => "branch",
         "revisionId" => "revision",
         "callId" => "call",
+        "knowledgeBaseId" => "knowledge_base",
+        "knowledgeBaseItemId" => "kb_item",
+        "knowledgeBaseScrapedUrlsId" => "scraped_url",
         "id" => match path.trim_start_matches("/atoms/v1/").split('/').next() {
             Some("agent") => "agent",
             Some("audience") => "audience",
@@ -95,6 +110,8 @@ fn kind_of(path: &str, param: &str) -> &'static str {
             Some("workflow") => "workflow",
             Some("conversation") => "call",
             Some("compliance") => "compliance",
+            Some("knowledgebase") => "knowledge_base",
+            Some("call-actions") => "call_action",
             other => panic!("unmapped {{id}} under {other:?}"),
         },
         other => panic!("unmapped path parameter {other} in {path}"),
@@ -129,7 +146,41 @@ async fn world(s: &TestServer, key: &str, v2: bool) -> World {
     let detail = s.get(&format!("/agent/{agent}"), key).await;
     let workflow = detail.body["data"]["workflowId"].as_str().unwrap_or(&agent).to_string();
     let compliance = compliance_application(s, key).await;
-    World { agent, draft, version, branch, revision, call, audience: aud, campaign, webhook, workflow, compliance, org }
+    let (knowledge_base, kb_item, scraped_url) = knowledge(s, key).await;
+    let action = json!({"agentId": agent, "category": "post-call", "provider": "probe", "config": {}});
+    let r = s.post("/call-actions", key, action).await;
+    let call_action = r.body["data"]["_id"].as_str().expect("call action").to_string();
+    World {
+        agent,
+        draft,
+        version,
+        branch,
+        revision,
+        call,
+        audience: aud,
+        campaign,
+        webhook,
+        workflow,
+        compliance,
+        org,
+        knowledge_base,
+        kb_item,
+        scraped_url,
+        call_action,
+    }
+}
+
+/// A knowledge base of `key` with one item and one scraped URL: their ids.
+async fn knowledge(s: &TestServer, key: &str) -> (String, String, String) {
+    let kb =
+        s.post("/knowledgebase", key, json!({"name": "owned"})).await.body["data"].as_str().expect("kb").to_string();
+    let path = format!("/knowledgebase/{kb}/items/text?apiKey={key}");
+    let item = s.admin(Method::POST, &path, Some(json!({"content": "Owned text."}))).await;
+    let item = item.body["_id"].as_str().expect("item").to_string();
+    s.post(&format!("/knowledgebase/{kb}/scrape-urls"), key, json!({"urls": ["https://acme.example/faq"]})).await;
+    let urls = s.get(&format!("/knowledgebase/{kb}/scraped-urls"), key).await;
+    let url = urls.body["data"][0]["_id"].as_str().expect("scraped url").to_string();
+    (kb, item, url)
 }
 
 /// Files a compliance application for US local numbers (no documents

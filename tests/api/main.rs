@@ -19,6 +19,7 @@ mod cross_key;
 mod dnc;
 mod events_sse;
 mod integration;
+mod knowledge_actions;
 mod lifecycle_v1;
 mod lifecycle_v2;
 mod live;

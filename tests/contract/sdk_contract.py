@@ -51,6 +51,8 @@ from smallestai.core.pydantic_utilities import parse_obj_as  # noqa: E402
 from sdk_analytics import analytics_steps  # noqa: E402
 from sdk_dnc import dnc_concurrency_steps  # noqa: E402
 
+import sdk_knowledge  # noqa: E402
+
 BASE = os.environ.get("ATOMS_MOCK_BASE", "").rstrip("/")
 if not BASE.endswith("/atoms/v1"):
     sys.exit("ATOMS_MOCK_BASE must be http://HOST:PORT/atoms/v1")
@@ -858,6 +860,7 @@ def main():
         analytics_steps(client, agent_id)
         dnc_concurrency_steps(client, agent_id)
         __import__("sdk_account").account_steps(client, sys.modules[__name__])
+        sdk_knowledge.steps(client, agent_id, version_id, sys.modules[__name__])
     except ContractFailure as e:
         print(f"FAIL {e}", flush=True)
         return 1

@@ -140,6 +140,20 @@ pub struct Run {
     pub error: Option<String>,
 }
 
+impl Run {
+    /// The wire object (control API, `callActions` of a call log):
+    /// `{actionId, agentId, category, provider, object, action_type,
+    /// callId, firedAt (ISO 8601), payload, outcome, error}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "actionId": self.action_id, "agentId": self.agent_id, "category": self.category,
+            "provider": self.provider, "object": self.object, "action_type": self.action_type,
+            "callId": self.call_id, "firedAt": crate::domain::time::iso(self.fired_at),
+            "payload": self.payload, "outcome": self.outcome, "error": self.error,
+        })
+    }
+}
+
 fn run(a: &CallAction, call_id: Option<String>, fields: &Fields, now: Millis, error: Option<String>) -> Run {
     Run {
         action_id: a.id.clone(),
@@ -226,6 +240,13 @@ pub fn plan_trigger(actions: &[CallAction], ev: &ProviderEvent, now: Millis) -> 
         }
     }
     (dials, failed)
+}
+
+/// The failed run of a trigger dial whose call could not be placed
+/// (`error`: the placement's refusal, e.g. an archived agent).
+pub fn trigger_failed(a: &CallAction, variables: &Map<String, Value>, error: String, now: Millis) -> Run {
+    let fields: Fields = variables.iter().filter_map(|(k, v)| scalar(v).map(|s| (k.clone(), s))).collect();
+    run(a, None, &fields, now, Some(error))
 }
 
 /// The run recorded for a trigger dial once its call is placed.

@@ -111,6 +111,24 @@ pub fn best_match(utterance: &str, sources: &[Source<'_>]) -> Option<Match> {
         .map(|(score, id, _, p)| Match { source_id: id.to_string(), passage: p.to_string(), score })
 }
 
+/// A processed source together with the knowledge base it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KbSource<'a> {
+    /// 24-hex knowledge-base id.
+    pub knowledge_base_id: &'a str,
+    /// The source.
+    pub source: Source<'a>,
+}
+
+/// [`best_match`] over sources of several knowledge bases: the knowledge
+/// base the winning passage belongs to, and the match.
+pub fn answer<'a>(utterance: &str, sources: &[KbSource<'a>]) -> Option<(&'a str, Match)> {
+    let plain: Vec<Source<'_>> = sources.iter().map(|s| s.source).collect();
+    let m = best_match(utterance, &plain)?;
+    let kb = sources.iter().find(|s| s.source.id == m.source_id)?.knowledge_base_id;
+    Some((kb, m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +147,10 @@ mod tests {
         assert_eq!(m.passage, "We are open 9 to 5 on weekdays.");
         assert_eq!(best_match("Hello there", &s), None, "stop words and unknown words match nothing");
         assert_eq!(best_match("refunds", &[]), None);
+        let kb =
+            [KbSource { knowledge_base_id: "k1", source: s[0] }, KbSource { knowledge_base_id: "k2", source: s[1] }];
+        let (id, m) = answer("refund policy support", &kb).unwrap();
+        assert_eq!((id, m.source_id.as_str()), ("k2", B));
     }
 
     #[test]

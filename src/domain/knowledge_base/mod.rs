@@ -26,6 +26,7 @@ use serde_json::{json, Map, Value};
 
 use super::ids::is_object_id;
 use super::time::iso;
+use super::versioning::AgentRecord;
 use super::{DomainError, Millis};
 
 pub mod matcher;
@@ -61,6 +62,24 @@ pub const MAX_DESCRIPTION: usize = 2000;
 pub const MAX_ITEMS: usize = 500;
 /// Most scraped URLs per knowledge base (the mock's memory bound; inferred).
 pub const MAX_SCRAPED_URLS: usize = 1000;
+
+/// Most knowledge bases per organization (the mock's memory bound, under
+/// the plan's `knowledgeBaseLimits`; inferred).
+pub const MAX_KNOWLEDGE_BASES: usize = 100;
+/// Most extracted text one organization holds across its items and URLs,
+/// bytes (the mock's memory bound; inferred). Processing that would pass
+/// it fails with [`STORAGE_FULL`].
+pub const MAX_ORG_TEXT_BYTES: usize = 32 << 20;
+/// `metadata.error` / failure of a row whose text would pass
+/// [`MAX_ORG_TEXT_BYTES`] (inferred).
+pub const STORAGE_FULL: &str = "Knowledge base storage is full";
+/// Most presigned uploads waiting for completion per organization (the
+/// mock's memory bound; inferred). Expired ones do not count.
+pub const MAX_PENDING_UPLOADS: usize = 100;
+/// 400 when [`MAX_PENDING_UPLOADS`] are waiting (inferred).
+pub const TOO_MANY_UPLOADS: &str = "Too many uploads in progress; complete one or wait for it to expire";
+/// 400 when [`MAX_KNOWLEDGE_BASES`] exist (inferred).
+pub const TOO_MANY_KNOWLEDGE_BASES: &str = "Knowledge base limit reached for this organization";
 
 fn bad(msg: impl Into<String>) -> DomainError {
     DomainError::Validation(msg.into())
@@ -195,6 +214,17 @@ pub fn references(config: &Map<String, Value>) -> Vec<&str> {
     let mut out: Vec<&str> = global.into_iter().chain(tools).filter(|s| !s.is_empty()).collect();
     out.dedup();
     out
+}
+
+/// The configs of `rec` that count as using a knowledge base (see
+/// [`check_delete`]): the active version, the live branch's head, every
+/// open v1 draft and every branch's open draft. Older published versions
+/// do not count.
+pub fn live_configs(rec: &AgentRecord) -> impl Iterator<Item = &Map<String, Value>> {
+    let live = rec.branch(&rec.live_branch).and_then(|b| rec.head(b));
+    let drafts = rec.drafts.iter().filter(|d| d.is_open()).map(|d| &*d.config);
+    let branch_drafts = rec.branches.iter().filter_map(|b| b.open_draft()).map(|d| &*d.config);
+    rec.active().into_iter().chain(live).map(|v| &*v.config).chain(drafts).chain(branch_drafts)
 }
 
 /// The delete rule (OAS DELETE /knowledgebase/{id}): refused with 400

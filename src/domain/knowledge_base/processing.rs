@@ -155,6 +155,18 @@ pub fn start(size: u64, now: Millis) -> Outcome {
     Outcome { next, effects: vec![Effect::WakeAt(now + QUEUE_MS, Wake::Begin)] }
 }
 
+/// The timer a record at `w` waits for, if any: a queued one begins
+/// [`QUEUE_MS`] after it was queued, a working one finishes `work_ms` after
+/// it began (the same instants [`start`] and [`apply`] schedule), so a
+/// restored snapshot can re-arm its timers.
+pub fn pending_wake(w: &Work) -> Option<(Millis, Wake)> {
+    match w.stage {
+        Stage::Queued => Some((w.updated_at + QUEUE_MS, Wake::Begin)),
+        Stage::Working => Some((w.updated_at + w.work_ms, Wake::Finish)),
+        Stage::Done | Stage::Failed => None,
+    }
+}
+
 /// A text item: `Done` at once with `text` (control API and fixtures).
 pub fn done_with(extract: Extract, now: Millis) -> Work {
     Work { stage: Stage::Done, work_ms: 0, text: cut(extract.text), title: extract.title, error: None, updated_at: now }

@@ -3,11 +3,14 @@
 //! every command shares: block ids per section (R067), version numbers
 //! (R055), string lengths.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain::agent::Agent;
 use crate::domain::config::{self, Config, SECTIONS};
 use crate::domain::ids::{hex, DerivedPrefix};
+use crate::domain::prompt_score::CachedScore;
 use crate::domain::{DomainError, Millis};
 
 /// Section → 24-hex block id (R067), one 12-byte [`DerivedPrefix`] per
@@ -249,6 +252,10 @@ pub struct AgentRecord {
     /// (LIVE V1, the `auto` versioning mode): its v1 write and list
     /// endpoints answer R075's 409 from then on. Never goes back.
     pub on_branch_model: bool,
+    /// Cached prompt scores (`POST /prompt-scoring/score`) by the id of
+    /// what was scored: a version or revision id, a v1 draft's `_id`, a
+    /// branch draft's id. Metadata: scoring changes no config.
+    pub prompt_scores: BTreeMap<String, CachedScore>,
 }
 
 /// Creates the record of a new agent: version 1 is published, active and
@@ -291,6 +298,7 @@ pub fn new_record(agent: Agent, version_id: String, config: Config) -> AgentReco
         branches: vec![main],
         live_branch,
         on_branch_model: false,
+        prompt_scores: BTreeMap::new(),
     }
 }
 

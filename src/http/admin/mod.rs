@@ -15,6 +15,7 @@ mod calls;
 mod dnc;
 mod faults;
 mod journal;
+mod knowledge;
 mod realtime;
 mod server;
 pub(crate) mod state;
@@ -33,4 +34,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(dnc::router())
         .merge(state::router())
         .merge(account::router())
+        .merge(knowledge::router())
 }

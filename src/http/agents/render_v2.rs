@@ -5,9 +5,11 @@
 use serde_json::{json, Value};
 
 use super::render::{blocks, EDITOR_NAME};
+use crate::call::variables::STANDARD_KEYS;
 use crate::domain::branches::{Branch, BranchDraft};
 use crate::domain::config;
 use crate::domain::page::Page;
+use crate::domain::prompt_score;
 use crate::domain::time::{iso, opt_iso};
 use crate::domain::versioning::{AgentRecord, RevState, Version};
 use crate::domain::Millis;
@@ -56,7 +58,9 @@ fn security(v: &Version, now: Millis) -> Value {
 
 /// A committed, scanning, failed or cancelled row as `Revision` (R099).
 /// Only committed rows are `status: "published"`; the others are the
-/// transient `draft` (L-D5).
+/// transient `draft` (L-D5). `promptScore` is the cached score of the
+/// revision (`POST /prompt-scoring/score`; `null` before), `promptScoreStale`
+/// whether its prompt, tools or variables differ from what was scored.
 pub(crate) fn revision(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
     let pending = match v.state {
         RevState::Scanning => json!({"state": "active", "startedBy": v.published_by, "startedAt": iso(v.published_at)}),
@@ -66,6 +70,7 @@ pub(crate) fn revision(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
         RevState::Committed | RevState::Failed => Value::Null,
     };
     let restored = v.restored_from.as_ref();
+    let (score, stale) = prompt_score::cached_fields(rec.prompt_scores.get(&v.id), &v.config, &STANDARD_KEYS);
     json!({
         "_id": v.id,
         "agent": rec.agent.id,
@@ -94,8 +99,8 @@ pub(crate) fn revision(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
         "activatedAt": opt_iso(v.activated_at),
         "securityCheck": security(v, now),
         "pendingPublish": pending,
-        "promptScore": Value::Null,
-        "promptScoreStale": false,
+        "promptScore": score,
+        "promptScoreStale": stale,
         "createdBy": v.published_by,
         "createdAt": iso(v.published_at),
         "updatedAt": iso(v.updated_at),
@@ -103,9 +108,12 @@ pub(crate) fn revision(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
 }
 
 /// A branch's open draft as `Revision` with `status: "draft"` at draft
-/// revision `at` (R080). Config fields are not echoed.
+/// revision `at` (R080). Config fields are not echoed; `promptScore` is
+/// its cached score (`POST /prompt-scoring/score`), `promptScoreStale`
+/// whether the prompt changed since.
 pub(crate) fn draft(rec: &AgentRecord, b: &Branch, d: &BranchDraft, at: u32) -> Value {
     let failed = d.failed_at == Some(at);
+    let (score, stale) = prompt_score::cached_fields(rec.prompt_scores.get(&d.id), &d.config, &STANDARD_KEYS);
     json!({
         "_id": d.id,
         "agent": rec.agent.id,
@@ -134,8 +142,8 @@ pub(crate) fn draft(rec: &AgentRecord, b: &Branch, d: &BranchDraft, at: u32) -> 
         "activatedAt": Value::Null,
         "securityCheck": if failed { json!({"status": "failed", "reason": "Security scan failed", "triggeredAt": Value::Null, "completedAt": Value::Null}) } else { Value::Null },
         "pendingPublish": Value::Null,
-        "promptScore": Value::Null,
-        "promptScoreStale": false,
+        "promptScore": score,
+        "promptScoreStale": stale,
         "createdBy": d.created_by,
         "createdAt": iso(d.created_at),
         "updatedAt": iso(d.updated_at),

@@ -1,0 +1,50 @@
+//! The WebEngage integration (OAS tag Integrations), one per
+//! organization. Answers are `{message, data}` without the `status`
+//! flag (R008's family); errors the standard envelope.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::domain::integration::{answer, render, validate, ModifyBody, RETRIEVED};
+use crate::http::error::ApiResult;
+use crate::http::extract::{ApiJson, Org};
+use crate::http::json::domain_body;
+use crate::state::AppState;
+
+domain_body!(
+    /// `{integrationSets: [{licenseCode, environment, apiKey}]}` (1–20
+    /// sets, every field a non-empty string).
+    WebEngageRequest(ModifyBody)
+);
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(modify_webengage)).routes(routes!(get_webengage))
+}
+
+/// Create or replace the WebEngage integration: 200 `{message:
+/// "Integration created successfully" | "Integration updated
+/// successfully", data: {_id, organization, type, integrationSets,
+/// createdAt, updatedAt}}`. 400 `integrationSets: Required`, `… at least
+/// 1 element(s)`, `integrationSets.<i>.<field>: Required`.
+#[utoipa::path(post, path = "/integration/modify-webengage-integration", tag = "Integrations",
+    request_body = WebEngageRequest,
+    responses((status = 200, description = "The integration"), (status = 400, description = "Validation error")))]
+async fn modify_webengage(
+    State(s): State<AppState>,
+    Org(t): Org,
+    ApiJson(body): ApiJson<WebEngageRequest>,
+) -> ApiResult<Response> {
+    let sets = validate(&body.0)?;
+    Ok(Json(s.store.write_webengage(&t, sets)).into_response())
+}
+
+/// The WebEngage integration: `{message: "Integration details retrieved
+/// successfully", data}`; `data` is `{integrationSets: []}` when none is
+/// configured.
+#[utoipa::path(get, path = "/integration/get-webengage-details", tag = "Integrations",
+    responses((status = 200, description = "The integration")))]
+async fn get_webengage(Org(t): Org) -> Response {
+    Json(answer(RETRIEVED, render(t.webengage().as_ref()))).into_response()
+}
