@@ -208,6 +208,52 @@ async fn a_prompt_score_is_stable_and_orders_two_prompts() {
     assert_eq!(r.body["data"]["overall_score"].as_u64(), Some(good_score), "the same prompt scores the same");
 }
 
+/// `(promptScore.overall_score, promptScoreStale)` of a rendered object.
+fn cached(o: &Value) -> (Option<u64>, Option<bool>) {
+    (o["promptScore"]["overall_score"].as_u64(), o["promptScoreStale"].as_bool())
+}
+
+#[tokio::test]
+async fn the_cached_prompt_score_shows_on_v1_versions_drafts_and_get_agent() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "Cached").await;
+    let version = s.release(KEY, &agent, json!({"singlePromptConfig": {"prompt": STRUCTURED}})).await;
+    let r = s.get(&format!("/agent/{agent}"), KEY).await;
+    assert_eq!(cached(&r.body["data"]), (None, Some(false)), "null before any score: {}", r.text);
+    let r = s.post("/prompt-scoring/score", KEY, json!({"versionId": version})).await;
+    let score = r.body["data"]["overall_score"].as_u64();
+    assert!(score.is_some(), "{}", r.text);
+
+    let r = s.get(&format!("/agent/{agent}"), KEY).await;
+    assert_eq!(cached(&r.body["data"]), (score, Some(false)), "GET /agent shows the active version's score");
+    assert!(r.body["data"]["promptScore"]["scoredAt"].is_string(), "{}", r.text);
+    let r = s.get(&format!("/agent/{agent}/versions/{version}"), KEY).await;
+    assert_eq!(cached(&r.body["data"]["version"]), (score, Some(false)), "{}", r.text);
+    let r = s.get(&format!("/agent/{agent}/versions"), KEY).await;
+    let listed = r.body["data"]["versions"].as_array().and_then(|l| l.iter().find(|v| v["_id"] == version.as_str()));
+    assert_eq!(listed.map(cached), Some((score, Some(false))), "{}", r.text);
+
+    let draft = s.fork_draft(KEY, &agent).await;
+    let prompt = json!({"singlePromptConfig": {"prompt": "help people"}});
+    assert_eq!(s.patch(&format!("/agent/{agent}/drafts/{draft}/config"), KEY, prompt).await.status, StatusCode::OK);
+    let r = s.get(&format!("/agent/{agent}/drafts/{draft}"), KEY).await;
+    assert_eq!(cached(&r.body["data"]["latest"]), (None, Some(false)), "{}", r.text);
+    let r = s.post("/prompt-scoring/score", KEY, json!({"draftId": draft})).await;
+    let draft_score = r.body["data"]["overall_score"].as_u64();
+    assert!(draft_score < score, "{}", r.text);
+    let r = s.get(&format!("/agent/{agent}/drafts/{draft}"), KEY).await;
+    assert_eq!(cached(&r.body["data"]["latest"]), (draft_score, Some(false)), "{}", r.text);
+    let r = s.get(&format!("/agent/{agent}?draftId={draft}"), KEY).await;
+    assert_eq!(cached(&r.body["data"]), (draft_score, Some(false)), "{}", r.text);
+
+    let edit = json!({"singlePromptConfig": {"prompt": "help people politely"}});
+    assert_eq!(s.patch(&format!("/agent/{agent}/drafts/{draft}/config"), KEY, edit).await.status, StatusCode::OK);
+    let r = s.get(&format!("/agent/{agent}?draftId={draft}"), KEY).await;
+    assert_eq!(cached(&r.body["data"]), (draft_score, Some(true)), "stale once the prompt changed: {}", r.text);
+    let r = s.get(&format!("/agent/{agent}?versionId={version}"), KEY).await;
+    assert_eq!(cached(&r.body["data"]), (score, Some(false)), "{}", r.text);
+}
+
 #[tokio::test]
 async fn the_widget_config_patches_and_webengage_is_stored_per_organization() {
     let s = TestServer::start().await;

@@ -5,8 +5,10 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::domain::config;
+use crate::call::variables::STANDARD_KEYS;
+use crate::domain::config::{self, Config};
 use crate::domain::page::Page;
+use crate::domain::prompt_score;
 use crate::domain::time::{iso, opt_iso};
 use crate::domain::versioning::Blocks;
 use crate::domain::versioning::{AgentRecord, Draft, Version};
@@ -33,8 +35,21 @@ pub(crate) enum ConfigSource<'a> {
     Version(&'a Version),
 }
 
+/// The cached prompt score of the version, v1 draft or branch draft `id`
+/// whose config is `config`, as `(promptScore, promptScoreStale)`: the
+/// spec's `#PromptScore` plus `scoredAt` (ISO 8601) from the last `POST
+/// /prompt-scoring/score`, or `null` before one; stale when the prompt,
+/// tools or variables changed since (spec, Prompt Scoring: "retrieve the
+/// existing score via GET agent").
+pub(crate) fn prompt_score(rec: &AgentRecord, id: &str, config: &Config) -> (Value, bool) {
+    prompt_score::cached_fields(rec.prompt_scores.get(id), config, &STANDARD_KEYS)
+}
+
 /// `AgentDTO` (R026, R029) as JSON bytes. List items (`detail == None`)
-/// carry no `_resolvedConfig`; single reads do. The active config's
+/// carry no `_resolvedConfig`; single reads do, with the resolved
+/// config's cached `promptScore`/`promptScoreStale` ([`prompt_score`];
+/// `null`/`false` when it was never scored or there is no active version).
+/// The active config's
 /// serialized forms are computed once per published version and spliced
 /// in, which keeps `GET /agent` fast.
 pub(crate) fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Vec<u8> {
@@ -83,14 +98,23 @@ pub(crate) fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) ->
         if let Some(l) = label {
             o.field("_configSource", l);
         }
+        let (score, stale) = match src {
+            ConfigSource::Active => rec.active().map_or((Value::Null, false), |v| prompt_score(rec, &v.id, &v.config)),
+            ConfigSource::Draft(d) => prompt_score(rec, &d.id, &d.config),
+            ConfigSource::Version(v) => prompt_score(rec, &v.id, &v.config),
+        };
+        o.field("promptScore", &score);
+        o.field("promptScoreStale", &stale);
     }
     o.finish()
 }
 
 /// A published version as `AgentVersion` (R055–R067), with its
-/// `securityCheck` as of `now`.
+/// `securityCheck` as of `now` and its cached `promptScore` /
+/// `promptScoreStale` ([`prompt_score`]).
 pub(crate) fn version(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
     let status = v.security_status(now);
+    let (score, stale) = prompt_score(rec, &v.id, &v.config);
     json!({
         "_id": v.id,
         "agent": rec.agent.id,
@@ -117,6 +141,8 @@ pub(crate) fn version(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
             "triggeredAt": iso(v.published_at),
             "completedAt": if status == "passed" { json!(iso(v.security_passes_at)) } else { Value::Null },
         },
+        "promptScore": score,
+        "promptScoreStale": stale,
         "createdBy": v.published_by,
         "createdAt": iso(v.published_at),
         "updatedAt": iso(v.updated_at),
@@ -124,8 +150,10 @@ pub(crate) fn version(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
 }
 
 /// A draft as `AgentVersion` with `status: "draft"` (R045, R052). Config
-/// fields are not echoed (VL1 pitfall 4).
+/// fields are not echoed (VL1 pitfall 4); its cached `promptScore` /
+/// `promptScoreStale` are ([`prompt_score`]).
 pub(crate) fn draft(rec: &AgentRecord, d: &Draft) -> Value {
+    let (score, stale) = prompt_score(rec, &d.id, &d.config);
     json!({
         "_id": d.id,
         "agent": rec.agent.id,
@@ -147,6 +175,8 @@ pub(crate) fn draft(rec: &AgentRecord, d: &Draft) -> Value {
         "workflowType": rec.agent.workflow_type,
         "parentVersion": d.base_version_id,
         "isActive": false,
+        "promptScore": score,
+        "promptScoreStale": stale,
         "createdBy": d.created_by,
         "createdAt": iso(d.created_at),
         "updatedAt": iso(d.updated_at),

@@ -4,12 +4,10 @@
 
 use serde_json::{json, Value};
 
-use super::render::{blocks, EDITOR_NAME};
-use crate::call::variables::STANDARD_KEYS;
+use super::render::{blocks, prompt_score, EDITOR_NAME};
 use crate::domain::branches::{Branch, BranchDraft};
 use crate::domain::config;
 use crate::domain::page::Page;
-use crate::domain::prompt_score;
 use crate::domain::time::{iso, opt_iso};
 use crate::domain::versioning::{AgentRecord, RevState, Version};
 use crate::domain::Millis;
@@ -70,7 +68,7 @@ pub(crate) fn revision(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
         RevState::Committed | RevState::Failed => Value::Null,
     };
     let restored = v.restored_from.as_ref();
-    let (score, stale) = prompt_score::cached_fields(rec.prompt_scores.get(&v.id), &v.config, &STANDARD_KEYS);
+    let (score, stale) = prompt_score(rec, &v.id, &v.config);
     json!({
         "_id": v.id,
         "agent": rec.agent.id,
@@ -113,7 +111,7 @@ pub(crate) fn revision(rec: &AgentRecord, v: &Version, now: Millis) -> Value {
 /// whether the prompt changed since.
 pub(crate) fn draft(rec: &AgentRecord, b: &Branch, d: &BranchDraft, at: u32) -> Value {
     let failed = d.failed_at == Some(at);
-    let (score, stale) = prompt_score::cached_fields(rec.prompt_scores.get(&d.id), &d.config, &STANDARD_KEYS);
+    let (score, stale) = prompt_score(rec, &d.id, &d.config);
     json!({
         "_id": d.id,
         "agent": rec.agent.id,
