@@ -218,6 +218,7 @@ mod tests {
             "agent-logs-errors",
             "client-tools",
             "opt-out",
+            "kb-answer",
         ] {
             assert!(lib.get(name).is_some(), "{name} missing");
         }

@@ -11,37 +11,6 @@ use crate::helpers::TestServer;
 
 const KEY: &str = "sk_knowledge";
 
-/// A scenario whose second agent turn answers from the knowledge base.
-const KB_SCENARIO: &str = r#"{
-  "name": "kb-answer",
-  "description": "The caller asks about refunds; the agent answers from the knowledge base.",
-  "outcome": "completed",
-  "disconnectReason": "user_hangup",
-  "turns": [
-    {"agent": {}},
-    {"user": {"text": "How long do refunds take?"}},
-    {"agent": {"fromKnowledgeBase": true}}
-  ]
-}"#;
-
-/// A fixtures directory removed when dropped.
-struct FixtureDir(std::path::PathBuf);
-
-impl Drop for FixtureDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn server_with_kb_scenario() -> (TestServer, FixtureDir) {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let dir = FixtureDir(std::env::temp_dir().join(format!("atoms-mock-kb-{}-{nanos}", std::process::id())));
-    std::fs::create_dir_all(dir.0.join("scenarios")).expect("mkdir");
-    std::fs::write(dir.0.join("scenarios/kb-answer.json"), KB_SCENARIO).expect("write");
-    let config = atoms_mock::Config { fixtures: Some(dir.0.clone()), ..atoms_mock::Config::for_tests() };
-    (TestServer::with_config(config).await, dir)
-}
-
 async fn create_kb(s: &TestServer, name: &str) -> String {
     let r = s.post("/knowledgebase", KEY, json!({"name": name})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -56,7 +25,8 @@ async fn scrape_status(s: &TestServer, kb: &str) -> String {
 
 #[tokio::test]
 async fn a_scraped_page_is_indexed_on_the_clock_and_a_call_quotes_it() {
-    let (s, _dir) = server_with_kb_scenario().await;
+    // The built-in `kb-answer` scenario and the embedded `fixtures/web.json` page.
+    let s = TestServer::start().await;
     let kb = create_kb(&s, "FAQ").await;
     let r =
         s.post(&format!("/knowledgebase/{kb}/scrape-urls"), KEY, json!({"urls": ["https://acme.example/faq"]})).await;

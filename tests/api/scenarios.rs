@@ -394,6 +394,7 @@ async fn the_control_api_lists_scenarios_and_edits_assignments() {
             "client-tools",
             "failed",
             "happy-path",
+            "kb-answer",
             "no-answer",
             "opt-out",
             "user-cancels",
