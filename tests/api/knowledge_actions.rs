@@ -224,6 +224,56 @@ async fn the_cached_prompt_score_shows_on_v1_versions_drafts_and_get_agent() {
     assert_eq!(cached(&r.body["data"]), (score, Some(false)), "{}", r.text);
 }
 
+/// Presigns an avatar upload for `agent` and PUTs `bytes` to it as
+/// `content_type` (the presign signs `image/png`); returns `(cdnUrl, PUT
+/// status)`.
+async fn upload_avatar(s: &TestServer, agent: &str, bytes: &[u8], content_type: &str) -> (String, StatusCode) {
+    let body = json!({"fileName": "me.png", "contentType": "image/png", "fileSize": bytes.len()});
+    let r = s.post(&format!("/agent/{agent}/avatar/presigned-url"), KEY, body).await;
+    assert_eq!((r.status, r.body["success"].clone()), (StatusCode::OK, json!(true)), "{}", r.text);
+    let (put, cdn) = (r.body["data"]["presignedUrl"].as_str(), r.body["data"]["cdnUrl"].as_str());
+    let (put, cdn) = (put.expect("presignedUrl").to_string(), cdn.expect("cdnUrl").to_string());
+    assert!(put.starts_with(&s.root()) && cdn.starts_with(&s.root()), "served by the mock: {put} {cdn}");
+    let client = reqwest::Client::new();
+    let res = client.put(&put).header("content-type", content_type).body(bytes.to_vec()).send().await.expect("put");
+    (cdn, res.status())
+}
+
+/// `GET url` outside the API: `(status, content type, bytes)`.
+async fn fetch(url: &str) -> (StatusCode, String, Vec<u8>) {
+    let res = reqwest::get(url).await.expect("get");
+    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (res.status(), ct, res.bytes().await.expect("bytes").to_vec())
+}
+
+#[tokio::test]
+async fn an_avatar_goes_from_presigned_url_to_put_to_cdn_to_the_widget_config() {
+    let s = TestServer::start().await;
+    let agent = s.create_agent(KEY, "Avatar").await;
+    let png = b"\x89PNG\r\n\x1a\nfirst avatar".to_vec();
+    let (cdn, put) = upload_avatar(&s, &agent, &png, "image/jpeg").await;
+    assert_eq!(put, StatusCode::FORBIDDEN, "the signed Content-Type must match");
+    assert_eq!(fetch(&cdn).await.0, StatusCode::NOT_FOUND, "nothing stored by a refused PUT");
+    let (cdn, put) = upload_avatar(&s, &agent, &png, "image/png").await;
+    assert_eq!(put, StatusCode::OK);
+    assert_eq!(fetch(&cdn).await, (StatusCode::OK, "image/png".to_string(), png.clone()));
+
+    let path = format!("/agent/{agent}/widget-config");
+    let r = s.patch(&path, KEY, json!({"widgetConfig": {"avatarUrl": cdn}})).await;
+    assert_eq!((r.status, r.body["data"]["avatarUrl"].as_str()), (StatusCode::OK, Some(cdn.as_str())), "{}", r.text);
+    assert_eq!(s.get(&path, KEY).await.body["data"]["avatarUrl"].as_str(), Some(cdn.as_str()));
+    let r = s.patch(&path, KEY, json!({"widgetConfig": {"avatarUrl": "https://elsewhere.example/a.png"}})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "avatarUrl must be a URL on the platform CDN"));
+    assert_eq!(s.get(&path, KEY).await.body["data"]["avatarUrl"].as_str(), Some(cdn.as_str()), "kept");
+
+    let (second, put) = upload_avatar(&s, &agent, b"second avatar", "image/png").await;
+    assert_eq!(put, StatusCode::OK);
+    let r = s.patch(&path, KEY, json!({"widgetConfig": {"avatarUrl": second}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(fetch(&second).await.2, b"second avatar".to_vec());
+    assert_eq!(fetch(&cdn).await.0, StatusCode::NOT_FOUND, "the replaced avatar is dropped");
+}
+
 #[tokio::test]
 async fn the_widget_config_patches_and_webengage_is_stored_per_organization() {
     let s = TestServer::start().await;
