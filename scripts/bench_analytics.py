@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""`GET /analytics/dashboard` on an organization with N ended calls (issue 12;
+results go in BENCHMARKS.md).
+
+One command, bounded, 127.0.0.1 only:
+
+    python3 scripts/bench_analytics.py [--calls 100000] [--no-build | --bin BINARY]
+
+Starts the release binary with a virtual clock, tops the organization's
+credits up through the control API, places N outbound calls to one number
+through pipelined keep-alive sockets (`POST /conversation/outbound`), advances
+the clock until every call has ended, checks that `/analytics/summary` counts
+N calls, then times 30 sequential `GET /analytics/dashboard` requests (median
+and p95, ms) and reads the server's RSS. Timing is printed, never asserted.
+"""
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (Server, call, rss_kib, loadavg)
+
+N = int(bench.arg("--calls") or 100_000)
+
+
+def place_calls(s, agent_id, n, sockets=4, batch=64):
+    """Places n outbound calls through pipelined keep-alive sockets."""
+    body = json.dumps({"agentId": agent_id, "phoneNumber": "+14155550123"}).encode()
+    req = (f"POST /atoms/v1/conversation/outbound HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {bench.KEY}\r\n"
+           f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    socks = [socket.create_connection((s.host, s.port)) for _ in range(sockets)]
+    left = n
+    try:
+        while left > 0:
+            sent = []
+            for sk in socks:
+                k = min(batch, left)
+                if k == 0:
+                    break
+                sk.sendall(req * k)
+                sent.append((sk, k))
+                left -= k
+            for sk, k in sent:
+                buf = b""
+                while buf.count(b"HTTP/1.1 ") < k or not buf.rstrip().endswith(b"}"):
+                    chunk = sk.recv(1 << 20)
+                    if not chunk:
+                        raise RuntimeError("connection closed while placing calls")
+                    buf += chunk
+                if buf.count(b"HTTP/1.1 200") != k:
+                    raise RuntimeError(f"a call was refused: {buf[:300]!r}")
+    finally:
+        for sk in socks:
+            sk.close()
+
+
+def admin(s, method, path, body):
+    c = http.client.HTTPConnection(s.host, s.port, timeout=900)  # an advance fires every due timer
+    c.request(method, path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    status, raw = r.status, r.read()
+    if status >= 300:
+        raise RuntimeError(f"{method} {path}: {status} {raw[:200]!r}")
+    return json.loads(raw)
+
+
+def main():
+    binary = bench.arg("--bin")
+    if binary is None and "--no-build" not in sys.argv:
+        subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock"], cwd=bench.ROOT, check=True)
+    binary = binary or os.path.join(bench.REL, "atoms-mock")
+    s = bench.Server([binary, "--port", "0", "--clock", "virtual", "--concurrency-limit", "100000"])
+    try:
+        admin(s, "POST", f"/_admin/credits?apiKey={bench.KEY}", {"amount": 10_000_000})
+        status, raw = bench.call(s, "POST", "/atoms/v1/agent", {"name": "analytics bench"})
+        agent_id = json.loads(raw)["data"]
+        t0 = time.perf_counter()
+        place_calls(s, agent_id, N)
+        placed_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for _ in range(60):  # ten minutes of mock time: every scripted call has ended
+            admin(s, "POST", "/_admin/clock/advance", {"seconds": 10})
+        settle_s = time.perf_counter() - t0
+        summary = json.loads(bench.call(s, "GET", "/atoms/v1/analytics/summary")[1])["data"]
+        if summary["totalCalls"]["current"] != N:
+            raise RuntimeError(f"summary counts {summary['totalCalls']} calls, expected {N}")
+        times = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            status, raw = bench.call(s, "GET", "/atoms/v1/analytics/dashboard")
+            times.append((time.perf_counter() - t0) * 1000)
+            if status != 200:
+                raise RuntimeError(f"dashboard: {status} {raw[:200]!r}")
+        times.sort()
+        print(f"calls: {N} (placed in {placed_s:.1f} s, ended by advancing the clock in {settle_s:.1f} s)")
+        print(f"GET /analytics/dashboard: median {statistics.median(times):.2f} ms, "
+              f"p95 {times[int(len(times) * 0.95) - 1]:.2f} ms, {len(raw)} bytes; "
+              f"RSS {bench.rss_kib(s.p.pid) / 1024:.1f} MiB; load {bench.loadavg()}")
+    finally:
+        s.stop()
+
+
+if __name__ == "__main__":
+    main()
