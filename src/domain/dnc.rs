@@ -182,11 +182,47 @@ pub fn parse_upload(body: &Value) -> Result<Vec<NewEntry>, DomainError> {
 }
 
 /// One organization's list, keyed by E.164 number (each number holds one
-/// entry per scope). Serializable, so a snapshot can hold it.
+/// entry per scope). Serializable, so a snapshot can hold it; read back,
+/// `len` must count the entries, each entry must sit under its own number
+/// and a number holds at most one entry per scope.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredDncList")]
 pub struct DncList {
     by_phone: BTreeMap<String, Vec<DncEntry>>,
     len: usize,
+}
+
+/// [`DncList`] as a snapshot holds it, before its invariants are checked.
+#[derive(Deserialize)]
+struct StoredDncList {
+    by_phone: BTreeMap<String, Vec<DncEntry>>,
+    len: usize,
+}
+
+impl TryFrom<StoredDncList> for DncList {
+    type Error = String;
+
+    fn try_from(s: StoredDncList) -> Result<Self, String> {
+        let mut count = 0;
+        for (phone, entries) in &s.by_phone {
+            if entries.is_empty() {
+                return Err(format!("dnc: {phone} holds no entry"));
+            }
+            for (i, e) in entries.iter().enumerate() {
+                if &e.phone_number != phone {
+                    return Err(format!("dnc: entry {} ({}) is filed under {phone}", e.id, e.phone_number));
+                }
+                if entries[..i].iter().any(|o| o.agent_id == e.agent_id) {
+                    return Err(format!("dnc: {phone} is listed twice for the same scope"));
+                }
+            }
+            count += entries.len();
+        }
+        if count != s.len {
+            return Err(format!("dnc: len is {}, but the list holds {count} entries", s.len));
+        }
+        Ok(Self { by_phone: s.by_phone, len: s.len })
+    }
 }
 
 impl DncList {

@@ -209,7 +209,7 @@ async fn an_open_invoice_locks_renting_until_it_is_paid_and_unknown_invoices_are
 }
 
 /// A multipart body: text fields, then one PDF part per name in `files`.
-fn form(fields: &[(&str, &str)], files: &[&str]) -> (String, Vec<u8>) {
+pub(crate) fn form(fields: &[(&str, &str)], files: &[&str]) -> (String, Vec<u8>) {
     let boundary = "atomsmockboundary7MA4YWxkTrZu0gW";
     let mut body = String::new();
     for (name, value) in fields {
