@@ -1,9 +1,14 @@
-//! The two control-API layers on `/atoms/v1` traffic:
-//! - [`journal`], outermost: records each request and its answer in the
-//!   request journal, after every other layer, so it sees `x-request-id`,
-//!   401s, 404s, panics turned into 500s and injected faults.
-//! - [`faults`], inside `x-request-id` and before auth: a fired rule
-//!   answers (or delays) before any handler runs, so it changes no state.
+//! Every request's own work, in one layer ([`per_request`]) rather than
+//! one layer each (every layer costs a clone of the inner service and a
+//! boxed future per request). In order, outermost first:
+//! - the request journal (`/atoms/v1` traffic only): records each request
+//!   and its answer after everything below, so it sees `x-request-id`,
+//!   401s, 404s, panics turned into 500s and injected faults;
+//! - `x-request-id` (R011) and `charset=utf-8` on JSON (LIVE T1);
+//! - a panic becomes a 500 envelope and the server keeps serving;
+//! - 431/413 for an oversized head or declared body (`limits`);
+//! - fault rules (`/atoms/v1` only), before auth: a fired rule answers (or
+//!   delays) before any handler runs, so it changes no state.
 //!
 //! A request body is read once here and handed on as the same buffer (a
 //! body past the 1 MiB cap is handed on as a stream, so the handler still
@@ -12,8 +17,10 @@
 //! body that stalls hands the body timeout's error on, so the handler
 //! answers 408). A response body is captured only when its size is known
 //! (a full buffer), never for SSE, WebSocket upgrades or other streams.
-//! The journal keeps copies of at most 64 KiB of each.
+//! The journal keeps at most 64 KiB of each: a body that fits is shared
+//! with the request or response (no copy), a longer one's start is copied.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use axum::body::{Body, HttpBody};
@@ -22,11 +29,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 
 use super::error::{envelope, SHUTTING_DOWN};
 use super::extract::{bearer, body_limit, content_length, BODY_LIMIT};
-use super::API_PREFIX;
+use super::{limits, API_PREFIX};
 use crate::faults::Decision;
 use crate::journal::{Captured, Entry, Headers, BODY_CAPTURE};
 use crate::state::AppState;
@@ -39,10 +46,12 @@ fn is_api(path: &str) -> bool {
     path.strip_prefix(API_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// Records `/atoms/v1` requests in the journal (see the module doc).
-pub(crate) async fn journal(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if !s.journal.enabled() || !is_api(req.uri().path()) {
-        return next.run(req).await;
+/// The per-request layer (see the module doc): records `/atoms/v1`
+/// requests in the journal around [`guarded`].
+pub(crate) async fn per_request(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let api = is_api(req.uri().path());
+    if !api || !s.journal.enabled() {
+        return guarded(&s, api, req, next).await;
     }
     let started = Instant::now();
     let at = s.store.clock().now();
@@ -58,7 +67,7 @@ pub(crate) async fn journal(State(s): State<AppState>, req: Request, next: Next)
     let query = parts.uri.query().map(str::to_owned);
     let api_key = bearer(&parts.headers).map(str::to_owned);
     let request_headers = Headers::new(&parts.headers);
-    let res = next.run(Request::from_parts(parts, body)).await;
+    let res = guarded(&s, api, Request::from_parts(parts, body), next).await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let fault = res.extensions().get::<FaultHit>().map(|h| h.0.clone());
     let (parts, body) = res.into_parts();
@@ -104,7 +113,7 @@ async fn capture_request(body: Body) -> (Body, Captured) {
             }
             None => {
                 let whole = concat(&chunks);
-                let captured = Captured::new(&whole);
+                let captured = Captured::shared(&whole);
                 return (Body::from(whole), captured);
             }
         }
@@ -140,26 +149,42 @@ async fn capture_response(parts: &axum::http::response::Parts, body: Body) -> (B
     }
     match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => {
-            let captured = Captured::new(&bytes);
+            let captured = Captured::shared(&bytes);
             (Body::from(bytes), Some(captured))
         }
         Err(_) => (Body::empty(), None),
     }
 }
 
-/// Applies the first firing fault rule to `/atoms/v1` requests (see the
+/// Everything inside the journal: the answer gets `x-request-id` and the
+/// JSON charset; a panic below becomes a 500 envelope; an oversized head or
+/// declared body is refused; then fault rules (`api`: an `/atoms/v1` path).
+async fn guarded(s: &AppState, api: bool, req: Request, next: Next) -> Response {
+    let checked = async move {
+        if let Some(refusal) = limits::refusal(&req) {
+            return refusal;
+        }
+        if api {
+            faults(s, req, next).await
+        } else {
+            next.run(req).await
+        }
+    };
+    let mut res = AssertUnwindSafe(checked).catch_unwind().await.unwrap_or_else(super::panic_response);
+    super::stamp(&mut res);
+    res
+}
+
+/// Applies the first firing fault rule to an `/atoms/v1` request (see the
 /// module doc). Checked before auth: `apiKey` rules match the Bearer token
 /// as sent, and rules without one also fault unauthenticated requests.
-pub(crate) async fn faults(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if !is_api(req.uri().path()) {
-        return next.run(req).await;
-    }
+async fn faults(s: &AppState, req: Request, next: Next) -> Response {
     let rel = &req.uri().path()[API_PREFIX.len()..];
     let decision = s.faults.decide(req.method(), rel, bearer(req.headers()));
     let Some(d) = decision else {
         return next.run(req).await;
     };
-    if d.delay_ms > 0 && !delay(&s, d.delay_ms).await {
+    if d.delay_ms > 0 && !delay(s, d.delay_ms).await {
         return envelope(StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN);
     }
     let mut res = match d.status {

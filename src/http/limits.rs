@@ -17,7 +17,6 @@
 
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::error::envelope;
@@ -34,19 +33,17 @@ fn head_size(req: &Request) -> usize {
     line + req.headers().iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum::<usize>() + 2
 }
 
-/// Answers 431 or 413 for an oversized head or declared body (see the
-/// module doc); passes everything else on untouched.
-pub(crate) async fn refuse_oversized(req: Request, next: Next) -> Response {
-    if head_size(&req) > HEAD_LIMIT {
+/// The 431 or 413 answer for an oversized head or declared body (see the
+/// module doc); `None` for everything else, which goes on untouched.
+pub(crate) fn refusal(req: &Request) -> Option<Response> {
+    if head_size(req) > HEAD_LIMIT {
         let msg = format!("Request header fields too large: the limit is {HEAD_LIMIT} bytes");
-        return envelope(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &msg);
+        return Some(envelope(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &msg));
     }
     let limit = body_limit(req.uri().path());
-    if let Some(declared) = content_length(req.headers()).filter(|n| *n > limit) {
-        let msg = format!("Request body too large: {declared} bytes declared, the limit is {limit} bytes");
-        return envelope(StatusCode::PAYLOAD_TOO_LARGE, &msg);
-    }
-    next.run(req).await
+    let declared = content_length(req.headers()).filter(|n| *n > limit)?;
+    let msg = format!("Request body too large: {declared} bytes declared, the limit is {limit} bytes");
+    Some(envelope(StatusCode::PAYLOAD_TOO_LARGE, &msg))
 }
 
 #[cfg(test)]

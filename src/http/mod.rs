@@ -95,7 +95,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -185,25 +184,21 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi))
         .merge(routes);
-    with_layers(router, &state)
-        .layer(middleware::from_fn_with_state(state.clone(), control_layers::journal))
-        .with_state(state)
+    with_layers(router, &state).with_state(state)
 }
 
 /// The fallbacks and layers every route gets: Express's 404 page for
-/// unknown routes and methods, the 1 MiB body cap, fault injection (before
-/// auth), 431/413 for an oversized head or declared body (`limits`), a 500
-/// envelope for panics, and `x-request-id` with the JSON charset on every
-/// answer. The request journal wraps all of these (see [`app`]).
+/// unknown routes and methods, the 1 MiB body cap, and one per-request
+/// layer (`control_layers::per_request`) that journals `/atoms/v1`
+/// traffic, stamps `x-request-id` with the JSON charset on every answer,
+/// turns a panic into a 500 envelope, refuses an oversized head or
+/// declared body (431/413, `limits`) and applies fault rules before auth.
 fn with_layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
         .fallback(transport::unknown_route)
         .method_not_allowed_fallback(transport::unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), control_layers::faults))
-        .layer(middleware::from_fn(limits::refuse_oversized))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::map_response(stamp))
+        .layer(middleware::from_fn_with_state(state.clone(), control_layers::per_request))
 }
 
 async fn serve_openapi() -> Response {
@@ -218,8 +213,8 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
 
 /// `x-request-id` (R011) and `charset=utf-8` on JSON (LIVE T1).
-async fn stamp(mut res: Response) -> Response {
-    transport::json_charset(&mut res);
+fn stamp(res: &mut Response) {
+    transport::json_charset(res);
     let n = REQUEST_SEQ.fetch_add(1, Ordering::Relaxed);
     // `req_` plus 16 hex digits, written without allocating.
     let mut id = *b"req_0000000000000000";
@@ -229,7 +224,6 @@ async fn stamp(mut res: Response) -> Response {
     if let Ok(v) = HeaderValue::from_bytes(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
-    res
 }
 
 /// Bearer auth for `/atoms/v1` and `/payment/v1` (R002, R003). Any non-empty token is a key

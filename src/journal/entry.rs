@@ -36,6 +36,17 @@ impl Captured {
         Self { bytes: Bytes::copy_from_slice(&head[..head.len().min(BODY_CAPTURE)]), size: size.max(head.len()) }
     }
 
+    /// Shares `body` (a reference-count bump, no copy) when it fits in
+    /// [`BODY_CAPTURE`]; keeps a copy of the first bytes of a longer one,
+    /// so the journal never pins a buffer larger than what it counts.
+    pub fn shared(body: &Bytes) -> Self {
+        if body.len() <= BODY_CAPTURE {
+            Self { bytes: body.clone(), size: body.len() }
+        } else {
+            Self::new(body)
+        }
+    }
+
     /// Whether bytes were dropped (or never read).
     pub fn truncated(&self) -> bool {
         self.size > self.bytes.len()
