@@ -378,6 +378,7 @@ async fn without_the_webhooks_feature_webhooks_and_subscriptions_are_refused() {
     let b = s.create_agent("sk_hooks_on", "hooked too").await;
     crate::webhooks::create_webhook(&s, "sk_hooks_on", "http://127.0.0.1:9/later", &b, &["pre-conversation"]).await;
     let later = crate::webhooks::place_call(&s, "sk_hooks_on", &b, json!({})).await;
+    s.advance(120.0).await;
     let r = crate::webhooks::wait(&s, &format!("callId={later}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let logged = s.admin(Method::GET, &format!("/webhooks/deliveries?callId={skipped}"), None).await;
