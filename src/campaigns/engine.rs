@@ -91,7 +91,9 @@ impl Campaigns {
 
     /// Creates a campaign (R161, R162) from the audience's current members.
     /// The agent must exist and not be archived; the audience must exist.
-    /// A `scheduledAt` schedules the automatic start. Never dials.
+    /// A `scheduledAt` schedules the automatic start. Never dials. Every
+    /// `phoneNumberIds` entry must be one of the organization's numbers
+    /// (400 `Invalid product id`, design d11a §2.3).
     ///
     /// The agent is checked with the campaign book locked, the lock
     /// `Store::set_archived` holds while it archives: a concurrent archive
@@ -109,6 +111,7 @@ impl Campaigns {
         }
         let a = book.audience(&new.audience_id).ok_or_else(|| DomainError::invalid("Audience not found"))?;
         self.store.admit_campaign(t, book.campaigns().count())?;
+        self.store.check_products(t, &new.phone_number_ids)?;
         let contacts: Vec<Contact> = a
             .members
             .iter()

@@ -50,8 +50,13 @@ pub struct Agent {
     pub allow_inbound_call: bool,
     /// Visible to every org member (default false).
     pub visible_to_everyone: bool,
-    /// Linked telephony product ids.
+    /// Attached telephony product ids, in the order set: a copy of the
+    /// account book's record (`crate::store::account`), which decides.
     pub telephony_product_id: Vec<String>,
+    /// The attached numbers (E.164, R029's `phoneNumber`), in the same
+    /// order: also a copy of the account book's record.
+    #[serde(default)]
+    pub phone_number: Vec<String>,
 }
 
 /// What an organization may use (R022) and the role of its key
@@ -200,6 +205,14 @@ fn strings(m: &Map<String, Value>, k: &str) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetadataPatch(pub Map<String, Value>);
 
+impl MetadataPatch {
+    /// The `telephonyProductId` list when the patch sets it: the agent's
+    /// numbers are then exactly these (the account book attaches them).
+    pub fn telephony_product_ids(&self) -> Option<Vec<String>> {
+        self.0.contains_key("telephonyProductId").then(|| strings(&self.0, "telephonyProductId"))
+    }
+}
+
 /// Validates `PATCH /agent/{id}`. Any config-level key gives 400 with
 /// [`VERSIONING_ENABLED`] (R031); other unknown keys are ignored.
 pub fn parse_metadata_patch(body: &Map<String, Value>) -> Result<MetadataPatch, DomainError> {
@@ -218,6 +231,8 @@ pub fn parse_metadata_patch(body: &Map<String, Value>) -> Result<MetadataPatch, 
 
 impl Agent {
     /// The agent with `patch` applied and `updated_at = now`.
+    /// `telephonyProductId` is left to the account book
+    /// ([`MetadataPatch::telephony_product_ids`]).
     pub fn with_metadata(&self, patch: &MetadataPatch, now: Millis) -> Agent {
         let mut next = self.clone();
         let m = &patch.0;
@@ -229,9 +244,6 @@ impl Agent {
         }
         if let Some(a) = str_field(m, "avatarUrl") {
             next.avatar_url = Some(a);
-        }
-        if m.contains_key("telephonyProductId") {
-            next.telephony_product_id = strings(m, "telephonyProductId");
         }
         if let Some(b) = m.get("allowInboundCall").and_then(Value::as_bool) {
             next.allow_inbound_call = b;
@@ -318,6 +330,7 @@ mod duplicate_tests {
             allow_inbound_call: false,
             visible_to_everyone: false,
             telephony_product_id: vec!["p".repeat(24)],
+            phone_number: vec!["+14155550101".into()],
         }
     }
 

@@ -449,6 +449,7 @@ pub(super) fn start_record() -> AgentRecord {
         allow_inbound_call: true,
         visible_to_everyone: false,
         telephony_product_id: Vec::new(),
+        phone_number: Vec::new(),
     };
     versioning::new_record(agent, version_id, config::defaults())
 }

@@ -260,6 +260,13 @@ impl AccountBook {
         Ok(moved.into_iter().map(|(agent, _)| agent).collect())
     }
 
+    /// The agent's product ids and E.164 numbers, in the order set.
+    pub fn agent_numbers(&self, agent_id: &str) -> (Vec<String>, Vec<String>) {
+        let n = &self.account.numbers;
+        let mine = n.numbers_of(agent_id).into_iter().filter_map(|id| n.get(id).ok());
+        mine.map(|p| (p.id.clone(), p.phone_number.clone())).unzip()
+    }
+
     /// Every attached number by agent: product ids and E.164 numbers, in
     /// the order set (what `AgentDTO` renders).
     pub fn links(&self) -> AgentLinks {
@@ -465,6 +472,14 @@ impl Store {
         let at = call.ended_at.unwrap_or_else(|| self.clock.now());
         let row = t.account().charge_call(&charge, &self.ids, at);
         row
+    }
+
+    /// 400 `Invalid product id` (BEHAVIOR R104's message) unless every id
+    /// is one of `t`'s numbers: `telephonyProductId` of `POST /agent` and
+    /// `phoneNumberIds` of `POST /campaign` (R159).
+    pub fn check_products(&self, t: &Tenant, ids: &[String]) -> Result<(), DomainError> {
+        let account = t.account();
+        ids.iter().try_for_each(|id| account.numbers().get(id).map(drop))
     }
 
     /// `GET /product/get-available-numbers`: up to 5 numbers on offer,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{Store, Tenant};
-use crate::domain::agent::{self, Agent, NewAgent};
+use crate::domain::agent::{self, Agent, MetadataPatch, NewAgent};
 use crate::domain::branches::BranchCommand;
 use crate::domain::versioning::{self, AgentRecord, Command, RevState, Rules};
 use crate::domain::{DomainError, Millis};
@@ -142,7 +142,8 @@ impl Store {
             active_version_id: version_id.clone(),
             allow_inbound_call: new.allow_inbound_call,
             visible_to_everyone: false,
-            telephony_product_id: new.telephony_product_id,
+            telephony_product_id: Vec::new(),
+            phone_number: Vec::new(),
         };
         let rec = versioning::new_record(agent, version_id, new.config);
         t.agents.write().insert(rec);
@@ -299,8 +300,15 @@ impl Store {
     /// (`crate::campaigns::Campaigns::create`), so no campaign can be
     /// created for an agent between the check and the archive, nor can an
     /// archive slip in between a campaign's agent check and its insert.
+    ///
+    /// Unarchiving needs room in the plan's `limits.agents` (403 `Plan
+    /// limit reached: …`, design d11a §2.4), checked only for an archived
+    /// agent so that R035's 409 still answers an active one.
     pub fn set_archived(&self, t: &Tenant, id: &str, on: bool) -> Result<(), DomainError> {
         let campaigns = t.campaigns();
+        if !on && self.read_agent(t, id, |r| r.agent.archived)? {
+            self.admit_agent(t)?;
+        }
         if on {
             if let Some(c) = campaigns.active_campaign(|c| c.agent_id == id) {
                 return Err(DomainError::Conflict(format!(
@@ -322,10 +330,64 @@ impl Store {
     /// Creates `new` in `t` after checking the organization may use its
     /// model and workflow type (R022): 403 or 400 otherwise, and that the
     /// plan has room (`limits.agents`, 403). Returns the agent id.
+    ///
+    /// `telephonyProductId` attaches those numbers through the account
+    /// book (design d11a §2.4): 400 `Invalid product id` when one is not
+    /// this organization's, and then no agent is created.
     pub fn add_agent(&self, t: &Tenant, new: NewAgent) -> Result<String, DomainError> {
         agent::check_access(&new.config, t.access())?;
         self.admit_agent(t)?;
-        Ok(self.create_agent(t, new))
+        let products = new.telephony_product_id.clone();
+        self.check_products(t, &products)?;
+        let id = self.create_agent(t, new);
+        if !products.is_empty() {
+            self.link_numbers(t, &mut t.agents.write(), &id, &products)?;
+        }
+        Ok(id)
+    }
+
+    /// `PATCH /agent/{id}` (R030): applies `patch`; a `telephonyProductId`
+    /// in it makes those exactly the agent's numbers in the account book
+    /// (400 `Invalid product id` when one is not this organization's, and
+    /// nothing changes). Numbers taken from another agent leave its
+    /// `telephonyProductId` too. 404 `Agent not found`.
+    pub fn update_agent(&self, t: &Tenant, id: &str, patch: MetadataPatch) -> Result<(), DomainError> {
+        let now = self.clock.now();
+        let rules = self.rules(t);
+        let products = patch.telephony_product_ids();
+        let mut agents = t.agents.write();
+        let rec = agents.get(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
+        let next = versioning::apply(rec, &Command::UpdateMetadata(patch), now, &t.user_id, rules)?;
+        if let Some(products) = products {
+            self.link_numbers(t, &mut agents, id, &products)?;
+        }
+        let keep = agents.get(id).map(|r| (r.agent.telephony_product_id.clone(), r.agent.phone_number.clone()));
+        let mut next = next;
+        if let Some((products, numbers)) = keep {
+            (next.agent.telephony_product_id, next.agent.phone_number) = (products, numbers);
+        }
+        agents.replace(id, next);
+        Ok(())
+    }
+
+    /// Attaches `products` to agent `id` in the account book and copies the
+    /// book's record onto every agent it touched (lock order: agents, then
+    /// the account).
+    fn link_numbers(
+        &self,
+        t: &Tenant,
+        agents: &mut AgentBook,
+        id: &str,
+        products: &[String],
+    ) -> Result<(), DomainError> {
+        let mut account = t.account();
+        let moved = account.attach(id, products, self.clock.now())?;
+        for agent_id in moved.iter().map(String::as_str).chain([id]) {
+            if let Some(r) = agents.get_mut(agent_id) {
+                (r.agent.telephony_product_id, r.agent.phone_number) = account.agent_numbers(agent_id);
+            }
+        }
+        Ok(())
     }
 
     /// Duplicates agent `id` into organization `target` (R037, R038; the

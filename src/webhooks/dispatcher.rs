@@ -151,10 +151,15 @@ impl Dispatcher {
     }
 
     /// Builds, signs, logs and enqueues one delivery per subscribed
-    /// webhook of the milestone's agent.
+    /// webhook of the milestone's agent. Nothing is delivered (nor logged)
+    /// while the organization's plan lacks the `webhooks` feature (design
+    /// d11a §2.5).
     fn route(self: &Arc<Self>, ev: &Lifecycle) {
         let event = EventType::from(ev.milestone);
         let Some(t) = self.store.find_tenant(&ev.api_key) else { return };
+        if t.account().require(crate::domain::plan::Feature::Webhooks).is_err() {
+            return;
+        }
         let targets = t.webhooks().targets(&ev.call.agent_id, event);
         if targets.is_empty() {
             return;

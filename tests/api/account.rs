@@ -334,7 +334,10 @@ async fn the_agent_and_campaign_limits_and_the_campaigns_feature_are_enforced() 
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = s.post("/agent", KEY, json!({"name": "after archive"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "archived agents do not count: {}", r.text);
-    let first = r.body["data"].as_str().expect("agent id").to_string();
+    let (archived, first) = (first, r.body["data"].as_str().expect("agent id").to_string());
+    let r = s.delete(&format!("/agent/{archived}/archive?on=false"), KEY).await;
+    assert_eq!((r.status, r.error()), (StatusCode::FORBIDDEN, "Plan limit reached: your plan allows at most 1 agents"));
+    assert_eq!(s.get(&format!("/agent/{archived}"), KEY).await.body["data"]["archived"], true, "still archived");
     let aud = crate::campaigns::audience(&s, KEY, "phone\n+14155550101\n").await;
     let body = json!({"name": "one", "agentId": first, "audienceId": aud});
     crate::campaigns::new_campaign(&s, KEY, body.clone()).await;
@@ -367,6 +370,19 @@ async fn without_the_webhooks_feature_webhooks_and_subscriptions_are_refused() {
     let body = json!({"eventTypes": ["post-conversation"], "webhookId": hook});
     let r = s.post(&format!("/agent/{a}/webhook-subscriptions"), KEY, body).await;
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Your plan does not include webhooks"));
+
+    // Deliveries are skipped while the feature is off. Events are routed in
+    // order, so once another organization's later call is delivered, this
+    // one's event has been routed (and skipped).
+    let skipped = crate::webhooks::place_call(&s, KEY, &a, json!({})).await;
+    let b = s.create_agent("sk_hooks_on", "hooked too").await;
+    crate::webhooks::create_webhook(&s, "sk_hooks_on", "http://127.0.0.1:9/later", &b, &["pre-conversation"]).await;
+    let later = crate::webhooks::place_call(&s, "sk_hooks_on", &b, json!({})).await;
+    s.advance(120.0).await;
+    let r = crate::webhooks::wait(&s, &format!("callId={later}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let logged = s.admin(Method::GET, &format!("/webhooks/deliveries?callId={skipped}"), None).await;
+    assert_eq!(logged.body["deliveries"], json!([]), "{}", logged.text);
 }
 
 #[tokio::test]
@@ -400,4 +416,77 @@ async fn a_campaign_calls_from_the_rented_number_in_its_phone_number_ids() {
     let logs = s.get(&format!("/conversation?agentId={a}"), KEY).await;
     let from = &logs.body["data"]["logs"][0]["from"];
     assert_eq!(from, &json!(format!("+{}", number.trim_start_matches('+'))), "{}", logs.text);
+}
+
+/// The status and error of campaign `id`.
+async fn campaign_state(s: &TestServer, key: &str, id: &str) -> (Value, Value) {
+    let c = crate::campaigns::campaign(s, key, id).await;
+    (c["campaign"]["status"].clone(), c["campaign"]["error"].clone())
+}
+
+/// Creates a one-member campaign for agent `a` (no retries) with `extra`
+/// fields, starts it and lets a second pass; returns its id.
+async fn run_one(s: &TestServer, key: &str, a: &str, extra: Value) -> String {
+    let aud = crate::campaigns::audience(s, key, "phone\n+15552000001\n").await;
+    let mut body = json!({"name": "One", "agentId": a, "audienceId": aud, "maxRetries": 0});
+    body.as_object_mut().expect("object").extend(extra.as_object().cloned().unwrap_or_default());
+    let id = crate::campaigns::new_campaign(s, key, body).await;
+    let r = s.post(&format!("/campaign/{id}/start"), key, json!({})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    s.advance(1.0).await;
+    id
+}
+
+/// L-H2, R159, R167, design d11a §2.3: on a fresh key a campaign has no
+/// number and fails; after renting one and attaching it to the agent
+/// (`PATCH /agent`), the next campaign calls from it and completes.
+#[tokio::test]
+async fn a_campaign_on_a_fresh_key_completes_after_renting_a_number_and_attaching_it() {
+    let (s, key) = (TestServer::start().await, "sk_fresh_campaign");
+    let a = s.create_agent(key, "fresh").await;
+    let doomed = run_one(&s, key, &a, json!({})).await;
+    assert_eq!(campaign_state(&s, key, &doomed).await.0, "failed");
+    let product = rent_number(&s, key, "US").await;
+    let r = s.patch(&format!("/agent/{a}"), key, json!({"telephonyProductId": [product]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let id = run_one(&s, key, &a, json!({})).await;
+    s.advance(3600.0).await;
+    assert_eq!(campaign_state(&s, key, &id).await, (json!("completed"), Value::Null));
+    let number = s.get(&format!("/agent/{a}"), key).await.body["data"]["phoneNumber"][0].clone();
+    let logs = s.get(&format!("/conversation?agentId={a}"), key).await;
+    assert_eq!(logs.body["data"]["logs"][0]["from"], number, "the attached number is the caller ID");
+}
+
+/// Design d11a §2.3, R104's message: `phoneNumberIds` must name this
+/// organization's own numbers; another organization's or an unknown id is
+/// 400 `Invalid product id` and no campaign is stored.
+#[tokio::test]
+async fn campaign_phone_number_ids_must_be_the_organizations_own_numbers() {
+    let s = TestServer::start().await;
+    let foreign = rent_number(&s, "sk_other_org", "US").await;
+    let a = s.create_agent(KEY, "picky").await;
+    let aud = crate::campaigns::audience(&s, KEY, "phone\n+15552000001\n").await;
+    for id in [foreign.as_str(), "60d0fe4f5311236168a109cb"] {
+        let body = json!({"name": "Borrowed", "agentId": a, "audienceId": aud, "phoneNumberIds": [id]});
+        let r = s.post("/campaign", KEY, body).await;
+        assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Invalid product id"), "{}", r.text);
+    }
+    let listed = s.get("/campaign", KEY).await;
+    assert_eq!(listed.body["data"]["campaigns"].as_array().map(Vec::len), Some(0), "{}", listed.text);
+}
+
+/// R167, design d11a §2.2–2.3: a member dial the account refuses (no
+/// credits) is a campaign-level error: the campaign fails with the
+/// account's message and places no call.
+#[tokio::test]
+async fn a_campaign_dial_refused_for_credits_fails_the_campaign_with_that_error() {
+    let (s, key) = (TestServer::start().await, "sk_broke_campaign");
+    let product = rent_number(&s, key, "US").await;
+    let a = s.create_agent(key, "broke dialler").await;
+    let body = json!({"amount": -balance(&s, key).await, "type": "ADMIN_ADJUSTMENT"});
+    let r = s.admin(Method::POST, &format!("/credits?apiKey={key}"), Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let id = run_one(&s, key, &a, json!({"phoneNumberIds": [product]})).await;
+    assert_eq!(campaign_state(&s, key, &id).await, (json!("failed"), json!("Organization has no credits available")));
+    assert_eq!(s.get("/conversation?limit=10", key).await.body["data"]["logs"], json!([]));
 }

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::call_helpers::{detail, outbound, run_to_end};
-use crate::campaigns::{audience, new_campaign, PRODUCT};
+use crate::campaigns::{audience, new_campaign, product};
 use crate::helpers::TestServer;
 
 /// Scenarios with exact talk times: a pause of `ms - 500` (the timeline
@@ -203,7 +203,7 @@ async fn run_campaign(s: &TestServer, key: &str) -> (String, String) {
     let agent = s.create_agent(key, "Collector").await;
     let aud = audience(s, key, CAMPAIGN).await;
     let body = json!({"name": "January", "agentId": agent, "audienceId": aud, "scheduledAt": "2026-01-01T09:00:00.000Z",
-                      "maxRetries": 2, "retryDelay": 15, "phoneNumberIds": [PRODUCT]});
+                      "maxRetries": 2, "retryDelay": 15, "phoneNumberIds": [product(s, key).await]});
     let campaign = new_campaign(s, key, body).await;
     s.advance(9.0 * 3600.0 + 40.0 * 60.0).await;
     let r = s.get(&format!("/campaign/{campaign}"), key).await;
@@ -215,7 +215,8 @@ async fn run_campaign(s: &TestServer, key: &str) -> (String, String) {
 async fn analytics_after_a_scripted_campaign_equal_the_hand_computed_figures() {
     let (s, key) = (server().await, "sk_analytics_campaign");
     let (agent, campaign) = run_campaign(&s, key).await;
-    let line = atoms_mock::calls::caller_id::product_number(PRODUCT);
+    let rented = s.get("/product/phone-numbers", key).await.body["data"][0]["attributes"]["phoneNumber"].clone();
+    let line = format!("+{}", rented.as_str().expect("the rented number").trim_start_matches('+'));
     let q = "dateFrom=2026-01-01&dateTo=2026-01-01";
     let period = json!({"from": "2026-01-01", "to": "2026-01-01"});
 

@@ -18,7 +18,11 @@ fn ms(v: &Value) -> i64 {
     i64::try_from(dt.unix_timestamp_nanos() / 1_000_000).expect("ms")
 }
 
-pub(crate) const PRODUCT: &str = "60d0fe4f5311236168a109cb";
+/// Rents a US number for `key` and returns its product id: a campaign's
+/// `phoneNumberIds` must name the organization's own numbers.
+pub(crate) async fn product(s: &TestServer, key: &str) -> String {
+    crate::account::rent_number(s, key, "US").await
+}
 
 /// `POST /audience` as multipart with `fields` and, if given, `csv` as `file`.
 async fn upload(s: &TestServer, key: &str, fields: &[(&str, &str)], csv: Option<&str>) -> Reply {
@@ -135,8 +139,9 @@ async fn a_scheduled_campaign_dials_retries_every_fifteen_minutes_and_completes(
     let (s, key) = (TestServer::start().await, "sk_campaign_run");
     let agent = s.create_agent(key, "Collector").await;
     let aud = audience(&s, key, SIX).await;
+    let number = product(&s, key).await;
     let body = json!({"name": "January", "agentId": agent, "audienceId": aud, "scheduledAt": "2026-01-01T01:00:00.000Z",
-                      "maxRetries": 2, "retryDelay": 15, "phoneNumberIds": [PRODUCT]});
+                      "maxRetries": 2, "retryDelay": 15, "phoneNumberIds": [number]});
     let r = s.post("/campaign", key, body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let d = &r.body["data"];
@@ -251,7 +256,8 @@ async fn pause_cancels_queued_calls_lets_live_ones_finish_and_resume_never_dials
     let agent = s.create_agent(key, "Pauser").await;
     let csv = "phone,name\n+15552000001,A\n+15552000002,B\n+15552000003,C\n+15552000004,D\n+15552000005,E\n";
     let aud = audience(&s, key, csv).await;
-    let body = json!({"name": "Pausable", "agentId": agent, "audienceId": aud, "phoneNumberIds": [PRODUCT]});
+    let body =
+        json!({"name": "Pausable", "agentId": agent, "audienceId": aud, "phoneNumberIds": [product(&s, key).await]});
     let id = new_campaign(&s, key, body).await;
     assert_eq!(campaign(&s, key, &id).await["campaign"]["status"], "draft");
 

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::call_helpers::{agent, detail, log_types, outbound, run_to_end};
-use crate::campaigns::{audience, campaign, new_campaign, PRODUCT};
+use crate::campaigns::{audience, campaign, new_campaign, product};
 use crate::helpers::{Reply, TestServer};
 
 const KEY: &str = "sk_dnc";
@@ -157,7 +157,7 @@ async fn campaign_members_on_the_list_are_counted_not_called_and_never_retried()
     upload(&s, KEY, json!({"phoneNumbers": ["+15551000002"]})).await;
     let aud = audience(&s, KEY, "phone,name\n+15551000001,Ann\n+15551000002,Bob\n").await;
     let body = json!({"name": "DNC", "agentId": a, "audienceId": aud, "maxRetries": 2, "retryDelay": 15,
-                      "phoneNumberIds": [PRODUCT]});
+                      "phoneNumberIds": [product(&s, KEY).await]});
     let id = new_campaign(&s, KEY, body).await;
     let r = s.post(&format!("/campaign/{id}/start"), KEY, json!({})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);

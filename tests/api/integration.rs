@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use wiremock::MockServer;
 
 use crate::call_helpers::{self, detail, subscribe, transcript};
-use crate::campaigns::{audience, campaign, new_campaign, PRODUCT};
+use crate::campaigns::{audience, campaign, new_campaign, product};
 use crate::helpers::TestServer;
 use crate::realtime::{self, is, raw_query, ws_url, Session, KEY as RT_KEY, SCENARIO};
 use crate::webhooks::{create_webhook, receiver, wait, ALL_EVENTS};
@@ -128,7 +128,7 @@ fn ids(rows: &[Value]) -> BTreeSet<String> {
 async fn start_campaign(s: &TestServer, key: &str, agent: &str, csv: &str, max_retries: u32) -> String {
     let aud = audience(s, key, csv).await;
     let body = json!({"name": "Cross-feature", "agentId": agent, "audienceId": aud, "maxRetries": max_retries,
-                      "retryDelay": 1, "phoneNumberIds": [PRODUCT]});
+                      "retryDelay": 1, "phoneNumberIds": [product(s, key).await]});
     let id = new_campaign(s, key, body).await;
     let r = s.post(&format!("/campaign/{id}/start"), key, json!({})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);

@@ -7,6 +7,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::account::rent_number;
 use crate::helpers::TestServer;
 use crate::webhooks::{create_webhook, receiver, wait, ALL_EVENTS};
 
@@ -165,10 +166,12 @@ async fn live_v4_the_v1_diffs_answer_in_both_shapes() {
 async fn live_k1_the_caller_id_is_the_product_then_the_agent_number_then_the_managed_default() {
     let s = TestServer::start_no_flags().await;
     let callee = "+14155550123";
-    let product = "60d0fe4f5311236168a109ca";
     let plain = s.create_agent(KEY, "no numbers").await;
     let r =
         s.post("/agent", KEY, json!({"name": "numbered", "telephonyProductId": ["60d0fe4f5311236168a109cb"]})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Invalid product id"), "not a rented number");
+    let (own_product, product) = (rent_number(&s, KEY, "US").await, rent_number(&s, KEY, "US").await);
+    let r = s.post("/agent", KEY, json!({"name": "numbered", "telephonyProductId": [own_product]})).await;
     let numbered = r.body["data"].as_str().expect("id").to_string();
     let own = s.get(&format!("/agent/{numbered}"), KEY).await.body["data"]["phoneNumber"][0].clone();
     assert!(own.as_str().is_some_and(|n| n.starts_with('+')), "AgentDTO.phoneNumber (R029): {own}");

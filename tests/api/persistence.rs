@@ -15,7 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::call_helpers::{now_ms, WAIT};
-use crate::campaigns::{audience, new_campaign, upload_to, PRODUCT};
+use crate::campaigns::{audience, new_campaign, product, upload_to};
 use crate::helpers::{spawn_binary, Reply, TestServer};
 
 const KEY: &str = "sk_persist";
@@ -131,8 +131,17 @@ async fn a_graceful_restart_reads_every_resource_back_and_carries_on_with_schedu
     }
     // An audience and a campaign scheduled for 01:00 on the virtual clock.
     let aud = upload_audience(&a, "phone,name\n+15551000001,Ann\n+15551000002,Bob\n").await;
+    let search = format!("{api}/product/get-available-numbers?countryCode=US&provider=plivo");
+    let number = a.ok(Method::GET, &search, None).await["data"][0]["phoneNumber"].clone();
+    a.ok(
+        Method::POST,
+        &format!("{api}/product/rent-number"),
+        Some(json!({"phoneNumber": number, "provider": "plivo"})),
+    )
+    .await;
+    let rented = a.ok(Method::GET, &format!("{api}/product/phone-numbers"), None).await["data"][0]["_id"].clone();
     let body = json!({"name": "Later", "agentId": v1, "audienceId": aud, "scheduledAt": "2026-01-01T01:00:00.000Z",
-                      "phoneNumberIds": [PRODUCT]});
+                      "phoneNumberIds": [rented]});
     let camp = a.ok(Method::POST, &format!("{api}/campaign"), Some(body)).await["data"]["_id"]
         .as_str()
         .expect("id")
@@ -315,7 +324,7 @@ async fn seeded(s: &TestServer) -> (String, String, String) {
     assert!(r.status.is_success(), "{}", r.text);
     let aud = audience(s, IMPORT, "phone,name\n+15551000001,Ann\n").await;
     let body = json!({"name": "Later", "agentId": agent, "audienceId": aud, "scheduledAt": "2026-01-01T01:00:00.000Z",
-                      "phoneNumberIds": [PRODUCT]});
+                      "phoneNumberIds": [product(s, IMPORT).await]});
     let camp = new_campaign(s, IMPORT, body).await;
     (agent, aud, camp)
 }

@@ -62,7 +62,6 @@ KEY = f"sdk-contract-{uuid.uuid4().hex[:12]}"
 # The mock's default security-check window (--security-check-secs).
 SECURITY_CHECK_SECS = 6
 # A phone number id for campaigns (the mock accepts any ObjectId).
-PHONE_NUMBER_ID = "60d0fe4f5311236168a109cb"
 
 
 class ContractFailure(Exception):
@@ -642,6 +641,11 @@ def campaign_steps(client, agent_id):
     check(rows == [(audience_id, 2)], f"audience.list: {rows}")
     step("audience.list: memberCount 2")
 
+    # phoneNumberIds must name the organization's own numbers: rent one first.
+    numbers = client.atoms.phone_numbers
+    offered = sdk(numbers, "search_rentable", country_code="US", provider="plivo")[1]["data"][0]["phoneNumber"]
+    sdk(numbers, "rent", phone_number=offered, provider="plivo")
+    phone_number_id = sdk(numbers, "list")[1]["data"][0]["_id"]
     scheduled = (now() + dt.timedelta(hours=1)).replace(microsecond=0)
     created, _ = sdk(
         campaigns,
@@ -650,7 +654,7 @@ def campaign_steps(client, agent_id):
         audience_id=audience_id,
         agent_id=agent_id,
         description="created by the SDK contract test",
-        phone_number_ids=[PHONE_NUMBER_ID],
+        phone_number_ids=[phone_number_id],
         scheduled_at=scheduled,
         max_retries=1,
         retry_delay=15,

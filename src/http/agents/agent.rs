@@ -12,7 +12,7 @@ use super::render::{self, ConfigSource};
 use super::requests::{CreateAgentRequest, DuplicateAgentRequest, UpdateAgentRequest};
 use crate::calls::render as call_render;
 use crate::domain::page::Page;
-use crate::domain::versioning::{AgentRecord, Command};
+use crate::domain::versioning::AgentRecord;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
@@ -189,7 +189,7 @@ async fn update_agent(
     ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<UpdateAgentRequest>,
 ) -> ApiResult<Response> {
-    s.store.execute(&t, &id, &Command::UpdateMetadata(body.0), |_| ())?;
+    s.store.update_agent(&t, &id, body.0)?;
     Ok(ok(json!(id.into_string())))
 }
 

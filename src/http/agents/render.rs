@@ -80,9 +80,7 @@ pub(crate) fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) ->
     o.field("telephonyProductId", &a.telephony_product_id);
     if !a.telephony_product_id.is_empty() {
         // R029: present only when numbers are linked (LIVE K1's caller ID).
-        let numbers: Vec<String> =
-            a.telephony_product_id.iter().map(|p| crate::calls::caller_id::product_number(p)).collect();
-        o.field("phoneNumber", &numbers);
+        o.field("phoneNumber", &a.phone_number);
     }
     if let Some(url) = &a.avatar_url {
         o.field("avatarUrl", url);

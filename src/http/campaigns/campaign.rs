@@ -46,7 +46,8 @@ fn bad(m: impl Into<String>) -> ApiError {
 /// Create a campaign (R159–R162). 201 with the raw stored document
 /// (`agentId`/`audienceId` plain ids); `status` is `scheduled` with a
 /// `scheduledAt`, else `draft`. Never dials. 400: `<field>: Required`,
-/// `Invalid agent id`, `Agent not found`, `Audience not found`, archived
+/// `Invalid agent id`, `Agent not found`, `Audience not found`, `Invalid
+/// product id` (a `phoneNumberIds` entry not rented or imported), archived
 /// agent, `scheduledAt must be in the future`, out-of-range `maxRetries`
 /// (0–10, default 3) or `retryDelay` (1–1440 minutes, default 15).
 #[utoipa::path(post, path = "/campaign", tag = "Campaigns",
