@@ -51,6 +51,11 @@ struct HubLog {
     closed: Option<i64>,
 }
 
+/// Slots of a call's live channel. Small on purpose: every call keeps its
+/// hub for as long as it is stored, and a subscriber that falls behind
+/// loses nothing, because it catches up from the log ([`CallHub::since`]).
+const HUB_CAPACITY: usize = 16;
+
 /// A call's event log and live fan-out.
 #[derive(Debug)]
 pub struct CallHub {
@@ -79,7 +84,7 @@ impl Default for CallHub {
 impl CallHub {
     /// An empty hub.
     pub fn new() -> Self {
-        Self { log: Mutex::new(HubLog::default()), tx: broadcast::channel(256).0 }
+        Self { log: Mutex::new(HubLog::default()), tx: broadcast::channel(HUB_CAPACITY).0 }
     }
 
     /// A hub holding `events` (JSON objects, in order) as a restored
@@ -92,7 +97,7 @@ impl CallHub {
                 Arc::new(CallEvent { seq, value, frame })
             })
             .collect();
-        Self { log: Mutex::new(HubLog { events, closed }), tx: broadcast::channel(256).0 }
+        Self { log: Mutex::new(HubLog { events, closed }), tx: broadcast::channel(HUB_CAPACITY).0 }
     }
 
     /// When the call's stream closed (epoch ms), if it has.
