@@ -126,11 +126,9 @@ def call(s, method, path, body=None):
     return r.status, r.read()
 
 
-def create_agents(s, n, sockets=4, batch=64):
-    """Creates n `{name}` agents through pipelined keep-alive sockets."""
-    body = b'{"name":"m"}'
-    req = (f"POST /atoms/v1/agent HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
-           f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+def pipelined(s, request, n, ok, sockets=4, batch=64):
+    """Sends `request` (raw HTTP/1.1 bytes) n times through pipelined
+    keep-alive sockets; every answer must start with the status line `ok`."""
     socks = [socket.create_connection((s.host, s.port)) for _ in range(sockets)]
     left = n
     try:
@@ -140,24 +138,33 @@ def create_agents(s, n, sockets=4, batch=64):
                 k = min(batch, left)
                 if k == 0:
                     break
-                sk.sendall(req * k)
+                sk.sendall(request * k)
                 sent.append((sk, k))
                 left -= k
             for sk, k in sent:
-                buf, seen = b"", 0
-                while seen < k:
+                buf = b""
+                # Every reply is complete once k have started and the last JSON body closed.
+                while buf.count(b"HTTP/1.1 ") < k or not buf.rstrip().endswith(b"}"):
                     chunk = sk.recv(1 << 20)
                     if not chunk:
-                        raise RuntimeError("connection closed while creating agents")
+                        raise RuntimeError("connection closed while pipelining")
                     buf += chunk
-                    seen = buf.count(b"HTTP/1.1 201")
-                # Every reply is complete once the last one's JSON body closed.
-                while not buf.rstrip().endswith(b"}"):
-                    buf += sk.recv(1 << 20)
+                if buf.count(ok) != k:
+                    raise RuntimeError(f"an answer was not {ok!r}: {buf[:300]!r}")
     finally:
         for sk in socks:
             sk.close()
 
+
+def post_request(path, body):
+    """The raw bytes of an authorized JSON POST to `path`."""
+    return (f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def create_agents(s, n, sockets=4, batch=64):
+    """Creates n `{name}` agents through pipelined keep-alive sockets."""
+    pipelined(s, post_request("/atoms/v1/agent", b'{"name":"m"}'), n, b"HTTP/1.1 201", sockets, batch)
 
 def wrk(url, script=None):
     cmd = ["wrk", "-t2", "-c32", f"-d{DURATION}", "--latency", "-H", f"Authorization: Bearer {KEY}"]

@@ -16,7 +16,6 @@ and p95, ms) and reads the server's RSS. Timing is printed, never asserted.
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,35 +27,10 @@ import bench  # noqa: E402  (Server, call, rss_kib, loadavg)
 N = int(bench.arg("--calls") or 100_000)
 
 
-def place_calls(s, agent_id, n, sockets=4, batch=64):
+def place_calls(s, agent_id, n):
     """Places n outbound calls through pipelined keep-alive sockets."""
     body = json.dumps({"agentId": agent_id, "phoneNumber": "+14155550123"}).encode()
-    req = (f"POST /atoms/v1/conversation/outbound HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {bench.KEY}\r\n"
-           f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
-    socks = [socket.create_connection((s.host, s.port)) for _ in range(sockets)]
-    left = n
-    try:
-        while left > 0:
-            sent = []
-            for sk in socks:
-                k = min(batch, left)
-                if k == 0:
-                    break
-                sk.sendall(req * k)
-                sent.append((sk, k))
-                left -= k
-            for sk, k in sent:
-                buf = b""
-                while buf.count(b"HTTP/1.1 ") < k or not buf.rstrip().endswith(b"}"):
-                    chunk = sk.recv(1 << 20)
-                    if not chunk:
-                        raise RuntimeError("connection closed while placing calls")
-                    buf += chunk
-                if buf.count(b"HTTP/1.1 200") != k:
-                    raise RuntimeError(f"a call was refused: {buf[:300]!r}")
-    finally:
-        for sk in socks:
-            sk.close()
+    bench.pipelined(s, bench.post_request("/atoms/v1/conversation/outbound", body), n, b"HTTP/1.1 200")
 
 
 def admin(s, method, path, body):
