@@ -61,6 +61,57 @@ async fn a_scraped_page_is_indexed_on_the_clock_and_a_call_quotes_it() {
     );
 }
 
+/// The `processingStatus` of knowledge base `kb`'s first item.
+async fn item_status(s: &TestServer, kb: &str) -> String {
+    let r = s.get(&format!("/knowledgebase/{kb}/items"), KEY).await;
+    r.body["data"][0]["processingStatus"].as_str().unwrap_or("none").to_string()
+}
+
+/// Issue 12 acceptance 3: an uploaded PDF goes `pending → processing →
+/// completed` only as the clock advances, and a call then answers from its
+/// text (built-in `kb-answer` scenario).
+#[tokio::test]
+async fn an_uploaded_pdf_is_processed_on_the_clock_and_a_call_answers_from_it() {
+    let s = TestServer::start().await;
+    let kb = create_kb(&s, "Policies").await;
+    let boundary = "kbuploadboundary";
+    let pdf = "%PDF-1.4\n1 0 obj<<>>stream\nBT (Refunds take five business days to reach your card.) Tj ET\nendstream";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"refunds.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n{pdf}\r\n--{boundary}--\r\n"
+    );
+    let r = s
+        .http
+        .post(format!("{}/knowledgebase/{kb}/items/upload-media", s.base()))
+        .bearer_auth(KEY)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("upload");
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(item_status(&s, &kb).await, "pending");
+    let mut seen = vec!["pending".to_string()];
+    for _ in 0..120 {
+        s.advance(1.0).await;
+        let st = item_status(&s, &kb).await;
+        if seen.last() != Some(&st) {
+            seen.push(st.clone());
+        }
+        if st == "completed" || st == "failed" {
+            break;
+        }
+    }
+    assert_eq!(seen, ["pending", "processing", "completed"]);
+
+    let agent = s.create_agent(KEY, "Support").await;
+    s.release(KEY, &agent, json!({"globalKnowledgeBaseId": kb})).await;
+    let call = outbound(&s, KEY, &agent, "+15551230002", Some("kb-answer")).await;
+    let d = run_to_end(&s, KEY, &call, 120).await;
+    let said: Vec<String> = transcript(&d).into_iter().filter(|(r, _)| r == "agent").map(|(_, t)| t).collect();
+    assert_eq!(said.last().map(String::as_str), Some("Refunds take five business days to reach your card."));
+}
+
 #[tokio::test]
 async fn a_knowledge_base_lists_with_the_live_keys_and_an_unknown_one_is_404() {
     let s = TestServer::start().await;
