@@ -11,6 +11,17 @@
 //! - **Body timeout.** tower-http's `TimeoutBody` around each request body
 //!   that is not empty: a stall longer than the limit fails the read, and
 //!   the body extractors answer 408 (`crate::http::extract`).
+//! - **Unread bodies are drained.** A handler that answers without
+//!   reading the request body (an error before the body extractor, a
+//!   fault rule, a route that ignores its body, a non-JSON body on
+//!   `/atoms/v1`) leaves bytes on the socket. hyper then drops keep-alive
+//!   and closes the connection, and a client that already queued its next
+//!   request on it sees `Connection reset` or `Remote end closed
+//!   connection`. The platform (Express) reads every body before it
+//!   answers, so the connection stays usable; the mock does the same:
+//!   after the handler, up to [`DRAIN_LIMIT`] unread bytes are read and
+//!   dropped (within the body timeout, or [`DRAIN_WAIT`] without one)
+//!   before the answer goes out.
 //! - **Shutdown.** On the server's stop signal the connection shuts down
 //!   gracefully: an idle one closes, an in-flight request finishes.
 //!
@@ -215,8 +226,75 @@ impl AsyncWrite for Watched {
     }
 }
 
-/// The app as hyper calls it: counts requests in flight and puts the body
-/// timeout around request bodies that are not empty.
+/// Most unread request-body bytes drained after an answer (1 MiB, the
+/// JSON body limit); a longer remainder lets hyper close the connection.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+/// Longest wait for an unread body when no body timeout is set.
+const DRAIN_WAIT: Duration = Duration::from_secs(10);
+
+/// A request body handed to the app through a shared slot, so the
+/// connection can find (and drain) what the app left unread. The slot
+/// empties when the body ends.
+#[derive(Debug, Clone)]
+struct Unread(Arc<parking_lot::Mutex<Option<Body>>>);
+
+impl hyper::body::Body for Unread {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let mut slot = self.0.lock();
+        let Some(body) = slot.as_mut() else { return Poll::Ready(None) };
+        let next = Pin::new(body).poll_frame(cx);
+        // Ended or failed (stalled past the body timeout): nothing to drain.
+        if matches!(next, Poll::Ready(None | Some(Err(_)))) {
+            *slot = None;
+        }
+        next
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.lock().as_ref().is_none_or(hyper::body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.lock().as_ref().map_or_else(|| SizeHint::with_exact(0), hyper::body::Body::size_hint)
+    }
+}
+
+impl Unread {
+    /// Reads and drops what is left of the body, up to [`DRAIN_LIMIT`]
+    /// bytes and `wait`; a body that errs, stalls or runs longer is left
+    /// for hyper to close the connection on.
+    async fn drain(self, wait: Duration) {
+        use http_body_util::BodyExt;
+        let Some(mut body) = self.0.lock().take() else { return };
+        let _ = tokio::time::timeout(wait, async {
+            let mut left = DRAIN_LIMIT;
+            while let Some(Ok(frame)) = body.frame().await {
+                let n = frame.data_ref().map_or(0, Bytes::len);
+                let Some(rest) = left.checked_sub(n) else { return };
+                left = rest;
+            }
+        })
+        .await;
+    }
+}
+
+/// Whether an unread body of a request with these headers is drained: not
+/// when the client waits for `100 Continue` (nothing is on its way unless
+/// the server asks, and it must not ask after refusing) and not when the
+/// declared length is over [`DRAIN_LIMIT`] (a 413 answers at once).
+fn drainable(headers: &axum::http::HeaderMap) -> bool {
+    let expects_continue =
+        headers.get(axum::http::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    !expects_continue && crate::http::extract::content_length(headers).is_none_or(|n| n <= DRAIN_LIMIT)
+}
+
+/// The app as hyper calls it: counts requests in flight, puts the body
+/// timeout around request bodies that are not empty, and drains what the
+/// app leaves of them unread before answering.
 #[derive(Debug, Clone)]
 struct ConnService {
     app: Served,
@@ -233,13 +311,27 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let in_flight = InFlight::begin(&self.activity);
-        let req = req.map(|body| match self.body_timeout {
-            Some(limit) if !body.is_end_stream() => Body::new(TimeoutBody::new(limit, body)),
-            _ => Body::new(body),
+        let mut unread = None;
+        let drainable = drainable(req.headers());
+        let req = req.map(|body| {
+            if body.is_end_stream() || !drainable {
+                return Body::new(body);
+            }
+            let body = match self.body_timeout {
+                Some(limit) => Body::new(TimeoutBody::new(limit, body)),
+                None => Body::new(body),
+            };
+            let slot = Unread(Arc::new(parking_lot::Mutex::new(Some(body))));
+            unread = Some(slot.clone());
+            Body::new(slot)
         });
         let res = self.app.clone().oneshot(req);
+        let wait = self.body_timeout.unwrap_or(DRAIN_WAIT);
         Box::pin(async move {
             let res = res.await?;
+            if let Some(unread) = unread {
+                unread.drain(wait).await;
+            }
             Ok(res.map(|body| Tracked { body, _in_flight: in_flight }))
         })
     }

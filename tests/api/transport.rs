@@ -163,6 +163,50 @@ async fn idle_connections_are_closed_at_the_idle_timeout_but_open_streams_are_no
     assert!(quiet.is_err(), "the open stream was not cut: {quiet:?}");
 }
 
+/// A body the handler never reads (a route that ignores it, a non-JSON
+/// body on `/atoms/v1`, a refused token, a path without a route) is still
+/// read before the answer, as Express reads every body first, so the
+/// connection serves the client's next request. Without the drain hyper
+/// closes a connection with bytes left on it, and a client that already
+/// reuses it sees a reset.
+#[tokio::test]
+async fn an_unread_body_is_read_before_the_answer_so_the_connection_serves_the_next_request() {
+    // The journal reads bodies to record them; without it the connection does.
+    for journal_capacity in [0, atoms_mock::journal::DEFAULT_CAPACITY] {
+        unread_bodies_are_drained(TestServer::with_config(Config { journal_capacity, ..Config::for_tests() }).await)
+            .await;
+    }
+}
+
+async fn unread_bodies_are_drained(s: TestServer) {
+    let body = r#"{"type":"single_prompt","singlePromptConfig":{"prompt":"hi"}}"#;
+    let cases = [
+        ("PATCH", "/atoms/v1/workflow/60d0fe4f5311236168a109ca", "application/json", true, 400),
+        ("POST", "/atoms/v1/agent", "text/plain", true, 400),
+        ("POST", "/atoms/v1/agent", "application/json", false, 401),
+        ("POST", "/atoms/v1/no-such-route", "application/json", true, 404),
+    ];
+    for (method, path, content_type, auth, status) in cases {
+        let auth = if auth { format!("Authorization: Bearer {KEY}\r\n") } else { String::new() };
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let mut sock = send(s.server.addr(), head.as_bytes()).await;
+        let early = tokio::time::timeout(Duration::from_millis(200), sock.read(&mut [0; 1])).await;
+        assert!(early.is_err(), "{method} {path}: answered before its body arrived: {early:?}");
+
+        sock.write_all(body.as_bytes()).await.expect("body");
+        assert_eq!(read_response(&mut sock).await.status, status, "{method} {path}");
+        sock.write_all(
+            format!("GET /atoms/v1/user HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY}\r\n\r\n").as_bytes(),
+        )
+        .await
+        .expect("next request");
+        assert_eq!(read_response(&mut sock).await.status, 200, "{method} {path}: the next request on the connection");
+    }
+}
+
 #[tokio::test]
 async fn a_declared_length_over_the_limit_gets_413_before_the_body_is_sent() {
     let s = TestServer::start().await;
