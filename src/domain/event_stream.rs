@@ -1,5 +1,6 @@
 //! Who may still subscribe to a call's event stream (`GET /events`,
-//! BEHAVIOR R124, L-F4). The spec gives 400 for a completed call, while
+//! BEHAVIOR R124, L-F4), and which of its events the stream carries
+//! (R129). The spec gives 400 for a completed call, while
 //! the events guide lets clients subscribe to a "recently completed" one:
 //! the mock reconciles both with a grace period after the call's end.
 //! Pure: `now` is passed in.
@@ -15,6 +16,42 @@ pub fn subscribable(ended_at: Option<Millis>, now: Millis) -> bool {
     ended_at.is_none_or(|end| now - end <= GRACE_MS)
 }
 
+/// The event types `GET /events` carries: the spec's `event_type` enum
+/// (BEHAVIOR R129).
+pub const STREAMED_TYPES: [&str; 22] = [
+    "sse_init",
+    "call_start",
+    "call_end",
+    "turn_latency",
+    "user_interim_transcription",
+    "user_transcription",
+    "tts_completed",
+    "metrics",
+    "agent_node_state",
+    "hopping",
+    "knowledgebase",
+    "variable_extraction",
+    "pre_call_api",
+    "post_call_api",
+    "agent_error",
+    "agent_log",
+    "tool_call_start",
+    "tool_call_end",
+    "tool_call_error",
+    "call_cancelled",
+    "call_recording",
+    "sse_close",
+];
+
+/// Whether an event of `event_type` goes out on `GET /events`. The call
+/// log (`GET /conversation/{id}`, `events`) also records
+/// `llm_full_response_end`, which the older events deep dive shows on the
+/// stream (L-F3); the newer spec's enum (R129) leaves it out, so the
+/// stream does too (newer source chosen).
+pub fn streamed(event_type: &str) -> bool {
+    STREAMED_TYPES.contains(&event_type)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -24,5 +61,13 @@ mod tests {
         assert!(subscribable(None, 1_000_000));
         assert!(subscribable(Some(0), GRACE_MS));
         assert!(!subscribable(Some(0), GRACE_MS + 1));
+    }
+
+    #[test]
+    fn the_stream_carries_the_spec_enum_r129_and_not_llm_full_response_end() {
+        assert!(STREAMED_TYPES.iter().all(|t| streamed(t)));
+        assert!(streamed("tts_completed"));
+        assert!(!streamed("llm_full_response_end"));
+        assert!(!streamed(""));
     }
 }

@@ -184,6 +184,14 @@ pub fn log_types(detail: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The events of a call log (`detail["events"]`, the relay's raw stream)
+/// that `GET /events` carries: all but `llm_full_response_end`, which is
+/// not one of the stream's event types (R129).
+pub fn streamed(detail: &Value) -> Vec<Value> {
+    let events = detail["events"].as_array().expect("events");
+    events.iter().filter(|e| e["event_type"] != "llm_full_response_end").cloned().collect()
+}
+
 /// `(role, content)` of each transcript line.
 pub fn transcript(detail: &Value) -> Vec<(String, String)> {
     detail["transcript"]

@@ -3,7 +3,8 @@
 //!
 //! Frames are `data: <json>\n\n` with no `event:` or `id:` lines. The
 //! stream sends `sse_init` at once, then every event of the call so far
-//! (replayed in order), then live events, then `sse_close` after
+//! (replayed in order), then live events (only the spec's event types,
+//! `domain::event_stream::streamed`, R129), then `sse_close` after
 //! `call_end`, and ends. Idle streams get a `: keep-alive` comment every
 //! 15 s of the mock's clock. Server shutdown ends every stream with
 //! `sse_close` (R127: the frame before the server closes the stream).
@@ -31,9 +32,9 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::clock::Clock;
-use crate::domain::event_stream::subscribable;
+use crate::domain::event_stream::{streamed, subscribable};
 use crate::domain::time::iso;
-use crate::events::{CallHub, HubMessage, Subscription};
+use crate::events::{CallEvent, CallHub, HubMessage, Subscription};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiQuery, Org};
 use crate::state::AppState;
@@ -91,6 +92,11 @@ async fn stream_events(
     Ok(([(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")], body).into_response())
 }
 
+/// Whether `e` goes out on the stream (R129).
+fn on_stream(e: &CallEvent) -> bool {
+    e.value.get("event_type").and_then(serde_json::Value::as_str).is_some_and(streamed)
+}
+
 fn lifecycle_frame(kind: &str, at: i64) -> Bytes {
     Bytes::from(format!("data: {}\n\n", json!({"event_type": kind, "event_time": iso(at)})))
 }
@@ -122,7 +128,7 @@ fn event_stream(
     let mut pending: VecDeque<Bytes> = VecDeque::with_capacity(sub.replay.len() + 2);
     pending.push_back(lifecycle_frame("sse_init", clock.now()));
     let last_seq = sub.replay.last().map_or(0, |e| e.seq);
-    pending.extend(sub.replay.iter().map(|e| e.frame.clone()));
+    pending.extend(sub.replay.iter().filter(|e| on_stream(e)).map(|e| e.frame.clone()));
     if let Some(at) = sub.closed {
         pending.push_back(lifecycle_frame("sse_close", at));
     }
@@ -150,7 +156,9 @@ fn event_stream(
             match next {
                 Next::Message(Ok(HubMessage::Event(e))) if e.seq > st.last_seq => {
                     st.last_seq = e.seq;
-                    st.pending.push_back(e.frame.clone());
+                    if on_stream(&e) {
+                        st.pending.push_back(e.frame.clone());
+                    }
                 }
                 Next::Message(Ok(HubMessage::Event(_))) => {}
                 Next::Message(Ok(HubMessage::Closed(at))) => {
@@ -164,7 +172,7 @@ fn event_stream(
                 Next::Message(Err(RecvError::Lagged(_))) => {
                     let (missed, closed) = st.hub.since(st.last_seq);
                     st.last_seq = missed.last().map_or(st.last_seq, |e| e.seq);
-                    st.pending.extend(missed.iter().map(|e| e.frame.clone()));
+                    st.pending.extend(missed.iter().filter(|e| on_stream(e)).map(|e| e.frame.clone()));
                     if let Some(at) = closed {
                         st.pending.push_back(lifecycle_frame("sse_close", at));
                         st.done = true;
