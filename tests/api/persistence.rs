@@ -87,8 +87,8 @@ async fn reads(m: &Mock, paths: &[String]) -> Vec<(String, Value)> {
 }
 
 /// R162, R086, R057, R134: agents with a published v1 version and a
-/// scanning v2 publish, webhooks with subscriptions, an audience and a
-/// scheduled campaign survive a graceful restart: every read answers the
+/// scanning v2 publish, webhooks with subscriptions, an audience, a rented
+/// phone number (with its ledger entries) and a scheduled campaign survive a graceful restart: every read answers the
 /// same bytes, the scan finishes and the campaign starts at their times
 /// on the restored virtual clock.
 #[tokio::test]
@@ -146,8 +146,6 @@ async fn a_graceful_restart_reads_every_resource_back_and_carries_on_with_schedu
         .as_str()
         .expect("id")
         .to_string();
-    // Phone numbers (account book, on another branch): create one here and
-    // add `/product/...` reads below when they arrive.
 
     let paths: Vec<String> = [
         "/user".to_string(),
@@ -166,12 +164,19 @@ async fn a_graceful_restart_reads_every_resource_back_and_carries_on_with_schedu
         format!("/audience/{aud}/members"),
         "/campaign".into(),
         format!("/campaign/{camp}"),
+        // The rented number, attached to the campaign, and what it cost.
+        "/product/phone-numbers".into(),
+        "/product/all-numbers".into(),
+        "/user/subscription".into(),
     ]
     .iter()
     .map(|p| format!("{api}{p}"))
+    .chain(["/payment/v1/credits/balance".to_string(), "/payment/v1/credits/ledger".into()])
     .chain(["/_admin/clock".to_string(), format!("/_admin/versioning?apiKey={KEY}")])
     .collect();
     let before = reads(&a, &paths).await;
+    let numbers = &before.iter().find(|(p, _)| p.ends_with("/product/phone-numbers")).expect("numbers read").1;
+    assert_eq!(numbers["data"][0]["_id"], rented, "the rented number is among the reads");
     a.stop().await;
 
     let b = Mock::start(&file, &["--snapshot-interval-secs", "3600"]).await;
