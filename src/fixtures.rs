@@ -8,9 +8,14 @@
 //! - `templates.json`: agent templates for `GET /agent/template` (R040).
 //! - `disposition-metric-templates.json`: `GET
 //!   /disposition-metric-templates` (R221).
-//! - `agents.json`: `[{"apiKey": "...", "agent": <POST /agent body>}]`,
-//!   created through the same validation as `POST /agent`, again on every
-//!   reset.
+//! - `agents.json`: `[{"apiKey": "...", "agent": <POST /agent body>,
+//!   "rentNumbers"?: 0..=5}]`, created through the same validation as
+//!   `POST /agent`, again on every reset. `rentNumbers` rents that many
+//!   numbers for the key first (the first US `plivo` numbers
+//!   `GET /product/get-available-numbers` offers under the server's seed,
+//!   charged like any rental) and attaches them to the agent, so a fresh
+//!   server has a believable account: a plan, a balance, rented numbers on
+//!   an agent and an empty Do-Not-Call list (issue 11).
 //! - `scenarios/*.json` and `scenarios/assignments.json`: call scenarios
 //!   (see `crate::scenarios`).
 //! - `web.json`: `[{"url", "status"?, "contentType"?, "body"}]`, what URLs
@@ -39,6 +44,8 @@ pub struct FixtureAgent {
     pub api_key: String,
     /// A `POST /agent` body.
     pub body: Map<String, Value>,
+    /// How many numbers to rent for the key and attach to the agent (0–5).
+    pub rent_numbers: usize,
 }
 
 /// Parsed fixtures, shared read-only by the server.
@@ -135,7 +142,15 @@ impl Fixtures {
                 .ok_or_else(|| invalid(&afile, format!("{path}.agent"), "required object"))?;
             crate::domain::agent::parse_create(&body, Default::default())
                 .map_err(|e| invalid(&afile, format!("{path}.agent"), e.to_string()))?;
-            agents.push(FixtureAgent { api_key, body });
+            let rent_numbers = match a.get("rentNumbers") {
+                None => 0,
+                Some(n) => n
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|n| *n <= crate::domain::inventory::MAX_RESULTS)
+                    .ok_or_else(|| invalid(&afile, format!("{path}.rentNumbers"), "an integer from 0 to 5"))?,
+            };
+            agents.push(FixtureAgent { api_key, body, rent_numbers });
         }
         let scenarios = std::sync::Arc::new(crate::scenarios::Library::load(dir)?);
         let (wfile, wtext) = read(dir, "web.json", WEB)?;
@@ -143,14 +158,36 @@ impl Fixtures {
         Ok(Self { templates, metric_templates, agents, scenarios, web })
     }
 
-    /// Creates the preloaded agents of every key (or only `api_key`'s).
+    /// Creates the preloaded agents of every key (or only `api_key`'s),
+    /// each with the numbers it rents.
     pub fn seed(&self, store: &Store, api_key: Option<&str>) {
         for a in self.agents.iter().filter(|a| api_key.is_none_or(|k| k == a.api_key)) {
             let t = store.tenant(&a.api_key);
-            // Validated in `load`; a failure here would be a bug in the rules.
-            if let Err(e) = store.create_agent_from_body(&t, &a.body) {
+            // Validated in `load`; a failure here would be a bug in the rules
+            // (or a key whose plan cannot pay for the rentals).
+            if let Err(e) = seed_agent(store, &t, a) {
                 tracing::error!(error = %e, key = %a.api_key, "fixture agent rejected");
             }
         }
     }
+}
+
+/// Rents `a.rent_numbers` numbers for `t`, then creates the agent with
+/// them attached (`telephonyProductId`, as `POST /agent` takes it).
+fn seed_agent(
+    store: &Store,
+    t: &crate::store::Tenant,
+    a: &FixtureAgent,
+) -> Result<String, crate::domain::error::DomainError> {
+    if a.rent_numbers == 0 {
+        return store.create_agent_from_body(t, &a.body);
+    }
+    let us = crate::domain::inventory::parse_search(Some("US"), Some("plivo"), None)?;
+    let mut products = Vec::new();
+    for offer in store.search_numbers(&us).into_iter().take(a.rent_numbers) {
+        products.push(Value::String(store.rent_number(t, Some(&offer.phone_number), Some("plivo"))?.id));
+    }
+    let mut body = a.body.clone();
+    body.insert("telephonyProductId".into(), Value::Array(products));
+    store.add_agent(t, crate::domain::agent::parse_create(&body, t.access())?)
 }

@@ -2,7 +2,7 @@
 //! and versions of one key are invisible to another.
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::TestServer;
 
@@ -58,6 +58,51 @@ async fn reset_of_one_key_leaves_the_others() {
     s.raw(reqwest::Method::POST, &url, None, None).await;
     assert_eq!(s.get("/agent", "sk_keep").await.body["data"]["totalCount"], 0);
     assert_eq!(s.get("/agent", "sk_demo").await.body["data"]["totalCount"], 1, "fixture agents come back after reset");
+}
+
+/// The demo key's rented numbers (E.164, sorted) and its agent.
+async fn demo_numbers(s: &TestServer) -> (Vec<String>, Value) {
+    let numbers = s.get("/product/phone-numbers", "sk_demo").await.body["data"].clone();
+    let agent = s.get("/agent", "sk_demo").await.body["data"]["agents"][0].clone();
+    let numbers = numbers.as_array().expect("numbers").clone();
+    assert!(numbers.iter().all(|n| n["agentId"] == agent["_id"]), "attached to the fixture agent: {numbers:?}");
+    let mut e164: Vec<String> =
+        numbers.iter().filter_map(|n| n["attributes"]["phoneNumber"].as_str().map(str::to_string)).collect();
+    e164.sort_unstable();
+    (e164, agent)
+}
+
+/// The embedded fixtures give `sk_demo` a believable account (issue 11):
+/// its agent holds two rented numbers, the ledger shows both rentals, the
+/// Do-Not-Call list is empty; a reset rents the same numbers again.
+#[tokio::test]
+async fn the_demo_key_starts_with_two_rented_numbers_on_its_agent_and_gets_them_back_after_reset() {
+    let s = TestServer::start().await;
+    let (rented, agent) = demo_numbers(&s).await;
+    assert_eq!(rented.len(), 2, "{rented:?}");
+    let mut on_agent: Vec<String> = agent["phoneNumber"]
+        .as_array()
+        .expect("phoneNumber")
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    on_agent.sort_unstable();
+    assert_eq!(on_agent, rented);
+    let ledger =
+        s.raw(reqwest::Method::GET, &format!("{}/payment/v1/credits/ledger", s.root()), Some("sk_demo"), None).await;
+    let rentals: Vec<&str> = ledger.body["data"]["transactions"]
+        .as_array()
+        .expect("transactions")
+        .iter()
+        .filter(|t| t["featureId"] == "atoms.phone_number.rental")
+        .filter_map(|t| t["description"].as_str())
+        .collect();
+    assert_eq!(rentals.len(), 2, "{}", ledger.text);
+    assert!(rented.iter().all(|n| rentals.iter().any(|d| d.contains(n.as_str()))), "{rentals:?}");
+    assert_eq!(s.get("/dnc", "sk_demo").await.body["data"]["pagination"]["total"], 0, "an empty Do-Not-Call list");
+
+    s.raw(reqwest::Method::POST, &format!("{}/_admin/reset", s.root()), None, None).await;
+    assert_eq!(demo_numbers(&s).await.0, rented, "the same numbers, rented again after reset");
 }
 
 #[tokio::test]
