@@ -9,7 +9,6 @@
 //! limits and credits (`GET /user/subscription`) come from the
 //! organization's account book, as does `onPremEnabled`.
 
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -18,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Org};
+use super::extract::{ApiJson, Org, OrgState};
 use super::json::RequestBody;
 use super::render;
 use crate::state::AppState;
@@ -71,7 +70,7 @@ async fn get_user(Org(t): Org) -> Response {
 #[utoipa::path(get, path = "/user/subscription", tag = "User",
     responses((status = 200, description = "The subscription, limits and features"),
               (status = 401, description = "Unauthorized")))]
-async fn get_subscription(State(s): State<AppState>, Org(t): Org) -> Response {
+async fn get_subscription(OrgState(s, t): OrgState) -> Response {
     render::ok(s.store.with_account(&t, |a, ids, now| a.subscription(ids, now)))
 }
 

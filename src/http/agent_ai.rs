@@ -5,7 +5,6 @@
 //! `Security check service temporarily unavailable` comes only from the
 //! fault-injection control API.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
@@ -13,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::agent_ai::{validate, WithAiBody};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Org};
+use crate::http::extract::{ApiJson, OrgState};
 use crate::http::json::domain_body;
 use crate::http::render::succeeded;
 use crate::state::AppState;
@@ -39,8 +38,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     responses((status = 201, description = "`data` is the new agent id"), (status = 400, description = "Invalid input"),
         (status = 403, description = "Gated model")))]
 async fn create_agent_with_ai(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiJson(body): ApiJson<CreateWithAiRequest>,
 ) -> ApiResult<Response> {
     let brief = validate(&body.0)?;

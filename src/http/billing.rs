@@ -14,7 +14,6 @@
 //! /_billing/portal/{id}` (the Stripe customer-portal stand-in of `GET
 //! /product/manage-subscription`).
 
-use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,7 +22,7 @@ use serde_json::{json, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::{ApiPath, ApiQuery, Org};
+use super::extract::{ApiPath, ApiQuery, OrgState};
 use crate::domain::invoice::pdf_path;
 use crate::domain::ledger_query::RawLedgerQuery;
 use crate::domain::DomainError;
@@ -80,7 +79,7 @@ fn success(data: Value) -> Response {
 #[utoipa::path(get, path = "/credits/balance", tag = "Billing",
     responses((status = 200, description = "`{success, data: {creditBalance, planId, isEnterprise}}`"),
               (status = 401, description = "Unauthorized")))]
-async fn get_balance(State(s): State<AppState>, Org(t): Org) -> Response {
+async fn get_balance(OrgState(s, t): OrgState) -> Response {
     success(s.store.with_account(&t, |a, ids, now| a.balance(ids, now)))
 }
 
@@ -120,11 +119,7 @@ impl From<LedgerQuery> for RawLedgerQuery {
     responses((status = 200, description = "A page of the ledger"),
               (status = 400, description = "`{success: false, error: {code: validation_error, message}}`"),
               (status = 401, description = "Unauthorized")))]
-async fn get_ledger(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(q): ApiQuery<LedgerQuery>,
-) -> Result<Response, BillingError> {
+async fn get_ledger(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, BillingError> {
     let (raw, start) = (RawLedgerQuery::from(q), s.store.started_at());
     Ok(success(s.store.with_account(&t, |a, ids, now| a.ledger_page(&raw, start, ids, now))?))
 }
@@ -134,7 +129,7 @@ async fn get_ledger(
 /// `voiceAi`; number rental and prompt scoring `platform`.
 #[utoipa::path(get, path = "/credits/usage/breakdown", tag = "Billing",
     responses((status = 200, description = "`{platform, voiceAi, voiceModels}`"), (status = 401, description = "Unauthorized")))]
-async fn get_usage_breakdown(State(s): State<AppState>, Org(t): Org) -> Response {
+async fn get_usage_breakdown(OrgState(s, t): OrgState) -> Response {
     let start = s.store.started_at();
     success(s.store.with_account(&t, |a, ids, now| a.usage_breakdown(start, ids, now)))
 }
@@ -144,7 +139,7 @@ async fn get_usage_breakdown(State(s): State<AppState>, Org(t): Org) -> Response
 /// one; `POST /_admin/invoices` an open one. None yet: `[]`.
 #[utoipa::path(get, path = "/invoices", tag = "Billing",
     responses((status = 200, description = "Stripe invoice objects"), (status = 401, description = "Unauthorized")))]
-async fn list_invoices(State(s): State<AppState>, Org(t): Org) -> Response {
+async fn list_invoices(OrgState(s, t): OrgState) -> Response {
     let base = s.calls.public_url();
     success(Value::Array(t.account().invoices(&base)))
 }
@@ -157,11 +152,7 @@ async fn list_invoices(State(s): State<AppState>, Org(t): Org) -> Response {
     params(("invoiceId" = String, Path, description = "Stripe invoice id, `in_…`")),
     responses((status = 200, description = "`{pdfUrl}`"), (status = 404, description = "Invoice not found"),
               (status = 401, description = "Unauthorized")))]
-async fn get_invoice_pdf(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Response, BillingError> {
+async fn get_invoice_pdf(OrgState(s, t): OrgState, ApiPath(id): ApiPath<String>) -> Result<Response, BillingError> {
     let path = pdf_path(&t.account().invoice(&id)?.id);
     Ok(success(json!({"pdfUrl": format!("{}{path}", s.calls.public_url())})))
 }

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Org};
+use super::extract::{ApiJson, Org, OrgState};
 use super::json::parsed_body;
 use crate::domain::concurrency::{self, ReservationUpdate};
 use crate::state::AppState;
@@ -41,7 +41,7 @@ fn success(data: impl Serialize) -> Response {
 #[utoipa::path(get, path = "/concurrency", tag = "Concurrency",
     responses((status = 200, description = "`{success, data: {orgLimit, totalReserved, unreservedPool, agents}}`"),
               (status = 401, description = "Unauthorized")))]
-async fn get_concurrency(State(s): State<AppState>, Org(t): Org) -> Response {
+async fn get_concurrency(OrgState(s, t): OrgState) -> Response {
     success(s.calls.concurrency(&t))
 }
 

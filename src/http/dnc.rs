@@ -3,12 +3,11 @@
 //! no public write: entries come from call outcomes (a scenario's
 //! `optOut`) and manual uploads (the control API, `admin::dnc`).
 
-use axum::extract::State;
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiResult;
-use super::extract::{ApiQuery, Org};
+use super::extract::{ApiQuery, OrgState};
 use super::render;
 use crate::domain::dnc::RawDncQuery;
 use crate::state::AppState;
@@ -40,7 +39,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "`{status, data: {entries, pagination}}`"),
               (status = 400, description = "Invalid agent id or sort"),
               (status = 404, description = "Resource not found")))]
-async fn list_dnc(State(s): State<AppState>, Org(t): Org, ApiQuery(q): ApiQuery<RawDncQuery>) -> ApiResult<Response> {
+async fn list_dnc(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<RawDncQuery>) -> ApiResult<Response> {
     let page = s.store.dnc_page(&t, &q)?;
     Ok(render::ok(serde_json::to_value(page).unwrap_or_default()))
 }

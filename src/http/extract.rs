@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use super::json::{parse_body, RequestBody};
+use crate::state::AppState;
 use crate::store::Tenant;
 
 /// Largest accepted request body: 1 MiB. Larger bodies get 413.
@@ -146,6 +147,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Org {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<Org>().cloned().ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// The server's state together with the caller's organization: what a
+/// handler of `/atoms/v1` serving a tenant's resources takes
+/// (`OrgState(s, t): OrgState`). Rejects as [`Org`] does (401
+/// `Unauthorized` without the auth middleware's organization).
+#[derive(Debug, Clone)]
+pub struct OrgState(pub AppState, pub Arc<Tenant>);
+
+impl FromRequestParts<AppState> for OrgState {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Org(t) = Org::from_request_parts(parts, state).await?;
+        Ok(Self(state.clone(), t))
     }
 }
 

@@ -2,14 +2,13 @@
 //! organization. Answers are `{message, data}` without the `status`
 //! flag (R008's family); errors the standard envelope.
 
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::integration::{answer, render, validate, ModifyBody, RETRIEVED};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Org};
+use crate::http::extract::{ApiJson, Org, OrgState};
 use crate::http::json::domain_body;
 use crate::state::AppState;
 
@@ -31,11 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/integration/modify-webengage-integration", tag = "Integrations",
     request_body = WebEngageRequest,
     responses((status = 200, description = "The integration"), (status = 400, description = "Validation error")))]
-async fn modify_webengage(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<WebEngageRequest>,
-) -> ApiResult<Response> {
+async fn modify_webengage(OrgState(s, t): OrgState, ApiJson(body): ApiJson<WebEngageRequest>) -> ApiResult<Response> {
     let sets = validate(&body.0)?;
     Ok(Json(s.store.write_webengage(&t, sets)).into_response())
 }

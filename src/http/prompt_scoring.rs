@@ -3,7 +3,6 @@
 //! open draft, deterministically (`crate::domain::prompt_score`), and
 //! caches the score on the agent record.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::prompt_score::{rate_limited_body, validate, ScoreBody};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, Org};
+use crate::http::extract::{ApiJson, OrgState};
 use crate::http::json::domain_body;
 use crate::http::render;
 use crate::state::AppState;
@@ -38,11 +37,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/prompt-scoring/score", tag = "Prompt Scoring", request_body = ScorePromptRequest,
     responses((status = 200, description = "The score"), (status = 400, description = "Validation error"),
         (status = 404, description = "Version or draft not found"), (status = 429, description = "Rate limited")))]
-async fn score_prompt(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<ScorePromptRequest>,
-) -> ApiResult<Response> {
+async fn score_prompt(OrgState(s, t): OrgState, ApiJson(body): ApiJson<ScorePromptRequest>) -> ApiResult<Response> {
     let target = validate(&body.0)?;
     match s.store.score_prompt(&t, &target) {
         Ok(score) => Ok(render::ok(json!(score))),

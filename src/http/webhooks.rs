@@ -3,7 +3,6 @@
 //! rules in `crate::domain::webhook`; state lives in the organization's
 //! `WebhookBook`. Every resource is scoped to the caller's organization.
 
-use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -11,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
 use super::ids::{AgentId, WebhookId};
 use super::json::parsed_body;
 use super::render;
@@ -193,11 +192,7 @@ fn check_agent(s: &AppState, t: &Tenant, agent_id: &str) -> ApiResult<()> {
 #[utoipa::path(get, path = "/webhook", tag = "Webhooks", params(WebhookQuery),
     responses((status = 200, description = "`data`: Webhook or [Webhook]"), (status = 400, description = "Malformed id"),
               (status = 404, description = "Webhook not found")))]
-async fn get_webhooks(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(q): ApiQuery<WebhookQuery>,
-) -> ApiResult<Response> {
+async fn get_webhooks(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<WebhookQuery>) -> ApiResult<Response> {
     let only = q.webhook_id.or(q.id);
     if let Some(id) = &only {
         rules::check_id(id)?;
@@ -215,11 +210,7 @@ async fn get_webhooks(
 #[utoipa::path(post, path = "/webhook", tag = "Webhooks",
     request_body = CreateWebhookRequest,
     responses((status = 201, description = "`data`: the webhook id"), (status = 400, description = "Validation, duplicate URL or unknown agent")))]
-async fn create_webhook(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<CreateWebhookRequest>,
-) -> ApiResult<Response> {
+async fn create_webhook(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateWebhookRequest>) -> ApiResult<Response> {
     let secret = crate::webhooks::new_secret(s.store.ids());
     let id = s.store.create_webhook(&t, body.0, secret, s.store.clock().now())?;
     Ok(render::created(json!(id)))
@@ -236,8 +227,7 @@ async fn create_webhook(
     responses((status = 200, description = "`data`: the webhook id"), (status = 400, description = "Validation error"),
               (status = 404, description = "Webhook not found")))]
 async fn update_webhook(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<WebhookId>,
     ApiJson(body): ApiJson<UpdateWebhookRequest>,
 ) -> ApiResult<Response> {
@@ -262,11 +252,7 @@ async fn delete_webhook(Org(t): Org, ApiPath(id): ApiPath<WebhookId>) -> ApiResu
 #[utoipa::path(get, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`data`: [WebhookSubscription]"), (status = 404, description = "Agent not found")))]
-async fn get_agent_subscriptions(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiPath(agent_id): ApiPath<AgentId>,
-) -> ApiResult<Response> {
+async fn get_agent_subscriptions(OrgState(s, t): OrgState, ApiPath(agent_id): ApiPath<AgentId>) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
     let subs: Vec<Value> = t.webhooks().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
     Ok(render::ok(Value::Array(subs)))
@@ -283,8 +269,7 @@ async fn get_agent_subscriptions(
     responses((status = 201, description = "`data`: `Subscriptions created successfully`"),
               (status = 400, description = "Validation error"), (status = 404, description = "Agent or webhook not found")))]
 async fn replace_agent_subscriptions(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(agent_id): ApiPath<AgentId>,
     ApiJson(SubscriptionsRequest(req)): ApiJson<SubscriptionsRequest>,
 ) -> ApiResult<Response> {
@@ -303,8 +288,7 @@ async fn replace_agent_subscriptions(
     responses((status = 200, description = "`data`: `Subscriptions deleted successfully`"),
               (status = 404, description = "Agent not found")))]
 async fn delete_agent_subscriptions(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(agent_id): ApiPath<AgentId>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;

@@ -3,7 +3,7 @@
 //! use `{success: true, data}`; errors the standard envelope. Rules live
 //! in `crate::domain::widget`; the avatar bytes in `crate::storage`.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
@@ -13,7 +13,7 @@ use crate::domain::ids::is_object_id;
 use crate::domain::widget::{validate_avatar, validate_patch, AvatarUpload};
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, Org};
+use crate::http::extract::{ApiJson, ApiPath, OrgState};
 use crate::http::ids::AgentId;
 use crate::http::json::parsed_body;
 use crate::http::render::succeeded;
@@ -49,7 +49,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/agent/{id}/widget-config", tag = "Widget",
     params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "The widget config"), (status = 404, description = "Agent not found")))]
-async fn get_widget_config(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_widget_config(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
     if !is_object_id(&id) {
         return Err(ApiError::NotFound("Agent not found".into()));
     }
@@ -65,8 +65,7 @@ async fn get_widget_config(State(s): State<AppState>, Org(t): Org, Path(id): Pat
     responses((status = 200, description = "The widget config"), (status = 400, description = "Validation error"),
         (status = 404, description = "Agent not found")))]
 async fn patch_widget_config(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<PatchWidgetRequest>,
 ) -> ApiResult<Response> {
@@ -83,8 +82,7 @@ async fn patch_widget_config(
     responses((status = 200, description = "The URLs"), (status = 400, description = "Validation error"),
         (status = 404, description = "Agent not found")))]
 async fn presign_avatar(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<AvatarRequest>,
 ) -> ApiResult<Response> {

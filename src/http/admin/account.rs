@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::OrgKeyQuery;
 use crate::domain::compliance::Command;
 use crate::domain::ledger::{Credits, TransactionType};
 use crate::domain::plan::apply_patch;
@@ -33,32 +34,15 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(decide_compliance))
 }
 
-/// Query of the account control routes.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AccountQuery {
-    /// The organization's API key (required).
-    api_key: Option<String>,
-}
-
-impl AccountQuery {
-    /// The organization; 400 `apiKey: Required`.
-    fn tenant(&self, s: &AppState) -> ApiResult<std::sync::Arc<Tenant>> {
-        let key = self.api_key.as_deref().filter(|k| !k.is_empty());
-        Ok(s.store.tenant(key.ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))?))
-    }
-}
-
 fn plan_json(t: &std::sync::Arc<Tenant>) -> Value {
     serde_json::to_value(t.account().plan()).unwrap_or_default()
 }
 
 /// The organization's plan: `{id, limits, features, isEnterprise,
 /// onPremEnabled, numberMonthlyRate (micro-credits)}`.
-#[utoipa::path(get, path = "/_admin/plan", tag = "Control API", params(AccountQuery),
+#[utoipa::path(get, path = "/_admin/plan", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "The plan"), (status = 400, description = "apiKey missing")))]
-async fn get_plan(State(s): State<AppState>, ApiQuery(q): ApiQuery<AccountQuery>) -> ApiResult<Response> {
+async fn get_plan(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
     Ok(Json(plan_json(&q.tenant(&s)?)).into_response())
 }
 
@@ -77,11 +61,11 @@ impl RequestBody for PlanPatchRequest {}
 /// created from now on; `concurrentCalls` is the call engine's limit at
 /// once (waiting calls that now fit start). 400 for an unknown limit or
 /// a wrong type.
-#[utoipa::path(put, path = "/_admin/plan", tag = "Control API", params(AccountQuery), request_body = PlanPatchRequest,
+#[utoipa::path(put, path = "/_admin/plan", tag = "Control API", params(OrgKeyQuery), request_body = PlanPatchRequest,
     responses((status = 200, description = "The new plan"), (status = 400, description = "Bad patch or apiKey missing")))]
 async fn put_plan(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<AccountQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<PlanPatchRequest>,
 ) -> ApiResult<Response> {
     let t = q.tenant(&s)?;
@@ -126,11 +110,11 @@ impl AddCreditsRequest {
 /// issues a paid invoice). Answers `{entry (BillingLedgerEntry),
 /// creditBalance}`. 400 for a non-positive purchase, `USAGE_DEDUCTION`
 /// or an unknown type.
-#[utoipa::path(post, path = "/_admin/credits", tag = "Control API", params(AccountQuery), request_body = AddCreditsRequest,
+#[utoipa::path(post, path = "/_admin/credits", tag = "Control API", params(OrgKeyQuery), request_body = AddCreditsRequest,
     responses((status = 200, description = "`{entry, creditBalance}`"), (status = 400, description = "Bad body or apiKey missing")))]
 async fn add_credits(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<AccountQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<AddCreditsRequest>,
 ) -> ApiResult<Response> {
     let (t, (kind, amount)) = (q.tenant(&s)?, body.parsed()?);
@@ -157,11 +141,11 @@ impl RequestBody for IssueInvoiceRequest {}
 
 /// Issue an invoice; an open one makes `GET /product/unpaid-invoices`
 /// true and locks renting. Answers the Stripe-shaped invoice.
-#[utoipa::path(post, path = "/_admin/invoices", tag = "Control API", params(AccountQuery), request_body = IssueInvoiceRequest,
+#[utoipa::path(post, path = "/_admin/invoices", tag = "Control API", params(OrgKeyQuery), request_body = IssueInvoiceRequest,
     responses((status = 200, description = "The invoice"), (status = 400, description = "Bad body or apiKey missing")))]
 async fn issue_invoice(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<AccountQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<IssueInvoiceRequest>,
 ) -> ApiResult<Response> {
     let t = q.tenant(&s)?;
@@ -174,12 +158,12 @@ async fn issue_invoice(
 
 /// Pay or void an open invoice: `action` is `pay` or `void`. 400 `Invoice
 /// <id> is <status>` when it is not open; 404 for an unknown id.
-#[utoipa::path(post, path = "/_admin/invoices/{id}/{action}", tag = "Control API", params(AccountQuery,
+#[utoipa::path(post, path = "/_admin/invoices/{id}/{action}", tag = "Control API", params(OrgKeyQuery,
         ("id" = String, Path, description = "`in_…`"), ("action" = String, Path, description = "`pay` or `void`")),
     responses((status = 200, description = "The invoice"), (status = 400, description = "Not open"), (status = 404, description = "Unknown")))]
 async fn settle_invoice(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<AccountQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiPath((id, action)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (t, pay) = (q.tenant(&s)?, action == "pay");
@@ -220,11 +204,11 @@ impl DecisionRequest {
 /// (ComplianceApplication). 400 for a transition the lifecycle refuses;
 /// 404 `Compliance application not found`.
 #[utoipa::path(post, path = "/_admin/compliance/{id}", tag = "Control API", request_body = DecisionRequest,
-    params(AccountQuery, ("id" = String, Path, description = "The application's `_id`")),
+    params(OrgKeyQuery, ("id" = String, Path, description = "The application's `_id`")),
     responses((status = 200, description = "The application"), (status = 400, description = "Refused"), (status = 404, description = "Unknown")))]
 async fn decide_compliance(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<AccountQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> ApiResult<Response> {

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::required_key;
 use crate::domain::ids::is_e164;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
@@ -213,10 +214,6 @@ pub(crate) struct RetryQuery {
     scenario: Option<String>,
 }
 
-fn key(api_key: Option<&str>) -> ApiResult<&str> {
-    api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
-}
-
 fn concurrency_json(s: &AppState, api_key: &str) -> Value {
     let t = s.store.tenant(api_key);
     let (running, queued) = t.calls().load();
@@ -229,7 +226,7 @@ fn concurrency_json(s: &AppState, api_key: &str) -> Value {
 #[utoipa::path(get, path = "/_admin/concurrency", tag = "Control API", params(KeyQuery),
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "apiKey missing")))]
 async fn get_concurrency(State(s): State<AppState>, ApiQuery(q): ApiQuery<KeyQuery>) -> ApiResult<Response> {
-    Ok(Json(concurrency_json(&s, key(q.api_key.as_deref())?)).into_response())
+    Ok(Json(concurrency_json(&s, required_key(q.api_key.as_deref())?)).into_response())
 }
 
 /// `PUT /_admin/concurrency`.
@@ -268,7 +265,7 @@ async fn set_concurrency(
     ApiQuery(q): ApiQuery<KeyQuery>,
     ApiJson(body): ApiJson<SetConcurrencyRequest>,
 ) -> ApiResult<Response> {
-    let api_key = key(q.api_key.as_deref())?;
+    let api_key = required_key(q.api_key.as_deref())?;
     let t = s.store.tenant(api_key);
     t.account().set_concurrent_calls(body.limit());
     s.calls.set_limit(t.calls(), body.limit());
@@ -290,7 +287,7 @@ async fn retry_call(
     Path(parent): Path<String>,
     ApiQuery(q): ApiQuery<RetryQuery>,
 ) -> ApiResult<Response> {
-    let t = s.store.tenant(key(q.api_key.as_deref())?);
+    let t = s.store.tenant(required_key(q.api_key.as_deref())?);
     let scenario = q.scenario.as_deref().map(|n| s.calls.library().get(n).ok_or_else(|| unknown(n))).transpose()?;
     let call = s.calls.retry(&t, &parent, scenario)?;
     Ok(Json(json!({"callId": call.call_id, "retryOf": parent, "retryAttemptNumber": call.retry_attempt_number}))

@@ -7,10 +7,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::http::error::{ApiError, ApiResult};
+use super::OrgKeyQuery;
+use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::RequestBody;
 use crate::state::AppState;
@@ -19,26 +20,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_dnc, upload_dnc, clear_dnc))
 }
 
-/// Query naming the organization (by its API key).
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub(crate) struct DncKeyQuery {
-    /// The organization's API key (required).
-    api_key: Option<String>,
-}
-
-impl DncKeyQuery {
-    fn key(&self) -> ApiResult<&str> {
-        self.api_key.as_deref().filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
-    }
-}
-
 /// Every entry of an organization's list, newest first: `{apiKey,
 /// entries: [<GET /dnc item>], total}`. Missing `apiKey`: 400.
-#[utoipa::path(get, path = "/_admin/dnc", tag = "Control API", params(DncKeyQuery),
+#[utoipa::path(get, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, entries, total}`"), (status = 400, description = "apiKey missing")))]
-async fn list_dnc(State(s): State<AppState>, ApiQuery(q): ApiQuery<DncKeyQuery>) -> ApiResult<Response> {
+async fn list_dnc(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
     let key = q.key()?;
     let entries = s.store.dnc_entries(&s.store.tenant(key));
     Ok(Json(json!({"apiKey": key, "total": entries.len(), "entries": entries})).into_response())
@@ -65,24 +51,24 @@ impl RequestBody for UploadDncRequest {}
 /// skipped}`. Errors (nothing changes): 400 with the field's message
 /// (`phoneNumbers.2: Invalid phone number`), 400 when the list would pass
 /// 10000 entries, 404 `Agent not found`; missing `apiKey`: 400.
-#[utoipa::path(post, path = "/_admin/dnc", tag = "Control API", params(DncKeyQuery), request_body = UploadDncRequest,
+#[utoipa::path(post, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery), request_body = UploadDncRequest,
     responses((status = 200, description = "`{added, skipped}`"), (status = 400, description = "Bad body or apiKey missing"),
               (status = 404, description = "Agent not found")))]
 async fn upload_dnc(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<DncKeyQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<UploadDncRequest>,
 ) -> ApiResult<Response> {
-    let t = s.store.tenant(q.key()?);
+    let t = q.tenant(&s)?;
     let summary = s.store.dnc_upload(&t, &json!({"phoneNumbers": body.phone_numbers, "agentId": body.agent_id}))?;
     Ok(Json(summary).into_response())
 }
 
 /// Remove every entry of an organization's list. Returns `{apiKey,
 /// cleared}` (the number of entries removed). Missing `apiKey`: 400.
-#[utoipa::path(delete, path = "/_admin/dnc", tag = "Control API", params(DncKeyQuery),
+#[utoipa::path(delete, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, cleared}`"), (status = 400, description = "apiKey missing")))]
-async fn clear_dnc(State(s): State<AppState>, ApiQuery(q): ApiQuery<DncKeyQuery>) -> ApiResult<Response> {
+async fn clear_dnc(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
     let key = q.key()?;
     let t = s.store.tenant(key);
     let mut list = t.dnc();

@@ -54,8 +54,9 @@ pub(crate) struct OrgQuery {
 }
 
 impl OrgQuery {
+    /// The key; 400 `apiKey: Required` when missing or empty.
     fn key(&self) -> ApiResult<&str> {
-        self.api_key.as_deref().filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
+        super::required_key(self.api_key.as_deref())
     }
 }
 

@@ -6,9 +6,15 @@
 //! mode), `webhooks` (the delivery log) and `account` (plan, credits,
 //! invoices, compliance decisions).
 
+use std::sync::Arc;
+
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::Tenant;
 
 mod account;
 mod calls;
@@ -21,6 +27,35 @@ mod server;
 pub(crate) mod state;
 mod versioning;
 mod webhooks;
+
+/// Query naming the organization of a control request by its API key,
+/// which the route requires (`?apiKey=K`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub(crate) struct OrgKeyQuery {
+    /// The organization's API key (required).
+    api_key: Option<String>,
+}
+
+impl OrgKeyQuery {
+    /// The key; 400 `apiKey: Required` when missing or empty.
+    fn key(&self) -> ApiResult<&str> {
+        required_key(self.api_key.as_deref())
+    }
+
+    /// The key's organization (created on first use); 400 `apiKey:
+    /// Required` when the key is missing or empty.
+    fn tenant(&self, s: &AppState) -> ApiResult<Arc<Tenant>> {
+        Ok(s.store.tenant(self.key()?))
+    }
+}
+
+/// A control route's required `apiKey`: 400 `apiKey: Required` when
+/// missing or empty.
+fn required_key(api_key: Option<&str>) -> ApiResult<&str> {
+    api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
+}
 
 /// Every route of the control API.
 pub(crate) fn router() -> OpenApiRouter<AppState> {

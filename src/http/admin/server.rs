@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::OrgKeyQuery;
 use crate::domain::agent::OrgAccess;
 use crate::domain::role::Role;
 use crate::domain::time::iso_seconds;
@@ -96,22 +97,9 @@ async fn advance_clock(State(s): State<AppState>, ApiJson(body): ApiJson<Advance
     Ok(Json(clock_json(&s)).into_response())
 }
 
-/// Query of the `/_admin/access` routes.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AccessQuery {
-    /// The organization's API key (required).
-    api_key: Option<String>,
-}
-
 fn access_json(key: &str, a: OrgAccess) -> Value {
     json!({"apiKey": key, "gatedModels": a.gated_models, "conversationalAgents": a.conversational_agents,
            "role": a.role.as_str()})
-}
-
-fn access_key(q: AccessQuery) -> ApiResult<String> {
-    q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
 }
 
 /// What an organization may use (R022) and its key's role: `{apiKey,
@@ -119,12 +107,12 @@ fn access_key(q: AccessQuery) -> ApiResult<String> {
 /// false (`gpt-5.2`, `electron-kogta`, `electron-kogta-v2` give 403),
 /// `conversationalAgents` true (`workflow_graph` agents allowed) and
 /// `role` `owner`. Missing `apiKey`: 400.
-#[utoipa::path(get, path = "/_admin/access", tag = "Control API", params(AccessQuery),
+#[utoipa::path(get, path = "/_admin/access", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents, role}`"), (status = 400, description = "apiKey missing")))]
-async fn get_access(State(s): State<AppState>, ApiQuery(q): ApiQuery<AccessQuery>) -> ApiResult<Response> {
-    let key = access_key(q)?;
-    let access = s.store.tenant(&key).access();
-    Ok(Json(access_json(&key, access)).into_response())
+async fn get_access(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
+    let key = q.key()?;
+    let access = s.store.tenant(key).access();
+    Ok(Json(access_json(key, access)).into_response())
 }
 
 /// `PUT /_admin/access`: the switches to change; omitted ones keep their
@@ -151,15 +139,15 @@ impl RequestBody for SetAccessRequest {}
 /// plan and per user, and no endpoint reports a role). Applies to later
 /// requests. Returns the new access; a non-boolean switch, an unknown role
 /// (`role: Invalid enum value. …`) or missing `apiKey`: 400.
-#[utoipa::path(put, path = "/_admin/access", tag = "Control API", params(AccessQuery), request_body = SetAccessRequest,
+#[utoipa::path(put, path = "/_admin/access", tag = "Control API", params(OrgKeyQuery), request_body = SetAccessRequest,
     responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents, role}`"), (status = 400, description = "Bad body or apiKey missing")))]
 async fn set_access(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<AccessQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<SetAccessRequest>,
 ) -> ApiResult<Response> {
-    let key = access_key(q)?;
-    let t = s.store.tenant(&key);
+    let key = q.key()?;
+    let t = s.store.tenant(key);
     let old = t.access();
     let access = OrgAccess {
         gated_models: body.gated_models.unwrap_or(old.gated_models),
@@ -167,5 +155,5 @@ async fn set_access(
         role: body.role.unwrap_or(old.role),
     };
     t.set_access(access);
-    Ok(Json(access_json(&key, access)).into_response())
+    Ok(Json(access_json(key, access)).into_response())
 }

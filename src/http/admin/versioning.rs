@@ -8,26 +8,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::OrgKeyQuery;
 use crate::domain::versioning::VersioningMode;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::RequestBody;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_versioning, put_versioning))
-}
-
-/// Query of `/_admin/versioning`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub(crate) struct VersioningQuery {
-    /// The organization's API key (required).
-    api_key: Option<String>,
 }
 
 fn settings_json(s: &AppState, key: &str) -> Value {
@@ -41,17 +33,13 @@ fn settings_json(s: &AppState, key: &str) -> Value {
     })
 }
 
-fn key(q: VersioningQuery) -> ApiResult<String> {
-    q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
-}
-
 /// An organization's versioning settings: `{apiKey, mode: "auto"|"v1"|"v2",
 /// scan: "pass"|"fail", default}` (`default` is `--versioning`).
-#[utoipa::path(get, path = "/_admin/versioning", tag = "Control API", params(VersioningQuery),
+#[utoipa::path(get, path = "/_admin/versioning", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey")))]
-async fn get_versioning(State(s): State<AppState>, ApiQuery(q): ApiQuery<VersioningQuery>) -> ApiResult<Response> {
-    let k = key(q)?;
-    Ok(Json(settings_json(&s, &k)).into_response())
+async fn get_versioning(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
+    let k = q.key()?;
+    Ok(Json(settings_json(&s, k)).into_response())
 }
 
 /// A versioning mode as the control API names it.
@@ -105,19 +93,19 @@ impl RequestBody for PutVersioningRequest {}
 /// `scan: "fail"` makes every v2 security scan started afterwards fail
 /// (L-D4); publishes already scanning keep their planned outcome. Returns
 /// the settings as `GET` does.
-#[utoipa::path(put, path = "/_admin/versioning", tag = "Control API", params(VersioningQuery),
+#[utoipa::path(put, path = "/_admin/versioning", tag = "Control API", params(OrgKeyQuery),
     request_body = PutVersioningRequest,
     responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey / bad value")))]
 async fn put_versioning(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<VersioningQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<PutVersioningRequest>,
 ) -> ApiResult<Response> {
-    let k = key(q)?;
+    let k = q.key()?;
     let scan_fails = body.scan.map(|x| matches!(x, ScanOutcome::Fail)).or(body.scan_fails);
-    s.store.tenant(&k).update_versioning(|v| {
+    s.store.tenant(k).update_versioning(|v| {
         v.mode = body.mode.map_or(v.mode, VersioningMode::from);
         v.scan_fails = scan_fails.unwrap_or(v.scan_fails);
     });
-    Ok(Json(settings_json(&s, &k)).into_response())
+    Ok(Json(settings_json(&s, k)).into_response())
 }

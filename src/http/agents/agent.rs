@@ -1,7 +1,7 @@
 //! `/agent` and `/agent/{id}`: create, list, get, metadata PATCH, archive,
 //! duplicate and the legacy workflow routes (BEHAVIOR §B, R019–R044).
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ use crate::domain::page::Page;
 use crate::domain::versioning::AgentRecord;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
 use crate::http::ids::AgentId;
 use crate::http::render::{created, ok, ok_raw};
 use crate::state::AppState;
@@ -40,11 +40,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     responses((status = 201, description = "`data` is the new agent id"),
               (status = 400, description = "Invalid input"), (status = 401, description = "Unauthorized"),
               (status = 403, description = "Gated model or workflow type")))]
-async fn create_agent(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<CreateAgentRequest>,
-) -> ApiResult<Response> {
+async fn create_agent(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateAgentRequest>) -> ApiResult<Response> {
     let id = s.store.add_agent(&t, body.0)?;
     Ok(created(json!(id)))
 }
@@ -113,11 +109,7 @@ impl ListAgentsQuery {
 #[utoipa::path(get, path = "/agent", tag = "Agents", params(ListAgentsQuery),
     responses((status = 200, description = "`{agents: [AgentDTO], hasMore, isSearchResults, totalCount, totalPages}`"),
               (status = 400, description = "Bad query")))]
-async fn list_agents(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(q): ApiQuery<ListAgentsQuery>,
-) -> ApiResult<Response> {
+async fn list_agents(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<ListAgentsQuery>) -> ApiResult<Response> {
     let query = q.into_query()?;
     let (agents, total) = s.store.list_agents(&t, &query, |r| render::agent_json(r, None));
     let page = Page::numbered(query.page, query.offset);
@@ -165,8 +157,7 @@ fn no_agent_found(e: DomainError) -> ApiError {
 #[utoipa::path(get, path = "/agent/{id}", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), GetAgentQuery),
     responses((status = 200, description = "AgentDTO"), (status = 400, description = "No agent found / Invalid agent id")))]
 async fn get_agent(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<GetAgentQuery>,
 ) -> ApiResult<Response> {
@@ -184,8 +175,7 @@ async fn get_agent(
     responses((status = 200, description = "`data` is the agent id"), (status = 400, description = "Config field or bad value"),
               (status = 404, description = "Agent not found")))]
 async fn update_agent(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<UpdateAgentRequest>,
 ) -> ApiResult<Response> {
@@ -201,12 +191,6 @@ pub(crate) struct ArchiveQuery {
     on: Option<bool>,
 }
 
-async fn set_archived(s: &AppState, org: &Org, id: &AgentId, on: bool) -> ApiResult<Response> {
-    s.store.set_archived(&org.0, id, on)?;
-    let message = if on { "Agent archived" } else { "Agent unarchived" };
-    Ok(ok(json!({"message": message})))
-}
-
 /// Archive (or with `?on=false` unarchive) an agent (R034, R035). 409
 /// `Agent is already archived` / `Agent is already active`, or `Agent is
 /// associated with the <status> campaign "<name>". …` while a draft,
@@ -215,24 +199,25 @@ async fn set_archived(s: &AppState, org: &Org, id: &AgentId, on: bool) -> ApiRes
     responses((status = 200, description = "`{message: \"Agent archived\" | \"Agent unarchived\"}`"),
               (status = 404, description = "Agent not found"), (status = 409, description = "Already in that state")))]
 async fn archive_agent(
-    State(s): State<AppState>,
-    org: Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Response> {
-    set_archived(&s, &org, &id, q.on.unwrap_or(true)).await
+    let on = q.on.unwrap_or(true);
+    s.store.set_archived(&t, &id, on)?;
+    let message = if on { "Agent archived" } else { "Agent unarchived" };
+    Ok(ok(json!({"message": message})))
 }
 
 /// `PATCH /agent/{id}/archive`: alias of the DELETE form (L-B1).
 #[utoipa::path(patch, path = "/agent/{id}/archive", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), ArchiveQuery),
     responses((status = 200, description = "As DELETE"), (status = 409, description = "Already in that state")))]
 async fn archive_agent_patch(
-    State(s): State<AppState>,
-    org: Org,
-    ApiPath(id): ApiPath<AgentId>,
-    ApiQuery(q): ApiQuery<ArchiveQuery>,
+    org: OrgState,
+    id: ApiPath<AgentId>,
+    query: ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Response> {
-    set_archived(&s, &org, &id, q.on.unwrap_or(true)).await
+    archive_agent(org, id, query).await
 }
 
 /// Duplicate an agent's active version into an organization (R037, R038;
@@ -245,8 +230,7 @@ async fn archive_agent_patch(
     responses((status = 201, description = "`{_id}` of the copy"), (status = 400, description = "Archived / not single_prompt"),
               (status = 403, description = "Not a member of the target organization"), (status = 404, description = "Agent not found")))]
 async fn duplicate_agent(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DuplicateAgentRequest>,
 ) -> ApiResult<Response> {
@@ -259,7 +243,7 @@ async fn duplicate_agent(
 /// 404 `Agent not found`.
 #[utoipa::path(get, path = "/agent/{id}/workflow", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "`{prompt, tools}` or graph data"), (status = 404, description = "Agent not found")))]
-async fn get_agent_workflow(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_agent_workflow(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
     Ok(ok(s.store.read_agent(&t, &id, render::workflow)?))
 }
 

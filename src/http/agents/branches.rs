@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -17,7 +16,7 @@ use super::requests::{BranchDraftRequest, CreateBranchRequest, RenameBranchReque
 use crate::domain::branches::{migrated, BranchCommand};
 use crate::domain::versioning::AgentRecord;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, Org};
+use crate::http::extract::{ApiJson, ApiPath, OrgState};
 use crate::http::ids::{AgentId, BranchId};
 use crate::http::render;
 use crate::state::AppState;
@@ -63,7 +62,7 @@ fn run(
 #[utoipa::path(get, path = "/agent/{id}/branches", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`{branches: [BranchSummary]}`"), (status = 404, description = "Agent not found")))]
-async fn list_branches(State(s): State<AppState>, Org(t): Org, ApiPath(id): ApiPath<AgentId>) -> ApiResult<Response> {
+async fn list_branches(OrgState(s, t): OrgState, ApiPath(id): ApiPath<AgentId>) -> ApiResult<Response> {
     let list = read_v2(&s, &t, &id, |r| {
         r.branches.iter().filter(|b| !b.archived).map(|b| render_v2::summary(r, b)).collect::<Vec<_>>()
     })?;
@@ -81,8 +80,7 @@ async fn list_branches(State(s): State<AppState>, Org(t): Org, ApiPath(id): ApiP
     responses((status = 201, description = "Branch"), (status = 400, description = "Missing or bad field"),
               (status = 404, description = "Agent or source not found"), (status = 409, description = "ConflictErrorResponse")))]
 async fn create_branch(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<CreateBranchRequest>,
 ) -> ApiResult<Response> {
@@ -97,8 +95,7 @@ async fn create_branch(
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "BranchSummary"), (status = 404, description = "Not found")))]
 async fn get_branch(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
 ) -> ApiResult<Response> {
     let out = read_v2(&s, &t, &id, |r| r.branch(&branch).map(|b| render_v2::summary(r, b)))?;
@@ -113,8 +110,7 @@ async fn get_branch(
     responses((status = 200, description = "Branch"), (status = 400, description = "Bad name"), (status = 403, description = "Default or archived"),
               (status = 404, description = "Not found"), (status = 409, description = "`branch_name_exists`")))]
 async fn rename_branch(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<RenameBranchRequest>,
 ) -> ApiResult<Response> {
@@ -128,8 +124,7 @@ async fn rename_branch(
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{archived: true}`"), (status = 403, description = "Default or live branch"), (status = 404, description = "Not found")))]
 async fn archive_branch(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
 ) -> ApiResult<Response> {
     run(&s, &t, &id, BranchCommand::Archive { branch: branch.to_string() }, &branch, false)?;
@@ -145,8 +140,7 @@ async fn archive_branch(
     responses((status = 200, description = "BranchSummary with `isLive: true`"), (status = 403, description = "Archived / unscanned head"),
               (status = 404, description = "Not found"), (status = 409, description = "`no_committed_revision`")))]
 async fn make_branch_live(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
 ) -> ApiResult<Response> {
     Ok(render::ok(run(&s, &t, &id, BranchCommand::MakeLive { branch: branch.to_string() }, &branch, true)?))
@@ -162,8 +156,7 @@ async fn make_branch_live(
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "DraftDetail"), (status = 404, description = "Not found / no open draft")))]
 async fn get_branch_draft(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
 ) -> ApiResult<Response> {
     let out = read_v2(&s, &t, &id, |r| {
@@ -190,8 +183,7 @@ async fn get_branch_draft(
               (status = 403, description = "Archived branch"), (status = 404, description = "Not found"),
               (status = 409, description = "DraftConflictError / base_revision_unavailable")))]
 async fn put_branch_draft(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<BranchDraftRequest>,
 ) -> ApiResult<Response> {
@@ -211,8 +203,7 @@ async fn put_branch_draft(
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{discarded: true}`"), (status = 404, description = "Not found / no open draft")))]
 async fn discard_branch_draft(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
 ) -> ApiResult<Response> {
     run(&s, &t, &id, BranchCommand::DiscardDraft { branch: branch.to_string() }, &branch, false)?;

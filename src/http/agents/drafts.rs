@@ -3,7 +3,6 @@
 //! 404 `Draft not found`. Either `draftId` or the draft's `_id` works in
 //! paths (R047).
 
-use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -20,7 +19,7 @@ use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::TestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
 use crate::http::ids::AgentId;
 use crate::http::render::{created, ok};
 use crate::state::AppState;
@@ -51,8 +50,7 @@ fn not_found_draft() -> ApiError {
     responses((status = 201, description = "AgentVersion with `status: draft`, `draftId`, `draftRevision`"),
               (status = 400, description = "No source / malformed id"), (status = 404, description = "Agent or source not found")))]
 async fn create_draft(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<CreateDraftRequest>,
 ) -> ApiResult<Response> {
@@ -73,7 +71,7 @@ async fn create_draft(
 #[utoipa::path(get, path = "/agent/{id}/drafts", tag = "Agent Versioning - Drafts",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "Array of AgentVersion"), (status = 404, description = "Agent not found")))]
-async fn list_drafts(State(s): State<AppState>, Org(t): Org, ApiPath(id): ApiPath<AgentId>) -> ApiResult<Response> {
+async fn list_drafts(OrgState(s, t): OrgState, ApiPath(id): ApiPath<AgentId>) -> ApiResult<Response> {
     Ok(ok(s.store.read_agent(&t, &id, render::open_drafts)?))
 }
 
@@ -103,8 +101,7 @@ impl DraftDetailQuery {
     params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDetailQuery),
     responses((status = 200, description = "`{latest, editHistory, editCount}`"), (status = 404, description = "Agent or draft not found")))]
 async fn get_draft(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiQuery(q): ApiQuery<DraftDetailQuery>,
 ) -> ApiResult<Response> {
@@ -119,8 +116,7 @@ async fn get_draft(
     request_body = RenameDraftRequest,
     responses((status = 200, description = "`{draftName}`"), (status = 400, description = "Missing or too long"), (status = 404, description = "Not found")))]
 async fn rename_draft(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiJson(body): ApiJson<RenameDraftRequest>,
 ) -> ApiResult<Response> {
@@ -134,8 +130,7 @@ async fn rename_draft(
     params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
     responses((status = 200, description = "`data: null`"), (status = 403, description = "Not the creator"), (status = 404, description = "Not found")))]
 async fn discard_draft(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, draft)): ApiPath<(AgentId, String)>,
 ) -> ApiResult<Response> {
     s.store.execute(&t, &id, &Command::DiscardDraft { draft }, |_| ())?;
@@ -153,8 +148,7 @@ async fn discard_draft(
     request_body = ConfigPatch,
     responses((status = 200, description = "AgentVersion (draft)"), (status = 400, description = "Invalid field"), (status = 404, description = "Not found")))]
 async fn update_draft_config(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiJson(ConfigPatch(patch)): ApiJson<ConfigPatch>,
 ) -> ApiResult<Response> {
@@ -208,8 +202,7 @@ fn draft_diff(r: &AgentRecord, draft: &str, compare: Option<&str>) -> Result<Val
     params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDiffQuery),
     responses((status = 200, description = "`{diffs, unchangedSections, sections, hasChanges}`"), (status = 400, description = "Malformed compareTo"), (status = 404, description = "Not found")))]
 async fn get_draft_diff(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiQuery(q): ApiQuery<DraftDiffQuery>,
 ) -> ApiResult<Response> {
@@ -225,8 +218,7 @@ async fn get_draft_diff(
     request_body = PublishDraftRequest,
     responses((status = 201, description = "AgentVersion, `status: published`, `isActive: false`"), (status = 404, description = "Not found")))]
 async fn publish_draft(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiJson(body): ApiJson<PublishDraftRequest>,
 ) -> ApiResult<Response> {
@@ -249,8 +241,7 @@ async fn publish_draft(
     request_body = TestCallRequest,
     responses((status = 200, description = "`{callId}`"), (status = 400, description = "Bad mode / toPhone"), (status = 404, description = "Not found")))]
 async fn draft_test_call(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiJson(body): ApiJson<TestCallRequest>,

@@ -4,7 +4,8 @@
 //! lasts `--security-check-secs` on the mock's clock and fails when the
 //! organization's scan switch says so (`PUT /_admin/versioning`).
 
-use axum::extract::State;
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -26,10 +27,11 @@ use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::BranchTestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
 use crate::http::ids::{AgentId, BranchId, RevisionId};
 use crate::http::render;
 use crate::state::AppState;
+use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -59,10 +61,10 @@ fn publish_response(committed: bool, data: Value) -> Response {
 
 /// Runs a publish-like command that creates row `rev` and answers with
 /// its `PublishResult`.
-fn run_publish(s: &AppState, t: &Org, id: &AgentId, cmd: BranchCommand, rev: &str) -> ApiResult<Response> {
+fn run_publish(s: &AppState, t: &Arc<Tenant>, id: &AgentId, cmd: BranchCommand, rev: &str) -> ApiResult<Response> {
     let now = s.store.clock().now();
     let (committed, data) =
-        s.store.execute_branch(&t.0, id, cmd, Some(rev), |r| render_v2::publish_result(r, rev, now))?;
+        s.store.execute_branch(t, id, cmd, Some(rev), |r| render_v2::publish_result(r, rev, now))?;
     Ok(publish_response(committed, data))
 }
 
@@ -81,20 +83,19 @@ fn run_publish(s: &AppState, t: &Org, id: &AgentId, cmd: BranchCommand, rev: &st
     responses((status = 200, description = "PublishResult `committed`"), (status = 202, description = "PublishResult `scanning`"),
               (status = 403, description = "Archived"), (status = 404, description = "No draft / not found"), (status = 409, description = "ConflictErrorResponse")))]
 async fn publish_branch_draft(
-    State(s): State<AppState>,
-    org: Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<PublishBranchDraftRequest>,
 ) -> ApiResult<Response> {
     let revision_id = s.store.ids().object_id(s.store.clock().now());
-    let scan_fails = org.0.versioning().scan_fails;
+    let scan_fails = t.versioning().scan_fails;
     let cmd = BranchCommand::Publish {
         branch: branch.into_string(),
         revision_id: revision_id.clone(),
         label: body.label,
         scan_fails,
     };
-    run_publish(&s, &org, &id, cmd, &revision_id)
+    run_publish(&s, &t, &id, cmd, &revision_id)
 }
 
 /// Cancel a scanning publish (R090): `{cancelled: true}`, idempotent. The
@@ -104,8 +105,7 @@ async fn publish_branch_draft(
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{cancelled: true}`"), (status = 404, description = "Not found")))]
 async fn cancel_branch_publish(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
 ) -> ApiResult<Response> {
     s.store.execute_branch(&t, &id, BranchCommand::CancelPublish { branch: branch.into_string() }, None, |_| ())?;
@@ -128,8 +128,7 @@ pub(crate) struct RevisionsQuery {
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"), RevisionsQuery),
     responses((status = 200, description = "`{revisions: [Revision], total}`"), (status = 400, description = "Bad limit/skip"), (status = 404, description = "Not found")))]
 async fn list_revisions(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
     ApiQuery(q): ApiQuery<RevisionsQuery>,
 ) -> ApiResult<Response> {
@@ -161,8 +160,7 @@ fn row_on<'a>(r: &'a AgentRecord, branch: &str, rev: &str) -> ApiResult<&'a Vers
            ("revisionId" = RevisionId, Path, description = "Revision id (= v1 versionId)")),
     responses((status = 200, description = "`{revision, resolvedConfig}`"), (status = 400, description = "Other branch / malformed"), (status = 404, description = "Not found")))]
 async fn get_revision(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();
@@ -179,8 +177,7 @@ async fn get_revision(
            ("revisionId" = RevisionId, Path, description = "Revision id")),
     responses((status = 200, description = "`{revision, publishedBy, trail}`"), (status = 400, description = "Other branch"), (status = 404, description = "Not found")))]
 async fn get_revision_history(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();
@@ -199,14 +196,13 @@ async fn get_revision_history(
     responses((status = 200, description = "PublishResult `committed`"), (status = 400, description = "Other branch"), (status = 403, description = "Failed scan / archived"),
               (status = 404, description = "Not found"), (status = 409, description = "`publish_in_progress`")))]
 async fn restore_revision(
-    State(s): State<AppState>,
-    org: Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
     let new_id = s.store.ids().object_id(s.store.clock().now());
     let cmd =
         BranchCommand::Restore { branch: branch.into_string(), revision_id: rev.into_string(), new_id: new_id.clone() };
-    run_publish(&s, &org, &id, cmd, &new_id)
+    run_publish(&s, &t, &id, cmd, &new_id)
 }
 
 /// What a branch test call runs (R096, R097): the open draft (404
@@ -237,8 +233,7 @@ fn test_pin(r: &AgentRecord, branch: &str, body: &BranchTestCallRequest) -> ApiR
     responses((status = 200, description = "TestCallResult"), (status = 400, description = "Bad body"), (status = 404, description = "Not found"),
               (status = 409, description = "`no_committed_revision`")))]
 async fn branch_test_call(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<BranchTestCallRequest>,
@@ -288,8 +283,7 @@ fn config_of(r: &AgentRecord, name: &str, reference: &str) -> ApiResult<config::
     params(("id" = AgentId, Path, description = "Agent id"), DiffRefs),
     responses((status = 200, description = "DiffResult"), (status = 400, description = "Missing or malformed ref"), (status = 404, description = "Not found")))]
 async fn diff_refs(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<DiffRefs>,
 ) -> ApiResult<Response> {

@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::requests::CreateFromTemplateRequest;
 use crate::domain::agent;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiQuery, Org, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 
@@ -84,8 +84,7 @@ async fn list_agent_templates(
     request_body = CreateFromTemplateRequest,
     responses((status = 200, description = "`data` is the new agent id"), (status = 400, description = "Missing field or unknown template")))]
 async fn create_agent_from_template(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiJson(body): ApiJson<CreateFromTemplateRequest>,
 ) -> ApiResult<Response> {
     let template = find(&s.fixtures.templates, &body.template_id)

@@ -2,7 +2,6 @@
 //! foreign agents give 404 `Agent not found`, unknown versions 404
 //! `Version not found`, malformed version ids 400 `Invalid version id`.
 
-use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -19,7 +18,7 @@ use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::TestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
 use crate::http::ids::{AgentId, VersionId};
 use crate::http::render::ok;
 use crate::state::AppState;
@@ -73,8 +72,7 @@ pub(crate) struct ListVersionsQuery {
     params(("id" = AgentId, Path, description = "Agent id"), ListVersionsQuery),
     responses((status = 200, description = "`{versions, total}`"), (status = 400, description = "Bad limit/skip"), (status = 404, description = "Agent not found")))]
 async fn list_versions(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<ListVersionsQuery>,
 ) -> ApiResult<Response> {
@@ -131,8 +129,7 @@ fn config_by_id(r: &AgentRecord, id: &str) -> Option<config::Config> {
     params(("id" = AgentId, Path, description = "Agent id"), DiffQuery),
     responses((status = 200, description = "AgentVersionDiff"), (status = 400, description = "Missing or malformed ids"), (status = 404, description = "Not found")))]
 async fn diff_versions(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Response> {
@@ -148,8 +145,7 @@ async fn diff_versions(
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
     responses((status = 200, description = "`{version, resolvedConfig}`"), (status = 400, description = "Malformed id"), (status = 404, description = "Not found")))]
 async fn get_version(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();
@@ -167,8 +163,7 @@ async fn get_version(
     request_body = UpdateVersionRequest,
     responses((status = 200, description = "AgentVersion"), (status = 400, description = "Nothing to update / too long"), (status = 404, description = "Not found")))]
 async fn update_version(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
     ApiJson(body): ApiJson<UpdateVersionRequest>,
 ) -> ApiResult<Response> {
@@ -193,8 +188,7 @@ async fn update_version(
     responses((status = 200, description = "AgentVersion with `isActive: true`"), (status = 404, description = "Not found"),
               (status = 409, description = "Security check pending")))]
 async fn activate_version(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
 ) -> ApiResult<Response> {
     let cmd = Command::Activate { version_id: vid.to_string() };
@@ -210,8 +204,7 @@ async fn activate_version(
     request_body = TestCallRequest,
     responses((status = 200, description = "TestCallResult"), (status = 400, description = "Bad mode / toPhone"), (status = 404, description = "Not found")))]
 async fn version_test_call(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
     ApiJson(body): ApiJson<TestCallRequest>,

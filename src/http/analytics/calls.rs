@@ -1,7 +1,6 @@
 //! The per-call operations of the Analytics tag: `call-counts-log` (a
 //! page of ended calls) and `conversation-details/{callId}`.
 
-use axum::extract::State;
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -10,7 +9,7 @@ use crate::calls::render::recording_link;
 use crate::domain::analytics::params::{PageParams, PeriodParams};
 use crate::domain::analytics::Scope;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiPath, ApiQuery, Org};
+use crate::http::extract::{ApiPath, ApiQuery, OrgState};
 use crate::http::ids::CallId;
 use crate::state::AppState;
 
@@ -31,8 +30,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "`{success, data: {calls, totalCalls, totalPages, currentPage, limit}}`"),
               (status = 400, description = "A bad query parameter")))]
 async fn get_call_counts_log(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiQuery(p): ApiQuery<PeriodParams>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<Response> {
@@ -51,10 +49,6 @@ async fn get_call_counts_log(
     params(("callId" = CallId, Path, description = "`CALL-<ms>-<hex6>`")),
     responses((status = 200, description = "`{success, data: {orgId, callId, agentName, workflowType, transcript, events, callDurationMs}}`"),
               (status = 400, description = "Invalid call ID format"), (status = 404, description = "Call log not found")))]
-async fn get_conversation_details(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiPath(call_id): ApiPath<CallId>,
-) -> ApiResult<Response> {
+async fn get_conversation_details(OrgState(s, t): OrgState, ApiPath(call_id): ApiPath<CallId>) -> ApiResult<Response> {
     Ok(ok(s.store.conversation_details(&t, &call_id)?))
 }

@@ -4,7 +4,6 @@
 //! answers one pure figure of `crate::domain::analytics` over the
 //! organization's ended calls (A1). `usage/timeseries` takes only the range.
 
-use axum::extract::State;
 use axum::response::Response;
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -13,7 +12,7 @@ use super::{ok, ZONE};
 use crate::domain::analytics::params::{PeriodParams, RangeParams, Rank, RankParams};
 use crate::domain::analytics::{figures, groups, panels, Scope, Source};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiQuery, Org};
+use crate::http::extract::{ApiQuery, OrgState};
 use crate::state::AppState;
 use crate::store::Tenant;
 
@@ -54,11 +53,7 @@ fn ranged<T: Serialize>(
 #[utoipa::path(get, path = "/analytics/dashboard", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {summary, callVolumeTimeseries, callOutcomesTimeseries, pickupRateByNumber, hourlyPerformance, durationStats}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_dashboard(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_dashboard(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
     ranged(&s, &t, &p, figures::dashboard)
 }
 
@@ -69,11 +64,7 @@ async fn get_dashboard(
 #[utoipa::path(get, path = "/analytics/summary", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, totalCalls, pickupRate, …, period, previousPeriod}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_analytics_summary(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_analytics_summary(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
     ranged(&s, &t, &p, figures::summary)
 }
 
@@ -83,8 +74,7 @@ async fn get_analytics_summary(
     responses((status = 200, description = "`{success, data: {orgId, dataPoints, period}}`"),
               (status = 400, description = "A bad query parameter")))]
 async fn get_call_volume_timeseries(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> ApiResult<Response> {
     ranged(&s, &t, &p, panels::call_volume)
@@ -96,8 +86,7 @@ async fn get_call_volume_timeseries(
     responses((status = 200, description = "`{success, data: {orgId, dataPoints, totals, period}}`"),
               (status = 400, description = "A bad query parameter")))]
 async fn get_call_outcomes_timeseries(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> ApiResult<Response> {
     ranged(&s, &t, &p, panels::call_outcomes)
@@ -110,8 +99,7 @@ async fn get_call_outcomes_timeseries(
     responses((status = 200, description = "`{success, data: {orgId, numbers, period}}`"),
               (status = 400, description = "A bad query parameter")))]
 async fn get_pickup_rate_by_number(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> ApiResult<Response> {
     ranged(&s, &t, &p, panels::pickup_by_number)
@@ -122,11 +110,7 @@ async fn get_pickup_rate_by_number(
 #[utoipa::path(get, path = "/analytics/phone-number-trends", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, trends, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_phone_number_trends(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_phone_number_trends(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
     ranged(&s, &t, &p, groups::phone_number_trends)
 }
 
@@ -135,11 +119,7 @@ async fn get_phone_number_trends(
 #[utoipa::path(get, path = "/analytics/hourly-performance", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, hours, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_hourly_performance(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_hourly_performance(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
     ranged(&s, &t, &p, panels::hourly_performance)
 }
 
@@ -149,11 +129,7 @@ async fn get_hourly_performance(
 #[utoipa::path(get, path = "/analytics/duration-stats", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, avgDurationMs, …, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_duration_stats(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_duration_stats(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
     ranged(&s, &t, &p, panels::duration_stats)
 }
 
@@ -163,11 +139,7 @@ async fn get_duration_stats(
 #[utoipa::path(get, path = "/analytics/weekly-trends", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, weeks, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_weekly_trends(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_weekly_trends(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
     ranged(&s, &t, &p, groups::weekly_trends)
 }
 
@@ -179,8 +151,7 @@ async fn get_weekly_trends(
     responses((status = 200, description = "`{success, data: {orgId, agents, period}}`"),
               (status = 400, description = "A bad query parameter")))]
 async fn get_agent_performance(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiQuery(p): ApiQuery<PeriodParams>,
     ApiQuery(r): ApiQuery<RankParams>,
 ) -> ApiResult<Response> {
@@ -195,11 +166,7 @@ async fn get_agent_performance(
 #[utoipa::path(get, path = "/analytics/attempt-cohort", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, cohorts, totalUniqueNumbers, maxAttemptsSeen, avgAttemptsToPickup, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_attempt_cohort(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_attempt_cohort(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
     ranged(&s, &t, &p, groups::attempt_cohort)
 }
 
@@ -208,11 +175,7 @@ async fn get_attempt_cohort(
 #[utoipa::path(get, path = "/analytics/call-counts-by-day", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, callCountsByDay}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_call_counts_by_day(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_call_counts_by_day(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
     ranged(&s, &t, &p, groups::call_counts_by_day)
 }
 
@@ -223,11 +186,7 @@ async fn get_call_counts_by_day(
 #[utoipa::path(get, path = "/analytics/usage/timeseries", tag = "Analytics", params(RangeParams),
     responses((status = 200, description = "`{success, data: {dateRange, dayWiseCredits, totalCredits}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_usage_timeseries(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<RangeParams>,
-) -> ApiResult<Response> {
+async fn get_usage_timeseries(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<RangeParams>) -> ApiResult<Response> {
     let range = p.parse(s.store.clock().now(), ZONE)?;
     let data = groups::usage_timeseries(&*t.analytics().read(), range, ZONE);
     Ok(ok(data))

@@ -2,7 +2,6 @@
 //! `Invalid call action id`, an unknown one (or another organization's)
 //! 404 `Call action not found` (inferred wordings).
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -11,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::requests::{CallActionRequest, ListCallActionsQuery};
 use crate::domain::call_action::{validate_list, CallAction, DELETED};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
 use crate::http::ids::CallActionId;
 use crate::http::render::succeeded;
 use crate::state::AppState;
@@ -30,8 +29,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/call-actions", tag = "Call Actions", request_body = CallActionRequest,
     responses((status = 201, description = "The call action"), (status = 400, description = "Validation error")))]
 async fn create_call_action(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiJson(body): ApiJson<CallActionRequest>,
 ) -> ApiResult<Response> {
     let a = s.store.create_call_action(&t, &body.0)?;
@@ -69,8 +67,7 @@ async fn get_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> Api
     responses((status = 200, description = "The call action"), (status = 400, description = "Validation error"),
         (status = 404, description = "Not found")))]
 async fn update_call_action(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<CallActionId>,
     ApiJson(body): ApiJson<CallActionRequest>,
 ) -> ApiResult<Response> {

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -20,7 +20,7 @@ use crate::calls::query::{pagination, LogParams, LogQuery};
 use crate::calls::{recording_url, render as call_render, Call};
 use crate::domain::ids::is_object_id;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiQuery, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
@@ -51,11 +51,7 @@ fn not_found() -> ApiError {
 #[utoipa::path(get, path = "/conversation", tag = "Logs", params(LogParams),
     responses((status = 200, description = "`{logs, pagination, dispositionMetricsConfig}`"),
               (status = 400, description = "A bad query parameter"), (status = 401, description = "Unauthorized")))]
-async fn list_conversations(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(p): ApiQuery<LogParams>,
-) -> ApiResult<Response> {
+async fn list_conversations(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<LogParams>) -> ApiResult<Response> {
     let q = LogQuery::parse(&p).map_err(ApiError::BadRequest)?;
     let matches = t.calls().list(|c| q.matches(c));
     let config = metrics_config(&matches);
@@ -90,8 +86,7 @@ fn metrics_config(calls: &[Call]) -> Vec<Value> {
     responses((status = 200, description = "`{logs, total, requestedCount}`"),
               (status = 400, description = "callIds missing, empty or over 100")))]
 async fn search_conversations(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiJson(body): ApiJson<SearchCallsRequest>,
 ) -> ApiResult<Response> {
     let ids = body.call_ids;
@@ -112,7 +107,7 @@ async fn search_conversations(
 /// conversation found`.
 #[utoipa::path(get, path = "/conversation/{id}", tag = "Logs", params(("id" = String, Path, description = "callId")),
     responses((status = 200, description = "Call detail"), (status = 404, description = "No conversation found")))]
-async fn get_conversation(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_conversation(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
     let (call, hub) = t.calls().get(&id).ok_or_else(not_found)?;
     let agent = s
         .store
@@ -136,7 +131,7 @@ fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> ApiResult<Response> 
 #[utoipa::path(get, path = "/conversation/{callId}/retries", tag = "Conversations",
     params(("callId" = String, Path, description = "Any callId of the family")),
     responses((status = 200, description = "`{retries}`"), (status = 404, description = "No conversation found")))]
-async fn list_retries(State(s): State<AppState>, Org(t): Org, Path(call_id): Path<String>) -> ApiResult<Response> {
+async fn list_retries(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
     retries(&s, &t, &call_id)
 }
 
@@ -145,11 +140,7 @@ async fn list_retries(State(s): State<AppState>, Org(t): Org, Path(call_id): Pat
 #[utoipa::path(get, path = "/conversation/logs/{callId}/retries", tag = "Conversations",
     params(("callId" = String, Path, description = "Any callId of the family")),
     responses((status = 200, description = "`{retries}`"), (status = 404, description = "No conversation found")))]
-async fn list_retries_alias(
-    State(s): State<AppState>,
-    Org(t): Org,
-    Path(call_id): Path<String>,
-) -> ApiResult<Response> {
+async fn list_retries_alias(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
     retries(&s, &t, &call_id)
 }
 
@@ -175,7 +166,7 @@ fn recording(s: &AppState, t: &Tenant, call_id: &str) -> ApiResult<Response> {
     params(("callId" = String, Path, description = "CALL-… id (not the `_id`)")),
     responses((status = 200, description = "`{presignedUrl}`"), (status = 400, description = "Invalid call ID format"),
               (status = 404, description = "No recording found")))]
-async fn get_recording_url(State(s): State<AppState>, Org(t): Org, Path(call_id): Path<String>) -> ApiResult<Response> {
+async fn get_recording_url(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
     recording(&s, &t, &call_id)
 }
 
@@ -185,10 +176,6 @@ async fn get_recording_url(State(s): State<AppState>, Org(t): Org, Path(call_id)
     params(("callId" = String, Path, description = "CALL-… id (not the `_id`)")),
     responses((status = 200, description = "`{presignedUrl}`"), (status = 400, description = "Invalid call ID format"),
               (status = 404, description = "No recording found")))]
-async fn get_recording_url_alias(
-    State(s): State<AppState>,
-    Org(t): Org,
-    Path(call_id): Path<String>,
-) -> ApiResult<Response> {
+async fn get_recording_url_alias(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
     recording(&s, &t, &call_id)
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::requests::{CancelCallRequest, OutboundCallRequest, WebSessionRequest};
 use crate::calls::{Call, CallType};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Org};
+use crate::http::extract::{ApiJson, OrgState};
 use crate::http::render;
 use crate::scenarios::SCENARIO_HEADER;
 use crate::state::AppState;
@@ -53,8 +53,7 @@ pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req
     request_body = OutboundCallRequest,
     responses((status = 200, description = "`{conversationId}`"), (status = 400, description = "Validation error (R104)")))]
 async fn create_outbound_call(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiJson(body): ApiJson<OutboundCallRequest>,
 ) -> ApiResult<Response> {
@@ -109,8 +108,7 @@ async fn web_session(
 #[utoipa::path(post, path = "/conversation/webcall", tag = "Conversations", request_body = WebSessionRequest,
     responses((status = 200, description = "WebSessionResponse"), (status = 400, description = "`agentId: Required`")))]
 async fn create_webcall(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiJson(body): ApiJson<WebSessionRequest>,
 ) -> ApiResult<Response> {
@@ -121,8 +119,7 @@ async fn create_webcall(
 #[utoipa::path(post, path = "/conversation/chat", tag = "Conversations", request_body = WebSessionRequest,
     responses((status = 200, description = "WebSessionResponse"), (status = 400, description = "`agentId: Required`")))]
 async fn create_chat(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiJson(body): ApiJson<WebSessionRequest>,
 ) -> ApiResult<Response> {
@@ -136,11 +133,7 @@ async fn create_chat(
     request_body = CancelCallRequest,
     responses((status = 200, description = "`{callId, status, previousStatus}`"), (status = 400, description = "Already ended"),
               (status = 404, description = "No conversation found")))]
-async fn cancel_call(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<CancelCallRequest>,
-) -> ApiResult<Response> {
+async fn cancel_call(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CancelCallRequest>) -> ApiResult<Response> {
     let (prev, call) = s.calls.cancel(t.calls(), &body.call_id, false)?;
     Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str(), "previousStatus": prev.as_str()})))
 }
@@ -152,11 +145,7 @@ async fn cancel_call(
     params(("callId" = String, Path, description = "CALL-… id")),
     responses((status = 200, description = "`{callId, status}`"), (status = 400, description = "Not in queue"),
               (status = 404, description = "No conversation found")))]
-async fn cancel_queued_call(
-    State(s): State<AppState>,
-    Org(t): Org,
-    Path(call_id): Path<String>,
-) -> ApiResult<Response> {
+async fn cancel_queued_call(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
     let (_, call) = s.calls.cancel(t.calls(), &call_id, true)?;
     Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str()})))
 }

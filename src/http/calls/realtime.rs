@@ -31,7 +31,7 @@ use super::requests::{RegisterCallRequest, Variables};
 use crate::calls::CallType;
 use crate::domain::ids::is_object_id;
 use crate::http::error::{envelope, ApiError, ApiResult, UNAUTHORIZED};
-use crate::http::extract::{ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiQuery, OrgState};
 use crate::http::render;
 use crate::realtime::session::{self, Admission};
 use crate::realtime::{strip_reserved, Grant, Mode, DEFAULT_SAMPLE_RATE, SAMPLE_RATES, TOKEN_TTL_MS};
@@ -88,8 +88,7 @@ fn mode_of(raw: Option<&str>) -> Result<Mode, String> {
               (status = 400, description = "Validation error"), (status = 401, description = "Bad key"),
               (status = 404, description = "Agent not found")))]
 async fn register_call(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RegisterCallRequest>,
 ) -> ApiResult<Response> {

@@ -7,7 +7,7 @@
 //! members list's 400s use `"status": "error"` (R008, R181). Ids `undefined`,
 //! `null` or blank count as missing (what JavaScript clients send).
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -21,7 +21,7 @@ use crate::domain::audience::{parse_upload, row_data, MAX_CSV_BYTES};
 use crate::domain::page::Page;
 use crate::domain::time::iso;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{stalled, ApiJson, ApiQuery, Org, BODY_STALLED};
+use crate::http::extract::{stalled, ApiJson, ApiQuery, Org, OrgState, BODY_STALLED};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
@@ -126,8 +126,7 @@ async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
     request_body(content = String, content_type = "multipart/form-data", description = "`name`, `phoneNumberColumnName`, `file` (CSV ≤ 5 MB), `description?`, `identifierColumnName?`"),
     responses((status = 200, description = "The audience"), (status = 400, description = "CSV or field error")))]
 async fn create_audience(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     headers: HeaderMap,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
@@ -272,8 +271,7 @@ async fn list_members(
     request_body = AddMembersRequest,
     responses((status = 200, description = "Added and skipped counts"), (status = 400, description = "Invalid member or limit"), (status = 404, description = "Audience not found")))]
 async fn add_members(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     Path(id): Path<String>,
     ApiJson(AddMembersRequest { members }): ApiJson<AddMembersRequest>,
 ) -> ApiResult<Response> {
@@ -289,8 +287,7 @@ async fn add_members(
     request_body = DeleteMembersRequest,
     responses((status = 200, description = "`{deletedCount}`"), (status = 400, description = "Invalid body"), (status = 404, description = "Audience not found")))]
 async fn delete_members(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DeleteMembersRequest>,
 ) -> ApiResult<Response> {

@@ -8,7 +8,7 @@
 //! (`GET /campaign/{id}`, pause, `logs/export`; the wording is R176's). There is no update route: a campaign's agent cannot change
 //! (R173), while agent config changes reach later dials.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,7 +23,7 @@ use crate::domain::campaign::Command;
 use crate::domain::campaign_list::{CampaignListQuery, RawCampaignListQuery};
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
 use crate::http::ids::CampaignId;
 use crate::http::render;
 use crate::state::AppState;
@@ -54,8 +54,7 @@ fn bad(m: impl Into<String>) -> ApiError {
     request_body = CreateCampaignRequest,
     responses((status = 201, description = "The stored campaign"), (status = 400, description = "Validation error")))]
 async fn create_campaign(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiJson(body): ApiJson<CreateCampaignRequest>,
 ) -> ApiResult<Response> {
     let c = s.campaigns.create(&t, body.into_new(s.store.clock().now())?)?;
@@ -118,11 +117,7 @@ fn populated(s: &AppState, t: &Tenant, c: &Campaign, audience: Option<String>) -
 /// (`campaigns::list`).
 #[utoipa::path(get, path = "/campaign", tag = "Campaigns", params(ListCampaignsQuery),
     responses((status = 200, description = "A page of campaigns"), (status = 400, description = "Bad filter")))]
-async fn list_campaigns(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(q): ApiQuery<ListCampaignsQuery>,
-) -> ApiResult<Response> {
+async fn list_campaigns(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<ListCampaignsQuery>) -> ApiResult<Response> {
     let query = q.parse()?;
     let page = s.campaigns.list(&t, &query);
     let items: Vec<Value> = page.items.into_iter().map(|(c, audience)| populated(&s, &t, &c, audience)).collect();
@@ -152,7 +147,7 @@ fn unknown_as_400(id: &str) -> impl Fn(ApiError) -> ApiError + '_ {
 /// Unknown: 400 `no campaign found for id <id>` (the spec documents no 404).
 #[utoipa::path(get, path = "/campaign/{id}", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "Campaign, events and metrics"), (status = 400, description = "Malformed or unknown id")))]
-async fn get_campaign(State(s): State<AppState>, Org(t): Org, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
+async fn get_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
     let (c, audience) = found(&s, &t, &id).map_err(unknown_as_400(&id))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let campaign = populated(&s, &t, &c, audience);
@@ -163,11 +158,7 @@ async fn get_campaign(State(s): State<AppState>, Org(t): Org, ApiPath(id): ApiPa
 /// while running (queued calls are cancelled); 404 when unknown.
 #[utoipa::path(delete, path = "/campaign/{id}", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "`{status: true}`"), (status = 404, description = "Campaign not found")))]
-async fn delete_campaign(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiPath(id): ApiPath<CampaignId>,
-) -> ApiResult<Response> {
+async fn delete_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
     s.campaigns.delete(&t, &id)?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -178,11 +169,7 @@ async fn delete_campaign(
 /// member twice. 400 on a completed or failed campaign; 404 unknown.
 #[utoipa::path(post, path = "/campaign/{id}/start", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 202, description = "Queued"), (status = 400, description = "Completed or failed"), (status = 404, description = "Campaign not found")))]
-async fn start_campaign(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiPath(id): ApiPath<CampaignId>,
-) -> ApiResult<Response> {
+async fn start_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
     s.campaigns.run(&t, &id, &Command::Start)?;
     let data = json!({"message": "Campaign is being processed", "taskId": s.store.ids().uuid(), "campaignId": id.into_string()});
     Ok((StatusCode::ACCEPTED, Json(render::success(data))).into_response())
@@ -195,11 +182,7 @@ async fn start_campaign(
 /// found for id <id>` (the spec documents no 404).
 #[utoipa::path(post, path = "/campaign/{id}/pause", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "Pause queued"), (status = 400, description = "Not running / unknown")))]
-async fn pause_campaign(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiPath(id): ApiPath<CampaignId>,
-) -> ApiResult<Response> {
+async fn pause_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
     s.campaigns.run(&t, &id, &Command::Pause).map_err(|e| unknown_as_400(&id)(e.into()))?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -225,8 +208,7 @@ fn csv(body: String) -> Response {
     params(("id" = CampaignId, Path, description = "Campaign id"), ExportQuery),
     responses((status = 200, description = "JSON object or text/csv"), (status = 404, description = "Campaign not found")))]
 async fn export_by_member(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<CampaignId>,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
@@ -243,7 +225,7 @@ async fn export_by_member(
 /// campaign found for id <id>` when unknown.
 #[utoipa::path(get, path = "/campaign/{id}/logs/export", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
     responses((status = 200, description = "text/csv"), (status = 400, description = "no campaign found for id <id>")))]
-async fn export_logs(State(s): State<AppState>, Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+async fn export_logs(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
     let (c, _) = s.campaigns.snapshot(&t, &id).ok_or_else(|| bad(format!("no campaign found for id {id}")))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let agent = s.store.read_agent(&t, &c.agent_id, |r| r.agent.name.clone()).unwrap_or_default();

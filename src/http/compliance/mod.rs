@@ -9,7 +9,7 @@
 //! application for it.
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -21,7 +21,7 @@ use crate::domain::compliance_rules::{requirement_wire, NumberType, UserType};
 use crate::domain::inventory::parse_country;
 use crate::domain::DomainError;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiPath, ApiQuery, Org};
+use crate::http::extract::{ApiPath, ApiQuery, Org, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 
@@ -69,8 +69,7 @@ impl ComplianceQuery {
     responses((status = 200, description = "`{step, application, requiredDocuments}`"), (status = 400, description = "Bad query"),
               (status = 401, description = "Unauthorized")))]
 async fn get_compliance_status(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiQuery(q): ApiQuery<ComplianceQuery>,
 ) -> ApiResult<Response> {
     let (country, nt, ut) = q.parse()?;
@@ -105,8 +104,7 @@ async fn get_compliance_requirements(Org(_t): Org, ApiQuery(q): ApiQuery<Complia
     responses((status = 201, description = "ComplianceApplication"), (status = 400, description = "Form error"),
               (status = 409, description = "Already exists"), (status = 401, description = "Unauthorized")))]
 async fn submit_application(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     mp: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
     let sub = parse_submit(&form::read(mp).await?)?;
@@ -125,8 +123,7 @@ async fn submit_application(
     responses((status = 200, description = "ComplianceApplication"), (status = 400, description = "Not rejected, or form error"),
               (status = 404, description = "Not found"), (status = 401, description = "Unauthorized")))]
 async fn resubmit_application(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<String>,
     mp: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
@@ -143,10 +140,6 @@ async fn resubmit_application(
     params(("id" = String, Path, description = "The application's `_id`")),
     responses((status = 200, description = "ComplianceApplication"), (status = 404, description = "Not found"),
               (status = 401, description = "Unauthorized")))]
-async fn refresh_application(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Response> {
+async fn refresh_application(OrgState(s, t): OrgState, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
     Ok(render::ok(s.store.with_account(&t, |a, ids, now| a.compliance_command(&id, &Command::Review, ids, now))?))
 }

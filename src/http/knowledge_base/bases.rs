@@ -3,7 +3,6 @@
 //! an unknown one (or another organization's) 404 `Knowledge base not
 //! found`.
 
-use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -11,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::requests::KnowledgeBaseRequest;
 use crate::domain::knowledge_base::{validate, KnowledgeBase};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiPath, Org};
+use crate::http::extract::{ApiJson, ApiPath, Org, OrgState};
 use crate::http::ids::KnowledgeBaseId;
 use crate::http::render;
 use crate::state::AppState;
@@ -40,8 +39,7 @@ async fn list_knowledge_bases(Org(t): Org) -> Response {
 #[utoipa::path(post, path = "/knowledgebase", tag = "Knowledge Base", request_body = KnowledgeBaseRequest,
     responses((status = 201, description = "The new id"), (status = 400, description = "Validation error")))]
 async fn create_knowledge_base(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiJson(body): ApiJson<KnowledgeBaseRequest>,
 ) -> ApiResult<Response> {
     let naming = validate(&body.0)?;
@@ -84,11 +82,7 @@ async fn update_knowledge_base(
     params(("id" = KnowledgeBaseId, Path, description = "Knowledge base id")),
     responses((status = 200, description = "Deleted"), (status = 400, description = "In use or malformed id"),
         (status = 404, description = "Not found")))]
-async fn delete_knowledge_base(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiPath(id): ApiPath<KnowledgeBaseId>,
-) -> ApiResult<Response> {
+async fn delete_knowledge_base(OrgState(s, t): OrgState, ApiPath(id): ApiPath<KnowledgeBaseId>) -> ApiResult<Response> {
     s.store.delete_knowledge_base(&t, &id)?;
     Ok(render::done())
 }

@@ -7,7 +7,7 @@
 //! found`; `GET …/scraped-urls` documents only 200, so an unknown or
 //! malformed id lists nothing.
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -17,7 +17,7 @@ use super::requests::{CompleteUploadRequest, PresignRequest, ScrapeRequest, Site
 use crate::domain::knowledge_base::upload::MAX_FILE_BYTES;
 use crate::domain::knowledge_base::{Item, ScrapedUrl};
 use crate::http::error::{envelope, ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, Org};
+use crate::http::extract::{ApiJson, ApiPath, Org, OrgState};
 use crate::http::ids::{KnowledgeBaseId, KnowledgeBaseItemId, ScrapedUrlId};
 use crate::http::render;
 use crate::knowledge::Media;
@@ -98,8 +98,7 @@ async fn read_media(mut mp: Multipart) -> ApiResult<Option<Media>> {
     request_body(content_type = "multipart/form-data", description = "Part `media`: the PDF"),
     responses((status = 201, description = "Queued"), (status = 400, description = "Bad file")))]
 async fn upload_media(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<KnowledgeBaseId>,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
@@ -118,11 +117,7 @@ async fn upload_media(
 #[utoipa::path(post, path = "/knowledgebase/get-presigned-url", tag = "Knowledge Base",
     request_body = PresignRequest,
     responses((status = 200, description = "The URL and key"), (status = 400, description = "Validation error")))]
-async fn presign_upload(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<PresignRequest>,
-) -> ApiResult<Response> {
+async fn presign_upload(OrgState(s, t): OrgState, ApiJson(body): ApiJson<PresignRequest>) -> ApiResult<Response> {
     Ok(render::ok(s.knowledge.presign(&t, &body.0, &s.calls.public_url())?))
 }
 
@@ -135,8 +130,7 @@ async fn presign_upload(
     request_body = CompleteUploadRequest,
     responses((status = 200, description = "The new item"), (status = 400, description = "Validation error")))]
 async fn complete_upload(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiJson(body): ApiJson<CompleteUploadRequest>,
 ) -> ApiResult<Response> {
     Ok(render::ok(s.knowledge.complete(&t, &body.0)?))
@@ -151,11 +145,7 @@ async fn complete_upload(
     request_body = SitemapRequest,
     responses((status = 200, description = "The URLs"), (status = 400, description = "Validation error"),
         (status = 404, description = "Unknown knowledge base"), (status = 422, description = "No usable sitemap")))]
-async fn sitemap_urls(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<SitemapRequest>,
-) -> ApiResult<Response> {
+async fn sitemap_urls(OrgState(s, t): OrgState, ApiJson(body): ApiJson<SitemapRequest>) -> ApiResult<Response> {
     Ok(match s.knowledge.sitemap(&t, &body.0)? {
         Ok(data) => render::ok(data),
         Err(msg) => envelope(StatusCode::UNPROCESSABLE_ENTITY, msg),
@@ -172,8 +162,7 @@ async fn sitemap_urls(
     responses((status = 200, description = "Queued"), (status = 400, description = "Validation error"),
         (status = 404, description = "Unknown knowledge base")))]
 async fn scrape_urls(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiPath(id): ApiPath<KnowledgeBaseId>,
     ApiJson(body): ApiJson<ScrapeRequest>,
 ) -> ApiResult<Response> {

@@ -17,7 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::phone_product::{PhoneProduct, ProductType};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiQuery, Org};
+use crate::http::extract::{ApiJson, ApiQuery, Org, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::AccountBook;
@@ -96,7 +96,7 @@ async fn search_available_numbers(
 #[utoipa::path(get, path = "/product/proration-amount", tag = "Phone Numbers",
     responses((status = 200, description = "The proration"), (status = 400, description = "Feature off or unpaid invoices"),
               (status = 401, description = "Unauthorized")))]
-async fn get_proration_amount(State(s): State<AppState>, Org(t): Org) -> ApiResult<Response> {
+async fn get_proration_amount(OrgState(s, t): OrgState) -> ApiResult<Response> {
     Ok(render::ok(s.store.with_account(&t, |a, ids, now| a.proration(ids, now))?))
 }
 
@@ -112,11 +112,7 @@ async fn get_proration_amount(State(s): State<AppState>, Org(t): Org) -> ApiResu
 #[utoipa::path(post, path = "/product/rent-number", tag = "Phone Numbers", request_body = RentNumberRequest,
     responses((status = 200, description = "`{requiresAction: false}`"), (status = 400, description = "Refused"),
               (status = 401, description = "Unauthorized")))]
-async fn rent_number(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<RentNumberRequest>,
-) -> ApiResult<Response> {
+async fn rent_number(OrgState(s, t): OrgState, ApiJson(body): ApiJson<RentNumberRequest>) -> ApiResult<Response> {
     s.store.rent_number(&t, body.phone_number.as_deref(), body.provider.as_deref())?;
     Ok(render::ok(json!({"requiresAction": false})))
 }
@@ -130,11 +126,7 @@ async fn rent_number(
 #[utoipa::path(post, path = "/product/release-number", tag = "Phone Numbers", request_body = ReleaseNumberRequest,
     responses((status = 200, description = "`{success: true}`"), (status = 400, description = "Refused"),
               (status = 401, description = "Unauthorized")))]
-async fn release_number(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiJson(body): ApiJson<ReleaseNumberRequest>,
-) -> ApiResult<Response> {
+async fn release_number(OrgState(s, t): OrgState, ApiJson(body): ApiJson<ReleaseNumberRequest>) -> ApiResult<Response> {
     s.store.release_number(&t, body.product_id())?;
     Ok(render::ok(json!({"success": true})))
 }
@@ -144,7 +136,7 @@ async fn release_number(
 /// offline).
 #[utoipa::path(get, path = "/product/manage-subscription", tag = "Phone Numbers",
     responses((status = 200, description = "`{url}` or `{}`"), (status = 401, description = "Unauthorized")))]
-async fn get_portal_url(State(s): State<AppState>, Org(t): Org) -> Response {
+async fn get_portal_url(OrgState(s, t): OrgState) -> Response {
     let path = t.account().portal_path();
     render::ok(path.map_or_else(|| json!({}), |p| json!({"url": format!("{}{p}", s.calls.public_url())})))
 }
@@ -167,8 +159,7 @@ async fn get_unpaid_invoices(Org(t): Org) -> Response {
     responses((status = 200, description = "The imported product"), (status = 400, description = "Refused"),
               (status = 403, description = "Telephony not in the plan"), (status = 401, description = "Unauthorized")))]
 async fn import_number(
-    State(s): State<AppState>,
-    Org(t): Org,
+    OrgState(s, t): OrgState,
     ApiJson(ImportNumberRequest(req)): ApiJson<ImportNumberRequest>,
 ) -> ApiResult<Response> {
     let p = s.store.with_account(&t, |a, ids, now| a.import_sip(req, ids, now))?;
