@@ -171,21 +171,33 @@ impl TestServer {
 }
 
 /// The binary with a virtual clock on port 0 and `args`; its address from
-/// the ready line (the first line on stdout). Killed when dropped.
+/// the ready line (the first line on stdout). Killed when dropped. Its
+/// stderr goes to a file beside the temp dir, quoted when the start fails.
 pub async fn spawn_binary(args: &[&str]) -> (tokio::process::Child, std::net::SocketAddr) {
+    use std::sync::atomic::{AtomicU32, Ordering};
     use tokio::io::{AsyncBufReadExt, BufReader};
+    static STARTS: AtomicU32 = AtomicU32::new(0);
+    let n = STARTS.fetch_add(1, Ordering::Relaxed);
+    let log = std::env::temp_dir().join(format!("atoms-mock-stderr-{}-{n}.log", std::process::id()));
+    let stderr = std::fs::File::create(&log).expect("stderr file");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_atoms-mock"))
         .args(["--port", "0", "--clock", "virtual"])
         .args(args)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn()
         .expect("spawn the binary");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     let mut stdout = BufReader::new(stdout);
-    tokio::time::timeout(crate::call_helpers::WAIT, stdout.read_line(&mut line)).await.expect("started").expect("line");
-    let addr = line.trim().trim_start_matches("http://").trim_end_matches("/atoms/v1").parse().expect("address");
+    let read = tokio::time::timeout(crate::call_helpers::WAIT, stdout.read_line(&mut line)).await;
+    let addr = line.trim().trim_start_matches("http://").trim_end_matches("/atoms/v1").parse();
+    let Ok(addr) = addr else {
+        let _ = child.kill().await;
+        let err = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("the binary did not start ({read:?}, ready line {line:?}); its stderr:\n{err}");
+    };
+    let _ = std::fs::remove_file(&log);
     (child, addr)
 }
