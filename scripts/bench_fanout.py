@@ -19,8 +19,10 @@ profile), then, each on a fresh server:
     subscriber), advance -> last `sse_close`, and the server's RSS idle
     (after the call was placed), with N subscribers open and idle, and peak
     (VmHWM), with KiB per subscriber = (with N - idle) / N.
-  * WS: a server on the real clock with the realtime session limit raised
-    to N + 10 (`PATCH /_admin/realtime {"sessionLimit"}`), N chat sessions
+  * WS: a server on the real clock with the realtime session limit and the
+    organization's concurrency limit raised to N + 10 (`PATCH
+    /_admin/realtime {"sessionLimit"}`, `PUT /_admin/concurrency`: a chat
+    session is a call and waits for a slot like one), N chat sessions
     (default 1,000; `--quick` 200) that each wait for the greeting, then all
     send one `input_text.send` at once; reported: sessions open and
     completed, turn latency p50/p99 (send -> the assistant's transcript,
@@ -73,9 +75,10 @@ def settle(pid):
     return bench.rss_kib(pid)
 
 
-def drive(server, args, n):
-    """Runs the driver with `--hold`: returns (open line, RSS with every
-    connection open and idle, done line)."""
+def drive(server, args):
+    """Runs the driver with `--hold`: returns (its open line, RSS with every
+    connection open and idle, its done line, CPU seconds of the server and
+    of the driver from the go signal to the end)."""
     cmd = [FANOUT, *args, "--hold", "--timeout-secs", str(DRIVER_TIMEOUT)]
     d = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -83,14 +86,27 @@ def drive(server, args, n):
         if opened is None:
             raise RuntimeError(f"{FANOUT} ended before opening its connections")
         with_n = settle(server.p.pid)
+        server_cpu = bench.cpu_ticks(server.p.pid)
+        driver_cpu = driver_ticks(d.pid)
         d.stdin.write("go\n")
         d.stdin.flush()
         out, _ = d.communicate(timeout=DRIVER_TIMEOUT + 30)
-        return opened, with_n, json.loads(out.strip().splitlines()[-1])
+        # The driver has been reaped: its whole CPU time is in RUSAGE_CHILDREN.
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = ((bench.cpu_ticks(server.p.pid) - server_cpu) / bench.TICKS,
+               used.ru_utime + used.ru_stime - driver_cpu)
+        return opened, with_n, json.loads(out.strip().splitlines()[-1]), cpu
     finally:
         if d.poll() is None:
             d.kill()
             d.wait()
+
+
+def driver_ticks(pid):
+    """CPU seconds the driver has used so far, plus those of every child
+    reaped before it (so that the difference after it is reaped is its own)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime + bench.cpu_ticks(pid) / bench.TICKS
 
 
 def sse(n):
@@ -104,7 +120,7 @@ def sse(n):
             raise RuntimeError(f"outbound call: {status} {out[:200]!r}")
         call_id = json.loads(out)["data"]["conversationId"]
         idle = settle(s.p.pid)
-        opened, with_n, done = drive(s, ["sse", f"{s.host}:{s.port}", bench.KEY, call_id, str(n)], n)
+        opened, with_n, done, cpu = drive(s, ["sse", f"{s.host}:{s.port}", bench.KEY, call_id, str(n)])
         peak = peak_kib(s.p.pid)
     finally:
         s.stop()
@@ -116,7 +132,8 @@ def sse(n):
           f"{done['events_min']}–{done['events_max']}; failures {done['failures'] or 'none'}")
     print(f"- fan-out lag (arrival − first arrival of the same frame), {lag['samples']:,} deliveries: "
           f"p50 {lag['p50']} ms, p99 {lag['p99']} ms, max {lag['max']} ms; "
-          f"advance → last sse_close {done['advance_to_last_close_ms']} ms")
+          f"advance → last sse_close {done['advance_to_last_close_ms']} ms; CPU from then to the end: "
+          f"server {cpu[0]:.2f} s, driver {cpu[1]:.2f} s")
     print(f"- RSS idle {mib(idle)}, with {n:,} subscribers {mib(with_n)}, peak {mib(peak)}: "
           f"{(with_n - idle) / n:.1f} KiB per subscriber")
 
@@ -126,11 +143,14 @@ def ws(n):
     try:
         _, out = bench.call(s, "POST", "/atoms/v1/agent", {"name": "fan-out"})
         agent = json.loads(out)["data"]
-        status, out = bench.call(s, "PATCH", "/_admin/realtime", {"sessionLimit": n + 10})
-        if status != 200:
-            raise RuntimeError(f"PATCH /_admin/realtime: {status} {out[:200]!r}")
+        # A chat session is a call: it needs a concurrency slot (R108) as well as a session slot.
+        for method, path, body in (("PATCH", "/_admin/realtime", {"sessionLimit": n + 10}),
+                                   ("PUT", f"/_admin/concurrency?apiKey={bench.KEY}", {"limit": n + 10})):
+            status, out = bench.call(s, method, path, body)
+            if status != 200:
+                raise RuntimeError(f"{method} {path}: {status} {out[:200]!r}")
         idle = settle(s.p.pid)
-        opened, with_n, done = drive(s, ["ws", f"{s.host}:{s.port}", bench.KEY, agent, str(n)], n)
+        opened, with_n, done, cpu = drive(s, ["ws", f"{s.host}:{s.port}", bench.KEY, agent, str(n)])
         peak = peak_kib(s.p.pid)
     finally:
         s.stop()
@@ -138,7 +158,8 @@ def ws(n):
     print(f"\n### WebSocket: {n:,} realtime chat sessions (load {bench.loadavg()})\n")
     print(f"- open (greeting received): {opened['sessions']:,} of {n:,} in {opened['secs']:.1f} s")
     print(f"- completed a turn: {done['completed']:,} of {n:,}; failures {done['failures'] or 'none'}")
-    print(f"- turn latency (send → assistant transcript): p50 {t['p50']} ms, p99 {t['p99']} ms, max {t['max']} ms")
+    print(f"- turn latency (send → assistant transcript): p50 {t['p50']} ms, p99 {t['p99']} ms, max {t['max']} ms; "
+          f"CPU from the sends to the end: server {cpu[0]:.2f} s, driver {cpu[1]:.2f} s")
     print(f"- RSS idle {mib(idle)}, with {n:,} open sessions {mib(with_n)}, peak {mib(peak)}: "
           f"{(with_n - idle) / n:.1f} KiB per session")
 
