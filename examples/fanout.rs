@@ -61,6 +61,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::error::Elapsed;
 use tokio::time::{timeout_at, Instant as Deadline};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -128,6 +130,23 @@ fn latency_summary(mut us: Vec<u64>) -> Value {
 
 fn micros(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// A connection's task: its result, or `Elapsed` past the run's deadline.
+type Task<T> = JoinHandle<Result<Result<T, String>, Elapsed>>;
+
+/// The results of the tasks that succeeded; the others counted in `failures`.
+async fn join<T>(tasks: Vec<Task<T>>, failures: &mut Failures) -> Vec<T> {
+    let mut done = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        match t.await {
+            Ok(Ok(Ok(v))) => done.push(v),
+            Ok(Ok(Err(e))) => failures.add(e),
+            Ok(Err(_)) => failures.add("timed out"),
+            Err(_) => failures.add("task panicked"),
+        }
+    }
+    done
 }
 
 /// Waits for one line on stdin (or its end).
@@ -300,15 +319,7 @@ async fn sse(run: SseRun) -> Value {
             failures.add(e);
         }
     }
-    let mut seen = Vec::with_capacity(run.n);
-    for t in tasks {
-        match t.await {
-            Ok(Ok(Ok(s))) => seen.push(s),
-            Ok(Ok(Err(e))) => failures.add(e),
-            Ok(Err(_)) => failures.add("timed out"),
-            Err(_) => failures.add("task panicked"),
-        }
-    }
+    let seen = join(tasks, &mut failures).await;
     let burst_ms =
         seen.iter().filter_map(|s| s.arrivals.last()).max().map(|&l| l.saturating_sub(advanced_at) as f64 / 1000.0);
     let (complete, expected) = match expected_events(&run).await {
@@ -414,16 +425,8 @@ async fn ws(addr: &str, key: &str, agent_id: &str, n: usize, hold: bool, deadlin
         wait_for_go().await;
     }
     let _ = go_tx.send(true);
-    let mut turns = Vec::with_capacity(n);
     let mut failures = Failures::default();
-    for t in tasks {
-        match t.await {
-            Ok(Ok(Ok(us))) => turns.push(us),
-            Ok(Ok(Err(e))) => failures.add(e),
-            Ok(Err(_)) => failures.add("timed out"),
-            Err(_) => failures.add("task panicked"),
-        }
-    }
+    let turns = join(tasks, &mut failures).await;
     json!({
         "phase": "done",
         "sessions": n,

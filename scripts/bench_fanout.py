@@ -39,6 +39,7 @@ machine's load average is printed next to every figure.
 """
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -59,10 +60,7 @@ MOCK = os.path.join(bench.REL, "atoms-mock")
 
 def peak_kib(pid):
     with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return -1
+        return int(re.search(r"^VmHWM:\s+(\d+)", f.read(), re.M).group(1))
 
 
 def mib(kib):
@@ -102,6 +100,21 @@ def drive(server, args):
             d.wait()
 
 
+def run(flags, setup):
+    """A fresh server (journal off, `flags` added); `setup(server)` prepares
+    it and returns the driver's arguments. Returns the driver's open line,
+    RSS (idle, with every connection open, peak), its done line and the CPU
+    seconds from `drive`."""
+    s = bench.Server([MOCK, "--port", "0", "--journal-bytes", "0", *flags])
+    try:
+        args = setup(s)
+        idle = settle(s.p.pid)
+        opened, with_n, done, cpu = drive(s, args)
+        return opened, (idle, with_n, peak_kib(s.p.pid)), done, cpu
+    finally:
+        s.stop()
+
+
 def driver_ticks(pid):
     """CPU seconds the driver has used so far, plus those of every child
     reaped before it (so that the difference after it is reaped is its own)."""
@@ -110,20 +123,16 @@ def driver_ticks(pid):
 
 
 def sse(n):
-    s = bench.Server([MOCK, "--port", "0", "--clock", "virtual", "--journal-bytes", "0"])
-    try:
+    def setup(s):
         _, out = bench.call(s, "POST", "/atoms/v1/agent", {"name": "fan-out"})
         agent = json.loads(out)["data"]
         status, out = bench.call(s, "POST", "/atoms/v1/conversation/outbound",
                                  {"agentId": agent, "phoneNumber": "+14155550123"})
-        if status != 201 and status != 200:
+        if status not in (200, 201):
             raise RuntimeError(f"outbound call: {status} {out[:200]!r}")
-        call_id = json.loads(out)["data"]["conversationId"]
-        idle = settle(s.p.pid)
-        opened, with_n, done, cpu = drive(s, ["sse", f"{s.host}:{s.port}", bench.KEY, call_id, str(n)])
-        peak = peak_kib(s.p.pid)
-    finally:
-        s.stop()
+        return ["sse", f"{s.host}:{s.port}", bench.KEY, json.loads(out)["data"]["conversationId"], str(n)]
+
+    opened, (idle, with_n, peak), done, cpu = run(["--clock", "virtual"], setup)
     lag = done["fanout_lag_ms"]
     print(f"\n### SSE: {n:,} subscribers of one call (load {bench.loadavg()})\n")
     print(f"- connected: {opened['subscribers']:,} of {n:,} in {opened['secs']:.1f} s")
@@ -139,21 +148,17 @@ def sse(n):
 
 
 def ws(n):
-    s = bench.Server([MOCK, "--port", "0", "--journal-bytes", "0"])
-    try:
+    def setup(s):
         _, out = bench.call(s, "POST", "/atoms/v1/agent", {"name": "fan-out"})
-        agent = json.loads(out)["data"]
         # A chat session is a call: it needs a concurrency slot (R108) as well as a session slot.
         for method, path, body in (("PATCH", "/_admin/realtime", {"sessionLimit": n + 10}),
                                    ("PUT", f"/_admin/concurrency?apiKey={bench.KEY}", {"limit": n + 10})):
-            status, out = bench.call(s, method, path, body)
+            status, answer = bench.call(s, method, path, body)
             if status != 200:
-                raise RuntimeError(f"{method} {path}: {status} {out[:200]!r}")
-        idle = settle(s.p.pid)
-        opened, with_n, done, cpu = drive(s, ["ws", f"{s.host}:{s.port}", bench.KEY, agent, str(n)])
-        peak = peak_kib(s.p.pid)
-    finally:
-        s.stop()
+                raise RuntimeError(f"{method} {path}: {status} {answer[:200]!r}")
+        return ["ws", f"{s.host}:{s.port}", bench.KEY, json.loads(out)["data"], str(n)]
+
+    opened, (idle, with_n, peak), done, cpu = run([], setup)
     t = done["turn_ms"]
     print(f"\n### WebSocket: {n:,} realtime chat sessions (load {bench.loadavg()})\n")
     print(f"- open (greeting received): {opened['sessions']:,} of {n:,} in {opened['secs']:.1f} s")
