@@ -19,8 +19,9 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "release", "atoms-mock")
-N = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
+# Set from the command line in `main` (scripts/bench_fanout.py sets them itself).
+BIN = os.path.join(ROOT, "target", "release", "atoms-mock")
+N = 3000
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
@@ -84,6 +85,9 @@ def count(pid, port, state):
 
 
 def main():
+    global BIN, N
+    BIN = sys.argv[1] if len(sys.argv) > 1 else BIN
+    N = int(sys.argv[2]) if len(sys.argv) > 2 else N
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, 2 * N + 256)
     if soft < want:
