@@ -182,7 +182,7 @@ impl CallBook {
                 let mut record = e.call.clone();
                 record.interrupt(now);
                 scenarios.entry(record.scenario.name.clone()).or_insert_with(|| (*record.scenario).clone());
-                let events = e.hub.events().iter().map(|ev| ev.value.clone()).collect();
+                let events = e.hub.events().iter().map(|ev| ev.value()).collect();
                 CallEntry { record, events, closed_at: e.hub.closed_at() }
             })
             .collect();
