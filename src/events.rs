@@ -114,10 +114,7 @@ impl CallHub {
     /// A hub holding `events` (JSON objects, in order) as a restored
     /// call's log, closed at `closed` if the call's stream had ended.
     pub fn restored(events: Vec<Value>, closed: Option<i64>) -> Self {
-        let events = (1..)
-            .zip(events)
-            .map(|(seq, value)| Arc::new(CallEvent::new(seq, &value)))
-            .collect();
+        let events = (1..).zip(events).map(|(seq, value)| Arc::new(CallEvent::new(seq, &value))).collect();
         Self { log: Mutex::new(HubLog { events, closed }), tx: broadcast::channel(HUB_CAPACITY).0 }
     }
 

@@ -128,7 +128,9 @@ impl Store {
         let events: Vec<(&str, Millis)> = events
             .iter()
             .filter(|e| !e.event_type.is_empty())
-            .filter_map(|e| Some((&*e.event_type, parse_iso(&serde_json::from_slice::<Stamp>(e.json()).ok()?.timestamp)?)))
+            .filter_map(|e| {
+                Some((&*e.event_type, parse_iso(&serde_json::from_slice::<Stamp>(e.json()).ok()?.timestamp)?))
+            })
             .collect();
         let transcript: Vec<(&str, &str, Millis)> =
             call.transcript.iter().map(|l| (l.role, l.content.as_str(), l.at)).collect();
