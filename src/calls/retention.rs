@@ -7,6 +7,12 @@
 //! billing and the campaign dialler have seen the call. Locks: a call book
 //! is read, released, then the budget is taken and released, then each
 //! victim's book is locked in turn; the budget is never held with a book.
+//!
+//! A reset organization's ended calls stay in the budget's count until
+//! they are popped (their book is gone, so nothing is evicted for them).
+//! They ended before any later call, so they are popped before such a
+//! call is evicted; only a clock set back could make them cost a newer
+//! call its place.
 
 use std::sync::{Arc, Weak};
 
