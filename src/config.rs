@@ -103,6 +103,15 @@ pub struct Config {
     #[arg(long, env = "ATOMS_MOCK_JOURNAL_BYTES", default_value_t = crate::journal::DEFAULT_BUDGET)]
     pub journal_bytes: usize,
 
+    /// Mock extension: bytes (approximate) the stored ended calls of all
+    /// organizations may hold, event logs and transcripts included; the
+    /// calls that ended first are evicted first and then answer 404 like
+    /// unknown calls, while analytics keep counting them
+    /// (`domain::call_budget` CB1–CB4). Calls not yet ended are never
+    /// evicted. 0 keeps no ended call.
+    #[arg(long, env = "ATOMS_MOCK_CALL_STORE_BYTES", default_value_t = crate::domain::call_budget::DEFAULT_BUDGET)]
+    pub call_store_bytes: usize,
+
     /// Connection timeouts and the shutdown grace period.
     #[command(flatten)]
     pub transport: Transport,
@@ -128,6 +137,7 @@ impl Default for Config {
             webhook_queue: 256,
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             journal_bytes: crate::journal::DEFAULT_BUDGET,
+            call_store_bytes: crate::domain::call_budget::DEFAULT_BUDGET,
             transport: Transport::default(),
             persistence: Persistence::default(),
             versioning: VersioningMode::Auto,

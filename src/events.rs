@@ -18,21 +18,45 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 /// One event of a call, as stored in the call log and sent over SSE.
+///
+/// Kept once, as its SSE frame: the call detail splices [`CallEvent::json`]
+/// into its body, and the rare readers that need fields (snapshots, the
+/// conversation details) parse it on demand ([`CallEvent::value`]). Only
+/// the `event_type`, which the SSE stream filters on (R129), is kept
+/// beside it.
 #[derive(Debug)]
 pub struct CallEvent {
     /// 1-based position in the call.
     pub seq: u64,
-    /// The JSON object.
-    pub value: Value,
+    /// Its `event_type` (empty when it has none).
+    pub event_type: Box<str>,
     /// The SSE frame `data: <json>\n\n`, serialized once.
     pub frame: Bytes,
 }
 
 impl CallEvent {
+    /// The event `value` (a JSON object) as event `seq`.
+    fn new(seq: u64, value: &Value) -> Self {
+        let event_type = value.get("event_type").and_then(Value::as_str).unwrap_or_default().into();
+        Self { seq, event_type, frame: Bytes::from(format!("data: {value}\n\n")) }
+    }
+
     /// The event's JSON text (the frame without `data: ` and the blank line).
     pub fn json(&self) -> &[u8] {
         let f = &self.frame[..];
         f.get(6..f.len().saturating_sub(2)).unwrap_or(b"{}")
+    }
+
+    /// The event parsed back into a JSON object (`Null` if the frame were
+    /// not JSON, which [`CallHub`] never stores).
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(self.json()).unwrap_or(Value::Null)
+    }
+
+    /// Approximate bytes the event holds: its frame, its type and the
+    /// record itself.
+    pub fn bytes(&self) -> usize {
+        self.frame.len() + self.event_type.len() + std::mem::size_of::<Self>() + 2 * std::mem::size_of::<usize>()
     }
 }
 
@@ -90,13 +114,7 @@ impl CallHub {
     /// A hub holding `events` (JSON objects, in order) as a restored
     /// call's log, closed at `closed` if the call's stream had ended.
     pub fn restored(events: Vec<Value>, closed: Option<i64>) -> Self {
-        let events = (1..)
-            .zip(events)
-            .map(|(seq, value)| {
-                let frame = Bytes::from(format!("data: {value}\n\n"));
-                Arc::new(CallEvent { seq, value, frame })
-            })
-            .collect();
+        let events = (1..).zip(events).map(|(seq, value)| Arc::new(CallEvent::new(seq, &value))).collect();
         Self { log: Mutex::new(HubLog { events, closed }), tx: broadcast::channel(HUB_CAPACITY).0 }
     }
 
@@ -110,9 +128,7 @@ impl CallHub {
     pub fn publish(&self, make: impl FnOnce(u64) -> Value) -> Arc<CallEvent> {
         let mut log = self.log.lock();
         let seq = log.events.len() as u64 + 1;
-        let value = make(seq);
-        let frame = Bytes::from(format!("data: {value}\n\n"));
-        let event = Arc::new(CallEvent { seq, value, frame });
+        let event = Arc::new(CallEvent::new(seq, &make(seq)));
         log.events.push(Arc::clone(&event));
         let _ = self.tx.send(HubMessage::Event(Arc::clone(&event)));
         event
@@ -144,6 +160,14 @@ impl CallHub {
     /// Every event so far (for the call log).
     pub fn events(&self) -> Vec<Arc<CallEvent>> {
         self.log.lock().events.clone()
+    }
+
+    /// Approximate bytes the hub holds: its events, the log and the live
+    /// channel's slots.
+    pub fn bytes(&self) -> usize {
+        let log = self.log.lock();
+        let events: usize = log.events.iter().map(|e| e.bytes()).sum();
+        events + std::mem::size_of::<Self>() + HUB_CAPACITY * 4 * std::mem::size_of::<usize>()
     }
 }
 
@@ -242,6 +266,7 @@ mod tests {
         assert!(matches!(sub.rx.try_recv(), Ok(HubMessage::Event(e)) if e.seq == 2));
         assert!(matches!(sub.rx.try_recv(), Ok(HubMessage::Closed(5))));
         assert_eq!(&hub.events()[1].frame[..], b"data: {\"n\":2}\n\n");
+        assert_eq!(hub.events()[1].value(), serde_json::json!({"n": 2}));
         assert_eq!(hub.since(1).0.len(), 1);
     }
 }

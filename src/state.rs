@@ -99,7 +99,10 @@ impl AppState {
         );
         fixtures.seed(&store, None);
         let bus = Arc::new(LifecycleBus::default());
-        let calls = Arc::new(Calls::new(Arc::clone(&store), Arc::clone(&fixtures.scenarios), bus));
+        let calls = Arc::new(
+            Calls::new(Arc::clone(&store), Arc::clone(&fixtures.scenarios), bus)
+                .with_call_store_bytes(config.call_store_bytes),
+        );
         let campaigns = crate::campaigns::Campaigns::new(Arc::clone(&store), &calls);
         let shutdown = Arc::new(tokio::sync::watch::channel(false).0);
         let webhooks = Arc::new(crate::webhooks::Dispatcher::new(

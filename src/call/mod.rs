@@ -190,6 +190,44 @@ impl Call {
         true
     }
 
+    /// Approximate bytes the record holds (`domain::call_budget` CB2): the
+    /// struct, its strings, variables, transcript, transitions, analytics
+    /// and call actions. The config and the scenario are shared, not
+    /// counted. An estimate, computed when the call ends.
+    pub fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        const ENTRY: usize = 64; // a map entry's or a heap block's bookkeeping
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let strings =
+            [&self.id, &self.call_id, &self.agent_id, &self.version_id].iter().map(|s| s.len()).sum::<usize>()
+                + [
+                    &self.conversation_id,
+                    &self.from,
+                    &self.to,
+                    &self.disconnect_reason,
+                    &self.failure_reason,
+                    &self.retry_call_id,
+                    &self.root_call_id,
+                    &self.campaign_id,
+                    &self.blocked_by,
+                ]
+                .into_iter()
+                .map(opt)
+                .sum::<usize>();
+        let variables: usize = self.variables.iter().map(|(k, v)| k.len() + v.to_string().len() + ENTRY).sum();
+        let transcript: usize = self.transcript.iter().map(|l| l.content.len() + size_of::<Line>()).sum();
+        let analytics = self.analytics.as_ref().map_or(0, |a| {
+            a.summary.len() + (a.metrics.len() + a.success_metrics.len()) * 2 * ENTRY + size_of::<CallAnalytics>()
+        });
+        size_of::<Self>()
+            + strings
+            + variables
+            + transcript
+            + self.transitions.len() * size_of::<Transition>()
+            + analytics
+            + self.call_actions.len() * size_of::<Run>()
+    }
+
     /// Recording length in ms; `None` without a recording (R116).
     pub fn recording_ms(&self) -> Option<u64> {
         self.connected_at?;

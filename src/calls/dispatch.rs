@@ -283,8 +283,8 @@ impl Calls {
 
     /// What follows a call's end, read from its ended record: `call_end`
     /// (and `call_cancelled`, `call_recording`), the closed stream,
-    /// post-conversation, the finish hooks and analytics. The slot is not
-    /// touched. Also publishes the end of a call a snapshot interrupted,
+    /// post-conversation, the finish hooks, analytics and the call-store
+    /// budget (`retention`). The slot is not touched. Also publishes the end of a call a snapshot interrupted,
     /// once restored ([`Calls::resume`]).
     fn publish_end(self: &Arc<Self>, book: &BookRef, table: &mut CallTable, call_id: &str, at: Millis) {
         let Some((call, hub)) = table.entry_mut(call_id) else { return };
@@ -311,6 +311,7 @@ impl Calls {
             let (hook, book2, call) = (Arc::clone(hook), Arc::clone(book), Arc::clone(&snapshot));
             self.clock().schedule(at, move || hook(&book2, &call));
         }
+        self.schedule_retain(book, call_id, at);
         if connected {
             self.schedule_analytics(book, &snapshot);
         }
@@ -327,8 +328,9 @@ impl Calls {
 
     /// Carries on with a restored call book (`crate::store::CallBook::restore`):
     /// registers its calls, feeds them to the analytics index, publishes
-    /// the end of the calls the snapshot interrupted, and schedules the
-    /// analytics of ended calls still waiting for them (R122).
+    /// the end of the calls the snapshot interrupted, schedules the
+    /// analytics of ended calls still waiting for them (R122), and reports
+    /// the ended calls to the call-store budget (`retention`).
     pub fn resume(self: &Arc<Self>, book: &BookRef) {
         let calls = book.list(|_| true);
         for c in &calls {
@@ -344,6 +346,9 @@ impl Calls {
         let waiting = calls.iter().filter(|c| c.connected_at.is_some() && c.analytics_at.is_none());
         for c in waiting.filter(|c| !unclosed.iter().any(|u| u.call_id == c.call_id)) {
             self.schedule_analytics(book, c);
+        }
+        for c in calls.iter().filter(|c| !unclosed.iter().any(|u| u.call_id == c.call_id)) {
+            self.retain(book, &c.call_id);
         }
     }
 

@@ -52,6 +52,7 @@ mod live;
 pub mod place;
 pub mod query;
 pub mod render;
+mod retention;
 
 pub use crate::call::{analytics, variables, Call, CallType, Line, NewCall};
 pub use live::{CallEnded, LiveCall};
@@ -82,6 +83,8 @@ pub struct Calls {
     /// route needs it. Weak, so a reset organization is not kept alive;
     /// sharded, so lookups never contend with other organizations' books.
     owners: DashMap<String, Weak<CallBook>>,
+    /// The byte budget of ended calls (`retention`).
+    budget: retention::Budget,
 }
 
 impl std::fmt::Debug for Calls {
@@ -104,6 +107,9 @@ impl Calls {
             bus,
             public_url: RwLock::new("http://127.0.0.1:4010".into()),
             owners: DashMap::new(),
+            budget: parking_lot::Mutex::new(crate::domain::call_budget::CallBudget::new(
+                crate::domain::call_budget::DEFAULT_BUDGET,
+            )),
         }
     }
 

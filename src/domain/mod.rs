@@ -58,6 +58,7 @@ pub mod branches;
 mod branches_props;
 pub mod call;
 pub mod call_action;
+pub mod call_budget;
 pub mod campaign;
 pub mod campaign_list;
 pub mod client_tool;

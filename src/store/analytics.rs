@@ -33,6 +33,13 @@ use crate::domain::analytics::{Index, Scope};
 use crate::domain::time::parse_iso;
 use crate::domain::{DomainError, Millis};
 
+/// The one field of a stored event the conversation details read besides
+/// its type, parsed from the event's frame.
+#[derive(serde::Deserialize)]
+struct Stamp {
+    timestamp: String,
+}
+
 /// One organization's analytics index behind its lock.
 #[derive(Debug, Default)]
 pub struct AnalyticsBook {
@@ -120,9 +127,9 @@ impl Store {
         let events = hub.events();
         let events: Vec<(&str, Millis)> = events
             .iter()
+            .filter(|e| !e.event_type.is_empty())
             .filter_map(|e| {
-                let at = e.value.get("timestamp").and_then(|v| v.as_str()).and_then(parse_iso)?;
-                Some((e.value.get("event_type")?.as_str()?, at))
+                Some((&*e.event_type, parse_iso(&serde_json::from_slice::<Stamp>(e.json()).ok()?.timestamp)?))
             })
             .collect();
         let transcript: Vec<(&str, &str, Millis)> =

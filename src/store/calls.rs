@@ -182,7 +182,7 @@ impl CallBook {
                 let mut record = e.call.clone();
                 record.interrupt(now);
                 scenarios.entry(record.scenario.name.clone()).or_insert_with(|| (*record.scenario).clone());
-                let events = e.hub.events().iter().map(|ev| ev.value.clone()).collect();
+                let events = e.hub.events().iter().map(|ev| ev.value()).collect();
                 CallEntry { record, events, closed_at: e.hub.closed_at() }
             })
             .collect();
@@ -270,6 +270,29 @@ impl CallTable {
                 e.call.retry_count = call.retry_count;
             }
         }
+    }
+
+    /// Forgets ended call `call_id` with its event log (an eviction under
+    /// the call-store budget, `domain::call_budget` CB4). Its id leaves
+    /// `order` lazily: readers skip ids the table no longer has, and the
+    /// list is compacted once half of it is such ids. `false` when the
+    /// call is unknown or has not ended (CB1).
+    pub fn evict(&mut self, call_id: &str) -> bool {
+        if !self.calls.get(call_id).is_some_and(|e| e.call.status.is_terminal()) {
+            return false;
+        }
+        self.calls.remove(call_id);
+        if self.order.len() >= 64 && self.calls.len() < self.order.len() / 2 {
+            let calls = &self.calls;
+            self.order.retain(|id| calls.contains_key(id));
+        }
+        true
+    }
+
+    /// Approximate bytes `call_id` holds in the table, its event log
+    /// included (`domain::call_budget` CB2); 0 for an unknown call.
+    pub fn bytes(&self, call_id: &str) -> usize {
+        self.calls.get(call_id).map_or(0, |e| e.call.bytes() + e.hub.bytes() + 2 * call_id.len() + 64)
     }
 
     /// One call.

@@ -11,6 +11,7 @@ mod analytics;
 mod architecture;
 mod bad_input;
 mod call_logs;
+mod call_store;
 mod campaigns;
 mod concurrency;
 mod conformance;

@@ -94,7 +94,7 @@ async fn stream_events(
 
 /// Whether `e` goes out on the stream (R129).
 fn on_stream(e: &CallEvent) -> bool {
-    e.value.get("event_type").and_then(serde_json::Value::as_str).is_some_and(streamed)
+    streamed(&e.event_type)
 }
 
 fn lifecycle_frame(kind: &str, at: i64) -> Bytes {
