@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::query::{LogParams, LogQuery};
-use crate::call::{CallType, NewCall};
+use crate::call::NewCall;
 use crate::domain::page::Page;
 use crate::events::CallHub;
 use crate::store::CallBook;
@@ -27,22 +27,7 @@ fn call(id: &str, metrics: u8, at: i64) -> crate::call::Call {
     if !m.is_empty() {
         config.insert("postCallAnalyticsConfig".into(), json!({"dispositionMetrics": m}));
     }
-    let new = NewCall {
-        agent_id: "a".into(),
-        call_type: CallType::TelephonyOutbound,
-        from: None,
-        to: Some("+15551230000".into()),
-        variables: serde_json::Map::new(),
-        version_id: String::new(),
-        version_number: 1,
-        config: Arc::new(config),
-        is_test: false,
-        scenario: crate::scenarios::Library::load(None).expect("scenarios").get("happy-path").expect("happy-path"),
-        conversation_id: None,
-        campaign_id: None,
-        retry_of: None,
-        chat: false,
-    };
+    let new = NewCall { config: Arc::new(config), ..NewCall::sample("a") };
     crate::call::Call::new(new, id.into(), id.into(), at)
 }
 

@@ -391,27 +391,11 @@ impl CallTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::{CallType, NewCall};
+    use crate::call::NewCall;
     use crate::domain::concurrency::Reservation;
 
     fn call(id: &str, agent: &str) -> Call {
-        let new = NewCall {
-            agent_id: agent.into(),
-            call_type: CallType::TelephonyOutbound,
-            from: None,
-            to: Some("+15551230000".into()),
-            variables: serde_json::Map::new(),
-            version_id: String::new(),
-            version_number: 1,
-            config: Default::default(),
-            is_test: false,
-            scenario: crate::scenarios::Library::load(None).expect("scenarios").get("happy-path").expect("happy-path"),
-            conversation_id: None,
-            campaign_id: None,
-            retry_of: None,
-            chat: false,
-        };
-        Call::new(new, id.into(), id.into(), 0)
+        Call::new(NewCall::sample(agent), id.into(), id.into(), 0)
     }
 
     fn table(limit: u32, ids: &[(&str, &str)]) -> CallTable {
