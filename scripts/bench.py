@@ -3,7 +3,12 @@
 
 One command, bounded (about 4 minutes; `--quick` about 1.5), 127.0.0.1 only:
 
-    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--hello BASELINE] [--no-build]
+    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--hello BASELINE] [--no-build] [--bin BINARY] [--lists]
+
+`--lists` measures only list latency against record count (about 3 minutes per
+binary): `GET /campaign` and `GET /conversation`, first page in the default
+order, at 1k, 10k and 100k campaigns and calls in one organization (see
+`lists` below); it needs no `wrk` and builds only the mock.
 
 Builds the release binary and the bare axum baseline (`examples/hello_axum.rs`,
 same profile), then measures, for the mock and, with `--before`, a second mock
@@ -162,6 +167,23 @@ def post_request(path, body):
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
 
+def admin(s, method, path, body):
+    """A control-API request (no key); an answer of 300 or more raises."""
+    c = http.client.HTTPConnection(s.host, s.port, timeout=900)  # an advance fires every due timer
+    c.request(method, path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    status, raw = r.status, r.read()
+    if status >= 300:
+        raise RuntimeError(f"{method} {path}: {status} {raw[:200]!r}")
+    return json.loads(raw)
+
+
+def place_calls(s, agent_id, n):
+    """Places n outbound calls to one number through pipelined keep-alive sockets."""
+    body = json.dumps({"agentId": agent_id, "phoneNumber": "+14155550123"}).encode()
+    pipelined(s, post_request("/atoms/v1/conversation/outbound", body), n, b"HTTP/1.1 200")
+
+
 def create_agents(s, n, sockets=4, batch=64):
     """Creates n `{name}` agents through pipelined keep-alive sockets."""
     pipelined(s, post_request("/atoms/v1/agent", b'{"name":"m"}'), n, b"HTTP/1.1 201", sockets, batch)
@@ -224,16 +246,68 @@ def throughput(binaries, hello_bin):
               f"{m['p99'] / base['p99']:.1f} | {m['cpu']:.1f} | {m['load']:.1f} |")
 
 
-def list_ms(s, n=30):
-    c = http.client.HTTPConnection(s.host, s.port, timeout=30)
+def list_ms(s, n=30, path="/atoms/v1/agent?page=1&offset=10"):
+    """Median ms of n sequential GETs of `path` on one connection."""
+    c = http.client.HTTPConnection(s.host, s.port, timeout=120)
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
-        c.request("GET", "/atoms/v1/agent?page=1&offset=10", headers={"Authorization": f"Bearer {KEY}"})
+        c.request("GET", path, headers={"Authorization": f"Bearer {KEY}"})
         r = c.getresponse()
-        r.read()
+        body = r.read()
         times.append((time.perf_counter() - t0) * 1000)
+        if r.status != 200:
+            raise RuntimeError(f"GET {path}: {r.status} {body[:200]!r}")
     return statistics.median(times)
+
+
+def audience(s):
+    """Uploads a one-member audience; returns its id."""
+    b = "----benchboundary"
+    fields = (("name", "Bench"), ("phoneNumberColumnName", "phone"))
+    body = "".join(f'--{b}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields)
+    body += (f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+             f"Content-Type: text/csv\r\n\r\nphone\n+14155550100\n\r\n--{b}--\r\n")
+    c = http.client.HTTPConnection(s.host, s.port, timeout=30)
+    c.request("POST", "/atoms/v1/audience", body=body.encode(),
+              headers={"Authorization": f"Bearer {KEY}", "Content-Type": f"multipart/form-data; boundary={b}"})
+    r = c.getresponse()
+    out = json.loads(r.read())
+    if r.status != 200:
+        raise RuntimeError(f"audience upload answered {r.status}: {out}")
+    return out["data"]["_id"]
+
+
+def lists(label, binary):
+    """List latency against record count in one organization, with a
+    virtual clock: at each step, campaigns (`{name, agentId, audienceId}`,
+    a one-member audience) are created and outbound calls placed through
+    pipelined POSTs up to N of each, then the clock advances 1 s (the new
+    calls start ringing, so their `updatedAt` moves); then 30 sequential
+    `GET /campaign?page=1&offset=10` and `GET /conversation?page=1&limit=10`
+    (default filters and sort) give their medians."""
+    steps = [1_000, 10_000] if QUICK else [1_000, 10_000, 100_000]
+    s = Server([binary, "--port", "0", "--clock", "virtual", "--concurrency-limit", "100000"])
+    try:
+        admin(s, "POST", f"/_admin/credits?apiKey={KEY}", {"amount": 10_000_000})
+        admin(s, "PUT", f"/_admin/plan?apiKey={KEY}", {"limits": {"campaigns": 1_000_000}})
+        agent = json.loads(call(s, "POST", "/atoms/v1/agent", {"name": "bench"})[1])["data"]
+        body = json.dumps({"name": "c", "agentId": agent, "audienceId": audience(s)}).encode()
+        made, rows = 0, []
+        for n in steps:
+            pipelined(s, post_request("/atoms/v1/campaign", body), n - made, b"HTTP/1.1 201")
+            place_calls(s, agent, n - made)
+            made = n
+            admin(s, "POST", "/_admin/clock/advance", {"seconds": 1})
+            rows.append((n, list_ms(s, path="/atoms/v1/campaign?page=1&offset=10"),
+                         list_ms(s, path="/atoms/v1/conversation?page=1&limit=10"), rss_kib(s.p.pid)))
+    finally:
+        s.stop()
+    print(f"\n### Lists: {label} (load {loadavg()})\n")
+    print("| campaigns and calls | GET /campaign first page p50 | GET /conversation first page p50 | RSS |")
+    print("|---:|---:|---:|---:|")
+    for n, campaigns, calls, rss in rows:
+        print(f"| {n:,} | {campaigns:.2f} ms | {calls:.2f} ms | {rss / 1024:,.0f} MiB |")
 
 
 def memory(label, binary):
@@ -280,21 +354,33 @@ def readiness(binary):
 
 
 def main():
+    if "--lists" in sys.argv:
+        if "--no-build" not in sys.argv:
+            subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock"], cwd=ROOT, check=True)
+        print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; load average at start {loadavg()}")
+        for label, binary in binaries():
+            lists(label, binary)
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: install it with `sudo apt-get install wrk` (Debian/Ubuntu)")
     if "--no-build" not in sys.argv:
         subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock", "--example", "hello_axum"],
                        cwd=ROOT, check=True)
-    binaries = [("mock", os.path.join(REL, "atoms-mock"))]
-    if arg("--before"):
-        binaries.insert(0, ("before", os.path.abspath(arg("--before"))))
     print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; load average at start {loadavg()}")
-    for label, binary in binaries:
+    for label, binary in binaries():
         med, worst = readiness(binary)
         print(f"readiness ({label}): median {med:.1f} ms, max {worst:.1f} ms (exec to first 200)")
-    throughput(binaries, arg("--hello") or os.path.join(REL, "examples", "hello_axum"))
-    for label, binary in binaries:
+    throughput(binaries(), arg("--hello") or os.path.join(REL, "examples", "hello_axum"))
+    for label, binary in binaries():
         memory(label, binary)
+
+
+def binaries():
+    """`--before`'s binary (if given), then the mock: (label, path)."""
+    out = [("mock", arg("--bin") or os.path.join(REL, "atoms-mock"))]
+    if arg("--before"):
+        out.insert(0, ("before", os.path.abspath(arg("--before"))))
+    return out
 
 
 if __name__ == "__main__":

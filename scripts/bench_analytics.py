@@ -13,7 +13,6 @@ the clock until every call has ended, checks that `/analytics/summary` counts
 N calls, then times 30 sequential `GET /analytics/dashboard` requests (median
 and p95, ms) and reads the server's RSS. Timing is printed, never asserted.
 """
-import http.client
 import json
 import os
 import statistics
@@ -22,25 +21,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402  (Server, call, rss_kib, loadavg)
+import bench  # noqa: E402  (Server, call, admin, place_calls, rss_kib, loadavg)
 
 N = int(bench.arg("--calls") or 100_000)
-
-
-def place_calls(s, agent_id, n):
-    """Places n outbound calls through pipelined keep-alive sockets."""
-    body = json.dumps({"agentId": agent_id, "phoneNumber": "+14155550123"}).encode()
-    bench.pipelined(s, bench.post_request("/atoms/v1/conversation/outbound", body), n, b"HTTP/1.1 200")
-
-
-def admin(s, method, path, body):
-    c = http.client.HTTPConnection(s.host, s.port, timeout=900)  # an advance fires every due timer
-    c.request(method, path, body=json.dumps(body), headers={"Content-Type": "application/json"})
-    r = c.getresponse()
-    status, raw = r.status, r.read()
-    if status >= 300:
-        raise RuntimeError(f"{method} {path}: {status} {raw[:200]!r}")
-    return json.loads(raw)
 
 
 def main():
@@ -50,15 +33,15 @@ def main():
     binary = binary or os.path.join(bench.REL, "atoms-mock")
     s = bench.Server([binary, "--port", "0", "--clock", "virtual", "--concurrency-limit", "100000"])
     try:
-        admin(s, "POST", f"/_admin/credits?apiKey={bench.KEY}", {"amount": 10_000_000})
+        bench.admin(s, "POST", f"/_admin/credits?apiKey={bench.KEY}", {"amount": 10_000_000})
         status, raw = bench.call(s, "POST", "/atoms/v1/agent", {"name": "analytics bench"})
         agent_id = json.loads(raw)["data"]
         t0 = time.perf_counter()
-        place_calls(s, agent_id, N)
+        bench.place_calls(s, agent_id, N)
         placed_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         for _ in range(60):  # ten minutes of mock time: every scripted call has ended
-            admin(s, "POST", "/_admin/clock/advance", {"seconds": 10})
+            bench.admin(s, "POST", "/_admin/clock/advance", {"seconds": 10})
         settle_s = time.perf_counter() - t0
         summary = json.loads(bench.call(s, "GET", "/atoms/v1/analytics/summary")[1])["data"]
         if summary["totalCalls"]["current"] != N:

@@ -94,6 +94,23 @@ pub fn evaluate(config: &ConfigMap, scenario: &Scenario, ended_iso: &str) -> Opt
     Some(CallAnalytics { summary: scenario.analytics.summary.clone(), metrics, success_metrics })
 }
 
+/// The metric definitions of `config` as `[{identifier, type}]`, in
+/// config order (`dispositionMetricsConfig` of `GET /conversation`,
+/// R112): `type` is `dispositionMetricType`, else
+/// `dispositionValues.type`.
+pub fn disposition_defs(config: &ConfigMap) -> Vec<Value> {
+    config
+        .get("postCallAnalyticsConfig")
+        .and_then(|p| p.get("dispositionMetrics"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|m| json!({"identifier": m.get("identifier"), "type": m.get("dispositionMetricType").or_else(|| m.get("dispositionValues").and_then(|d| d.get("type")))}))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A metric value as the call log stores it: a string (R219, L-K1).
 pub fn as_log_string(v: &Value) -> String {
     match v {

@@ -288,6 +288,29 @@ pub struct NewCall {
     pub chat: bool,
 }
 
+#[cfg(test)]
+impl NewCall {
+    /// An outbound call of `agent` to `+15551230000` with the default
+    /// config, running the `happy-path` scenario (tests).
+    pub(crate) fn sample(agent: &str) -> Self {
+        Self {
+            agent_id: agent.into(),
+            call_type: CallType::TelephonyOutbound,
+            from: None,
+            to: Some("+15551230000".into()),
+            variables: Map::new(),
+            version_id: String::new(),
+            version_number: 1,
+            config: Config::default(),
+            is_test: false,
+            scenario: crate::scenarios::Library::load(None).expect("scenarios").get("happy-path").expect("happy-path"),
+            conversation_id: None,
+            campaign_id: None,
+            retry_of: None,
+            chat: false,
+        }
+    }
+}
 impl Call {
     /// A new `pending` call record for `new` at `now` (epoch ms), its
     /// variables resolved (R154). `record_id` is the 24-hex `_id`,

@@ -48,6 +48,8 @@ use crate::store::{CallBook, Store};
 pub mod caller_id;
 mod concurrency;
 mod dispatch;
+#[cfg(test)]
+mod list_props;
 mod live;
 pub mod place;
 pub mod query;

@@ -200,6 +200,17 @@ impl LogQuery {
             && self.search.as_deref().is_none_or(|q| searched(c, q))
     }
 
+    /// `Some(ascending)` when the query is the default list in either
+    /// order: root calls only (`callAttemptFilter=initial`), no filter,
+    /// no search, `sortBy=updatedAt`; any `page` and `limit`. The store
+    /// keeps that order ([`crate::store::CallBook::roots_page`]); every
+    /// other query filters and sorts all calls ([`LogQuery::select`]).
+    pub fn default_order(&self) -> Option<bool> {
+        let default = Self::parse(&LogParams::default()).ok()?;
+        let same = Self { page: self.page, limit: self.limit, ascending: self.ascending, ..default };
+        (*self == same).then_some(self.ascending)
+    }
+
     /// Filters, sorts and pages `calls` (given in creation order).
     pub fn select(&self, calls: Vec<Call>) -> Page {
         let mut hits: Vec<(usize, Call)> = calls.into_iter().filter(|c| self.matches(c)).enumerate().collect();
@@ -261,6 +272,19 @@ mod tests {
         let q = LogQuery::parse(&LogParams::default()).expect("valid");
         assert_eq!((q.page, q.limit, q.roots, q.retries), (1, 5, true, false));
         assert_eq!((q.sort_by.as_str(), q.ascending), ("updatedAt", false));
+    }
+
+    #[test]
+    fn only_page_limit_and_order_keep_the_default_order() {
+        let order = |pairs: &[(&str, &str)]| LogQuery::parse(&params(pairs)).expect("valid").default_order();
+        assert_eq!(order(&[]), Some(false));
+        assert_eq!(order(&[("page", "3"), ("limit", "50"), ("sortOrder", "asc"), ("sortBy", "updatedAt")]), Some(true));
+        assert_eq!(order(&[("callAttemptFilter", "initial")]), Some(false));
+        for other in
+            [("sortBy", "createdAt"), ("callAttemptFilter", "all"), ("search", "555"), ("statusFilter", "failed")]
+        {
+            assert_eq!(order(&[other]), None, "{other:?}");
+        }
     }
 
     #[test]

@@ -70,18 +70,10 @@ fn without_nulls(mut m: Map<String, Value>) -> Value {
     Value::Object(m)
 }
 
-/// The agent's metric definitions as `[{identifier, type}]`.
+/// The agent's metric definitions as `[{identifier, type}]`
+/// ([`crate::call::analytics::disposition_defs`] of the call's config).
 pub fn disposition_config(c: &Call) -> Vec<Value> {
-    c.config
-        .get("postCallAnalyticsConfig")
-        .and_then(|p| p.get("dispositionMetrics"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|m| json!({"identifier": m.get("identifier"), "type": m.get("dispositionMetricType").or_else(|| m.get("dispositionValues").and_then(|d| d.get("type")))}))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::call::analytics::disposition_defs(&c.config)
 }
 
 /// `recordingUrl` of `c` on the server at `base`, `None` without a

@@ -110,7 +110,7 @@ impl Campaigns {
             return Err(DomainError::invalid("Agent is archived and cannot initiate calls"));
         }
         let a = book.audience(&new.audience_id).ok_or_else(|| DomainError::invalid("Audience not found"))?;
-        self.store.admit_campaign(t, book.campaigns().count())?;
+        self.store.admit_campaign(t, book.campaign_count())?;
         self.store.check_products(t, &new.phone_number_ids)?;
         let contacts: Vec<Contact> = a
             .members

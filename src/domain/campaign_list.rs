@@ -77,11 +77,56 @@ impl CampaignListQuery {
             -t
         }
     }
+
+    /// Whether the list is every campaign by `createdAt` (no status, no
+    /// search, the default sort field): then, while the creation order is
+    /// the `createdAt` order, the page is a window of it
+    /// ([`CampaignListQuery::window`]).
+    pub fn in_creation_order(&self) -> bool {
+        self.status.is_none() && self.search.is_none() && !self.by_updated
+    }
+
+    /// The page of `items` (every campaign, in creation order, already in
+    /// `createdAt` order) for a query [`in_creation_order`]: walked from
+    /// the newest unless ascending. O(skip + size).
+    ///
+    /// [`in_creation_order`]: CampaignListQuery::in_creation_order
+    pub fn window<'a, T>(&self, items: impl DoubleEndedIterator<Item = &'a T>) -> Vec<&'a T> {
+        if self.ascending {
+            self.page.of(items).collect()
+        } else {
+            self.page.of(items.rev()).collect()
+        }
+    }
+
+    /// The page of `items` (every campaign, in creation order) and how
+    /// many match, by a full scan: filter, then a stable sort by
+    /// [`CampaignListQuery::sort_key`] (equal keys in creation order,
+    /// reversed when descending). O(n log n); `view` gives a campaign's
+    /// status, name, `createdAt` and `updatedAt`.
+    pub fn select<'a, T>(
+        &self,
+        items: impl Iterator<Item = &'a T>,
+        view: impl Fn(&T) -> (CampaignStatus, &str, Millis, Millis),
+    ) -> (Vec<&'a T>, usize) {
+        let mut hits: Vec<(Millis, &T)> = items
+            .filter_map(|c| {
+                let (status, name, created, updated) = view(c);
+                self.matches(status, name).then(|| (self.sort_key(created, updated), c))
+            })
+            .collect();
+        if !self.ascending {
+            hits.reverse();
+        }
+        hits.sort_by_key(|(k, _)| *k);
+        (self.page.of(&hits).map(|(_, c)| *c).collect(), hits.len())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn defaults_and_refusals() {
@@ -104,5 +149,59 @@ mod tests {
         .expect("valid");
         assert!(q.matches(CampaignStatus::Draft, "Spring sale") && !q.matches(CampaignStatus::Draft, "Other"));
         assert!(q.sort_key(1, 9) < q.sort_key(2, 0), "ascending by createdAt");
+    }
+
+    /// A campaign as the proptest sees it: status, name, times.
+    type Row = (CampaignStatus, String, Millis, Millis);
+
+    fn rows() -> impl Strategy<Value = Vec<Row>> {
+        let status = prop::sample::select(vec![CampaignStatus::Draft, CampaignStatus::Running, CampaignStatus::Paused]);
+        // createdAt never goes back here (steps of 0 make ties).
+        prop::collection::vec((status, "[ab]{1,3}", 0i64..3, 0i64..40), 0..40).prop_map(|v| {
+            let mut t = 0;
+            v.into_iter()
+                .map(|(s, n, step, u)| {
+                    t += step;
+                    (s, n, t, u)
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// While creation order is `createdAt` order (R171's default
+        /// sort), the window of the creation order equals the full scan's
+        /// page, ties included, in both directions.
+        #[test]
+        fn the_creation_order_window_equals_the_full_scan(
+            rows in rows(),
+            ascending: bool,
+            number in 1usize..6,
+            size in 1usize..6,
+        ) {
+            let q = CampaignListQuery { status: None, search: None, by_updated: false, ascending,
+                page: Page::numbered(number, size) };
+            prop_assert!(q.in_creation_order());
+            let mut order = crate::domain::list_order::Chronology::default();
+            rows.iter().for_each(|r| order.append(r.2));
+            prop_assert!(order.in_order());
+            let (full, total) = q.select(rows.iter(), |r| (r.0, r.1.as_str(), r.2, r.3));
+            prop_assert_eq!(total, rows.len());
+            let window: Vec<*const Row> = q.window(rows.iter()).into_iter().map(std::ptr::from_ref).collect();
+            prop_assert_eq!(window, full.into_iter().map(std::ptr::from_ref).collect::<Vec<_>>());
+        }
+
+        /// Filters, search and `updatedAt` never take the window.
+        #[test]
+        fn any_filter_or_other_sort_needs_the_scan(status: bool, search: bool, by_updated: bool) {
+            let q = CampaignListQuery {
+                status: status.then_some(CampaignStatus::Draft),
+                search: search.then(|| "a".to_string()),
+                by_updated,
+                ascending: false,
+                page: Page::numbered(1, 5),
+            };
+            prop_assert_eq!(q.in_creation_order(), !(status || search || by_updated));
+        }
     }
 }

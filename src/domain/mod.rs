@@ -9,7 +9,8 @@
 //! - [`time`]: ISO-8601 rendering and parsing of epoch milliseconds.
 //! - [`template`]: `{{name}}` placeholder filling.
 //! - [`event_stream`]: who may still subscribe to a call's SSE stream (R124).
-//! - [`page`]: the window a paginated list cuts, and its `hasMore`/`totalPages`.
+//! - [`page`]: the window a paginated list cuts, and its `hasMore`/`totalPages`;
+//!   [`list_order`]: list orders kept up to date, read one page at a time.
 //! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
 //! - [`static_names`]: serde for `&'static str` fields holding one of a fixed set of names.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
@@ -80,6 +81,7 @@ pub mod invoice;
 pub mod knowledge_base;
 pub mod ledger;
 pub mod ledger_query;
+pub mod list_order;
 pub mod numbers;
 pub mod page;
 pub mod phone_product;

@@ -15,7 +15,10 @@
 //!   arrival order: the limit (the plan's concurrent calls), the per-agent
 //!   reservations and who starts when a slot frees are its rules;
 //! - a retry family shares one root, and every member's `retryCount` is
-//!   the family's size (R121).
+//!   the family's size (R121);
+//! - `roots` ([`roots::RootIndex`]) files every root call by `updatedAt`
+//!   for `GET /conversation`'s default list ([`CallBook::roots_page`]);
+//!   calls change only through [`CallTable::entry_mut`], which keeps it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -28,9 +31,12 @@ use super::AnalyticsBook;
 use crate::call::Call;
 use crate::domain::concurrency::{Admission, Reservations, SlotKey, Slots};
 use crate::domain::dnc::DncList;
+use crate::domain::page::Page;
 use crate::domain::Millis;
 use crate::events::CallHub;
 use crate::scenarios::Scenario;
+
+mod roots;
 
 /// One organization's calls: its key, the locked table and the
 /// organization's analytics index, which the engine reports calls to, and
@@ -49,6 +55,8 @@ struct Entry {
     hub: Arc<CallHub>,
     /// Driven by a realtime session rather than a scripted timeline.
     live: bool,
+    /// Creation order ([`roots::RootIndex`]).
+    seq: u64,
 }
 
 /// The calls of one organization, by call id, with their slots.
@@ -57,6 +65,19 @@ pub struct CallTable {
     calls: HashMap<String, Entry>,
     order: Vec<String>,
     slots: Slots,
+    roots: roots::RootIndex,
+}
+
+/// One page of `GET /conversation`'s default list ([`CallBook::roots_page`]).
+#[derive(Debug)]
+pub struct RootsPage {
+    /// The page's calls, in list order.
+    pub calls: Vec<Call>,
+    /// Root calls over all pages.
+    pub total: usize,
+    /// The disposition metric definitions (`[{identifier, type}]`) of the
+    /// root calls, one list per distinct config, first carried first.
+    pub configs: Vec<Vec<Value>>,
 }
 
 impl CallBook {
@@ -64,7 +85,7 @@ impl CallBook {
     /// `limit` concurrency slots (at least 1), are checked against `dnc`
     /// and are reported to `analytics`.
     pub fn new(api_key: Arc<str>, limit: u32, dnc: Arc<Mutex<DncList>>, analytics: Arc<AnalyticsBook>) -> Self {
-        let table = CallTable { calls: HashMap::new(), order: Vec::new(), slots: Slots::new(limit) };
+        let table = CallTable::new(Slots::new(limit));
         Self { api_key, table: Mutex::new(table), dnc, analytics }
     }
 
@@ -108,6 +129,20 @@ impl CallBook {
     pub fn list(&self, keep: impl Fn(&Call) -> bool) -> Vec<Call> {
         let t = self.lock();
         t.order.iter().filter_map(|id| t.calls.get(id)).map(|e| &e.call).filter(|c| keep(c)).cloned().collect()
+    }
+
+    /// Page `page` of the root calls (not retries) by `updatedAt`, latest
+    /// first unless `ascending`, ties in creation order (newest first when
+    /// descending): `GET /conversation` with no filter (R111, the default
+    /// `callAttemptFilter=initial`, `sortBy=updatedAt`). O(log n + skip +
+    /// page) under the lock; the same calls, total and metric definitions
+    /// a full scan gives.
+    pub fn roots_page(&self, ascending: bool, page: Page) -> RootsPage {
+        let mut t = self.lock();
+        t.settle();
+        let (ids, total) = t.roots.page(ascending, page);
+        let calls = ids.filter_map(|id| t.calls.get(id)).map(|e| e.call.clone()).collect();
+        RootsPage { calls, total, configs: t.roots.configs() }
     }
 
     /// The retry family of `call_id`: root first, then attempts (R117).
@@ -206,7 +241,7 @@ impl CallBook {
             snap.scenarios.into_iter().map(|(name, s)| (name, Arc::new(s))).collect();
         let mut slots = Slots::new(snap.limit.unwrap_or(limit));
         slots.set_reservations(snap.reservations);
-        let mut table = CallTable { calls: HashMap::new(), order: Vec::new(), slots };
+        let mut table = CallTable::new(slots);
         for CallEntry { mut record, events, closed_at } in snap.calls {
             let id = record.call_id.clone();
             if table.calls.contains_key(&id) {
@@ -225,8 +260,9 @@ impl CallBook {
                     .ok_or_else(|| format!("call {id} runs scenario '{name}', which is not in calls.scenarios"))?,
             );
             let hub = Arc::new(CallHub::restored(events, closed_at));
+            let seq = table.roots.add(&record);
             table.order.push(id.clone());
-            table.calls.insert(id, Entry { call: record, hub, live: false });
+            table.calls.insert(id, Entry { call: record, hub, live: false, seq });
         }
         Ok(Self { api_key, table: Mutex::new(table), dnc, analytics })
     }
@@ -245,16 +281,29 @@ impl CallBook {
 }
 
 impl CallTable {
+    fn new(slots: Slots) -> Self {
+        Self { calls: HashMap::new(), order: Vec::new(), slots, roots: roots::RootIndex::default() }
+    }
+
+    /// Files the call last handed out by [`CallTable::entry_mut`] under
+    /// its `updatedAt` now; every `&mut` use of the table starts here.
+    fn settle(&mut self) {
+        let calls = &self.calls;
+        self.roots.settle(|id| calls.get(id).map(|e| e.call.updated_at));
+    }
+
     /// Stores a new call with its hub. With `retry_of`, links it into the
     /// parent's retry family first (R121): the parent's `retryCallId`
     /// points at it and every member's `retryCount` grows. `live` marks a
     /// call a realtime session drives. Returns the call as stored.
     pub fn insert(&mut self, mut call: Call, hub: Arc<CallHub>, retry_of: Option<&str>, live: bool) -> Call {
+        self.settle();
         if let Some(parent_id) = retry_of {
             self.link_retry(parent_id, &mut call);
         }
+        let seq = self.roots.add(&call);
         self.order.push(call.call_id.clone());
-        self.calls.insert(call.call_id.clone(), Entry { call: call.clone(), hub, live });
+        self.calls.insert(call.call_id.clone(), Entry { call: call.clone(), hub, live, seq });
         call
     }
 
@@ -281,7 +330,10 @@ impl CallTable {
         if !self.calls.get(call_id).is_some_and(|e| e.call.status.is_terminal()) {
             return false;
         }
-        self.calls.remove(call_id);
+        self.settle();
+        if let Some(e) = self.calls.remove(call_id) {
+            self.roots.remove(&e.call, e.seq);
+        }
         if self.order.len() >= 64 && self.calls.len() < self.order.len() / 2 {
             let calls = &self.calls;
             self.order.retain(|id| calls.contains_key(id));
@@ -301,8 +353,14 @@ impl CallTable {
     }
 
     /// One call and its hub, to change the call and publish its events.
+    /// The only way to change a stored call: the list order follows its
+    /// `updatedAt` from the table's next use on ([`roots::RootIndex`]).
+    /// Its `retryAttemptNumber` and config stay as stored.
     pub fn entry_mut(&mut self, call_id: &str) -> Option<(&mut Call, &Arc<CallHub>)> {
-        self.calls.get_mut(call_id).map(|e| (&mut e.call, &e.hub))
+        self.settle();
+        let e = self.calls.get_mut(call_id)?;
+        self.roots.touch(&e.call, e.seq);
+        Some((&mut e.call, &e.hub))
     }
 
     /// True when a realtime session drives `call_id`.
@@ -359,31 +417,15 @@ impl CallTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::{CallType, NewCall};
+    use crate::call::NewCall;
     use crate::domain::concurrency::Reservation;
 
     fn call(id: &str, agent: &str) -> Call {
-        let new = NewCall {
-            agent_id: agent.into(),
-            call_type: CallType::TelephonyOutbound,
-            from: None,
-            to: Some("+15551230000".into()),
-            variables: serde_json::Map::new(),
-            version_id: String::new(),
-            version_number: 1,
-            config: Default::default(),
-            is_test: false,
-            scenario: crate::scenarios::Library::load(None).expect("scenarios").get("happy-path").expect("happy-path"),
-            conversation_id: None,
-            campaign_id: None,
-            retry_of: None,
-            chat: false,
-        };
-        Call::new(new, id.into(), id.into(), 0)
+        Call::new(NewCall::sample(agent), id.into(), id.into(), 0)
     }
 
     fn table(limit: u32, ids: &[(&str, &str)]) -> CallTable {
-        let mut t = CallTable { calls: HashMap::new(), order: Vec::new(), slots: Slots::new(limit) };
+        let mut t = CallTable::new(Slots::new(limit));
         for (id, agent) in ids {
             t.insert(call(id, agent), Arc::new(CallHub::new()), None, false);
         }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::campaign::{Progress, Trigger};
+use crate::domain::list_order::Chronology;
 use crate::domain::Millis;
 
 pub mod audiences;
@@ -147,6 +148,10 @@ pub struct CampaignBook {
     audience_order: Vec<String>,
     campaigns: HashMap<String, Campaign>,
     campaign_order: Vec<String>,
+    /// Whether `campaign_order` is also `createdAt` order (always, unless
+    /// a campaign was stored with an earlier `createdAt` than one before
+    /// it: a real clock set back, or a snapshot written so).
+    created: Chronology,
 }
 
 /// The campaign book in a snapshot: audiences and campaigns, oldest first.
@@ -213,9 +218,21 @@ impl CampaignBook {
         self.campaigns.get(id)
     }
 
-    /// Every campaign, oldest first.
-    pub fn campaigns(&self) -> impl Iterator<Item = &Campaign> {
+    /// Every campaign, oldest first (in the order they were stored).
+    pub fn campaigns(&self) -> impl DoubleEndedIterator<Item = &Campaign> {
         self.campaign_order.iter().filter_map(|id| self.campaigns.get(id))
+    }
+
+    /// How many campaigns there are (`totalCampaignCount`), O(1).
+    pub fn campaign_count(&self) -> usize {
+        self.campaigns.len()
+    }
+
+    /// Whether [`CampaignBook::campaigns`] comes in `createdAt` order,
+    /// ties in storing order: `GET /campaign`'s default sort can then
+    /// walk it instead of sorting (R171).
+    pub fn created_in_order(&self) -> bool {
+        self.created.in_order()
     }
 
     /// The first non-terminal campaign passing `f` (an "active" one for
@@ -231,6 +248,7 @@ impl CampaignBook {
 
     /// Stores a new campaign (last in the listing order).
     pub fn insert_campaign(&mut self, c: Campaign) {
+        self.created.append(c.created_at);
         self.campaign_order.push(c.id.clone());
         self.campaigns.insert(c.id.clone(), c);
     }

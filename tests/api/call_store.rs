@@ -58,8 +58,10 @@ async fn the_oldest_ended_call_is_evicted_while_a_newer_and_a_live_one_stay_cb3_
     let status = detail(&s, KEY, &live).await["status"].clone();
     assert!(status == "in_progress" || status == "in_queue", "the live call stays: {status}");
 
-    let listed = ids_listed(&s.get("/conversation?limit=50", KEY).await.body);
+    let list = s.get("/conversation?limit=50", KEY).await.body;
+    let listed = ids_listed(&list);
     assert!(!listed.contains(&oldest), "CB4: lists no longer show it: {listed:?}");
+    assert_eq!(list["data"]["pagination"]["total"], 2, "nor count it (the default list's index): {list}");
     assert!(listed.contains(&newer) && listed.contains(&live), "{listed:?}");
 
     // The live call ends in turn: now `newer` is the oldest and goes, and

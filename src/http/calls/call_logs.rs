@@ -17,8 +17,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::requests::SearchCallsRequest;
 use super::sse::is_call_id;
 use crate::calls::query::{pagination, LogParams, LogQuery};
-use crate::calls::{recording_url, render as call_render, Call};
+use crate::calls::{recording_url, render as call_render};
 use crate::domain::ids::is_object_id;
+use crate::domain::page::Page;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, OrgState};
 use crate::http::render;
@@ -53,23 +54,35 @@ fn not_found() -> ApiError {
               (status = 400, description = "A bad query parameter"), (status = 401, description = "Unauthorized")))]
 async fn list_conversations(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<LogParams>) -> ApiResult<Response> {
     let q = LogQuery::parse(&p).map_err(ApiError::BadRequest)?;
-    let matches = t.calls().list(|c| q.matches(c));
-    let config = metrics_config(&matches);
-    let page = q.select(matches);
+    let (calls, total, config) = match q.default_order() {
+        // The default list reads one page of the book's order, O(log n + page).
+        Some(ascending) => {
+            let page = t.calls().roots_page(ascending, Page::numbered(q.page, q.limit));
+            (page.calls, page.total, metrics_config(page.configs))
+        }
+        // Anything else filters and sorts every call, O(n log n).
+        None => {
+            let matches = t.calls().list(|c| q.matches(c));
+            let config = metrics_config(matches.iter().map(call_render::disposition_config));
+            let page = q.select(matches);
+            (page.calls, page.total, config)
+        }
+    };
     let base = s.calls.public_url();
-    let logs: Vec<Value> = page.calls.iter().map(|c| call_render::list_row(c, &base)).collect();
+    let logs: Vec<Value> = calls.iter().map(|c| call_render::list_row(c, &base)).collect();
     Ok(render::ok(json!({
-        "logs": logs, "pagination": pagination(page.total, q.page, q.limit), "dispositionMetricsConfig": config,
+        "logs": logs, "pagination": pagination(total, q.page, q.limit), "dispositionMetricsConfig": config,
     })))
 }
 
-/// The distinct `{identifier, type}` metric definitions of `calls`.
-fn metrics_config(calls: &[Call]) -> Vec<Value> {
+/// The distinct `{identifier, type}` metric definitions of `lists` (each
+/// call's, in creation order), first seen first.
+fn metrics_config(lists: impl IntoIterator<Item = Vec<Value>>) -> Vec<Value> {
     let mut seen = Map::new();
-    for def in calls.iter().flat_map(call_render::disposition_config) {
+    for def in lists.into_iter().flatten() {
         if let Some(id) = def.get("identifier").and_then(Value::as_str) {
             if !seen.contains_key(id) {
-                seen.insert(id.to_string(), def.clone());
+                seen.insert(id.to_string(), def);
             }
         }
     }
