@@ -258,6 +258,22 @@ impl Ledger {
             (s, Credits::from_micros(spent))
         })
     }
+
+    /// Credits spent on anything but calls in `[from, to)`: one
+    /// `(createdAt epoch ms, micro-credits)` per `USAGE_DEDUCTION` row
+    /// without a `callId` (number rental and renewal, prompt scoring),
+    /// oldest first, spend positive (a refund row counts negative). Rows
+    /// folded by [`Ledger::compact`] are no longer usage rows and are not
+    /// listed. Call costs are left out: `usage/timeseries` takes them from
+    /// the analytics index, by the call's creation day.
+    pub fn non_call_usage(&self, from: Millis, to: Millis) -> Vec<(Millis, i64)> {
+        self.entries()
+            .iter()
+            .filter(|e| e.transaction_type == TransactionType::UsageDeduction && e.call_id.is_none())
+            .filter(|e| from <= e.created_at && e.created_at < to)
+            .map(|e| (e.created_at, -e.amount.micros()))
+            .collect()
+    }
 }
 
 #[cfg(test)]

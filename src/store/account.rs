@@ -133,6 +133,14 @@ impl AccountBook {
         serde_json::json!({"platform": p.1.to_f64(), "voiceAi": ai.1.to_f64(), "voiceModels": models.1.to_f64()})
     }
 
+    /// Credits spent on anything but calls in `[from, to)` after settling
+    /// renewals due by `now` (see [`Ledger::non_call_usage`](crate::domain::ledger::Ledger::non_call_usage)): what
+    /// `GET /analytics/usage/timeseries` adds to the calls' costs.
+    pub fn non_call_usage(&mut self, from: Millis, to: Millis, ids: &IdGen, now: Millis) -> Vec<(Millis, i64)> {
+        self.account.settle(ids, now);
+        self.account.ledger.non_call_usage(from, to)
+    }
+
     /// `data` of `GET /payment/v1/invoices`: up to 20 Stripe-shaped
     /// invoices, newest first; `base` is the server's URL.
     pub fn invoices(&self, base: &str) -> Vec<Value> {
@@ -401,8 +409,8 @@ impl Store {
     }
 
     /// Charges `kind` on `t`'s account at the clock's now (see
-    /// [`AccountBook::charge`]); a posted row also counts in the
-    /// organization's analytics usage (`AnalyticsBook::record_debit`).
+    /// [`AccountBook::charge`]); the row counts in
+    /// `GET /analytics/usage/timeseries` (see [`AccountBook::non_call_usage`]).
     pub fn charge(
         &self,
         t: &Tenant,
@@ -411,11 +419,7 @@ impl Store {
         amount: Credits,
     ) -> Result<Option<LedgerEntry>, DomainError> {
         let now = self.clock.now();
-        let row = t.account().charge(kind, request_id, amount, &self.ids, now)?;
-        if row.is_some() {
-            t.analytics().record_debit(now, amount.to_f64());
-        }
-        Ok(row)
+        t.account().charge(kind, request_id, amount, &self.ids, now)
     }
 
     /// 400 `Organization has no credits available` unless `t` can pay

@@ -11,10 +11,11 @@
 //! always equals the call book's current records, and a request merges
 //! the index's 15-minute buckets instead of scanning calls.
 //!
-//! **Non-call debits.** [`AnalyticsBook::record_debit`] is the hook for
-//! credits spent on anything but a call (number rental, prompt scoring):
-//! `usage/timeseries` adds them to the calls' costs. Call costs must never
-//! go through it, or they would be counted twice.
+//! **Non-call spend.** Credits spent on anything but a call (number rental
+//! and renewal, prompt scoring) are not in the index: `usage/timeseries`
+//! reads them from the ledger when asked
+//! ([`AccountBook::non_call_usage`](super::AccountBook::non_call_usage)),
+//! so the ledger is their one record and they survive a restart with it.
 //!
 //! **Locks.** The index has its own `RwLock`, taken last: the engine writes
 //! while it holds the call book's lock (so reports of one call are applied
@@ -22,7 +23,7 @@
 //! it before they lock any other book. Nothing is locked under it.
 //!
 //! **Persistence.** Not serialized itself: it is rebuilt by recording every
-//! call of the call book, plus the ledger's non-call debits.
+//! call of the call book.
 
 use parking_lot::{RwLock, RwLockReadGuard};
 
@@ -52,12 +53,6 @@ impl AnalyticsBook {
     pub fn record(&self, call: &Call) {
         let facts = call.facts();
         self.index.write().record(&facts);
-    }
-
-    /// Records `credits` spent at `at` (epoch ms) on something other than a
-    /// call (number rental, prompt scoring), for `usage/timeseries`.
-    pub fn record_debit(&self, at: Millis, credits: f64) {
-        self.index.write().record_debit(at, credits);
     }
 
     /// The index, read-locked: hold it for one figure, never across

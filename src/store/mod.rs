@@ -264,9 +264,8 @@ impl Tenant {
         self.webhooks.lock()
     }
 
-    /// The organization's analytics index (`/analytics/*`); its
-    /// [`AnalyticsBook::record_debit`] takes the credits spent on anything
-    /// but calls.
+    /// The organization's analytics index (`/analytics/*`), fed by the
+    /// call engine.
     pub fn analytics(&self) -> &AnalyticsBook {
         &self.analytics
     }

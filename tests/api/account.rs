@@ -108,6 +108,41 @@ async fn the_ledger_equals_the_balance_after_a_rental_a_connected_call_an_unansw
     assert_ledger_is_the_balance(&s, KEY).await;
 }
 
+/// `(date, credits)` of a ledger row: its UTC day and its spend.
+fn spend(row: &Value) -> (String, f64) {
+    let day = row["createdAt"].as_str().expect("createdAt")[..10].to_string();
+    (day, -row["amount"].as_f64().expect("amount"))
+}
+
+/// Credit usage counts every usage row of the ledger, not only calls: a
+/// number's rental on its day and its renewal a cycle later, read back
+/// from the ledger (which a restart keeps).
+#[tokio::test]
+async fn number_rental_and_renewal_count_in_the_credit_usage_timeseries() {
+    let (s, key) = (TestServer::start().await, "sk_usage_rental");
+    rent_number(&s, key, "US").await;
+    let rental = spend(&ledger(&s, key).await[0]);
+    s.advance(35.0 * 86_400.0).await;
+    let renewal = ledger(&s, key)
+        .await
+        .iter()
+        .find(|r| r["transactionType"] == "USAGE_DEDUCTION" && r["callId"].is_null())
+        .map(spend)
+        .expect("a renewal within the ledger's last 7 days");
+    assert!(rental.1 > 0.0 && renewal.1 > 0.0 && renewal.0 > rental.0, "{rental:?} {renewal:?}");
+
+    let r = s.get(&format!("/analytics/usage/timeseries?dateFrom={}", rental.0), key).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let days: Vec<(String, f64)> = r.body["data"]["dayWiseCredits"]
+        .as_array()
+        .expect("dayWiseCredits")
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap_or_default().to_string(), d["credits"].as_f64().unwrap_or(f64::NAN)))
+        .collect();
+    assert_eq!(days, vec![rental.clone(), renewal.clone()], "{}", r.text);
+    assert_eq!(r.body["data"]["totalCredits"].as_f64(), Some(rental.1 + renewal.1), "{}", r.text);
+}
+
 #[tokio::test]
 async fn plan_limits_are_enforced_with_the_platforms_errors() {
     let s = TestServer::start().await;

@@ -286,9 +286,11 @@ async fn analytics_after_a_scripted_campaign_equal_the_hand_computed_figures() {
         &data(&s, key, &format!("call-counts-by-day?{q}")).await["callCountsByDay"],
         json!([{"day": "2026-01-01", "count": 10}]),
     );
+    // Credit usage is the calls' 2.7 plus the 10-credit rental of the
+    // campaign's number that morning (a ledger row, not a call).
     same(
         &data(&s, key, &format!("usage/timeseries?{q}")).await,
-        json!({"dateRange": period, "dayWiseCredits": [{"date": "2026-01-01", "credits": 2.7}], "totalCredits": 2.7}),
+        json!({"dateRange": period, "dayWiseCredits": [{"date": "2026-01-01", "credits": 12.7}], "totalCredits": 12.7}),
     );
     let minutes = [
         ("09:00", 5),

@@ -10,6 +10,8 @@ use serde::Serialize;
 use super::bucket::{distinct, Counters, Spread, Tally};
 use super::index::Source;
 use super::params::{Filter, Period, Range, Rank, RankBy, Scope, Zone};
+use crate::domain::Millis;
+
 use super::{credits, date_str, mean, percent, round2, week_start, SLOT};
 
 /// One day of one line in `phone-number-trends`.
@@ -340,14 +342,18 @@ pub struct UsageTimeseries {
 }
 
 /// `GET /analytics/usage/timeseries`: credits per day, from the cost of
-/// every ended call created that day plus the other debits recorded then
-/// (the operation takes no agent or campaign filter).
-pub fn usage_timeseries(src: &dyn Source, range: Range, zone: Zone) -> UsageTimeseries {
+/// every ended call created that day plus `other`, the organization's
+/// other spend as `(epoch ms, micro-credits)` (number rental and renewal,
+/// prompt scoring: the ledger's non-call usage rows; those outside
+/// `range` are ignored). The operation takes no agent or campaign filter.
+pub fn usage_timeseries(src: &dyn Source, other: &[(Millis, i64)], range: Range, zone: Zone) -> UsageTimeseries {
     let mut per: BTreeMap<i64, i64> = BTreeMap::new();
     src.visit(&Filter::default(), range, &mut |_, slot, b| {
         *per.entry(zone.day_of(slot * SLOT)).or_default() += b.counters.cost_micros;
     });
-    src.debits(range, &mut |slot, micros| *per.entry(zone.day_of(slot * SLOT)).or_default() += micros);
+    for (at, micros) in other.iter().filter(|(at, _)| range.contains(*at)) {
+        *per.entry(zone.day_of(*at)).or_default() += micros;
+    }
     let total: i64 = per.values().sum();
     let day_wise_credits = per
         .into_iter()

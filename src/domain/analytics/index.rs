@@ -143,9 +143,6 @@ pub trait Source {
     fn name(&self, id: u32) -> &str;
     /// At least the longest `createdAt`-to-end span of any ended call.
     fn max_span(&self) -> Millis;
-    /// Calls `f(slot, millionths of a credit)` for credit debits other than
-    /// calls (number rental, prompt scoring) made in `range`.
-    fn debits(&self, range: Range, f: &mut dyn FnMut(i64, i64));
 }
 
 #[derive(Debug)]
@@ -169,8 +166,6 @@ pub struct Index {
     free: Vec<u32>,
     cells: Vec<Cell>,
     cell_of: HashMap<(u32, Option<u32>, CallKind), u32>,
-    /// Non-call debits by instant, millionths of a credit.
-    debits: BTreeMap<Millis, i64>,
     max_span: Millis,
 }
 
@@ -220,16 +215,6 @@ impl Index {
             if b.is_empty() {
                 c.slots.remove(&slot);
             }
-        }
-    }
-
-    /// Records a credit debit that is not a call's cost (number rental,
-    /// prompt scoring), for `usage/timeseries`. Call costs come from
-    /// [`Index::record`]; feeding them here too would count them twice.
-    pub fn record_debit(&mut self, at: Millis, credits: f64) {
-        let micros = (credits * 1_000_000.0).round();
-        if micros.is_finite() {
-            *self.debits.entry(at).or_default() += micros as i64;
         }
     }
 
@@ -321,13 +306,5 @@ impl Source for Index {
 
     fn max_span(&self) -> Millis {
         self.max_span
-    }
-
-    fn debits(&self, range: Range, f: &mut dyn FnMut(i64, i64)) {
-        if range.from < range.to {
-            for (at, m) in self.debits.range(range.from..range.to) {
-                f(slot_of(*at), *m);
-            }
-        }
     }
 }

@@ -15,12 +15,11 @@ pub struct Scan {
     names: Names,
     rows: Vec<Row>,
     live: Vec<LiveRow>,
-    debits: Vec<(Millis, i64)>,
 }
 
 impl Scan {
-    /// A scan over `facts` (one per call) and non-call debits `(at, credits)`.
-    pub fn new(facts: &[CallFacts], debits: &[(Millis, f64)]) -> Self {
+    /// A scan over `facts` (one per call).
+    pub fn new(facts: &[CallFacts]) -> Self {
         let mut s = Self::default();
         for f in facts {
             match f.outcome() {
@@ -34,7 +33,6 @@ impl Scan {
                 }
             }
         }
-        s.debits = debits.iter().map(|(at, c)| (*at, (c * 1_000_000.0).round() as i64)).collect();
         s
     }
 
@@ -69,11 +67,5 @@ impl Source for Scan {
 
     fn max_span(&self) -> Millis {
         self.rows.iter().map(Row::span).max().unwrap_or(0)
-    }
-
-    fn debits(&self, range: Range, f: &mut dyn FnMut(i64, i64)) {
-        for (at, m) in self.debits.iter().filter(|(at, _)| range.contains(*at)) {
-            f(slot_of(*at), *m);
-        }
     }
 }

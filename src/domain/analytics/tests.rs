@@ -105,12 +105,17 @@ pub(super) fn org() -> Vec<CallFacts> {
     c
 }
 
+/// The organization's non-call spend: a 2-credit number rental on the
+/// 6th at noon.
+fn rental() -> [(Millis, i64); 1] {
+    [(at(1, 12, 0, 0), 2_000_000)]
+}
+
 fn index() -> Index {
     let mut ix = Index::new();
     for f in org() {
         ix.record(&f);
     }
-    ix.record_debit(at(1, 12, 0, 0), 2.0);
     ix
 }
 
@@ -263,7 +268,7 @@ fn counts_by_day_and_credit_usage_include_non_call_debits() {
         c["callCountsByDay"],
         json!([{"day": "2026-01-05", "count": 3}, {"day": "2026-01-06", "count": 3}, {"day": "2026-01-07", "count": 1}])
     );
-    let u = json(&usage_timeseries(&index(), three_days().range, Zone::UTC));
+    let u = json(&usage_timeseries(&index(), &rental(), three_days().range, Zone::UTC));
     assert_eq!(
         u,
         json!({"dateRange": {"from": "2026-01-05", "to": "2026-01-07"},

@@ -180,14 +180,15 @@ async fn get_call_counts_by_day(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<
 }
 
 /// Credits spent per UTC day: the `callCost` of the calls created that
-/// day plus the other debits recorded then (number rental, prompt
-/// scoring): `{dateRange: {from, to}, dayWiseCredits: [{date, credits}],
+/// day plus the ledger's other usage rows of that day (number rental and
+/// renewal, prompt scoring): `{dateRange: {from, to}, dayWiseCredits: [{date, credits}],
 /// totalCredits}`. Takes only `dateFrom`/`dateTo`.
 #[utoipa::path(get, path = "/analytics/usage/timeseries", tag = "Analytics", params(RangeParams),
     responses((status = 200, description = "`{success, data: {dateRange, dayWiseCredits, totalCredits}}`"),
               (status = 400, description = "A bad query parameter")))]
 async fn get_usage_timeseries(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<RangeParams>) -> ApiResult<Response> {
     let range = p.parse(s.store.clock().now(), ZONE)?;
-    let data = groups::usage_timeseries(&*t.analytics().read(), range, ZONE);
+    let other = s.store.with_account(&t, |a, ids, now| a.non_call_usage(range.from, range.to, ids, now));
+    let data = groups::usage_timeseries(&*t.analytics().read(), &other, range, ZONE);
     Ok(ok(data))
 }
