@@ -259,12 +259,57 @@ pub enum Posted {
 
 /// One organization's ledger. Rows are in the order posted, which is time
 /// order: `post` stamps `created_at` no earlier than the previous row.
+/// Serializable, so a snapshot can hold it; read back, every row's
+/// `balanceAfter` must be the running sum, `balance` the sum of all rows,
+/// `added` at least the credits its rows add, and rows in time order
+/// (a hand-edited amount is refused, not believed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredLedger")]
 pub struct Ledger {
     entries: Vec<LedgerEntry>,
     balance: Credits,
     added: Credits,
     keys: HashSet<String>,
+}
+
+/// [`Ledger`] as a snapshot holds it, before its invariants are checked.
+#[derive(Deserialize)]
+struct StoredLedger {
+    entries: Vec<LedgerEntry>,
+    balance: Credits,
+    added: Credits,
+    keys: HashSet<String>,
+}
+
+impl TryFrom<StoredLedger> for Ledger {
+    type Error = String;
+
+    fn try_from(s: StoredLedger) -> Result<Self, String> {
+        let (mut running, mut adds, mut last) = (Credits::ZERO, Credits::ZERO, Millis::MIN);
+        for e in &s.entries {
+            running = running.checked_add(e.amount).ok_or_else(|| format!("ledger: row {} overflows the sum", e.id))?;
+            adds = adds.checked_add(e.amount.max(Credits::ZERO)).unwrap_or(Credits(i64::MAX));
+            if e.balance_after != running {
+                return Err(format!(
+                    "ledger: row {} has balanceAfter {}, but the rows up to it sum to {}",
+                    e.id,
+                    e.balance_after.to_f64(),
+                    running.to_f64()
+                ));
+            }
+            if e.created_at < last {
+                return Err(format!("ledger: row {} is older than the row before it", e.id));
+            }
+            last = e.created_at;
+        }
+        if s.balance != running {
+            return Err(format!("ledger: balance is {}, but its rows sum to {}", s.balance.to_f64(), running.to_f64()));
+        }
+        if s.added < adds {
+            return Err(format!("ledger: added is {}, but its rows add {}", s.added.to_f64(), adds.to_f64()));
+        }
+        Ok(Self { entries: s.entries, balance: s.balance, added: s.added, keys: s.keys })
+    }
 }
 
 impl Ledger {

@@ -201,3 +201,26 @@ proptest! {
         prop_assert_eq!(back, l, "JSON round trip");
     }
 }
+
+/// A snapshot's ledger is read back only when its sums hold: a row edited
+/// by hand, or a balance that is not the sum of the rows, is refused with
+/// the reason.
+#[test]
+fn a_ledger_whose_sums_do_not_hold_is_refused_on_read_back() {
+    let mut l = Ledger::new();
+    let top = top_up(TransactionType::CreditPurchase, Credits::whole(10), None).expect("a purchase");
+    l.post("a".repeat(24), top, T0).expect("posted");
+    l.charge_upfront("b".repeat(24), prompt_score_charge("r", "a"), T0 + 1).expect("charged");
+    let good = serde_json::to_value(&l).expect("serialize");
+    assert_eq!(serde_json::from_value::<Ledger>(good.clone()).ok(), Some(l));
+    let refused = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        serde_json::from_value::<Ledger>(v).expect_err("refused").to_string()
+    };
+    assert!(refused(&|v| v["entries"][0]["amount"] = 20_000_000.into())
+        .contains("has balanceAfter 10, but the rows up to it sum to 20"));
+    assert!(refused(&|v| v["balance"] = 0.into()).contains("ledger: balance is 0, but its rows sum to 9"));
+    assert!(refused(&|v| v["added"] = 0.into()).contains("ledger: added is 0, but its rows add 10"));
+    assert!(refused(&|v| v["entries"][1]["createdAt"] = 0.into()).contains("is older than the row before it"));
+}

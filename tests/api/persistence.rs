@@ -414,6 +414,10 @@ async fn a_bad_import_answers_400_naming_the_problem_and_changes_nothing() {
         ),
         (with(&|d| d["organization"]["dnc"]["len"] = json!(5)), "dnc: len is 5, but the list holds 0 entries"),
         (
+            with(&|d| d["organization"]["account"]["account"]["ledger"]["balance"] = json!(1)),
+            "ledger: balance is 0.000001",
+        ),
+        (
             with(&|d| d["organization"]["webhooks"]["webhooks"][0]["url"] = json!("http://127.0.0.1:9/taken")),
             "registered by another organization",
         ),
