@@ -305,7 +305,9 @@ pub struct CallLink {
 /// to (the config version it runs and its scenario).
 #[derive(Debug, Clone)]
 pub struct NewCall {
-    /// The agent, numbers, variables and flags asked for.
+    /// The agent, numbers, variables and flags asked for. Its `pin` has
+    /// done its work once `config` is resolved (a retry names the parent's
+    /// `version_id` there); nothing reads it afterwards.
     pub request: CallRequest,
     /// The campaign and the attempt it retries, if any.
     pub link: CallLink,
