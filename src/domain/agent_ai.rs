@@ -150,9 +150,7 @@ pub fn validate(b: &WithAiBody) -> Result<Brief, DomainError> {
         length(n.trim(), "name", 1, 50)?;
     }
     if let Some(t) = b.workflow_type.as_deref().filter(|t| *t != "single_prompt") {
-        return Err(DomainError::invalid(format!(
-            "type: Invalid enum value. Expected 'single_prompt', received '{t}'"
-        )));
+        return Err(DomainError::invalid_enum("type", &["single_prompt"], t));
     }
     let source = match (&b.description, b.questions.as_deref().filter(|q| !q.is_empty())) {
         (Some(d), None) if !d.trim().is_empty() => {

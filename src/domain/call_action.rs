@@ -215,18 +215,13 @@ pub struct ActionBody {
     pub config: Option<ConfigBody>,
 }
 
-fn enum_err(path: &str, allowed: &[&str], got: &str) -> DomainError {
-    let list: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
-    DomainError::invalid(format!("{path}: Invalid enum value. Expected {}, received '{got}'", list.join(" | ")))
-}
-
 /// Parses `category` (`trigger`, `post-call`).
 pub fn parse_category(s: &str) -> Result<Category, DomainError> {
-    serde_json::from_value(json!(s)).map_err(|_| enum_err("category", &["trigger", "post-call"], s))
+    serde_json::from_value(json!(s)).map_err(|_| DomainError::invalid_enum("category", &["trigger", "post-call"], s))
 }
 
 fn parse_action_type(s: &str) -> Result<ActionType, DomainError> {
-    serde_json::from_value(json!(s)).map_err(|_| enum_err("action_type", &["create", "update"], s))
+    serde_json::from_value(json!(s)).map_err(|_| DomainError::invalid_enum("action_type", &["create", "update"], s))
 }
 
 const OPERATORS: [&str; 12] =
@@ -251,7 +246,7 @@ pub fn validate_config(c: &ConfigBody) -> Result<ActionConfig, DomainError> {
         let (field, op, value) =
             (req(&cond.field, "field")?, req(&cond.operator, "operator")?, req(&cond.value, "value")?);
         let operator = serde_json::from_value(json!(op))
-            .map_err(|_| enum_err(&format!("config.conditions.{i}.operator"), &OPERATORS, &op))?;
+            .map_err(|_| DomainError::invalid_enum(&format!("config.conditions.{i}.operator"), &OPERATORS, &op))?;
         conditions.push(Condition { field, operator, value });
     }
     if c.body.as_ref().is_some_and(|b| b.chars().count() > MAX_BODY) {

@@ -107,9 +107,7 @@ fn string_field(body: &Map<String, Value>, key: &str) -> Result<Option<String>, 
 
 fn enum_error(path: &str, got: &Value) -> DomainError {
     let shown = got.as_str().map_or_else(|| got.to_string(), str::to_string);
-    DomainError::invalid(format!(
-        "{path}: Invalid enum value. Expected 'pre-conversation' | 'post-conversation' | 'analytics-completed', received '{shown}'"
-    ))
+    DomainError::invalid_enum(path, &["pre-conversation", "post-conversation", "analytics-completed"], &shown)
 }
 
 fn event_type(path: &str, v: &Value) -> Result<EventType, DomainError> {
