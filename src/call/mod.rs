@@ -255,37 +255,70 @@ mod scenario_name {
     }
 }
 
-/// What a caller asks for when placing a call.
+/// Which config a call runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pin {
+    /// The agent's active version.
+    Active,
+    /// A published version (R106).
+    Version(String),
+    /// An open draft (draft test calls, R063).
+    Draft(String),
+    /// A v2 branch's open draft, by branch id (R096).
+    BranchDraft(String),
+}
+
+/// A call to place, before the agent is looked up.
+#[derive(Debug, Clone)]
+pub struct CallRequest {
+    /// The agent (24 hex, already well-formed).
+    pub agent_id: String,
+    /// Which of its configs to run.
+    pub pin: Pin,
+    /// Telephony or web session.
+    pub call_type: CallType,
+    /// Caller number (E.164), if any.
+    pub from: Option<String>,
+    /// Callee number (E.164), if any.
+    pub to: Option<String>,
+    /// The call's own variables (scalars, R103).
+    pub variables: Map<String, Value>,
+    /// A test call (R107).
+    pub is_test: bool,
+    /// The 22-character web-session id, for web sessions and test calls.
+    pub conversation_id: Option<String>,
+    /// A chat session (a `webcall` that competes for chat slots).
+    pub chat: bool,
+}
+
+/// What ties a call to a campaign: the campaign id and the attempt it
+/// retries (R121). Empty for calls placed through the API.
+#[derive(Debug, Clone, Default)]
+pub struct CallLink {
+    /// The campaign that placed the call.
+    pub campaign_id: Option<String>,
+    /// The call this one retries.
+    pub retry_of: Option<String>,
+}
+
+/// A call ready to be created: what was asked for and what it resolved
+/// to (the config version it runs and its scenario).
 #[derive(Debug, Clone)]
 pub struct NewCall {
-    /// Agent id.
-    pub agent_id: String,
-    /// Call type.
-    pub call_type: CallType,
-    /// Caller number.
-    pub from: Option<String>,
-    /// Callee number.
-    pub to: Option<String>,
-    /// The call's own variables (scalars).
-    pub variables: Map<String, Value>,
+    /// The agent, numbers, variables and flags asked for. Its `pin` has
+    /// done its work once `config` is resolved (a retry names the parent's
+    /// `version_id` there); nothing reads it afterwards.
+    pub request: CallRequest,
+    /// The campaign and the attempt it retries, if any.
+    pub link: CallLink,
     /// Version id of `config`.
     pub version_id: String,
     /// Its number.
     pub version_number: u32,
     /// The config to run.
     pub config: Config,
-    /// Test call.
-    pub is_test: bool,
     /// Scenario.
     pub scenario: Arc<Scenario>,
-    /// Web-session id, if any.
-    pub conversation_id: Option<String>,
-    /// Campaign.
-    pub campaign_id: Option<String>,
-    /// The call this one retries.
-    pub retry_of: Option<String>,
-    /// A chat session.
-    pub chat: bool,
 }
 
 #[cfg(test)]
@@ -294,20 +327,22 @@ impl NewCall {
     /// config, running the `happy-path` scenario (tests).
     pub(crate) fn sample(agent: &str) -> Self {
         Self {
-            agent_id: agent.into(),
-            call_type: CallType::TelephonyOutbound,
-            from: None,
-            to: Some("+15551230000".into()),
-            variables: Map::new(),
+            request: CallRequest {
+                agent_id: agent.into(),
+                pin: Pin::Active,
+                call_type: CallType::TelephonyOutbound,
+                from: None,
+                to: Some("+15551230000".into()),
+                variables: Map::new(),
+                is_test: false,
+                conversation_id: None,
+                chat: false,
+            },
+            link: CallLink::default(),
             version_id: String::new(),
             version_number: 1,
             config: Config::default(),
-            is_test: false,
             scenario: crate::scenarios::Library::load(None).expect("scenarios").get("happy-path").expect("happy-path"),
-            conversation_id: None,
-            campaign_id: None,
-            retry_of: None,
-            chat: false,
         }
     }
 }
@@ -317,21 +352,22 @@ impl Call {
     /// `call_id` the `CALL-…` id (R013).
     pub fn new(new: NewCall, record_id: String, call_id: String, now: Millis) -> Self {
         let variables = variables::resolve(&new, &call_id, now);
+        let NewCall { request: req, link, version_id, version_number, config, scenario } = new;
         Self {
             id: record_id,
             call_id,
-            conversation_id: new.conversation_id,
-            agent_id: new.agent_id,
-            call_type: new.call_type,
+            conversation_id: req.conversation_id,
+            agent_id: req.agent_id,
+            call_type: req.call_type,
             status: CallStatus::Pending,
-            from: new.from,
-            to: new.to,
+            from: req.from,
+            to: req.to,
             variables,
-            version_id: new.version_id,
-            version_number: new.version_number,
-            config: new.config,
-            is_test: new.is_test,
-            scenario: new.scenario,
+            version_id,
+            version_number,
+            config,
+            is_test: req.is_test,
+            scenario,
             created_at: now,
             updated_at: now,
             started_at: None,
@@ -348,8 +384,8 @@ impl Call {
             retry_attempt_number: 0,
             retry_count: 1,
             root_call_id: None,
-            campaign_id: new.campaign_id,
-            chat: new.chat,
+            campaign_id: link.campaign_id,
+            chat: req.chat,
             blocked_by: None,
             call_actions: Vec::new(),
         }

@@ -37,11 +37,11 @@ pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> 
     let tz = if label.contains('/') { label } else { "UTC" };
     let local_ms = now + (offset_min * 60_000.0).round() as i64;
     let weekday = utc(local_ms).weekday();
-    let (user, agent) = match new.call_type {
-        CallType::TelephonyInbound => (new.from.clone(), new.to.clone()),
-        CallType::TelephonyOutbound | CallType::Webcall => (new.to.clone(), new.from.clone()),
+    let (user, agent) = match new.request.call_type {
+        CallType::TelephonyInbound => (new.request.from.clone(), new.request.to.clone()),
+        CallType::TelephonyOutbound | CallType::Webcall => (new.request.to.clone(), new.request.from.clone()),
     };
-    let conversation_type = match new.call_type {
+    let conversation_type = match new.request.call_type {
         CallType::TelephonyOutbound => "telephonyOutbound",
         CallType::TelephonyInbound => "telephonyInbound",
         CallType::Webcall => "webcall",
@@ -78,7 +78,7 @@ pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> 
     if let Some(Value::Object(defaults)) = cfg.get("defaultVariables") {
         out.extend(defaults.clone());
     }
-    out.extend(new.variables.clone());
+    out.extend(new.request.variables.clone());
     // The call's identity is not a template value: `from`, `to` and these
     // keys always agree (LIVE K1), whatever the variables say.
     out.extend(facts.map(|(k, v)| (k.to_string(), v)));

@@ -22,60 +22,15 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Call, CallType, Calls, NewCall};
+use super::{Call, Calls, NewCall};
+pub use crate::call::{CallLink, CallRequest, Pin};
 use crate::domain::config::Config;
 use crate::domain::versioning::AgentRecord;
 use crate::domain::DomainError;
 use crate::scenarios::Scenario;
 use crate::store::Tenant;
-
-/// Which config a call runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pin {
-    /// The agent's active version.
-    Active,
-    /// A published version (R106).
-    Version(String),
-    /// An open draft (draft test calls, R063).
-    Draft(String),
-    /// A v2 branch's open draft, by branch id (R096).
-    BranchDraft(String),
-}
-
-/// A call to place, before the agent is looked up.
-#[derive(Debug, Clone)]
-pub struct CallRequest {
-    /// The agent (24 hex, already well-formed).
-    pub agent_id: String,
-    /// Which of its configs to run.
-    pub pin: Pin,
-    /// Telephony or web session.
-    pub call_type: CallType,
-    /// Caller number (E.164), if any.
-    pub from: Option<String>,
-    /// Callee number (E.164), if any.
-    pub to: Option<String>,
-    /// The call's own variables (scalars, R103).
-    pub variables: Map<String, Value>,
-    /// A test call (R107).
-    pub is_test: bool,
-    /// The 22-character web-session id, for web sessions and test calls.
-    pub conversation_id: Option<String>,
-    /// A chat session (a `webcall` that competes for chat slots).
-    pub chat: bool,
-}
-
-/// What ties a call to a campaign: the campaign id and the attempt it
-/// retries (R121). Empty for calls placed through the API.
-#[derive(Debug, Clone, Default)]
-pub struct CallLink {
-    /// The campaign that placed the call.
-    pub campaign_id: Option<String>,
-    /// The call this one retries.
-    pub retry_of: Option<String>,
-}
 
 /// The config `pin` names on `rec`: the config, its version id and number.
 fn resolve_config(rec: &AgentRecord, pin: &Pin) -> Result<(Config, String, u32), DomainError> {
@@ -127,22 +82,7 @@ impl Calls {
         let scenario =
             self.library.choose(scenario, req.to.as_deref(), &req.agent_id).map_err(DomainError::Validation)?;
         self.store.admit_call(t, req.call_type)?;
-        Ok(NewCall {
-            agent_id: req.agent_id,
-            call_type: req.call_type,
-            from: req.from,
-            to: req.to,
-            variables: req.variables,
-            version_id,
-            version_number,
-            config,
-            is_test: req.is_test,
-            scenario,
-            conversation_id: req.conversation_id,
-            campaign_id: link.campaign_id,
-            retry_of: link.retry_of,
-            chat: req.chat,
-        })
+        Ok(NewCall { request: req, link, version_id, version_number, config, scenario })
     }
 
     /// Places a call: [`Calls::prepare`], then the record is created
@@ -157,7 +97,7 @@ impl Calls {
         link: CallLink,
     ) -> Result<Call, DomainError> {
         let new = self.prepare(t, scenario, req, link)?;
-        let retry_of = new.retry_of.clone();
+        let retry_of = new.link.retry_of.clone();
         let call = self.new_record(t, new);
         Ok(self.admit(t.calls(), call, retry_of.as_deref()))
     }
@@ -178,21 +118,24 @@ impl Calls {
         retry_refusal(&parent).map_or(Ok(()), |m| Err(DomainError::Validation(m)))?;
         self.store.admit_call(t, parent.call_type)?;
         let own = parent.variables.iter().filter(|(k, _)| !super::variables::STANDARD_KEYS.contains(&k.as_str()));
-        let new = NewCall {
+        let request = CallRequest {
             agent_id: parent.agent_id.clone(),
+            pin: Pin::Version(parent.version_id.clone()),
             call_type: parent.call_type,
             from: parent.from.clone(),
             to: parent.to.clone(),
             variables: own.map(|(k, v)| (k.clone(), v.clone())).collect(),
+            is_test: parent.is_test,
+            conversation_id: None,
+            chat: parent.chat,
+        };
+        let new = NewCall {
+            request,
+            link: CallLink { campaign_id: parent.campaign_id.clone(), retry_of: Some(parent.call_id.clone()) },
             version_id: parent.version_id.clone(),
             version_number: parent.version_number,
             config: parent.config.clone(),
-            is_test: parent.is_test,
             scenario: scenario.unwrap_or_else(|| Arc::clone(&parent.scenario)),
-            conversation_id: None,
-            campaign_id: parent.campaign_id.clone(),
-            retry_of: Some(parent.call_id.clone()),
-            chat: parent.chat,
         };
         let mut call = self.new_record(t, new);
         if parent.conversation_id.is_some() {
@@ -206,7 +149,7 @@ impl Calls {
     pub(super) fn new_record(&self, t: &Tenant, new: NewCall) -> Call {
         let now = self.clock().now();
         let (record_id, call_id) = (self.store.ids().object_id(now), self.store.ids().call_id(now));
-        self.store.count_call(t, &new.agent_id);
+        self.store.count_call(t, &new.request.agent_id);
         Call::new(new, record_id, call_id, now)
     }
 }

@@ -20,7 +20,7 @@ use utoipa::IntoParams;
 use super::Call;
 use crate::domain::ids::is_object_id;
 use crate::domain::time::parse_iso;
-use crate::domain::Millis;
+use crate::domain::{enum_message, Millis};
 
 /// Largest page (R111); larger `limit`s are clamped to it.
 pub const MAX_LIMIT: usize = 500;
@@ -121,8 +121,7 @@ fn list(v: Option<&String>) -> Option<Vec<String>> {
 fn enum_list(name: &str, v: Option<&String>, allowed: &[&str]) -> Result<Option<Vec<String>>, String> {
     let items = list(v);
     if let Some(bad) = items.iter().flatten().find(|x| !allowed.contains(&x.as_str())) {
-        let expected = allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" | ");
-        return Err(format!("{name}: Invalid enum value. Expected {expected}, received '{bad}'"));
+        return Err(enum_message(name, allowed, bad));
     }
     Ok(items)
 }

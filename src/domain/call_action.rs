@@ -47,10 +47,6 @@ pub const MAX_BODY: usize = 10_000;
 /// Largest `limit` of a list (inferred).
 pub const MAX_LIMIT: u32 = 100;
 
-fn bad(msg: impl Into<String>) -> DomainError {
-    DomainError::Validation(msg.into())
-}
-
 /// `category`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Category {
@@ -219,18 +215,13 @@ pub struct ActionBody {
     pub config: Option<ConfigBody>,
 }
 
-fn enum_err(path: &str, allowed: &[&str], got: &str) -> DomainError {
-    let list: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
-    bad(format!("{path}: Invalid enum value. Expected {}, received '{got}'", list.join(" | ")))
-}
-
 /// Parses `category` (`trigger`, `post-call`).
 pub fn parse_category(s: &str) -> Result<Category, DomainError> {
-    serde_json::from_value(json!(s)).map_err(|_| enum_err("category", &["trigger", "post-call"], s))
+    serde_json::from_value(json!(s)).map_err(|_| DomainError::invalid_enum("category", &["trigger", "post-call"], s))
 }
 
 fn parse_action_type(s: &str) -> Result<ActionType, DomainError> {
-    serde_json::from_value(json!(s)).map_err(|_| enum_err("action_type", &["create", "update"], s))
+    serde_json::from_value(json!(s)).map_err(|_| DomainError::invalid_enum("action_type", &["create", "update"], s))
 }
 
 const OPERATORS: [&str; 12] =
@@ -243,20 +234,23 @@ const OPERATORS: [&str; 12] =
 pub fn validate_config(c: &ConfigBody) -> Result<ActionConfig, DomainError> {
     let raw = c.conditions.as_deref().unwrap_or_default();
     if raw.len() > MAX_CONDITIONS {
-        return Err(bad(format!("config.conditions: Array must contain at most {MAX_CONDITIONS} element(s)")));
+        return Err(DomainError::invalid(format!(
+            "config.conditions: Array must contain at most {MAX_CONDITIONS} element(s)"
+        )));
     }
     let mut conditions = Vec::with_capacity(raw.len());
     for (i, cond) in raw.iter().enumerate() {
-        let req =
-            |v: &Option<String>, f: &str| v.clone().ok_or_else(|| bad(format!("config.conditions.{i}.{f}: Required")));
+        let req = |v: &Option<String>, f: &str| {
+            v.clone().ok_or_else(|| DomainError::invalid(format!("config.conditions.{i}.{f}: Required")))
+        };
         let (field, op, value) =
             (req(&cond.field, "field")?, req(&cond.operator, "operator")?, req(&cond.value, "value")?);
         let operator = serde_json::from_value(json!(op))
-            .map_err(|_| enum_err(&format!("config.conditions.{i}.operator"), &OPERATORS, &op))?;
+            .map_err(|_| DomainError::invalid_enum(&format!("config.conditions.{i}.operator"), &OPERATORS, &op))?;
         conditions.push(Condition { field, operator, value });
     }
     if c.body.as_ref().is_some_and(|b| b.chars().count() > MAX_BODY) {
-        return Err(bad(format!("config.body: String must contain at most {MAX_BODY} character(s)")));
+        return Err(DomainError::invalid(format!("config.body: String must contain at most {MAX_BODY} character(s)")));
     }
     let phone = c.phone_number_field_name.clone().filter(|p| !p.trim().is_empty());
     Ok(ActionConfig { phone_number_field_name: phone, conditions, body: c.body.clone() })
@@ -264,7 +258,7 @@ pub fn validate_config(c: &ConfigBody) -> Result<ActionConfig, DomainError> {
 
 fn check_trigger(category: Category, config: &ActionConfig) -> Result<(), DomainError> {
     if category == Category::Trigger && config.phone_number_field_name.is_none() {
-        return Err(bad(PHONE_FIELD_REQUIRED));
+        return Err(DomainError::invalid(PHONE_FIELD_REQUIRED));
     }
     Ok(())
 }
@@ -275,15 +269,15 @@ fn check_trigger(category: Category, config: &ActionConfig) -> Result<(), Domain
 /// [`PHONE_FIELD_REQUIRED`]. The store then checks the agent exists in the
 /// organization (400 `Agent not found`, R104's wording).
 pub fn validate_create(b: &ActionBody, id: String, org: String, now: Millis) -> Result<CallAction, DomainError> {
-    let agent = b.agent_id.as_deref().ok_or_else(|| bad("agentId: Required"))?;
-    let category = parse_category(b.category.as_deref().ok_or_else(|| bad("category: Required"))?)?;
-    let provider = b.provider.as_deref().ok_or_else(|| bad("provider: Required"))?;
-    let config = validate_config(b.config.as_ref().ok_or_else(|| bad("config: Required"))?)?;
+    let agent = b.agent_id.as_deref().ok_or_else(|| DomainError::invalid("agentId: Required"))?;
+    let category = parse_category(b.category.as_deref().ok_or_else(|| DomainError::invalid("category: Required"))?)?;
+    let provider = b.provider.as_deref().ok_or_else(|| DomainError::invalid("provider: Required"))?;
+    let config = validate_config(b.config.as_ref().ok_or_else(|| DomainError::invalid("config: Required"))?)?;
     if !is_object_id(agent) {
-        return Err(bad("Invalid agent id"));
+        return Err(DomainError::invalid("Invalid agent id"));
     }
     if provider.trim().is_empty() {
-        return Err(bad("provider: String must contain at least 1 character(s)"));
+        return Err(DomainError::invalid("provider: String must contain at least 1 character(s)"));
     }
     check_trigger(category, &config)?;
     Ok(CallAction {
@@ -311,7 +305,7 @@ pub fn apply_update(a: &CallAction, b: &ActionBody, now: Millis) -> Result<CallA
     }
     if let Some(p) = &b.provider {
         if p.trim().is_empty() {
-            return Err(bad("provider: String must contain at least 1 character(s)"));
+            return Err(DomainError::invalid("provider: String must contain at least 1 character(s)"));
         }
         n.provider = p.trim().to_string();
     }
@@ -375,7 +369,7 @@ fn positive(v: Option<&str>, name: &str, default: u32, max: u32) -> Result<u32, 
     let Some(s) = v else { return Ok(default) };
     match s.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(n.min(max)),
-        _ => Err(bad(format!("{name}: Number must be greater than or equal to 1"))),
+        _ => Err(DomainError::invalid(format!("{name}: Number must be greater than or equal to 1"))),
     }
 }
 
@@ -383,9 +377,9 @@ fn positive(v: Option<&str>, name: &str, default: u32, max: u32) -> Result<u32, 
 /// `Invalid agent id`, `page|limit: Number must be greater than or equal
 /// to 1`, the category enum message.
 pub fn validate_list(q: &ListQuery) -> Result<ListFilter, DomainError> {
-    let agent = q.agent_id.as_deref().ok_or_else(|| bad("agentId: Required"))?;
+    let agent = q.agent_id.as_deref().ok_or_else(|| DomainError::invalid("agentId: Required"))?;
     if !is_object_id(agent) {
-        return Err(bad("Invalid agent id"));
+        return Err(DomainError::invalid("Invalid agent id"));
     }
     Ok(ListFilter {
         agent_id: agent.to_string(),

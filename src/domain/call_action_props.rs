@@ -45,14 +45,17 @@ fn ended<'a>(vars: &'a Map<String, Value>, status: &'a str) -> EndedCall<'a> {
 
 #[test]
 fn trigger_actions_need_a_phone_field_on_create_and_after_update() {
-    assert_eq!(validate_create(&body("trigger", None), "i".into(), "o".into(), T0), Err(bad(PHONE_FIELD_REQUIRED)));
+    assert_eq!(
+        validate_create(&body("trigger", None), "i".into(), "o".into(), T0),
+        Err(DomainError::invalid(PHONE_FIELD_REQUIRED))
+    );
     assert_eq!(
         validate_create(&body("trigger", Some("  ")), "i".into(), "o".into(), T0),
-        Err(bad(PHONE_FIELD_REQUIRED))
+        Err(DomainError::invalid(PHONE_FIELD_REQUIRED))
     );
     let post = validate_create(&body("post-call", None), "i".into(), "o".into(), T0).unwrap();
     let to_trigger = ActionBody { category: Some("trigger".into()), ..ActionBody::default() };
-    assert_eq!(apply_update(&post, &to_trigger, T0 + 1), Err(bad(PHONE_FIELD_REQUIRED)));
+    assert_eq!(apply_update(&post, &to_trigger, T0 + 1), Err(DomainError::invalid(PHONE_FIELD_REQUIRED)));
     let with_phone = ActionBody {
         category: Some("trigger".into()),
         config: Some(ConfigBody { phone_number_field_name: Some("phone".into()), ..ConfigBody::default() }),
@@ -68,13 +71,13 @@ fn create_reports_each_missing_or_bad_field() {
     b.category = Some("during".into());
     assert_eq!(
         validate_create(&b, "i".into(), "o".into(), T0),
-        Err(bad("category: Invalid enum value. Expected 'trigger' | 'post-call', received 'during'"))
+        Err(DomainError::invalid("category: Invalid enum value. Expected 'trigger' | 'post-call', received 'during'"))
     );
     b.category = None;
-    assert_eq!(validate_create(&b, "i".into(), "o".into(), T0), Err(bad("category: Required")));
+    assert_eq!(validate_create(&b, "i".into(), "o".into(), T0), Err(DomainError::invalid("category: Required")));
     let mut b = body("post-call", None);
     b.agent_id = Some("x".into());
-    assert_eq!(validate_create(&b, "i".into(), "o".into(), T0), Err(bad("Invalid agent id")));
+    assert_eq!(validate_create(&b, "i".into(), "o".into(), T0), Err(DomainError::invalid("Invalid agent id")));
     let mut b = body("post-call", None);
     b.config = Some(ConfigBody {
         conditions: Some(vec![ConditionBody {
@@ -86,7 +89,7 @@ fn create_reports_each_missing_or_bad_field() {
     });
     let err = validate_create(&b, "i".into(), "o".into(), T0).unwrap_err().to_string();
     assert!(err.starts_with("config.conditions.0.operator: Invalid enum value."), "{err}");
-    assert_eq!(validate_list(&ListQuery::default()), Err(bad("agentId: Required")));
+    assert_eq!(validate_list(&ListQuery::default()), Err(DomainError::invalid("agentId: Required")));
 }
 
 #[test]

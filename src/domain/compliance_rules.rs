@@ -46,8 +46,8 @@ pub enum UserType {
 fn enum_value<T: Copy>(field: &str, raw: Option<&str>, options: &[(&str, T)]) -> Result<T, DomainError> {
     let s = raw.ok_or_else(|| DomainError::invalid(format!("{field}: Required")))?;
     options.iter().find(|(n, _)| *n == s).map(|(_, v)| *v).ok_or_else(|| {
-        let names: Vec<String> = options.iter().map(|(n, _)| format!("'{n}'")).collect();
-        DomainError::invalid(format!("{field}: Invalid enum value. Expected {}, received '{s}'", names.join(" | ")))
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        DomainError::invalid_enum(field, &names, s)
     })
 }
 

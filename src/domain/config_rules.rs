@@ -213,8 +213,7 @@ pub fn check(rule: &Rule, v: &Value, path: &str) -> Result<(), String> {
             if set.contains(&s) {
                 Ok(())
             } else {
-                let list: Vec<String> = set.iter().map(|x| format!("'{x}'")).collect();
-                Err(format!("{path}: Invalid enum value. Expected {}, received '{s}'", list.join(" | ")))
+                Err(super::enum_message(path, set, s))
             }
         }
         Rule::Bool => v.is_boolean().then_some(()).ok_or_else(|| expected(path, "boolean", v)),

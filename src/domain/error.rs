@@ -42,10 +42,22 @@ pub struct Rejection {
     pub data: Option<Value>,
 }
 
+/// zod's message for a value outside a fixed set, as the platform words
+/// it: `<path>: Invalid enum value. Expected 'a' | 'b', received '<got>'`.
+pub fn enum_message(path: &str, allowed: &[&str], got: &str) -> String {
+    let expected: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+    format!("{path}: Invalid enum value. Expected {}, received '{got}'", expected.join(" | "))
+}
+
 impl DomainError {
     /// Shorthand for [`DomainError::Validation`].
     pub fn invalid(msg: impl Into<String>) -> Self {
         Self::Validation(msg.into())
+    }
+
+    /// A 400 with [`enum_message`]: `got` at `path` is not one of `allowed`.
+    pub fn invalid_enum(path: &str, allowed: &[&str], got: &str) -> Self {
+        Self::Validation(enum_message(path, allowed, got))
     }
 
     /// A 409 `{status: false, error_type, errors: [msg]}` (R073, R079, R088).

@@ -25,10 +25,6 @@ pub const MAX_SETS: usize = 20;
 /// Longest credential field, characters (the mock's bound; inferred).
 pub const MAX_FIELD: usize = 512;
 
-fn bad(msg: impl Into<String>) -> DomainError {
-    DomainError::Validation(msg.into())
-}
-
 /// One credential set (OAS #WebEngageIntegrationSet, all required).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,21 +65,24 @@ pub struct WebEngage {
 /// [`MAX_SETS`]), `integrationSets.<i>.<field>: Required`, `… String must
 /// contain at least 1 character(s)` (or at most [`MAX_FIELD`]).
 pub fn validate(b: &ModifyBody) -> Result<Vec<IntegrationSet>, DomainError> {
-    let sets = b.integration_sets.as_ref().ok_or_else(|| bad("integrationSets: Required"))?;
+    let sets = b.integration_sets.as_ref().ok_or_else(|| DomainError::invalid("integrationSets: Required"))?;
     if sets.is_empty() {
-        return Err(bad("integrationSets: Array must contain at least 1 element(s)"));
+        return Err(DomainError::invalid("integrationSets: Array must contain at least 1 element(s)"));
     }
     if sets.len() > MAX_SETS {
-        return Err(bad(format!("integrationSets: Array must contain at most {MAX_SETS} element(s)")));
+        return Err(DomainError::invalid(format!("integrationSets: Array must contain at most {MAX_SETS} element(s)")));
     }
     for (i, s) in sets.iter().enumerate() {
         for (name, v) in [("licenseCode", &s.license_code), ("environment", &s.environment), ("apiKey", &s.api_key)] {
-            let v = v.as_deref().ok_or_else(|| bad(format!("integrationSets.{i}.{name}: Required")))?;
+            let v =
+                v.as_deref().ok_or_else(|| DomainError::invalid(format!("integrationSets.{i}.{name}: Required")))?;
             if v.trim().is_empty() {
-                return Err(bad(format!("integrationSets.{i}.{name}: String must contain at least 1 character(s)")));
+                return Err(DomainError::invalid(format!(
+                    "integrationSets.{i}.{name}: String must contain at least 1 character(s)"
+                )));
             }
             if v.chars().count() > MAX_FIELD {
-                return Err(bad(format!(
+                return Err(DomainError::invalid(format!(
                     "integrationSets.{i}.{name}: String must contain at most {MAX_FIELD} character(s)"
                 )));
             }
@@ -148,15 +147,15 @@ mod tests {
 
     #[test]
     fn every_set_needs_all_three_fields() {
-        assert_eq!(validate(&ModifyBody::default()), Err(bad("integrationSets: Required")));
+        assert_eq!(validate(&ModifyBody::default()), Err(DomainError::invalid("integrationSets: Required")));
         assert_eq!(
             validate(&ModifyBody { integration_sets: Some(vec![]) }),
-            Err(bad("integrationSets: Array must contain at least 1 element(s)"))
+            Err(DomainError::invalid("integrationSets: Array must contain at least 1 element(s)"))
         );
         let missing = IntegrationSet { api_key: None, ..set("L", "e", "k") };
         assert_eq!(
             validate(&ModifyBody { integration_sets: Some(vec![set("L", "e", "k"), missing]) }),
-            Err(bad("integrationSets.1.apiKey: Required"))
+            Err(DomainError::invalid("integrationSets.1.apiKey: Required"))
         );
     }
 }

@@ -45,9 +45,7 @@ impl Provider {
             None => Err(DomainError::invalid("provider: Required")),
             Some("plivo") => Ok(Self::Plivo),
             Some("twilio") => Ok(Self::Twilio),
-            Some(other) => Err(DomainError::invalid(format!(
-                "provider: Invalid enum value. Expected 'plivo' | 'twilio', received '{other}'"
-            ))),
+            Some(other) => Err(DomainError::invalid_enum("provider", &["plivo", "twilio"], other)),
         }
     }
 }

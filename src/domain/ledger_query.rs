@@ -111,11 +111,6 @@ fn date_field(name: &str, raw: Option<&str>, issues: &mut Vec<String>) -> Option
     parsed
 }
 
-fn enum_issue(name: &str, options: &[&str], got: &str) -> String {
-    let expected: Vec<String> = options.iter().map(|o| format!("'{o}'")).collect();
-    format!("{name}: Invalid enum value. Expected {}, received '{got}'", expected.join(" | "))
-}
-
 fn type_filter(raw: Option<&str>, issues: &mut Vec<String>) -> Option<TypeFilter> {
     let s = raw?;
     if s == "PAYMENTS" {
@@ -125,7 +120,7 @@ fn type_filter(raw: Option<&str>, issues: &mut Vec<String>) -> Option<TypeFilter
     if t.is_none() {
         let mut names: Vec<&str> = TransactionType::ALL.iter().map(|t| t.as_str()).collect();
         names.push("PAYMENTS");
-        issues.push(enum_issue("type", &names, s));
+        issues.push(super::enum_message("type", &names, s));
     }
     t
 }
@@ -134,7 +129,7 @@ fn scope_filter(raw: Option<&str>, issues: &mut Vec<String>) -> Option<Scope> {
     let s = raw?;
     let scope = Scope::parse(s);
     if scope.is_none() {
-        issues.push(enum_issue("scope", &Scope::ALL.map(Scope::as_str), s));
+        issues.push(super::enum_message("scope", &Scope::ALL.map(Scope::as_str), s));
     }
     scope
 }

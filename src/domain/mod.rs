@@ -99,7 +99,7 @@ pub(crate) mod versioning_props;
 pub mod webhook;
 pub mod widget;
 
-pub use error::{DomainError, UNAUTHORIZED};
+pub use error::{enum_message, DomainError, UNAUTHORIZED};
 
 /// The base path of every REST route and of the realtime WebSocket (R001).
 pub const API_PREFIX: &str = "/atoms/v1";

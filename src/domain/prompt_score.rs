@@ -54,10 +54,6 @@ pub const RATE_WINDOW_MS: Millis = 60_000;
 /// First-token latency per prompt token, ms.
 pub const TTFT_MS_PER_TOKEN: f64 = 0.045;
 
-fn bad(msg: impl Into<String>) -> DomainError {
-    DomainError::Validation(msg.into())
-}
-
 /// Request body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,9 +77,9 @@ pub enum Target {
 pub fn validate(b: &ScoreBody) -> Result<Target, DomainError> {
     match (&b.version_id, &b.draft_id) {
         (Some(v), None) if is_object_id(v) => Ok(Target::Version(v.clone())),
-        (Some(_), None) => Err(bad("Invalid version id")),
+        (Some(_), None) => Err(DomainError::invalid("Invalid version id")),
         (None, Some(d)) if !d.is_empty() => Ok(Target::Draft(d.clone())),
-        _ => Err(bad(EXACTLY_ONE)),
+        _ => Err(DomainError::invalid(EXACTLY_ONE)),
     }
 }
 
@@ -152,10 +148,10 @@ pub fn cached_fields(cached: Option<&CachedScore>, config: &Map<String, Value>, 
 /// [`SINGLE_PROMPT_ONLY`], [`NO_PROMPT`].
 pub fn check_scorable(workflow_type: &str, prompt: &str) -> Result<(), DomainError> {
     if workflow_type != "single_prompt" {
-        return Err(bad(SINGLE_PROMPT_ONLY));
+        return Err(DomainError::invalid(SINGLE_PROMPT_ONLY));
     }
     if prompt.trim().is_empty() {
-        return Err(bad(NO_PROMPT));
+        return Err(DomainError::invalid(NO_PROMPT));
     }
     Ok(())
 }
@@ -180,7 +176,7 @@ pub fn fingerprint(input: &PromptInput<'_>) -> String {
 /// target's cached score has this fingerprint.
 pub fn check_changed(cached: Option<&CachedScore>, fingerprint: &str) -> Result<(), DomainError> {
     match cached {
-        Some(c) if c.fingerprint == fingerprint => Err(bad(UNCHANGED)),
+        Some(c) if c.fingerprint == fingerprint => Err(DomainError::invalid(UNCHANGED)),
         Some(_) | None => Ok(()),
     }
 }

@@ -29,11 +29,17 @@ fn the_request_needs_exactly_one_target() {
     let v = "6a1589b75e048394eb37bc47".to_string();
     assert_eq!(validate(&ScoreBody { version_id: Some(v.clone()), draft_id: None }), Ok(Target::Version(v.clone())));
     assert_eq!(validate(&ScoreBody { version_id: None, draft_id: Some("d1".into()) }), Ok(Target::Draft("d1".into())));
-    assert_eq!(validate(&ScoreBody::default()), Err(bad(EXACTLY_ONE)));
-    assert_eq!(validate(&ScoreBody { version_id: Some(v), draft_id: Some("d1".into()) }), Err(bad(EXACTLY_ONE)));
-    assert_eq!(validate(&ScoreBody { version_id: Some("x".into()), draft_id: None }), Err(bad("Invalid version id")));
-    assert_eq!(check_scorable("workflow_graph", "x"), Err(bad(SINGLE_PROMPT_ONLY)));
-    assert_eq!(check_scorable("single_prompt", "  "), Err(bad(NO_PROMPT)));
+    assert_eq!(validate(&ScoreBody::default()), Err(DomainError::invalid(EXACTLY_ONE)));
+    assert_eq!(
+        validate(&ScoreBody { version_id: Some(v), draft_id: Some("d1".into()) }),
+        Err(DomainError::invalid(EXACTLY_ONE))
+    );
+    assert_eq!(
+        validate(&ScoreBody { version_id: Some("x".into()), draft_id: None }),
+        Err(DomainError::invalid("Invalid version id"))
+    );
+    assert_eq!(check_scorable("workflow_graph", "x"), Err(DomainError::invalid(SINGLE_PROMPT_ONLY)));
+    assert_eq!(check_scorable("single_prompt", "  "), Err(DomainError::invalid(NO_PROMPT)));
 }
 
 #[test]
@@ -41,7 +47,7 @@ fn an_unchanged_prompt_is_refused_with_the_spec_message() {
     let tools = names(&["end_call"]);
     let i = input("You are a helper.", &tools, &[]);
     let cached = CachedScore { score: score(&i), fingerprint: fingerprint(&i), scored_at: 0 };
-    assert_eq!(check_changed(Some(&cached), &fingerprint(&i)), Err(bad(UNCHANGED)));
+    assert_eq!(check_changed(Some(&cached), &fingerprint(&i)), Err(DomainError::invalid(UNCHANGED)));
     let edited = input("You are a careful helper.", &tools, &[]);
     assert_eq!(check_changed(Some(&cached), &fingerprint(&edited)), Ok(()));
     assert!(cached.is_stale(&fingerprint(&edited)));

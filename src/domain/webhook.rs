@@ -97,23 +97,17 @@ pub struct SubscriptionRequest {
     pub event_types: Vec<EventType>,
 }
 
-fn bad(msg: impl Into<String>) -> DomainError {
-    DomainError::Validation(msg.into())
-}
-
 fn string_field(body: &Map<String, Value>, key: &str) -> Result<Option<String>, DomainError> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(bad(format!("{key}: Expected string, received {}", type_name(v)))),
+        Some(v) => Err(DomainError::invalid(format!("{key}: Expected string, received {}", type_name(v)))),
     }
 }
 
 fn enum_error(path: &str, got: &Value) -> DomainError {
     let shown = got.as_str().map_or_else(|| got.to_string(), str::to_string);
-    bad(format!(
-        "{path}: Invalid enum value. Expected 'pre-conversation' | 'post-conversation' | 'analytics-completed', received '{shown}'"
-    ))
+    DomainError::invalid_enum(path, &["pre-conversation", "post-conversation", "analytics-completed"], &shown)
 }
 
 fn event_type(path: &str, v: &Value) -> Result<EventType, DomainError> {
@@ -136,7 +130,7 @@ pub fn validate_endpoint(url: &str) -> Result<(), DomainError> {
     if is_http_url(url) {
         Ok(())
     } else {
-        Err(bad("endpoint: Invalid url"))
+        Err(DomainError::invalid("endpoint: Invalid url"))
     }
 }
 
@@ -144,22 +138,23 @@ pub fn validate_endpoint(url: &str) -> Result<(), DomainError> {
 /// URL, `description` optional (L-G4), `events` a required array of
 /// `{agentId (24-hex), eventType}`.
 pub fn parse_create(body: &Map<String, Value>) -> Result<NewWebhook, DomainError> {
-    let endpoint = string_field(body, "endpoint")?.ok_or_else(|| bad("endpoint: Required"))?;
+    let endpoint = string_field(body, "endpoint")?.ok_or_else(|| DomainError::invalid("endpoint: Required"))?;
     validate_endpoint(&endpoint)?;
     let description = string_field(body, "description")?.unwrap_or_default();
     let items = match body.get("events") {
-        None | Some(Value::Null) => return Err(bad("events: Required")),
+        None | Some(Value::Null) => return Err(DomainError::invalid("events: Required")),
         Some(Value::Array(a)) => a,
-        Some(v) => return Err(bad(format!("events: Expected array, received {}", type_name(v)))),
+        Some(v) => return Err(DomainError::invalid(format!("events: Expected array, received {}", type_name(v)))),
     };
     let mut events = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let obj = item.as_object().ok_or_else(|| bad(format!("events.{i}: Expected object")))?;
-        let agent = string_field(obj, "agentId")?.ok_or_else(|| bad(format!("events.{i}.agentId: Required")))?;
+        let obj = item.as_object().ok_or_else(|| DomainError::invalid(format!("events.{i}: Expected object")))?;
+        let agent = string_field(obj, "agentId")?
+            .ok_or_else(|| DomainError::invalid(format!("events.{i}.agentId: Required")))?;
         if !super::ids::is_object_id(&agent) {
-            return Err(bad("Invalid agent id"));
+            return Err(DomainError::invalid("Invalid agent id"));
         }
-        let ty = obj.get("eventType").ok_or_else(|| bad(format!("events.{i}.eventType: Required")))?;
+        let ty = obj.get("eventType").ok_or_else(|| DomainError::invalid(format!("events.{i}.eventType: Required")))?;
         let pair = (agent, event_type(&format!("events.{i}.eventType"), ty)?);
         if !events.contains(&pair) {
             events.push(pair);
@@ -180,28 +175,31 @@ pub fn is_token(name: &str) -> bool {
 /// (they would break the HTTP request). Returns them in the order given.
 pub fn validate_headers(headers: &Map<String, Value>) -> Result<Vec<(String, String)>, DomainError> {
     if headers.len() > MAX_HEADERS {
-        return Err(bad(format!("headers: at most {MAX_HEADERS} custom headers are allowed, got {}", headers.len())));
+        return Err(DomainError::invalid(format!(
+            "headers: at most {MAX_HEADERS} custom headers are allowed, got {}",
+            headers.len()
+        )));
     }
     let mut out: Vec<(String, String)> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
         if !is_token(name) {
-            return Err(bad(format!("headers: '{name}' is not a valid header name (RFC 7230 token)")));
+            return Err(DomainError::invalid(format!("headers: '{name}' is not a valid header name (RFC 7230 token)")));
         }
         let lower = name.to_ascii_lowercase();
         if RESERVED_HEADERS.contains(&lower.as_str()) {
-            return Err(bad(format!("headers: '{name}' is a reserved header name and cannot be set")));
+            return Err(DomainError::invalid(format!("headers: '{name}' is a reserved header name and cannot be set")));
         }
         if out.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            return Err(bad(format!("headers: duplicate header name '{name}'")));
+            return Err(DomainError::invalid(format!("headers: duplicate header name '{name}'")));
         }
-        let v = value
-            .as_str()
-            .ok_or_else(|| bad(format!("headers.{name}: Expected string, received {}", type_name(value))))?;
+        let v = value.as_str().ok_or_else(|| {
+            DomainError::invalid(format!("headers.{name}: Expected string, received {}", type_name(value)))
+        })?;
         if v.chars().count() > MAX_HEADER_VALUE {
-            return Err(bad(format!("headers.{name}: value exceeds {MAX_HEADER_VALUE} characters")));
+            return Err(DomainError::invalid(format!("headers.{name}: value exceeds {MAX_HEADER_VALUE} characters")));
         }
         if v.chars().any(|c| c.is_control() && c != '\t') {
-            return Err(bad(format!("headers.{name}: value contains control characters")));
+            return Err(DomainError::invalid(format!("headers.{name}: value contains control characters")));
         }
         out.push((name.clone(), v.to_string()));
     }
@@ -220,10 +218,10 @@ pub fn parse_patch(body: &Map<String, Value>) -> Result<WebhookPatch, DomainErro
     let headers = match body.get("headers") {
         None => None,
         Some(Value::Object(h)) => Some(validate_headers(h)?),
-        Some(v) => return Err(bad(format!("headers: Expected object, received {}", type_name(v)))),
+        Some(v) => return Err(DomainError::invalid(format!("headers: Expected object, received {}", type_name(v)))),
     };
     if endpoint.is_none() && description.is_none() && headers.is_none() {
-        return Err(bad("At least one of endpoint, description or headers is required"));
+        return Err(DomainError::invalid("At least one of endpoint, description or headers is required"));
     }
     Ok(WebhookPatch { endpoint, description, headers })
 }
@@ -233,11 +231,11 @@ pub fn parse_patch(body: &Map<String, Value>) -> Result<WebhookPatch, DomainErro
 /// else 400 [`INVALID_ID`]), both required.
 pub fn parse_subscriptions(body: &Map<String, Value>) -> Result<SubscriptionRequest, DomainError> {
     let types = match body.get("eventTypes") {
-        None | Some(Value::Null) => return Err(bad("eventTypes: Required")),
+        None | Some(Value::Null) => return Err(DomainError::invalid("eventTypes: Required")),
         Some(Value::Array(a)) => a,
-        Some(v) => return Err(bad(format!("eventTypes: Expected array, received {}", type_name(v)))),
+        Some(v) => return Err(DomainError::invalid(format!("eventTypes: Expected array, received {}", type_name(v)))),
     };
-    let webhook_id = string_field(body, "webhookId")?.ok_or_else(|| bad("webhookId: Required"))?;
+    let webhook_id = string_field(body, "webhookId")?.ok_or_else(|| DomainError::invalid("webhookId: Required"))?;
     let mut event_types = Vec::with_capacity(types.len());
     for (i, v) in types.iter().enumerate() {
         let ty = event_type(&format!("eventTypes.{i}"), v)?;
@@ -246,7 +244,7 @@ pub fn parse_subscriptions(body: &Map<String, Value>) -> Result<SubscriptionRequ
         }
     }
     if !super::ids::is_object_id(&webhook_id) {
-        return Err(bad(INVALID_ID));
+        return Err(DomainError::invalid(INVALID_ID));
     }
     Ok(SubscriptionRequest { webhook_id, event_types })
 }
@@ -257,7 +255,7 @@ pub fn check_id(id: &str) -> Result<(), DomainError> {
     if super::ids::is_object_id(id) {
         Ok(())
     } else {
-        Err(bad(INVALID_ID))
+        Err(DomainError::invalid(INVALID_ID))
     }
 }
 

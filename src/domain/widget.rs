@@ -32,10 +32,6 @@ pub const MAX_TEXT: usize = 2_000;
 /// Most `allowlist` origins (the mock's memory bound; inferred).
 pub const MAX_ALLOWLIST: usize = 100;
 
-fn bad(msg: impl Into<String>) -> DomainError {
-    DomainError::Validation(msg.into())
-}
-
 fn non_empty(v: &Value, path: &str) -> Result<(), String> {
     check(&Rule::Str(Some(MAX_TEXT)), v, path)?;
     if v.as_str().is_some_and(str::is_empty) {
@@ -97,16 +93,16 @@ const FIELDS: &[(&str, Rule, bool)] = &[
 /// Required`, `widgetConfig: Expected object, received <type>`, the
 /// field's rule message (`widgetConfig.<field>: …`), [`AVATAR_NOT_CDN`].
 pub fn validate_patch(body: &Map<String, Value>, cdn_prefix: &str) -> Result<Map<String, Value>, DomainError> {
-    let wc = body.get("widgetConfig").ok_or_else(|| bad("widgetConfig: Required"))?;
-    check(&Rule::AnyObj, wc, "widgetConfig").map_err(bad)?;
+    let wc = body.get("widgetConfig").ok_or_else(|| DomainError::invalid("widgetConfig: Required"))?;
+    check(&Rule::AnyObj, wc, "widgetConfig").map_err(DomainError::invalid)?;
     let mut patch = Map::new();
     for (key, rule, nullable) in FIELDS {
         let Some(v) = wc.get(*key) else { continue };
         if !(v.is_null() && *nullable) {
-            check(rule, v, &format!("widgetConfig.{key}")).map_err(bad)?;
+            check(rule, v, &format!("widgetConfig.{key}")).map_err(DomainError::invalid)?;
         }
         if *key == "avatarUrl" && v.as_str().is_some_and(|u| !u.starts_with(cdn_prefix)) {
-            return Err(bad(AVATAR_NOT_CDN));
+            return Err(DomainError::invalid(AVATAR_NOT_CDN));
         }
         patch.insert((*key).to_string(), v.clone());
     }
@@ -154,8 +150,8 @@ pub struct AvatarUpload {
 /// messages, [`NOT_AN_IMAGE`], [`AVATAR_SIZE`].
 pub fn validate_avatar(body: &Map<String, Value>) -> Result<AvatarUpload, DomainError> {
     let field = |k: &str, rule: &Rule| -> Result<Value, DomainError> {
-        let v = body.get(k).ok_or_else(|| bad(format!("{k}: Required")))?;
-        check(rule, v, k).map_err(bad)?;
+        let v = body.get(k).ok_or_else(|| DomainError::invalid(format!("{k}: Required")))?;
+        check(rule, v, k).map_err(DomainError::invalid)?;
         Ok(v.clone())
     };
     let file_name = field("fileName", &NON_EMPTY)?;
@@ -163,10 +159,10 @@ pub fn validate_avatar(body: &Map<String, Value>) -> Result<AvatarUpload, Domain
     let file_size = field("fileSize", &Rule::Num(None, None))?.as_f64().unwrap_or(0.0);
     let content_type = content_type.as_str().unwrap_or_default().to_string();
     if !content_type.to_ascii_lowercase().starts_with("image/") {
-        return Err(bad(NOT_AN_IMAGE));
+        return Err(DomainError::invalid(NOT_AN_IMAGE));
     }
     if file_size <= 0.0 || file_size > MAX_AVATAR_BYTES {
-        return Err(bad(AVATAR_SIZE));
+        return Err(DomainError::invalid(AVATAR_SIZE));
     }
     Ok(AvatarUpload { file_name: file_name.as_str().unwrap_or_default().to_string(), content_type, file_size })
 }
@@ -235,15 +231,15 @@ mod tests {
         assert!(validate_avatar(&ok).is_ok());
         let mut b = ok.clone();
         b.insert("contentType".into(), json!("application/pdf"));
-        assert_eq!(validate_avatar(&b), Err(bad(NOT_AN_IMAGE)));
+        assert_eq!(validate_avatar(&b), Err(DomainError::invalid(NOT_AN_IMAGE)));
         let mut b = ok.clone();
         b.insert("fileSize".into(), json!(2_097_153));
-        assert_eq!(validate_avatar(&b), Err(bad(AVATAR_SIZE)));
+        assert_eq!(validate_avatar(&b), Err(DomainError::invalid(AVATAR_SIZE)));
         b.insert("fileSize".into(), json!(0));
-        assert_eq!(validate_avatar(&b), Err(bad(AVATAR_SIZE)));
+        assert_eq!(validate_avatar(&b), Err(DomainError::invalid(AVATAR_SIZE)));
         let mut b = ok;
         b.remove("fileName");
-        assert_eq!(validate_avatar(&b), Err(bad("fileName: Required")));
+        assert_eq!(validate_avatar(&b), Err(DomainError::invalid("fileName: Required")));
         assert_eq!(avatar_key("a1", "u", "my pic.png"), "agent-avatars/a1/u-my_pic.png");
     }
 }

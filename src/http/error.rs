@@ -26,19 +26,15 @@ pub enum ApiError {
     /// 401 `Unauthorized: User not found` (R003).
     #[error("{UNAUTHORIZED}")]
     Unauthorized,
-    /// 403.
-    #[error("{0}")]
-    Forbidden(String),
-    /// 404.
-    #[error("{0}")]
-    NotFound(String),
-    /// 409.
-    #[error("{0}")]
-    Conflict(String),
-    /// 409 with a richer body: `error_type` and/or `data` (R073, R082),
-    /// and `Deprecation: true` for R075's migration error.
+    /// A rule the domain enforces: 400, 403, 404 or 409 as the
+    /// [`DomainError`] names it, with its message (and a 409's
+    /// `error_type` and `data`, R073, R082).
+    #[error(transparent)]
+    Rule(#[from] DomainError),
+    /// R075's 409: a [`DomainError::Detailed`] body with the header
+    /// `Deprecation: true`.
     #[error("{}", .0.errors.first().map_or("", String::as_str))]
-    Detailed(Box<Rejection>, bool),
+    Deprecated(Box<Rejection>),
     /// 408: the request body stalled past the body timeout.
     #[error("{0}")]
     RequestTimeout(String),
@@ -63,24 +59,15 @@ impl ApiError {
         match self {
             Self::BadRequest(_) | Self::StatusError(_) | Self::Unsuccessful(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::Detailed(..) => StatusCode::CONFLICT,
+            Self::Rule(DomainError::Validation(_)) => StatusCode::BAD_REQUEST,
+            Self::Rule(DomainError::Forbidden(_)) => StatusCode::FORBIDDEN,
+            Self::Rule(DomainError::NotFound(_)) => StatusCode::NOT_FOUND,
+            Self::Rule(DomainError::Conflict(_) | DomainError::Detailed(_)) | Self::Deprecated(_) => {
+                StatusCode::CONFLICT
+            }
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl From<DomainError> for ApiError {
-    fn from(e: DomainError) -> Self {
-        match e {
-            DomainError::Validation(m) => Self::BadRequest(m),
-            DomainError::Forbidden(m) => Self::Forbidden(m),
-            DomainError::NotFound(m) => Self::NotFound(m),
-            DomainError::Conflict(m) => Self::Conflict(m),
-            DomainError::Detailed(r) => Self::Detailed(r, false),
         }
     }
 }
@@ -96,21 +83,8 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         match self {
-            Self::Detailed(r, deprecation) => {
-                let mut body = json!({"status": false});
-                if let Some(t) = r.error_type {
-                    body["error_type"] = json!(t);
-                }
-                body["errors"] = json!(r.errors);
-                if let Some(d) = r.data {
-                    body["data"] = d;
-                }
-                let mut res = (StatusCode::CONFLICT, Json(body)).into_response();
-                if deprecation {
-                    res.headers_mut().insert("deprecation", axum::http::HeaderValue::from_static("true"));
-                }
-                res
-            }
+            Self::Rule(DomainError::Detailed(r)) => detailed(*r, false),
+            Self::Deprecated(r) => detailed(*r, true),
             Self::StatusError(m) => {
                 (StatusCode::BAD_REQUEST, Json(json!({"status": "error", "errors": [m]}))).into_response()
             }
@@ -120,6 +94,24 @@ impl IntoResponse for ApiError {
             other => envelope(other.status(), &other.to_string()),
         }
     }
+}
+
+/// A 409 in the platform's conflict shape `{status: false, error_type?,
+/// errors, data?}`, with `Deprecation: true` when `deprecation` (R075).
+fn detailed(r: Rejection, deprecation: bool) -> Response {
+    let mut body = json!({"status": false});
+    if let Some(t) = r.error_type {
+        body["error_type"] = json!(t);
+    }
+    body["errors"] = json!(r.errors);
+    if let Some(d) = r.data {
+        body["data"] = d;
+    }
+    let mut res = (StatusCode::CONFLICT, Json(body)).into_response();
+    if deprecation {
+        res.headers_mut().insert("deprecation", axum::http::HeaderValue::from_static("true"));
+    }
+    res
 }
 
 /// Result alias for handlers.

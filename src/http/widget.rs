@@ -51,7 +51,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The widget config"), (status = 404, description = "Agent not found")))]
 async fn get_widget_config(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
     if !is_object_id(&id) {
-        return Err(ApiError::NotFound("Agent not found".into()));
+        return Err(ApiError::Rule(DomainError::NotFound("Agent not found".into())));
     }
     Ok(succeeded(StatusCode::OK, s.store.widget_config(&t, &id)?))
 }

@@ -270,7 +270,7 @@ impl DayScope {
         let include_agents = match p.include_agents.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None | Some("false") => false,
             Some("true") => true,
-            Some(other) => return Err(enum_error("includeAgents", &["true", "false"], other)),
+            Some(other) => return Err(DomainError::invalid_enum("includeAgents", &["true", "false"], other)),
         };
         Ok(Self { day, agents: ids("agentId", p.agent_id.as_deref())?, include_agents, zone })
     }
@@ -337,12 +337,12 @@ impl Rank {
             Some("pickupRate") => RankBy::PickupRate,
             Some("avgDuration") => RankBy::AvgDuration,
             Some("totalCost") => RankBy::TotalCost,
-            Some(other) => return Err(enum_error("sortBy", &RANK_KEYS, other)),
+            Some(other) => return Err(DomainError::invalid_enum("sortBy", &RANK_KEYS, other)),
         };
         let ascending = match value(p.sort_order.as_deref()) {
             None | Some("desc") => false,
             Some("asc") => true,
-            Some(other) => return Err(enum_error("sortOrder", &["asc", "desc"], other)),
+            Some(other) => return Err(DomainError::invalid_enum("sortOrder", &["asc", "desc"], other)),
         };
         let limit = value(p.limit.as_deref()).map(|s| positive("limit", s)).transpose()?;
         Ok(Self { by, ascending, limit })
@@ -385,13 +385,8 @@ fn ids(name: &str, v: Option<&str>) -> Result<Option<Vec<String>>, DomainError> 
     }
 }
 
-fn enum_error(name: &str, allowed: &[&str], got: &str) -> DomainError {
-    let expected = allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" | ");
-    DomainError::invalid(format!("{name}: Invalid enum value. Expected {expected}, received '{got}'"))
-}
-
 fn bad_kind(got: &str) -> DomainError {
-    enum_error("callType", &["inbound", "outbound", "webcall"], got)
+    DomainError::invalid_enum("callType", &["inbound", "outbound", "webcall"], got)
 }
 
 fn positive(name: &str, s: &str) -> Result<usize, DomainError> {

@@ -119,10 +119,6 @@ fn parse_int_prefix(s: &str) -> Option<i64> {
     (!digits.is_empty()).then_some(if neg { -n } else { n })
 }
 
-fn enum_error(field: &str, allowed: &str, got: &str) -> DomainError {
-    DomainError::Validation(format!("{field}: Invalid enum value. Expected {allowed}, received '{got}'"))
-}
-
 /// Checks a `GET /dnc` query. `page` and `offset` are read like the
 /// platform's Express handlers read numbers (leading digits): an
 /// unreadable `page` is 1 and one below 1 is 1; `offset` defaults to 50
@@ -137,12 +133,12 @@ pub fn parse_query(raw: &RawDncQuery) -> Result<DncQuery, DomainError> {
     let sort_field = match raw.sort_field.as_deref() {
         None | Some("createdAt") => SortField::CreatedAt,
         Some("phoneNumber") => SortField::PhoneNumber,
-        Some(v) => return Err(enum_error("sortField", "'createdAt' | 'phoneNumber'", v)),
+        Some(v) => return Err(DomainError::invalid_enum("sortField", &["createdAt", "phoneNumber"], v)),
     };
     let sort_order = match raw.sort_order.as_deref() {
         None | Some("desc") => SortOrder::Desc,
         Some("asc") => SortOrder::Asc,
-        Some(v) => return Err(enum_error("sortOrder", "'asc' | 'desc'", v)),
+        Some(v) => return Err(DomainError::invalid_enum("sortOrder", &["asc", "desc"], v)),
     };
     let int = |v: &Option<String>| v.as_deref().and_then(parse_int_prefix);
     let page = usize::try_from(int(&raw.page).unwrap_or(1).max(1)).unwrap_or(usize::MAX);

@@ -81,16 +81,12 @@ pub const TOO_MANY_UPLOADS: &str = "Too many uploads in progress; complete one o
 /// 400 when [`MAX_KNOWLEDGE_BASES`] exist (inferred).
 pub const TOO_MANY_KNOWLEDGE_BASES: &str = "Knowledge base limit reached for this organization";
 
-fn bad(msg: impl Into<String>) -> DomainError {
-    DomainError::Validation(msg.into())
-}
-
 /// Checks a knowledge-base id (path or body). Error: 400 [`INVALID_ID`].
 pub fn check_id(id: &str) -> Result<(), DomainError> {
     if is_object_id(id) {
         Ok(())
     } else {
-        Err(bad(INVALID_ID))
+        Err(DomainError::invalid(INVALID_ID))
     }
 }
 
@@ -118,15 +114,17 @@ pub struct Naming {
 /// `name: String must contain at most 40 character(s)`,
 /// `description: String must contain at most 2000 character(s)`.
 pub fn validate(body: &KnowledgeBaseBody) -> Result<Naming, DomainError> {
-    let name = body.name.as_deref().ok_or_else(|| bad("name: Required"))?.trim();
+    let name = body.name.as_deref().ok_or_else(|| DomainError::invalid("name: Required"))?.trim();
     if name.is_empty() {
-        return Err(bad("name: String must contain at least 1 character(s)"));
+        return Err(DomainError::invalid("name: String must contain at least 1 character(s)"));
     }
     if name.chars().count() > MAX_NAME {
-        return Err(bad(format!("name: String must contain at most {MAX_NAME} character(s)")));
+        return Err(DomainError::invalid(format!("name: String must contain at most {MAX_NAME} character(s)")));
     }
     if body.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
-        return Err(bad(format!("description: String must contain at most {MAX_DESCRIPTION} character(s)")));
+        return Err(DomainError::invalid(format!(
+            "description: String must contain at most {MAX_DESCRIPTION} character(s)"
+        )));
     }
     Ok(Naming { name: name.to_string(), description: body.description.clone() })
 }
@@ -189,10 +187,10 @@ impl KnowledgeBase {
 /// rows would pass [`MAX_ITEMS`] / [`MAX_SCRAPED_URLS`].
 pub fn check_capacity(items: usize, urls: usize, adding_items: usize, adding_urls: usize) -> Result<(), DomainError> {
     if items + adding_items > MAX_ITEMS {
-        return Err(bad(format!("Knowledge base cannot hold more than {MAX_ITEMS} items")));
+        return Err(DomainError::invalid(format!("Knowledge base cannot hold more than {MAX_ITEMS} items")));
     }
     if urls + adding_urls > MAX_SCRAPED_URLS {
-        return Err(bad(format!("Knowledge base cannot hold more than {MAX_SCRAPED_URLS} URLs")));
+        return Err(DomainError::invalid(format!("Knowledge base cannot hold more than {MAX_SCRAPED_URLS} URLs")));
     }
     Ok(())
 }
@@ -238,7 +236,7 @@ pub fn check_delete<'a>(
     mut configs: impl Iterator<Item = &'a Map<String, Value>>,
 ) -> Result<(), DomainError> {
     if configs.any(|c| references(c).contains(&kb_id)) {
-        Err(bad(CONNECTED_TO_AGENT))
+        Err(DomainError::invalid(CONNECTED_TO_AGENT))
     } else {
         Ok(())
     }
@@ -357,10 +355,16 @@ mod tests {
     #[test]
     fn names_are_trimmed_and_bounded() {
         assert_eq!(validate(&body(Some("  FAQ  "), None)).map(|n| n.name), Ok("FAQ".to_string()));
-        assert_eq!(validate(&body(None, None)), Err(bad("name: Required")));
-        assert_eq!(validate(&body(Some("   "), None)), Err(bad("name: String must contain at least 1 character(s)")));
+        assert_eq!(validate(&body(None, None)), Err(DomainError::invalid("name: Required")));
+        assert_eq!(
+            validate(&body(Some("   "), None)),
+            Err(DomainError::invalid("name: String must contain at least 1 character(s)"))
+        );
         let long = "x".repeat(41);
-        assert_eq!(validate(&body(Some(&long), None)), Err(bad("name: String must contain at most 40 character(s)")));
+        assert_eq!(
+            validate(&body(Some(&long), None)),
+            Err(DomainError::invalid("name: String must contain at most 40 character(s)"))
+        );
         assert!(validate(&body(Some(&"é".repeat(40)), None)).is_ok(), "characters, not bytes");
     }
 
@@ -397,7 +401,7 @@ mod tests {
         let other = json!({"globalKnowledgeBaseId": "0".repeat(24), "singlePromptConfig": {"tools": []}});
         for cfg in [&global, &tool] {
             let configs = [other.as_object().unwrap(), cfg.as_object().unwrap()];
-            assert_eq!(check_delete(kb, configs.into_iter()), Err(bad(CONNECTED_TO_AGENT)));
+            assert_eq!(check_delete(kb, configs.into_iter()), Err(DomainError::invalid(CONNECTED_TO_AGENT)));
         }
         assert_eq!(check_delete(kb, [other.as_object().unwrap()].into_iter()), Ok(()));
     }
@@ -405,13 +409,19 @@ mod tests {
     #[test]
     fn rows_are_bounded_per_knowledge_base() {
         assert_eq!(check_capacity(MAX_ITEMS, 0, 0, 1), Ok(()));
-        assert_eq!(check_capacity(MAX_ITEMS, 0, 1, 0), Err(bad("Knowledge base cannot hold more than 500 items")));
-        assert_eq!(check_capacity(0, 999, 0, 2), Err(bad("Knowledge base cannot hold more than 1000 URLs")));
+        assert_eq!(
+            check_capacity(MAX_ITEMS, 0, 1, 0),
+            Err(DomainError::invalid("Knowledge base cannot hold more than 500 items"))
+        );
+        assert_eq!(
+            check_capacity(0, 999, 0, 2),
+            Err(DomainError::invalid("Knowledge base cannot hold more than 1000 URLs"))
+        );
     }
 
     #[test]
     fn ids_must_be_object_ids() {
-        assert_eq!(check_id("abc"), Err(bad(INVALID_ID)));
+        assert_eq!(check_id("abc"), Err(DomainError::invalid(INVALID_ID)));
         assert_eq!(check_id("6867ca76d0f8f2e0f4201281"), Ok(()));
     }
 }

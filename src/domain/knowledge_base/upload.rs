@@ -47,23 +47,19 @@ pub const MISMATCH: &str = "Upload details do not match the presigned upload";
 /// Processing failure of a file that is not a PDF (in `metadata.error`).
 pub const NOT_A_PDF: &str = "The file is not a valid PDF";
 
-fn bad(msg: impl Into<String>) -> DomainError {
-    DomainError::Validation(msg.into())
-}
-
 /// Checks one multipart upload: the `media` part must be present, named
 /// `*.pdf` (any case) and typed `application/pdf`. Errors (400):
 /// `media: Required`, [`ONLY_PDF`].
 pub fn check_media(present: bool, file_name: Option<&str>, content_type: Option<&str>) -> Result<(), DomainError> {
     if !present {
-        return Err(bad("media: Required"));
+        return Err(DomainError::invalid("media: Required"));
     }
     let ext_ok = file_name.is_some_and(|n| n.to_ascii_lowercase().ends_with(".pdf"));
     let mime_ok = content_type.is_some_and(|c| c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(PDF_MIME));
     if ext_ok && mime_ok {
         Ok(())
     } else {
-        Err(bad(ONLY_PDF))
+        Err(DomainError::invalid(ONLY_PDF))
     }
 }
 
@@ -120,7 +116,7 @@ pub struct FileSpec {
 }
 
 fn required<'a>(v: &'a Option<String>, field: &str) -> Result<&'a str, DomainError> {
-    v.as_deref().ok_or_else(|| bad(format!("{field}: Required")))
+    v.as_deref().ok_or_else(|| DomainError::invalid(format!("{field}: Required")))
 }
 
 fn file_spec(
@@ -130,19 +126,19 @@ fn file_spec(
     kb: &Option<String>,
 ) -> Result<FileSpec, DomainError> {
     let file_name = required(file_name, "fileName")?;
-    let size = file_size.ok_or_else(|| bad("fileSize: Required"))?;
+    let size = file_size.ok_or_else(|| DomainError::invalid("fileSize: Required"))?;
     let content_type = required(content_type, "contentType")?;
     let kb = required(kb, "knowledgeBaseId")?;
     if size < 1 {
-        return Err(bad("fileSize: Number must be greater than or equal to 1"));
+        return Err(DomainError::invalid("fileSize: Number must be greater than or equal to 1"));
     }
     if !is_object_id(kb) {
-        return Err(bad(INVALID_ID));
+        return Err(DomainError::invalid(INVALID_ID));
     }
     check_media(true, Some(file_name), Some(content_type))?;
     let file_size = u64::try_from(size).unwrap_or(u64::MAX);
     if file_size > MAX_FILE_BYTES {
-        return Err(bad(TOO_LARGE));
+        return Err(DomainError::invalid(TOO_LARGE));
     }
     Ok(FileSpec {
         file_name: file_name.to_string(),
@@ -312,18 +308,18 @@ pub fn validate_complete(
 ) -> Result<FileSpec, DomainError> {
     let key = required(&b.key, "key")?;
     let spec = file_spec(&b.file_name, b.file_size, &b.content_type, &b.knowledge_base_id)?;
-    let p = pending.filter(|p| p.key == key).ok_or_else(|| bad(UNKNOWN_KEY))?;
+    let p = pending.filter(|p| p.key == key).ok_or_else(|| DomainError::invalid(UNKNOWN_KEY))?;
     if p.received.is_none() && now > p.expires_at {
-        return Err(bad(UNKNOWN_KEY));
+        return Err(DomainError::invalid(UNKNOWN_KEY));
     }
     let same = p.spec.knowledge_base_id == spec.knowledge_base_id
         && p.spec.file_name == spec.file_name
         && p.spec.content_type == spec.content_type;
     if !same {
-        return Err(bad(MISMATCH));
+        return Err(DomainError::invalid(MISMATCH));
     }
     if p.received.is_none() {
-        return Err(bad(NOT_UPLOADED));
+        return Err(DomainError::invalid(NOT_UPLOADED));
     }
     Ok(spec)
 }
@@ -345,10 +341,10 @@ mod tests {
 
     #[test]
     fn only_pdfs_by_type_and_extension() {
-        assert_eq!(check_media(false, None, None), Err(bad("media: Required")));
+        assert_eq!(check_media(false, None, None), Err(DomainError::invalid("media: Required")));
         assert_eq!(check_media(true, Some("a.PDF"), Some("application/pdf")), Ok(()));
-        assert_eq!(check_media(true, Some("a.txt"), Some("application/pdf")), Err(bad(ONLY_PDF)));
-        assert_eq!(check_media(true, Some("a.pdf"), Some("text/plain")), Err(bad(ONLY_PDF)));
+        assert_eq!(check_media(true, Some("a.txt"), Some("application/pdf")), Err(DomainError::invalid(ONLY_PDF)));
+        assert_eq!(check_media(true, Some("a.pdf"), Some("text/plain")), Err(DomainError::invalid(ONLY_PDF)));
         assert_eq!(title_of("Price List.PDF"), "Price List");
     }
 
@@ -357,14 +353,17 @@ mod tests {
         assert!(validate_presign(&presign()).is_ok());
         let mut b = presign();
         b.file_size = Some(0);
-        assert_eq!(validate_presign(&b), Err(bad("fileSize: Number must be greater than or equal to 1")));
+        assert_eq!(
+            validate_presign(&b),
+            Err(DomainError::invalid("fileSize: Number must be greater than or equal to 1"))
+        );
         b.file_size = Some(i64::try_from(MAX_FILE_BYTES).unwrap() + 1);
-        assert_eq!(validate_presign(&b), Err(bad(TOO_LARGE)));
+        assert_eq!(validate_presign(&b), Err(DomainError::invalid(TOO_LARGE)));
         let mut b = presign();
         b.knowledge_base_id = None;
-        assert_eq!(validate_presign(&b), Err(bad("knowledgeBaseId: Required")));
+        assert_eq!(validate_presign(&b), Err(DomainError::invalid("knowledgeBaseId: Required")));
         b.knowledge_base_id = Some("x".into());
-        assert_eq!(validate_presign(&b), Err(bad(INVALID_ID)));
+        assert_eq!(validate_presign(&b), Err(DomainError::invalid(INVALID_ID)));
     }
 
     #[test]
@@ -397,12 +396,12 @@ mod tests {
             key: Some("k".into()),
             file_size: Some(2_457_600),
         };
-        assert_eq!(validate_complete(&body, Some(&p), 10), Err(bad(NOT_UPLOADED)));
-        assert_eq!(validate_complete(&body, None, 10), Err(bad(UNKNOWN_KEY)));
+        assert_eq!(validate_complete(&body, Some(&p), 10), Err(DomainError::invalid(NOT_UPLOADED)));
+        assert_eq!(validate_complete(&body, None, 10), Err(DomainError::invalid(UNKNOWN_KEY)));
         p.received = Some(Received { len: 5, is_pdf: true, text: String::new() });
         assert!(validate_complete(&body, Some(&p), 5_000).is_ok(), "received bytes outlive the URL");
         let other = CompleteBody { file_name: Some("other.pdf".into()), ..body };
-        assert_eq!(validate_complete(&other, Some(&p), 10), Err(bad(MISMATCH)));
+        assert_eq!(validate_complete(&other, Some(&p), 10), Err(DomainError::invalid(MISMATCH)));
     }
 
     #[test]

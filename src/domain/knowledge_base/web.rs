@@ -25,10 +25,6 @@ pub const SITEMAP_MALFORMED: &str = "The sitemap XML is malformed";
 /// A scrape's failure (`failed`) when the URL returns nothing.
 pub const FETCH_FAILED: &str = "Failed to fetch URL";
 
-fn bad(msg: impl Into<String>) -> DomainError {
-    DomainError::Validation(msg.into())
-}
-
 /// What a URL returns, as supplied by the control API or a fixture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,10 +60,10 @@ pub struct SitemapBody {
 /// Validates a sitemap request. Errors (400): `siteUrl: Required`,
 /// `knowledgeBaseId: Required`, `siteUrl: Invalid url`, [`INVALID_ID`].
 pub fn validate_sitemap(b: &SitemapBody) -> Result<(String, String), DomainError> {
-    let site = b.site_url.as_deref().ok_or_else(|| bad("siteUrl: Required"))?;
-    let kb = b.knowledge_base_id.as_deref().ok_or_else(|| bad("knowledgeBaseId: Required"))?;
+    let site = b.site_url.as_deref().ok_or_else(|| DomainError::invalid("siteUrl: Required"))?;
+    let kb = b.knowledge_base_id.as_deref().ok_or_else(|| DomainError::invalid("knowledgeBaseId: Required"))?;
     if !is_http_url(site) {
-        return Err(bad("siteUrl: Invalid url"));
+        return Err(DomainError::invalid("siteUrl: Invalid url"));
     }
     super::check_id(kb)?;
     Ok((site.to_string(), kb.to_string()))
@@ -163,17 +159,17 @@ pub struct ScrapeBody {
 /// element(s)`, `urls: Array must contain at most 100 element(s)`,
 /// `urls.<i>: Invalid url`.
 pub fn validate_scrape(b: &ScrapeBody) -> Result<Vec<String>, DomainError> {
-    let urls = b.urls.as_ref().ok_or_else(|| bad("urls: Required"))?;
+    let urls = b.urls.as_ref().ok_or_else(|| DomainError::invalid("urls: Required"))?;
     if urls.is_empty() {
-        return Err(bad("urls: Array must contain at least 1 element(s)"));
+        return Err(DomainError::invalid("urls: Array must contain at least 1 element(s)"));
     }
     if urls.len() > MAX_SCRAPE_URLS {
-        return Err(bad(format!("urls: Array must contain at most {MAX_SCRAPE_URLS} element(s)")));
+        return Err(DomainError::invalid(format!("urls: Array must contain at most {MAX_SCRAPE_URLS} element(s)")));
     }
     let mut out: Vec<String> = Vec::with_capacity(urls.len());
     for (i, u) in urls.iter().enumerate() {
         if !is_http_url(u) {
-            return Err(bad(format!("urls.{i}: Invalid url")));
+            return Err(DomainError::invalid(format!("urls.{i}: Invalid url")));
         }
         if !out.contains(u) {
             out.push(u.clone());
@@ -336,12 +332,12 @@ mod tests {
         assert_eq!(validate_scrape(&ok), Ok(vec!["https://a.com/x".to_string()]));
         assert_eq!(
             validate_scrape(&ScrapeBody { urls: Some(vec![]) }),
-            Err(bad("urls: Array must contain at least 1 element(s)"))
+            Err(DomainError::invalid("urls: Array must contain at least 1 element(s)"))
         );
         let badurl = ScrapeBody { urls: Some(vec!["https://a.com".into(), "nope".into()]) };
-        assert_eq!(validate_scrape(&badurl), Err(bad("urls.1: Invalid url")));
+        assert_eq!(validate_scrape(&badurl), Err(DomainError::invalid("urls.1: Invalid url")));
         let b = SitemapBody { site_url: Some("https://a.com".into()), knowledge_base_id: Some("x".into()) };
-        assert_eq!(validate_sitemap(&b), Err(bad(INVALID_ID)));
+        assert_eq!(validate_sitemap(&b), Err(DomainError::invalid(INVALID_ID)));
     }
 
     #[test]

@@ -193,9 +193,7 @@ impl DecisionRequest {
             "reject" => Ok(Command::Reject(reason())),
             "suspend" => Ok(Command::Suspend(reason())),
             "expire" => Ok(Command::Expire),
-            d => Err(DomainError::invalid(format!(
-                "decision: Invalid enum value. Expected 'approve' | 'reject' | 'suspend' | 'expire', received '{d}'"
-            ))),
+            d => Err(DomainError::invalid_enum("decision", &["approve", "reject", "suspend", "expire"], d)),
         }
     }
 }

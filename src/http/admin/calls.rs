@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::required_key;
+use super::{required_key, OrgKeyQuery};
 use crate::domain::ids::is_e164;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
@@ -194,15 +194,6 @@ async fn unassign_phone_scenario(State(s): State<AppState>, Path(phone): Path<St
     })
 }
 
-/// Query naming the organization (by its API key).
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub(crate) struct KeyQuery {
-    /// The organization's API key.
-    api_key: Option<String>,
-}
-
 /// Query of `POST /_admin/calls/{callId}/retry`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -223,10 +214,10 @@ fn concurrency_json(s: &AppState, api_key: &str) -> Value {
 /// An organization's concurrency limit (R108): `{apiKey, limit, running,
 /// queued}`. Without a setting the limit is `--concurrency-limit`
 /// (default 10). Missing `apiKey`: 400.
-#[utoipa::path(get, path = "/_admin/concurrency", tag = "Control API", params(KeyQuery),
+#[utoipa::path(get, path = "/_admin/concurrency", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "apiKey missing")))]
-async fn get_concurrency(State(s): State<AppState>, ApiQuery(q): ApiQuery<KeyQuery>) -> ApiResult<Response> {
-    Ok(Json(concurrency_json(&s, required_key(q.api_key.as_deref())?)).into_response())
+async fn get_concurrency(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
+    Ok(Json(concurrency_json(&s, q.key()?)).into_response())
 }
 
 /// `PUT /_admin/concurrency`.
@@ -258,14 +249,14 @@ impl RequestBody for SetConcurrencyRequest {
 /// `concurrentCalls` (`GET /user/subscription`) follows: one number.
 /// Returns `{apiKey, limit, running, queued}`; a bad limit or missing
 /// `apiKey`: 400.
-#[utoipa::path(put, path = "/_admin/concurrency", tag = "Control API", params(KeyQuery), request_body = SetConcurrencyRequest,
+#[utoipa::path(put, path = "/_admin/concurrency", tag = "Control API", params(OrgKeyQuery), request_body = SetConcurrencyRequest,
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "Bad limit or apiKey missing")))]
 async fn set_concurrency(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<KeyQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<SetConcurrencyRequest>,
 ) -> ApiResult<Response> {
-    let api_key = required_key(q.api_key.as_deref())?;
+    let api_key = q.key()?;
     let t = s.store.tenant(api_key);
     t.account().set_concurrent_calls(body.limit());
     s.calls.set_limit(t.calls(), body.limit());

@@ -8,6 +8,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::domain::DomainError;
 use crate::faults::{render, FaultRequest, FaultSpec};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
@@ -62,7 +63,7 @@ async fn clear_faults(State(s): State<AppState>) -> Response {
     responses((status = 200, description = "`{deleted}`"), (status = 404, description = "Fault rule not found")))]
 async fn delete_fault(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     if !s.faults.remove(&id) {
-        return Err(ApiError::NotFound("Fault rule not found".into()));
+        return Err(ApiError::Rule(DomainError::NotFound("Fault rule not found".into())));
     }
     Ok(Json(json!({"deleted": id})).into_response())
 }

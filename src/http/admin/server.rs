@@ -90,7 +90,9 @@ impl RequestBody for AdvanceClockRequest {
               (status = 409, description = "Real clock")))]
 async fn advance_clock(State(s): State<AppState>, ApiJson(body): ApiJson<AdvanceClockRequest>) -> ApiResult<Response> {
     if s.store.clock().mode() == crate::clock::ClockMode::Real {
-        return Err(ApiError::Conflict("The clock is real; start with --clock virtual to advance it".into()));
+        return Err(ApiError::Rule(DomainError::Conflict(
+            "The clock is real; start with --clock virtual to advance it".into(),
+        )));
     }
     // Seconds to whole milliseconds; `validate` bounds the cast.
     s.store.clock().advance((body.seconds * 1000.0).round() as i64).await;

@@ -8,9 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::OrgKeyQuery;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::RequestBody;
@@ -21,19 +22,6 @@ pub(crate) const STATE_LIMIT: usize = 64 * 1024 * 1024;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_state, import_state)).layer(DefaultBodyLimit::max(STATE_LIMIT))
-}
-
-/// Query of `/_admin/state`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub(crate) struct StateQuery {
-    /// The organization's API key (required).
-    api_key: Option<String>,
-}
-
-fn key(q: StateQuery) -> ApiResult<String> {
-    q.api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
 }
 
 /// An exported organization, `{"format": "atoms-mock-organization",
@@ -50,11 +38,11 @@ impl RequestBody for OrgDocumentBody {}
 /// version: 1, organization: {orgId, userId, settings, agents, calls,
 /// campaigns, webhooks}}`. Calls not yet ended appear as the state file
 /// records them: `failed` with `system_error` (R110). Missing `apiKey`: 400.
-#[utoipa::path(get, path = "/_admin/state", tag = "Control API", params(StateQuery),
+#[utoipa::path(get, path = "/_admin/state", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "The organization document"), (status = 400, description = "No apiKey")))]
-async fn export_state(State(s): State<AppState>, ApiQuery(q): ApiQuery<StateQuery>) -> ApiResult<Response> {
-    let k = key(q)?;
-    Ok(Json(crate::persist::export(&s, &k)).into_response())
+async fn export_state(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
+    let k = q.key()?;
+    Ok(Json(crate::persist::export(&s, k)).into_response())
 }
 
 /// Replace one organization's state with an exported document (from this
@@ -67,15 +55,15 @@ async fn export_state(State(s): State<AppState>, ApiQuery(q): ApiQuery<StateQuer
 /// clock: its times are read against this server's clock, so a suite that
 /// needs the same timed answers brings a virtual clock to the exporter's
 /// time first (`POST /_admin/clock/advance`).
-#[utoipa::path(put, path = "/_admin/state", tag = "Control API", params(StateQuery), request_body = OrgDocumentBody,
+#[utoipa::path(put, path = "/_admin/state", tag = "Control API", params(OrgKeyQuery), request_body = OrgDocumentBody,
     responses((status = 200, description = "`{imported}`"), (status = 400, description = "Bad document or no apiKey"),
               (status = 413, description = "Over 64 MiB")))]
 async fn import_state(
     State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<StateQuery>,
+    ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<OrgDocumentBody>,
 ) -> ApiResult<Response> {
-    let k = key(q)?;
-    crate::persist::import(&s, &k, body.0).await.map_err(ApiError::BadRequest)?;
+    let k = q.key()?;
+    crate::persist::import(&s, k, body.0).await.map_err(ApiError::BadRequest)?;
     Ok(Json(json!({"imported": k})).into_response())
 }

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::domain::DomainError;
 use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
@@ -125,7 +126,8 @@ async fn wait_for_delivery(State(s): State<AppState>, ApiQuery(q): ApiQuery<Deli
     params(("deliveryId" = String, Path, description = "Delivery id (the envelope's `id`)")),
     responses((status = 200, description = "A delivery"), (status = 404, description = "Delivery not found")))]
 async fn get_delivery(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let d = s.webhooks.log().get(&id).ok_or_else(|| ApiError::NotFound("Delivery not found".into()))?;
+    let d =
+        s.webhooks.log().get(&id).ok_or_else(|| ApiError::Rule(DomainError::NotFound("Delivery not found".into())))?;
     Ok(Json(render(&d)).into_response())
 }
 
@@ -137,6 +139,10 @@ async fn get_delivery(State(s): State<AppState>, Path(id): Path<String>) -> ApiR
     params(("deliveryId" = String, Path, description = "Delivery id")),
     responses((status = 200, description = "The updated delivery"), (status = 404, description = "Delivery not found")))]
 async fn redeliver_delivery(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let d = s.webhooks.redeliver(&id).await.ok_or_else(|| ApiError::NotFound("Delivery not found".into()))?;
+    let d = s
+        .webhooks
+        .redeliver(&id)
+        .await
+        .ok_or_else(|| ApiError::Rule(DomainError::NotFound("Delivery not found".into())))?;
     Ok(Json(render(&d)).into_response())
 }

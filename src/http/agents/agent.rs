@@ -72,10 +72,7 @@ pub(crate) struct ListAgentsQuery {
 
 fn one_of(name: &str, v: Option<&str>, allowed: &[&str]) -> Result<(), DomainError> {
     match v {
-        Some(x) if !allowed.contains(&x) => Err(DomainError::invalid(format!(
-            "{name}: Invalid enum value. Expected {}, received '{x}'",
-            allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" | ")
-        ))),
+        Some(x) if !allowed.contains(&x) => Err(DomainError::invalid_enum(name, allowed, x)),
         _ => Ok(()),
     }
 }

@@ -15,6 +15,7 @@ use super::render_v2;
 use super::requests::{BranchDraftRequest, CreateBranchRequest, RenameBranchRequest};
 use crate::domain::branches::{migrated, BranchCommand};
 use crate::domain::versioning::AgentRecord;
+use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, OrgState};
 use crate::http::ids::{AgentId, BranchId};
@@ -33,7 +34,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// 404 `Resource not found` (R074).
 pub(crate) fn branch_not_found() -> ApiError {
-    ApiError::NotFound("Resource not found".into())
+    ApiError::Rule(DomainError::NotFound("Resource not found".into()))
 }
 
 /// Reads the agent as v2 sees it (v1 rows backfilled, see `migrated`).
@@ -161,7 +162,7 @@ async fn get_branch_draft(
 ) -> ApiResult<Response> {
     let out = read_v2(&s, &t, &id, |r| {
         let b = r.branch(&branch).ok_or_else(branch_not_found)?;
-        let d = b.draft.as_ref().ok_or_else(|| ApiError::NotFound("Draft not found".into()))?;
+        let d = b.draft.as_ref().ok_or_else(|| ApiError::Rule(DomainError::NotFound("Draft not found".into())))?;
         Ok::<_, ApiError>(render_v2::draft_detail(r, b, d))
     })??;
     Ok(render::ok(out))

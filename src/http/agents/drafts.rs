@@ -39,7 +39,7 @@ pub(crate) fn reads() -> OpenApiRouter<AppState> {
 }
 
 fn not_found_draft() -> ApiError {
-    ApiError::NotFound("Draft not found".into())
+    ApiError::Rule(DomainError::NotFound("Draft not found".into()))
 }
 
 /// Fork a draft from a published version or another draft (R045–R047).
@@ -189,7 +189,7 @@ fn draft_diff(r: &AgentRecord, draft: &str, compare: Option<&str>) -> Result<Val
     let d = r.draft(draft).ok_or_else(not_found_draft)?;
     let base = r
         .version(compare.unwrap_or(&d.base_version_id))
-        .ok_or_else(|| ApiError::NotFound("Version not found".into()))?;
+        .ok_or_else(|| ApiError::Rule(DomainError::NotFound("Version not found".into())))?;
     Ok(config_diff::v1_diff(&base.config, &d.config))
 }
 

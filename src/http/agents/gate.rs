@@ -55,7 +55,7 @@ fn migration_required() -> Response {
         errors: vec![MIGRATION_REQUIRED.into()],
         data: None,
     };
-    ApiError::Detailed(Box::new(r), true).into_response()
+    ApiError::Deprecated(Box::new(r)).into_response()
 }
 
 /// v1 write and list endpoints: R075's 409 on the branch model.

@@ -50,7 +50,7 @@ pub(crate) fn diff_router() -> OpenApiRouter<AppState> {
 }
 
 fn revision_not_found() -> ApiError {
-    ApiError::NotFound("Revision not found".into())
+    ApiError::Rule(DomainError::NotFound("Revision not found".into()))
 }
 
 /// `200 committed` or `202 scanning` (R086, L-D3).
@@ -212,7 +212,7 @@ fn test_pin(r: &AgentRecord, branch: &str, body: &BranchTestCallRequest) -> ApiR
     let b = r.branch(branch).ok_or_else(branch_not_found)?;
     if body.include_draft == Some(true) {
         let draft = b.open_draft().map(|_| Pin::BranchDraft(branch.to_string()));
-        return draft.ok_or_else(|| ApiError::NotFound("Draft not found".into()));
+        return draft.ok_or_else(|| ApiError::Rule(DomainError::NotFound("Draft not found".into())));
     }
     if let Some(rev) = &body.revision_id {
         let v = r.version(rev).filter(|v| v.is_committed() && v.branch.as_deref() == Some(branch));
@@ -267,7 +267,11 @@ impl DiffRefs {
 fn config_of(r: &AgentRecord, name: &str, reference: &str) -> ApiResult<config::Config> {
     if let Some(branch) = reference.strip_suffix(":draft") {
         let b = r.branch(branch).ok_or_else(branch_not_found)?;
-        return b.draft.as_ref().map(|d| d.config.clone()).ok_or_else(|| ApiError::NotFound("Draft not found".into()));
+        return b
+            .draft
+            .as_ref()
+            .map(|d| d.config.clone())
+            .ok_or_else(|| ApiError::Rule(DomainError::NotFound("Draft not found".into())));
     }
     if !is_object_id(reference) {
         return Err(ApiError::BadRequest(format!("{name}: expected a revision id or <branchId>:draft")));

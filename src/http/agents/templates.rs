@@ -12,6 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::CreateFromTemplateRequest;
 use crate::domain::agent;
+use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, Org, OrgState};
 use crate::http::render;
@@ -56,9 +57,7 @@ impl TemplateQuery {
             None => Ok(None),
             Some("us") => Ok(Some("US")),
             Some("in") => Ok(Some("India")),
-            Some(other) => Err(ApiError::BadRequest(format!(
-                "region: Invalid enum value. Expected 'us' | 'in', received '{other}'"
-            ))),
+            Some(other) => Err(DomainError::invalid_enum("region", &["us", "in"], other).into()),
         }
     }
 }

@@ -38,7 +38,7 @@ pub(crate) fn reads() -> OpenApiRouter<AppState> {
 }
 
 fn version_not_found() -> ApiError {
-    ApiError::NotFound("Version not found".into())
+    ApiError::Rule(DomainError::NotFound("Version not found".into()))
 }
 
 /// `limit` (1–100, default 20) and `skip` (≥ 0, default 0) of the v1 and

@@ -20,6 +20,7 @@ use crate::calls::query::{pagination, LogParams, LogQuery};
 use crate::calls::{recording_url, render as call_render};
 use crate::domain::ids::is_object_id;
 use crate::domain::page::Page;
+use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, OrgState};
 use crate::http::render;
@@ -38,7 +39,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 fn not_found() -> ApiError {
-    ApiError::NotFound("No conversation found".into())
+    ApiError::Rule(DomainError::NotFound("No conversation found".into()))
 }
 
 /// List call logs with filters, sort and pagination (R111–R113, L-E5).
@@ -163,7 +164,7 @@ fn recording(s: &AppState, t: &Tenant, call_id: &str) -> ApiResult<Response> {
     }
     let (call, _) = t.calls().get(call_id).ok_or_else(not_found)?;
     if call.recording_ms().is_none_or(|ms| ms == 0) {
-        return Err(ApiError::NotFound("No recording found for this call".into()));
+        return Err(ApiError::Rule(DomainError::NotFound("No recording found for this call".into())));
     }
     Ok(render::ok(json!({"presignedUrl": recording_url(&s.calls.public_url(), call_id)})))
 }

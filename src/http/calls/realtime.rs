@@ -29,6 +29,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::conversations::{session_id, CallLink, CallRequest, Pin};
 use super::requests::{RegisterCallRequest, Variables};
 use crate::calls::CallType;
+use crate::domain::enum_message;
 use crate::domain::ids::is_object_id;
 use crate::http::error::{envelope, ApiError, ApiResult, UNAUTHORIZED};
 use crate::http::extract::{ApiJson, ApiQuery, OrgState};
@@ -71,7 +72,7 @@ fn unauthorized(msg: &str) -> Reject {
 
 fn mode_of(raw: Option<&str>) -> Result<Mode, String> {
     let raw = raw.unwrap_or("webcall");
-    Mode::parse(raw).ok_or_else(|| format!("mode: Invalid enum value. Expected 'webcall' | 'chat', received '{raw}'"))
+    Mode::parse(raw).ok_or_else(|| enum_message("mode", &["webcall", "chat"], raw))
 }
 
 /// Mint a realtime access token (R189–R192). Body (snake_case): `{agent_id,

@@ -23,6 +23,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::sse::is_call_id;
 use crate::calls::recording_sig;
+use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
@@ -111,10 +112,10 @@ async fn get_recording(
     Path(file): Path<String>,
     ApiQuery(q): ApiQuery<RecordingQuery>,
 ) -> ApiResult<Response> {
-    let no_recording = || ApiError::NotFound("No recording found".into());
+    let no_recording = || ApiError::Rule(DomainError::NotFound("No recording found".into()));
     let (call_id, dual) = parse_file(&file).ok_or_else(no_recording)?;
     if q.sig.as_deref() != Some(recording_sig(call_id).as_str()) {
-        return Err(ApiError::Forbidden("Invalid signature".into()));
+        return Err(ApiError::Rule(DomainError::Forbidden("Invalid signature".into())));
     }
     let book = s.calls.owner(call_id).ok_or_else(no_recording)?;
     let (call, _) = book.get(call_id).ok_or_else(no_recording)?;

@@ -34,6 +34,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::clock::Clock;
 use crate::domain::event_stream::{streamed, subscribable};
 use crate::domain::time::iso;
+use crate::domain::DomainError;
 use crate::events::{CallEvent, CallHub, HubMessage, Subscription};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiQuery, Org};
@@ -83,7 +84,10 @@ async fn stream_events(
     Org(t): Org,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Response> {
-    let (call, hub) = t.calls().get(&q.call_id()?).ok_or_else(|| ApiError::NotFound("Call log not found".into()))?;
+    let (call, hub) = t
+        .calls()
+        .get(&q.call_id()?)
+        .ok_or_else(|| ApiError::Rule(DomainError::NotFound("Call log not found".into())))?;
     let clock = s.store.clock().clone();
     if !subscribable(call.ended_at, clock.now()) {
         return Err(ApiError::BadRequest("Call is already completed".into()));

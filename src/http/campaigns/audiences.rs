@@ -20,6 +20,7 @@ use crate::campaigns::{Audience, CampaignBook, Member};
 use crate::domain::audience::{parse_upload, row_data, MAX_CSV_BYTES};
 use crate::domain::page::Page;
 use crate::domain::time::iso;
+use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{stalled, ApiJson, ApiQuery, Org, OrgState, BODY_STALLED};
 use crate::http::render;
@@ -44,7 +45,7 @@ fn missing(id: &str) -> bool {
 }
 
 fn not_found() -> ApiError {
-    ApiError::NotFound("Audience not found".into())
+    ApiError::Rule(DomainError::NotFound("Audience not found".into()))
 }
 
 /// Reads one audience of `t` through `f`; 404 when it is not there.

@@ -129,14 +129,14 @@ async fn list_campaigns(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<ListCamp
 
 /// Campaign `id` and its audience's name: 404 `Campaign not found`.
 fn found(s: &AppState, t: &Tenant, id: &str) -> ApiResult<(Campaign, Option<String>)> {
-    s.campaigns.snapshot(t, id).ok_or_else(|| ApiError::NotFound("Campaign not found".into()))
+    s.campaigns.snapshot(t, id).ok_or_else(|| ApiError::Rule(DomainError::NotFound("Campaign not found".into())))
 }
 
 /// An unknown campaign where the spec documents no 404: 400 `no campaign
 /// found for id <id>` (R176's wording).
 fn unknown_as_400(id: &str) -> impl Fn(ApiError) -> ApiError + '_ {
     move |e| match e {
-        ApiError::NotFound(_) => bad(format!("no campaign found for id {id}")),
+        ApiError::Rule(DomainError::NotFound(_)) => bad(format!("no campaign found for id {id}")),
         other => other,
     }
 }
