@@ -70,8 +70,13 @@ def analytics_steps(client, agent_id):
     step(f"analytics.get_pickup_rate_by_number / get_phone_number_trends: lines {lines}; get_duration_stats")
 
     usage = sdk(analytics, "get_usage_timeseries")[1]["data"]
-    check(usage["totalCredits"] == summary["totalCost"]["current"], f"get_usage_timeseries: {usage!r} vs {summary['totalCost']!r}")
-    step(f"analytics.get_usage_timeseries: {usage['totalCredits']} credits = summary totalCost")
+    # Credit usage = the calls' cost + the ledger's other usage rows (rentals, scoring).
+    rows = sdk(client.atoms.billing, "get_ledger", type="USAGE_DEDUCTION", limit=100)[1]["data"]["transactions"]
+    other = -sum(r["amount"] for r in rows if not r.get("callId"))
+    expected = summary["totalCost"]["current"] + other
+    check(abs(usage["totalCredits"] - expected) < 1e-6,
+          f"get_usage_timeseries: {usage!r} vs totalCost {summary['totalCost']!r} + other usage {other}")
+    step(f"analytics.get_usage_timeseries: {usage['totalCredits']} credits = summary totalCost + {other:g} other usage")
 
     mine = sdk(analytics, "get_analytics_summary", agent_id=agent_id, call_type="outbound")[1]["data"]
     check(1 <= mine["totalCalls"]["current"] <= total, f"summary(agent_id, outbound): {mine['totalCalls']!r}")
