@@ -3,7 +3,10 @@
 
 One command, bounded (about 4 minutes; `--quick` about 1.5), 127.0.0.1 only:
 
-    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--hello BASELINE] [--no-build] [--bin BINARY] [--lists]
+    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--hello BASELINE] [--no-build] [--bin BINARY] [--lists] [--memory]
+
+`--memory` measures only memory per agent and the reset (below; about 1
+minute per binary, no `wrk` needed).
 
 `--lists` measures only list latency against record count (about 3 minutes per
 binary): `GET /campaign` and `GET /conversation`, first page in the default
@@ -358,13 +361,14 @@ def readiness(binary):
 
 
 def main():
-    if "--lists" in sys.argv:
-        if "--no-build" not in sys.argv:
-            subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock"], cwd=ROOT, check=True)
-        print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; load average at start {loadavg()}")
-        for label, binary in binaries():
-            lists(label, binary)
-        return
+    for flag, part in (("--lists", lists), ("--memory", memory)):
+        if flag in sys.argv:
+            if "--no-build" not in sys.argv:
+                subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock"], cwd=ROOT, check=True)
+            print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; load average at start {loadavg()}")
+            for label, binary in binaries():
+                part(label, binary)
+            return
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: install it with `sudo apt-get install wrk` (Debian/Ubuntu)")
     if "--no-build" not in sys.argv:
