@@ -123,23 +123,23 @@ impl Store {
     pub fn create_agent(&self, t: &Tenant, new: NewAgent) -> String {
         let now = self.clock.now();
         let id = self.ids.object_id(now);
-        let wf = new.config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").to_string();
+        let wf = new.config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").into();
         let version_id = self.ids.object_id(now);
         let agent = Agent {
-            id: id.clone(),
-            organization: t.org_id.clone(),
+            id: id.as_str().into(),
+            organization: t.org_id.as_str().into(),
             name: new.name,
             description: new.description,
             avatar_url: None,
-            workflow_id: self.ids.object_id(now),
+            workflow_id: self.ids.object_id(now).into(),
             workflow_type: wf,
-            created_by: t.user_id.clone(),
+            created_by: t.user_id.as_str().into(),
             created_at: now,
             updated_at: now,
             total_calls: 0,
             archived: false,
             archived_at: None,
-            active_version_id: version_id.clone(),
+            active_version_id: version_id.as_str().into(),
             allow_inbound_call: new.allow_inbound_call,
             visible_to_everyone: false,
             telephony_product_id: Vec::new(),
@@ -195,7 +195,7 @@ impl Store {
             f(r)
         })?;
         if let Some((revision_id, at)) = due {
-            self.schedule_scan(t, id, revision_id, at);
+            self.schedule_scan(t, id, revision_id.to_string(), at);
         }
         Ok(out)
     }
@@ -223,7 +223,7 @@ impl Store {
             .records()
             .flat_map(|r| {
                 let scans = r.versions.iter().filter(|v| v.state == RevState::Scanning);
-                scans.map(|v| (r.agent.id.clone(), v.id.clone(), v.security_passes_at))
+                scans.map(|v| (r.agent.id.to_string(), v.id.to_string(), v.security_passes_at))
             })
             .collect();
         for (agent, revision, at) in scanning {
