@@ -3,7 +3,10 @@
 
 One command, bounded (about 4 minutes; `--quick` about 1.5), 127.0.0.1 only:
 
-    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--hello BASELINE] [--no-build] [--bin BINARY] [--lists]
+    python3 scripts/bench.py [--quick] [--before OTHER_BINARY] [--hello BASELINE] [--no-build] [--bin BINARY] [--lists] [--memory]
+
+`--memory` measures only memory per agent and the reset (below; about 1
+minute per binary, no `wrk` needed).
 
 `--lists` measures only list latency against record count (about 3 minutes per
 binary): `GET /campaign` and `GET /conversation`, first page in the default
@@ -22,7 +25,8 @@ binary (e.g. one built from an older commit) in the same run:
     GET /agent/{id}, POST /agent {name} (default config) and
     POST /agent {name, firstMessage}; each POST run gets a fresh server;
   * memory per agent: VmRSS growth / N after creating N = 10k and 100k agents
-    with `{name}` through 4 pipelined keep-alive sockets;
+    with `{name}` through 4 pipelined keep-alive sockets (and the growth of
+    each step over the agents it added: 1k→10k, 10k→100k);
   * list latency: GET /agent (first page, default sort) at 1k, 10k, 100k
     agents in one organization, median of 30 sequential requests;
   * reset: RSS 0.2 s and 3 s after `POST /_admin/reset`, against idle RSS;
@@ -321,12 +325,14 @@ def memory(label, binary):
             admin(s, "PUT", f"/_admin/plan?apiKey={KEY}", {"limits": {"agents": 1_000_000}})
         except RuntimeError:
             pass  # a binary from before plan limits existed
-        made, out = 0, []
+        made, out, prev = 0, [], idle
         for n in steps:
             create_agents(s, n - made)
-            made = n
-            grown = rss_kib(s.p.pid) - idle
-            out.append((n, grown / n, list_ms(s)))
+            rss = rss_kib(s.p.pid)
+            # The step's own growth leaves out what the first requests
+            # cost once (runtime buffers, first pages of each arena).
+            out.append((n, (rss - idle) / n, (rss - prev) / (n - made), list_ms(s)))
+            made, prev = n, rss
         call(s, "POST", "/_admin/reset")
         t_reset = time.perf_counter()
         time.sleep(0.2)
@@ -336,10 +342,10 @@ def memory(label, binary):
     finally:
         s.stop()
     print(f"\n### Memory and lists: {label} (load {loadavg()})\n")
-    print("| agents | KiB/agent (RSS growth / N) | GET /agent first page p50 |")
-    print("|---:|---:|---:|")
-    for n, kib, ms in out:
-        print(f"| {n:,} | {kib:.2f} | {ms:.2f} ms |")
+    print("| agents | KiB/agent (RSS growth / N) | KiB/agent of this step | GET /agent first page p50 |")
+    print("|---:|---:|---:|---:|")
+    for n, kib, step, ms in out:
+        print(f"| {n:,} | {kib:.2f} | {step:.2f} | {ms:.2f} ms |")
     print(f"\nidle RSS {idle / 1024:.1f} MiB; after {made:,} agents + `POST /_admin/reset`: "
           f"{r02 / 1024:.1f} MiB at +0.2 s ({r02 / idle:.1f}× idle), {r3 / 1024:.1f} MiB at +3 s ({r3 / idle:.1f}× idle)")
 
@@ -358,13 +364,14 @@ def readiness(binary):
 
 
 def main():
-    if "--lists" in sys.argv:
-        if "--no-build" not in sys.argv:
-            subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock"], cwd=ROOT, check=True)
-        print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; load average at start {loadavg()}")
-        for label, binary in binaries():
-            lists(label, binary)
-        return
+    for flag, part in (("--lists", lists), ("--memory", memory)):
+        if flag in sys.argv:
+            if "--no-build" not in sys.argv:
+                subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock"], cwd=ROOT, check=True)
+            print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; load average at start {loadavg()}")
+            for label, binary in binaries():
+                part(label, binary)
+            return
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: install it with `sudo apt-get install wrk` (Debian/Ubuntu)")
     if "--no-build" not in sys.argv:

@@ -37,10 +37,10 @@ fn resolve_config(rec: &AgentRecord, pin: &Pin) -> Result<(Config, String, u32),
     let not_found = |what: &str| DomainError::invalid(format!("{what} not found"));
     match pin {
         Pin::Active => {
-            rec.active().map(|v| (v.config.clone(), v.id.clone(), v.number)).ok_or_else(|| not_found("Version"))
+            rec.active().map(|v| (v.config.clone(), v.id.to_string(), v.number)).ok_or_else(|| not_found("Version"))
         }
         Pin::Version(id) => {
-            rec.version(id).map(|v| (v.config.clone(), v.id.clone(), v.number)).ok_or_else(|| not_found("Version"))
+            rec.version(id).map(|v| (v.config.clone(), v.id.to_string(), v.number)).ok_or_else(|| not_found("Version"))
         }
         Pin::Draft(id) => {
             let d = rec.draft(id).ok_or_else(|| not_found("Draft"))?;
@@ -49,7 +49,7 @@ fn resolve_config(rec: &AgentRecord, pin: &Pin) -> Result<(Config, String, u32),
         }
         Pin::BranchDraft(b) => {
             let d = rec.branch(b).and_then(|b| b.open_draft()).ok_or_else(|| not_found("Draft"))?;
-            let base = d.base_revision_id.clone().unwrap_or_else(|| rec.agent.active_version_id.clone());
+            let base = d.base_revision_id.clone().unwrap_or_else(|| rec.agent.active_version_id.to_string());
             let number = rec.version(&base).map_or(0, |v| v.number);
             Ok((d.config.clone(), base, number))
         }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::config::{self, ConfigMap};
 use super::config_rules::{check, rule_for, Rule, GATED_MODELS};
+use super::ids::ShortStr;
 use super::role::Role;
 use super::{DomainError, Millis};
 
@@ -19,9 +20,9 @@ use super::{DomainError, Millis};
 #[serde(rename_all = "camelCase")]
 pub struct Agent {
     /// 24-hex id.
-    pub id: String,
+    pub id: ShortStr,
     /// 24-hex organization id of the owning API key.
-    pub organization: String,
+    pub organization: ShortStr,
     /// Display name; required on create.
     pub name: String,
     /// Free-text description, `""` by default.
@@ -29,11 +30,11 @@ pub struct Agent {
     /// Avatar URL, if set.
     pub avatar_url: Option<String>,
     /// 24-hex id of the legacy workflow document.
-    pub workflow_id: String,
+    pub workflow_id: ShortStr,
     /// `single_prompt` (default, L-B3) or `workflow_graph`.
-    pub workflow_type: String,
+    pub workflow_type: ShortStr,
     /// 24-hex id of the creating user.
-    pub created_by: String,
+    pub created_by: ShortStr,
     /// Creation time, epoch ms.
     pub created_at: Millis,
     /// Last metadata or activation change, epoch ms.
@@ -45,7 +46,7 @@ pub struct Agent {
     /// When it was archived, epoch ms.
     pub archived_at: Option<Millis>,
     /// The active published version; also rendered as `versionId`.
-    pub active_version_id: String,
+    pub active_version_id: ShortStr,
     /// Accepts inbound calls (default true).
     pub allow_inbound_call: bool,
     /// Visible to every org member (default false).
@@ -313,20 +314,20 @@ mod duplicate_tests {
 
     fn agent(archived: bool, workflow_type: &str) -> Agent {
         Agent {
-            id: "a".repeat(24),
-            organization: "o".repeat(24),
+            id: "a".repeat(24).into(),
+            organization: "o".repeat(24).into(),
             name: "N".into(),
             description: "D".into(),
             avatar_url: None,
-            workflow_id: "w".repeat(24),
+            workflow_id: "w".repeat(24).into(),
             workflow_type: workflow_type.into(),
-            created_by: "u".repeat(24),
+            created_by: "u".repeat(24).into(),
             created_at: 0,
             updated_at: 0,
             total_calls: 0,
             archived,
             archived_at: None,
-            active_version_id: "v".repeat(24),
+            active_version_id: "v".repeat(24).into(),
             allow_inbound_call: false,
             visible_to_everyone: false,
             telephony_product_id: vec!["p".repeat(24)],

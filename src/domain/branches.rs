@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::agent::Agent;
 use super::config::{Config, ConfigMap};
-use super::ids::derived_id;
+use super::ids::{derived_id, ShortStr};
 use super::versioning::{check_len, Actor, AgentRecord, Blocks, Edit, Rules};
 use super::versioning::{RevState, Version};
 use super::{DomainError, Millis};
@@ -42,9 +42,9 @@ pub const MAIN: &str = "Main";
 #[serde(rename_all = "camelCase")]
 pub struct Branch {
     /// 24-hex id.
-    pub id: String,
+    pub id: ShortStr,
     /// 1–100 characters, unique among the agent's active branches.
-    pub name: String,
+    pub name: ShortStr,
     /// The seeded `Main` branch: cannot be renamed or archived.
     pub is_default: bool,
     /// The branch it was forked from (`None` for `Main`).
@@ -52,7 +52,7 @@ pub struct Branch {
     /// The source's head at fork time (R072).
     pub source_revision_id: Option<String>,
     /// Latest committed revision; `None` until the first commit.
-    pub head_revision_id: Option<String>,
+    pub head_revision_id: Option<ShortStr>,
     /// Archived branches leave the list and refuse edits (R078).
     pub archived: bool,
     /// The single open draft (R068), boxed: most branches have none, and
@@ -61,9 +61,9 @@ pub struct Branch {
     /// The row whose scan is in flight (R088 `publish_in_progress`).
     pub publishing: Option<String>,
     /// Creator user id.
-    pub created_by: String,
+    pub created_by: ShortStr,
     /// Last editor user id.
-    pub updated_by: String,
+    pub updated_by: ShortStr,
     /// Creation time, epoch ms.
     pub created_at: Millis,
     /// Last change, epoch ms.
@@ -115,12 +115,12 @@ impl Branch {
     /// The live default branch of a new agent, headed by version 1 (R069).
     pub fn main(agent: &Agent, head: &str) -> Self {
         Self {
-            id: derived_id(&["branch", &agent.id, MAIN]),
+            id: derived_id(&["branch", &agent.id, MAIN]).into(),
             name: MAIN.into(),
             is_default: true,
             source_branch_id: None,
             source_revision_id: None,
-            head_revision_id: Some(head.to_string()),
+            head_revision_id: Some(head.into()),
             archived: false,
             draft: None,
             publishing: None,
@@ -300,7 +300,7 @@ pub fn apply(
                     format!("A branch named \"{name}\" already exists"),
                 ));
             }
-            touch(&mut next.branches[i], now, actor).name = name.clone();
+            touch(&mut next.branches[i], now, actor).name = name.as_str().into();
         }
         BranchCommand::Archive { branch } => {
             let i = next.branch_index(branch)?;

@@ -69,9 +69,9 @@ fn patch(p: u8) -> ConfigMap {
 }
 
 fn resolve(op: &Op, rec: &AgentRecord, fresh: &mut u64) -> BranchCommand {
-    let pick = |i: usize| rec.branches[i % rec.branches.len()].id.clone();
+    let pick = |i: usize| rec.branches[i % rec.branches.len()].id.to_string();
     let rows: Vec<&versioning::Version> = rec.versions.iter().collect();
-    let row = |i: usize| rows[i % rows.len()].id.clone();
+    let row = |i: usize| rows[i % rows.len()].id.to_string();
     *fresh += 1;
     let new = hex_id(100 + *fresh);
     let names = ["exp", "staging", "Main", "x"];
@@ -128,13 +128,13 @@ proptest! {
         let mut seen: HashMap<String, versioning::Version> = HashMap::new();
         for rec in &states {
             for v in rec.versions.iter().filter(|v| v.is_committed()) {
-                if let Some(old) = seen.get(&v.id) {
+                if let Some(old) = seen.get(v.id.as_str()) {
                     prop_assert_eq!(&old.config, &v.config);
                     prop_assert_eq!(&old.blocks, &v.blocks);
                     prop_assert_eq!(old.revision_number, v.revision_number);
                     prop_assert_eq!(&old.branch, &v.branch);
                 }
-                seen.insert(v.id.clone(), v.clone());
+                seen.insert(v.id.to_string(), v.clone());
             }
             for id in seen.keys() {
                 prop_assert!(rec.version(id).is_some_and(|v| v.state == RevState::Committed));

@@ -13,6 +13,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::Millis;
 
+/// A string stored inline when it is at most 24 bytes long, so a 24-hex
+/// object id or a short name costs no allocation of its own
+/// (`compact_str::CompactString`; it serializes as a plain string). Used
+/// for the ids and names every agent record holds.
+pub type ShortStr = compact_str::CompactString;
+
 /// True when `s` is a 24-character lowercase hex ObjectId (`^[a-f\d]{24}$`).
 pub fn is_object_id(s: &str) -> bool {
     s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

@@ -223,12 +223,12 @@ pub fn apply(
             d.published = true;
             let number = next_number(rec);
             next.versions.push(Version {
-                id: version_id.clone(),
+                id: version_id.as_str().into(),
                 number,
-                label: label.clone(),
+                label: label.clone().map(Into::into),
                 description: description.clone(),
                 is_pinned: false,
-                published_by: actor.to_string(),
+                published_by: actor.into(),
                 published_at: now,
                 activated_by: None,
                 activated_at: None,
@@ -266,9 +266,9 @@ pub fn apply(
                 .find(|x| x.id == *version_id)
                 .ok_or_else(|| DomainError::NotFound("Version not found".into()))?;
             nv.activated_at = Some(at);
-            nv.activated_by = Some(actor.to_string());
+            nv.activated_by = Some(actor.into());
             nv.updated_at = at.max(nv.updated_at);
-            next.agent.active_version_id = version_id.clone();
+            next.agent.active_version_id = version_id.as_str().into();
             next.agent.updated_at = at;
         }
         Command::UpdateVersionMeta { version_id, label, description, is_pinned } => {
@@ -280,7 +280,7 @@ pub fn apply(
             check_len("description", description.as_ref().and_then(Option::as_ref), 0, 2000)?;
             if let Some(v) = next.versions.iter_mut().find(|x| x.id == *version_id) {
                 if let Some(l) = label {
-                    v.label = l.clone();
+                    v.label = l.clone().map(Into::into);
                 }
                 if let Some(d) = description {
                     v.description = d.clone();

@@ -295,10 +295,10 @@ fn draft_key(rec: &AgentRecord, pick: &DraftPick) -> String {
 fn version_key(rec: &AgentRecord, pick: &VersionPick) -> String {
     let inactive: Vec<_> = rec.versions.iter().filter(|v| v.id != rec.agent.active_version_id).collect();
     match pick {
-        VersionPick::Inactive(i) if !inactive.is_empty() => inactive[i % inactive.len()].id.clone(),
-        VersionPick::Nth(i) if !rec.versions.is_empty() => rec.versions[i % rec.versions.len()].id.clone(),
+        VersionPick::Inactive(i) if !inactive.is_empty() => inactive[i % inactive.len()].id.to_string(),
+        VersionPick::Nth(i) if !rec.versions.is_empty() => rec.versions[i % rec.versions.len()].id.to_string(),
         VersionPick::Newest | VersionPick::Inactive(_) if !rec.versions.is_empty() => {
-            rec.versions[rec.versions.len() - 1].id.clone()
+            rec.versions[rec.versions.len() - 1].id.to_string()
         }
         VersionPick::Nth(_) | VersionPick::Newest | VersionPick::Inactive(_) | VersionPick::Unknown => {
             UNKNOWN.to_string()
@@ -432,12 +432,12 @@ pub(crate) fn fold(start: &AgentRecord, start_now: Millis, steps: &[Step], actor
 pub(super) fn start_record() -> AgentRecord {
     let version_id = hex_id(4);
     let agent = Agent {
-        id: hex_id(1),
-        organization: hex_id(2),
+        id: hex_id(1).into(),
+        organization: hex_id(2).into(),
         name: "Prop agent".into(),
         description: String::new(),
         avatar_url: None,
-        workflow_id: hex_id(3),
+        workflow_id: hex_id(3).into(),
         workflow_type: "single_prompt".into(),
         created_by: OWNER.into(),
         created_at: T0,
@@ -445,7 +445,7 @@ pub(super) fn start_record() -> AgentRecord {
         total_calls: 0,
         archived: false,
         archived_at: None,
-        active_version_id: version_id.clone(),
+        active_version_id: version_id.clone().into(),
         allow_inbound_call: true,
         visible_to_everyone: false,
         telephony_product_id: Vec::new(),
@@ -552,7 +552,7 @@ proptest! {
         // every state.
         for (rec, now) in trace.states() {
             for v in rec.versions.iter().filter(|v| v.id != rec.agent.active_version_id) {
-                let cmd = Command::Activate { version_id: v.id.clone() };
+                let cmd = Command::Activate { version_id: v.id.to_string() };
                 if now < v.security_passes_at {
                     let early = versioning::apply(rec, &cmd, now, OWNER, RULES);
                     prop_assert!(matches!(early, Err(DomainError::Conflict(_))), "{:?}", early);

@@ -113,7 +113,10 @@ async fn capture_request(body: Body) -> (Body, Captured) {
             }
             None => {
                 let whole = concat(&chunks);
-                let captured = Captured::shared(&whole);
+                // A copy: a one-chunk body is a slice of the connection's
+                // read buffer, which sharing would keep alive (with every
+                // pipelined request read with it) for as long as the entry.
+                let captured = Captured::new(&whole);
                 return (Body::from(whole), captured);
             }
         }

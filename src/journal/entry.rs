@@ -13,6 +13,9 @@ use crate::domain::Millis;
 /// Longest body kept per request or response, in bytes (64 KiB).
 pub const BODY_CAPTURE: usize = 64 * 1024;
 
+/// Bodies up to this many bytes are copied by [`Captured::shared`].
+pub const COPY_BELOW: usize = 256;
+
 /// A captured body: at most [`BODY_CAPTURE`] bytes of it, and its length.
 #[derive(Debug, Clone, Default)]
 pub struct Captured {
@@ -38,9 +41,14 @@ impl Captured {
 
     /// Shares `body` (a reference-count bump, no copy) when it fits in
     /// [`BODY_CAPTURE`]; keeps a copy of the first bytes of a longer one,
-    /// so the journal never pins a buffer larger than what it counts.
+    /// so the journal never pins a buffer larger than what it counts. A
+    /// body of at most [`COPY_BELOW`] bytes is copied too: its buffer may
+    /// be several times its length (`axum::Json` starts at 128 bytes), and
+    /// the copy costs less than what sharing would pin.
     pub fn shared(body: &Bytes) -> Self {
-        if body.len() <= BODY_CAPTURE {
+        if body.len() <= COPY_BELOW {
+            Self::new(body)
+        } else if body.len() <= BODY_CAPTURE {
             Self { bytes: body.clone(), size: body.len() }
         } else {
             Self::new(body)

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::{Store, Tenant};
 use crate::domain::agent::{self, Agent, MetadataPatch, NewAgent};
 use crate::domain::branches::BranchCommand;
+use crate::domain::ids::ShortStr;
 use crate::domain::versioning::{self, AgentRecord, Command, RevState, Rules};
 use crate::domain::{DomainError, Millis};
 
@@ -39,6 +40,8 @@ pub struct AgentQuery {
 /// One organization's agents by id. Records are boxed so the map's entries
 /// stay small: growing the table moves pointers, not 400-byte records,
 /// which keeps the write lock's hold at a resize short (the POST p99).
+/// Ids are [`ShortStr`]s, inline in the map's slots and the index's
+/// entries, so neither allocates for a 24-hex id.
 ///
 /// `by_created` orders the ids by `(createdAt, id)`, one set per archived
 /// flag, so `GET /agent` in its default order reads one page in
@@ -47,8 +50,8 @@ pub struct AgentQuery {
 /// sets in step; `createdAt` never changes.
 #[derive(Debug, Default)]
 pub(crate) struct AgentBook {
-    map: HashMap<Arc<str>, Box<AgentRecord>>,
-    by_created: [BTreeSet<(Millis, Arc<str>)>; 2],
+    map: HashMap<ShortStr, Box<AgentRecord>>,
+    by_created: [BTreeSet<(Millis, ShortStr)>; 2],
 }
 
 impl AgentBook {
@@ -63,8 +66,8 @@ impl AgentBook {
     }
 
     fn insert(&mut self, rec: AgentRecord) {
-        let id: Arc<str> = Arc::from(rec.agent.id.as_str());
-        self.by_created[usize::from(rec.agent.archived)].insert((rec.agent.created_at, Arc::clone(&id)));
+        let id = rec.agent.id.clone();
+        self.by_created[usize::from(rec.agent.archived)].insert((rec.agent.created_at, id.clone()));
         self.map.insert(id, Box::new(rec));
     }
 
@@ -75,7 +78,7 @@ impl AgentBook {
         let (was, is) = (rec.agent.archived, next.agent.archived);
         **rec = next;
         if was != is {
-            let entry = (rec.agent.created_at, Arc::from(id));
+            let entry = (rec.agent.created_at, ShortStr::from(id));
             self.by_created[usize::from(was)].remove(&entry);
             self.by_created[usize::from(is)].insert(entry);
         }
@@ -107,7 +110,7 @@ impl AgentBook {
     /// newest first unless `ascending`, and how many there are.
     fn by_created(&self, archived: bool, ascending: bool) -> (Box<dyn Iterator<Item = &AgentRecord> + '_>, usize) {
         let set = &self.by_created[usize::from(archived)];
-        let ids: Box<dyn Iterator<Item = &(Millis, Arc<str>)>> =
+        let ids: Box<dyn Iterator<Item = &(Millis, ShortStr)>> =
             if ascending { Box::new(set.iter()) } else { Box::new(set.iter().rev()) };
         (Box::new(ids.filter_map(|(_, id)| self.get(id))), set.len())
     }
@@ -123,23 +126,23 @@ impl Store {
     pub fn create_agent(&self, t: &Tenant, new: NewAgent) -> String {
         let now = self.clock.now();
         let id = self.ids.object_id(now);
-        let wf = new.config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").to_string();
+        let wf = new.config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").into();
         let version_id = self.ids.object_id(now);
         let agent = Agent {
-            id: id.clone(),
-            organization: t.org_id.clone(),
+            id: id.as_str().into(),
+            organization: t.org_id.as_str().into(),
             name: new.name,
             description: new.description,
             avatar_url: None,
-            workflow_id: self.ids.object_id(now),
+            workflow_id: self.ids.object_id(now).into(),
             workflow_type: wf,
-            created_by: t.user_id.clone(),
+            created_by: t.user_id.as_str().into(),
             created_at: now,
             updated_at: now,
             total_calls: 0,
             archived: false,
             archived_at: None,
-            active_version_id: version_id.clone(),
+            active_version_id: version_id.as_str().into(),
             allow_inbound_call: new.allow_inbound_call,
             visible_to_everyone: false,
             telephony_product_id: Vec::new(),
@@ -195,7 +198,7 @@ impl Store {
             f(r)
         })?;
         if let Some((revision_id, at)) = due {
-            self.schedule_scan(t, id, revision_id, at);
+            self.schedule_scan(t, id, revision_id.to_string(), at);
         }
         Ok(out)
     }
@@ -223,7 +226,7 @@ impl Store {
             .records()
             .flat_map(|r| {
                 let scans = r.versions.iter().filter(|v| v.state == RevState::Scanning);
-                scans.map(|v| (r.agent.id.clone(), v.id.clone(), v.security_passes_at))
+                scans.map(|v| (r.agent.id.to_string(), v.id.to_string(), v.security_passes_at))
             })
             .collect();
         for (agent, revision, at) in scanning {

@@ -46,7 +46,7 @@ struct Found {
 /// drafts by `_id` or `draftId`, branch drafts by id).
 fn find(rec: &AgentRecord, target: &Target) -> Option<Found> {
     let (key, config) = match target {
-        Target::Version(id) => rec.version(id).filter(|v| v.is_committed()).map(|v| (v.id.clone(), &v.config))?,
+        Target::Version(id) => rec.version(id).filter(|v| v.is_committed()).map(|v| (v.id.to_string(), &v.config))?,
         Target::Draft(id) => match rec.open_draft(id) {
             Some(d) => (d.id.clone(), &d.config),
             None => rec
@@ -58,9 +58,9 @@ fn find(rec: &AgentRecord, target: &Target) -> Option<Found> {
         },
     };
     Some(Found {
-        agent_id: rec.agent.id.clone(),
+        agent_id: rec.agent.id.to_string(),
         key,
-        workflow_type: rec.agent.workflow_type.clone(),
+        workflow_type: rec.agent.workflow_type.to_string(),
         parts: PromptParts::of(config, &STANDARD_KEYS),
     })
 }

@@ -12,7 +12,7 @@ use crate::domain::{DomainError, Millis};
 
 pub(super) fn touch<'a>(b: &'a mut Branch, now: Millis, actor: Actor<'_>) -> &'a mut Branch {
     b.updated_at = now.max(b.updated_at);
-    b.updated_by = actor.to_string();
+    b.updated_by = actor.into();
     b
 }
 
@@ -36,17 +36,17 @@ pub(super) fn create(
         return Err(DomainError::typed("source_scanning", "Source branch has a publish scanning"));
     }
     next.branches.push(Branch {
-        id: id.to_string(),
-        name: name.to_string(),
+        id: id.into(),
+        name: name.into(),
         is_default: false,
         source_branch_id: Some(source.to_string()),
-        source_revision_id: Some(head),
+        source_revision_id: Some(head.to_string()),
         head_revision_id: None,
         archived: false,
         draft: None,
         publishing: None,
-        created_by: actor.to_string(),
-        updated_by: actor.to_string(),
+        created_by: actor.into(),
+        updated_by: actor.into(),
         created_at: now,
         updated_at: now,
     });
@@ -56,11 +56,11 @@ pub(super) fn create(
 /// Makes `rev` the agent's active version (R079, R089).
 pub(super) fn activate(next: &mut AgentRecord, rev: &str, now: Millis, actor: Actor<'_>) {
     let at = now.max(next.agent.updated_at);
-    next.agent.active_version_id = rev.to_string();
+    next.agent.active_version_id = rev.into();
     next.agent.updated_at = at;
     if let Some(v) = next.versions.iter_mut().find(|v| v.id == rev) {
         v.activated_at = Some(at);
-        v.activated_by = Some(actor.to_string());
+        v.activated_by = Some(actor.into());
     }
 }
 
@@ -84,7 +84,7 @@ pub(super) fn make_live(
         return Ok(());
     }
     let head = head.id.clone();
-    next.live_branch = branch.to_string();
+    next.live_branch = branch.into();
     activate(next, &head, now, actor);
     Ok(())
 }
@@ -92,9 +92,9 @@ pub(super) fn make_live(
 /// The config a new draft on `b` starts from: its head, else the revision
 /// it was forked from.
 pub(super) fn draft_base(next: &AgentRecord, b: &Branch) -> (Config, Option<String>) {
-    let base = b.head_revision_id.as_ref().or(b.source_revision_id.as_ref());
+    let base = b.head_revision_id.as_deref().or(b.source_revision_id.as_deref());
     let v = base.and_then(|id| next.version(id));
-    (v.map_or_else(config::defaults, |v| v.config.clone()), v.map(|v| v.id.clone()))
+    (v.map_or_else(config::defaults, |v| v.config.clone()), v.map(|v| v.id.to_string()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -183,23 +183,23 @@ pub(super) fn publish(
         next.versions.iter().any(|v| v.is_committed() && v.security_status(now) == "passed" && v.config == d.config);
     let instant = scanned || (rules.security_check_ms == 0 && !scan_fails);
     let row = Version {
-        id: revision_id.to_string(),
+        id: revision_id.into(),
         number: next_number(next),
-        label: label.cloned(),
+        label: label.cloned().map(Into::into),
         description: None,
         is_pinned: false,
-        published_by: actor.to_string(),
+        published_by: actor.into(),
         published_at: now,
         activated_by: None,
         activated_at: None,
         draft_id: Some(d.id.clone()),
-        parent_version: b.head_revision_id.clone().or_else(|| d.base_revision_id.clone()),
+        parent_version: b.head_revision_id.as_deref().map(str::to_string).or_else(|| d.base_revision_id.clone()),
         security_passes_at: if instant { now } else { now.saturating_add(rules.security_check_ms) },
         config: d.config.clone(),
         blocks: d.blocks.clone(),
         updated_at: now,
         json: config::JsonMemo::default(),
-        branch: Some(branch.to_string()),
+        branch: Some(branch.into()),
         revision_number: None,
         legacy_number: false,
         state: RevState::Scanning,
@@ -232,7 +232,7 @@ fn commit(next: &mut AgentRecord, rev: &str, now: Millis, actor: Actor<'_>) {
         v.updated_at = now.max(v.updated_at);
     }
     if let Some(b) = next.branches.iter_mut().find(|b| b.id == branch) {
-        b.head_revision_id = Some(rev.to_string());
+        b.head_revision_id = Some(rev.into());
         if b.publishing.as_deref() == Some(rev) {
             b.publishing = None;
         }
@@ -291,17 +291,18 @@ pub(super) fn restore(
         return Err(in_progress());
     }
     let mut row = src.clone();
-    row.restored_from = Some(Restored { revision_id: src.id.clone(), label: src.label.clone() });
-    row.id = new_id.to_string();
+    row.restored_from =
+        Some(Box::new(Restored { revision_id: src.id.to_string(), label: src.label.as_deref().map(str::to_string) }));
+    row.id = new_id.into();
     row.number = next_number(next);
     row.label = None;
     row.description = None;
     row.is_pinned = false;
-    row.published_by = actor.to_string();
+    row.published_by = actor.into();
     row.published_at = now;
     row.activated_by = None;
     row.activated_at = None;
-    row.parent_version = next.branches[i].head_revision_id.clone();
+    row.parent_version = next.branches[i].head_revision_id.as_deref().map(str::to_string);
     row.security_passes_at = now;
     row.updated_at = now;
     row.json = config::JsonMemo::default();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::agent::Agent;
 use crate::domain::config::{self, Config, SECTIONS};
-use crate::domain::ids::{hex, DerivedPrefix};
+use crate::domain::ids::{hex, DerivedPrefix, ShortStr};
 use crate::domain::prompt_score::CachedScore;
 use crate::domain::{DomainError, Millis};
 
@@ -17,16 +17,28 @@ use crate::domain::{DomainError, Millis};
 /// section in [`SECTIONS`] order: section `s`'s id is
 /// `derived_id(owner, revision, s)` for the `(owner, revision)` that last
 /// rotated it, and is only hashed out when rendered ([`Blocks::get`]). So a
-/// new version stores 156 bytes and computes one hash instead of thirteen
-/// 24-character strings.
+/// new version computes one hash instead of thirteen 24-character strings.
+///
+/// When every section shares one prefix (every version 1, and any version
+/// whose sections all rotated together) it is stored once, inline (16
+/// bytes); otherwise the 13 prefixes are boxed. The form is canonical
+/// ([`Blocks::from_prefixes`]), so equality compares ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Blocks([DerivedPrefix; SECTIONS.len()]);
+pub struct Blocks(BlockPrefixes);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BlockPrefixes {
+    /// Every section's prefix.
+    Same(DerivedPrefix),
+    /// One prefix per section, in [`SECTIONS`] order (at least two differ).
+    Each(Box<[DerivedPrefix; SECTIONS.len()]>),
+}
 
 /// A snapshot stores the 13 prefix states, in [`SECTIONS`] order, as 24
 /// hex digits each (the ids themselves cannot be turned back into them).
 impl Serialize for Blocks {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|p| p.to_hex()))
+        s.collect_seq((0..SECTIONS.len()).map(|i| self.prefix(i).to_hex()))
     }
 }
 
@@ -46,16 +58,34 @@ impl<'de> Deserialize<'de> for Blocks {
             *slot = DerivedPrefix::from_hex(h)
                 .ok_or_else(|| D::Error::custom(format!("blocks: '{h}' is not 24 hex digits")))?;
         }
-        Ok(Self(out))
+        Ok(Self::from_prefixes(out))
     }
 }
 
 impl Blocks {
+    /// The blocks with these per-section prefixes, stored once when they
+    /// are all the same.
+    fn from_prefixes(p: [DerivedPrefix; SECTIONS.len()]) -> Self {
+        if p.iter().all(|x| *x == p[0]) {
+            Self(BlockPrefixes::Same(p[0]))
+        } else {
+            Self(BlockPrefixes::Each(Box::new(p)))
+        }
+    }
+
+    /// The prefix of the section at index `i` of [`SECTIONS`].
+    fn prefix(&self, i: usize) -> DerivedPrefix {
+        match &self.0 {
+            BlockPrefixes::Same(p) => *p,
+            BlockPrefixes::Each(each) => each[i],
+        }
+    }
+
     /// The block id of `section` (24 hex digits); `None` for a name that
     /// is not one of [`SECTIONS`].
     pub fn get(&self, section: &str) -> Option<String> {
         let i = SECTIONS.iter().position(|s| *s == section)?;
-        Some(hex(&self.0[i].finish(&[SECTIONS[i]])))
+        Some(hex(&self.prefix(i).finish(&[SECTIONS[i]])))
     }
 }
 
@@ -68,11 +98,11 @@ pub(crate) fn blocks_for(owner: &str, revision: u32, sections: &[&'static str], 
     if let Some(p) = prev {
         for (i, s) in SECTIONS.iter().enumerate() {
             if !sections.contains(s) {
-                out[i] = p.0[i];
+                out[i] = p.prefix(i);
             }
         }
     }
-    Blocks(out)
+    Blocks::from_prefixes(out)
 }
 
 /// A published version (status `published`). Its `config` and `blocks`
@@ -81,21 +111,21 @@ pub(crate) fn blocks_for(owner: &str, revision: u32, sections: &[&'static str], 
 #[serde(rename_all = "camelCase")]
 pub struct Version {
     /// 24-hex id, used as `{versionId}`.
-    pub id: String,
+    pub id: ShortStr,
     /// 1, 2, ... per agent.
     pub number: u32,
     /// Label, ≤ 200 characters.
-    pub label: Option<String>,
+    pub label: Option<ShortStr>,
     /// Description, ≤ 2000 characters.
     pub description: Option<String>,
     /// Pinned for quick access.
     pub is_pinned: bool,
     /// Publisher user id.
-    pub published_by: String,
+    pub published_by: ShortStr,
     /// Publish time, epoch ms.
     pub published_at: Millis,
     /// Who last activated it.
-    pub activated_by: Option<String>,
+    pub activated_by: Option<ShortStr>,
     /// When it was last activated, epoch ms.
     pub activated_at: Option<Millis>,
     /// The draft it was published from (`None` for version 1).
@@ -115,7 +145,7 @@ pub struct Version {
     pub json: config::JsonMemo,
     /// Owning branch (v2); `None` on rows published through v1 until a
     /// v2 command backfills them onto the live branch.
-    pub branch: Option<String>,
+    pub branch: Option<ShortStr>,
     /// Per-branch commit number (R068); set only once committed.
     pub revision_number: Option<u32>,
     /// Rendered with `versionNumber` (v1 rows and version 1); v2
@@ -125,8 +155,9 @@ pub struct Version {
     pub state: RevState,
     /// The draft revision it was published from.
     pub draft_revision: Option<u32>,
-    /// Set on commits produced by restore (R094).
-    pub restored_from: Option<Restored>,
+    /// Set on commits produced by restore (R094); boxed, as most rows
+    /// have none.
+    pub restored_from: Option<Box<Restored>>,
     /// The mock's planned scan outcome: `true` fails it (L-D4).
     pub scan_fails: bool,
 }
@@ -247,7 +278,7 @@ pub struct AgentRecord {
     /// v2 branches, oldest first; the first is the default `Main` (R069).
     pub branches: Vec<crate::domain::branches::Branch>,
     /// Id of the live branch (R068): exactly one, never archived.
-    pub live_branch: String,
+    pub live_branch: ShortStr,
     /// The agent has been served a v2 call and is on the branch model
     /// (LIVE V1, the `auto` versioning mode): its v1 write and list
     /// endpoints answer R075's 409 from then on. Never goes back.
@@ -266,7 +297,7 @@ pub fn new_record(agent: Agent, version_id: String, config: Config) -> AgentReco
     let blocks = blocks_for(&version_id, 1, &SECTIONS, None);
     let main = crate::domain::branches::Branch::main(&agent, &version_id);
     let version = Version {
-        id: version_id,
+        id: version_id.into(),
         number: 1,
         label: Some("Version 1".into()),
         description: None,
@@ -349,5 +380,36 @@ pub(crate) fn check_len(field: &str, v: Option<&String>, min: usize, max: usize)
             Err(DomainError::Validation(format!("{field}: String must contain at most {max} character(s)")))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::derived_id;
+
+    /// R067: version 1's blocks (one shared prefix, stored once) and a
+    /// later revision's (some sections kept, boxed) give the same ids as
+    /// `derived_id`, survive a snapshot round trip in the 13-state form,
+    /// and compare equal whatever form they were built in.
+    #[test]
+    fn blocks_stored_once_or_per_section_give_the_same_ids() {
+        let v1 = blocks_for("aa", 1, &SECTIONS, None);
+        assert!(matches!(v1.0, BlockPrefixes::Same(_)));
+        let v2 = blocks_for("bb", 2, &[SECTIONS[0]], Some(&v1));
+        assert!(matches!(v2.0, BlockPrefixes::Each(_)));
+        for (i, s) in SECTIONS.iter().enumerate() {
+            assert_eq!(v1.get(s), Some(derived_id(&["aa", "1", s])));
+            let owner = if i == 0 { ["bb", "2"] } else { ["aa", "1"] };
+            assert_eq!(v2.get(s), Some(derived_id(&[owner[0], owner[1], s])));
+        }
+        assert_eq!(v1.get("nope"), None);
+        for b in [&v1, &v2] {
+            let json = serde_json::to_value(b).expect("serialized");
+            assert_eq!(json.as_array().map(Vec::len), Some(SECTIONS.len()));
+            assert_eq!(&serde_json::from_value::<Blocks>(json).expect("restored"), b);
+        }
+        let all_rotated = blocks_for("cc", 3, &SECTIONS, Some(&v2));
+        assert_eq!(all_rotated, blocks_for("cc", 3, &SECTIONS, None));
     }
 }

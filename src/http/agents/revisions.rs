@@ -216,10 +216,10 @@ fn test_pin(r: &AgentRecord, branch: &str, body: &BranchTestCallRequest) -> ApiR
     }
     if let Some(rev) = &body.revision_id {
         let v = r.version(rev).filter(|v| v.is_committed() && v.branch.as_deref() == Some(branch));
-        return v.map(|v| Pin::Version(v.id.clone())).ok_or_else(revision_not_found);
+        return v.map(|v| Pin::Version(v.id.to_string())).ok_or_else(revision_not_found);
     }
     let no_commit = || DomainError::typed("no_committed_revision", "Branch has no committed revision").into();
-    b.head_revision_id.clone().map(Pin::Version).ok_or_else(no_commit)
+    b.head_revision_id.as_deref().map(|id| Pin::Version(id.to_string())).ok_or_else(no_commit)
 }
 
 /// Test-call a branch (R096, R097): body `{includeDraft?, revisionId?,
