@@ -32,8 +32,31 @@ pub fn format_utc(ms: Millis, format: &[BorrowedFormatItem<'_>]) -> String {
 }
 
 /// Renders `ms` (epoch milliseconds) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+/// Years 0–9999 are written digit by digit (the hot read paths render two
+/// per agent); others go through [`format_utc`], whose output this equals.
 pub fn iso(ms: Millis) -> String {
-    format_utc(ms, ISO_MS)
+    let t = utc(ms);
+    let Ok(year) = u16::try_from(t.year()) else { return format_utc(ms, ISO_MS) };
+    if year > 9999 {
+        return format_utc(ms, ISO_MS);
+    }
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let fields = [
+        (0, 4, u32::from(year)),
+        (5, 2, u32::from(u8::from(t.month()))),
+        (8, 2, u32::from(t.day())),
+        (11, 2, u32::from(t.hour())),
+        (14, 2, u32::from(t.minute())),
+        (17, 2, u32::from(t.second())),
+        (20, 3, u32::from(t.millisecond())),
+    ];
+    for (at, width, mut n) in fields {
+        for slot in out[at..at + width].iter_mut().rev() {
+            *slot = b'0' + u8::try_from(n % 10).unwrap_or(0);
+            n /= 10;
+        }
+    }
+    out.iter().map(|b| char::from(*b)).collect()
 }
 
 /// Renders `ms` as ISO-8601 UTC without sub-second digits
@@ -69,6 +92,14 @@ mod tests {
         assert_eq!(iso_seconds(1_767_225_600_000), "2026-01-01T00:00:00Z");
         assert_eq!(iso_date(1_778_226_705_739), "2026-05-08");
         assert_eq!(iso(5), "1970-01-01T00:00:00.005Z");
+    }
+
+    #[test]
+    fn iso_writes_what_the_format_description_writes() {
+        let samples = (0..2000_i64).map(|i| i.wrapping_mul(7_919_000_003_571) % 400_000_000_000_000);
+        for ms in samples.chain([0, -1, -62_167_219_200_000, 253_402_300_799_999, 253_402_300_800_000, i64::MAX]) {
+            assert_eq!(iso(ms), format_utc(ms, ISO_MS), "ms = {ms}");
+        }
     }
 
     #[test]

@@ -20,16 +20,23 @@
 //! The journal keeps at most 64 KiB of each: a body that fits is shared
 //! with the request or response (no copy), a longer one's start is copied.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
+use axum::http::uri::PathAndQuery;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use bytes::{Bytes, BytesMut};
 use futures_util::{FutureExt, StreamExt};
+use tower::{Layer, Service};
 
 use super::error::{envelope, SHUTTING_DOWN};
 use super::extract::{bearer, body_limit, content_length, BODY_LIMIT};
@@ -46,12 +53,99 @@ fn is_api(path: &str) -> bool {
     path.strip_prefix(API_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// The per-request layer (see the module doc): records `/atoms/v1`
-/// requests in the journal around [`guarded`].
-pub(crate) async fn per_request(State(s): State<AppState>, req: Request, next: Next) -> Response {
+/// A router with the default body limit ([`BODY_LIMIT`]; routes with a
+/// layer of their own keep theirs) set once around it rather than per route.
+type Limited = <DefaultBodyLimit as Layer<Router>>::Service;
+
+/// The application as served: [`per_request`] around two routers, the
+/// platform API's (its routes without the `/atoms/v1` prefix) and the
+/// rest. Routing an `/atoms/v1` request strips the prefix here, once,
+/// instead of through `Router::nest`, which adds two layers to every route
+/// and rebuilds the URI in each; and the per-request work wraps the whole
+/// router rather than each route (a route layer costs a boxed clone of the
+/// route per request). Handlers see what they saw under `nest`: the
+/// stripped URI, and the URI as sent in `OriginalUri`.
+#[derive(Debug, Clone)]
+pub struct App(Arc<Routes>);
+
+#[derive(Debug)]
+struct Routes {
+    state: AppState,
+    api: Limited,
+    rest: Limited,
+}
+
+impl App {
+    /// Serves `api` (platform routes, mounted at `/atoms/v1`) and `rest`.
+    pub(crate) fn new(state: AppState, api: Router, rest: Router) -> Self {
+        let limit = DefaultBodyLimit::max(BODY_LIMIT);
+        Self(Arc::new(Routes { state, api: limit.layer(api), rest: limit.layer(rest) }))
+    }
+}
+
+impl Routes {
+    async fn route(&self, mut req: Request) -> Response {
+        let res = if is_api(req.uri().path()) {
+            strip_api_prefix(&mut req);
+            self.api.clone().call(req).await
+        } else {
+            self.rest.clone().call(req).await
+        };
+        res.unwrap_or_else(|never| match never {})
+    }
+}
+
+/// `/atoms/v1/agent?x=1` → `/agent?x=1` (`/atoms/v1` → `/`), keeping the
+/// URI as sent in `OriginalUri` (as `Router::nest` does).
+fn strip_api_prefix(req: &mut Request) {
+    let rest = &req.uri().path()[API_PREFIX.len()..];
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let mut pq = BytesMut::with_capacity(rest.len() + req.uri().query().map_or(0, |q| q.len() + 1));
+    pq.extend_from_slice(rest.as_bytes());
+    if let Some(q) = req.uri().query() {
+        pq.extend_from_slice(b"?");
+        pq.extend_from_slice(q.as_bytes());
+    }
+    let Ok(pq) = PathAndQuery::from_maybe_shared(pq.freeze()) else { return };
+    let original = std::mem::take(req.uri_mut());
+    let mut parts = original.clone().into_parts();
+    parts.path_and_query = Some(pq);
+    let Ok(stripped) = Uri::from_parts(parts) else {
+        *req.uri_mut() = original;
+        return;
+    };
+    *req.uri_mut() = stripped;
+    if req.extensions().get::<OriginalUri>().is_none() {
+        req.extensions_mut().insert(OriginalUri(original));
+    }
+}
+
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let app = Arc::clone(&self.0);
+        Box::pin(async move { Ok(per_request(&app.state, req, |req| app.route(req)).await) })
+    }
+}
+
+/// The per-request work (see the module doc): records `/atoms/v1`
+/// requests in the journal around [`guarded`], which hands the request to
+/// `next` (the router) unless a limit or a fault rule answers first.
+pub(crate) async fn per_request<F, Fut>(s: &AppState, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let api = is_api(req.uri().path());
     if !api || !s.journal.enabled() {
-        return guarded(&s, api, req, next).await;
+        return guarded(s, api, req, next).await;
     }
     let started = Instant::now();
     let at = s.store.clock().now();
@@ -67,7 +161,7 @@ pub(crate) async fn per_request(State(s): State<AppState>, req: Request, next: N
     let query = parts.uri.query().map(str::to_owned);
     let api_key = bearer(&parts.headers).map(str::to_owned);
     let request_headers = Headers::new(&parts.headers);
-    let res = guarded(&s, api, Request::from_parts(parts, body), next).await;
+    let res = guarded(s, api, Request::from_parts(parts, body), next).await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let fault = res.extensions().get::<FaultHit>().map(|h| h.0.clone());
     let (parts, body) = res.into_parts();
@@ -162,7 +256,11 @@ async fn capture_response(parts: &axum::http::response::Parts, body: Body) -> (B
 /// Everything inside the journal: the answer gets `x-request-id` and the
 /// JSON charset; a panic below becomes a 500 envelope; an oversized head or
 /// declared body is refused; then fault rules (`api`: an `/atoms/v1` path).
-async fn guarded(s: &AppState, api: bool, req: Request, next: Next) -> Response {
+async fn guarded<F, Fut>(s: &AppState, api: bool, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let checked = async move {
         if let Some(refusal) = limits::refusal(&req) {
             return refusal;
@@ -170,7 +268,7 @@ async fn guarded(s: &AppState, api: bool, req: Request, next: Next) -> Response 
         if api {
             faults(s, req, next).await
         } else {
-            next.run(req).await
+            next(req).await
         }
     };
     let mut res = AssertUnwindSafe(checked).catch_unwind().await.unwrap_or_else(super::panic_response);
@@ -181,18 +279,22 @@ async fn guarded(s: &AppState, api: bool, req: Request, next: Next) -> Response 
 /// Applies the first firing fault rule to an `/atoms/v1` request (see the
 /// module doc). Checked before auth: `apiKey` rules match the Bearer token
 /// as sent, and rules without one also fault unauthenticated requests.
-async fn faults(s: &AppState, req: Request, next: Next) -> Response {
+async fn faults<F, Fut>(s: &AppState, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let rel = &req.uri().path()[API_PREFIX.len()..];
     let decision = s.faults.decide(req.method(), rel, bearer(req.headers()));
     let Some(d) = decision else {
-        return next.run(req).await;
+        return next(req).await;
     };
     if d.delay_ms > 0 && !delay(s, d.delay_ms).await {
         return envelope(StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN);
     }
     let mut res = match d.status {
         Some(_) => fault_response(&d),
-        None => next.run(req).await,
+        None => next(req).await,
     };
     res.extensions_mut().insert(FaultHit(d.rule_id));
     res

@@ -89,7 +89,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -131,14 +131,14 @@ mod widget;
 
 use crate::state::AppState;
 use error::{envelope, UNAUTHORIZED};
-use extract::{Org, BODY_LIMIT};
+use extract::Org;
 
 /// The platform API's mount point.
 pub use crate::domain::API_PREFIX;
 
-/// Builds the routers and the OpenAPI document they describe.
-fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let platform = account::router()
+/// The platform API's routes, relative to [`API_PREFIX`].
+fn platform() -> OpenApiRouter<AppState> {
+    account::router()
         .merge(agents::router())
         .merge(calls::router())
         .merge(webhooks::router())
@@ -153,14 +153,25 @@ fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(prompt_scoring::router())
         .merge(widget::router())
         .merge(integrations::router())
-        .merge(agent_ai::router());
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .nest(API_PREFIX, platform)
+        .merge(agent_ai::router())
+}
+
+/// Every route outside [`API_PREFIX`]: `/payment/v1`, the control API and
+/// the file routes.
+fn others() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .nest(billing::PAYMENT_PREFIX, billing::router())
         .merge(billing::files())
         .merge(admin::router())
         .merge(calls::recordings::router())
         .merge(storage::router())
+}
+
+/// Builds the routers and the OpenAPI document they describe.
+fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest(API_PREFIX, platform())
+        .merge(others())
         .split_for_parts()
 }
 
@@ -174,31 +185,31 @@ pub fn openapi_json() -> &'static str {
     &OPENAPI_JSON
 }
 
-/// The whole application router with its layers. [`Server`](crate::Server)
+/// The whole application with its layers. [`Server`](crate::Server)
 /// serves it inside [`transport::stack`] (trailing slashes, CORS), which
-/// wraps the router once per connection rather than once per route.
-pub fn app(state: AppState) -> Router {
-    let (routes, _) = split();
-    let routes = routes.layer(middleware::from_fn_with_state(state.clone(), auth));
-    let router = Router::new()
+/// wraps it once per connection rather than once per route.
+pub fn app(state: AppState) -> control_layers::App {
+    let api = Router::from(platform()).layer(middleware::from_fn_with_state(state.clone(), api_auth));
+    let rest = Router::from(others())
+        .layer(middleware::from_fn_with_state(state.clone(), auth))
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
-        .route("/openapi.json", get(serve_openapi))
-        .merge(routes);
-    with_layers(router, &state).with_state(state)
+        .route("/openapi.json", get(serve_openapi));
+    with_layers(api, rest, state)
 }
 
 /// The fallbacks and layers every route gets: Express's 404 page for
-/// unknown routes and methods, the 1 MiB body cap, and one per-request
-/// layer (`control_layers::per_request`) that journals `/atoms/v1`
+/// unknown routes and methods, the 1 MiB body cap, and the per-request
+/// work (`control_layers::per_request`) that journals `/atoms/v1`
 /// traffic, stamps `x-request-id` with the JSON charset on every answer,
 /// turns a panic into a 500 envelope, refuses an oversized head or
 /// declared body (431/413, `limits`) and applies fault rules before auth.
-fn with_layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    router
-        .fallback(transport::unknown_route)
-        .method_not_allowed_fallback(transport::unknown_route)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), control_layers::per_request))
+/// `api` holds the platform routes without their `/atoms/v1` prefix.
+fn with_layers(api: Router<AppState>, rest: Router<AppState>, state: AppState) -> control_layers::App {
+    let fallbacks = |r: Router<AppState>| {
+        r.fallback(transport::unknown_route).method_not_allowed_fallback(transport::unknown_route)
+    };
+    let (api, rest) = (fallbacks(api).with_state(state.clone()), fallbacks(rest).with_state(state.clone()));
+    control_layers::App::new(state, api, rest)
 }
 
 async fn serve_openapi() -> Response {
@@ -226,16 +237,29 @@ fn stamp(res: &mut Response) {
     }
 }
 
-/// Bearer auth for `/atoms/v1` and `/payment/v1` (R002, R003). Any non-empty token is a key
-/// unless `--require-key` lists the accepted ones. The control API and
-/// unknown routes skip it, and so does the realtime WebSocket, whose
-/// handshake accepts `?token=` too (R193).
-async fn auth(State(s): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
-    let path = req.uri().path();
-    let guarded = path.starts_with(API_PREFIX) || path.starts_with(billing::PAYMENT_PREFIX);
-    if !guarded || path == calls::realtime::CONNECT_PATH {
+/// Bearer auth for `/payment/v1` (R002, R003); see [`authorize`]. The
+/// control API and unknown routes skip it.
+async fn auth(State(s): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    if !req.uri().path().starts_with(billing::PAYMENT_PREFIX) {
         return next.run(req).await;
     }
+    authorize(&s, req, next).await
+}
+
+/// Bearer auth for the platform API's routes (whose URI no longer holds
+/// `/atoms/v1` here), except the realtime WebSocket, whose handshake
+/// accepts `?token=` too (R193).
+async fn api_auth(State(s): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    if req.uri().path() == &calls::realtime::CONNECT_PATH[API_PREFIX.len()..] {
+        return next.run(req).await;
+    }
+    authorize(&s, req, next).await
+}
+
+/// R002, R003: any non-empty Bearer token is a key unless `--require-key`
+/// lists the accepted ones; the caller's organization goes into the
+/// request as [`Org`]. Otherwise 401 in the envelope.
+async fn authorize(s: &AppState, mut req: Request<Body>, next: Next) -> Response {
     let Some(key) = extract::bearer(req.headers()) else {
         return envelope(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
     };
@@ -263,8 +287,8 @@ mod tests {
             panic!("boom")
         }
         let state = state();
-        let app = with_layers(Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "ok" })), &state)
-            .with_state(state);
+        let rest = Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "ok" }));
+        let app = with_layers(Router::new(), rest, state);
         let res =
             app.clone().oneshot(Request::get("/boom").body(Body::empty()).expect("request")).await.expect("response");
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -83,14 +83,40 @@ impl JsonObject {
         self.buf.push(b'}');
         self.buf
     }
+
+    /// An empty object written as the `data` of the success envelope
+    /// (`{"status":true,"data":{`), with room for `capacity` bytes more;
+    /// [`JsonObject::finish_enveloped`] closes both.
+    pub fn enveloped(capacity: usize) -> Self {
+        let mut buf = Vec::with_capacity(ENVELOPE_OPEN.len() + capacity + 2);
+        buf.extend_from_slice(ENVELOPE_OPEN);
+        buf.push(b'{');
+        Self { buf, empty: true }
+    }
+
+    /// The finished envelope of an [`JsonObject::enveloped`] object: the
+    /// same bytes as [`ok_raw`] of [`JsonObject::finish`].
+    pub fn finish_enveloped(mut self) -> Vec<u8> {
+        self.buf.extend_from_slice(b"}}");
+        self.buf
+    }
 }
+
+/// The success envelope's start, up to its `data`.
+const ENVELOPE_OPEN: &[u8] = b"{\"status\":true,\"data\":";
 
 /// `200 {"status": true, "data": <raw JSON>}` without re-parsing `data`.
 pub fn ok_raw(data: &[u8]) -> Response {
-    let mut body = Vec::with_capacity(data.len() + 24);
-    body.extend_from_slice(b"{\"status\":true,\"data\":");
+    let mut body = Vec::with_capacity(data.len() + ENVELOPE_OPEN.len() + 1);
+    body.extend_from_slice(ENVELOPE_OPEN);
     body.extend_from_slice(data);
     body.push(b'}');
+    ok_enveloped(body)
+}
+
+/// `200` with `body`, a whole success envelope already written (e.g. by
+/// [`JsonObject::enveloped`]), as JSON.
+pub fn ok_enveloped(body: Vec<u8>) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

@@ -32,12 +32,12 @@
 
 use std::time::Duration;
 
+pub use super::control_layers::App;
 use axum::extract::{OriginalUri, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use tower::util::{Either, MapRequest};
 use tower::Layer;
 use tower_http::cors::{AllowHeaders, AllowOrigin, Cors, CorsLayer, ExposeHeaders};
@@ -152,12 +152,12 @@ pub fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
     )
 }
 
-/// The router as served: trailing slashes trimmed, then CORS (unless
-/// `off`), then the router.
-pub type Served = MapRequest<Either<Cors<Router>, Router>, fn(Request) -> Request>;
+/// The app as served: trailing slashes trimmed, then CORS (unless
+/// `off`), then the app.
+pub type Served = MapRequest<Either<Cors<App>, App>, fn(Request) -> Request>;
 
 /// Wraps `app` in the transport layers (see the module doc).
-pub fn stack(app: Router, origins: &CorsOrigins) -> Served {
+pub fn stack(app: App, origins: &CorsOrigins) -> Served {
     let inner = match cors_layer(origins) {
         Some(cors) => Either::Left(cors.layer(app)),
         None => Either::Right(app),

@@ -9,8 +9,10 @@
 //!   first; an entry costing more than the whole budget is not kept. A
 //!   budget or capacity of 0 turns recording off.
 //! - Bodies are kept up to [`BODY_CAPTURE`] bytes (64 KiB) each, with
-//!   their whole length; everything is copied, so an entry holds exactly
-//!   what it counts.
+//!   their whole length; each entry counts the bytes it keeps, even where
+//!   it shares them (a body that fits shares the request's or response's
+//!   buffer, and a response body equal to the last one of its path slot
+//!   shares that one: [`Journal::record`]).
 //! - Entries are numbered from 1 in the order they are recorded, which is
 //!   when the response head is ready; numbers are never reused, not even
 //!   after [`Journal::clear`] or for an entry that was not kept.
@@ -30,6 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
@@ -68,12 +71,18 @@ impl Ring {
     }
 }
 
+/// Slots of [`Journal::share_repeated`].
+const REPEAT_SLOTS: usize = 8;
+
 /// The journal of one server.
 #[derive(Debug)]
 pub struct Journal {
     capacity: usize,
     budget: usize,
     ring: Mutex<Ring>,
+    /// The last response body recorded per slot (a hash of the path), so
+    /// a repeated answer is kept once however many entries hold it.
+    repeats: [Mutex<Bytes>; REPEAT_SLOTS],
     recorded: Notify,
     /// Long-polls in progress; recording skips the wake-up when 0, so the
     /// hot path takes only the ring's lock.
@@ -88,6 +97,7 @@ impl Journal {
             capacity,
             budget,
             ring: Mutex::new(Ring::default()),
+            repeats: Default::default(),
             recorded: Notify::new(),
             waiters: Default::default(),
         }
@@ -121,9 +131,12 @@ impl Journal {
 
     /// Numbers and appends `e`, evicting the oldest entries until it fits,
     /// and wakes long-polls; returns its `seq` (0 when disabled).
-    pub fn record(&self, e: Entry) -> u64 {
+    pub fn record(&self, mut e: Entry) -> u64 {
         if !self.enabled() {
             return 0;
+        }
+        if let Some(body) = e.response_body.as_mut() {
+            self.share_repeated(&e.path, &mut body.bytes);
         }
         let cost = e.cost();
         let mut entry = Arc::new(e);
@@ -158,6 +171,26 @@ impl Journal {
         seq
     }
 
+    /// Makes `body`, a response body of `path`, share the buffer of the
+    /// last one recorded for a path in its slot when the bytes are the same
+    /// (a client polling one resource gets the same answer many times).
+    /// The entry holds the same bytes either way and costs the same (see
+    /// [`Entry::cost`]), so what is kept and evicted does not change; only
+    /// fewer buffers are alive. The slots hold at most
+    /// `REPEAT_SLOTS` × [`BODY_CAPTURE`] bytes beyond the entries.
+    fn share_repeated(&self, path: &str, body: &mut Bytes) {
+        if body.is_empty() {
+            return;
+        }
+        let slot = path.bytes().fold(path.len(), |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)));
+        let mut last = self.repeats[slot % REPEAT_SLOTS].lock();
+        if *last == *body {
+            *body = last.clone();
+        } else {
+            *last = body.clone();
+        }
+    }
+
     /// Up to `limit` entries passing `f`, oldest first, and the last `seq`
     /// recorded so far (0 before the first).
     pub fn list(&self, f: &Filter, limit: usize) -> (Vec<Arc<Entry>>, u64) {
@@ -174,6 +207,7 @@ impl Journal {
             std::mem::take(&mut ring.entries)
         };
         drop(old);
+        self.repeats.iter().for_each(|last| drop(std::mem::take(&mut *last.lock())));
     }
 
     /// Forgets the entries sent with `api_key`.
@@ -265,6 +299,24 @@ mod tests {
         j.record(Entry { api_key: Some("k2".into()), ..with_body("/a", 50) });
         j.clear_key("k1");
         assert_eq!(j.usage(), (1, Entry { api_key: Some("k2".into()), ..with_body("/a", 50) }.cost()));
+    }
+
+    #[test]
+    fn a_repeated_response_body_is_kept_once_and_costs_the_same() {
+        let j = Journal::new(DEFAULT_CAPACITY, DEFAULT_BUDGET);
+        let answer = |body: &[u8]| Entry {
+            response_body: Some(Captured::shared(&Bytes::copy_from_slice(body))),
+            ..test_entry("/atoms/v1/agent/a", None, 200)
+        };
+        for body in [&b"{\"v\":1}"[..], b"{\"v\":1}", b"{\"v\":2}"] {
+            j.record(answer(body));
+        }
+        let (list, _) = j.list(&Filter::default(), 10);
+        let bodies: Vec<&Bytes> = list.iter().map(|e| &e.response_body.as_ref().expect("captured").bytes).collect();
+        assert_eq!(bodies, [&b"{\"v\":1}"[..], b"{\"v\":1}", b"{\"v\":2}"]);
+        assert_eq!(bodies[0].as_ptr(), bodies[1].as_ptr(), "the repeat shares the first buffer");
+        assert_ne!(bodies[1].as_ptr(), bodies[2].as_ptr());
+        assert_eq!(j.usage().1, 3 * answer(b"{\"v\":1}").cost(), "each entry still counts its body");
     }
 
     #[test]

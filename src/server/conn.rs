@@ -50,7 +50,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutBody;
@@ -88,6 +88,12 @@ pub(super) async fn serve(
 }
 
 /// What the timeouts look at. Times are ms since `epoch`.
+///
+/// Nothing here wakes the watchdog ([`Activity::expired`]): a request
+/// start or end only stores a time (a wake-up per request would poll the
+/// connection's task again for nothing). The watchdog instead looks again
+/// at least once per the shorter of the two limits, which is early enough
+/// to see every deadline in time and sleep until exactly it.
 #[derive(Debug)]
 struct Activity {
     epoch: Instant,
@@ -98,8 +104,6 @@ struct Activity {
     /// 1 + when the first byte of a request head arrived, while that
     /// head is incomplete; 0 otherwise.
     head_since: AtomicU64,
-    /// Wakes the watchdog after a change.
-    changed: Notify,
 }
 
 impl Activity {
@@ -109,7 +113,6 @@ impl Activity {
             in_flight: AtomicU32::new(0),
             idle_since: AtomicU64::new(0),
             head_since: AtomicU64::new(0),
-            changed: Notify::new(),
         }
     }
 
@@ -121,7 +124,6 @@ impl Activity {
     fn bytes_read(&self) {
         if self.in_flight.load(Relaxed) == 0 && self.head_since.load(Relaxed) == 0 {
             self.head_since.store(self.now_ms() + 1, Relaxed);
-            self.changed.notify_one();
         }
     }
 
@@ -138,22 +140,25 @@ impl Activity {
     }
 
     /// Completes once the connection has been idle, or inside a request
-    /// head, for longer than its limit.
+    /// head, for longer than its limit. A deadline that appears (a head
+    /// starts, the last request ends) is at least one `period` away from
+    /// its start, so the next look, at most one `period` later, finds it
+    /// before it is due.
     async fn expired(&self, header: Option<Duration>, idle: Option<Duration>) {
+        let Some(period) = header.into_iter().chain(idle).min() else {
+            return std::future::pending().await;
+        };
         let mut sleep = pin!(tokio::time::sleep(Duration::ZERO));
         loop {
-            let Some(at) = self.deadline(header, idle) else {
-                self.changed.notified().await;
-                continue;
+            let now = Instant::now();
+            let next_look = now + period;
+            let wake = match self.deadline(header, idle) {
+                Some(at) if at <= now => return,
+                Some(at) => at.min(next_look),
+                None => next_look,
             };
-            if at <= Instant::now() {
-                return;
-            }
-            sleep.as_mut().reset(at);
-            tokio::select! {
-                () = sleep.as_mut() => {}
-                () = self.changed.notified() => {}
-            }
+            sleep.as_mut().reset(wake);
+            sleep.as_mut().await;
         }
     }
 }
@@ -175,7 +180,6 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         if self.0.in_flight.fetch_sub(1, Relaxed) == 1 {
             self.0.idle_since.store(self.0.now_ms(), Relaxed);
-            self.0.changed.notify_one();
         }
     }
 }
@@ -405,5 +409,20 @@ mod tests {
         drop(req);
         watchdog.await.expect("watchdog");
         assert!(Instant::now() - started >= Duration::from_secs(180));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_started_between_two_looks_times_out_at_the_header_limit() {
+        let a = Arc::new(Activity::new());
+        let started = Instant::now();
+        let watchdog = {
+            let a = Arc::clone(&a);
+            tokio::spawn(async move { a.expired(SEC, MIN).await })
+        };
+        tokio::time::advance(Duration::from_millis(2500)).await;
+        assert!(!watchdog.is_finished(), "idle for 2.5 s of 60");
+        a.bytes_read();
+        watchdog.await.expect("watchdog");
+        assert_eq!(Instant::now() - started, Duration::from_millis(3500), "2.5 s + the 1 s header limit");
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
 use crate::http::ids::AgentId;
-use crate::http::render::{created, ok, ok_raw};
+use crate::http::render::{created, ok, ok_enveloped, ok_raw};
 use crate::state::AppState;
 use crate::store::AgentQuery;
 
@@ -158,8 +158,8 @@ async fn get_agent(
     ApiPath(id): ApiPath<AgentId>,
     ApiQuery(q): ApiQuery<GetAgentQuery>,
 ) -> ApiResult<Response> {
-    let body = s.store.read_agent(&t, &id, |r| Ok::<_, ApiError>(render::agent_json(r, Some(q.source(r)?))));
-    Ok(ok_raw(&body.map_err(no_agent_found)??))
+    let body = s.store.read_agent(&t, &id, |r| Ok::<_, ApiError>(render::agent_enveloped(r, Some(q.source(r)?))));
+    Ok(ok_enveloped(body.map_err(no_agent_found)??))
 }
 
 /// Update agent metadata (R030–R032): only `name`, `description`,

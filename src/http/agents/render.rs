@@ -53,10 +53,32 @@ pub(crate) fn prompt_score(rec: &AgentRecord, id: &str, config: &Config) -> (Val
 /// serialized forms are computed once per published version and spliced
 /// in, which keeps `GET /agent` fast.
 pub(crate) fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Vec<u8> {
+    write_agent(rec, detail, JsonObject::with_capacity).finish()
+}
+
+/// `{"status":true,"data":<AgentDTO>}`: [`agent_json`] written straight
+/// into the success envelope (no copy of the object into a second buffer),
+/// for [`crate::http::render::ok_enveloped`].
+pub(crate) fn agent_enveloped(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) -> Vec<u8> {
+    write_agent(rec, detail, JsonObject::enveloped).finish_enveloped()
+}
+
+/// Writes [`agent_json`]'s object into the `JsonObject` that `open` makes
+/// with room for the whole of it.
+fn write_agent(rec: &AgentRecord, detail: Option<ConfigSource<'_>>, open: fn(usize) -> JsonObject) -> JsonObject {
     let a = &rec.agent;
     let active = rec.active().map(|v| v.json.get(&v.config));
     let active = active.unwrap_or_else(|| std::sync::Arc::new(config::to_json_parts(&config::defaults())));
-    let mut o = JsonObject::with_capacity(active.fields.len() + 1024);
+    let detail = detail.map(|src| {
+        let (parts, label) = match src {
+            ConfigSource::Active => (std::sync::Arc::clone(&active), None),
+            ConfigSource::Draft(d) => (std::sync::Arc::new(config::to_json_parts(&d.config)), Some("draft")),
+            ConfigSource::Version(v) => (v.json.get(&v.config), Some("version")),
+        };
+        (src, parts, label)
+    });
+    let spliced = detail.as_ref().map_or(0, |(_, parts, _)| parts.resolved.len() + parts.versioned.len());
+    let mut o = open(active.fields.len() + spliced + 1024);
     o.field("_id", &a.id);
     o.field("name", &a.name);
     o.field("description", &a.description);
@@ -85,12 +107,7 @@ pub(crate) fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) ->
     if let Some(url) = &a.avatar_url {
         o.field("avatarUrl", url);
     }
-    if let Some(src) = detail {
-        let (parts, label) = match src {
-            ConfigSource::Active => (active, None),
-            ConfigSource::Draft(d) => (std::sync::Arc::new(config::to_json_parts(&d.config)), Some("draft")),
-            ConfigSource::Version(v) => (v.json.get(&v.config), Some("version")),
-        };
+    if let Some((src, parts, label)) = detail {
         o.raw("_resolvedConfig", &parts.resolved);
         o.raw("_versionedWorkflow", &parts.versioned);
         if let Some(l) = label {
@@ -104,7 +121,7 @@ pub(crate) fn agent_json(rec: &AgentRecord, detail: Option<ConfigSource<'_>>) ->
         o.field("promptScore", &score);
         o.field("promptScoreStale", &stale);
     }
-    o.finish()
+    o
 }
 
 /// A published version as `AgentVersion` (R055–R067), with its
@@ -262,4 +279,39 @@ pub(crate) fn version_list(rec: &AgentRecord, page: Page, pinned: Option<bool>, 
         })
         .collect();
     json!({"versions": list, "total": committed().count()})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ClockMode};
+    use crate::store::Store;
+
+    /// The enveloped render of `GET /agent/{id}` is byte for byte what
+    /// `ok_raw` made of `agent_json`: for an agent on the shared defaults,
+    /// one with its own config, and each config source.
+    #[tokio::test]
+    async fn the_enveloped_agent_is_the_envelope_of_agent_json() {
+        let store = Store::new(Clock::new(ClockMode::Virtual), Some(1), 6000);
+        let t = store.tenant("sk_render");
+        for body in [json!({"name": "Shared"}), json!({"name": "Own", "firstMessage": "Hi \"there\""})] {
+            let id = store.create_agent_from_body(&t, body.as_object().expect("object")).expect("created");
+            let (plain, enveloped) = store
+                .read_agent(&t, &id, |r| {
+                    let version = r.active().expect("active");
+                    [None, Some(ConfigSource::Active), Some(ConfigSource::Version(version))]
+                        .map(|src| (agent_json(r, src), agent_enveloped(r, src)))
+                })
+                .expect("stored")
+                .into_iter()
+                .unzip::<_, _, Vec<_>, Vec<_>>();
+            for (plain, enveloped) in plain.iter().zip(&enveloped) {
+                let res = crate::http::render::ok_raw(plain);
+                let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+                assert_eq!(std::str::from_utf8(&body), std::str::from_utf8(enveloped));
+                let v: Value = serde_json::from_slice(enveloped).expect("valid JSON");
+                assert_eq!(v["data"]["_id"], json!(id));
+            }
+        }
+    }
 }
