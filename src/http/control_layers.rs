@@ -17,8 +17,11 @@
 //! body that stalls hands the body timeout's error on, so the handler
 //! answers 408). A response body is captured only when its size is known
 //! (a full buffer), never for SSE, WebSocket upgrades or other streams.
-//! The journal keeps at most 64 KiB of each: a body that fits is shared
-//! with the request or response (no copy), a longer one's start is copied.
+//! The journal keeps at most 64 KiB of each: a request body is copied (a
+//! shared one would pin the connection's whole read buffer); a response
+//! body over 256 bytes that fits is shared with the answer (no copy), and
+//! one equal to the last answer recorded for its path shares that buffer;
+//! a longer one's start is copied.
 
 use std::convert::Infallible;
 use std::future::Future;
