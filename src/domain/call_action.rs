@@ -26,6 +26,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use utoipa::IntoParams;
 
 use super::ids::is_object_id;
 use super::time::iso;
@@ -334,19 +335,21 @@ pub fn apply_update(a: &CallAction, b: &ActionBody, now: Millis) -> Result<CallA
     Ok(n)
 }
 
-/// `GET /call-actions` query.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// `GET /call-actions` query, as received: the route extracts it as is and
+/// [`validate_list`] checks it (the page size is clamped to [`MAX_LIMIT`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Required agent id.
+    /// The agent (24 hex, required).
     pub agent_id: Option<String>,
     /// 1-based page (default 1).
     pub page: Option<String>,
-    /// Page size (default 10, at most [`MAX_LIMIT`]).
+    /// Page size, 1–100 (default 10).
     pub limit: Option<String>,
-    /// Category filter.
+    /// `trigger` or `post-call`.
     pub category: Option<String>,
-    /// Provider filter (exact).
+    /// Provider name (exact).
     pub provider: Option<String>,
 }
 
