@@ -11,6 +11,8 @@
 //! - [`event_stream`]: who may still subscribe to a call's SSE stream (R124).
 //! - [`page`]: the window a paginated list cuts, and its `hasMore`/`totalPages`;
 //!   [`list_order`]: list orders kept up to date, read one page at a time.
+//! - [`query`]: query-string values (trimmed values, comma lists, ids, whole
+//!   numbers) with zod's messages.
 //! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
 //! - [`static_names`]: serde for `&'static str` fields holding one of a fixed set of names.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
@@ -89,6 +91,7 @@ pub mod plan;
 pub mod posting;
 pub mod prompt_rubric;
 pub mod prompt_score;
+pub mod query;
 pub mod role;
 pub mod static_names;
 pub mod template;
