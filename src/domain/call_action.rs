@@ -30,7 +30,7 @@ use utoipa::IntoParams;
 
 use super::ids::is_object_id;
 use super::time::iso;
-use super::{DomainError, Millis};
+use super::{array_len, string_len, DomainError, Millis};
 
 /// 404 (OAS: "Call action not found").
 pub const NOT_FOUND: &str = "Call action not found";
@@ -234,11 +234,7 @@ const OPERATORS: [&str; 12] =
 /// message for an operator, the zod length messages.
 pub fn validate_config(c: &ConfigBody) -> Result<ActionConfig, DomainError> {
     let raw = c.conditions.as_deref().unwrap_or_default();
-    if raw.len() > MAX_CONDITIONS {
-        return Err(DomainError::invalid(format!(
-            "config.conditions: Array must contain at most {MAX_CONDITIONS} element(s)"
-        )));
-    }
+    array_len("config.conditions", raw.len(), 0, MAX_CONDITIONS).map_err(DomainError::invalid)?;
     let mut conditions = Vec::with_capacity(raw.len());
     for (i, cond) in raw.iter().enumerate() {
         let req = |v: &Option<String>, f: &str| {
@@ -250,8 +246,8 @@ pub fn validate_config(c: &ConfigBody) -> Result<ActionConfig, DomainError> {
             .map_err(|_| DomainError::invalid_enum(&format!("config.conditions.{i}.operator"), &OPERATORS, &op))?;
         conditions.push(Condition { field, operator, value });
     }
-    if c.body.as_ref().is_some_and(|b| b.chars().count() > MAX_BODY) {
-        return Err(DomainError::invalid(format!("config.body: String must contain at most {MAX_BODY} character(s)")));
+    if let Some(b) = &c.body {
+        string_len("config.body", b, 0, MAX_BODY).map_err(DomainError::invalid)?;
     }
     let phone = c.phone_number_field_name.clone().filter(|p| !p.trim().is_empty());
     Ok(ActionConfig { phone_number_field_name: phone, conditions, body: c.body.clone() })

@@ -13,7 +13,8 @@
 //!   [`list_order`]: list orders kept up to date, read one page at a time.
 //! - [`query`]: query-string values (trimmed values, comma lists, ids, whole
 //!   numbers) with zod's messages.
-//! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
+//! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning, and
+//!   zod's enum and size messages.
 //! - [`static_names`]: serde for `&'static str` fields holding one of a fixed set of names.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
 //! - [`config_diff`]: defaults filled in before diffing, and the v1 diff
@@ -102,7 +103,7 @@ pub(crate) mod versioning_props;
 pub mod webhook;
 pub mod widget;
 
-pub use error::{enum_message, DomainError, UNAUTHORIZED};
+pub use error::{array_len, enum_message, string_len, DomainError, UNAUTHORIZED};
 
 /// The base path of every REST route and of the realtime WebSocket (R001).
 pub const API_PREFIX: &str = "/atoms/v1";
