@@ -18,7 +18,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::Call;
-use crate::domain::ids::is_object_id;
+use crate::domain::query;
 use crate::domain::time::parse_iso;
 use crate::domain::{enum_message, Millis};
 
@@ -114,8 +114,7 @@ pub struct Page {
 }
 
 fn list(v: Option<&String>) -> Option<Vec<String>> {
-    let items: Vec<String> = v?.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect();
-    (!items.is_empty()).then_some(items)
+    Some(query::items(v.map(String::as_str))?.into_iter().map(str::to_string).collect())
 }
 
 fn enum_list(name: &str, v: Option<&String>, allowed: &[&str]) -> Result<Option<Vec<String>>, String> {
@@ -127,26 +126,15 @@ fn enum_list(name: &str, v: Option<&String>, allowed: &[&str]) -> Result<Option<
 }
 
 fn id_list(name: &str, v: Option<&String>) -> Result<Option<Vec<String>>, String> {
-    let items = list(v);
-    if let Some(bad) = items.iter().flatten().find(|x| !is_object_id(x)) {
-        return Err(format!("{name}: Invalid id '{bad}'"));
-    }
-    Ok(items)
+    query::ids(name, v.map(String::as_str))
 }
 
 fn number(name: &str, v: Option<&String>, default: usize) -> Result<usize, String> {
-    match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => Ok(default),
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(n),
-            Ok(_) => Err(format!("{name}: Number must be greater than or equal to 1")),
-            Err(_) => Err(format!("{name}: Expected a positive integer, received '{s}'")),
-        },
-    }
+    query::value(v.map(String::as_str)).map_or(Ok(default), |s| query::positive(name, s))
 }
 
 fn date(name: &str, v: Option<&String>) -> Result<Option<Millis>, String> {
-    match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    match query::value(v.map(String::as_str)) {
         None => Ok(None),
         Some(s) => parse_iso(s).map(Some).ok_or_else(|| format!("{name}: Invalid ISO date-time '{s}'")),
     }

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::ids::is_object_id;
-use super::DomainError;
+use super::{string_len, DomainError};
 
 /// 400: both or neither of `questions`/`description` (inferred wording).
 pub const ONE_SOURCE: &str = "Provide either questions or description, not both";
@@ -104,14 +104,7 @@ pub enum Source {
 }
 
 fn length(v: &str, path: &str, min: usize, max: usize) -> Result<(), DomainError> {
-    let n = v.chars().count();
-    if n < min {
-        return Err(DomainError::invalid(format!("{path}: String must contain at least {min} character(s)")));
-    }
-    if n > max {
-        return Err(DomainError::invalid(format!("{path}: String must contain at most {max} character(s)")));
-    }
-    Ok(())
+    string_len(path, v, min, max).map_err(DomainError::invalid)
 }
 
 fn answers(qs: &[QuestionAnswer]) -> Result<Vec<(String, String)>, DomainError> {

@@ -26,10 +26,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use utoipa::IntoParams;
 
 use super::ids::is_object_id;
 use super::time::iso;
-use super::{DomainError, Millis};
+use super::{array_len, string_len, DomainError, Millis};
 
 /// 404 (OAS: "Call action not found").
 pub const NOT_FOUND: &str = "Call action not found";
@@ -233,11 +234,7 @@ const OPERATORS: [&str; 12] =
 /// message for an operator, the zod length messages.
 pub fn validate_config(c: &ConfigBody) -> Result<ActionConfig, DomainError> {
     let raw = c.conditions.as_deref().unwrap_or_default();
-    if raw.len() > MAX_CONDITIONS {
-        return Err(DomainError::invalid(format!(
-            "config.conditions: Array must contain at most {MAX_CONDITIONS} element(s)"
-        )));
-    }
+    array_len("config.conditions", raw.len(), 0, MAX_CONDITIONS).map_err(DomainError::invalid)?;
     let mut conditions = Vec::with_capacity(raw.len());
     for (i, cond) in raw.iter().enumerate() {
         let req = |v: &Option<String>, f: &str| {
@@ -249,8 +246,8 @@ pub fn validate_config(c: &ConfigBody) -> Result<ActionConfig, DomainError> {
             .map_err(|_| DomainError::invalid_enum(&format!("config.conditions.{i}.operator"), &OPERATORS, &op))?;
         conditions.push(Condition { field, operator, value });
     }
-    if c.body.as_ref().is_some_and(|b| b.chars().count() > MAX_BODY) {
-        return Err(DomainError::invalid(format!("config.body: String must contain at most {MAX_BODY} character(s)")));
+    if let Some(b) = &c.body {
+        string_len("config.body", b, 0, MAX_BODY).map_err(DomainError::invalid)?;
     }
     let phone = c.phone_number_field_name.clone().filter(|p| !p.trim().is_empty());
     Ok(ActionConfig { phone_number_field_name: phone, conditions, body: c.body.clone() })
@@ -334,19 +331,21 @@ pub fn apply_update(a: &CallAction, b: &ActionBody, now: Millis) -> Result<CallA
     Ok(n)
 }
 
-/// `GET /call-actions` query.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// `GET /call-actions` query, as received: the route extracts it as is and
+/// [`validate_list`] checks it (the page size is clamped to [`MAX_LIMIT`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Required agent id.
+    /// The agent (24 hex, required).
     pub agent_id: Option<String>,
     /// 1-based page (default 1).
     pub page: Option<String>,
-    /// Page size (default 10, at most [`MAX_LIMIT`]).
+    /// Page size, 1–100 (default 10).
     pub limit: Option<String>,
-    /// Category filter.
+    /// `trigger` or `post-call`.
     pub category: Option<String>,
-    /// Provider filter (exact).
+    /// Provider name (exact).
     pub provider: Option<String>,
 }
 

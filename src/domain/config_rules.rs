@@ -8,6 +8,8 @@
 
 use serde_json::{Map, Value};
 
+use super::string_len;
+
 /// How one JSON value is checked.
 #[derive(Debug, Clone, Copy)]
 pub enum Rule {
@@ -182,12 +184,7 @@ pub fn check(rule: &Rule, v: &Value, path: &str) -> Result<(), String> {
     match rule {
         Rule::Str(max) => {
             let s = v.as_str().ok_or_else(|| expected(path, "string", v))?;
-            match max {
-                Some(m) if s.chars().count() > *m => {
-                    Err(format!("{path}: String must contain at most {m} character(s)"))
-                }
-                _ => Ok(()),
-            }
+            max.map_or(Ok(()), |m| string_len(path, s, 0, m))
         }
         Rule::Num(lo, hi) => {
             let n = v.as_f64().ok_or_else(|| expected(path, "number", v))?;

@@ -49,6 +49,29 @@ pub fn enum_message(path: &str, allowed: &[&str], got: &str) -> String {
     format!("{path}: Invalid enum value. Expected {}, received '{got}'", expected.join(" | "))
 }
 
+/// zod's size check of an array at `path` with `len` elements:
+/// `<path>: Array must contain at least <min> element(s)` below `min`,
+/// `<path>: Array must contain at most <max> element(s)` above `max`.
+pub fn array_len(path: &str, len: usize, min: usize, max: usize) -> Result<(), String> {
+    size(path, len, min, max, ("Array", "element(s)"))
+}
+
+/// zod's size check of the string `v` at `path`, in characters:
+/// `<path>: String must contain at least <min> character(s)` below `min`,
+/// `<path>: String must contain at most <max> character(s)` above `max`.
+pub fn string_len(path: &str, v: &str, min: usize, max: usize) -> Result<(), String> {
+    size(path, v.chars().count(), min, max, ("String", "character(s)"))
+}
+
+fn size(path: &str, n: usize, min: usize, max: usize, (kind, unit): (&str, &str)) -> Result<(), String> {
+    let (bound, limit) = match n {
+        n if n < min => ("least", min),
+        n if n > max => ("most", max),
+        _ => return Ok(()),
+    };
+    Err(format!("{path}: {kind} must contain at {bound} {limit} {unit}"))
+}
+
 impl DomainError {
     /// Shorthand for [`DomainError::Validation`].
     pub fn invalid(msg: impl Into<String>) -> Self {
@@ -63,5 +86,20 @@ impl DomainError {
     /// A 409 `{status: false, error_type, errors: [msg]}` (R073, R079, R088).
     pub fn typed(error_type: &'static str, msg: impl Into<String>) -> Self {
         Self::Detailed(Box::new(Rejection { error_type: Some(error_type), errors: vec![msg.into()], data: None }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_fail_with_zod_messages() {
+        assert_eq!(array_len("urls", 0, 1, 100).unwrap_err(), "urls: Array must contain at least 1 element(s)");
+        assert_eq!(array_len("urls", 101, 1, 100).unwrap_err(), "urls: Array must contain at most 100 element(s)");
+        assert_eq!((array_len("urls", 1, 1, 100), array_len("urls", 100, 1, 100)), (Ok(()), Ok(())));
+        assert_eq!(string_len("name", "", 1, 40).unwrap_err(), "name: String must contain at least 1 character(s)");
+        assert_eq!(string_len("name", "ééé", 0, 2).unwrap_err(), "name: String must contain at most 2 character(s)");
+        assert_eq!(string_len("name", "éé", 0, 2), Ok(()), "characters, not bytes");
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::time::iso;
-use super::{DomainError, Millis};
+use super::{array_len, DomainError, Millis};
 
 /// `message` of the first write (OAS example).
 pub const CREATED: &str = "Integration created successfully";
@@ -66,12 +66,7 @@ pub struct WebEngage {
 /// contain at least 1 character(s)` (or at most [`MAX_FIELD`]).
 pub fn validate(b: &ModifyBody) -> Result<Vec<IntegrationSet>, DomainError> {
     let sets = b.integration_sets.as_ref().ok_or_else(|| DomainError::invalid("integrationSets: Required"))?;
-    if sets.is_empty() {
-        return Err(DomainError::invalid("integrationSets: Array must contain at least 1 element(s)"));
-    }
-    if sets.len() > MAX_SETS {
-        return Err(DomainError::invalid(format!("integrationSets: Array must contain at most {MAX_SETS} element(s)")));
-    }
+    array_len("integrationSets", sets.len(), 1, MAX_SETS).map_err(DomainError::invalid)?;
     for (i, s) in sets.iter().enumerate() {
         for (name, v) in [("licenseCode", &s.license_code), ("environment", &s.environment), ("apiKey", &s.api_key)] {
             let v =

@@ -16,6 +16,9 @@
 //! passes `min(USAGE_START, the clock's start)`. A *defaulted* `from` is
 //! clamped to the cutoff instead of failing.
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use super::ledger::{Credits, Ledger, LedgerEntry, Scope, TransactionType};
 use super::time::{iso, iso_date, parse_iso};
 use super::{DomainError, Millis};
@@ -48,20 +51,23 @@ pub fn before_cutoff(cutoff: Millis) -> String {
 /// `from > to` (inferred: the spec names the case, not the message).
 pub const FROM_AFTER_TO: &str = "from: must be earlier than or equal to to";
 
-/// The query string as received; every field optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The query string of `GET /payment/v1/credits/ledger` as received; every
+/// field optional. The route extracts it as is and [`parse_query`] checks it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RawLedgerQuery {
-    /// `limit` (1–100, default 50).
+    /// Page size, 1–100 (default 50).
     pub limit: Option<String>,
-    /// `offset` (≥ 0, default 0).
+    /// Rows to skip (default 0).
     pub offset: Option<String>,
-    /// `from`, ISO-8601.
+    /// Window start, ISO 8601 (default: `to` minus 7 days).
     pub from: Option<String>,
-    /// `to`, ISO-8601.
+    /// Window end, ISO 8601 (default: now).
     pub to: Option<String>,
-    /// `type`: a transaction type or `PAYMENTS`.
+    /// A transaction type, or `PAYMENTS` (purchases and auto-reloads).
+    #[serde(rename = "type")]
     pub kind: Option<String>,
-    /// `scope`: `platform`, `voice_ai` or `voice_models`.
+    /// `platform`, `voice_ai` or `voice_models` (usage rows only).
     pub scope: Option<String>,
 }
 

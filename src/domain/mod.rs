@@ -11,7 +11,10 @@
 //! - [`event_stream`]: who may still subscribe to a call's SSE stream (R124).
 //! - [`page`]: the window a paginated list cuts, and its `hasMore`/`totalPages`;
 //!   [`list_order`]: list orders kept up to date, read one page at a time.
-//! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning.
+//! - [`query`]: query-string values (trimmed values, comma lists, ids, whole
+//!   numbers) with zod's messages.
+//! - [`error`]: [`DomainError`], the rule violations with their HTTP meaning, and
+//!   zod's enum and size messages.
 //! - [`static_names`]: serde for `&'static str` fields holding one of a fixed set of names.
 //! - [`config`]: agent config defaults, merge, sections and diffs.
 //! - [`config_diff`]: defaults filled in before diffing, and the v1 diff
@@ -89,6 +92,7 @@ pub mod plan;
 pub mod posting;
 pub mod prompt_rubric;
 pub mod prompt_score;
+pub mod query;
 pub mod role;
 pub mod static_names;
 pub mod template;
@@ -99,7 +103,7 @@ pub(crate) mod versioning_props;
 pub mod webhook;
 pub mod widget;
 
-pub use error::{enum_message, DomainError, UNAUTHORIZED};
+pub use error::{array_len, enum_message, string_len, DomainError, UNAUTHORIZED};
 
 /// The base path of every REST route and of the realtime WebSocket (R001).
 pub const API_PREFIX: &str = "/atoms/v1";

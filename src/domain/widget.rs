@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 use super::config_rules::{check, Rule};
 use super::knowledge_base::upload::safe_file_name;
-use super::DomainError;
+use super::{array_len, DomainError};
 
 /// 400 (OAS PATCH: "`avatarUrl` is not a valid CDN URL"; inferred wording).
 pub const AVATAR_NOT_CDN: &str = "avatarUrl must be a URL on the platform CDN";
@@ -42,10 +42,7 @@ fn non_empty(v: &Value, path: &str) -> Result<(), String> {
 
 fn allowlist(v: &Value, path: &str) -> Result<(), String> {
     check(&Rule::Arr(&Rule::Str(Some(MAX_TEXT))), v, path)?;
-    if v.as_array().is_some_and(|a| a.len() > MAX_ALLOWLIST) {
-        return Err(format!("{path}: Array must contain at most {MAX_ALLOWLIST} element(s)"));
-    }
-    Ok(())
+    v.as_array().map_or(Ok(()), |a| array_len(path, a.len(), 0, MAX_ALLOWLIST))
 }
 
 const TEXT: Rule = Rule::Str(Some(MAX_TEXT));

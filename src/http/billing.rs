@@ -17,9 +17,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
 use serde_json::{json, Value};
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{ApiPath, ApiQuery, OrgState};
@@ -83,44 +81,21 @@ async fn get_balance(OrgState(s, t): OrgState) -> Response {
     success(s.store.with_account(&t, |a, ids, now| a.balance(ids, now)))
 }
 
-/// Query of `GET /payment/v1/credits/ledger`, as received (the domain
-/// validates it, `domain::ledger_query`).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct LedgerQuery {
-    /// Page size, 1–100 (default 50).
-    limit: Option<String>,
-    /// Rows to skip (default 0).
-    offset: Option<String>,
-    /// Window start, ISO 8601 (default: `to` minus 7 days).
-    from: Option<String>,
-    /// Window end, ISO 8601 (default: now).
-    to: Option<String>,
-    /// A transaction type, or `PAYMENTS` (purchases and auto-reloads).
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    /// `platform`, `voice_ai` or `voice_models` (usage rows only).
-    scope: Option<String>,
-}
-
-impl From<LedgerQuery> for RawLedgerQuery {
-    fn from(q: LedgerQuery) -> Self {
-        RawLedgerQuery { limit: q.limit, offset: q.offset, from: q.from, to: q.to, kind: q.kind, scope: q.scope }
-    }
-}
-
 /// The credit ledger (OAS getCreditLedger), newest first: `{transactions,
 /// total, hasMore, summary: {totalCreditsConsumed, totalCreditsAdded},
 /// period: {from, to}}`. 400 `validation_error`: the spec's window
 /// messages (over 90 days; before 2026-03-02, or before the server's
 /// clock started if that is earlier; `from: Invalid date; to: Invalid
 /// date`), `from` after `to`, bad `limit`, `offset`, `type`, `scope`.
-#[utoipa::path(get, path = "/credits/ledger", tag = "Billing", params(LedgerQuery),
+#[utoipa::path(get, path = "/credits/ledger", tag = "Billing", params(RawLedgerQuery),
     responses((status = 200, description = "A page of the ledger"),
               (status = 400, description = "`{success: false, error: {code: validation_error, message}}`"),
               (status = 401, description = "Unauthorized")))]
-async fn get_ledger(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, BillingError> {
-    let (raw, start) = (RawLedgerQuery::from(q), s.store.started_at());
+async fn get_ledger(
+    OrgState(s, t): OrgState,
+    ApiQuery(raw): ApiQuery<RawLedgerQuery>,
+) -> Result<Response, BillingError> {
+    let start = s.store.started_at();
     Ok(success(s.store.with_account(&t, |a, ids, now| a.ledger_page(&raw, start, ids, now))?))
 }
 

@@ -30,12 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// `sortField: Invalid enum value. …`, 404 `Resource not found` for an
 /// agent of another organization.
 #[utoipa::path(get, path = "/dnc", tag = "DNC",
-    params(("agentId" = Option<String>, Query, description = "24-hex agent id: only that agent's entries"),
-           ("search" = Option<String>, Query, description = "Substring of the phone number"),
-           ("sortField" = Option<String>, Query, description = "`createdAt` (default) or `phoneNumber`"),
-           ("sortOrder" = Option<String>, Query, description = "`desc` (default) or `asc`"),
-           ("page" = Option<String>, Query, description = "Page number from 1 (default `1`)"),
-           ("offset" = Option<String>, Query, description = "Page size, clamped to 1–500 (default `50`)")),
+    params(RawDncQuery),
     responses((status = 200, description = "`{status, data: {entries, pagination}}`"),
               (status = 400, description = "Invalid agent id or sort"),
               (status = 404, description = "Resource not found")))]

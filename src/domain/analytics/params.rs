@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use super::facts::CallKind;
 use super::{date_str, parse_date, DAY, HOUR, MINUTE};
-use crate::domain::ids::is_object_id;
+use crate::domain::query::{self, items, value};
 use crate::domain::time::parse_iso;
 use crate::domain::{DomainError, Millis};
 
@@ -368,21 +368,8 @@ impl PageParams {
     }
 }
 
-fn value(v: Option<&str>) -> Option<&str> {
-    v.map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn items(v: Option<&str>) -> Option<Vec<&str>> {
-    let list: Vec<&str> = v?.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    (!list.is_empty()).then_some(list)
-}
-
 fn ids(name: &str, v: Option<&str>) -> Result<Option<Vec<String>>, DomainError> {
-    let Some(list) = items(v) else { return Ok(None) };
-    match list.iter().find(|x| !is_object_id(x)) {
-        Some(bad) => Err(DomainError::invalid(format!("{name}: Invalid id '{bad}'"))),
-        None => Ok(Some(list.into_iter().map(str::to_string).collect())),
-    }
+    query::ids(name, v).map_err(DomainError::invalid)
 }
 
 fn bad_kind(got: &str) -> DomainError {
@@ -390,11 +377,7 @@ fn bad_kind(got: &str) -> DomainError {
 }
 
 fn positive(name: &str, s: &str) -> Result<usize, DomainError> {
-    match s.parse::<usize>() {
-        Ok(0) => Err(DomainError::invalid(format!("{name}: Number must be greater than or equal to 1"))),
-        Ok(n) => Ok(n),
-        Err(_) => Err(DomainError::invalid(format!("{name}: Expected a positive integer, received '{s}'"))),
-    }
+    query::positive(name, s).map_err(DomainError::invalid)
 }
 
 /// An instant from an ISO date-time, or from a date: its first instant, or

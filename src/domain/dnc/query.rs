@@ -2,6 +2,7 @@
 //! the spec's keys (`data: {entries, pagination}`).
 
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 use super::{DncEntry, DncList, Source, DEFAULT_PAGE_SIZE, INVALID_AGENT_ID, MAX_PAGE_SIZE};
 use crate::domain::ids::is_object_id;
@@ -70,21 +71,23 @@ pub enum SortOrder {
 }
 
 /// The query string of `GET /dnc` as received: every parameter is a
-/// string (the spec types `page` and `offset` as strings too).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// string (the spec types `page` and `offset` as strings too). The route
+/// extracts it as is, and these docs are its OpenAPI parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct RawDncQuery {
-    /// 24-hex agent id: only that agent's entries.
+    /// 24-hex agent id: only that agent's entries
     pub agent_id: Option<String>,
-    /// Free text matched against phone numbers.
+    /// Substring of the phone number
     pub search: Option<String>,
-    /// `createdAt` (default) or `phoneNumber`.
+    /// `createdAt` (default) or `phoneNumber`
     pub sort_field: Option<String>,
-    /// `asc` or `desc` (default).
+    /// `desc` (default) or `asc`
     pub sort_order: Option<String>,
-    /// Page number from 1 (default `"1"`).
+    /// Page number from 1 (default `1`)
     pub page: Option<String>,
-    /// Page size (default `"50"`, clamped to 1–500).
+    /// Page size, clamped to 1–500 (default `50`)
     pub offset: Option<String>,
 }
 

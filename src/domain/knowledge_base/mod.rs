@@ -27,7 +27,7 @@ use serde_json::{json, Map, Value};
 use super::ids::is_object_id;
 use super::time::iso;
 use super::versioning::AgentRecord;
-use super::{DomainError, Millis};
+use super::{string_len, DomainError, Millis};
 
 pub mod matcher;
 pub mod pdf;
@@ -115,16 +115,9 @@ pub struct Naming {
 /// `description: String must contain at most 2000 character(s)`.
 pub fn validate(body: &KnowledgeBaseBody) -> Result<Naming, DomainError> {
     let name = body.name.as_deref().ok_or_else(|| DomainError::invalid("name: Required"))?.trim();
-    if name.is_empty() {
-        return Err(DomainError::invalid("name: String must contain at least 1 character(s)"));
-    }
-    if name.chars().count() > MAX_NAME {
-        return Err(DomainError::invalid(format!("name: String must contain at most {MAX_NAME} character(s)")));
-    }
-    if body.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
-        return Err(DomainError::invalid(format!(
-            "description: String must contain at most {MAX_DESCRIPTION} character(s)"
-        )));
+    string_len("name", name, 1, MAX_NAME).map_err(DomainError::invalid)?;
+    if let Some(d) = &body.description {
+        string_len("description", d, 0, MAX_DESCRIPTION).map_err(DomainError::invalid)?;
     }
     Ok(Naming { name: name.to_string(), description: body.description.clone() })
 }

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::super::webhook::is_http_url;
-use super::super::DomainError;
+use super::super::{array_len, DomainError};
 use super::processing::{Extract, Stage};
 
 /// Most URLs per scrape request (the mock's bound; inferred).
@@ -160,12 +160,7 @@ pub struct ScrapeBody {
 /// `urls.<i>: Invalid url`.
 pub fn validate_scrape(b: &ScrapeBody) -> Result<Vec<String>, DomainError> {
     let urls = b.urls.as_ref().ok_or_else(|| DomainError::invalid("urls: Required"))?;
-    if urls.is_empty() {
-        return Err(DomainError::invalid("urls: Array must contain at least 1 element(s)"));
-    }
-    if urls.len() > MAX_SCRAPE_URLS {
-        return Err(DomainError::invalid(format!("urls: Array must contain at most {MAX_SCRAPE_URLS} element(s)")));
-    }
+    array_len("urls", urls.len(), 1, MAX_SCRAPE_URLS).map_err(DomainError::invalid)?;
     let mut out: Vec<String> = Vec::with_capacity(urls.len());
     for (i, u) in urls.iter().enumerate() {
         if !is_http_url(u) {

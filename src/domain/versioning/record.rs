@@ -11,7 +11,7 @@ use crate::domain::agent::Agent;
 use crate::domain::config::{self, Config, SECTIONS};
 use crate::domain::ids::{hex, DerivedPrefix, ShortStr};
 use crate::domain::prompt_score::CachedScore;
-use crate::domain::{DomainError, Millis};
+use crate::domain::{string_len, DomainError, Millis};
 
 /// Section → 24-hex block id (R067), one 12-byte [`DerivedPrefix`] per
 /// section in [`SECTIONS`] order: section `s`'s id is
@@ -372,15 +372,7 @@ pub(crate) fn next_number(rec: &AgentRecord) -> u32 {
 }
 
 pub(crate) fn check_len(field: &str, v: Option<&String>, min: usize, max: usize) -> Result<(), DomainError> {
-    match v.map(|s| s.chars().count()) {
-        Some(n) if n < min => {
-            Err(DomainError::Validation(format!("{field}: String must contain at least {min} character(s)")))
-        }
-        Some(n) if n > max => {
-            Err(DomainError::Validation(format!("{field}: String must contain at most {max} character(s)")))
-        }
-        _ => Ok(()),
-    }
+    v.map_or(Ok(()), |s| string_len(field, s, min, max)).map_err(DomainError::Validation)
 }
 
 #[cfg(test)]

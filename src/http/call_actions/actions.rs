@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::requests::{CallActionRequest, ListCallActionsQuery};
-use crate::domain::call_action::{validate_list, CallAction, DELETED};
+use super::requests::CallActionRequest;
+use crate::domain::call_action::{validate_list, CallAction, ListQuery, DELETED};
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
 use crate::http::ids::CallActionId;
@@ -39,10 +39,10 @@ async fn create_call_action(
 /// List an agent's call actions, newest first: `{callActions, totalCount,
 /// page, limit}`. 400 `agentId: Required`, `Invalid agent id`, `page|limit:
 /// Number must be greater than or equal to 1`, the category enum message.
-#[utoipa::path(get, path = "/call-actions", tag = "Call Actions", params(ListCallActionsQuery),
+#[utoipa::path(get, path = "/call-actions", tag = "Call Actions", params(ListQuery),
     responses((status = 200, description = "A page of call actions"), (status = 400, description = "Bad query")))]
-async fn list_call_actions(Org(t): Org, ApiQuery(q): ApiQuery<ListCallActionsQuery>) -> ApiResult<Response> {
-    let f = validate_list(&q.into_domain())?;
+async fn list_call_actions(Org(t): Org, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Response> {
+    let f = validate_list(&q)?;
     let book = t.call_actions();
     let (page, total) = book.list(&f);
     let actions: Vec<Value> = page.into_iter().map(CallAction::to_json).collect();

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::calls::caller_id::resolve;
 use crate::calls::{CallRequest, CallType, Pin};
 use crate::domain::ids::is_e164;
-use crate::domain::DomainError;
+use crate::domain::{array_len, DomainError};
 use crate::http::ids::{AgentId, ProductId, RevisionId, VersionId};
 use crate::http::json::RequestBody;
 use crate::store::Tenant;
@@ -152,11 +152,7 @@ fn call_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 
 impl RequestBody for SearchCallsRequest {
     fn validate(&self) -> Result<(), DomainError> {
-        match self.call_ids.len() {
-            0 => Err(DomainError::invalid("callIds: Array must contain at least 1 element(s)")),
-            n if n > MAX_SEARCH => Err(DomainError::invalid("callIds: Array must contain at most 100 element(s)")),
-            _ => Ok(()),
-        }
+        array_len("callIds", self.call_ids.len(), 1, MAX_SEARCH).map_err(DomainError::invalid)
     }
 }
 
