@@ -96,7 +96,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 
 pub mod error;
 pub mod extract;
@@ -124,6 +123,7 @@ mod limits;
 mod numbers;
 mod openapi;
 mod prompt_scoring;
+mod routes;
 mod storage;
 pub mod transport;
 mod webhooks;
@@ -132,6 +132,7 @@ mod widget;
 use crate::state::AppState;
 use error::{envelope, UNAUTHORIZED};
 use extract::Org;
+use routes::OpenApiRouter;
 
 /// The platform API's mount point.
 pub use crate::domain::API_PREFIX;
@@ -167,16 +168,12 @@ fn others() -> OpenApiRouter<AppState> {
         .merge(storage::router())
 }
 
-/// Builds the routers and the OpenAPI document they describe.
-fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .nest(API_PREFIX, platform())
-        .merge(others())
-        .split_for_parts()
-}
-
+/// The OpenAPI document of every route: the frame ([`openapi::ApiDoc`])
+/// and the operations of the same routers [`app`] serves, built here
+/// rather than at start-up (see the `routes` module).
 static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
-    let (_, doc) = split();
+    let doc =
+        OpenApiRouter::new().nest(API_PREFIX, platform()).merge(others()).into_openapi(openapi::ApiDoc::openapi());
     doc.to_pretty_json().unwrap_or_else(|_| "{}".into())
 });
 
