@@ -26,6 +26,8 @@
 //!   charset, CORS) and refusals from the request head (431, 413).
 //! - `control_layers`: the request journal and fault-injection layers.
 //! - `openapi`: the document's frame (info, tags, security, id components).
+//! - `routes`: `routes!` and `OpenApiRouter`: the route table from the
+//!   handlers' `#[utoipa::path]`, the document built on first request.
 //!
 //! Areas, each a folder (or file) with one `router()`:
 //! - `account`: `GET /user`, `/account/…`.
