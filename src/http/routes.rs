@@ -48,6 +48,28 @@ pub(crate) struct Handlers<S> {
     pub(crate) doc: DocFn<S>,
 }
 
+/// A layer axum's `Router::layer` and `Router::route_layer` accept (their
+/// bounds, named once).
+pub(crate) trait RouteLayer: Layer<Route, Service = Self::Wrapped> + Clone + Send + Sync + 'static {
+    /// The wrapped route.
+    type Wrapped: Service<Request, Response: IntoResponse + 'static, Error: Into<Infallible> + 'static, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static;
+}
+
+impl<L> RouteLayer for L
+where
+    L: Layer<Route> + Clone + Send + Sync + 'static,
+    L::Service: Service<Request> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+    <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+    <L::Service as Service<Request>>::Future: Send + 'static,
+{
+    type Wrapped = L::Service;
+}
+
 /// An axum router plus the recipe of its OpenAPI document: the API of
 /// `utoipa_axum::router::OpenApiRouter` that the areas use, with the
 /// document deferred to [`into_openapi`](Self::into_openapi).
@@ -80,26 +102,12 @@ impl<S: Clone + Send + Sync + 'static> OpenApiRouter<S> {
     }
 
     /// [`Router::layer`]; the document is unchanged.
-    pub(crate) fn layer<L>(self, layer: L) -> Self
-    where
-        L: Layer<Route> + Clone + Send + Sync + 'static,
-        L::Service: Service<Request> + Clone + Send + Sync + 'static,
-        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
-        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
-        <L::Service as Service<Request>>::Future: Send + 'static,
-    {
+    pub(crate) fn layer<L: RouteLayer>(self, layer: L) -> Self {
         Self { router: self.router.layer(layer), doc: self.doc }
     }
 
     /// [`Router::route_layer`]; the document is unchanged.
-    pub(crate) fn route_layer<L>(self, layer: L) -> Self
-    where
-        L: Layer<Route> + Clone + Send + Sync + 'static,
-        L::Service: Service<Request> + Clone + Send + Sync + 'static,
-        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
-        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
-        <L::Service as Service<Request>>::Future: Send + 'static,
-    {
+    pub(crate) fn route_layer<L: RouteLayer>(self, layer: L) -> Self {
         Self { router: self.router.route_layer(layer), doc: self.doc }
     }
 
