@@ -55,7 +55,9 @@
 //! knowledge bases, …) follow this shape; `campaigns/` is a small example.
 //! 1. **Folder.** `src/http/<area>/mod.rs` declares the handler files and
 //!    `pub(crate) fn router() -> OpenApiRouter<AppState>` merging their
-//!    routers; add `.merge(<area>::router())` to `split` below. A router
+//!    routers (`OpenApiRouter` and `routes!` from `crate::http::routes`,
+//!    not `utoipa_axum`'s); add `.merge(<area>::router())` to `platform`
+//!    (or `others`) below. A router
 //!    only guarded routes need wraps them with `route_layer(from_fn(…))`
 //!    there (see `agents::router` and its `gate`).
 //! 2. **Bodies.** `<area>/requests.rs` holds one type per JSON body:
