@@ -9,12 +9,12 @@
 //! limits and credits (`GET /user/subscription`) come from the
 //! organization's account book, as does `onPremEnabled`.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, Org, OrgState};

@@ -5,10 +5,10 @@
 //! `Security check service temporarily unavailable` comes only from the
 //! fault-injection control API.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::agent_ai::{validate, WithAiBody};
 use crate::http::error::ApiResult;

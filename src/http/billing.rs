@@ -14,11 +14,11 @@
 //! /_billing/portal/{id}` (the Stripe customer-portal stand-in of `GET
 //! /product/manage-subscription`).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{ApiPath, ApiQuery, OrgState};
 use crate::domain::invoice::pdf_path;

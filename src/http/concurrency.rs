@@ -6,6 +6,7 @@
 //! `crate::domain::concurrency`; the call engine applies them to every
 //! call (`crate::calls`).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, Org, OrgState};

@@ -3,8 +3,8 @@
 //! no public write: entries come from call outcomes (a scenario's
 //! `optOut`) and manual uploads (the control API, `admin::dnc`).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::Response;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiResult;
 use super::extract::{ApiQuery, OrgState};

@@ -2,9 +2,9 @@
 //! organization. Answers are `{message, data}` without the `status`
 //! flag (R008's family); errors the standard envelope.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::integration::{answer, render, validate, ModifyBody, RETRIEVED};
 use crate::http::error::ApiResult;

@@ -26,6 +26,8 @@
 //!   charset, CORS) and refusals from the request head (431, 413).
 //! - `control_layers`: the request journal and fault-injection layers.
 //! - `openapi`: the document's frame (info, tags, security, id components).
+//! - `routes`: `routes!` and `OpenApiRouter`: the route table from the
+//!   handlers' `#[utoipa::path]`, the document built on first request.
 //!
 //! Areas, each a folder (or file) with one `router()`:
 //! - `account`: `GET /user`, `/account/…`.
@@ -53,7 +55,9 @@
 //! knowledge bases, …) follow this shape; `campaigns/` is a small example.
 //! 1. **Folder.** `src/http/<area>/mod.rs` declares the handler files and
 //!    `pub(crate) fn router() -> OpenApiRouter<AppState>` merging their
-//!    routers; add `.merge(<area>::router())` to `split` below. A router
+//!    routers (`OpenApiRouter` and `routes!` from `crate::http::routes`,
+//!    not `utoipa_axum`'s); add `.merge(<area>::router())` to `platform`
+//!    (or `others`) below. A router
 //!    only guarded routes need wraps them with `route_layer(from_fn(…))`
 //!    there (see `agents::router` and its `gate`).
 //! 2. **Bodies.** `<area>/requests.rs` holds one type per JSON body:
@@ -96,7 +100,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 
 pub mod error;
 pub mod extract;
@@ -124,6 +127,7 @@ mod limits;
 mod numbers;
 mod openapi;
 mod prompt_scoring;
+mod routes;
 mod storage;
 pub mod transport;
 mod webhooks;
@@ -132,6 +136,7 @@ mod widget;
 use crate::state::AppState;
 use error::{envelope, UNAUTHORIZED};
 use extract::Org;
+use routes::OpenApiRouter;
 
 /// The platform API's mount point.
 pub use crate::domain::API_PREFIX;
@@ -167,16 +172,12 @@ fn others() -> OpenApiRouter<AppState> {
         .merge(storage::router())
 }
 
-/// Builds the routers and the OpenAPI document they describe.
-fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .nest(API_PREFIX, platform())
-        .merge(others())
-        .split_for_parts()
-}
-
+/// The OpenAPI document of every route: the frame ([`openapi::ApiDoc`])
+/// and the operations of the same routers [`app`] serves, built here
+/// rather than at start-up (see the `routes` module).
 static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
-    let (_, doc) = split();
+    let doc =
+        OpenApiRouter::new().nest(API_PREFIX, platform()).merge(others()).into_openapi(openapi::ApiDoc::openapi());
     doc.to_pretty_json().unwrap_or_else(|_| "{}".into())
 });
 

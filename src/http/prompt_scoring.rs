@@ -3,11 +3,11 @@
 //! open draft, deterministically (`crate::domain::prompt_score`), and
 //! caches the score on the agent record.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::prompt_score::{rate_limited_body, validate, ScoreBody};
 use crate::http::error::{ApiError, ApiResult};

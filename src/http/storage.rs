@@ -6,13 +6,13 @@
 //! `GET /_cdn/{*key}` serves a stored avatar with its `Content-Type` (404
 //! otherwise). See `crate::storage`.
 
+use crate::http::routes::OpenApiRouter;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use serde::Deserialize;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 use crate::storage::Put;

@@ -3,11 +3,11 @@
 //! rules in `crate::domain::webhook`; state lives in the organization's
 //! `WebhookBook`. Every resource is scoped to the caller's organization.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};

@@ -3,11 +3,11 @@
 //! use `{success: true, data}`; errors the standard envelope. Rules live
 //! in `crate::domain::widget`; the avatar bytes in `crate::storage`.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::ids::is_object_id;
 use crate::domain::widget::{validate_avatar, validate_patch, AvatarUpload};

@@ -81,7 +81,8 @@ pub struct Dispatcher {
     store: Arc<Store>,
     calls: Arc<Calls>,
     settings: Settings,
-    http: reqwest::Client,
+    /// See [`Dispatcher::client`].
+    http: std::sync::OnceLock<reqwest::Client>,
     log: DeliveryLog,
     lanes: Mutex<HashMap<LaneKey, mpsc::UnboundedSender<Job>>>,
     pending: Mutex<HashMap<String, usize>>,
@@ -95,12 +96,18 @@ impl Dispatcher {
             store,
             calls,
             settings,
-            http: reqwest::Client::new(),
+            http: std::sync::OnceLock::new(),
             log: DeliveryLog::default(),
             lanes: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             shutdown,
         }
+    }
+
+    /// The HTTP client, built on the first delivery: most starts never
+    /// deliver, and building it pages in code a start does not need.
+    fn client(&self) -> &reqwest::Client {
+        self.http.get_or_init(reqwest::Client::new)
     }
 
     /// The delivery log.
@@ -297,7 +304,7 @@ impl Dispatcher {
     pub async fn deliver_once(&self, req: &OutgoingRequest, number: u32) -> Attempt {
         let started_at = self.store.clock().now();
         let t0 = Instant::now();
-        let mut rb = self.http.post(&req.url).timeout(self.settings.timeout).body(req.body.to_vec());
+        let mut rb = self.client().post(&req.url).timeout(self.settings.timeout).body(req.body.to_vec());
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }

@@ -6,13 +6,13 @@
 //! domain calls as the platform routes, so the ledger stays the sum of its
 //! rows.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::OrgKeyQuery;
 use crate::domain::compliance::Command;

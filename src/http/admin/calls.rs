@@ -8,6 +8,7 @@
 //! `POST /_admin/reset`, which restores the fixtures' ones. An unknown
 //! scenario name is 400 `Unknown scenario '<name>'` and changes nothing.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,7 +16,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{required_key, OrgKeyQuery};
 use crate::domain::ids::is_e164;

@@ -2,13 +2,13 @@
 //! no platform auth): the "manual upload" the spec names as one of the two
 //! ways an entry is created, a full listing, and clearing the list.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::OrgKeyQuery;
 use crate::http::error::ApiResult;

@@ -1,12 +1,12 @@
 //! Fault injection under `/_admin/faults` (a mock extension; no platform
 //! auth): add, list and remove rules. Applying them is the `faults` layer.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::DomainError;
 use crate::faults::{render, FaultRequest, FaultSpec};

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,6 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::faults::strip_prefix;
 use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};

@@ -13,13 +13,13 @@
 //!   calls. `GET /_admin/call-actions/runs?actionId&callId`: the recorded
 //!   runs of call actions.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::call_action::{ProviderEvent, Run};
 use crate::domain::knowledge_base::web::WebPage;

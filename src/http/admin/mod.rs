@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
+use crate::http::routes::OpenApiRouter;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;

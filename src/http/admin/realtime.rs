@@ -3,13 +3,13 @@
 //! per-organization concurrent-session limit (default 100; beyond it the
 //! upgrade gets 429) and the setup delay before `session.created`.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::{fields, RequestBody};

@@ -1,13 +1,13 @@
 //! The mock's control API under `/_admin` (a mock extension; no platform
 //! auth): reset, the clock and an organization's access (R022).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::OrgKeyQuery;
 use crate::domain::agent::OrgAccess;

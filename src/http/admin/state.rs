@@ -3,13 +3,13 @@
 //! [`OrgDocument`](crate::persist::OrgDocument), the same snapshot the
 //! state file holds per organization.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::OrgKeyQuery;
 use crate::http::error::{ApiError, ApiResult};

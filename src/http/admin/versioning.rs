@@ -3,13 +3,13 @@
 //! does to the platform's routes is the agent area's gate
 //! (`http::agents::gate`).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::OrgKeyQuery;
 use crate::domain::versioning::VersioningMode;

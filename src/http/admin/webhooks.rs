@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +16,6 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::DomainError;
 use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};

@@ -1,12 +1,12 @@
 //! `/agent` and `/agent/{id}`: create, list, get, metadata PATCH, archive,
 //! duplicate and the legacy workflow routes (BEHAVIOR §B, R019–R044).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::render::{self, ConfigSource};
 use super::requests::{CreateAgentRequest, DuplicateAgentRequest, UpdateAgentRequest};

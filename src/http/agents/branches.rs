@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::Response;
 use serde_json::{json, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::render_v2;
 use super::requests::{BranchDraftRequest, CreateBranchRequest, RenameBranchRequest};

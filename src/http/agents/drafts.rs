@@ -3,12 +3,12 @@
 //! 404 `Draft not found`. Either `draftId` or the draft's `_id` works in
 //! paths (R047).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::render;
 use super::requests::{ConfigPatch, CreateDraftRequest, PublishDraftRequest, RenameDraftRequest};

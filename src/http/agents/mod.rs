@@ -2,8 +2,8 @@
 //! (drafts, versions) and v2 (branches, revisions) versioning routes,
 //! with the renderers of their wire shapes.
 
+use crate::http::routes::OpenApiRouter;
 use axum::middleware::from_fn;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 

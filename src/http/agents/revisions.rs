@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::branches::{branch_not_found, read_v2};
 use super::render_v2;

@@ -2,13 +2,13 @@
 //! "Create with AI" questionnaire (`GET /agent/prompt-config`), all served
 //! from fixtures.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::CreateFromTemplateRequest;
 use crate::domain::agent;

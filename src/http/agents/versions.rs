@@ -2,12 +2,12 @@
 //! foreign agents give 404 `Agent not found`, unknown versions 404
 //! `Version not found`, malformed version ids 400 `Invalid version id`.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::render;
 use super::requests::UpdateVersionRequest;

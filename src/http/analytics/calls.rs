@@ -1,8 +1,8 @@
 //! The per-call operations of the Analytics tag: `call-counts-log` (a
 //! page of ended calls) and `conversation-details/{callId}`.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::Response;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ok, ZONE};
 use crate::calls::render::recording_link;

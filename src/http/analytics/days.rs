@@ -1,9 +1,9 @@
 //! The single-day operations of the Analytics tag: `date` (`YYYY-MM-DD`,
 //! a UTC day, required) and `agentId`; minute-level figures of that day.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::Response;
 use serde::Serialize;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ok, ZONE};
 use crate::domain::analytics::daily;

@@ -4,9 +4,9 @@
 //! answers one pure figure of `crate::domain::analytics` over the
 //! organization's ended calls (A1). `usage/timeseries` takes only the range.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::Response;
 use serde::Serialize;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ok, ZONE};
 use crate::domain::analytics::params::{PeriodParams, RangeParams, Rank, RankParams};

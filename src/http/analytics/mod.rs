@@ -17,10 +17,10 @@
 //! (A6: neither the spec nor the live service has a timezone parameter on
 //! these operations, nor does the SDK).
 
+use crate::http::routes::OpenApiRouter;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::domain::analytics::Zone;
 use crate::state::AppState;

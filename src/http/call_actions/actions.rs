@@ -2,10 +2,10 @@
 //! `Invalid call action id`, an unknown one (or another organization's)
 //! 404 `Call action not found` (inferred wordings).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::CallActionRequest;
 use crate::domain::call_action::{validate_list, CallAction, ListQuery, DELETED};

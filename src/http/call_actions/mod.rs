@@ -3,7 +3,7 @@
 //! data}` envelope (the spec); errors the standard one. Rules live in
 //! `crate::domain::call_action`, firing in `crate::call_actions`.
 
-use utoipa_axum::router::OpenApiRouter;
+use crate::http::routes::OpenApiRouter;
 
 use crate::state::AppState;
 

@@ -9,10 +9,10 @@
 
 use std::sync::Arc;
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::Path;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::SearchCallsRequest;
 use super::sse::is_call_id;

@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::{CancelCallRequest, OutboundCallRequest, WebSessionRequest};
 use crate::calls::{Call, CallType};

@@ -1,7 +1,7 @@
 //! The call area: placing and cancelling calls, call logs, test calls,
 //! the SSE event stream, the realtime WebSocket and recording downloads.
 
-use utoipa_axum::router::OpenApiRouter;
+use crate::http::routes::OpenApiRouter;
 
 use crate::state::AppState;
 

@@ -18,13 +18,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::conversations::{session_id, CallLink, CallRequest, Pin};
 use super::requests::{RegisterCallRequest, Variables};

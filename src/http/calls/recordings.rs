@@ -12,6 +12,7 @@
 //! Errors use the envelope: a missing or wrong `sig` is 403 `Invalid
 //! signature`; an unknown file, call or a call without a recording is 404.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -19,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::sse::is_call_id;
 use crate::calls::recording_sig;

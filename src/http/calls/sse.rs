@@ -18,6 +18,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
@@ -29,7 +30,6 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::clock::Clock;
 use crate::domain::event_stream::{streamed, subscribable};

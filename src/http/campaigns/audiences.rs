@@ -7,12 +7,12 @@
 //! members list's 400s use `"status": "error"` (R008, R181). Ids `undefined`,
 //! `null` or blank count as missing (what JavaScript clients send).
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::{AddMembersRequest, DeleteMembersRequest};
 use crate::campaigns::audiences::{search, Search};

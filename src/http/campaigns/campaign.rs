@@ -8,6 +8,7 @@
 //! (`GET /campaign/{id}`, pause, `logs/export`; the wording is R176's). There is no update route: a campaign's agent cannot change
 //! (R173), while agent config changes reach later dials.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +16,6 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::CreateCampaignRequest;
 use crate::campaigns::{render as view, Campaign};

@@ -3,7 +3,7 @@
 //! JSON bodies; rules live in `crate::domain::campaign` and the campaign
 //! engine (`crate::campaigns`).
 
-use utoipa_axum::router::OpenApiRouter;
+use crate::http::routes::OpenApiRouter;
 
 use crate::state::AppState;
 

@@ -8,12 +8,12 @@
 //! regulated country (IN, GB, DE, AU) needs an accepted `local`
 //! application for it.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::compliance::Command;
 use crate::domain::compliance_form::{parse_resubmit, parse_submit};

@@ -3,9 +3,9 @@
 //! an unknown one (or another organization's) 404 `Knowledge base not
 //! found`.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::response::Response;
 use serde_json::{json, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::KnowledgeBaseRequest;
 use crate::domain::knowledge_base::{validate, KnowledgeBase};

@@ -7,11 +7,11 @@
 //! found`; `GET …/scraped-urls` documents only 200, so an unknown or
 //! malformed id lists nothing.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::requests::{CompleteUploadRequest, PresignRequest, ScrapeRequest, SitemapRequest};
 use crate::domain::knowledge_base::upload::MAX_FILE_BYTES;

@@ -4,7 +4,7 @@
 //! `crate::domain::knowledge_base`, processing on the clock in
 //! `crate::knowledge`.
 
-use utoipa_axum::router::OpenApiRouter;
+use crate::http::routes::OpenApiRouter;
 
 use crate::state::AppState;
 

@@ -10,10 +10,10 @@
 //! an agent with `PATCH /agent/{id}` `{telephonyProductId: [ids]}`; the
 //! number's `agentId` and the agent's `telephonyProductId` are one record.
 
+use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::phone_product::{PhoneProduct, ProductType};
 use crate::http::error::ApiResult;

@@ -1,0 +1,179 @@
+//! The route table and the OpenAPI document from one list of handlers,
+//! with the document built only when it is asked for.
+//!
+//! [`routes!`] takes the same handler list as `utoipa_axum::routes!` (each
+//! handler carries its `#[utoipa::path]`) and registers every handler at
+//! the path and methods its annotation names, so a route cannot be served
+//! without being documented. Unlike `utoipa_axum`'s macro, it does not
+//! build the operations and schemas at start-up: it keeps, per call, a
+//! function that builds them with `utoipa_axum::routes!`, and
+//! [`OpenApiRouter::into_openapi`] replays the same `routes`, `merge` and
+//! `nest` steps through `utoipa_axum`'s router, so the document is the one
+//! `utoipa_axum` builds, byte for byte. Start-up thus neither runs nor
+//! pages in the documentation code of every operation (the document is
+//! only served by `GET /openapi.json`, built once there; BENCHMARKS.md,
+//! "Idle RSS and readiness").
+
+use std::convert::Infallible;
+
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, Route};
+use axum::Router;
+use tower::{Layer, Service};
+use utoipa_axum::router::UtoipaMethodRouter;
+
+/// Builds one [`routes!`] call's operations and schemas (and a method
+/// router, which the replay drops).
+pub(crate) type DocFn<S> = fn() -> UtoipaMethodRouter<S>;
+
+/// One step of the document's recipe, in the order the routers were built.
+enum Step<S> {
+    /// A [`routes!`] call.
+    Routes(DocFn<S>),
+    /// [`OpenApiRouter::merge`] of another router's recipe.
+    Merge(Vec<Step<S>>),
+    /// [`OpenApiRouter::nest`] of another router's recipe under a prefix.
+    Nest(String, Vec<Step<S>>),
+}
+
+/// What [`routes!`] gives [`OpenApiRouter::routes`]: the handlers' paths,
+/// their method router, and the function that documents them.
+pub(crate) struct Handlers<S> {
+    /// The annotations' paths, in order, each once.
+    pub(crate) paths: Vec<String>,
+    /// Every handler at the methods its annotation names.
+    pub(crate) methods: MethodRouter<S>,
+    /// Builds the handlers' operations and schemas.
+    pub(crate) doc: DocFn<S>,
+}
+
+/// A layer axum's `Router::layer` and `Router::route_layer` accept (their
+/// bounds, named once).
+pub(crate) trait RouteLayer: Layer<Route, Service = Self::Wrapped> + Clone + Send + Sync + 'static {
+    /// The wrapped route.
+    type Wrapped: Service<Request, Response: IntoResponse + 'static, Error: Into<Infallible> + 'static, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static;
+}
+
+impl<L> RouteLayer for L
+where
+    L: Layer<Route> + Clone + Send + Sync + 'static,
+    L::Service: Service<Request> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+    <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+    <L::Service as Service<Request>>::Future: Send + 'static,
+{
+    type Wrapped = L::Service;
+}
+
+/// An axum router plus the recipe of its OpenAPI document: the API of
+/// `utoipa_axum::router::OpenApiRouter` that the areas use, with the
+/// document deferred to [`into_openapi`](Self::into_openapi).
+pub(crate) struct OpenApiRouter<S> {
+    router: Router<S>,
+    doc: Vec<Step<S>>,
+}
+
+impl<S: Clone + Send + Sync + 'static> OpenApiRouter<S> {
+    /// No routes.
+    pub(crate) fn new() -> Self {
+        Self { router: Router::new(), doc: Vec::new() }
+    }
+
+    /// Serves a [`routes!`] list: each path gets the handlers' method
+    /// router (as `utoipa_axum` does; an empty path is `/`).
+    pub(crate) fn routes(mut self, handlers: Handlers<S>) -> Self {
+        let Handlers { paths, methods, doc } = handlers;
+        for path in &paths {
+            let path = if path.is_empty() { "/" } else { path };
+            self.router = self.router.route(path, methods.clone());
+        }
+        self.doc.push(Step::Routes(doc));
+        self
+    }
+
+    /// An undocumented route ([`Router::route`]).
+    pub(crate) fn route(self, path: &str, method_router: MethodRouter<S>) -> Self {
+        Self { router: self.router.route(path, method_router), doc: self.doc }
+    }
+
+    /// [`Router::layer`]; the document is unchanged.
+    pub(crate) fn layer<L: RouteLayer>(self, layer: L) -> Self {
+        Self { router: self.router.layer(layer), doc: self.doc }
+    }
+
+    /// [`Router::route_layer`]; the document is unchanged.
+    pub(crate) fn route_layer<L: RouteLayer>(self, layer: L) -> Self {
+        Self { router: self.router.route_layer(layer), doc: self.doc }
+    }
+
+    /// [`Router::merge`], and the other router's operations.
+    pub(crate) fn merge(mut self, other: Self) -> Self {
+        self.doc.push(Step::Merge(other.doc));
+        Self { router: self.router.merge(other.router), doc: self.doc }
+    }
+
+    /// [`Router::nest`], and the other router's operations under `path`.
+    pub(crate) fn nest(mut self, path: &str, other: Self) -> Self {
+        self.doc.push(Step::Nest(path.to_owned(), other.doc));
+        Self { router: self.router.nest(path, other.router), doc: self.doc }
+    }
+
+    /// The document: `base` (the frame) with every operation and schema
+    /// of the routes, built by replaying the recipe through `utoipa_axum`.
+    pub(crate) fn into_openapi(self, base: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+        replay(utoipa_axum::router::OpenApiRouter::with_openapi(base), self.doc).into_openapi()
+    }
+}
+
+impl<S> From<OpenApiRouter<S>> for Router<S> {
+    fn from(r: OpenApiRouter<S>) -> Self {
+        r.router
+    }
+}
+
+/// Applies `steps` to `to` with `utoipa_axum`'s router, whose routing part
+/// is discarded.
+fn replay<S: Clone + Send + Sync + 'static>(
+    mut to: utoipa_axum::router::OpenApiRouter<S>,
+    steps: Vec<Step<S>>,
+) -> utoipa_axum::router::OpenApiRouter<S> {
+    for step in steps {
+        to = match step {
+            Step::Routes(doc) => to.routes(doc()),
+            Step::Merge(inner) => to.merge(replay(utoipa_axum::router::OpenApiRouter::new(), inner)),
+            Step::Nest(path, inner) => to.nest(&path, replay(utoipa_axum::router::OpenApiRouter::new(), inner)),
+        };
+    }
+    to
+}
+
+/// `routes!(handler, …)`: the handlers for [`OpenApiRouter::routes`], each
+/// at the path and methods of its `#[utoipa::path]`, documented lazily.
+macro_rules! routes {
+    ( $( $handler:path ),+ $(,)? ) => {{
+        #[allow(unused_imports)]
+        use utoipa_axum::PathItemExt as _;
+        let mut paths = Vec::<String>::new();
+        let mut methods = axum::routing::MethodRouter::new();
+        $(
+            // `paste!` passes the handler's path on as tokens, which the
+            // arm naming its `#[utoipa::path]` struct needs.
+            utoipa_axum::paste! {
+                let path: String = utoipa_axum::routes!(@path [path()] of $handler);
+                if !paths.contains(&path) {
+                    paths.push(path);
+                }
+                for method in utoipa_axum::routes!(@path [methods()] of $handler) {
+                    methods = methods.on(method.to_method_filter(), $handler);
+                }
+            }
+        )+
+        $crate::http::routes::Handlers { paths, methods, doc: || utoipa_axum::routes!($( $handler ),+) }
+    }};
+}
+pub(crate) use routes;
