@@ -32,9 +32,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
-use axum::http::uri::PathAndQuery;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bytes::{Bytes, BytesMut};
@@ -61,13 +60,11 @@ fn is_api(path: &str) -> bool {
 type Limited = <DefaultBodyLimit as Layer<Router>>::Service;
 
 /// The application as served: [`per_request`] around two routers, the
-/// platform API's (its routes without the `/atoms/v1` prefix) and the
-/// rest. Routing an `/atoms/v1` request strips the prefix here, once,
-/// instead of through `Router::nest`, which adds two layers to every route
-/// and rebuilds the URI in each; and the per-request work wraps the whole
-/// router rather than each route (a route layer costs a boxed clone of the
-/// route per request). Handlers see what they saw under `nest`: the
-/// stripped URI, and the URI as sent in `OriginalUri`.
+/// platform API's (its routes registered at `/atoms/v1`, without the
+/// layers `Router::nest` puts on every route to strip the prefix from each
+/// request's URI) and the rest; an `/atoms/v1` request goes to the first.
+/// The per-request work wraps the whole router rather than each route (a
+/// route layer costs a boxed clone of the route per request).
 #[derive(Debug, Clone)]
 pub struct App(Arc<Routes>);
 
@@ -79,7 +76,7 @@ struct Routes {
 }
 
 impl App {
-    /// Serves `api` (platform routes, mounted at `/atoms/v1`) and `rest`.
+    /// Serves `api` (platform routes, at `/atoms/v1`) and `rest`.
     pub(crate) fn new(state: AppState, api: Router, rest: Router) -> Self {
         let limit = DefaultBodyLimit::max(BODY_LIMIT);
         Self(Arc::new(Routes { state, api: limit.layer(api), rest: limit.layer(rest) }))
@@ -87,39 +84,10 @@ impl App {
 }
 
 impl Routes {
-    async fn route(&self, mut req: Request) -> Response {
-        let res = if is_api(req.uri().path()) {
-            strip_api_prefix(&mut req);
-            self.api.clone().call(req).await
-        } else {
-            self.rest.clone().call(req).await
-        };
+    async fn route(&self, req: Request) -> Response {
+        let res =
+            if is_api(req.uri().path()) { self.api.clone().call(req).await } else { self.rest.clone().call(req).await };
         res.unwrap_or_else(|never| match never {})
-    }
-}
-
-/// `/atoms/v1/agent?x=1` → `/agent?x=1` (`/atoms/v1` → `/`), keeping the
-/// URI as sent in `OriginalUri` (as `Router::nest` does).
-fn strip_api_prefix(req: &mut Request) {
-    let rest = &req.uri().path()[API_PREFIX.len()..];
-    let rest = if rest.is_empty() { "/" } else { rest };
-    let mut pq = BytesMut::with_capacity(rest.len() + req.uri().query().map_or(0, |q| q.len() + 1));
-    pq.extend_from_slice(rest.as_bytes());
-    if let Some(q) = req.uri().query() {
-        pq.extend_from_slice(b"?");
-        pq.extend_from_slice(q.as_bytes());
-    }
-    let Ok(pq) = PathAndQuery::from_maybe_shared(pq.freeze()) else { return };
-    let original = std::mem::take(req.uri_mut());
-    let mut parts = original.clone().into_parts();
-    parts.path_and_query = Some(pq);
-    let Ok(stripped) = Uri::from_parts(parts) else {
-        *req.uri_mut() = original;
-        return;
-    };
-    *req.uri_mut() = stripped;
-    if req.extensions().get::<OriginalUri>().is_none() {
-        req.extensions_mut().insert(OriginalUri(original));
     }
 }
 
