@@ -38,6 +38,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bytes::{Bytes, BytesMut};
 use futures_util::{FutureExt, StreamExt};
+use http_body_util::BodyExt;
 use tower::{Layer, Service};
 
 use super::error::{envelope, SHUTTING_DOWN};
@@ -158,32 +159,29 @@ where
 /// Reads up to [`BODY_LIMIT`] bytes. A whole body is handed on as one
 /// buffer; a longer one (or a read error) as the chunks read so far
 /// followed by the rest of the stream, untouched.
-async fn capture_request(body: Body) -> (Body, Captured) {
+async fn capture_request(mut body: Body) -> (Body, Captured) {
     if body.size_hint().exact() == Some(0) {
         return (body, Captured::default());
     }
-    let mut stream = body.into_data_stream();
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut size = 0;
     let mut pending = None;
     while size <= BODY_LIMIT {
-        match stream.next().await {
-            Some(Ok(chunk)) => {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                let Ok(chunk) = frame.into_data() else { continue };
                 size += chunk.len();
+                if chunks.is_empty() && size <= BODY_LIMIT && body.is_end_stream() {
+                    // The usual case, a body in one piece.
+                    return whole_request(chunk);
+                }
                 chunks.push(chunk);
             }
             Some(Err(e)) => {
                 pending = Some(Err(e));
                 break;
             }
-            None => {
-                let whole = concat(&chunks);
-                // A copy: a one-chunk body is a slice of the connection's
-                // read buffer, which sharing would keep alive (with every
-                // pipelined request read with it) for as long as the entry.
-                let captured = Captured::new(&whole);
-                return (Body::from(whole), captured);
-            }
+            None => return whole_request(concat(&chunks)),
         }
     }
     let mut kept = 0;
@@ -192,8 +190,17 @@ async fn capture_request(body: Body) -> (Body, Captured) {
         kept += c.len();
         before < BODY_CAPTURE
     }));
-    let replay = futures_util::stream::iter(chunks.into_iter().map(Ok).chain(pending)).chain(stream);
+    let replay = futures_util::stream::iter(chunks.into_iter().map(Ok).chain(pending)).chain(body.into_data_stream());
     (Body::from_stream(replay), Captured::prefix(&head, size))
+}
+
+/// A whole request body, handed on and captured. The capture is a copy: a
+/// one-chunk body is a slice of the connection's read buffer, which
+/// sharing would keep alive (with every pipelined request read with it)
+/// for as long as the entry.
+fn whole_request(whole: Bytes) -> (Body, Captured) {
+    let captured = Captured::new(&whole);
+    (Body::from(whole), captured)
 }
 
 fn concat<'a>(chunks: impl IntoIterator<Item = &'a Bytes>) -> Bytes {
@@ -215,7 +222,17 @@ async fn capture_response(parts: &axum::http::response::Parts, body: Body) -> (B
     if streamed {
         return (body, None);
     }
-    match axum::body::to_bytes(body, usize::MAX).await {
+    let mut body = body;
+    // A known-size body is one buffer: take it as it is.
+    let first = match body.frame().await {
+        None => Ok(Bytes::new()),
+        Some(Ok(frame)) if body.is_end_stream() => Ok(frame.into_data().unwrap_or_default()),
+        Some(frame) => {
+            let rest = axum::body::to_bytes(body, usize::MAX).await;
+            frame.and_then(|f| rest.map(|rest| concat([&f.into_data().unwrap_or_default(), &rest])))
+        }
+    };
+    match first {
         Ok(bytes) => {
             let captured = Captured::shared(&bytes);
             (Body::from(bytes), Some(captured))
