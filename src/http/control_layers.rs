@@ -32,13 +32,13 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
-use axum::http::uri::PathAndQuery;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bytes::{Bytes, BytesMut};
 use futures_util::{FutureExt, StreamExt};
+use http_body_util::BodyExt;
 use tower::{Layer, Service};
 
 use super::error::{envelope, SHUTTING_DOWN};
@@ -61,13 +61,11 @@ fn is_api(path: &str) -> bool {
 type Limited = <DefaultBodyLimit as Layer<Router>>::Service;
 
 /// The application as served: [`per_request`] around two routers, the
-/// platform API's (its routes without the `/atoms/v1` prefix) and the
-/// rest. Routing an `/atoms/v1` request strips the prefix here, once,
-/// instead of through `Router::nest`, which adds two layers to every route
-/// and rebuilds the URI in each; and the per-request work wraps the whole
-/// router rather than each route (a route layer costs a boxed clone of the
-/// route per request). Handlers see what they saw under `nest`: the
-/// stripped URI, and the URI as sent in `OriginalUri`.
+/// platform API's (its routes registered at `/atoms/v1`, without the
+/// layers `Router::nest` puts on every route to strip the prefix from each
+/// request's URI) and the rest; an `/atoms/v1` request goes to the first.
+/// The per-request work wraps the whole router rather than each route (a
+/// route layer costs a boxed clone of the route per request).
 #[derive(Debug, Clone)]
 pub struct App(Arc<Routes>);
 
@@ -79,7 +77,7 @@ struct Routes {
 }
 
 impl App {
-    /// Serves `api` (platform routes, mounted at `/atoms/v1`) and `rest`.
+    /// Serves `api` (platform routes, at `/atoms/v1`) and `rest`.
     pub(crate) fn new(state: AppState, api: Router, rest: Router) -> Self {
         let limit = DefaultBodyLimit::max(BODY_LIMIT);
         Self(Arc::new(Routes { state, api: limit.layer(api), rest: limit.layer(rest) }))
@@ -87,39 +85,10 @@ impl App {
 }
 
 impl Routes {
-    async fn route(&self, mut req: Request) -> Response {
-        let res = if is_api(req.uri().path()) {
-            strip_api_prefix(&mut req);
-            self.api.clone().call(req).await
-        } else {
-            self.rest.clone().call(req).await
-        };
+    async fn route(&self, req: Request) -> Response {
+        let res =
+            if is_api(req.uri().path()) { self.api.clone().call(req).await } else { self.rest.clone().call(req).await };
         res.unwrap_or_else(|never| match never {})
-    }
-}
-
-/// `/atoms/v1/agent?x=1` → `/agent?x=1` (`/atoms/v1` → `/`), keeping the
-/// URI as sent in `OriginalUri` (as `Router::nest` does).
-fn strip_api_prefix(req: &mut Request) {
-    let rest = &req.uri().path()[API_PREFIX.len()..];
-    let rest = if rest.is_empty() { "/" } else { rest };
-    let mut pq = BytesMut::with_capacity(rest.len() + req.uri().query().map_or(0, |q| q.len() + 1));
-    pq.extend_from_slice(rest.as_bytes());
-    if let Some(q) = req.uri().query() {
-        pq.extend_from_slice(b"?");
-        pq.extend_from_slice(q.as_bytes());
-    }
-    let Ok(pq) = PathAndQuery::from_maybe_shared(pq.freeze()) else { return };
-    let original = std::mem::take(req.uri_mut());
-    let mut parts = original.clone().into_parts();
-    parts.path_and_query = Some(pq);
-    let Ok(stripped) = Uri::from_parts(parts) else {
-        *req.uri_mut() = original;
-        return;
-    };
-    *req.uri_mut() = stripped;
-    if req.extensions().get::<OriginalUri>().is_none() {
-        req.extensions_mut().insert(OriginalUri(original));
     }
 }
 
@@ -190,32 +159,29 @@ where
 /// Reads up to [`BODY_LIMIT`] bytes. A whole body is handed on as one
 /// buffer; a longer one (or a read error) as the chunks read so far
 /// followed by the rest of the stream, untouched.
-async fn capture_request(body: Body) -> (Body, Captured) {
+async fn capture_request(mut body: Body) -> (Body, Captured) {
     if body.size_hint().exact() == Some(0) {
         return (body, Captured::default());
     }
-    let mut stream = body.into_data_stream();
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut size = 0;
     let mut pending = None;
     while size <= BODY_LIMIT {
-        match stream.next().await {
-            Some(Ok(chunk)) => {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                let Ok(chunk) = frame.into_data() else { continue };
                 size += chunk.len();
+                if chunks.is_empty() && size <= BODY_LIMIT && body.is_end_stream() {
+                    // The usual case, a body in one piece.
+                    return whole_request(chunk);
+                }
                 chunks.push(chunk);
             }
             Some(Err(e)) => {
                 pending = Some(Err(e));
                 break;
             }
-            None => {
-                let whole = concat(&chunks);
-                // A copy: a one-chunk body is a slice of the connection's
-                // read buffer, which sharing would keep alive (with every
-                // pipelined request read with it) for as long as the entry.
-                let captured = Captured::new(&whole);
-                return (Body::from(whole), captured);
-            }
+            None => return whole_request(concat(&chunks)),
         }
     }
     let mut kept = 0;
@@ -224,8 +190,17 @@ async fn capture_request(body: Body) -> (Body, Captured) {
         kept += c.len();
         before < BODY_CAPTURE
     }));
-    let replay = futures_util::stream::iter(chunks.into_iter().map(Ok).chain(pending)).chain(stream);
+    let replay = futures_util::stream::iter(chunks.into_iter().map(Ok).chain(pending)).chain(body.into_data_stream());
     (Body::from_stream(replay), Captured::prefix(&head, size))
+}
+
+/// A whole request body, handed on and captured. The capture is a copy: a
+/// one-chunk body is a slice of the connection's read buffer, which
+/// sharing would keep alive (with every pipelined request read with it)
+/// for as long as the entry.
+fn whole_request(whole: Bytes) -> (Body, Captured) {
+    let captured = Captured::new(&whole);
+    (Body::from(whole), captured)
 }
 
 fn concat<'a>(chunks: impl IntoIterator<Item = &'a Bytes>) -> Bytes {
@@ -247,7 +222,17 @@ async fn capture_response(parts: &axum::http::response::Parts, body: Body) -> (B
     if streamed {
         return (body, None);
     }
-    match axum::body::to_bytes(body, usize::MAX).await {
+    let mut body = body;
+    // A known-size body is one buffer: take it as it is.
+    let first = match body.frame().await {
+        None => Ok(Bytes::new()),
+        Some(Ok(frame)) if body.is_end_stream() => Ok(frame.into_data().unwrap_or_default()),
+        Some(frame) => {
+            let rest = axum::body::to_bytes(body, usize::MAX).await;
+            frame.and_then(|f| rest.map(|rest| concat([&f.into_data().unwrap_or_default(), &rest])))
+        }
+    };
+    match first {
         Ok(bytes) => {
             let captured = Captured::shared(&bytes);
             (Body::from(bytes), Some(captured))

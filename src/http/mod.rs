@@ -190,7 +190,7 @@ pub fn openapi_json() -> &'static str {
 /// serves it inside [`transport::stack`] (trailing slashes, CORS), which
 /// wraps it once per connection rather than once per route.
 pub fn app(state: AppState) -> control_layers::App {
-    let api = Router::from(platform()).layer(middleware::from_fn_with_state(state.clone(), api_auth));
+    let api = platform().into_router_at(API_PREFIX).layer(middleware::from_fn_with_state(state.clone(), api_auth));
     let rest = Router::from(others())
         .layer(middleware::from_fn_with_state(state.clone(), auth))
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
@@ -204,7 +204,7 @@ pub fn app(state: AppState) -> control_layers::App {
 /// traffic, stamps `x-request-id` with the JSON charset on every answer,
 /// turns a panic into a 500 envelope, refuses an oversized head or
 /// declared body (431/413, `limits`) and applies fault rules before auth.
-/// `api` holds the platform routes without their `/atoms/v1` prefix.
+/// `api` holds the platform routes (at `/atoms/v1`).
 fn with_layers(api: Router<AppState>, rest: Router<AppState>, state: AppState) -> control_layers::App {
     let fallbacks = |r: Router<AppState>| {
         r.fallback(transport::unknown_route).method_not_allowed_fallback(transport::unknown_route)
@@ -247,11 +247,10 @@ async fn auth(State(s): State<AppState>, req: Request<Body>, next: Next) -> Resp
     authorize(&s, req, next).await
 }
 
-/// Bearer auth for the platform API's routes (whose URI no longer holds
-/// `/atoms/v1` here), except the realtime WebSocket, whose handshake
-/// accepts `?token=` too (R193).
+/// Bearer auth for the platform API's routes, except the realtime
+/// WebSocket, whose handshake accepts `?token=` too (R193).
 async fn api_auth(State(s): State<AppState>, req: Request<Body>, next: Next) -> Response {
-    if req.uri().path() == &calls::realtime::CONNECT_PATH[API_PREFIX.len()..] {
+    if req.uri().path() == calls::realtime::CONNECT_PATH {
         return next.run(req).await;
     }
     authorize(&s, req, next).await

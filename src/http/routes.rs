@@ -9,7 +9,10 @@
 //! function that builds them with `utoipa_axum::routes!`, and
 //! [`OpenApiRouter::into_openapi`] replays the same `routes`, `merge` and
 //! `nest` steps through `utoipa_axum`'s router, so the document is the one
-//! `utoipa_axum` builds, byte for byte. Start-up thus neither runs nor
+//! `utoipa_axum` builds, byte for byte. The route table is built from the
+//! same recipe, at a prefix if asked ([`OpenApiRouter::into_router_at`]:
+//! the platform's routes are registered at `/atoms/v1` rather than nested
+//! there, which would rebuild each request's URI). Start-up thus neither runs nor
 //! pages in the documentation code of every operation (the document is
 //! only served by `GET /openapi.json`, built once there; BENCHMARKS.md,
 //! "Idle RSS and readiness").
@@ -27,10 +30,16 @@ use utoipa_axum::router::UtoipaMethodRouter;
 /// router, which the replay drops).
 pub(crate) type DocFn<S> = fn() -> UtoipaMethodRouter<S>;
 
-/// One step of the document's recipe, in the order the routers were built.
+/// One step of a router's recipe, in the order the router was built: the
+/// route table is built from it (at a prefix, see
+/// [`OpenApiRouter::into_router_at`]) and so is the document.
 enum Step<S> {
-    /// A [`routes!`] call.
-    Routes(DocFn<S>),
+    /// A [`routes!`] call: its paths, handlers and documentation.
+    Routes(Handlers<S>),
+    /// An undocumented route.
+    Route(String, MethodRouter<S>),
+    /// [`Router::layer`] or [`Router::route_layer`] over the routes so far.
+    Layer(Box<dyn FnOnce(Router<S>) -> Router<S>>),
     /// [`OpenApiRouter::merge`] of another router's recipe.
     Merge(Vec<Step<S>>),
     /// [`OpenApiRouter::nest`] of another router's recipe under a prefix.
@@ -70,70 +79,103 @@ where
     type Wrapped = L::Service;
 }
 
-/// An axum router plus the recipe of its OpenAPI document: the API of
-/// `utoipa_axum::router::OpenApiRouter` that the areas use, with the
-/// document deferred to [`into_openapi`](Self::into_openapi).
+/// A router's recipe: the API of `utoipa_axum::router::OpenApiRouter` that
+/// the areas use, with the route table built by
+/// [`into_router_at`](Self::into_router_at) (or `Router::from`) and the
+/// document by [`into_openapi`](Self::into_openapi).
 pub(crate) struct OpenApiRouter<S> {
-    router: Router<S>,
-    doc: Vec<Step<S>>,
+    steps: Vec<Step<S>>,
 }
 
 impl<S: Clone + Send + Sync + 'static> OpenApiRouter<S> {
     /// No routes.
     pub(crate) fn new() -> Self {
-        Self { router: Router::new(), doc: Vec::new() }
+        Self { steps: Vec::new() }
+    }
+
+    fn with(mut self, step: Step<S>) -> Self {
+        self.steps.push(step);
+        self
     }
 
     /// Serves a [`routes!`] list: each path gets the handlers' method
     /// router (as `utoipa_axum` does; an empty path is `/`).
-    pub(crate) fn routes(mut self, handlers: Handlers<S>) -> Self {
-        let Handlers { paths, methods, doc } = handlers;
-        for path in &paths {
-            let path = if path.is_empty() { "/" } else { path };
-            self.router = self.router.route(path, methods.clone());
-        }
-        self.doc.push(Step::Routes(doc));
-        self
+    pub(crate) fn routes(self, handlers: Handlers<S>) -> Self {
+        self.with(Step::Routes(handlers))
     }
 
     /// An undocumented route ([`Router::route`]).
     pub(crate) fn route(self, path: &str, method_router: MethodRouter<S>) -> Self {
-        Self { router: self.router.route(path, method_router), doc: self.doc }
+        self.with(Step::Route(path.to_owned(), method_router))
     }
 
     /// [`Router::layer`]; the document is unchanged.
     pub(crate) fn layer<L: RouteLayer>(self, layer: L) -> Self {
-        Self { router: self.router.layer(layer), doc: self.doc }
+        self.with(Step::Layer(Box::new(move |r: Router<S>| r.layer(layer))))
     }
 
     /// [`Router::route_layer`]; the document is unchanged.
     pub(crate) fn route_layer<L: RouteLayer>(self, layer: L) -> Self {
-        Self { router: self.router.route_layer(layer), doc: self.doc }
+        self.with(Step::Layer(Box::new(move |r: Router<S>| r.route_layer(layer))))
     }
 
     /// [`Router::merge`], and the other router's operations.
-    pub(crate) fn merge(mut self, other: Self) -> Self {
-        self.doc.push(Step::Merge(other.doc));
-        Self { router: self.router.merge(other.router), doc: self.doc }
+    pub(crate) fn merge(self, other: Self) -> Self {
+        self.with(Step::Merge(other.steps))
     }
 
     /// [`Router::nest`], and the other router's operations under `path`.
-    pub(crate) fn nest(mut self, path: &str, other: Self) -> Self {
-        self.doc.push(Step::Nest(path.to_owned(), other.doc));
-        Self { router: self.router.nest(path, other.router), doc: self.doc }
+    pub(crate) fn nest(self, path: &str, other: Self) -> Self {
+        self.with(Step::Nest(path.to_owned(), other.steps))
+    }
+
+    /// The route table with every path under `prefix`: what `Router::nest`
+    /// serves, without the two layers `nest` puts on every route (which
+    /// strip the prefix by rebuilding each request's URI). Handlers see
+    /// the URI as sent.
+    pub(crate) fn into_router_at(self, prefix: &str) -> Router<S> {
+        build(self.steps, prefix)
     }
 
     /// The document: `base` (the frame) with every operation and schema
     /// of the routes, built by replaying the recipe through `utoipa_axum`.
     pub(crate) fn into_openapi(self, base: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-        replay(utoipa_axum::router::OpenApiRouter::with_openapi(base), self.doc).into_openapi()
+        replay(utoipa_axum::router::OpenApiRouter::with_openapi(base), self.steps).into_openapi()
     }
 }
 
-impl<S> From<OpenApiRouter<S>> for Router<S> {
+impl<S: Clone + Send + Sync + 'static> From<OpenApiRouter<S>> for Router<S> {
     fn from(r: OpenApiRouter<S>) -> Self {
-        r.router
+        build(r.steps, "")
     }
+}
+
+/// `path` under `prefix`, as `Router::nest` joins them (`/` is the prefix
+/// itself).
+fn under(prefix: &str, path: &str) -> String {
+    match (prefix, path) {
+        ("", _) => path.to_owned(),
+        (_, "/") => prefix.to_owned(),
+        _ => format!("{prefix}{path}"),
+    }
+}
+
+/// The route table of `steps`, every path under `prefix`.
+fn build<S: Clone + Send + Sync + 'static>(steps: Vec<Step<S>>, prefix: &str) -> Router<S> {
+    let mut router = Router::new();
+    for step in steps {
+        router = match step {
+            Step::Routes(Handlers { paths, methods, .. }) => paths.iter().fold(router, |r, path| {
+                let path = if path.is_empty() { "/" } else { path };
+                r.route(&under(prefix, path), methods.clone())
+            }),
+            Step::Route(path, methods) => router.route(&under(prefix, &path), methods),
+            Step::Layer(layer) => layer(router),
+            Step::Merge(inner) => router.merge(build(inner, prefix)),
+            Step::Nest(path, inner) => router.nest(&under(prefix, &path), build(inner, "")),
+        };
+    }
+    router
 }
 
 /// Applies `steps` to `to` with `utoipa_axum`'s router, whose routing part
@@ -144,7 +186,8 @@ fn replay<S: Clone + Send + Sync + 'static>(
 ) -> utoipa_axum::router::OpenApiRouter<S> {
     for step in steps {
         to = match step {
-            Step::Routes(doc) => to.routes(doc()),
+            Step::Routes(Handlers { doc, .. }) => to.routes(doc()),
+            Step::Route(..) | Step::Layer(_) => to,
             Step::Merge(inner) => to.merge(replay(utoipa_axum::router::OpenApiRouter::new(), inner)),
             Step::Nest(path, inner) => to.nest(&path, replay(utoipa_axum::router::OpenApiRouter::new(), inner)),
         };

@@ -34,11 +34,11 @@ use std::time::Duration;
 
 pub use super::control_layers::App;
 use axum::extract::{OriginalUri, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{self, CONTENT_TYPE};
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use tower::util::{Either, MapRequest};
+use tower::util::{Either, MapRequest, MapResponse};
 use tower::Layer;
 use tower_http::cors::{AllowHeaders, AllowOrigin, Cors, CorsLayer, ExposeHeaders};
 
@@ -135,6 +135,9 @@ fn escape_html(s: &str) -> String {
 /// `Retry-After` are exposed to scripts. Allowed request headers mirror
 /// the preflight's (`Authorization`, `Content-Type`,
 /// `x-atoms-mock-scenario`, ...); preflights are cached 10 minutes.
+/// `Vary` is left to [`stack`], which adds tower-http's default value
+/// ([`CORS_VARY`]) as one fixed header instead of the layer joining the
+/// names anew for every answer.
 pub fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
     let allow = match origins {
         CorsOrigins::Off => return None,
@@ -148,18 +151,30 @@ pub fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
             .allow_headers(AllowHeaders::mirror_request())
             .expose_headers(ExposeHeaders::list(expose))
-            .max_age(Duration::from_secs(600)),
+            .max_age(Duration::from_secs(600))
+            .vary([] as [HeaderName; 0]),
     )
+}
+
+/// tower-http's default CORS `Vary` (`preflight_request_headers()`, joined
+/// as its `CorsLayer` joins them).
+pub const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+
+/// Appends [`CORS_VARY`] to an answer that went through the CORS layer (as
+/// the layer itself would: after any `Vary` of the app's).
+fn cors_vary(mut res: Response) -> Response {
+    res.headers_mut().append(header::VARY, HeaderValue::from_static(CORS_VARY));
+    res
 }
 
 /// The app as served: trailing slashes trimmed, then CORS (unless
 /// `off`), then the app.
-pub type Served = MapRequest<Either<Cors<App>, App>, fn(Request) -> Request>;
+pub type Served = MapRequest<Either<MapResponse<Cors<App>, fn(Response) -> Response>, App>, fn(Request) -> Request>;
 
 /// Wraps `app` in the transport layers (see the module doc).
 pub fn stack(app: App, origins: &CorsOrigins) -> Served {
     let inner = match cors_layer(origins) {
-        Some(cors) => Either::Left(cors.layer(app)),
+        Some(cors) => Either::Left(MapResponse::new(cors.layer(app), cors_vary as fn(Response) -> Response)),
         None => Either::Right(app),
     };
     MapRequest::new(inner, trim_trailing_slash as fn(Request) -> Request)
@@ -194,6 +209,12 @@ fn trim_trailing_slash(mut req: Request) -> Request {
 mod tests {
     use super::*;
     use axum::body::Body;
+
+    #[test]
+    fn the_fixed_cors_vary_is_tower_http_s_default_joined_as_it_joins_it() {
+        let names = tower_http::cors::preflight_request_headers().map(|n| n.as_str().to_owned()).collect::<Vec<_>>();
+        assert_eq!(CORS_VARY, names.join(", "));
+    }
 
     #[test]
     fn the_404_page_is_express_s_byte_for_byte() {

@@ -241,7 +241,60 @@ const DRAIN_WAIT: Duration = Duration::from_secs(10);
 /// connection can find (and drain) what the app left unread. The slot
 /// empties when the body ends.
 #[derive(Debug, Clone)]
-struct Unread(Arc<parking_lot::Mutex<Option<Body>>>);
+struct Unread(Arc<parking_lot::Mutex<Option<Timed>>>);
+
+/// A request body under the body timeout (`limit`; none without one):
+/// tower-http's `TimeoutBody`, put around the body at the first read that
+/// has to wait. Reads whose data is already there (a body that came with
+/// its head) neither arm nor clear a timer; from the first wait on, every
+/// read is timed by `TimeoutBody` exactly as before, from that read.
+struct Timed {
+    /// The body while no read has waited.
+    body: Option<Incoming>,
+    limit: Option<Duration>,
+    /// The body under `TimeoutBody` once a read waited.
+    timed: Option<Pin<Box<TimeoutBody<Incoming>>>>,
+}
+
+impl std::fmt::Debug for Timed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Timed").field("limit", &self.limit).field("waited", &self.timed.is_some()).finish()
+    }
+}
+
+impl hyper::body::Body for Timed {
+    type Data = Bytes;
+    type Error = tower::BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, tower::BoxError>>> {
+        let this = self.get_mut();
+        if let Some(body) = this.body.as_mut() {
+            if let Poll::Ready(frame) = Pin::new(body).poll_frame(cx) {
+                return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+            }
+            let Some(limit) = this.limit else { return Poll::Pending };
+            let Some(body) = this.body.take() else { return Poll::Pending };
+            this.timed = Some(Box::pin(TimeoutBody::new(limit, body)));
+        }
+        this.timed.as_mut().map_or(Poll::Ready(None), |t| t.as_mut().poll_frame(cx))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match (&self.body, &self.timed) {
+            (Some(body), _) => body.is_end_stream(),
+            (None, Some(timed)) => timed.is_end_stream(),
+            (None, None) => true,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match (&self.body, &self.timed) {
+            (Some(body), _) => body.size_hint(),
+            (None, Some(timed)) => timed.size_hint(),
+            (None, None) => SizeHint::with_exact(0),
+        }
+    }
+}
 
 impl hyper::body::Body for Unread {
     type Data = Bytes;
@@ -250,7 +303,7 @@ impl hyper::body::Body for Unread {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         let mut slot = self.0.lock();
         let Some(body) = slot.as_mut() else { return Poll::Ready(None) };
-        let next = Pin::new(body).poll_frame(cx);
+        let next = Pin::new(body).poll_frame(cx).map_err(axum::Error::new);
         // Ended or failed (stalled past the body timeout): nothing to drain.
         if matches!(next, Poll::Ready(None | Some(Err(_)))) {
             *slot = None;
@@ -321,10 +374,7 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
             if body.is_end_stream() || !drainable {
                 return Body::new(body);
             }
-            let body = match self.body_timeout {
-                Some(limit) => Body::new(TimeoutBody::new(limit, body)),
-                None => Body::new(body),
-            };
+            let body = Timed { body: Some(body), limit: self.body_timeout, timed: None };
             let slot = Unread(Arc::new(parking_lot::Mutex::new(Some(body))));
             unread = Some(slot.clone());
             Body::new(slot)

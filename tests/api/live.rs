@@ -164,6 +164,28 @@ async fn cors_answers_preflights_and_marks_every_answer_by_default() {
 }
 
 #[tokio::test]
+async fn cors_vary_is_tower_http_s_default_once_on_every_answer_and_absent_when_off() {
+    const VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+    let vary = |res: &reqwest::Response| {
+        res.headers().get_all("vary").iter().map(|v| v.as_bytes().to_vec()).collect::<Vec<_>>()
+    };
+    let s = TestServer::start_no_flags().await;
+    let res = preflight(&s, "https://app.example.com").await;
+    assert_eq!(vary(&res), [VARY.as_bytes()], "preflight");
+    for (key, path) in [(Some(KEY), "/agent"), (None, "/agent"), (Some(KEY), "/organization")] {
+        let mut req = s.http.get(format!("{}{path}", s.base())).header("origin", "https://app.example.com");
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let res = req.send().await.expect("send");
+        assert_eq!(vary(&res), [VARY.as_bytes()], "{path} {}", res.status());
+    }
+    let off = TestServer::with_config(Config { port: 0, cors: CorsOrigins::Off, ..Config::default() }).await;
+    let res = off.http.get(format!("{}/agent", off.base())).bearer_auth(KEY).send().await.expect("send");
+    assert!(vary(&res).is_empty());
+}
+
+#[tokio::test]
 async fn cors_is_configurable_off_or_per_origin() {
     let off = TestServer::with_config(Config { port: 0, cors: CorsOrigins::Off, ..Config::default() }).await;
     let res = preflight(&off, "https://app.example.com").await;
