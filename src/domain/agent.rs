@@ -160,7 +160,8 @@ pub fn parse_new(body: &Map<String, Value>) -> Result<NewAgent, DomainError> {
             return Err(DomainError::invalid("Invalid Input: Required"));
         }
     }
-    let meta = validate_metadata(body)?;
+    // The metadata is checked in place and read from `body` itself: no copy.
+    check_metadata(body)?;
     let mut fields = config::validate_fields(body)?;
     // R024: the server default overrides `backgroundSound` on create.
     fields.remove("backgroundSound");
@@ -173,22 +174,27 @@ pub fn parse_new(body: &Map<String, Value>) -> Result<NewAgent, DomainError> {
     };
     Ok(NewAgent {
         name,
-        description: str_field(&meta, "description").unwrap_or_default(),
-        telephony_product_id: strings(&meta, "telephonyProductId"),
-        allow_inbound_call: meta.get("allowInboundCall").and_then(Value::as_bool).unwrap_or(true),
+        description: str_field(body, "description").unwrap_or_default(),
+        telephony_product_id: strings(body, "telephonyProductId"),
+        allow_inbound_call: body.get("allowInboundCall").and_then(Value::as_bool).unwrap_or(true),
         config: cfg,
     })
 }
 
-fn validate_metadata(body: &Map<String, Value>) -> Result<Map<String, Value>, DomainError> {
-    let mut out = Map::new();
+/// Checks the [`METADATA_FIELDS`] present in `body`, in that order.
+fn check_metadata(body: &Map<String, Value>) -> Result<(), DomainError> {
     for (k, rule) in METADATA_FIELDS {
         if let Some(v) = body.get(*k) {
             check(rule, v, k).map_err(DomainError::Validation)?;
-            out.insert((*k).to_string(), v.clone());
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The [`METADATA_FIELDS`] present in `body`, checked, in that order.
+fn validate_metadata(body: &Map<String, Value>) -> Result<Map<String, Value>, DomainError> {
+    check_metadata(body)?;
+    Ok(METADATA_FIELDS.iter().filter_map(|(k, _)| body.get(*k).map(|v| ((*k).to_string(), v.clone()))).collect())
 }
 
 fn str_field(m: &Map<String, Value>, k: &str) -> Option<String> {

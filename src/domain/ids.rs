@@ -84,13 +84,29 @@ impl IdGen {
 
     /// A fresh 24-hex ObjectId stamped with `now` (epoch ms).
     pub fn object_id(&self, now: Millis) -> String {
+        hex(&self.object_id_bytes(now))
+    }
+
+    /// [`IdGen::object_id`] as a [`ShortStr`], which holds its 24 bytes
+    /// inline (no heap allocation).
+    pub fn short_object_id(&self, now: Millis) -> ShortStr {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 24];
+        for (pair, b) in out.chunks_exact_mut(2).zip(self.object_id_bytes(now)) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        ShortStr::from_utf8(out).unwrap_or_default()
+    }
+
+    fn object_id_bytes(&self, now: Millis) -> [u8; 12] {
         let secs = u32::try_from(now.max(0) / 1000).unwrap_or(u32::MAX);
         let c = self.next_count();
         let mut bytes = [0u8; 12];
         bytes[..4].copy_from_slice(&secs.to_be_bytes());
         bytes[4..9].copy_from_slice(&self.process);
         bytes[9..].copy_from_slice(&c.to_be_bytes()[1..]);
-        hex(&bytes)
+        bytes
     }
 
     /// A call id `CALL-<13-digit epoch ms>-<6 lowercase hex>` (R013).
@@ -206,6 +222,16 @@ mod tests {
         let b = g.object_id(1_778_226_705_739);
         assert!(is_object_id(&a), "{a}");
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn short_object_ids_are_the_same_ids_inline() {
+        let (a, b) = (IdGen::new(Some(7)), IdGen::new(Some(7)));
+        for now in [0, 1_778_226_705_739] {
+            let short = a.short_object_id(now);
+            assert_eq!(short, b.object_id(now));
+            assert!(!short.is_heap_allocated(), "{short}");
+        }
     }
 
     #[test]

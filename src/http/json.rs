@@ -47,6 +47,11 @@ pub(crate) const PATH: &str = "{path}";
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let blank = bytes.iter().all(u8::is_ascii_whitespace);
     let src: &[u8] = if blank { b"{}" } else { bytes };
+    // Without path tracking first (it copies every key it passes); a body
+    // that fails is read again with it, for the error's path.
+    if let Ok(parsed) = serde_json::from_slice(src) {
+        return Ok(parsed);
+    }
     let mut de = serde_json::Deserializer::from_slice(src);
     let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = dotted(e.path());

@@ -26,6 +26,18 @@ pub fn created(data: Value) -> Response {
     (StatusCode::CREATED, Json(success(data))).into_response()
 }
 
+/// `201 {"status": true, "data": "<id>"}`: the bytes of [`created`] of
+/// the string `id`, written into one buffer of their size.
+pub fn created_id(id: &str) -> Response {
+    let mut body = Vec::with_capacity(ENVELOPE_OPEN.len() + id.len() + 3);
+    body.extend_from_slice(ENVELOPE_OPEN);
+    if serde_json::to_writer(&mut body, id).is_err() {
+        body.extend_from_slice(b"null");
+    }
+    body.push(b'}');
+    (StatusCode::CREATED, ok_enveloped(body)).into_response()
+}
+
 /// A JSON object written straight into bytes, so cached fragments can be
 /// spliced in without building a `Value` tree.
 pub struct JsonObject {

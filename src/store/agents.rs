@@ -134,7 +134,7 @@ impl Store {
             name: new.name,
             description: new.description,
             avatar_url: None,
-            workflow_id: self.ids.object_id(now).into(),
+            workflow_id: self.ids.short_object_id(now),
             workflow_type: wf,
             created_by: t.user_id.as_str().into(),
             created_at: now,

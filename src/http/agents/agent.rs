@@ -17,7 +17,7 @@ use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
 use crate::http::ids::AgentId;
-use crate::http::render::{created, ok, ok_enveloped, ok_raw};
+use crate::http::render::{created, created_id, ok, ok_enveloped, ok_raw};
 use crate::state::AppState;
 use crate::store::AgentQuery;
 
@@ -42,7 +42,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
               (status = 403, description = "Gated model or workflow type")))]
 async fn create_agent(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateAgentRequest>) -> ApiResult<Response> {
     let id = s.store.add_agent(&t, body.0)?;
-    Ok(created(json!(id)))
+    Ok(created_id(&id))
 }
 
 /// Query of `GET /agent` (R025).
