@@ -90,11 +90,9 @@ impl IdGen {
     /// [`IdGen::object_id`] as a [`ShortStr`], which holds its 24 bytes
     /// inline (no heap allocation).
     pub fn short_object_id(&self, now: Millis) -> ShortStr {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 24];
         for (pair, b) in out.chunks_exact_mut(2).zip(self.object_id_bytes(now)) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0x0f)];
+            pair.copy_from_slice(&hex_pair(b));
         }
         ShortStr::from_utf8(out).unwrap_or_default()
     }
@@ -131,13 +129,19 @@ impl IdGen {
 
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    for &b in bytes {
+        let [hi, lo] = hex_pair(b);
+        s.push(char::from(hi));
+        s.push(char::from(lo));
     }
     s
+}
+
+/// The two lowercase hex digits (ASCII) of `b`.
+fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]]
 }
 
 /// A stable 24-hex id derived from `parts` (FNV-1a, 96 bits). Used where a
