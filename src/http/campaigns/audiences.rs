@@ -10,7 +10,7 @@
 use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
@@ -21,8 +21,8 @@ use crate::domain::audience::{parse_upload, row_data, MAX_CSV_BYTES};
 use crate::domain::page::Page;
 use crate::domain::time::iso;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{stalled, ApiJson, ApiQuery, Org, OrgState, BODY_STALLED};
+use crate::http::error::{multipart_error, ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery, Org, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
@@ -94,15 +94,7 @@ struct Upload {
 
 async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
     let mut up = Upload::default();
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge("CSV file exceeds the maximum size of 5 MB".into())
-        } else if stalled(&e) {
-            ApiError::RequestTimeout(BODY_STALLED.into())
-        } else {
-            ApiError::BadRequest(format!("Malformed multipart body: {}", e.body_text()))
-        }
-    };
+    let bad = |e| multipart_error(&e, "CSV file exceeds the maximum size of 5 MB");
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
