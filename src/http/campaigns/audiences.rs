@@ -44,6 +44,15 @@ fn missing(id: &str) -> bool {
     matches!(id.trim(), "" | "undefined" | "null")
 }
 
+/// The path's audience id: 400 `Audience ID missing` when it is blank,
+/// `undefined` or `null` (R180, R184, R185).
+fn given(id: &str) -> ApiResult<&str> {
+    if missing(id) {
+        return Err(ApiError::BadRequest("Audience ID missing".into()));
+    }
+    Ok(id)
+}
+
 fn not_found() -> ApiError {
     ApiError::Rule(DomainError::NotFound("Audience not found".into()))
 }
@@ -191,10 +200,7 @@ fn listed(book: &CampaignBook, a: &Audience, t: &Tenant) -> Value {
 #[utoipa::path(get, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     responses((status = 200, description = "The audience"), (status = 400, description = "Audience ID missing"), (status = 404, description = "Audience not found")))]
 async fn get_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    if missing(&id) {
-        return Err(ApiError::BadRequest("Audience ID missing".into()));
-    }
-    let body = with_audience(&t, &id, |a| Value::Object(doc(a, &t)))?;
+    let body = with_audience(&t, given(&id)?, |a| Value::Object(doc(a, &t)))?;
     Ok(render::ok(body))
 }
 
@@ -204,10 +210,7 @@ async fn get_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response
 #[utoipa::path(delete, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     responses((status = 200, description = "`data: []`"), (status = 400, description = "Used by an active campaign"), (status = 404, description = "Audience not found")))]
 async fn delete_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    if missing(&id) {
-        return Err(ApiError::BadRequest("Audience ID missing".into()));
-    }
-    t.campaigns().delete_audience(&id)?;
+    t.campaigns().delete_audience(given(&id)?)?;
     Ok(render::ok(json!([])))
 }
 
@@ -284,10 +287,7 @@ async fn delete_members(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DeleteMembersRequest>,
 ) -> ApiResult<Response> {
-    if missing(&id) {
-        return Err(ApiError::BadRequest("Audience ID missing".into()));
-    }
-    let n = t.campaigns().delete_members(&id, &body.member_ids, s.store.clock().now())?;
+    let n = t.campaigns().delete_members(given(&id)?, &body.member_ids, s.store.clock().now())?;
     Ok(render::ok(json!({"deletedCount": n})))
 }
 
