@@ -44,12 +44,8 @@ impl Calls {
             call
         };
         self.owners.insert(call.call_id.clone(), Arc::downgrade(book));
-        self.schedule_dispatch(book, call.call_id.clone(), now);
+        self.schedule_for(book, &call.call_id, now, move |me, book, id| me.dispatch(book, id, now));
         call
-    }
-
-    fn schedule_dispatch(self: &Arc<Self>, book: &BookRef, call_id: String, at: Millis) {
-        self.schedule_for(book, &call_id, at, move |me, book, id| me.dispatch(book, id, at));
     }
 
     /// Runs `job(engine, book, call_id)` at `at` (epoch ms) on the clock;
