@@ -171,7 +171,9 @@ impl CallHub {
     }
 }
 
-/// The three webhook-visible milestones of a call (BEHAVIOR R148).
+/// The three webhook-visible milestones of a call (BEHAVIOR R148). Each
+/// is the webhook event of the same name (`EventType::from`, whose
+/// `as_str` is the wire `eventType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Milestone {
     /// The call connected; the agent has not spoken yet.
@@ -180,17 +182,6 @@ pub enum Milestone {
     PostConversation,
     /// Post-call analytics are ready.
     AnalyticsCompleted,
-}
-
-impl Milestone {
-    /// The webhook `eventType`.
-    pub fn event_type(self) -> &'static str {
-        match self {
-            Self::PreConversation => "pre-conversation",
-            Self::PostConversation => "post-conversation",
-            Self::AnalyticsCompleted => "analytics-completed",
-        }
-    }
 }
 
 /// A milestone of one call, with the call as it was at that moment.

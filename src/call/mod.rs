@@ -47,6 +47,17 @@ impl CallType {
             Self::Webcall => "webcall",
         }
     }
+
+    /// The `conversation_type` variable (R154) and the webhook bodies'
+    /// `conversationType` (R147): `telephonyOutbound`, `telephonyInbound`
+    /// or, the mock's choice for web sessions, `webcall`.
+    pub fn conversation_type(self) -> &'static str {
+        match self {
+            Self::TelephonyOutbound => "telephonyOutbound",
+            Self::TelephonyInbound => "telephonyInbound",
+            Self::Webcall => "webcall",
+        }
+    }
 }
 
 /// One transcript line (R115, R153).

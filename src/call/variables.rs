@@ -41,11 +41,6 @@ pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> 
         CallType::TelephonyInbound => (new.request.from.clone(), new.request.to.clone()),
         CallType::TelephonyOutbound | CallType::Webcall => (new.request.to.clone(), new.request.from.clone()),
     };
-    let conversation_type = match new.request.call_type {
-        CallType::TelephonyOutbound => "telephonyOutbound",
-        CallType::TelephonyInbound => "telephonyInbound",
-        CallType::Webcall => "webcall",
-    };
     let lang = cfg.get("language");
     let supported: Vec<&str> = lang
         .and_then(|l| l.get("supported"))
@@ -57,7 +52,7 @@ pub fn resolve(new: &NewCall, call_id: &str, now: Millis) -> Map<String, Value> 
         ("call_id", json!(call_id)),
         ("user_number", json!(user.unwrap_or_default())),
         ("agent_number", json!(agent.unwrap_or_default())),
-        ("conversation_type", json!(conversation_type)),
+        ("conversation_type", json!(new.request.call_type.conversation_type())),
     ];
     out.extend(facts.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
     let gender = cfg

@@ -44,13 +44,21 @@ impl Calls {
             call
         };
         self.owners.insert(call.call_id.clone(), Arc::downgrade(book));
-        self.schedule_dispatch(book, call.call_id.clone(), now);
+        self.schedule_for(book, &call.call_id, now, move |me, book, id| me.dispatch(book, id, now));
         call
     }
 
-    fn schedule_dispatch(self: &Arc<Self>, book: &BookRef, call_id: String, at: Millis) {
-        let (me, book) = (Arc::clone(self), Arc::clone(book));
-        self.clock().schedule(at, move || me.dispatch(&book, &call_id, at));
+    /// Runs `job(engine, book, call_id)` at `at` (epoch ms) on the clock;
+    /// the engine and the book are held (not locked) until then.
+    pub(super) fn schedule_for(
+        self: &Arc<Self>,
+        book: &BookRef,
+        call_id: &str,
+        at: Millis,
+        job: impl FnOnce(&Arc<Self>, &BookRef, &str) + Send + 'static,
+    ) {
+        let (me, book, id) = (Arc::clone(self), Arc::clone(book), call_id.to_string());
+        self.clock().schedule(at, move || job(&me, &book, &id));
     }
 
     /// A `pending` call is dispatched: a number on the Do-Not-Call list
@@ -95,8 +103,7 @@ impl Calls {
         track(book, call);
         let ring =
             if call.call_type == CallType::Webcall { 0 } else { (call.scenario.ring_seconds * 1000.0).round() as i64 };
-        let (me, book2, id) = (Arc::clone(self), Arc::clone(book), call_id.to_string());
-        self.clock().schedule(at + ring, move || me.ring_end(&book2, &id, at + ring));
+        self.schedule_for(book, call_id, at + ring, move |me, book, id| me.ring_end(book, id, at + ring));
     }
 
     /// Starts the calls a release (or a new limit or reservations) gave a
@@ -198,24 +205,22 @@ impl Calls {
             }
         }
         for (off, items) in groups {
-            let (me, book2, id) = (Arc::clone(self), Arc::clone(book), call_id.to_string());
             let when = at + i64::try_from(off).unwrap_or(0);
-            self.clock().schedule(when, move || me.run_items(&book2, &id, when, items));
+            self.schedule_for(book, call_id, when, move |me, book, id| me.run_items(book, id, when, items));
         }
-        let (me, book2, id) = (Arc::clone(self), Arc::clone(book), call_id.to_string());
         let when = at + i64::try_from(tl.end_ms).unwrap_or(0);
-        self.clock().schedule(when, move || {
-            let mut table = book2.lock();
+        self.schedule_for(book, call_id, when, move |me, book, id| {
+            let mut table = book.lock();
             let status = match outcome {
                 Outcome::Cancelled => CallStatus::Cancelled,
                 _ => CallStatus::Completed,
             };
             let reason = table
-                .call(&id)
+                .call(id)
                 .and_then(|c| c.scenario.disconnect_reason.clone())
                 .unwrap_or_else(|| "user_hangup".into());
-            me.record_opt_out(&book2, &table, &id, when);
-            me.finish(&book2, &mut table, &id, &End { status, reason: &reason, failure: None }, when);
+            me.record_opt_out(book, &table, id, when);
+            me.finish(book, &mut table, id, &End { status, reason: &reason, failure: None }, when);
         });
     }
 
@@ -322,8 +327,7 @@ impl Calls {
     fn schedule_analytics(self: &Arc<Self>, book: &BookRef, call: &Call) {
         let delay = (call.scenario.analytics.delay_seconds * 1000.0).round() as i64;
         let at = call.ended_at.unwrap_or(call.updated_at) + delay;
-        let (me, book2, id) = (Arc::clone(self), Arc::clone(book), call.call_id.clone());
-        self.clock().schedule(at, move || me.run_analytics(&book2, &id, at));
+        self.schedule_for(book, &call.call_id, at, move |me, book, id| me.run_analytics(book, id, at));
     }
 
     /// Carries on with a restored call book (`crate::store::CallBook::restore`):

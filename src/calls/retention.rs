@@ -62,7 +62,6 @@ impl Calls {
 
     /// Schedules [`Calls::retain`] of `call_id` at `at` (epoch ms).
     pub(super) fn schedule_retain(self: &Arc<Self>, book: &BookRef, call_id: &str, at: crate::domain::Millis) {
-        let (me, book, id) = (Arc::clone(self), Arc::clone(book), call_id.to_string());
-        self.clock().schedule(at, move || me.retain(&book, &id));
+        self.schedule_for(book, call_id, at, |me, book, id| me.retain(book, id));
     }
 }

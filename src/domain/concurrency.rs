@@ -251,14 +251,10 @@ pub struct AgentReservation {
     pub agent_name: String,
     /// Avatar URL or `null`.
     pub avatar_url: Option<String>,
-    /// Reserved webcall slots.
-    pub webcall: u32,
-    /// Reserved outbound slots.
-    pub outbound: u32,
-    /// Reserved inbound slots.
-    pub inbound: u32,
-    /// Reserved chat slots.
-    pub chat: u32,
+    /// The reserved slots, written in place: `webcall, outbound, inbound,
+    /// chat`.
+    #[serde(flatten)]
+    pub slots: Reservation,
 }
 
 /// `data` of `GET /concurrency` (its envelope is `{success, data}`).
@@ -283,15 +279,7 @@ pub fn overview(limit: u32, reservations: &Reservations, label: impl Fn(&str) ->
         .iter()
         .map(|(id, r)| {
             let l = label(id);
-            AgentReservation {
-                agent_id: id.clone(),
-                agent_name: l.name,
-                avatar_url: l.avatar_url,
-                webcall: r.webcall,
-                outbound: r.outbound,
-                inbound: r.inbound,
-                chat: r.chat,
-            }
+            AgentReservation { agent_id: id.clone(), agent_name: l.name, avatar_url: l.avatar_url, slots: *r }
         })
         .collect();
     let total = total_reserved(reservations);

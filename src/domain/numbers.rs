@@ -70,6 +70,14 @@ pub struct CallerId {
     pub source: CallerSource,
 }
 
+impl CallerId {
+    /// Calls from number product `p` (its E.164 number and id), chosen by
+    /// `source`.
+    fn product(p: &PhoneProduct, source: CallerSource) -> Self {
+        Self { number: p.phone_number.clone(), product_id: Some(p.id.clone()), source }
+    }
+}
+
 /// An organization's numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NumberBook {
@@ -229,20 +237,10 @@ impl NumberBook {
     /// managed default.
     pub fn caller_id(&self, from_product: Option<&str>, agent_id: &str, to: &str) -> Result<CallerId, DomainError> {
         if let Some(id) = from_product {
-            let p = self.get(id)?;
-            return Ok(CallerId {
-                number: p.phone_number.clone(),
-                product_id: Some(p.id.clone()),
-                source: CallerSource::Explicit,
-            });
+            return Ok(CallerId::product(self.get(id)?, CallerSource::Explicit));
         }
         if let Some(id) = self.numbers_of(agent_id).first() {
-            let p = self.get(id)?;
-            return Ok(CallerId {
-                number: p.phone_number.clone(),
-                product_id: Some(p.id.clone()),
-                source: CallerSource::Agent,
-            });
+            return Ok(CallerId::product(self.get(id)?, CallerSource::Agent));
         }
         Ok(CallerId { number: managed_default(to).to_string(), product_id: None, source: CallerSource::Managed })
     }
@@ -254,18 +252,10 @@ impl NumberBook {
     pub fn campaign_caller(&self, phone_ids: &[String], member: usize, agent_id: &str) -> Option<CallerId> {
         let live: Vec<&PhoneProduct> = phone_ids.iter().filter_map(|id| self.get(id).ok()).collect();
         if let Some(p) = live.get(member % live.len().max(1)) {
-            return Some(CallerId {
-                number: p.phone_number.clone(),
-                product_id: Some(p.id.clone()),
-                source: CallerSource::Explicit,
-            });
+            return Some(CallerId::product(p, CallerSource::Explicit));
         }
         let first = self.numbers_of(agent_id).first().and_then(|id| self.get(id).ok())?;
-        Some(CallerId {
-            number: first.phone_number.clone(),
-            product_id: Some(first.id.clone()),
-            source: CallerSource::Agent,
-        })
+        Some(CallerId::product(first, CallerSource::Agent))
     }
 
     /// Rented numbers whose monthly charge is due: `(product, number,

@@ -14,6 +14,22 @@ use crate::domain::DomainError;
 /// fault delays).
 pub const SHUTTING_DOWN: &str = "Server shutting down";
 
+/// The rejection of a multipart body whose reading failed (the audience
+/// CSV upload, knowledge-base media, compliance applications): 413
+/// `too_large` past the route's body limit; 408
+/// [`BODY_STALLED`](crate::http::extract::BODY_STALLED) when the body
+/// stalled past the body timeout, as for JSON bodies; otherwise 400
+/// `Malformed multipart body: <multer's reason>`.
+pub fn multipart_error(e: &axum::extract::multipart::MultipartError, too_large: &str) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(too_large.into())
+    } else if crate::http::extract::stalled(e) {
+        ApiError::RequestTimeout(crate::http::extract::BODY_STALLED.into())
+    } else {
+        ApiError::BadRequest(format!("Malformed multipart body: {}", e.body_text()))
+    }
+}
+
 /// R003's exact 401 message.
 pub use crate::domain::UNAUTHORIZED;
 

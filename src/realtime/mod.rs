@@ -49,6 +49,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use serde_json::{Map, Value};
 
+use crate::call::variables::STANDARD_KEYS;
 use crate::domain::Millis;
 
 pub mod conversation;
@@ -77,25 +78,11 @@ pub const END_SILENCE_MS: u64 = 500;
 /// ended}`, ms (the scripted timeline's hang-up delay).
 pub const END_GRACE_MS: u64 = 500;
 
-/// Reserved variable keys, stripped from register-call and query variables
-/// (R192, L-J3).
-pub const RESERVED_VARIABLES: [&str; 11] = [
-    "call_id",
-    "conversation_type",
-    "agent_number",
-    "user_number",
-    "current_date",
-    "current_time",
-    "current_day",
-    "agent_gender",
-    "default_language",
-    "supported_languages",
-    "timezone",
-];
-
-/// Removes the [`RESERVED_VARIABLES`] from `vars`.
+/// Removes the reserved keys from register-call and query variables
+/// (R192, L-J3): the 11 standard variables every call resolves itself
+/// ([`STANDARD_KEYS`], R154).
 pub fn strip_reserved(mut vars: Map<String, Value>) -> Map<String, Value> {
-    vars.retain(|k, _| !RESERVED_VARIABLES.contains(&k.as_str()));
+    vars.retain(|k, _| !STANDARD_KEYS.contains(&k.as_str()));
     vars
 }
 

@@ -355,7 +355,7 @@ pub fn compile(s: &Scenario, ctx: &CallContext<'_>) -> Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::model::{Analytics, Latency};
+    use crate::scenarios::model::Latency;
 
     fn ctx(vars: &Map<String, Value>) -> CallContext<'_> {
         CallContext {
@@ -369,19 +369,7 @@ mod tests {
     }
 
     fn scenario(turns: Vec<Step>) -> Scenario {
-        Scenario {
-            name: "t".into(),
-            description: String::new(),
-            outcome: Outcome::Completed,
-            disconnect_reason: None,
-            ring_seconds: 0.0,
-            turns,
-            analytics: Analytics::default(),
-            recording_seconds: None,
-            cost: 0.0,
-            telephony_id: None,
-            opt_out: None,
-        }
+        Scenario { ring_seconds: 0.0, turns, ..Scenario::placeholder("t".into()) }
     }
 
     #[test]

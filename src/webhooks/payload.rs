@@ -35,21 +35,11 @@ impl From<Milestone> for EventType {
     }
 }
 
-/// `conversationType`: `telephonyOutbound`, `telephonyInbound` or (our
-/// choice for web sessions) `webcall`.
-pub fn conversation_type(t: CallType) -> &'static str {
-    match t {
-        CallType::TelephonyOutbound => "telephonyOutbound",
-        CallType::TelephonyInbound => "telephonyInbound",
-        CallType::Webcall => "webcall",
-    }
-}
-
 fn common(event: EventType, call: &Call) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("agentId".into(), json!(call.agent_id));
     m.insert("eventType".into(), json!(event.as_str()));
-    m.insert("conversationType".into(), json!(conversation_type(call.call_type)));
+    m.insert("conversationType".into(), json!(call.call_type.conversation_type()));
     m
 }
 

@@ -131,6 +131,20 @@ async fn a_stalled_multipart_upload_gets_408_too() {
 }
 
 #[tokio::test]
+async fn a_stalled_media_upload_gets_408_like_the_other_multipart_routes() {
+    let s = server(10.0, 0.2, 60.0).await;
+    let head = "POST /atoms/v1/knowledgebase/0123456789abcdef01234567/items/upload-media HTTP/1.1\r\nHost: x\r\n\
+                Authorization: Bearer sk_t\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n\
+                Content-Length: 500\r\n\r\n--XyZ\r\n";
+
+    let mut sock = send(s.server.addr(), head.as_bytes()).await;
+
+    let r = read_response(&mut sock).await;
+    assert_eq!((r.status, &r.body["status"]), (408, &json!(false)), "{r:?}");
+    assert!(r.body["errors"][0].as_str().is_some_and(|m| m.starts_with("Request timeout")), "{:?}", r.body);
+}
+
+#[tokio::test]
 async fn a_request_head_that_stalls_is_cut_at_the_header_timeout() {
     let s = server(0.2, 10.0, 60.0).await;
     let mut sock = send(s.server.addr(), b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await;

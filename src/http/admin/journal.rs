@@ -3,19 +3,19 @@
 //! next match, and clear. Recording itself is the `journal` layer.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
+use super::{long_poll, long_poll_wait};
 use crate::faults::strip_prefix;
-use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::ApiQuery;
 use crate::journal::{render, Entry, Filter, StatusMatch};
 use crate::state::AppState;
@@ -24,8 +24,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_journal, clear_journal)).routes(routes!(wait_for_journal))
 }
 
-/// Longest long-poll, in ms.
-const MAX_WAIT_MS: u64 = 120_000;
 /// Entries per listing unless `limit` says otherwise.
 const DEFAULT_LIMIT: usize = 1000;
 /// Most bytes of rendered entries in one listing (1 MiB); a page always
@@ -147,11 +145,6 @@ async fn clear_journal(State(s): State<AppState>) -> Response {
     responses((status = 200, description = "An entry"), (status = 400, description = "Bad filter"),
               (status = 408, description = "No match in time"), (status = 503, description = "Server shutting down")))]
 async fn wait_for_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<Response> {
-    let f = q.filter()?;
-    let timeout = q.timeout_ms.unwrap_or(10_000).min(MAX_WAIT_MS);
-    Ok(match s.unless_shutdown(s.journal.wait(&f, Duration::from_millis(timeout))).await {
-        Some(Some(e)) => Json(render(&e)).into_response(),
-        Some(None) => envelope(StatusCode::REQUEST_TIMEOUT, &format!("No matching request within {timeout} ms")),
-        None => envelope(StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN),
-    })
+    let (f, wait) = (q.filter()?, long_poll_wait(q.timeout_ms));
+    Ok(long_poll(&s, wait, "request", s.journal.wait(&f, wait), |e| render(e)).await)
 }

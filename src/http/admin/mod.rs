@@ -6,13 +6,18 @@
 //! mode), `webhooks` (the delivery log) and `account` (plan, credits,
 //! invoices, compliance decisions).
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::http::routes::OpenApiRouter;
-use serde::Deserialize;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
 use crate::state::AppState;
 use crate::store::Tenant;
 
@@ -55,6 +60,33 @@ impl OrgKeyQuery {
 /// missing or empty.
 fn required_key(api_key: Option<&str>) -> ApiResult<&str> {
     api_key.filter(|k| !k.is_empty()).ok_or_else(|| ApiError::BadRequest("apiKey: Required".into()))
+}
+
+/// How long a control long-poll waits for its `timeoutMs` (wall-clock
+/// ms): 10000 when not given, at most 120000.
+fn long_poll_wait(timeout_ms: Option<u64>) -> Duration {
+    Duration::from_millis(timeout_ms.unwrap_or(10_000).min(120_000))
+}
+
+/// The answer of a control long-poll (`GET /_admin/journal/wait`, `GET
+/// /_admin/webhooks/deliveries/wait`) once `found` (the wait of at most
+/// `wait`, from [`long_poll_wait`]) is over: 200 with `render` of what it
+/// found; 408 `No matching <what> within <ms> ms` when the time passed
+/// first; 503 `Server shutting down` when the server stopped first.
+async fn long_poll<T, V: Serialize>(
+    s: &AppState,
+    wait: Duration,
+    what: &str,
+    found: impl Future<Output = Option<T>>,
+    render: impl FnOnce(&T) -> V,
+) -> Response {
+    match s.unless_shutdown(found).await {
+        Some(Some(x)) => Json(render(&x)).into_response(),
+        Some(None) => {
+            envelope(StatusCode::REQUEST_TIMEOUT, &format!("No matching {what} within {} ms", wait.as_millis()))
+        }
+        None => envelope(StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN),
+    }
 }
 
 /// Every route of the control API.

@@ -6,22 +6,20 @@
 //! text) and every attempt's status code, latency (ms), error and the
 //! first 2 KiB of the receiver's answer.
 
-use std::time::Duration;
-
 use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
 
+use super::{long_poll, long_poll_wait};
 use crate::domain::DomainError;
-use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
-use crate::webhooks::log::{render, DeliveryResult, Filter};
+use crate::webhooks::log::{render, Delivery, DeliveryResult, Filter};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,9 +28,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_delivery))
         .routes(routes!(redeliver_delivery))
 }
-
-/// Longest long-poll, in ms.
-const MAX_WAIT_MS: u64 = 120_000;
 
 /// Filters of the delivery log.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -111,14 +106,8 @@ async fn clear_deliveries(State(s): State<AppState>) -> Response {
 async fn wait_for_delivery(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeliveryQuery>) -> ApiResult<Response> {
     let mut f = q.filter()?;
     f.finished = f.result.is_none() && f.min_attempts.is_none();
-    let timeout = q.timeout_ms.unwrap_or(10_000).min(MAX_WAIT_MS);
-    Ok(match s.unless_shutdown(s.webhooks.log().wait(&f, Duration::from_millis(timeout))).await {
-        Some(Some(d)) => Json(render(&d)).into_response(),
-        Some(None) => {
-            envelope(StatusCode::REQUEST_TIMEOUT, &format!("No matching webhook delivery within {timeout} ms"))
-        }
-        None => envelope(StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN),
-    })
+    let wait = long_poll_wait(q.timeout_ms);
+    Ok(long_poll(&s, wait, "webhook delivery", s.webhooks.log().wait(&f, wait), render).await)
 }
 
 /// One delivery; 404 `Delivery not found`.
@@ -126,8 +115,13 @@ async fn wait_for_delivery(State(s): State<AppState>, ApiQuery(q): ApiQuery<Deli
     params(("deliveryId" = String, Path, description = "Delivery id (the envelope's `id`)")),
     responses((status = 200, description = "A delivery"), (status = 404, description = "Delivery not found")))]
 async fn get_delivery(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let d =
-        s.webhooks.log().get(&id).ok_or_else(|| ApiError::Rule(DomainError::NotFound("Delivery not found".into())))?;
+    delivery_answer(s.webhooks.log().get(&id))
+}
+
+/// 200 with the delivery (see `GET /_admin/webhooks/deliveries`); 404
+/// `Delivery not found` for `None`.
+fn delivery_answer(d: Option<Delivery>) -> ApiResult<Response> {
+    let d = d.ok_or_else(|| ApiError::Rule(DomainError::NotFound("Delivery not found".into())))?;
     Ok(Json(render(&d)).into_response())
 }
 
@@ -139,10 +133,5 @@ async fn get_delivery(State(s): State<AppState>, Path(id): Path<String>) -> ApiR
     params(("deliveryId" = String, Path, description = "Delivery id")),
     responses((status = 200, description = "The updated delivery"), (status = 404, description = "Delivery not found")))]
 async fn redeliver_delivery(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let d = s
-        .webhooks
-        .redeliver(&id)
-        .await
-        .ok_or_else(|| ApiError::Rule(DomainError::NotFound("Delivery not found".into())))?;
-    Ok(Json(render(&d)).into_response())
+    delivery_answer(s.webhooks.redeliver(&id).await)
 }

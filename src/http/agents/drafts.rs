@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 
 use super::render;
 use super::requests::{ConfigPatch, CreateDraftRequest, PublishDraftRequest, RenameDraftRequest};
+use super::versions::execute_rendering;
 use crate::domain::config_diff;
 use crate::domain::versioning::{AgentRecord, Command};
 use crate::domain::DomainError;
@@ -231,8 +232,7 @@ async fn publish_draft(
         description: body.description,
         activate: body.activate.unwrap_or(false),
     };
-    let out = s.store.execute(&t, &id, &cmd, |r| r.version(&version_id).map(|v| render::version(r, v, now)))?;
-    Ok(created(out.unwrap_or(Value::Null)))
+    Ok(created(execute_rendering(&s, &t, &id, &cmd, &version_id)?))
 }
 
 /// Start a test call with the draft's config (R063): `{callId}`.

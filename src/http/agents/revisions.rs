@@ -22,7 +22,7 @@ use crate::domain::branches::BranchCommand;
 use crate::domain::config;
 use crate::domain::ids::is_object_id;
 use crate::domain::versioning::{AgentRecord, Version};
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Millis};
 use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::BranchTestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
@@ -149,6 +149,22 @@ fn row_on<'a>(r: &'a AgentRecord, branch: &str, rev: &str) -> ApiResult<&'a Vers
     Ok(v)
 }
 
+/// Reads row `rev` of `branch` ([`row_on`]: 404 unknown branch or
+/// revision, 400 another branch's) and answers 200 with `shape` of it at
+/// the clock's now (R092, R093).
+fn read_row(
+    s: &AppState,
+    t: &Tenant,
+    id: &AgentId,
+    branch: &str,
+    rev: &str,
+    shape: fn(&AgentRecord, &Version, Millis) -> Value,
+) -> ApiResult<Response> {
+    let now = s.store.clock().now();
+    let out = read_v2(s, t, id, |r| row_on(r, branch, rev).map(|v| shape(r, v, now)))??;
+    Ok(render::ok(out))
+}
+
 /// One revision with its fully merged config: `{revision, resolvedConfig}`
 /// (R092). `resolvedConfig` holds the config's fields (as `GET /agent`
 /// names them, with the `_resolvedConfig` aliases) and, beside them, the
@@ -163,9 +179,7 @@ async fn get_revision(
     OrgState(s, t): OrgState,
     ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
-    let now = s.store.clock().now();
-    let out = read_v2(&s, &t, &id, |r| row_on(r, &branch, &rev).map(|v| render_v2::revision_detail(r, v, now)))??;
-    Ok(render::ok(out))
+    read_row(&s, &t, &id, &branch, &rev, render_v2::revision_detail)
 }
 
 /// A revision's history: `{revision, publishedBy, trail: [{revision,
@@ -180,9 +194,7 @@ async fn get_revision_history(
     OrgState(s, t): OrgState,
     ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
-    let now = s.store.clock().now();
-    let out = read_v2(&s, &t, &id, |r| row_on(r, &branch, &rev).map(|v| render_v2::revision_history(r, v, now)))??;
-    Ok(render::ok(out))
+    read_row(&s, &t, &id, &branch, &rev, render_v2::revision_history)
 }
 
 /// Restore (R094, R095): copies the revision's config into a **new**

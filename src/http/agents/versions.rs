@@ -22,6 +22,7 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
 use crate::http::ids::{AgentId, VersionId};
 use crate::http::render::ok;
 use crate::state::AppState;
+use crate::store::Tenant;
 
 /// The list and the version writes: deprecated on the branch model (R075).
 pub(crate) fn writes() -> OpenApiRouter<AppState> {
@@ -39,6 +40,18 @@ pub(crate) fn reads() -> OpenApiRouter<AppState> {
 
 fn version_not_found() -> ApiError {
     ApiError::Rule(DomainError::NotFound("Version not found".into()))
+}
+
+/// Runs v1 command `cmd` on agent `id` (one locked write,
+/// `Store::execute`) and renders version `vid` of the record it leaves as
+/// `AgentVersion` ([`render::version`] at the clock's now); `null` when
+/// there is no such version. Errors are the command's: 404 `Agent not
+/// found`, `Version not found`, `Draft not found`, 400 validation, 409 on
+/// the branch model (R055–R061, R075).
+pub(super) fn execute_rendering(s: &AppState, t: &Tenant, id: &AgentId, cmd: &Command, vid: &str) -> ApiResult<Value> {
+    let now = s.store.clock().now();
+    let out = s.store.execute(t, id, cmd, |r| r.version(vid).map(|v| render::version(r, v, now)))?;
+    Ok(out.unwrap_or(Value::Null))
 }
 
 /// `limit` (1–100, default 20) and `skip` (≥ 0, default 0) of the v1 and
@@ -173,9 +186,7 @@ async fn update_version(
         description: body.description,
         is_pinned: body.is_pinned,
     };
-    let now = s.store.clock().now();
-    let out = s.store.execute(&t, &id, &cmd, |r| r.version(&vid).map(|v| render::version(r, v, now)))?;
-    Ok(ok(out.unwrap_or(Value::Null)))
+    Ok(ok(execute_rendering(&s, &t, &id, &cmd, &vid)?))
 }
 
 /// Activate a version (R057, R058): it becomes the agent's
@@ -192,9 +203,7 @@ async fn activate_version(
     ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
 ) -> ApiResult<Response> {
     let cmd = Command::Activate { version_id: vid.to_string() };
-    let now = s.store.clock().now();
-    let out = s.store.execute(&t, &id, &cmd, |r| r.version(&vid).map(|v| render::version(r, v, now)))?;
-    Ok(ok(out.unwrap_or(Value::Null)))
+    Ok(ok(execute_rendering(&s, &t, &id, &cmd, &vid)?))
 }
 
 /// Start a test call with a version's config (R064): `{conversationId,

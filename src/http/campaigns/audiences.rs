@@ -10,7 +10,7 @@
 use crate::http::routes::{routes, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
@@ -21,8 +21,8 @@ use crate::domain::audience::{parse_upload, row_data, MAX_CSV_BYTES};
 use crate::domain::page::Page;
 use crate::domain::time::iso;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{stalled, ApiJson, ApiQuery, Org, OrgState, BODY_STALLED};
+use crate::http::error::{multipart_error, ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery, Org, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
@@ -42,6 +42,15 @@ pub(crate) const UPLOAD_LIMIT: usize = MAX_CSV_BYTES + 256 * 1024;
 
 fn missing(id: &str) -> bool {
     matches!(id.trim(), "" | "undefined" | "null")
+}
+
+/// The path's audience id: 400 `Audience ID missing` when it is blank,
+/// `undefined` or `null` (R180, R184, R185).
+fn given(id: &str) -> ApiResult<&str> {
+    if missing(id) {
+        return Err(ApiError::BadRequest("Audience ID missing".into()));
+    }
+    Ok(id)
 }
 
 fn not_found() -> ApiError {
@@ -94,15 +103,7 @@ struct Upload {
 
 async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
     let mut up = Upload::default();
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge("CSV file exceeds the maximum size of 5 MB".into())
-        } else if stalled(&e) {
-            ApiError::RequestTimeout(BODY_STALLED.into())
-        } else {
-            ApiError::BadRequest(format!("Malformed multipart body: {}", e.body_text()))
-        }
-    };
+    let bad = |e| multipart_error(&e, "CSV file exceeds the maximum size of 5 MB");
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
@@ -199,10 +200,7 @@ fn listed(book: &CampaignBook, a: &Audience, t: &Tenant) -> Value {
 #[utoipa::path(get, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     responses((status = 200, description = "The audience"), (status = 400, description = "Audience ID missing"), (status = 404, description = "Audience not found")))]
 async fn get_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    if missing(&id) {
-        return Err(ApiError::BadRequest("Audience ID missing".into()));
-    }
-    let body = with_audience(&t, &id, |a| Value::Object(doc(a, &t)))?;
+    let body = with_audience(&t, given(&id)?, |a| Value::Object(doc(a, &t)))?;
     Ok(render::ok(body))
 }
 
@@ -212,10 +210,7 @@ async fn get_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response
 #[utoipa::path(delete, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     responses((status = 200, description = "`data: []`"), (status = 400, description = "Used by an active campaign"), (status = 404, description = "Audience not found")))]
 async fn delete_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
-    if missing(&id) {
-        return Err(ApiError::BadRequest("Audience ID missing".into()));
-    }
-    t.campaigns().delete_audience(&id)?;
+    t.campaigns().delete_audience(given(&id)?)?;
     Ok(render::ok(json!([])))
 }
 
@@ -292,10 +287,7 @@ async fn delete_members(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DeleteMembersRequest>,
 ) -> ApiResult<Response> {
-    if missing(&id) {
-        return Err(ApiError::BadRequest("Audience ID missing".into()));
-    }
-    let n = t.campaigns().delete_members(&id, &body.member_ids, s.store.clock().now())?;
+    let n = t.campaigns().delete_members(given(&id)?, &body.member_ids, s.store.clock().now())?;
     Ok(render::ok(json!({"deletedCount": n})))
 }
 

@@ -9,11 +9,9 @@
 
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::Multipart;
-use axum::http::StatusCode;
 
 use crate::domain::compliance_form::{SubmitForm, UploadedFile, MAX_FILES, MAX_FILE_BYTES};
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{stalled, BODY_STALLED};
+use crate::http::error::{multipart_error, ApiError, ApiResult};
 
 /// Largest request body on the compliance routes: ten 5 MB files plus
 /// room for the text fields.
@@ -23,13 +21,7 @@ pub(crate) const UPLOAD_LIMIT: usize = MAX_FILES * MAX_FILE_BYTES + 1024 * 1024;
 const TEXT_LIMIT: usize = 64 * 1024;
 
 fn bad(e: &MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge(format!("Request body too large: the limit is {UPLOAD_LIMIT} bytes"))
-    } else if stalled(e) {
-        ApiError::RequestTimeout(BODY_STALLED.into())
-    } else {
-        ApiError::BadRequest(format!("Malformed multipart body: {}", e.body_text()))
-    }
+    multipart_error(e, &format!("Request body too large: the limit is {UPLOAD_LIMIT} bytes"))
 }
 
 /// The size of a file part, read to its end without keeping it.

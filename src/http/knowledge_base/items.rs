@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::requests::{CompleteUploadRequest, PresignRequest, ScrapeRequest, SitemapRequest};
 use crate::domain::knowledge_base::upload::MAX_FILE_BYTES;
 use crate::domain::knowledge_base::{Item, ScrapedUrl};
-use crate::http::error::{envelope, ApiError, ApiResult};
+use crate::http::error::{envelope, multipart_error, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, Org, OrgState};
 use crate::http::ids::{KnowledgeBaseId, KnowledgeBaseItemId, ScrapedUrlId};
 use crate::http::render;
@@ -69,14 +69,11 @@ async fn delete_item(
 }
 
 /// Reads the `media` part of a multipart body (other parts ignored).
+/// Read errors as [`multipart_error`]: 413 past 25 MiB, 408 when the body
+/// stalls past the body timeout (as on the audience and compliance
+/// uploads), 400 `Malformed multipart body: …`.
 async fn read_media(mut mp: Multipart) -> ApiResult<Option<Media>> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(crate::domain::knowledge_base::upload::TOO_LARGE.into())
-        } else {
-            ApiError::BadRequest(format!("Malformed multipart body: {}", e.body_text()))
-        }
-    };
+    let bad = |e| multipart_error(&e, crate::domain::knowledge_base::upload::TOO_LARGE);
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         if field.name() == Some("media") {
             let file_name = field.file_name().map(str::to_string);
