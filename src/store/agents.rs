@@ -67,10 +67,12 @@ impl AgentBook {
         self.map.get_mut(id).map(|r| &mut **r)
     }
 
-    fn insert(&mut self, rec: AgentRecord) {
+    /// Stores a new record; returns its id.
+    fn insert(&mut self, rec: AgentRecord) -> ShortStr {
         let id = rec.agent.id.clone();
         self.by_created[usize::from(rec.agent.archived)].insert((rec.agent.created_at, id.clone()));
-        self.map.insert(id, Box::new(rec));
+        self.map.insert(id.clone(), Box::new(rec));
+        id
     }
 
     /// Stores `next` as agent `id`'s record, moving it between the
@@ -127,21 +129,28 @@ impl Store {
     /// without the plan's checks (see [`Store::add_agent`]). Returns the
     /// agent id.
     pub fn create_agent(&self, t: &Tenant, new: NewAgent) -> String {
-        self.insert_agent(t, &mut t.agents.write(), new)
+        let rec = self.agent_record(t, new);
+        let id = t.agents.write().insert(rec);
+        id.into()
     }
 
-    /// Builds the record of `new`, with fresh ids stamped with the clock,
-    /// and stores it in `agents`: `t`'s book, which the caller holds
-    /// write-locked (so a caller that checked the plan against it first
-    /// made one decision, and a refused create takes no id). Returns the
-    /// agent id.
+    /// [`Store::agent_record`] of `new`, stored in `agents`: `t`'s book,
+    /// which the caller holds write-locked (so a caller that checked the
+    /// plan against it first made one decision, and a refused create takes
+    /// no id). Returns the agent id.
     fn insert_agent(&self, t: &Tenant, agents: &mut AgentBook, new: NewAgent) -> String {
+        agents.insert(self.agent_record(t, new)).into()
+    }
+
+    /// The record of a new agent `new` in `t`, with fresh ids stamped with
+    /// the clock: version 1 published and active.
+    fn agent_record(&self, t: &Tenant, new: NewAgent) -> AgentRecord {
         let now = self.clock.now();
         let id = self.ids.short_object_id(now);
         let wf = new.config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").into();
         let version_id = self.ids.short_object_id(now);
         let agent = Agent {
-            id: id.clone(),
+            id,
             organization: t.org_id.as_str().into(),
             name: new.name,
             description: new.description,
@@ -160,8 +169,7 @@ impl Store {
             telephony_product_id: Vec::new(),
             phone_number: Vec::new(),
         };
-        agents.insert(versioning::new_record(agent, version_id, new.config));
-        id.into()
+        versioning::new_record(agent, version_id, new.config)
     }
 
     /// Reads one agent record through `f`. 404 `Agent not found` when the
@@ -366,14 +374,22 @@ impl Store {
     /// this organization's, and then no agent is created.
     ///
     /// The plan check and the insert are one decision under the agent
-    /// book's write lock, so parallel creates never exceed the limit.
+    /// book's write lock, so parallel creates never exceed the limit. The
+    /// record is built before the lock is taken, so the lock is held only
+    /// for the check and the insert; a create refused by the plan has then
+    /// used up three ids (agent, version, workflow) that no agent gets.
     pub fn add_agent(&self, t: &Tenant, new: NewAgent) -> Result<String, DomainError> {
         agent::check_access(&new.config, t.access())?;
+        if new.telephony_product_id.is_empty() {
+            let rec = self.agent_record(t, new);
+            let mut agents = t.agents.write();
+            self.admit_agent(t, &agents)?;
+            let id = agents.insert(rec);
+            drop(agents);
+            return Ok(id.into());
+        }
         let mut agents = t.agents.write();
         self.admit_agent(t, &agents)?;
-        if new.telephony_product_id.is_empty() {
-            return Ok(self.insert_agent(t, &mut agents, new));
-        }
         let products = new.telephony_product_id.clone();
         self.check_products(t, &products)?;
         let id = self.insert_agent(t, &mut agents, new);
