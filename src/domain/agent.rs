@@ -124,9 +124,18 @@ pub fn check_access(config: &ConfigMap, access: OrgAccess) -> Result<(), DomainE
     if wf == "workflow_graph" && !access.conversational_agents {
         return Err(DomainError::Forbidden("Your organization does not have access to conversational agents".into()));
     }
-    let tts =
-        config.get("synthesizer").and_then(|s| s.pointer("/voiceConfig/model")).and_then(Value::as_str).unwrap_or("");
-    if wf != "single_prompt" && (model.starts_with("gpt-realtime") || tts.starts_with("gpt-realtime")) {
+    if wf == "single_prompt" {
+        return Ok(());
+    }
+    // `synthesizer.voiceConfig.model`, read only when the workflow type
+    // makes it matter (a JSON pointer would rebuild each key).
+    let tts = config
+        .get("synthesizer")
+        .and_then(|s| s.get("voiceConfig"))
+        .and_then(|v| v.get("model"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if model.starts_with("gpt-realtime") || tts.starts_with("gpt-realtime") {
         return Err(DomainError::invalid("slmModel: gpt-realtime models require workflowType: single_prompt"));
     }
     Ok(())

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::agent::Agent;
 use super::config::{Config, ConfigMap};
-use super::ids::{derived_id, ShortStr};
+use super::ids::{derived_short_id, ShortStr};
 use super::versioning::{check_len, Actor, AgentRecord, Blocks, Edit, Rules};
 use super::versioning::{RevState, Version};
 use super::{DomainError, Millis};
@@ -115,7 +115,7 @@ impl Branch {
     /// The live default branch of a new agent, headed by version 1 (R069).
     pub fn main(agent: &Agent, head: &str) -> Self {
         Self {
-            id: derived_id(&["branch", &agent.id, MAIN]).into(),
+            id: derived_short_id(&["branch", &agent.id, MAIN]),
             name: MAIN.into(),
             is_default: true,
             source_branch_id: None,

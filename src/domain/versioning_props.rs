@@ -451,7 +451,7 @@ pub(super) fn start_record() -> AgentRecord {
         telephony_product_id: Vec::new(),
         phone_number: Vec::new(),
     };
-    versioning::new_record(agent, version_id, config::defaults())
+    versioning::new_record(agent, version_id.into(), config::defaults())
 }
 
 fn pure_trace(steps: &[Step]) -> Trace {

@@ -26,6 +26,7 @@ use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::agents::AgentBook;
 use super::{CallBook, Store, Tenant};
 use crate::call::{Call, CallType};
 use crate::domain::account::{Account, CallKind};
@@ -441,12 +442,16 @@ impl Store {
         t.account().admit_call(kind, &self.ids, self.clock.now())
     }
 
-    /// Plan gate of a new agent (create, template, duplicate): at most
-    /// `limits.agents` agents that are not archived; 403 `Plan limit
-    /// reached: your plan allows at most N agents`.
-    pub fn admit_agent(&self, t: &Tenant) -> Result<(), DomainError> {
-        let used = t.agents.read().active_count();
-        t.account().check_quota(Quota::Agents, used, 1)
+    /// Plan gate of a new agent (create, template, duplicate, unarchive):
+    /// at most `limits.agents` agents that are not archived; 403 `Plan
+    /// limit reached: your plan allows at most N agents`.
+    ///
+    /// `agents` is `t`'s agent book, which the caller holds write-locked
+    /// until the agent is stored (lock order: agents, then the account), so
+    /// the count and the insert are one decision: two creates at the limit
+    /// cannot both pass.
+    pub(crate) fn admit_agent(&self, t: &Tenant, agents: &AgentBook) -> Result<(), DomainError> {
+        t.account().check_quota(Quota::Agents, agents.active_count(), 1)
     }
 
     /// Plan gate of a new campaign when the organization has `existing`

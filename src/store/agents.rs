@@ -41,7 +41,9 @@ pub struct AgentQuery {
 /// stay small: growing the table moves pointers, not 400-byte records,
 /// which keeps the write lock's hold at a resize short (the POST p99).
 /// Ids are [`ShortStr`]s, inline in the map's slots and the index's
-/// entries, so neither allocates for a 24-hex id.
+/// entries, so neither allocates for a 24-hex id. The map hashes with
+/// foldhash instead of SipHash: the ids are the server's own, so there is
+/// no flooding to resist, and hashing was a visible share of `POST /agent`.
 ///
 /// `by_created` orders the ids by `(createdAt, id)`, one set per archived
 /// flag, so `GET /agent` in its default order reads one page in
@@ -50,7 +52,7 @@ pub struct AgentQuery {
 /// sets in step; `createdAt` never changes.
 #[derive(Debug, Default)]
 pub(crate) struct AgentBook {
-    map: HashMap<ShortStr, Box<AgentRecord>>,
+    map: HashMap<ShortStr, Box<AgentRecord>, foldhash::fast::RandomState>,
     by_created: [BTreeSet<(Millis, ShortStr)>; 2],
 }
 
@@ -65,10 +67,12 @@ impl AgentBook {
         self.map.get_mut(id).map(|r| &mut **r)
     }
 
-    fn insert(&mut self, rec: AgentRecord) {
+    /// Stores a new record; returns its id.
+    fn insert(&mut self, rec: AgentRecord) -> ShortStr {
         let id = rec.agent.id.clone();
         self.by_created[usize::from(rec.agent.archived)].insert((rec.agent.created_at, id.clone()));
-        self.map.insert(id, Box::new(rec));
+        self.map.insert(id.clone(), Box::new(rec));
+        id
     }
 
     /// Stores `next` as agent `id`'s record, moving it between the
@@ -121,15 +125,32 @@ impl Store {
         Rules { security_check_ms: self.security_check_ms, access: t.access() }
     }
 
-    /// Creates an agent with an active, published version 1 (R019, R024).
-    /// Returns the agent id.
+    /// Creates an agent with an active, published version 1 (R019, R024),
+    /// without the plan's checks (see [`Store::add_agent`]). Returns the
+    /// agent id.
     pub fn create_agent(&self, t: &Tenant, new: NewAgent) -> String {
+        let rec = self.agent_record(t, new);
+        let id = t.agents.write().insert(rec);
+        id.into()
+    }
+
+    /// [`Store::agent_record`] of `new`, stored in `agents`: `t`'s book,
+    /// which the caller holds write-locked (so a caller that checked the
+    /// plan against it first made one decision, and a refused create takes
+    /// no id). Returns the agent id.
+    fn insert_agent(&self, t: &Tenant, agents: &mut AgentBook, new: NewAgent) -> String {
+        agents.insert(self.agent_record(t, new)).into()
+    }
+
+    /// The record of a new agent `new` in `t`, with fresh ids stamped with
+    /// the clock: version 1 published and active.
+    fn agent_record(&self, t: &Tenant, new: NewAgent) -> AgentRecord {
         let now = self.clock.now();
-        let id = self.ids.object_id(now);
+        let id = self.ids.short_object_id(now);
         let wf = new.config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").into();
-        let version_id = self.ids.object_id(now);
+        let version_id = self.ids.short_object_id(now);
         let agent = Agent {
-            id: id.as_str().into(),
+            id,
             organization: t.org_id.as_str().into(),
             name: new.name,
             description: new.description,
@@ -142,15 +163,13 @@ impl Store {
             total_calls: 0,
             archived: false,
             archived_at: None,
-            active_version_id: version_id.as_str().into(),
+            active_version_id: version_id.clone(),
             allow_inbound_call: new.allow_inbound_call,
             visible_to_everyone: false,
             telephony_product_id: Vec::new(),
             phone_number: Vec::new(),
         };
-        let rec = versioning::new_record(agent, version_id, new.config);
-        t.agents.write().insert(rec);
-        id
+        versioning::new_record(agent, version_id, new.config)
     }
 
     /// Reads one agent record through `f`. 404 `Agent not found` when the
@@ -171,9 +190,21 @@ impl Store {
         cmd: &Command,
         f: impl FnOnce(&AgentRecord) -> R,
     ) -> Result<R, DomainError> {
+        self.execute_in(t, &mut t.agents.write(), id, cmd, f)
+    }
+
+    /// [`Store::execute`] on `agents`, `t`'s book, which the caller holds
+    /// write-locked.
+    fn execute_in<R>(
+        &self,
+        t: &Tenant,
+        agents: &mut AgentBook,
+        id: &str,
+        cmd: &Command,
+        f: impl FnOnce(&AgentRecord) -> R,
+    ) -> Result<R, DomainError> {
         let now = self.clock.now();
         let rules = self.rules(t);
-        let mut agents = t.agents.write();
         let rec = agents.get(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
         let next = versioning::apply(rec, cmd, now, &t.user_id, rules)?;
         let rec = agents.replace(id, next).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
@@ -306,12 +337,11 @@ impl Store {
     ///
     /// Unarchiving needs room in the plan's `limits.agents` (403 `Plan
     /// limit reached: …`, design d11a §2.4), checked only for an archived
-    /// agent so that R035's 409 still answers an active one.
+    /// agent so that R035's 409 still answers an active one; the check and
+    /// the unarchive are one decision under the agent book's write lock
+    /// (lock order: campaigns, agents, the account).
     pub fn set_archived(&self, t: &Tenant, id: &str, on: bool) -> Result<(), DomainError> {
         let campaigns = t.campaigns();
-        if !on && self.read_agent(t, id, |r| r.agent.archived)? {
-            self.admit_agent(t)?;
-        }
         if on {
             if let Some(c) = campaigns.active_campaign(|c| c.agent_id == id) {
                 return Err(DomainError::Conflict(format!(
@@ -321,7 +351,12 @@ impl Store {
                 )));
             }
         }
-        self.execute(t, id, &Command::SetArchived { on }, |_| ())?;
+        let mut agents = t.agents.write();
+        if !on && agents.get(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?.agent.archived {
+            self.admit_agent(t, &agents)?;
+        }
+        self.execute_in(t, &mut agents, id, &Command::SetArchived { on }, |_| ())?;
+        drop(agents);
         drop(campaigns);
         Ok(())
     }
@@ -337,15 +372,28 @@ impl Store {
     /// `telephonyProductId` attaches those numbers through the account
     /// book (design d11a §2.4): 400 `Invalid product id` when one is not
     /// this organization's, and then no agent is created.
+    ///
+    /// The plan check and the insert are one decision under the agent
+    /// book's write lock, so parallel creates never exceed the limit. The
+    /// record is built before the lock is taken, so the lock is held only
+    /// for the check and the insert; a create refused by the plan has then
+    /// used up three ids (agent, version, workflow) that no agent gets.
     pub fn add_agent(&self, t: &Tenant, new: NewAgent) -> Result<String, DomainError> {
         agent::check_access(&new.config, t.access())?;
-        self.admit_agent(t)?;
+        if new.telephony_product_id.is_empty() {
+            let rec = self.agent_record(t, new);
+            let mut agents = t.agents.write();
+            self.admit_agent(t, &agents)?;
+            let id = agents.insert(rec);
+            drop(agents);
+            return Ok(id.into());
+        }
+        let mut agents = t.agents.write();
+        self.admit_agent(t, &agents)?;
         let products = new.telephony_product_id.clone();
         self.check_products(t, &products)?;
-        let id = self.create_agent(t, new);
-        if !products.is_empty() {
-            self.link_numbers(t, &mut t.agents.write(), &id, &products)?;
-        }
+        let id = self.insert_agent(t, &mut agents, new);
+        self.link_numbers(t, &mut agents, &id, &products)?;
         Ok(id)
     }
 
@@ -397,9 +445,11 @@ impl Store {
     /// rules are [`agent::duplicate`]). Unknown agent: 404 `Agent not
     /// found`. Returns the copy's id.
     pub fn duplicate_agent(&self, t: &Tenant, id: &str, target: &str) -> Result<String, DomainError> {
-        let new = self.read_agent(t, id, |r| agent::duplicate(&r.agent, r.active().map(|v| &*v.config), target))??;
-        self.admit_agent(t)?;
-        Ok(self.create_agent(t, new))
+        let mut agents = t.agents.write();
+        let rec = agents.get(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
+        let new = agent::duplicate(&rec.agent, rec.active().map(|v| &*v.config), target)?;
+        self.admit_agent(t, &agents)?;
+        Ok(self.insert_agent(t, &mut agents, new))
     }
 }
 
@@ -502,6 +552,72 @@ mod tests {
                     let id_of = |r: &AgentRecord| r.agent.id.clone();
                     assert_eq!(store.list_agents(&t, &q, id_of), store.list_agents(&t, &scan, id_of), "{q:?}");
                 }
+            }
+        }
+    }
+
+    /// The plan's `limits.agents` holds under parallel creates,
+    /// duplicates and unarchives: the check and the insert are one
+    /// decision, so exactly the room left is granted, every other attempt
+    /// gets the plan's 403, and the organization never holds more active
+    /// agents than the limit.
+    #[test]
+    fn parallel_creates_at_the_limit_never_exceed_it() {
+        const LIMIT: usize = 6;
+        const THREADS: usize = 6;
+        let store = Store::new(Clock::new(ClockMode::Virtual), Some(5), 6000);
+        for round in 0..40 {
+            let t = store.tenant(&format!("sk_race_{round}"));
+            let body = serde_json::json!({"name": "racer"});
+            let body = body.as_object().expect("object");
+            // Two archived agents to unarchive, one active to duplicate:
+            // LIMIT - 1 of room is left.
+            let archived: Vec<String> = (0..2)
+                .map(|_| {
+                    let id = store.create_agent_from_body(&t, body).expect("created");
+                    store.set_archived(&t, &id, true).expect("archived");
+                    id
+                })
+                .collect();
+            let source = store.create_agent_from_body(&t, body).expect("created");
+            {
+                let mut account = t.account();
+                let mut plan = account.plan().clone();
+                plan.limits.agents = u32::try_from(LIMIT).expect("small");
+                account.set_plan(plan);
+            }
+            let start = std::sync::Barrier::new(THREADS);
+            let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..THREADS)
+                    .map(|i| {
+                        let (store, t, start, archived, source) = (&store, &t, &start, &archived, &source);
+                        scope.spawn(move || {
+                            start.wait();
+                            (0..3)
+                                .map(|n| {
+                                    let new = crate::domain::agent::parse_new(body).expect("valid");
+                                    let org = t.org_id.clone();
+                                    match (i + n) % 4 {
+                                        0 => store.duplicate_agent(t, source, &org).map(drop),
+                                        1 => store.set_archived(t, &archived[i % 2], false),
+                                        _ => store.add_agent(t, new).map(drop),
+                                    }
+                                    .map_err(|e| e.to_string())
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers.into_iter().flat_map(|w| w.join().expect("no panic")).collect()
+            });
+            let granted = outcomes.iter().filter(|o| o.is_ok()).count();
+            let active = t.agents.read().active_count();
+            assert!(active <= LIMIT, "round {round}: {active} active agents, limit {LIMIT}");
+            assert_eq!(active, 1 + granted, "round {round}: every granted create or unarchive is one more agent");
+            assert_eq!(active, LIMIT, "round {round}: the room left is used up");
+            for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+                let expected = format!("Plan limit reached: your plan allows at most {LIMIT} agents");
+                assert!(refused == &expected || refused == "Agent is already active", "round {round}: {refused}");
             }
         }
     }

@@ -93,7 +93,12 @@ impl Blocks {
 /// derived from `(owner, revision)`, the others keep `prev`'s (all are
 /// derived when there is no `prev`).
 pub(crate) fn blocks_for(owner: &str, revision: u32, sections: &[&'static str], prev: Option<&Blocks>) -> Blocks {
-    let fresh = DerivedPrefix::new(&[owner, &revision.to_string()]);
+    // The revision's digits, written on the stack (no allocation).
+    let mut digits = [0u8; 10];
+    let mut free = &mut digits[..];
+    let _ = std::io::Write::write_fmt(&mut free, format_args!("{revision}"));
+    let len = 10 - free.len();
+    let fresh = DerivedPrefix::new(&[owner, std::str::from_utf8(&digits[..len]).unwrap_or_default()]);
     let mut out = [fresh; SECTIONS.len()];
     if let Some(p) = prev {
         for (i, s) in SECTIONS.iter().enumerate() {
@@ -292,12 +297,12 @@ pub struct AgentRecord {
 /// Creates the record of a new agent: version 1 is published, active and
 /// already past its security check (R024). It is also revision 1 of the
 /// live default branch `Main` (R069), whose id derives from the agent's.
-pub fn new_record(agent: Agent, version_id: String, config: Config) -> AgentRecord {
+pub fn new_record(agent: Agent, version_id: ShortStr, config: Config) -> AgentRecord {
     let now = agent.created_at;
     let blocks = blocks_for(&version_id, 1, &SECTIONS, None);
     let main = crate::domain::branches::Branch::main(&agent, &version_id);
     let version = Version {
-        id: version_id.into(),
+        id: version_id,
         number: 1,
         label: Some("Version 1".into()),
         description: None,
