@@ -70,7 +70,7 @@ const RESPONSE_HEADROOM: usize = 128;
 /// path, the query, the Bearer token and both header blocks, one after
 /// another. Header fields are `name:value\n` each (names are lowercase
 /// tokens and values never hold `\n`, so the split is unambiguous).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Text {
     buf: Vec<u8>,
     /// Where the path, the query, the key and the request's headers end
@@ -138,6 +138,15 @@ impl Text {
     /// Heap bytes held (the buffer's capacity).
     pub fn cost(&self) -> usize {
         self.buf.capacity()
+    }
+}
+
+impl Clone for Text {
+    /// A copy with the same capacity, so it costs the same.
+    fn clone(&self) -> Self {
+        let mut buf = Vec::with_capacity(self.buf.capacity());
+        buf.extend_from_slice(&self.buf);
+        Self { buf, ..*self }
     }
 }
 
