@@ -84,7 +84,7 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         if self.auth.scope.covers(req.uri().path()) {
-            if let Err(refused) = authorize(&self.auth.state, &mut req) {
+            if let Some(refused) = refusal(&self.auth.state, &mut req) {
                 return Either::Left(ready(Ok(refused)));
             }
         }
@@ -94,15 +94,15 @@ where
 
 /// R002, R003: any non-empty Bearer token is a key unless `--require-key`
 /// lists the accepted ones; the caller's organization goes into the
-/// request as [`Org`]. Otherwise 401 in the envelope.
-fn authorize(s: &AppState, req: &mut Request) -> Result<(), Response> {
+/// request as [`Org`] (and `None` comes back). Otherwise the 401 envelope.
+fn refusal(s: &AppState, req: &mut Request) -> Option<Response> {
     let Some(key) = extract::bearer(req.headers()) else {
-        return Err(envelope(StatusCode::UNAUTHORIZED, UNAUTHORIZED));
+        return Some(envelope(StatusCode::UNAUTHORIZED, UNAUTHORIZED));
     };
     if !s.config.require_keys.is_empty() && !s.config.require_keys.iter().any(|k| k == key) {
-        return Err(envelope(StatusCode::UNAUTHORIZED, UNAUTHORIZED));
+        return Some(envelope(StatusCode::UNAUTHORIZED, UNAUTHORIZED));
     }
     let tenant = s.store.tenant(key);
     req.extensions_mut().insert(Org(tenant));
-    Ok(())
+    None
 }

@@ -400,13 +400,16 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
     }
 }
 
+/// [`Unread::drain`] in progress.
+type Drain = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// [`ConnService`]'s future: the app's answer, then (only when the app
 /// left some of the request body unread) the drain.
 struct Answer {
     answer: <Served as tower::Service<Request<Body>>>::Future,
     unread: Option<Unread>,
     wait: Duration,
-    draining: Option<(Pin<Box<dyn Future<Output = ()> + Send>>, Response<Body>)>,
+    draining: Option<(Drain, Response<Body>)>,
     in_flight: Option<InFlight>,
 }
 
