@@ -18,8 +18,7 @@
 //!   after [`Journal::clear`] or for an entry that was not kept.
 //! - The hot path is one short `parking_lot` lock around a `VecDeque`
 //!   push (the entry is built before the lock, evicted entries are freed
-//!   after it); entries live in the ring itself, and readers get copies
-//!   (bodies shared, not copied), rendered as JSON only on read.
+//!   after it); entries are rendered as JSON only on read.
 //!
 //! It does not record `/_admin`, `/healthz` or `/openapi.json`, and it does
 //! not capture streamed response bodies (SSE, WebSocket upgrades, recording
@@ -52,18 +51,15 @@ pub const DEFAULT_BUDGET: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Default)]
 struct Ring {
-    /// Entries and their costs, oldest first, held in the ring itself
-    /// rather than each in an allocation of its own: evicting the oldest
-    /// then reads memory next to the last one evicted instead of a cold
-    /// allocation per entry.
-    entries: VecDeque<(Entry, usize)>,
+    /// Entries and their costs, oldest first.
+    entries: VecDeque<(Arc<Entry>, usize)>,
     /// The sum of the costs.
     bytes: usize,
     last_seq: u64,
 }
 
 impl Ring {
-    fn pop_oldest(&mut self) -> Option<Entry> {
+    fn pop_oldest(&mut self) -> Option<Arc<Entry>> {
         let (e, cost) = self.entries.pop_front()?;
         self.bytes -= cost;
         Some(e)
@@ -73,11 +69,6 @@ impl Ring {
         self.entries.retain(|(e, _)| keep(e));
         self.bytes = self.entries.iter().map(|(_, cost)| cost).sum();
     }
-}
-
-/// A copy of `e` for a reader (its bodies are shared, not copied).
-fn shared(e: &Entry) -> Arc<Entry> {
-    Arc::new(e.clone())
 }
 
 /// Slots of [`Journal::share_repeated`].
@@ -148,13 +139,17 @@ impl Journal {
             self.share_repeated(e.text.path(), &mut body.bytes);
         }
         let cost = e.cost();
+        let mut entry = Arc::new(e);
         let mut evicted = None;
         let mut more_evicted = Vec::new();
         let seq = {
             let mut ring = self.ring.lock();
             ring.last_seq += 1;
             let seq = ring.last_seq;
-            e.seq = seq;
+            // The entry is not shared yet: number it in place.
+            if let Some(e) = Arc::get_mut(&mut entry) {
+                e.seq = seq;
+            }
             if cost <= self.budget {
                 while ring.entries.len() >= self.capacity || ring.bytes + cost > self.budget {
                     let Some(old) = ring.pop_oldest() else { break };
@@ -164,7 +159,7 @@ impl Journal {
                     }
                 }
                 ring.bytes += cost;
-                ring.entries.push_back((e, cost));
+                ring.entries.push_back((entry, cost));
             }
             seq
         };
@@ -200,7 +195,7 @@ impl Journal {
     /// recorded so far (0 before the first).
     pub fn list(&self, f: &Filter, limit: usize) -> (Vec<Arc<Entry>>, u64) {
         let ring = self.ring.lock();
-        let hits = ring.entries.iter().map(|(e, _)| e).filter(|e| f.matches(e)).take(limit).map(shared).collect();
+        let hits = ring.entries.iter().map(|(e, _)| e).filter(|e| f.matches(e)).take(limit).cloned().collect();
         (hits, ring.last_seq)
     }
 
@@ -235,7 +230,7 @@ impl Journal {
         loop {
             // Registered before the look, so a record in between still wakes us.
             let recorded = self.recorded.notified();
-            if let Some(hit) = self.ring.lock().entries.iter().map(|(e, _)| e).find(|e| f.matches(e)).map(shared) {
+            if let Some(hit) = self.ring.lock().entries.iter().map(|(e, _)| e).find(|e| f.matches(e)).cloned() {
                 return Some(hit);
             }
             tokio::time::timeout_at(deadline, recorded).await.ok()?;
