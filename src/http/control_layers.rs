@@ -45,7 +45,7 @@ use super::error::{envelope, SHUTTING_DOWN};
 use super::extract::{bearer, body_limit, content_length, BODY_LIMIT};
 use super::{limits, API_PREFIX};
 use crate::faults::Decision;
-use crate::journal::{Captured, Entry, Headers, BODY_CAPTURE};
+use crate::journal::{Captured, Entry, Text, BODY_CAPTURE};
 use crate::state::AppState;
 
 /// Marks a response shaped by a fault rule (for the journal).
@@ -129,27 +129,21 @@ where
         _ => capture_request(body).await,
     };
     let method = parts.method.clone();
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let api_key = bearer(&parts.headers).map(str::to_owned);
-    let request_headers = Headers::new(&parts.headers);
+    let mut text = Text::request(parts.uri.path(), parts.uri.query(), bearer(&parts.headers), &parts.headers);
     let res = guarded(s, api, Request::from_parts(parts, body), next).await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let fault = res.extensions().get::<FaultHit>().map(|h| h.0.clone());
     let (parts, body) = res.into_parts();
     let (body, response_body) = capture_response(&parts, body).await;
+    text.respond(&parts.headers);
     s.journal.record(Entry {
         seq: 0,
         at,
         latency_ms,
         method,
-        path,
-        query,
-        api_key,
-        request_headers,
+        text,
         request_body,
         status: parts.status.as_u16(),
-        response_headers: Headers::new(&parts.headers),
         response_body,
         fault,
     });

@@ -92,10 +92,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -113,6 +110,7 @@ mod admin;
 mod agent_ai;
 pub(crate) mod agents;
 mod analytics;
+mod auth;
 mod billing;
 mod call_actions;
 pub(crate) mod calls;
@@ -134,8 +132,8 @@ mod webhooks;
 mod widget;
 
 use crate::state::AppState;
-use error::{envelope, UNAUTHORIZED};
-use extract::Org;
+use auth::Auth;
+use error::envelope;
 use routes::OpenApiRouter;
 
 /// The platform API's mount point.
@@ -190,9 +188,9 @@ pub fn openapi_json() -> &'static str {
 /// serves it inside [`transport::stack`] (trailing slashes, CORS), which
 /// wraps it once per connection rather than once per route.
 pub fn app(state: AppState) -> control_layers::App {
-    let api = platform().into_router_at(API_PREFIX).layer(middleware::from_fn_with_state(state.clone(), api_auth));
+    let api = platform().into_router_at(API_PREFIX).layer(Auth::new(state.clone(), auth::Scope::Platform));
     let rest = Router::from(others())
-        .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .layer(Auth::new(state.clone(), auth::Scope::Payment))
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi));
     with_layers(api, rest, state)
@@ -238,43 +236,12 @@ fn stamp(res: &mut Response) {
     }
 }
 
-/// Bearer auth for `/payment/v1` (R002, R003); see [`authorize`]. The
-/// control API and unknown routes skip it.
-async fn auth(State(s): State<AppState>, req: Request<Body>, next: Next) -> Response {
-    if !req.uri().path().starts_with(billing::PAYMENT_PREFIX) {
-        return next.run(req).await;
-    }
-    authorize(&s, req, next).await
-}
-
-/// Bearer auth for the platform API's routes, except the realtime
-/// WebSocket, whose handshake accepts `?token=` too (R193).
-async fn api_auth(State(s): State<AppState>, req: Request<Body>, next: Next) -> Response {
-    if req.uri().path() == calls::realtime::CONNECT_PATH {
-        return next.run(req).await;
-    }
-    authorize(&s, req, next).await
-}
-
-/// R002, R003: any non-empty Bearer token is a key unless `--require-key`
-/// lists the accepted ones; the caller's organization goes into the
-/// request as [`Org`]. Otherwise 401 in the envelope.
-async fn authorize(s: &AppState, mut req: Request<Body>, next: Next) -> Response {
-    let Some(key) = extract::bearer(req.headers()) else {
-        return envelope(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
-    };
-    if !s.config.require_keys.is_empty() && !s.config.require_keys.iter().any(|k| k == key) {
-        return envelope(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
-    }
-    let tenant = s.store.tenant(key);
-    req.extensions_mut().insert(Org(tenant));
-    next.run(req).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures::Fixtures;
+    use axum::body::Body;
+    use axum::extract::Request;
     use tower::ServiceExt;
 
     fn state() -> AppState {

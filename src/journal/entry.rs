@@ -61,27 +61,115 @@ impl Captured {
     }
 }
 
-/// Header fields in one buffer, `name:value\n` each (names are lowercase
-/// tokens and values never hold `\n`, so the split is unambiguous).
-#[derive(Debug, Clone, Default)]
-pub struct Headers(Box<[u8]>);
+/// Room left in a [`Text`] for the response's header fields (the mock's
+/// answers carry about 80 bytes of them), so that recording them does not
+/// grow the buffer.
+const RESPONSE_HEADROOM: usize = 128;
 
-impl Headers {
-    /// Copies `h` (repeated names stay repeated, in order).
-    pub fn new(h: &HeaderMap) -> Self {
-        let len = h.iter().map(|(n, v)| n.as_str().len() + v.len() + 2).sum();
-        let mut buf = Vec::with_capacity(len);
-        for (name, value) in h {
-            buf.extend_from_slice(name.as_str().as_bytes());
-            buf.push(b':');
-            buf.extend_from_slice(value.as_bytes());
-            buf.push(b'\n');
+/// An entry's text in one buffer (one allocation rather than five): the
+/// path, the query, the Bearer token and both header blocks, one after
+/// another. Header fields are `name:value\n` each (names are lowercase
+/// tokens and values never hold `\n`, so the split is unambiguous).
+#[derive(Debug, Default)]
+pub struct Text {
+    buf: Vec<u8>,
+    /// Where the path, the query, the key and the request's headers end
+    /// in `buf` (the response's headers run to its end).
+    ends: [usize; 4],
+    /// Whether a query and a key were given (either may be empty).
+    has_query: bool,
+    has_key: bool,
+}
+
+impl Text {
+    /// The request's side: `path`, `query` (without `?`), the Bearer `key`
+    /// and the request's headers, copied (repeated names stay repeated, in
+    /// order), with room for the response's headers ([`Text::respond`]).
+    pub fn request(path: &str, query: Option<&str>, key: Option<&str>, headers: &HeaderMap) -> Self {
+        let (q, k) = (query.unwrap_or_default(), key.unwrap_or_default());
+        let len = path.len() + q.len() + k.len() + headers_len(headers);
+        let mut buf = Vec::with_capacity(len + RESPONSE_HEADROOM);
+        let mut ends = [0; 4];
+        for (end, part) in ends.iter_mut().zip([path, q, k]) {
+            buf.extend_from_slice(part.as_bytes());
+            *end = buf.len();
         }
-        Self(buf.into_boxed_slice())
+        write_headers(&mut buf, headers);
+        ends[3] = buf.len();
+        Self { buf, ends, has_query: query.is_some(), has_key: key.is_some() }
     }
 
+    /// Records the response's headers (once, after [`Text::request`]).
+    pub fn respond(&mut self, headers: &HeaderMap) {
+        self.buf.truncate(self.ends[3]);
+        self.buf.reserve_exact(headers_len(headers));
+        write_headers(&mut self.buf, headers);
+    }
+
+    fn str(&self, from: usize, to: usize) -> &str {
+        std::str::from_utf8(&self.buf[from..to]).unwrap_or_default()
+    }
+
+    /// The path, e.g. `/atoms/v1/agent`.
+    pub fn path(&self) -> &str {
+        self.str(0, self.ends[0])
+    }
+
+    /// The raw query string, without `?`.
+    pub fn query(&self) -> Option<&str> {
+        self.has_query.then(|| self.str(self.ends[0], self.ends[1]))
+    }
+
+    /// The Bearer token as sent.
+    pub fn api_key(&self) -> Option<&str> {
+        self.has_key.then(|| self.str(self.ends[1], self.ends[2]))
+    }
+
+    /// The request's header fields as received.
+    pub fn request_headers(&self) -> Headers<'_> {
+        Headers(&self.buf[self.ends[2]..self.ends[3]])
+    }
+
+    /// The response's header fields.
+    pub fn response_headers(&self) -> Headers<'_> {
+        Headers(&self.buf[self.ends[3]..])
+    }
+
+    /// Heap bytes held (the buffer's capacity).
+    pub fn cost(&self) -> usize {
+        self.buf.capacity()
+    }
+}
+
+impl Clone for Text {
+    /// A copy with the same capacity, so it costs the same.
+    fn clone(&self) -> Self {
+        let mut buf = Vec::with_capacity(self.buf.capacity());
+        buf.extend_from_slice(&self.buf);
+        Self { buf, ..*self }
+    }
+}
+
+fn headers_len(h: &HeaderMap) -> usize {
+    h.iter().map(|(n, v)| n.as_str().len() + v.len() + 2).sum()
+}
+
+fn write_headers(buf: &mut Vec<u8>, h: &HeaderMap) {
+    for (name, value) in h {
+        buf.extend_from_slice(name.as_str().as_bytes());
+        buf.push(b':');
+        buf.extend_from_slice(value.as_bytes());
+        buf.push(b'\n');
+    }
+}
+
+/// Header fields kept in a [`Text`].
+#[derive(Debug, Clone, Copy)]
+pub struct Headers<'a>(&'a [u8]);
+
+impl<'a> Headers<'a> {
     /// `(name, value)` pairs in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+    pub fn iter(self) -> impl Iterator<Item = (&'a str, &'a [u8])> {
         self.0.split(|b| *b == b'\n').filter(|l| !l.is_empty()).filter_map(|line| {
             let colon = line.iter().position(|b| *b == b':')?;
             Some((std::str::from_utf8(&line[..colon]).ok()?, &line[colon + 1..]))
@@ -89,12 +177,12 @@ impl Headers {
     }
 
     /// Bytes held.
-    pub fn len(&self) -> usize {
+    pub fn len(self) -> usize {
         self.0.len()
     }
 
     /// Whether there are no fields.
-    pub fn is_empty(&self) -> bool {
+    pub fn is_empty(self) -> bool {
         self.0.is_empty()
     }
 }
@@ -110,20 +198,13 @@ pub struct Entry {
     pub latency_ms: u64,
     /// HTTP method.
     pub method: Method,
-    /// Path, e.g. `/atoms/v1/agent`.
-    pub path: String,
-    /// Raw query string, without `?`.
-    pub query: Option<String>,
-    /// The Bearer token as sent.
-    pub api_key: Option<String>,
-    /// Request headers as received (rendered with `authorization` redacted).
-    pub request_headers: Headers,
+    /// Path, query, Bearer token and both header blocks (request headers
+    /// are rendered with `authorization` redacted).
+    pub text: Text,
     /// Request body.
     pub request_body: Captured,
     /// Response status code.
     pub status: u16,
-    /// Response headers.
-    pub response_headers: Headers,
     /// Response body; `None` when it was streamed and not captured.
     pub response_body: Option<Captured>,
     /// Id of the fault rule that answered or delayed the request.
@@ -136,15 +217,11 @@ const ENTRY_OVERHEAD: usize = 64;
 
 impl Entry {
     /// The heap bytes this entry holds, as the journal's budget counts
-    /// them: the struct, its strings, headers and captured bodies.
+    /// them: the struct, its text (strings and headers) and captured bodies.
     pub fn cost(&self) -> usize {
         std::mem::size_of::<Self>()
             + ENTRY_OVERHEAD
-            + self.path.len()
-            + self.query.as_ref().map_or(0, String::len)
-            + self.api_key.as_ref().map_or(0, String::len)
-            + self.request_headers.len()
-            + self.response_headers.len()
+            + self.text.cost()
             + self.request_body.bytes.len()
             + self.response_body.as_ref().map_or(0, |b| b.bytes.len())
     }
@@ -157,13 +234,9 @@ pub(crate) fn test_entry(path: &str, key: Option<&str>, status: u16) -> Entry {
         at: 0,
         latency_ms: 0,
         method: Method::GET,
-        path: path.into(),
-        query: None,
-        api_key: key.map(Into::into),
-        request_headers: Headers::default(),
+        text: Text::request(path, None, key, &HeaderMap::new()),
         request_body: Captured::default(),
         status,
-        response_headers: Headers::default(),
         response_body: None,
         fault: None,
     }
@@ -184,15 +257,18 @@ mod tests {
     }
 
     #[test]
-    fn headers_keep_repeated_fields_in_order() {
+    fn the_text_keeps_repeated_header_fields_in_order_and_both_sides_apart() {
         let mut h = HeaderMap::new();
         h.append("x-a", "1".parse().expect("value"));
         h.insert("content-type", "application/json; q=1:2".parse().expect("value"));
         h.append("x-a", "2".parse().expect("value"));
-        let kept = Headers::new(&h);
-        let pairs: Vec<(&str, &[u8])> = kept.iter().collect();
+        let mut text = Text::request("/a", Some(""), None, &h);
+        text.respond(&HeaderMap::from_iter([(axum::http::header::VARY, "origin".parse().expect("value"))]));
+        let pairs: Vec<(&str, &[u8])> = text.request_headers().iter().collect();
         assert_eq!(pairs, [("x-a", &b"1"[..]), ("x-a", b"2"), ("content-type", b"application/json; q=1:2")]);
-        assert_eq!(kept.len(), "x-a:1\nx-a:2\ncontent-type:application/json; q=1:2\n".len());
+        assert_eq!(text.request_headers().len(), "x-a:1\nx-a:2\ncontent-type:application/json; q=1:2\n".len());
+        assert_eq!(text.response_headers().iter().collect::<Vec<_>>(), [("vary", &b"origin"[..])]);
+        assert_eq!((text.path(), text.query(), text.api_key()), ("/a", Some(""), None));
     }
 
     #[test]

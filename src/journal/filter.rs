@@ -49,9 +49,9 @@ impl Filter {
     /// Whether `e` passes.
     pub fn matches(&self, e: &Entry) -> bool {
         e.seq > self.since
-            && self.api_key.as_deref().is_none_or(|k| e.api_key.as_deref() == Some(k))
+            && self.api_key.as_deref().is_none_or(|k| e.text.api_key() == Some(k))
             && self.method.as_deref().is_none_or(|m| e.method.as_str().eq_ignore_ascii_case(m))
-            && self.path_prefix.as_deref().is_none_or(|p| e.path.starts_with(p))
+            && self.path_prefix.as_deref().is_none_or(|p| e.text.path().starts_with(p))
             && self.status.is_none_or(|s| s.matches(e.status))
     }
 }

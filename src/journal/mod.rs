@@ -40,7 +40,7 @@ pub mod entry;
 pub mod filter;
 pub mod render;
 
-pub use entry::{Captured, Entry, Headers, BODY_CAPTURE};
+pub use entry::{Captured, Entry, Headers, Text, BODY_CAPTURE};
 pub use filter::{Filter, StatusMatch};
 pub use render::{redact, render, render_body, render_headers, render_kept_headers};
 
@@ -136,7 +136,7 @@ impl Journal {
             return 0;
         }
         if let Some(body) = e.response_body.as_mut() {
-            self.share_repeated(&e.path, &mut body.bytes);
+            self.share_repeated(e.text.path(), &mut body.bytes);
         }
         let cost = e.cost();
         let mut entry = Arc::new(e);
@@ -212,7 +212,7 @@ impl Journal {
 
     /// Forgets the entries sent with `api_key`.
     pub fn clear_key(&self, api_key: &str) {
-        self.ring.lock().retain(|e| e.api_key.as_deref() != Some(api_key));
+        self.ring.lock().retain(|e| e.text.api_key() != Some(api_key));
     }
 
     /// The first entry passing `f`, waiting up to `timeout` (real time)
@@ -295,10 +295,14 @@ mod tests {
     #[test]
     fn clearing_one_key_gives_its_bytes_back() {
         let j = Journal::new(DEFAULT_CAPACITY, DEFAULT_BUDGET);
-        j.record(Entry { api_key: Some("k1".into()), ..with_body("/a", 1000) });
-        j.record(Entry { api_key: Some("k2".into()), ..with_body("/a", 50) });
+        let keyed = |key: &str, body_len| Entry {
+            request_body: Captured::new(&vec![b'x'; body_len]),
+            ..test_entry("/a", Some(key), 200)
+        };
+        j.record(keyed("k1", 1000));
+        j.record(keyed("k2", 50));
         j.clear_key("k1");
-        assert_eq!(j.usage(), (1, Entry { api_key: Some("k2".into()), ..with_body("/a", 50) }.cost()));
+        assert_eq!(j.usage(), (1, keyed("k2", 50).cost()));
     }
 
     #[test]

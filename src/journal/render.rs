@@ -53,7 +53,7 @@ pub fn render_headers(h: &HeaderMap) -> Value {
 }
 
 /// Journal headers as a JSON object (see [`render_pairs`]).
-pub fn render_kept_headers(h: &Headers) -> Value {
+pub fn render_kept_headers(h: Headers<'_>) -> Value {
     render_pairs(h.iter())
 }
 
@@ -71,13 +71,13 @@ pub fn render(e: &Entry) -> Value {
         "at": iso(e.at),
         "latencyMs": e.latency_ms,
         "method": e.method.as_str(),
-        "path": e.path,
-        "query": e.query,
-        "apiKey": e.api_key,
-        "request": {"headers": render_kept_headers(&e.request_headers), "body": render_body(&e.request_body)},
+        "path": e.text.path(),
+        "query": e.text.query(),
+        "apiKey": e.text.api_key(),
+        "request": {"headers": render_kept_headers(e.text.request_headers()), "body": render_body(&e.request_body)},
         "response": {
             "status": e.status,
-            "headers": render_kept_headers(&e.response_headers),
+            "headers": render_kept_headers(e.text.response_headers()),
             "body": e.response_body.as_ref().map_or(Value::Null, render_body),
             "streamed": e.response_body.is_none(),
         },
@@ -87,7 +87,7 @@ pub fn render(e: &Entry) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::BODY_CAPTURE;
+    use super::super::{Text, BODY_CAPTURE};
     use super::*;
 
     #[test]
@@ -120,7 +120,7 @@ mod tests {
         h.append("x-a", "2".parse().expect("value"));
         let expected = json!({"authorization": "***1234", "x-a": "1, 2"});
         assert_eq!(render_headers(&h), expected);
-        assert_eq!(render_kept_headers(&Headers::new(&h)), expected);
+        assert_eq!(render_kept_headers(Text::request("/", None, None, &h).request_headers()), expected);
         assert_eq!(redact("abc"), "***");
     }
 }

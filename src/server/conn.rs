@@ -52,7 +52,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use tower::ServiceExt;
 use tower_http::timeout::TimeoutBody;
 
 use crate::config::Transport;
@@ -70,7 +69,11 @@ pub(super) async fn serve(
 ) {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched { io: tcp, activity: Arc::clone(&activity), _open: open });
-    let service = ConnService { app, activity: Arc::clone(&activity), body_timeout: transport.body_timeout() };
+    let service = ConnService {
+        app: parking_lot::Mutex::new(app),
+        activity: Arc::clone(&activity),
+        body_timeout: transport.body_timeout(),
+    };
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
     let mut expired = pin!(activity.expired(transport.header_timeout(), transport.idle_timeout()));
     let mut stopping = false;
@@ -321,6 +324,11 @@ impl hyper::body::Body for Unread {
 }
 
 impl Unread {
+    /// Whether part of the body is still unread.
+    fn pending(&self) -> bool {
+        self.0.lock().is_some()
+    }
+
     /// Reads and drops what is left of the body, up to [`DRAIN_LIMIT`]
     /// bytes and `wait`; a body that errs, stalls or runs longer is left
     /// for hyper to close the connection on.
@@ -351,22 +359,23 @@ fn drainable(headers: &axum::http::HeaderMap) -> bool {
 
 /// The app as hyper calls it: counts requests in flight, puts the body
 /// timeout around request bodies that are not empty, and drains what the
-/// app leaves of them unread before answering.
-#[derive(Debug, Clone)]
+/// app leaves of them unread before answering. One per connection: it
+/// calls its own copy of the app (behind an uncontended lock, since hyper
+/// calls through `&self`) instead of cloning the app for every request,
+/// and its future ([`Answer`]) is not boxed.
+#[derive(Debug)]
 struct ConnService {
-    app: Served,
+    app: parking_lot::Mutex<Served>,
     activity: Arc<Activity>,
     body_timeout: Option<Duration>,
 }
 
-type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Tracked>, Infallible>> + Send>>;
-
 impl hyper::service::Service<Request<Incoming>> for ConnService {
     type Response = Response<Tracked>;
     type Error = Infallible;
-    type Future = ResponseFuture;
+    type Future = Answer;
 
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
+    fn call(&self, req: Request<Incoming>) -> Answer {
         let in_flight = InFlight::begin(&self.activity);
         let mut unread = None;
         let drainable = drainable(req.headers());
@@ -379,15 +388,56 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
             unread = Some(slot.clone());
             Body::new(slot)
         });
-        let res = self.app.clone().oneshot(req);
+        let answer = {
+            let mut app = self.app.lock();
+            // Every layer of the app is always ready (see `transport::stack`).
+            let ready = tower::Service::poll_ready(&mut *app, &mut Context::from_waker(std::task::Waker::noop()));
+            debug_assert!(ready.is_ready());
+            tower::Service::call(&mut *app, req)
+        };
         let wait = self.body_timeout.unwrap_or(DRAIN_WAIT);
-        Box::pin(async move {
-            let res = res.await?;
-            if let Some(unread) = unread {
-                unread.drain(wait).await;
+        Answer { answer, unread, wait, draining: None, in_flight: Some(in_flight) }
+    }
+}
+
+/// [`Unread::drain`] in progress.
+type Drain = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// [`ConnService`]'s future: the app's answer, then (only when the app
+/// left some of the request body unread) the drain.
+struct Answer {
+    answer: <Served as tower::Service<Request<Body>>>::Future,
+    unread: Option<Unread>,
+    wait: Duration,
+    draining: Option<(Drain, Response<Body>)>,
+    in_flight: Option<InFlight>,
+}
+
+impl Answer {
+    fn tracked(&mut self, res: Response<Body>) -> Response<Tracked> {
+        let in_flight = self.in_flight.take();
+        res.map(|body| Tracked { body, _in_flight: in_flight })
+    }
+}
+
+impl Future for Answer {
+    type Output = Result<Response<Tracked>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some((drain, _)) = this.draining.as_mut() {
+            std::task::ready!(drain.as_mut().poll(cx));
+            let res = this.draining.take().map(|(_, res)| res).unwrap_or_default();
+            return Poll::Ready(Ok(this.tracked(res)));
+        }
+        let res = std::task::ready!(Pin::new(&mut this.answer).poll(cx))?;
+        match this.unread.take().filter(Unread::pending) {
+            None => Poll::Ready(Ok(this.tracked(res))),
+            Some(unread) => {
+                this.draining = Some((Box::pin(unread.drain(this.wait)), res));
+                Pin::new(this).poll(cx)
             }
-            Ok(res.map(|body| Tracked { body, _in_flight: in_flight }))
-        })
+        }
     }
 }
 
@@ -395,7 +445,7 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
 #[derive(Debug)]
 struct Tracked {
     body: Body,
-    _in_flight: InFlight,
+    _in_flight: Option<InFlight>,
 }
 
 impl hyper::body::Body for Tracked {
