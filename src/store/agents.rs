@@ -374,26 +374,20 @@ impl Store {
     /// this organization's, and then no agent is created.
     ///
     /// The plan check and the insert are one decision under the agent
-    /// book's write lock, so parallel creates never exceed the limit. The
-    /// record is built before the lock is taken, so the lock is held only
-    /// for the check and the insert; a create refused by the plan has then
-    /// used up three ids (agent, version, workflow) that no agent gets.
+    /// book's write lock, so parallel creates never exceed the limit, and a
+    /// refused create takes no id.
     pub fn add_agent(&self, t: &Tenant, new: NewAgent) -> Result<String, DomainError> {
         agent::check_access(&new.config, t.access())?;
-        if new.telephony_product_id.is_empty() {
-            let rec = self.agent_record(t, new);
-            let mut agents = t.agents.write();
-            self.admit_agent(t, &agents)?;
-            let id = agents.insert(rec);
-            drop(agents);
-            return Ok(id.into());
-        }
+        let products = new.telephony_product_id.clone();
         let mut agents = t.agents.write();
         self.admit_agent(t, &agents)?;
-        let products = new.telephony_product_id.clone();
-        self.check_products(t, &products)?;
+        if !products.is_empty() {
+            self.check_products(t, &products)?;
+        }
         let id = self.insert_agent(t, &mut agents, new);
-        self.link_numbers(t, &mut agents, &id, &products)?;
+        if !products.is_empty() {
+            self.link_numbers(t, &mut agents, &id, &products)?;
+        }
         Ok(id)
     }
 
