@@ -30,6 +30,8 @@ binary (e.g. one built from an older commit) in the same run:
   * memory per agent: VmRSS growth / N after creating N = 10k and 100k agents
     with `{name}` through 4 pipelined keep-alive sockets (and the growth of
     each step over the agents it added: 1k→10k, 10k→100k);
+  * memory per agent with one config field: VmRSS growth / 10k after
+    creating 10k `{name, firstMessage}` agents on a fresh server;
   * list latency: GET /agent (first page, default sort) at 1k, 10k, 100k
     agents in one organization, median of 30 sequential requests;
   * reset: RSS 0.2 s and 3 s after `POST /_admin/reset`, against idle RSS;
@@ -191,9 +193,9 @@ def place_calls(s, agent_id, n):
     pipelined(s, post_request("/atoms/v1/conversation/outbound", body), n, b"HTTP/1.1 200")
 
 
-def create_agents(s, n, sockets=4, batch=64):
-    """Creates n `{name}` agents through pipelined keep-alive sockets."""
-    pipelined(s, post_request("/atoms/v1/agent", b'{"name":"m"}'), n, b"HTTP/1.1 201", sockets, batch)
+def create_agents(s, n, sockets=4, batch=64, body=b'{"name":"m"}'):
+    """Creates n agents (default `{name}`) through pipelined keep-alive sockets."""
+    pipelined(s, post_request("/atoms/v1/agent", body), n, b"HTTP/1.1 201", sockets, batch)
 
 def wrk(url, script=None):
     cmd = ["wrk", "-t2", "-c32", f"-d{DURATION}", "--latency", "-H", f"Authorization: Bearer {KEY}"]
@@ -363,6 +365,24 @@ def memory(label, binary):
           f"{r02 / 1024:.1f} MiB at +0.2 s ({r02 / idle:.1f}× idle), {r3 / 1024:.1f} MiB at +3 s ({r3 / idle:.1f}× idle)")
 
 
+def memory_with_config(label, binary, n=10_000):
+    """KiB per agent (RSS growth / n) created with one config field,
+    `{name, firstMessage}`, on a fresh server: the field is laid over the
+    shared defaults until something reads the whole config."""
+    s = mock(binary)
+    try:
+        s.get_ok("/healthz")
+        time.sleep(0.2)
+        idle = rss_kib(s.p.pid)
+        raise_agent_limit(s)
+        body = b'{"name":"m","firstMessage":"Hello from the load test."}'
+        create_agents(s, n, body=body)
+        created = rss_kib(s.p.pid)
+    finally:
+        s.stop()
+    print(f"\n{label}: {n:,} agents `{{name, firstMessage}}`: {(created - idle) / n:.2f} KiB/agent (load {loadavg()})")
+
+
 def readiness(binary):
     times = []
     for _ in range(20):
@@ -377,7 +397,11 @@ def readiness(binary):
 
 
 def main():
-    for flag, part in (("--lists", lists), ("--memory", memory)):
+    def memory_both(label, binary):
+        memory(label, binary)
+        memory_with_config(label, binary)
+
+    for flag, part in (("--lists", lists), ("--memory", memory_both)):
         if flag in sys.argv:
             if "--no-build" not in sys.argv:
                 subprocess.run(["cargo", "build", "--release", "--bin", "atoms-mock"], cwd=ROOT, check=True)
@@ -396,7 +420,7 @@ def main():
         print(f"readiness ({label}): median {med:.1f} ms, max {worst:.1f} ms (exec to first 200)")
     throughput(binaries(), arg("--hello") or os.path.join(REL, "examples", "hello_axum"))
     for label, binary in binaries():
-        memory(label, binary)
+        memory_both(label, binary)
 
 
 def binaries():

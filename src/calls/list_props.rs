@@ -27,7 +27,7 @@ fn call(id: &str, metrics: u8, at: i64) -> crate::call::Call {
     if !m.is_empty() {
         config.insert("postCallAnalyticsConfig".into(), json!({"dispositionMetrics": m}));
     }
-    let new = NewCall { config: Arc::new(config), ..NewCall::sample("a") };
+    let new = NewCall { config: config.into(), ..NewCall::sample("a") };
     crate::call::Call::new(new, id.into(), id.into(), at)
 }
 

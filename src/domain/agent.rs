@@ -92,10 +92,11 @@ pub struct NewAgent {
     pub telephony_product_id: Vec<String>,
     /// `allowInboundCall` (default true).
     pub allow_inbound_call: bool,
-    /// The config of version 1: defaults merged with the body's fields.
-    /// A body without config fields gets the shared defaults themselves
-    /// ([`config::defaults`], the same `Arc`), so such an agent costs no
-    /// copy of the config until its first edit (copy-on-write).
+    /// The config of version 1: the body's fields laid over the shared
+    /// defaults ([`config::Config::overlay`]). A body without config
+    /// fields gets the defaults themselves ([`config::defaults`], the same
+    /// allocation); one with a few holds just those fields and merges them
+    /// on first read, so no create copies the defaults (copy-on-write).
     pub config: config::Config,
 }
 
@@ -115,9 +116,9 @@ pub const VERSIONING_ENABLED: &str = "Agent has versioning enabled. Config chang
 /// Model and workflow-type access rules (R022) on an effective config.
 /// 403 for gated models or workflow graphs without access; 400 for
 /// realtime models on a workflow graph.
-pub fn check_access(config: &ConfigMap, access: OrgAccess) -> Result<(), DomainError> {
-    let model = config.get("slmModel").and_then(Value::as_str).unwrap_or("electron");
-    let wf = config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt");
+pub fn check_access(config: &impl config::Fields, access: OrgAccess) -> Result<(), DomainError> {
+    let model = config.field("slmModel").and_then(Value::as_str).unwrap_or("electron");
+    let wf = config.field("workflowType").and_then(Value::as_str).unwrap_or("single_prompt");
     if GATED_MODELS.contains(&model) && !access.gated_models {
         return Err(DomainError::Forbidden(format!("Your organization does not have access to the {model} model")));
     }
@@ -130,7 +131,7 @@ pub fn check_access(config: &ConfigMap, access: OrgAccess) -> Result<(), DomainE
     // `synthesizer.voiceConfig.model`, read only when the workflow type
     // makes it matter (a JSON pointer would rebuild each key).
     let tts = config
-        .get("synthesizer")
+        .field("synthesizer")
         .and_then(|s| s.get("voiceConfig"))
         .and_then(|v| v.get("model"))
         .and_then(Value::as_str)
@@ -174,13 +175,7 @@ pub fn parse_new(body: &Map<String, Value>) -> Result<NewAgent, DomainError> {
     let mut fields = config::validate_fields(body)?;
     // R024: the server default overrides `backgroundSound` on create.
     fields.remove("backgroundSound");
-    let cfg = if fields.is_empty() {
-        config::defaults()
-    } else {
-        let mut cfg = (*config::defaults()).clone();
-        config::merge(&mut cfg, &fields);
-        std::sync::Arc::new(cfg)
-    };
+    let cfg = config::Config::overlay(config::defaults(), fields);
     Ok(NewAgent {
         name,
         description: str_field(body, "description").unwrap_or_default(),
@@ -304,7 +299,7 @@ pub fn duplicate(agent: &Agent, active: Option<&ConfigMap>, target: &str) -> Res
         description: agent.description.clone(),
         telephony_product_id: Vec::new(),
         allow_inbound_call: agent.allow_inbound_call,
-        config: std::sync::Arc::new(stripped_for_duplicate(cfg)),
+        config: config::Config::new(stripped_for_duplicate(cfg)),
     })
 }
 

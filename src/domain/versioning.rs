@@ -13,8 +13,6 @@
 //! - activation waits for the security check (R057): it passes
 //!   `Rules::security_check_ms` after publish.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use super::agent::MetadataPatch;
@@ -166,9 +164,9 @@ pub fn apply(
                         rec.version_or_404(v)?;
                     }
                     let src = rec.draft(sd).ok_or_else(|| DomainError::NotFound("Source draft not found".into()))?;
-                    (Arc::clone(&src.config), src.base_version_id.clone())
+                    (src.config.clone(), src.base_version_id.clone())
                 }
-                (Some(v), None) => (Arc::clone(&rec.version_or_404(v)?.config), v.clone()),
+                (Some(v), None) => (rec.version_or_404(v)?.config.clone(), v.clone()),
             };
             next.drafts.push(Draft {
                 id: id.clone(),
@@ -199,7 +197,7 @@ pub fn apply(
             d.revision += 1;
             d.blocks = blocks_for(&d.id, d.revision, &sections, Some(&d.blocks));
             d.history.push(Edit { revision: d.revision, changed_sections: sections, at: now });
-            d.config = Arc::new(merged);
+            d.config = config::Config::new(merged);
             d.updated_at = now.max(d.updated_at);
         }
         Command::RenameDraft { draft, name } => {
@@ -235,7 +233,7 @@ pub fn apply(
                 draft_id: Some(d.draft_id.clone()),
                 parent_version: Some(d.base_version_id.clone()),
                 security_passes_at: now.saturating_add(rules.security_check_ms),
-                config: Arc::clone(&d.config),
+                config: d.config.clone(),
                 blocks: d.blocks.clone(),
                 updated_at: now,
                 json: config::JsonMemo::default(),

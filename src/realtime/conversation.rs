@@ -234,7 +234,7 @@ impl Conversation {
             tone_at: 0,
             out: Vec::new(),
             closing: None,
-            config: Arc::clone(&call.config),
+            config: call.config.clone(),
             tools: Vec::new(),
             settled: HashMap::new(),
             answer: None,

@@ -147,7 +147,7 @@ impl Store {
     fn agent_record(&self, t: &Tenant, new: NewAgent) -> AgentRecord {
         let now = self.clock.now();
         let id = self.ids.short_object_id(now);
-        let wf = new.config.get("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").into();
+        let wf = new.config.field("workflowType").and_then(Value::as_str).unwrap_or("single_prompt").into();
         let version_id = self.ids.short_object_id(now);
         let agent = Agent {
             id,
@@ -493,7 +493,7 @@ mod tests {
         let (shared, memo) = store
             .read_agent(&t, &id, |r| {
                 let v = r.active().expect("version 1 is active");
-                (std::sync::Arc::ptr_eq(&v.config, &defaults), v.json.get(&v.config))
+                (config::Config::ptr_eq(&v.config, &defaults), v.json.get(&v.config))
             })
             .expect("stored");
         assert!(shared, "version 1 must hold the shared defaults, not a copy");
@@ -503,9 +503,22 @@ mod tests {
 
         let custom = serde_json::json!({"name": "Own", "firstMessage": "Hi"});
         let id3 = store.create_agent_from_body(&t, custom.as_object().expect("object")).expect("created");
-        let own = store.read_agent(&t, &id3, |r| r.active().map(|v| std::sync::Arc::ptr_eq(&v.config, &defaults)));
-        assert_eq!(own.expect("stored"), Some(false), "a body with config fields gets its own copy");
-        assert_eq!(defaults.get("firstMessage"), config::defaults().get("firstMessage"), "defaults unchanged");
+        let (own, over_defaults, first, voice) = store
+            .read_agent(&t, &id3, |r| {
+                let c = &r.active().expect("version 1 is active").config;
+                let over_defaults = c.base().is_some_and(|b| config::Config::ptr_eq(b, &defaults));
+                (
+                    config::Config::ptr_eq(c, &defaults),
+                    over_defaults,
+                    c["firstMessage"].clone(),
+                    c["synthesizer"].clone(),
+                )
+            })
+            .expect("stored");
+        assert!(!own, "a body with config fields gets a config of its own");
+        assert!(over_defaults, "laid over the shared defaults, not a copy of them");
+        assert_eq!((first, &voice), (serde_json::json!("Hi"), &defaults["synthesizer"]), "merged on read");
+        assert_eq!(defaults.get("firstMessage"), Some(&serde_json::json!("")), "defaults unchanged");
     }
 
     /// R025: the page the ordered index gives for the default sort is the

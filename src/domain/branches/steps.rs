@@ -145,7 +145,7 @@ pub(super) fn put_draft(
     d.revision += 1;
     d.blocks = blocks_for(&d.id, d.revision, &sections, Some(&d.blocks));
     d.history.push(Edit { revision: d.revision, changed_sections: sections, at: now });
-    d.config = std::sync::Arc::new(merged);
+    d.config = crate::domain::config::Config::new(merged);
     d.snapshots.push(d.config.clone());
     d.updated_at = now.max(d.updated_at);
     touch(b, now, actor);

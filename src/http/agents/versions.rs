@@ -148,7 +148,8 @@ async fn diff_versions(
 ) -> ApiResult<Response> {
     let (a, b) = q.ids()?;
     let out = s.store.read_agent(&t, &id, |r| {
-        Some(config_diff::v1_diff(config_by_id(r, &a)?.as_ref(), config_by_id(r, &b)?.as_ref()))
+        let (a, b) = (config_by_id(r, &a)?, config_by_id(r, &b)?);
+        Some(config_diff::v1_diff(&a, &b))
     })?;
     Ok(ok(out.ok_or_else(version_not_found)?))
 }
