@@ -138,8 +138,50 @@ impl serde::Serialize for Config {
 }
 
 impl<'de> serde::Deserialize<'de> for Config {
+    /// The map, sharing the defaults where it reads the same
+    /// ([`Config::sharing_defaults`]): a state file's agents cost what
+    /// the agents they were saved from cost, not a copy of the defaults
+    /// each.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ConfigMap::deserialize(d).map(Self::new)
+        ConfigMap::deserialize(d).map(Self::sharing_defaults)
+    }
+}
+
+impl Config {
+    /// `map` as a config that shares the [`defaults`] where that reads
+    /// the same, keys in the same order at every depth: the defaults
+    /// themselves when `map` is them, else the top-level fields that
+    /// differ laid over them ([`Config::overlay`]); `map` alone when the
+    /// merge would not give `map` back (a field of the defaults missing,
+    /// keys in another order). For configs read back from a snapshot.
+    pub fn sharing_defaults(map: ConfigMap) -> Self {
+        let defaults = defaults();
+        let patch: ConfigMap = map
+            .iter()
+            .filter(|(k, v)| defaults.get(k.as_str()) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut merged = ConfigMap::clone(&defaults);
+        merge(&mut merged, &patch);
+        if same_in_order(&merged, &map) {
+            Self::overlay(defaults, patch)
+        } else {
+            Self::new(map)
+        }
+    }
+}
+
+/// Equal maps with their keys in the same order, at every depth.
+fn same_in_order(a: &ConfigMap, b: &ConfigMap) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
+}
+
+/// [`same_in_order`] for any value (arrays element by element).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => same_in_order(x, y),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q)),
+        _ => a == b,
     }
 }
 
@@ -504,9 +546,13 @@ impl JsonMemo {
         }
     }
 
-    /// The parts of `config`, computing them on first use.
-    pub fn get(&self, config: &ConfigMap) -> Arc<ConfigJson> {
-        Arc::clone(self.0.get_or_init(|| Arc::new(to_json_parts(config))))
+    /// The parts of `config`, computing them on first use. The shared
+    /// defaults always answer from the one process-wide memo, also for a
+    /// version whose memo was made empty (a version read back from a
+    /// snapshot).
+    pub fn get(&self, config: &Config) -> Arc<ConfigJson> {
+        let memo = if Config::ptr_eq(config, &DEFAULTS) { &DEFAULTS_JSON.0 } else { &self.0 };
+        Arc::clone(memo.get_or_init(|| Arc::new(to_json_parts(config))))
     }
 }
 

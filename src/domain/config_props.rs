@@ -89,3 +89,34 @@ fn a_single_field_is_read_without_merging() {
     assert_eq!(c.field("synthesizer"), defaults().get("synthesizer"));
     assert!(c.0.merged.get().is_none());
 }
+
+proptest! {
+    /// A config read back ([`Config::sharing_defaults`]) serializes to the
+    /// very bytes it was read from; one that is the defaults merged with
+    /// a patch shares the defaults (is them, or lies over them).
+    #[test]
+    fn a_config_read_back_is_the_same_bytes_and_shares_the_defaults(p in patch()) {
+        let map = deep_copy(&defaults(), &p);
+        let back = Config::sharing_defaults(map.clone());
+        prop_assert_eq!(serde_json::to_string(&back).ok(), serde_json::to_string(&map).ok());
+        let shares = Config::ptr_eq(&back, &defaults()) || back.base().is_some_and(|b| Config::ptr_eq(b, &defaults()));
+        prop_assert!(shares, "not sharing the defaults: {:?}", p);
+    }
+
+    /// Maps the merge cannot give back (a default field missing, fields
+    /// in another order, any other map) are kept as they are, byte for
+    /// byte.
+    #[test]
+    fn any_other_map_is_kept_as_it_is(p in patch(), drop in 0usize..30, rotate in 0usize..30) {
+        let mut map = deep_copy(&defaults(), &p);
+        if let Some(k) = map.keys().nth(drop).cloned() {
+            map.remove(&k);
+        }
+        let mut pairs: Vec<(String, Value)> = map.into_iter().collect();
+        let n = pairs.len().max(1);
+        pairs.rotate_left(rotate % n);
+        let map: ConfigMap = pairs.into_iter().collect();
+        let back = Config::sharing_defaults(map.clone());
+        prop_assert_eq!(serde_json::to_string(&back).ok(), serde_json::to_string(&map).ok());
+    }
+}

@@ -521,6 +521,48 @@ mod tests {
         assert_eq!(defaults.get("firstMessage"), Some(&serde_json::json!("")), "defaults unchanged");
     }
 
+    /// An organization read back from its snapshot (a state file, `PUT
+    /// /_admin/state`) shares the defaults as the live one did: a
+    /// default agent's version 1 is the shared defaults with the
+    /// process-wide serialized forms, one created with `firstMessage` lies
+    /// over them, and both serialize as before the round trip.
+    #[test]
+    fn agents_read_back_from_a_snapshot_share_the_default_config() {
+        let store = Store::new(Clock::new(ClockMode::Virtual), Some(1), 6000);
+        let t = store.tenant("sk_saved");
+        let plain = serde_json::json!({"name": "Plain"});
+        let custom = serde_json::json!({"name": "Own", "firstMessage": "Hi"});
+        let ids: Vec<String> = [plain, custom]
+            .iter()
+            .map(|b| store.create_agent_from_body(&t, b.as_object().expect("object")).expect("created"))
+            .collect();
+        let render = |t: &crate::store::Tenant, id: &str| {
+            store.read_agent(t, id, |r| r.active().map(|v| (*v.json.get(&v.config)).clone())).expect("stored")
+        };
+        let before: Vec<_> = ids.iter().map(|id| render(&t, id)).collect();
+        let text = serde_json::to_string(&store.snapshot_tenant(&t)).expect("serializes");
+        let snap = serde_json::from_str(&text).expect("reads back");
+        let back = store.restore_tenant("sk_read_back", snap).expect("restores");
+        let defaults = config::defaults();
+        let (config_shared, memo) = store
+            .read_agent(&back, &ids[0], |r| {
+                let v = r.active().expect("active");
+                (config::Config::ptr_eq(&v.config, &defaults), v.json.get(&v.config))
+            })
+            .expect("restored");
+        assert!(config_shared, "a default agent read back holds the shared defaults");
+        let fresh =
+            store.create_agent_from_body(&t, serde_json::json!({"name": "N"}).as_object().expect("o")).expect("ok");
+        let fresh_memo = store.read_agent(&t, &fresh, |r| r.active().map(|v| v.json.get(&v.config))).expect("stored");
+        assert!(std::sync::Arc::ptr_eq(&memo, &fresh_memo.expect("active")), "and the process-wide serialized forms");
+        let over = store.read_agent(&back, &ids[1], |r| {
+            r.active().expect("active").config.base().is_some_and(|b| config::Config::ptr_eq(b, &defaults))
+        });
+        assert_eq!(over, Ok(true), "an agent with a config field read back lies over the defaults");
+        let after: Vec<_> = ids.iter().map(|id| render(&back, id)).collect();
+        assert_eq!(after, before, "both serialize as before the round trip");
+    }
+
     /// R025: the page the ordered index gives for the default sort is the
     /// page a full scan and sort gives (an empty `search` takes the scan),
     /// for both orders, both archived flags, across pages and after
