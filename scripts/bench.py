@@ -32,6 +32,8 @@ binary (e.g. one built from an older commit) in the same run:
     each step over the agents it added: 1k→10k, 10k→100k);
   * memory per agent with one config field: VmRSS growth / 10k after
     creating 10k `{name, firstMessage}` agents on a fresh server;
+  * memory per agent after a restart: 20k `{name}` agents with
+    `--state-file`, SIGTERM, a start from the file (in a temporary folder);
   * list latency: GET /agent (first page, default sort) at 1k, 10k, 100k
     agents in one organization, median of 30 sequential requests;
   * reset: RSS 0.2 s and 3 s after `POST /_admin/reset`, against idle RSS;
@@ -44,10 +46,12 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -383,6 +387,37 @@ def memory_with_config(label, binary, n=10_000):
     print(f"\n{label}: {n:,} agents `{{name, firstMessage}}`: {(created - idle) / n:.2f} KiB/agent (load {loadavg()})")
 
 
+def restart(label, binary, n=20_000):
+    """KiB per agent after a restart from a state file: n `{name}` agents
+    created with `--state-file`, a graceful stop (SIGTERM writes the
+    snapshot), a start from the file; RSS growth over the first start's
+    idle RSS / n, 0.5 s after the restarted server answers."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "state.json")
+        s = Server([binary, "--port", "0", "--state-file", path])
+        s.get_ok("/healthz")
+        time.sleep(0.2)
+        idle = rss_kib(s.p.pid)
+        raise_agent_limit(s)
+        create_agents(s, n)
+        made = rss_kib(s.p.pid)
+        s.p.send_signal(signal.SIGTERM)
+        s.p.wait()
+        size = os.path.getsize(path)
+        t0 = time.perf_counter()
+        s = Server([binary, "--port", "0", "--state-file", path])
+        try:
+            s.get_ok("/healthz")
+            ready = time.perf_counter() - t0
+            time.sleep(0.5)
+            back = rss_kib(s.p.pid)
+        finally:
+            s.stop()
+    print(f"\n{label}: {n:,} agents `{{name}}` with --state-file: {(made - idle) / n:.2f} KiB/agent; "
+          f"after a restart from the {size / 2**20:.0f} MiB file (ready in {ready:.1f} s): "
+          f"{(back - idle) / n:.2f} KiB/agent (load {loadavg()})")
+
+
 def readiness(binary):
     times = []
     for _ in range(20):
@@ -400,6 +435,7 @@ def main():
     def memory_both(label, binary):
         memory(label, binary)
         memory_with_config(label, binary)
+        restart(label, binary)
 
     for flag, part in (("--lists", lists), ("--memory", memory_both)):
         if flag in sys.argv:
