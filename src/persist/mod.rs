@@ -45,7 +45,7 @@ use crate::store::TenantSnapshot;
 mod file;
 mod writer;
 
-pub use file::{read_state, temp_path, write_atomic, StateFileError};
+pub use file::{read_state, temp_path, write_json_atomic, StateFileError};
 pub use writer::Persister;
 
 /// `format` of a state file.

@@ -2,13 +2,14 @@
 //!
 //! Every `--snapshot-interval-secs` (wall-clock time, whatever the mock's
 //! clock) it looks at `Store::changes`; when the number moved since the
-//! last write, it takes a snapshot, serializes it on a blocking thread and
-//! writes it atomically, unless the bytes equal the last ones written
-//! (reads count as possible changes). [`Persister::close`], called after
+//! last write, it takes a snapshot and streams it on a blocking thread to
+//! the temporary file through a 64 KiB buffer (memory does not grow with
+//! the file's size), which replaces the file atomically unless its bytes
+//! hash the same as the last ones written (reads count as possible
+//! changes). [`Persister::close`], called after
 //! the server has drained its connections, stops the loop and writes the
 //! final snapshot. One write runs at a time.
 
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
-use super::{snapshot, write_atomic};
+use super::{snapshot, write_json_atomic};
 use crate::state::AppState;
 
 /// What the last write wrote: the change count it covered and a hash of
@@ -84,18 +85,9 @@ impl Persister {
             return Ok(false);
         }
         let (state, path, last) = (self.state.clone(), self.path.clone(), written.hash);
-        let hash = tokio::task::spawn_blocking(move || {
-            let bytes = serde_json::to_vec_pretty(&snapshot(&state)).map_err(std::io::Error::other)?;
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            bytes.hash(&mut h);
-            let hash = h.finish();
-            if Some(hash) != last || !path.exists() {
-                write_atomic(&path, &bytes)?;
-            }
-            Ok::<_, std::io::Error>(hash)
-        })
-        .await
-        .map_err(std::io::Error::other)??;
+        let (hash, _) = tokio::task::spawn_blocking(move || write_json_atomic(&path, &snapshot(&state), last))
+            .await
+            .map_err(std::io::Error::other)??;
         let wrote = written.hash != Some(hash);
         *written = Written { changes: Some(changes), hash: Some(hash) };
         Ok(wrote)
