@@ -33,7 +33,8 @@ binary (e.g. one built from an older commit) in the same run:
   * memory per agent with one config field: VmRSS growth / 10k after
     creating 10k `{name, firstMessage}` agents on a fresh server;
   * memory per agent after a restart: 20k `{name}` agents with
-    `--state-file`, SIGTERM, a start from the file (in a temporary folder);
+    `--state-file`, the peak RSS once a snapshot of them was written,
+    SIGTERM, a start from the file (in a temporary folder);
   * list latency: GET /agent (first page, default sort) at 1k, 10k, 100k
     agents in one organization, median of 30 sequential requests;
   * reset: RSS 0.2 s and 3 s after `POST /_admin/reset`, against idle RSS;
@@ -71,6 +72,12 @@ def arg(name):
 def loadavg():
     with open("/proc/loadavg") as f:
         return f.read().split()[0]
+
+
+def hwm_kib(pid):
+    """Peak resident set (VmHWM) of pid, KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
 
 
 def rss_kib(pid):
@@ -389,18 +396,28 @@ def memory_with_config(label, binary, n=10_000):
 
 def restart(label, binary, n=20_000):
     """KiB per agent after a restart from a state file: n `{name}` agents
-    created with `--state-file`, a graceful stop (SIGTERM writes the
-    snapshot), a start from the file; RSS growth over the first start's
-    idle RSS / n, 0.5 s after the restarted server answers."""
+    created with `--state-file` (snapshots every second), the peak RSS
+    (VmHWM) once a snapshot of them has been written, a graceful stop
+    (SIGTERM writes the snapshot), a start from the file; RSS growth over
+    the first start's idle RSS / n, 0.5 s after the restarted server
+    answers."""
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "state.json")
-        s = Server([binary, "--port", "0", "--state-file", path])
+        s = Server([binary, "--port", "0", "--state-file", path, "--snapshot-interval-secs", "1"])
         s.get_ok("/healthz")
         time.sleep(0.2)
         idle = rss_kib(s.p.pid)
         raise_agent_limit(s)
         create_agents(s, n)
         made = rss_kib(s.p.pid)
+        # A snapshot of all n agents is on disk when a write has started
+        # after the last create and ended (no temporary file left).
+        t_made, tmp = time.time(), os.path.join(d, ".state.json.tmp")
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline and not (
+                os.path.exists(path) and os.path.getmtime(path) > t_made + 0.05 and not os.path.exists(tmp)):
+            time.sleep(0.05)
+        peak = hwm_kib(s.p.pid)
         s.p.send_signal(signal.SIGTERM)
         s.p.wait()
         size = os.path.getsize(path)
@@ -413,7 +430,8 @@ def restart(label, binary, n=20_000):
             back = rss_kib(s.p.pid)
         finally:
             s.stop()
-    print(f"\n{label}: {n:,} agents `{{name}}` with --state-file: {(made - idle) / n:.2f} KiB/agent; "
+    print(f"\n{label}: {n:,} agents `{{name}}` with --state-file: {(made - idle) / n:.2f} KiB/agent, "
+          f"RSS {made / 1024:.0f} MiB, peak RSS once a snapshot was written {peak / 1024:.0f} MiB; "
           f"after a restart from the {size / 2**20:.0f} MiB file (ready in {ready:.1f} s): "
           f"{(back - idle) / n:.2f} KiB/agent (load {loadavg()})")
 
