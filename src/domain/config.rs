@@ -161,6 +161,9 @@ impl Config {
             .filter(|(k, v)| defaults.get(k.as_str()) != Some(*v))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if patch.is_empty() {
+            return if same_in_order(&defaults, &map) { defaults } else { Self::new(map) };
+        }
         let mut merged = ConfigMap::clone(&defaults);
         merge(&mut merged, &patch);
         if same_in_order(&merged, &map) {

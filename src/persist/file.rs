@@ -3,11 +3,12 @@
 //!
 //! [`write_json_atomic`] streams the document (without holding its
 //! bytes) to `.<name>.tmp` in the same directory, fsyncs it, renames it
-//! over the file and fsyncs the directory, so the file is always either the previous snapshot or the
-//! new one, also after `kill -9` or a power cut. The temporary name is
-//! fixed: only one writer runs per file ([`super::Persister`]), and a
-//! crash leaves at most one stale temporary, which the next write
-//! replaces.
+//! over the file and fsyncs the directory, so the file is always either
+//! the previous snapshot or the new one, also after `kill -9` or a power
+//! cut. The temporary name is fixed: only one writer runs per file
+//! ([`super::Persister`]), and a crash leaves at most one stale
+//! temporary, which the next write replaces; a write that fails removes
+//! its temporary.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,20 +56,26 @@ pub fn write_json_atomic<T: serde::Serialize>(
     unchanged: Option<u64>,
 ) -> std::io::Result<(u64, bool)> {
     let tmp = temp_path(path);
-    let mut out = Hashing {
-        inner: std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&tmp)?),
-        hash: Default::default(),
-    };
-    serde_json::to_writer_pretty(&mut out, doc).map_err(std::io::Error::other)?;
-    let hash = std::hash::Hasher::finish(&out.hash);
-    let f = out.inner.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-    if Some(hash) == unchanged && path.exists() {
-        drop(f);
-        std::fs::remove_file(&tmp)?;
-        return Ok((hash, false));
+    let written = (|| {
+        let mut out = Hashing {
+            inner: std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&tmp)?),
+            hash: Default::default(),
+        };
+        serde_json::to_writer_pretty(&mut out, doc).map_err(std::io::Error::other)?;
+        let hash = std::hash::Hasher::finish(&out.hash);
+        let f = out.inner.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        if Some(hash) == unchanged && path.exists() {
+            drop(f);
+            std::fs::remove_file(&tmp)?;
+            return Ok((hash, false));
+        }
+        replace_with(f, &tmp, path)?;
+        Ok((hash, true))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    replace_with(f, &tmp, path)?;
-    Ok((hash, true))
+    written
 }
 
 /// A writer that hashes what passes through it. The hash depends only on
@@ -152,6 +159,27 @@ mod tests {
             std::hash::Hasher::finish(&h)
         };
         assert_eq!(h3, whole, "the hash of the bytes, however they were written");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A document that fails half-way leaves the file as it was and no
+    /// temporary behind.
+    #[test]
+    fn a_write_that_fails_keeps_the_file_and_removes_its_temporary() {
+        struct Fails;
+        impl serde::Serialize for Fails {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("cannot be written"))
+            }
+        }
+        let d = dir("fails");
+        let p = d.join("state.json");
+        write_json_atomic(&p, &serde_json::json!({"kept": true}), None).expect("first");
+        let half = (serde_json::json!({"big": vec![7u8; 100_000]}), Fails);
+        let err = write_json_atomic(&p, &half, None).expect_err("fails");
+        assert!(err.to_string().contains("cannot be written"), "{err}");
+        assert!(!temp_path(&p).exists(), "temporary removed");
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "{\n  \"kept\": true\n}");
         let _ = std::fs::remove_dir_all(&d);
     }
 
