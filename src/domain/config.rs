@@ -35,7 +35,8 @@ pub type ConfigMap = Map<String, Value>;
 #[derive(Clone)]
 pub struct Config(Arc<Layers>);
 
-/// What a [`Config`] holds: `patch` alone, or `patch` over `base`.
+/// What a [`Config`] holds: `patch` alone, or `patch` over `base`, and
+/// the serialized forms once rendered.
 struct Layers {
     /// The config under `patch`; `None` when `patch` is the whole map.
     base: Option<Config>,
@@ -43,12 +44,14 @@ struct Layers {
     patch: ConfigMap,
     /// `base` with `patch` merged in, made on first read.
     merged: std::sync::OnceLock<ConfigMap>,
+    /// [`Config::json`], made on first render.
+    json: std::sync::OnceLock<Arc<ConfigJson>>,
 }
 
 impl Config {
     /// A config that is exactly `map`.
     pub fn new(map: ConfigMap) -> Self {
-        Self(Arc::new(Layers { base: None, patch: map, merged: std::sync::OnceLock::new() }))
+        Self(Arc::new(Layers { base: None, patch: map, merged: Default::default(), json: Default::default() }))
     }
 
     /// `base` with `patch` deep-merged in ([`merge`]), the merge done on
@@ -58,12 +61,21 @@ impl Config {
         if patch.is_empty() {
             return base;
         }
-        Self(Arc::new(Layers { base: Some(base), patch, merged: std::sync::OnceLock::new() }))
+        Self(Arc::new(Layers { base: Some(base), patch, merged: Default::default(), json: Default::default() }))
     }
 
     /// Whether both are the same allocation (clones of one config).
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    /// The serialized forms `GET /agent` splices into its answers
+    /// ([`to_json_parts`]), computed on first use and kept with the
+    /// config, so every clone shares them: the shared [`defaults`] are
+    /// serialized once per process, whichever agents (created, duplicated
+    /// from nothing, or read back from a snapshot) hold them.
+    pub fn json(&self) -> Arc<ConfigJson> {
+        Arc::clone(self.0.json.get_or_init(|| Arc::new(to_json_parts(self))))
     }
 
     /// The config this one was laid over, when it is an
@@ -492,7 +504,7 @@ pub fn versioned_workflow(config: &ConfigMap) -> Value {
 }
 
 /// The serialized forms of an immutable config that `GET /agent` splices
-/// into responses, computed once per published version.
+/// into responses, computed once per config ([`Config::json`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigJson {
     /// The config fields as `"k":v` pairs joined by commas, without braces,
@@ -519,43 +531,6 @@ pub fn to_json_parts(config: &ConfigMap) -> ConfigJson {
         fields,
         resolved: Value::Object(resolved(config)).to_string(),
         versioned: versioned_workflow(config).to_string(),
-    }
-}
-
-/// A once-computed [`ConfigJson`] shared by every clone of a published
-/// version. Equality ignores it: it is derived from the immutable config.
-#[derive(Debug, Clone, Default)]
-pub struct JsonMemo(Arc<std::sync::OnceLock<Arc<ConfigJson>>>);
-
-impl PartialEq for JsonMemo {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-/// The one memo every version whose config is the shared defaults uses.
-static DEFAULTS_JSON: LazyLock<JsonMemo> = LazyLock::new(JsonMemo::default);
-
-impl JsonMemo {
-    /// The memo for a new version of `config`: when `config` is the shared
-    /// defaults ([`defaults`], compared by pointer), the one memo all such
-    /// versions share, so the defaults are serialized once per process;
-    /// otherwise a fresh, empty memo.
-    pub fn for_config(config: &Config) -> Self {
-        if Config::ptr_eq(config, &DEFAULTS) {
-            DEFAULTS_JSON.clone()
-        } else {
-            Self::default()
-        }
-    }
-
-    /// The parts of `config`, computing them on first use. The shared
-    /// defaults always answer from the one process-wide memo, also for a
-    /// version whose memo was made empty (a version read back from a
-    /// snapshot).
-    pub fn get(&self, config: &Config) -> Arc<ConfigJson> {
-        let memo = if Config::ptr_eq(config, &DEFAULTS) { &DEFAULTS_JSON.0 } else { &self.0 };
-        Arc::clone(memo.get_or_init(|| Arc::new(to_json_parts(config))))
     }
 }
 

@@ -236,7 +236,6 @@ pub fn apply(
                 config: d.config.clone(),
                 blocks: d.blocks.clone(),
                 updated_at: now,
-                json: config::JsonMemo::default(),
                 branch: None,
                 revision_number: None,
                 legacy_number: true,

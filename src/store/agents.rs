@@ -493,12 +493,12 @@ mod tests {
         let (shared, memo) = store
             .read_agent(&t, &id, |r| {
                 let v = r.active().expect("version 1 is active");
-                (config::Config::ptr_eq(&v.config, &defaults), v.json.get(&v.config))
+                (config::Config::ptr_eq(&v.config, &defaults), v.config.json())
             })
             .expect("stored");
         assert!(shared, "version 1 must hold the shared defaults, not a copy");
         let other = store.create_agent_from_body(&t, body.as_object().expect("object")).expect("created");
-        let memo2 = store.read_agent(&t, &other, |r| r.active().map(|v| v.json.get(&v.config))).expect("stored");
+        let memo2 = store.read_agent(&t, &other, |r| r.active().map(|v| v.config.json())).expect("stored");
         assert!(std::sync::Arc::ptr_eq(&memo, &memo2.expect("active")), "one serialized form for all default agents");
 
         let custom = serde_json::json!({"name": "Own", "firstMessage": "Hi"});
@@ -537,7 +537,7 @@ mod tests {
             .map(|b| store.create_agent_from_body(&t, b.as_object().expect("object")).expect("created"))
             .collect();
         let render = |t: &crate::store::Tenant, id: &str| {
-            store.read_agent(t, id, |r| r.active().map(|v| (*v.json.get(&v.config)).clone())).expect("stored")
+            store.read_agent(t, id, |r| r.active().map(|v| (*v.config.json()).clone())).expect("stored")
         };
         let before: Vec<_> = ids.iter().map(|id| render(&t, id)).collect();
         let text = serde_json::to_string(&store.snapshot_tenant(&t)).expect("serializes");
@@ -547,13 +547,13 @@ mod tests {
         let (config_shared, memo) = store
             .read_agent(&back, &ids[0], |r| {
                 let v = r.active().expect("active");
-                (config::Config::ptr_eq(&v.config, &defaults), v.json.get(&v.config))
+                (config::Config::ptr_eq(&v.config, &defaults), v.config.json())
             })
             .expect("restored");
         assert!(config_shared, "a default agent read back holds the shared defaults");
         let fresh =
             store.create_agent_from_body(&t, serde_json::json!({"name": "N"}).as_object().expect("o")).expect("ok");
-        let fresh_memo = store.read_agent(&t, &fresh, |r| r.active().map(|v| v.json.get(&v.config))).expect("stored");
+        let fresh_memo = store.read_agent(&t, &fresh, |r| r.active().map(|v| v.config.json())).expect("stored");
         assert!(std::sync::Arc::ptr_eq(&memo, &fresh_memo.expect("active")), "and the process-wide serialized forms");
         let over = store.read_agent(&back, &ids[1], |r| {
             r.active().expect("active").config.base().is_some_and(|b| config::Config::ptr_eq(b, &defaults))

@@ -198,7 +198,6 @@ pub(super) fn publish(
         config: d.config.clone(),
         blocks: d.blocks.clone(),
         updated_at: now,
-        json: config::JsonMemo::default(),
         branch: Some(branch.into()),
         revision_number: None,
         legacy_number: false,
@@ -305,7 +304,6 @@ pub(super) fn restore(
     row.parent_version = next.branches[i].head_revision_id.as_deref().map(str::to_string);
     row.security_passes_at = now;
     row.updated_at = now;
-    row.json = config::JsonMemo::default();
     row.legacy_number = false;
     row.state = RevState::Scanning;
     next.versions.push(row);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::agent::Agent;
-use crate::domain::config::{self, Config, SECTIONS};
+use crate::domain::config::{Config, SECTIONS};
 use crate::domain::ids::{hex, DerivedPrefix, ShortStr};
 use crate::domain::prompt_score::CachedScore;
 use crate::domain::{string_len, DomainError, Millis};
@@ -145,9 +145,6 @@ pub struct Version {
     pub blocks: Blocks,
     /// Last metadata change, epoch ms.
     pub updated_at: Millis,
-    /// The config's serialized forms, computed on first render.
-    #[serde(skip)]
-    pub json: config::JsonMemo,
     /// Owning branch (v2); `None` on rows published through v1 until a
     /// v2 command backfills them onto the live branch.
     pub branch: Option<ShortStr>,
@@ -314,7 +311,6 @@ pub fn new_record(agent: Agent, version_id: ShortStr, config: Config) -> AgentRe
         draft_id: None,
         parent_version: None,
         security_passes_at: now,
-        json: config::JsonMemo::for_config(&config),
         config,
         blocks,
         updated_at: now,

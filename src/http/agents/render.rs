@@ -67,13 +67,13 @@ pub(crate) fn agent_enveloped(rec: &AgentRecord, detail: Option<ConfigSource<'_>
 /// with room for the whole of it.
 fn write_agent(rec: &AgentRecord, detail: Option<ConfigSource<'_>>, open: fn(usize) -> JsonObject) -> JsonObject {
     let a = &rec.agent;
-    let active = rec.active().map(|v| v.json.get(&v.config));
+    let active = rec.active().map(|v| v.config.json());
     let active = active.unwrap_or_else(|| std::sync::Arc::new(config::to_json_parts(&config::defaults())));
     let detail = detail.map(|src| {
         let (parts, label) = match src {
             ConfigSource::Active => (std::sync::Arc::clone(&active), None),
             ConfigSource::Draft(d) => (std::sync::Arc::new(config::to_json_parts(&d.config)), Some("draft")),
-            ConfigSource::Version(v) => (v.json.get(&v.config), Some("version")),
+            ConfigSource::Version(v) => (v.config.json(), Some("version")),
         };
         (src, parts, label)
     });
