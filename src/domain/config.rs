@@ -29,9 +29,9 @@ pub type ConfigMap = Map<String, Value>;
 /// first read through `Deref` and kept. An agent created with a few
 /// config fields (`{name, firstMessage}`) so holds those fields and a
 /// reference to the shared [`defaults`], not a deep copy of them, until
-/// something reads its whole config (a render, a diff, a call): about a
-/// kilobyte per agent instead of seven, and no copy on the create path
-/// (issue 13: defaults shared, copy-on-write).
+/// something reads its whole config (a render, a diff, a call): 2.5 KiB
+/// per such agent instead of 18.6 (BENCHMARKS.md, 10k agents), and no
+/// copy on the create path (issue 13: defaults shared, copy-on-write).
 #[derive(Clone)]
 pub struct Config(Arc<Layers>);
 
@@ -72,8 +72,8 @@ impl Config {
     /// The serialized forms `GET /agent` splices into its answers
     /// ([`to_json_parts`]), computed on first use and kept with the
     /// config, so every clone shares them: the shared [`defaults`] are
-    /// serialized once per process, whichever agents (created, duplicated
-    /// from nothing, or read back from a snapshot) hold them.
+    /// serialized once per process, whichever agents hold them (created
+    /// with default config, or read back from a snapshot).
     pub fn json(&self) -> Arc<ConfigJson> {
         Arc::clone(self.0.json.get_or_init(|| Arc::new(to_json_parts(self))))
     }
