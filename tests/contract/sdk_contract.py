@@ -20,8 +20,14 @@ to the mock's control API (plain HTTP): `/_admin/clock` to read and advance
 the clock, `/_admin/journal/wait` to see a helper's publish arrive before
 moving the clock past its security scan, `/_admin/concurrency` to make a
 call queue, and `/_admin/dnc` and `/_admin/access` for the Do-Not-Call and
-concurrency steps (`sdk_dnc.py`). Prints one `ok` line per step and `PASS sdk contract` at the
-end; exits non-zero on the first failure.
+concurrency steps (`sdk_dnc.py`). The other areas have modules of their own
+(`sdk_account.py`, `sdk_analytics.py`, `sdk_knowledge.py`, `sdk_branches.py`
+for the v2 branch and revision operations, `sdk_streams.py` for the SSE live
+events and the campaign CSV). Every generated method is wrapped first
+(`record_calls`): the run fails unless each of them was called at least
+once, so a method a newer SDK adds is not silently left out. Prints one `ok`
+line per step and `PASS sdk contract` at the end; exits non-zero on the
+first failure.
 
 Set SDK_CONTRACT_EXTRAS=1 to also print, per response, the keys the SDK's
 model does not declare (with the declared fields that came back null or
@@ -51,7 +57,9 @@ from smallestai.core.pydantic_utilities import parse_obj_as  # noqa: E402
 from sdk_analytics import analytics_steps  # noqa: E402
 from sdk_dnc import dnc_concurrency_steps  # noqa: E402
 
+import sdk_branches  # noqa: E402
 import sdk_knowledge  # noqa: E402
+import sdk_streams  # noqa: E402
 
 BASE = os.environ.get("ATOMS_MOCK_BASE", "").rstrip("/")
 if not BASE.endswith("/atoms/v1"):
@@ -158,6 +166,45 @@ def advance(seconds):
 
 def now():
     return dt.datetime.fromisoformat(admin("GET", "/clock")["now"].replace("Z", "+00:00"))
+
+
+# --- coverage: every generated SDK method ---------------------------------------
+
+# (area, method) of each generated SDK method a step has called, plainly or
+# through `with_raw_response`.
+CALLED = set()
+
+
+def sdk_methods(client):
+    """Yields (area name, area, method name) for each public method of each
+    `client.atoms.<area>` that has a `with_raw_response` (the generated
+    clients)."""
+    for name in dir(client.atoms):
+        area = getattr(client.atoms, name)
+        if name.startswith("_") or not hasattr(area, "with_raw_response"):
+            continue
+        for method in dir(area):
+            if not method.startswith("_") and method != "with_raw_response" and callable(getattr(area, method)):
+                yield name, area, method
+
+
+def record_calls(client):
+    """Wraps every generated method (plain and raw) so that the SDK's own
+    helpers' calls count too; `main()` fails when a method was never called:
+    a method a newer SDK adds fails the contract until a step covers it."""
+    for name, area, method in sdk_methods(client):
+        for target in (area, area.with_raw_response):
+            original = getattr(target, method)
+
+            def wrapped(*args, _original=original, _key=(name, method), **kwargs):
+                CALLED.add(_key)
+                return _original(*args, **kwargs)
+
+            setattr(target, method, wrapped)
+
+
+def uncalled(client):
+    return sorted(f"{name}.{method}" for name, _, method in sdk_methods(client) if (name, method) not in CALLED)
 
 
 # --- agents, templates, metric templates -------------------------------------
@@ -701,6 +748,7 @@ def campaign_steps(client, agent_id):
     check(got.data.campaign.status == "completed", f"campaign after 120s: {got.data.campaign.status!r}")
     check(got.data.metrics.contacts_called == 2, f"campaign metrics: {got.data.metrics!r}")
     step("advance 120s: campaign completed, 2 contacts called")
+    sdk_streams.campaign_logs(client, campaign_id, calls=2)
 
     sdk(campaigns, "delete", campaign_id)
     listed, _ = sdk(campaigns, "list")
@@ -853,6 +901,7 @@ def main():
         api_key=KEY,
         environment=SmallestAIEnvironment(atoms=BASE, waves=ROOT, waves_ws=ROOT, payment=ROOT),
     )
+    record_calls(client)
     try:
         organization = user_steps(client)
         agent_id, active_version = agent_steps(client)
@@ -865,6 +914,11 @@ def main():
         dnc_concurrency_steps(client, agent_id)
         __import__("sdk_account").account_steps(client, sys.modules[__name__])
         sdk_knowledge.steps(client, agent_id, version_id, sys.modules[__name__])
+        sdk_branches.steps(client)
+        sdk_streams.live_events(client, agent_id)
+        missing = uncalled(client)
+        check(not missing, f"{len(missing)} SDK methods no step calls: {missing}")
+        step(f"all {len(set(CALLED))} generated SDK methods called")
     except ContractFailure as e:
         print(f"FAIL {e}", flush=True)
         return 1
