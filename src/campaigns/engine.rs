@@ -173,6 +173,7 @@ impl Campaigns {
         let c = book.campaign_mut(id).ok_or_else(not_found)?;
         let cmd = match cmd {
             Command::ApplyPause { .. } => Command::ApplyPause { queued: self.queued_members(t, c) },
+            Command::Stop { .. } => Command::Stop { queued: self.queued_members(t, c) },
             other => other.clone(),
         };
         let out = campaign::apply(&c.progress, &cmd, now)?;

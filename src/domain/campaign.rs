@@ -8,6 +8,8 @@
 //! draft ─start─▶ processing ─begin─▶ running ─every member done─▶ completed
 //! scheduled ─scheduledAt─▶ running          running ─pause…apply─▶ paused
 //! scheduled ─start─▶ processing             paused ─start─▶ processing ─begin─▶ running
+//! processing|running|paused ─stop─▶ running (calls in flight) ─last one ends─▶ completed
+//! processing|running|paused ─stop─▶ completed (none in flight)
 //! any non-terminal ─campaign-level error─▶ failed
 //! ```
 //!
@@ -19,6 +21,14 @@
 //! waits `retryDelay` and is retried while attempts ≤ `maxRetries`
 //! (R167). `completed` and `failed` absorb every command: the API commands
 //! are refused, the system ones change nothing.
+//!
+//! `stop` is in no BEHAVIOR rule and not in the spec: the vendor's SDK
+//! guide (`campaigns/dev-phone-calling/campaigns.mdx`, "Stopping a Running
+//! Campaign", `Campaign.stop` → `POST /campaign/{id}/stop`) documents it
+//! "only for running campaigns". The mock's reading (inferred): it takes
+//! effect at once, dials nobody again (no retries either), cancels calls
+//! still waiting for a slot as a pause does, and lets calls in progress
+//! finish; the campaign is `completed` when the last of them ends.
 //!
 //! What this module does not do: place or cancel calls, read the clock or
 //! know call ids. The engine (`crate::campaigns`) does that with the effects.
@@ -77,13 +87,19 @@ impl CampaignStatus {
 }
 
 /// Every `eventAction` a campaign event may have (R170).
-pub const EVENT_ACTIONS: [&str; 5] =
-    ["campaign_started", "campaign_resumed", "campaign_paused", "campaign_completed", "campaign_failed"];
+pub const EVENT_ACTIONS: [&str; 6] = [
+    "campaign_started",
+    "campaign_resumed",
+    "campaign_paused",
+    "campaign_stopped",
+    "campaign_completed",
+    "campaign_failed",
+];
 
 /// Who caused a campaign event (`triggerSource`, R170).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Trigger {
-    /// An API call (`start`, `pause`).
+    /// An API call (`start`, `pause`, `stop`).
     Manual,
     /// `scheduledAt` was reached.
     Scheduler,
@@ -154,6 +170,11 @@ pub struct Progress {
     pub pause_requested: bool,
     /// The queued start resumes a paused run.
     pub resuming: bool,
+    /// Stopped (`POST /campaign/{id}/stop`): nobody is dialled again, and
+    /// it completes when the calls in progress end. Absent in state saved
+    /// before stop existed (`false`).
+    #[serde(default)]
+    pub stop_requested: bool,
     /// Queued calls cancelled by pauses (`cancelledCallsCount`).
     pub cancelled_calls: u32,
     /// Retry dials so far (`retryAttempts`).
@@ -184,6 +205,13 @@ pub enum Command {
     Start,
     /// `POST /campaign/{id}/pause` (R166).
     Pause,
+    /// `POST /campaign/{id}/stop` (inferred; see the module doc). `queued`
+    /// lists the members whose call is still waiting for a slot; those
+    /// calls are cancelled and counted, as by a pause.
+    Stop {
+        /// Member indexes with an undialled call.
+        queued: Vec<usize>,
+    },
     /// The clock reached `scheduledAt` (R162).
     ScheduleDue,
     /// The queued start task runs (`processing → running`).
@@ -261,6 +289,7 @@ pub fn new_progress(members: usize, max_retries: u32, retry_delay_min: u32, sche
         error: None,
         pause_requested: false,
         resuming: false,
+        stop_requested: false,
         cancelled_calls: 0,
         retry_attempts: 0,
         members: vec![MemberProgress { attempts: 0, state: MemberState::Waiting { due: 0 } }; members],
@@ -271,15 +300,18 @@ fn refused(p: &Progress, verb: &str) -> DomainError {
     DomainError::invalid(format!("Campaign is {} and cannot be {verb}", p.status.as_str()))
 }
 
-/// Applies `cmd` at `now` (epoch ms). Only `Start` and `Pause` can be
-/// refused (400, inferred messages `Campaign is <status> and cannot be
-/// started|paused`); system commands that do not fit the status change
-/// nothing (a stale timer, say).
+/// Applies `cmd` at `now` (epoch ms). Only `Start`, `Pause` and `Stop` can
+/// be refused (400, inferred messages `Campaign is <status> and cannot be
+/// started|paused|stopped`); system commands that do not fit the status
+/// change nothing (a stale timer, say).
 pub fn apply(p: &Progress, cmd: &Command, now: Millis) -> Result<Outcome, DomainError> {
     use CampaignStatus as S;
     let mut n = p.clone();
     let mut fx = Vec::new();
     match (p.status, cmd) {
+        // A stopped campaign only waits for its calls in progress (see the
+        // module doc): start and pause change nothing.
+        (S::Processing | S::Running | S::Paused, Command::Start | Command::Pause) if p.stop_requested => {}
         (S::Draft | S::Scheduled | S::Paused, Command::Start) => {
             n.status = S::Processing;
             n.resuming = p.status == S::Paused;
@@ -296,6 +328,14 @@ pub fn apply(p: &Progress, cmd: &Command, now: Millis) -> Result<Outcome, Domain
         }
         (S::Paused, Command::Pause) => {}
         (S::Draft | S::Scheduled | S::Completed | S::Failed, Command::Pause) => return Err(refused(p, "paused")),
+        (S::Processing | S::Running | S::Paused, Command::Stop { queued }) => {
+            if !p.stop_requested {
+                stop(&mut n, queued, now, &mut fx);
+            }
+        }
+        (S::Draft | S::Scheduled | S::Completed | S::Failed, Command::Stop { .. }) => {
+            return Err(refused(p, "stopped"))
+        }
         (S::Scheduled, Command::ScheduleDue) => {
             n.status = S::Running;
             n.started_at.get_or_insert(now);
@@ -378,6 +418,35 @@ fn pause(n: &mut Progress, queued: &[usize], now: Millis, fx: &mut Vec<Effect>) 
     fx.push(Effect::Event { action: "campaign_paused", trigger: Trigger::Manual });
 }
 
+fn stop(n: &mut Progress, queued: &[usize], now: Millis, fx: &mut Vec<Effect>) {
+    n.stop_requested = true;
+    n.pause_requested = false;
+    n.resuming = false;
+    if n.status == CampaignStatus::Processing {
+        // The queued start finds the campaign running and does nothing.
+        n.status = CampaignStatus::Running;
+    }
+    for &i in queued {
+        let Some(m) = n.members.get_mut(i) else { continue };
+        if m.state == MemberState::Dialling {
+            m.attempts = m.attempts.saturating_sub(1);
+            if m.attempts > 0 {
+                n.retry_attempts = n.retry_attempts.saturating_sub(1);
+            }
+            m.state = MemberState::Done { connected: false };
+            n.cancelled_calls += 1;
+            fx.push(Effect::Cancel { member: i });
+        }
+    }
+    for m in &mut n.members {
+        if let MemberState::Waiting { .. } = m.state {
+            m.state = MemberState::Done { connected: false };
+        }
+    }
+    fx.push(Effect::Event { action: "campaign_stopped", trigger: Trigger::Manual });
+    complete_if_done(n, now, fx);
+}
+
 fn call_ended(n: &mut Progress, member: usize, result: CallResult, now: Millis, fx: &mut Vec<Effect>) {
     let Some(m) = n.members.get_mut(member) else { return };
     if m.state != MemberState::Dialling {
@@ -386,7 +455,7 @@ fn call_ended(n: &mut Progress, member: usize, result: CallResult, now: Millis, 
     m.state = match result {
         CallResult::Connected => MemberState::Done { connected: true },
         CallResult::Cancelled | CallResult::Blocked => MemberState::Done { connected: false },
-        CallResult::Unanswered if m.attempts <= n.max_retries => {
+        CallResult::Unanswered if m.attempts <= n.max_retries && !n.stop_requested => {
             let due = now + n.retry_delay_ms;
             fx.push(Effect::WakeAt(due));
             MemberState::Waiting { due }

@@ -92,6 +92,46 @@ fn a_member_on_the_dnc_list_is_done_without_a_retry() {
     assert_eq!(o.next.retry_attempts, 0);
 }
 
+#[test]
+fn stop_cancels_queued_calls_retries_nobody_and_completes_when_the_last_call_ends() {
+    let p = new_progress(4, 3, 15, false, T0);
+    let o = run(&p, &Command::Start, T0);
+    let o = run(&o.next, &Command::Begin, T0 + 1000);
+    let o = run(&o.next, &Command::CallEnded { member: 3, result: CallResult::Unanswered }, T0 + 2000);
+    // Member 0 is talking, 1 and 2 wait for a slot, 3 waits for its retry.
+    let o = run(&o.next, &Command::Stop { queued: vec![1, 2] }, T0 + 3000);
+    assert_eq!(o.next.status, CampaignStatus::Running, "a call is still in progress");
+    assert_eq!(o.next.cancelled_calls, 2);
+    assert_eq!(
+        o.effects,
+        vec![
+            Effect::Cancel { member: 1 },
+            Effect::Cancel { member: 2 },
+            Effect::Event { action: "campaign_stopped", trigger: Trigger::Manual },
+        ]
+    );
+    assert_eq!(o.next.members[3].state, MemberState::Done { connected: false }, "its retry is dropped");
+    assert!(run(&o.next, &Command::Tick, T0 + 20 * 60_000).effects.is_empty(), "nobody is dialled again");
+    let again = run(&o.next, &Command::Stop { queued: vec![] }, T0 + 4000);
+    assert_eq!(again.next, o.next, "a second stop changes nothing");
+    let o = run(&o.next, &Command::CallEnded { member: 0, result: CallResult::Unanswered }, T0 + 5000);
+    assert_eq!((o.next.status, o.next.completed_at), (CampaignStatus::Completed, Some(T0 + 5000)));
+    assert_eq!(o.next.members[0].state, MemberState::Done { connected: false }, "no retry after a stop");
+}
+
+#[test]
+fn stop_completes_at_once_with_no_call_in_progress_and_is_refused_before_a_start() {
+    let p = new_progress(2, 3, 15, false, T0);
+    assert_eq!(
+        apply(&p, &Command::Stop { queued: vec![] }, T0),
+        Err(DomainError::invalid("Campaign is draft and cannot be stopped"))
+    );
+    let o = run(&p, &Command::Start, T0);
+    let o = run(&o.next, &Command::Stop { queued: vec![] }, T0 + 500);
+    assert_eq!(o.next.status, CampaignStatus::Completed);
+    assert!(run(&o.next, &Command::Begin, T0 + 1000).effects.is_empty(), "the queued start finds it completed");
+}
+
 fn any_command(members: usize) -> impl Strategy<Value = Command> {
     let m = members.max(1);
     prop_oneof![
@@ -100,6 +140,7 @@ fn any_command(members: usize) -> impl Strategy<Value = Command> {
         Just(Command::ScheduleDue),
         Just(Command::Begin),
         proptest::collection::vec(0..m, 0..3).prop_map(|queued| Command::ApplyPause { queued }),
+        proptest::collection::vec(0..m, 0..3).prop_map(|queued| Command::Stop { queued }),
         Just(Command::Tick),
         (0..m, 0..4u8).prop_map(|(member, r)| Command::CallEnded {
             member,
@@ -136,7 +177,8 @@ proptest! {
             let before = p.clone();
             let Ok(o) = apply(&p, &cmd, now) else {
                 // Only API requests can be refused, and only on these statuses.
-                prop_assert!(matches!(cmd, Command::Start | Command::Pause));
+                let refusable = matches!(cmd, Command::Start | Command::Pause | Command::Stop { .. });
+                prop_assert!(refusable);
                 continue;
             };
             if before.status.is_terminal() {
@@ -163,6 +205,7 @@ proptest! {
                         placed[*member] += 1;
                         prop_assert!(placed[*member] <= before.max_retries + 1, "never more than 1 + maxRetries dials");
                         prop_assert_eq!(before.status.is_terminal(), false);
+                        prop_assert!(!before.stop_requested && !o.next.stop_requested, "a stopped campaign dials nobody");
                     }
                     Effect::Cancel { member } => {
                         in_flight[*member] = false;
@@ -174,6 +217,10 @@ proptest! {
             for (i, m) in o.next.members.iter().enumerate() {
                 prop_assert_eq!(m.attempts, placed[i]);
                 prop_assert_eq!(m.state == MemberState::Dialling, in_flight[i]);
+            }
+            if o.next.stop_requested && !o.next.status.is_terminal() {
+                let talking = o.next.members.iter().any(|m| m.state == MemberState::Dialling);
+                prop_assert!(talking, "a stopped campaign completes once no call is in progress");
             }
             if o.next.status == CampaignStatus::Completed {
                 let all_done = o.next.members.iter().all(|m| matches!(m.state, MemberState::Done { .. }));

@@ -314,6 +314,53 @@ async fn pause_cancels_queued_calls_lets_live_ones_finish_and_resume_never_dials
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Campaign is completed and cannot be started"));
 }
 
+/// `POST /campaign/{id}/stop`, the SDK guide's `Campaign.stop` (inferred
+/// details, see `domain::campaign`): queued calls are cancelled at once,
+/// live ones finish, nobody is dialled again, then `completed`.
+#[tokio::test]
+async fn stop_cancels_queued_calls_lets_live_ones_finish_then_completes_and_dials_nobody_again() {
+    let config = atoms_mock::Config { concurrency_limit: 2, ..atoms_mock::Config::for_tests() };
+    let (s, key) = (TestServer::with_config(config).await, "sk_campaign_stop");
+    let agent = s.create_agent(key, "Stopper").await;
+    let csv = "phone,name\n+15552100001,A\n+15552100002,B\n+15552100003,C\n+15552100004,D\n+15552100005,E\n";
+    let aud = audience(&s, key, csv).await;
+    let body =
+        json!({"name": "Stoppable", "agentId": agent, "audienceId": aud, "phoneNumberIds": [product(&s, key).await]});
+    let id = new_campaign(&s, key, body).await;
+    let r = s.post(&format!("/campaign/{id}/stop"), key, json!({})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Campaign is draft and cannot be stopped"));
+
+    s.post(&format!("/campaign/{id}/start"), key, json!({})).await;
+    s.advance(1.0).await;
+    assert_eq!(campaign(&s, key, &id).await["metrics"]["contacts_called"], 2, "two slots; three calls queue");
+    let r = s.post(&format!("/campaign/{id}/stop"), key, json!({})).await;
+    assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"status": true})));
+    let d = campaign(&s, key, &id).await;
+    assert_eq!(d["campaign"]["status"], "running", "two calls are still in progress");
+    assert_eq!(d["campaign"]["cancelledCallsCount"], 3, "the queued calls are cancelled at once");
+    let r = s.post(&format!("/campaign/{id}/stop"), key, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "a second stop changes nothing: {}", r.text);
+
+    s.advance(1800.0).await;
+    let d = campaign(&s, key, &id).await;
+    assert_eq!(d["campaign"]["status"], "completed");
+    assert_eq!(
+        (d["metrics"]["contacts_called"].as_u64(), d["metrics"]["contacts_connected"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let actions: Vec<&str> =
+        d["events"].as_array().expect("events").iter().filter_map(|e| e["eventAction"].as_str()).collect();
+    assert_eq!(actions, ["campaign_started", "campaign_stopped", "campaign_completed"]);
+    let logs = s.get(&format!("/campaign/{id}/logs/export"), key).await.text;
+    assert_eq!(logs.lines().count(), 1 + 5, "nobody was dialled after the stop");
+    assert_eq!(logs.lines().filter(|l| l.contains(",cancelled,")).count(), 3);
+
+    let r = s.post(&format!("/campaign/{id}/stop"), key, json!({})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Campaign is completed and cannot be stopped"));
+    let r = s.post(&format!("/campaign/{}/stop", "0".repeat(24)), key, json!({})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::NOT_FOUND, "Campaign not found"));
+}
+
 #[tokio::test]
 async fn a_campaign_without_any_caller_number_fails_with_error_and_failed_at() {
     let (s, key) = (TestServer::start().await, "sk_campaign_fail");

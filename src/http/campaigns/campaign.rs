@@ -1,5 +1,6 @@
-//! `/campaign…`: create, list, get, delete, start, pause and the two
-//! exports (BEHAVIOR §H, R159–R176, L-H1–L-H6).
+//! `/campaign…`: create, list, get, delete, start, pause, stop and the two
+//! exports (BEHAVIOR §H, R159–R176, L-H1–L-H6; stop from the SDK guide,
+//! see `crate::domain::campaign`).
 //!
 //! A malformed campaign id gives 400 `Invalid campaign id` (inferred); an
 //! unknown one (or another organization's) 404 `Campaign not found` where
@@ -35,6 +36,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_campaign, delete_campaign))
         .routes(routes!(start_campaign))
         .routes(routes!(pause_campaign))
+        .routes(routes!(stop_campaign))
         .routes(routes!(export_by_member))
         .routes(routes!(export_logs))
 }
@@ -184,6 +186,21 @@ async fn start_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignI
     responses((status = 200, description = "Pause queued"), (status = 400, description = "Not running / unknown")))]
 async fn pause_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
     s.campaigns.run(&t, &id, &Command::Pause).map_err(|e| unknown_as_400(&id)(e.into()))?;
+    Ok(Json(json!({"status": true})).into_response())
+}
+
+/// Stop for good (the SDK guide's `Campaign.stop`; in no BEHAVIOR rule or
+/// the spec, so the details are inferred): 200 `{status: true}`, at once.
+/// Nobody is dialled again and nothing is retried; calls waiting for a
+/// slot are cancelled and counted in `cancelledCallsCount`; calls in
+/// progress finish, and the campaign is `completed` when the last one ends
+/// (at once when none is). Event `campaign_stopped`. Repeating it changes
+/// nothing. 400 `Campaign is <status> and cannot be stopped` unless
+/// processing, running or paused; 404 `Campaign not found`.
+#[utoipa::path(post, path = "/campaign/{id}/stop", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
+    responses((status = 200, description = "`{status: true}`"), (status = 400, description = "Not running"), (status = 404, description = "Campaign not found")))]
+async fn stop_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
+    s.campaigns.run(&t, &id, &Command::Stop { queued: Vec::new() })?;
     Ok(Json(json!({"status": true})).into_response())
 }
 
