@@ -104,7 +104,7 @@ def steps(client):
 
 
 def publish(client, agent_id, branch_id, label):
-    """Publishes the branch's draft (202 `scanning`, no revision yet: R088)
+    """Publishes the branch's draft (202 `scanning`, no revision yet: R086)
     and moves the clock past its scan; returns the committed head revision."""
     sdk, check = contract.sdk, contract.check
     _, raw = sdk(client.atoms.agent_versioning_branches, "publish_draft", agent_id, branch_id, label=label)

@@ -23,7 +23,8 @@ call queue, and `/_admin/dnc` and `/_admin/access` for the Do-Not-Call and
 concurrency steps (`sdk_dnc.py`). The other areas have modules of their own
 (`sdk_account.py`, `sdk_analytics.py`, `sdk_knowledge.py`, `sdk_branches.py`
 for the v2 branch and revision operations, `sdk_streams.py` for the SSE live
-events and the campaign CSV). Every generated method is wrapped first
+events and the campaign CSV, `sdk_helpers.py` for the SDK's hand-written
+helpers, which send their own requests). Every generated method is wrapped first
 (`record_calls`): the run fails unless each of them was called at least
 once, so a method a newer SDK adds is not silently left out. Prints one `ok`
 line per step and `PASS sdk contract` at the end; exits non-zero on the
@@ -37,7 +38,9 @@ absent, marked MISSING): the place to look for a renamed field.
 import datetime as dt
 import json
 import os
+import pathlib
 import sys
+import tempfile
 import threading
 import traceback
 import urllib.error
@@ -58,6 +61,7 @@ from sdk_analytics import analytics_steps  # noqa: E402
 from sdk_dnc import dnc_concurrency_steps  # noqa: E402
 
 import sdk_branches  # noqa: E402
+import sdk_helpers  # noqa: E402
 import sdk_knowledge  # noqa: E402
 import sdk_streams  # noqa: E402
 
@@ -806,9 +810,10 @@ def last_seq():
     return admin("GET", "/journal?limit=0")["lastSeq"]
 
 
-def settle_publish(join, agent_id, branch_id, since):
+def settle_publish(join, agent_id, branch_id, since, status=202):
     """Waits until a helper's publish of the branch draft has been answered
-    (request journal), then moves the clock past its security scan."""
+    (request journal) with `status`, then moves the clock past its security
+    scan (202 `scanning`; a 200 `committed` needs no scan: R086)."""
     path = f"/agent/{agent_id}/branches/{branch_id}/draft/publish"
     query = f"since={since}&apiKey={KEY}&method=POST&pathPrefix={path}&timeoutMs=30000"
     try:
@@ -816,8 +821,9 @@ def settle_publish(join, agent_id, branch_id, since):
     except ContractFailure:
         join()  # the helper's own error explains a publish that never came
         raise
-    check(entry["response"]["status"] == 202, f"publish answered {entry['response']['status']}, not 202 scanning")
-    advance(SECURITY_CHECK_SECS)
+    check(entry["response"]["status"] == status, f"publish answered {entry['response']['status']}, not {status}")
+    if status == 202:
+        advance(SECURITY_CHECK_SECS)
 
 
 def v2_steps(client, organization):
@@ -916,6 +922,8 @@ def main():
         sdk_knowledge.steps(client, agent_id, version_id, sys.modules[__name__])
         sdk_branches.steps(client)
         sdk_streams.live_events(client, agent_id)
+        with tempfile.TemporaryDirectory() as tmp:
+            sdk_helpers.steps(client, pathlib.Path(tmp))
         missing = uncalled(client)
         check(not missing, f"{len(missing)} SDK methods no step calls: {missing}")
         step(f"all {len(set(CALLED))} generated SDK methods called")
