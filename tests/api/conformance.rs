@@ -14,10 +14,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 /// Operations the mock serves under `/atoms/v1` that the platform's
-/// OpenAPI does not list: documented aliases (BEHAVIOR L-B1, L-E1) and the
-/// WebSocket upgrade, which the AsyncAPI document describes instead.
+/// OpenAPI does not list: documented aliases (BEHAVIOR L-B1, L-E1), the
+/// WebSocket upgrade, which the AsyncAPI document describes instead, and
+/// `Campaign.stop`, which the SDK guide documents
+/// (`campaigns/dev-phone-calling/campaigns.mdx`, "Stopping a Running
+/// Campaign").
 const MOCK_ALIASES: &[(&str, &str)] = &[
     ("get", "/agent/connect"),
+    ("post", "/campaign/{id}/stop"),
     ("patch", "/agent/{id}/archive"),
     ("get", "/conversation/logs/{callId}/retries"),
     ("get", "/conversation/logs/{callId}/recording/download-url"),
