@@ -106,11 +106,19 @@ pub struct Config {
     /// Mock extension: bytes (approximate) the stored ended calls of all
     /// organizations may hold, event logs and transcripts included; the
     /// calls that ended first are evicted first and then answer 404 like
-    /// unknown calls, while analytics keep counting them
-    /// (`domain::call_budget` CB1–CB4). Calls not yet ended are never
-    /// evicted. 0 keeps no ended call.
+    /// unknown calls, while analytics keep counting them within
+    /// `--analytics-bytes` (`domain::call_budget` CB1–CB5). Calls not yet
+    /// ended are never evicted. 0 keeps no ended call.
     #[arg(long, env = "ATOMS_MOCK_CALL_STORE_BYTES", default_value_t = crate::domain::call_budget::DEFAULT_BUDGET)]
     pub call_store_bytes: usize,
+
+    /// Mock extension: bytes (approximate) the analytics rows of evicted
+    /// calls may hold, all organizations together; beyond it the rows of
+    /// the calls that ended first leave the analytics figures
+    /// (`domain::call_budget` CB5). Stored calls always count. 0 keeps no
+    /// evicted call's row.
+    #[arg(long, env = "ATOMS_MOCK_ANALYTICS_BYTES", default_value_t = crate::domain::call_budget::DEFAULT_ANALYTICS_BUDGET)]
+    pub analytics_bytes: usize,
 
     /// Connection timeouts and the shutdown grace period.
     #[command(flatten)]
@@ -138,6 +146,7 @@ impl Default for Config {
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             journal_bytes: crate::journal::DEFAULT_BUDGET,
             call_store_bytes: crate::domain::call_budget::DEFAULT_BUDGET,
+            analytics_bytes: crate::domain::call_budget::DEFAULT_ANALYTICS_BUDGET,
             transport: Transport::default(),
             persistence: Persistence::default(),
             versioning: VersioningMode::Auto,

@@ -101,7 +101,8 @@ impl AppState {
         let bus = Arc::new(LifecycleBus::default());
         let calls = Arc::new(
             Calls::new(Arc::clone(&store), Arc::clone(&fixtures.scenarios), bus)
-                .with_call_store_bytes(config.call_store_bytes),
+                .with_call_store_bytes(config.call_store_bytes)
+                .with_analytics_bytes(config.analytics_bytes),
         );
         let campaigns = crate::campaigns::Campaigns::new(Arc::clone(&store), &calls);
         let shutdown = Arc::new(tokio::sync::watch::channel(false).0);

@@ -354,6 +354,7 @@ impl Calls {
         for c in calls.iter().filter(|c| !unclosed.iter().any(|u| u.call_id == c.call_id)) {
             self.retain(book, &c.call_id);
         }
+        self.keep_restored_rows(book);
     }
 
     fn run_analytics(&self, book: &CallBook, call_id: &str, at: Millis) {

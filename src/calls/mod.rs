@@ -87,6 +87,8 @@ pub struct Calls {
     owners: DashMap<String, Weak<CallBook>>,
     /// The byte budget of ended calls (`retention`).
     budget: retention::Budget,
+    /// The byte budget of evicted calls' analytics rows (`retention`).
+    rows: retention::RowBudget,
 }
 
 impl std::fmt::Debug for Calls {
@@ -111,6 +113,9 @@ impl Calls {
             owners: DashMap::new(),
             budget: parking_lot::Mutex::new(crate::domain::call_budget::CallBudget::new(
                 crate::domain::call_budget::DEFAULT_BUDGET,
+            )),
+            rows: parking_lot::Mutex::new(crate::domain::call_budget::CallBudget::new(
+                crate::domain::call_budget::DEFAULT_ANALYTICS_BUDGET,
             )),
         }
     }

@@ -15,7 +15,14 @@
 //! - **CB4** An evicted call is gone with everything hanging off it: its
 //!   call log (`GET /conversation/{id}`), SSE replay and recording answer
 //!   404 like an unknown call (R115, R116), and lists no longer show it;
-//!   the analytics figures (the 15-minute buckets) keep counting it.
+//!   the analytics figures (the 15-minute buckets) keep counting it
+//!   within CB5.
+//! - **CB5** An evicted call's analytics row (its compact record in the
+//!   index, counted at `analytics::ROW_BYTES`, an estimate) is kept within
+//!   a second budget (`--analytics-bytes`, default 64 MiB, about 200,000
+//!   rows), by the same rule as CB3: when it is exceeded, the rows of the
+//!   calls that ended first leave the figures. A stored call always
+//!   counts; 0 keeps no evicted call's row.
 //!
 //! [`CallBudget`] applies CB1–CB3 incrementally, O(log n) a call;
 //! [`evictions`] is the rule over a whole set, which the property tests
@@ -27,6 +34,10 @@ use super::Millis;
 
 /// The default budget: 256 MiB (`--call-store-bytes`).
 pub const DEFAULT_BUDGET: usize = 256 << 20;
+
+/// The default budget of evicted calls' analytics rows: 64 MiB
+/// (`--analytics-bytes`, CB5).
+pub const DEFAULT_ANALYTICS_BUDGET: usize = 64 << 20;
 
 /// A stored call as the budget sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

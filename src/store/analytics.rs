@@ -22,15 +22,17 @@
 //! in order), readers take only the read lock, for one figure, and release
 //! it before they lock any other book. Nothing is locked under it.
 //!
-//! **Persistence.** Not serialized itself: it is rebuilt by recording every
-//! call of the call book.
+//! **Persistence.** Rebuilt by recording every call of the call book, plus
+//! the rows of the calls the call store evicted (CB4, CB5), which the
+//! organization's snapshot carries as `analytics`
+//! ([`AnalyticsRow`](crate::domain::analytics::AnalyticsRow)).
 
 use parking_lot::{RwLock, RwLockReadGuard};
 
 use super::{Store, Tenant};
 use crate::call::Call;
 use crate::domain::analytics::log::{self, CallCountsLog, ConversationDetails, RowContext, CALL_NOT_FOUND};
-use crate::domain::analytics::{Index, Scope};
+use crate::domain::analytics::{AnalyticsRow, Index, Scope};
 use crate::domain::time::parse_iso;
 use crate::domain::{DomainError, Millis};
 
@@ -53,6 +55,33 @@ impl AnalyticsBook {
     pub fn record(&self, call: &Call) {
         let facts = call.facts();
         self.index.write().record(&facts);
+    }
+
+    /// Records the saved rows of evicted calls (an organization read back
+    /// from a snapshot). Err, and nothing is recorded, when a row has a
+    /// bad field, appears twice, or is a call `stored` says the call book
+    /// holds.
+    pub fn restore_evicted(&self, rows: &[AnalyticsRow], stored: impl Fn(&str) -> bool) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut facts = Vec::with_capacity(rows.len());
+        for r in rows {
+            if !seen.insert(r.call_id.as_str()) {
+                return Err(format!("call {} appears twice", r.call_id));
+            }
+            if stored(&r.call_id) {
+                return Err(format!("call {} is also among the calls", r.call_id));
+            }
+            facts.push(r.facts()?);
+        }
+        let mut index = self.index.write();
+        facts.iter().for_each(|f| index.record(f));
+        Ok(())
+    }
+
+    /// Takes call `call_id` out of the figures: the row budget gave up
+    /// the row of an evicted call (`domain::call_budget` CB5).
+    pub fn forget(&self, call_id: &str) {
+        self.index.write().remove(call_id);
     }
 
     /// The index, read-locked: hold it for one figure, never across

@@ -14,6 +14,7 @@
 //! engine re-arms it from the restored state (`Store::resume_scans`,
 //! `Calls::resume`, `Campaigns::resume`).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -24,6 +25,7 @@ use super::{
     VersioningSettings, WebhookBook, WidgetBook, DEFAULT_ORG_NAME,
 };
 use crate::domain::agent::OrgAccess;
+use crate::domain::analytics::AnalyticsRow;
 use crate::domain::dnc::DncList;
 use crate::domain::ids::{derived_id, is_object_id};
 use crate::domain::integration::WebEngage;
@@ -45,6 +47,10 @@ pub struct TenantSnapshot {
     pub agents: AgentRecords,
     /// Calls with their event logs.
     pub calls: CallsSnapshot,
+    /// The analytics rows of ended calls the call store evicted, which the
+    /// figures still count (`domain::call_budget` CB4, CB5); a call of
+    /// `calls` has none here.
+    pub analytics: Vec<AnalyticsRow>,
     /// Audiences and campaigns.
     pub campaigns: CampaignBook,
     /// Webhooks and subscriptions.
@@ -135,8 +141,8 @@ impl Tenant {
     /// be left out of the snapshot by mistake. A field that is not state
     /// (the key, which is the snapshot's map key) is named as `_`.
     fn snapshot(&self, now: crate::domain::Millis) -> TenantSnapshot {
-        // `analytics` is derived state: the call engine refills it from the
-        // calls on resume (`Calls::resume`).
+        // `analytics` holds what `calls` no longer does: the rows of evicted
+        // calls. The rest is derived state, refilled from the calls.
         let Tenant {
             org_id,
             user_id,
@@ -148,7 +154,7 @@ impl Tenant {
             calls,
             campaigns,
             webhooks,
-            analytics: _,
+            analytics,
             dnc,
             account,
             knowledge,
@@ -162,6 +168,9 @@ impl Tenant {
         let campaigns = campaigns.lock();
         let agents = agents.read();
         let calls = calls.snapshot(now);
+        let stored: HashSet<&str> = calls.calls.iter().map(|c| c.record.call_id.as_str()).collect();
+        let evicted = analytics.read().ended_rows(|id| !stored.contains(id));
+        drop(stored);
         let mut records: Vec<AgentRecord> = agents.records().cloned().collect();
         let campaigns = campaigns.clone();
         drop(agents);
@@ -178,6 +187,7 @@ impl Tenant {
             },
             agents: AgentRecords(records),
             calls,
+            analytics: evicted,
             campaigns,
             webhooks: webhooks.lock().clone(),
             dnc: dnc.lock().clone(),
@@ -210,6 +220,7 @@ impl Tenant {
             settings,
             agents,
             calls,
+            analytics: evicted,
             campaigns,
             webhooks,
             dnc,
@@ -231,6 +242,9 @@ impl Tenant {
         let (dnc, analytics) = (Arc::new(Mutex::new(dnc)), Arc::new(AnalyticsBook::default()));
         let calls = CallBook::restore(Arc::clone(&api_key), calls, limit, Arc::clone(&dnc), Arc::clone(&analytics))
             .map_err(|e| format!("calls: {e}"))?;
+        analytics
+            .restore_evicted(&evicted, |id| calls.lock().call(id).is_some())
+            .map_err(|e| format!("analytics: {e}"))?;
         let agents = super::agents::AgentBook::from_records(agents.0);
         let OrgSettings { name, access, versioning, scan_fails } = settings;
         Ok(Self {

@@ -6,7 +6,8 @@
 //! sleeps.
 
 use atoms_mock::Config;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 use crate::call_helpers::*;
 use crate::helpers::TestServer;
@@ -74,4 +75,44 @@ async fn the_oldest_ended_call_is_evicted_while_a_newer_and_a_live_one_stay_cb3_
     let (bytes, calls) = s.server.state().calls.stored_ended();
     assert_eq!(calls, 1);
     assert!(bytes <= one + one / 2, "CB3: {bytes} bytes kept over the budget");
+}
+
+/// CB5: with no room for ended calls, every call is evicted as it ends and
+/// its analytics row goes to the row budget, which keeps the newest two;
+/// the kept rows travel with the organization's exported state, so another
+/// server answers the same figures.
+#[tokio::test]
+async fn evicted_calls_count_within_the_analytics_budget_and_travel_with_the_state_cb5() {
+    let rows = atoms_mock::domain::analytics::ROW_BYTES;
+    let config = || Config { call_store_bytes: 0, analytics_bytes: 2 * rows, ..Config::for_tests() };
+    let s = TestServer::with_config(config()).await;
+    let agent = agent(&s, KEY, "rows").await;
+    for _ in 0..3 {
+        outbound(&s, KEY, &agent, PHONE, None).await;
+        s.advance(600.0).await; // long past its end: the call is gone at once (budget 0)
+    }
+    let summary = s.get("/analytics/summary", KEY).await;
+    assert_eq!(summary.body["data"]["totalCalls"]["current"].as_f64(), Some(2.0), "CB5: {}", summary.text);
+    assert_eq!(s.server.state().calls.kept_rows(), (2 * rows, 2));
+    assert_eq!(s.server.state().calls.stored_ended().1, 0, "CB3 with a budget of 0");
+
+    let doc = s.admin(Method::GET, &format!("/state?apiKey={KEY}"), None).await.body;
+    assert_eq!(doc["organization"]["calls"]["calls"], json!([]), "no call is stored");
+    assert_eq!(doc["organization"]["analytics"].as_array().map(Vec::len), Some(2), "{doc}");
+
+    let other = TestServer::with_config(config()).await;
+    let now = s.admin(Method::GET, "/clock", None).await.body["nowMs"].as_i64().expect("nowMs");
+    let then = other.admin(Method::GET, "/clock", None).await.body["nowMs"].as_i64().expect("nowMs");
+    other.advance((now - then) as f64 / 1000.0).await;
+    let r = other.admin(Method::PUT, &format!("/state?apiKey={KEY}"), Some(doc.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(other.get("/analytics/summary", KEY).await.body, summary.body, "the same figures after an import");
+    assert_eq!(other.server.state().calls.kept_rows(), (2 * rows, 2), "the imported rows count in its budget");
+
+    let mut twice = doc.clone();
+    let row = twice["organization"]["analytics"][0].clone();
+    twice["organization"]["analytics"].as_array_mut().expect("rows").push(row);
+    let r = other.admin(Method::PUT, "/state?apiKey=sk_call_store_twice", Some(twice)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.error().contains("appears twice"), "{}", r.text);
 }

@@ -16,12 +16,18 @@
 //!
 //! Memory: one compact [`Row`] (about 110 bytes) per ended call, its call
 //! id as a map key, a time-order entry and a few `u32`s in its bucket, plus
-//! one interned copy of each id and number: a few hundred bytes a call.
+//! one interned copy of each id and number: a few hundred bytes a call
+//! ([`ROW_BYTES`]). Removing rows does not free interned strings; the index
+//! rebuilds itself from its rows when most of them are unused
+//! ([`Index::compact`]), so its memory follows the rows it holds.
 //! Figures that need exact values (percentiles, distinct counts) gather
 //! `u32`s from the buckets of the range, never whole call records.
 //!
 //! [`super::Scan`] answers the same [`Source`] questions by looking at every
 //! call; the property tests hold the index to it.
+
+#[path = "index_rows.rs"]
+mod rows;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -32,6 +38,8 @@ use super::params::{Filter, Range};
 use super::{slot_of, SLOT};
 use crate::domain::call::CallStatus;
 use crate::domain::Millis;
+
+pub use rows::{AnalyticsRow, ROW_BYTES};
 
 /// An ended call in compact form; ids index the source's name table.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +134,11 @@ impl Names {
     pub(super) fn get(&self, id: u32) -> &str {
         self.names.get(id as usize).map_or("", |s| s)
     }
+
+    /// Strings interned.
+    pub(super) fn len(&self) -> usize {
+        self.names.len()
+    }
 }
 
 /// What the figures read. Implemented by [`Index`] and by the naive
@@ -216,6 +229,7 @@ impl Index {
                 c.slots.remove(&slot);
             }
         }
+        self.compact_if_sparse();
     }
 
     fn insert(&mut self, row: Row) -> u32 {

@@ -68,7 +68,7 @@ mod tests;
 
 pub use bucket::{Bucket, Counters, Tally};
 pub use facts::{CallFacts, CallKind, Outcome};
-pub use index::{Index, Source};
+pub use index::{AnalyticsRow, Index, Source, ROW_BYTES};
 pub use params::{DayScope, Filter, Range, Scope, Zone};
 pub use scan::Scan;
 

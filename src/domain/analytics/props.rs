@@ -225,6 +225,31 @@ proptest! {
         prop_assert_eq!(&d["summary"]["totalCost"]["current"], &json(&credits(cost)));
     }
 
+    /// What a restart relies on (`domain::call_budget` CB5): the index
+    /// compacted, and an index rebuilt from its ended rows as saved (JSON)
+    /// plus its live calls, answer every operation as the index does.
+    #[test]
+    fn compaction_and_saved_rows_change_no_answer(ops in any_ops(), scope in any_scope(), day in 0i64..8) {
+        let (ix, facts) = build(&ops);
+        let day = DayScope { day: scope.zone.day_of(T0) - 1 + day, agents: scope.filter.agents.clone(), include_agents: true, zone: scope.zone };
+        let expected = answers(&ix, &[], &scope, &day);
+
+        let mut compacted = build(&ops).0;
+        compacted.compact();
+        prop_assert_eq!(&answers(&compacted, &[], &scope, &day), &expected);
+
+        let saved = serde_json::to_string(&ix.ended_rows(|_| true)).expect("rows serialize");
+        let rows: Vec<AnalyticsRow> = serde_json::from_str(&saved).expect("rows read back");
+        let mut rebuilt = Index::new();
+        for f in facts.iter().filter(|f| !f.status.is_terminal()) {
+            rebuilt.record(f);
+        }
+        for r in &rows {
+            prop_assert!(rebuilt.record_row(r).is_ok(), "{:?}", r);
+        }
+        prop_assert_eq!(answers(&rebuilt, &[], &scope, &day), expected);
+    }
+
     #[test]
     fn two_adjacent_ranges_add_up_to_their_union(ops in any_ops(), scope in any_scope(), cut in 0.0f64..1.0) {
         let (ix, _) = build(&ops);
