@@ -389,15 +389,25 @@ impl Ledger {
     /// Bounds memory: when there are more than `max_rows` rows, the oldest
     /// are folded into one `MIGRATION` carry-forward row (id `id`, at the
     /// time of the last folded row) so that the sum, and so the balance,
-    /// is unchanged. Idempotency keys are kept. `max_rows` < 2 is treated
-    /// as 2.
+    /// is unchanged, leaving `max_rows - max_rows / 8` rows: the rows move
+    /// once per `max_rows / 8` postings, not at every one. The idempotency
+    /// keys of folded call charges (`call:<callId>`) go with their rows: a
+    /// call is billed once, when it ends, and a folded row's call ended
+    /// long before. The other keys (rentals, renewals) are kept.
+    /// `max_rows` < 2 is treated as 2.
     pub fn compact(&mut self, max_rows: usize, id: String) {
         let max_rows = max_rows.max(2);
         if self.entries.len() <= max_rows {
             return;
         }
-        let fold = self.entries.len() - max_rows + 1;
+        let keep = max_rows - max_rows / 8;
+        let fold = self.entries.len() - keep + 1;
         let folded: Vec<LedgerEntry> = self.entries.drain(..fold).collect();
+        for e in folded.iter().filter(|e| e.transaction_type == TransactionType::UsageDeduction) {
+            if let Some(call) = &e.call_id {
+                self.keys.remove(&format!("call:{call}"));
+            }
+        }
         let sum = folded.iter().fold(Credits::ZERO, |s, e| Credits(s.0 + e.amount.0));
         let last = folded.last().map_or(0, |e| e.created_at);
         let carry = LedgerEntry {

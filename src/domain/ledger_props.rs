@@ -39,6 +39,27 @@ fn a_connected_call_is_charged_its_cost_once() {
 }
 
 #[test]
+fn compaction_folds_in_batches_keeps_the_balance_and_forgets_folded_call_keys() {
+    let mut l = Ledger::new();
+    l.post("bonus".into(), signup_bonus(Credits::whole(1000)), T0).expect("bonus");
+    let charge =
+        |n: usize| call_charge(&call(&format!("CALL-{n}"), CallStatus::Completed, true, 0.5)).expect("billable");
+    for n in 0..16 {
+        l.post(format!("row{n}"), charge(n), T0 + 1 + n as i64).expect("charge");
+    }
+    let balance = l.balance();
+    l.compact(16, "carry".into());
+    assert_eq!(l.entries().len(), 14, "16 - 16/8 rows are left");
+    assert_eq!(l.entries()[0].transaction_type, TransactionType::Migration);
+    assert_eq!((l.balance(), Credits::from_micros(sum(&l))), (balance, balance), "the sum is unchanged");
+    assert!(!l.is_charged("call:CALL-0"), "a folded call charge's key goes with its row");
+    assert!(l.is_charged("call:CALL-15"), "a kept row's key stays");
+    assert_eq!(l.post("again".into(), charge(15), T0 + 100), Ok(Posted::Duplicate));
+    l.compact(16, "carry2".into());
+    assert_eq!(l.entries().len(), 14, "nothing to fold under the bound");
+}
+
+#[test]
 fn unanswered_failed_and_queued_cancelled_calls_cost_nothing() {
     for (status, connected) in [
         (CallStatus::NoAnswer, false),
@@ -165,6 +186,7 @@ proptest! {
                 Op::TopUp { kind, cents } => top_up(*kind, Credits::from_micros(cents * 10_000), None).and_then(|p| l.post(id, p, now)),
                 Op::Compact(max) => {
                     l.compact(*max, id);
+                    prop_assert!(l.entries().len() <= (*max).max(2), "at most max rows after a compaction");
                     compacted |= l.entries().iter().any(|e| e.transaction_type == TransactionType::Migration);
                     Ok(Posted::Duplicate)
                 }
