@@ -120,6 +120,13 @@ pub struct Config {
     #[arg(long, env = "ATOMS_MOCK_ANALYTICS_BYTES", default_value_t = crate::domain::call_budget::DEFAULT_ANALYTICS_BUDGET)]
     pub analytics_bytes: usize,
 
+    /// Mock extension: organizations (API keys) kept at most; past it, a
+    /// new key's first request forgets the least recently used idle ones
+    /// (no call live, no campaign running; never a fixture key), as a
+    /// per-key reset would (`domain::org_budget` OB1–OB4).
+    #[arg(long, env = "ATOMS_MOCK_MAX_ORGANIZATIONS", default_value_t = crate::domain::org_budget::DEFAULT_MAX_ORGANIZATIONS)]
+    pub max_organizations: usize,
+
     /// Connection timeouts and the shutdown grace period.
     #[command(flatten)]
     pub transport: Transport,
@@ -147,6 +154,7 @@ impl Default for Config {
             journal_bytes: crate::journal::DEFAULT_BUDGET,
             call_store_bytes: crate::domain::call_budget::DEFAULT_BUDGET,
             analytics_bytes: crate::domain::call_budget::DEFAULT_ANALYTICS_BUDGET,
+            max_organizations: crate::domain::org_budget::DEFAULT_MAX_ORGANIZATIONS,
             transport: Transport::default(),
             persistence: Persistence::default(),
             versioning: VersioningMode::Auto,

@@ -162,6 +162,7 @@ impl Fixtures {
     /// each with the numbers it rents.
     pub fn seed(&self, store: &Store, api_key: Option<&str>) {
         for a in self.agents.iter().filter(|a| api_key.is_none_or(|k| k == a.api_key)) {
+            store.pin(&a.api_key);
             let t = store.tenant(&a.api_key);
             // Validated in `load`; a failure here would be a bug in the rules
             // (or a key whose plan cannot pay for the rentals).

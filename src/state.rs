@@ -95,7 +95,8 @@ impl AppState {
         let store = Arc::new(
             Store::new(clock, config.seed, config.security_check_ms())
                 .with_versioning(config.versioning)
-                .with_concurrency_limit(config.concurrency_limit),
+                .with_concurrency_limit(config.concurrency_limit)
+                .with_max_organizations(config.max_organizations),
         );
         fixtures.seed(&store, None);
         let bus = Arc::new(LifecycleBus::default());

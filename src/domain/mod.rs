@@ -50,6 +50,9 @@
 //! - [`widget`]: widget config patch and avatar upload; [`integration`]: WebEngage.
 //! - [`prompt_score`], [`prompt_rubric`]: prompt scoring and its 11-dimension rubric.
 //! - [`analytics`]: the `/analytics/*` figures and their per-organization index.
+//! - [`call_budget`]: the byte budgets of ended calls and of evicted calls'
+//!   analytics rows (CB1–CB5); [`org_budget`]: how many organizations a
+//!   server keeps (OB1–OB4). Mock extensions that bound memory.
 
 pub mod account;
 pub mod agent;
@@ -86,6 +89,7 @@ pub mod ledger;
 pub mod ledger_query;
 pub mod list_order;
 pub mod numbers;
+pub mod org_budget;
 pub mod page;
 pub mod phone_product;
 pub mod plan;

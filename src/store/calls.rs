@@ -162,6 +162,11 @@ impl CallBook {
         Some(fam)
     }
 
+    /// True when a call is not yet ended (pending, queued or in progress).
+    pub fn has_unfinished(&self) -> bool {
+        self.lock().calls.values().any(|e| !e.call.status.is_terminal())
+    }
+
     /// Calls holding a slot and calls waiting for one (R108).
     pub fn load(&self) -> (usize, usize) {
         let t = self.lock();

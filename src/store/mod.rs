@@ -104,6 +104,7 @@ pub mod campaigns;
 pub mod dnc;
 mod integrations;
 pub mod knowledge;
+mod organizations;
 pub mod prompt_scores;
 pub mod snapshot;
 mod webhook_urls;
@@ -144,6 +145,9 @@ pub struct Tenant {
     widgets: Mutex<WidgetBook>,
     webengage: Mutex<Option<crate::domain::integration::WebEngage>>,
     score_times: Mutex<std::collections::VecDeque<crate::domain::Millis>>,
+    /// When the organization was last used: the store's change counter at
+    /// its last request (`domain::org_budget` OB2). Not state.
+    last_used: AtomicU64,
 }
 
 /// The name of a new organization (the mock's choice; renamed through
@@ -189,6 +193,7 @@ impl Tenant {
             widgets: Mutex::new(WidgetBook::default()),
             webengage: Mutex::new(None),
             score_times: Mutex::new(std::collections::VecDeque::new()),
+            last_used: AtomicU64::new(0),
             api_key,
         }
     }
@@ -300,6 +305,10 @@ pub struct Store {
     inventory_seed: u64,
     held: account::HeldNumbers,
     started_at: Millis,
+    /// Organizations kept at most (`--max-organizations`, OB1).
+    max_organizations: usize,
+    /// The fixture keys, never forgotten (OB2).
+    pinned: RwLock<std::collections::HashSet<String>>,
 }
 
 impl Store {
@@ -318,6 +327,8 @@ impl Store {
             inventory_seed: seed.unwrap_or_else(rand::random),
             held: account::HeldNumbers::default(),
             started_at,
+            max_organizations: crate::domain::org_budget::DEFAULT_MAX_ORGANIZATIONS,
+            pinned: RwLock::new(std::collections::HashSet::new()),
         }
     }
 
@@ -357,17 +368,26 @@ impl Store {
         &self.clock
     }
 
-    /// The tenant of `api_key`, created on first use.
+    /// The tenant of `api_key`, created on first use; a creation past
+    /// `--max-organizations` forgets idle organizations
+    /// ([`Store::forget_idle`], OB1).
     pub fn tenant(&self, api_key: &str) -> Arc<Tenant> {
-        self.touched.fetch_add(1, Ordering::Relaxed);
+        let stamp = self.touched.fetch_add(1, Ordering::Relaxed);
         if let Some(t) = self.tenants.get(api_key) {
+            t.last_used.store(stamp, Ordering::Relaxed);
             return Arc::clone(&t);
         }
-        let t = self.tenants.entry(api_key.to_string()).or_insert_with(|| {
+        let mut created = false;
+        let t = Arc::clone(&self.tenants.entry(api_key.to_string()).or_insert_with(|| {
+            created = true;
             let (plan, now) = (self.default_plan(), self.clock.now());
             Arc::new(Tenant::new(api_key, self.default_versioning, plan, &self.ids, now))
-        });
-        Arc::clone(&t)
+        }));
+        t.last_used.store(stamp, Ordering::Relaxed);
+        if created && self.tenants.len() > self.max_organizations {
+            self.forget_idle(api_key);
+        }
+        t
     }
 
     /// The tenant of `api_key` if it exists (never creates one).

@@ -164,6 +164,8 @@ impl Tenant {
             // The prompt-scoring rate window is a minute of request times,
             // not state: a restored organization starts with it empty.
             score_times: _,
+            // When it was last used: the store's bookkeeping, not state.
+            last_used: _,
         } = self;
         let campaigns = campaigns.lock();
         let agents = agents.read();
@@ -265,6 +267,7 @@ impl Tenant {
             widgets: Mutex::new(widgets),
             webengage: Mutex::new(webengage),
             score_times: Mutex::new(std::collections::VecDeque::new()),
+            last_used: std::sync::atomic::AtomicU64::new(0),
             api_key,
         })
     }
@@ -304,7 +307,8 @@ impl Store {
         }
         self.hold_numbers(&t)?;
         self.tenants.insert(api_key.to_string(), Arc::clone(&t));
-        self.touched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stamp = self.touched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        t.last_used.store(stamp, std::sync::atomic::Ordering::Relaxed);
         Ok(t)
     }
 }

@@ -131,3 +131,30 @@ async fn a_full_reset_restores_the_control_switches() {
     let deliveries = s.admin(reqwest::Method::GET, "/webhooks/deliveries", None).await;
     assert_eq!(deliveries.body["deliveries"], json!([]), "{}", deliveries.text);
 }
+
+/// `--max-organizations` (`domain::org_budget` OB1–OB4): past the bound a
+/// new key forgets the least recently used idle organization, as a
+/// per-key reset would; a busy one (a call not yet ended) and the fixture
+/// key stay.
+#[tokio::test]
+async fn past_the_organization_bound_a_new_key_forgets_the_least_recently_used_idle_one() {
+    let config = atoms_mock::Config { max_organizations: 3, ..atoms_mock::Config::for_tests() };
+    let s = TestServer::with_config(config).await;
+    let (idle, busy, new) = ("sk_orgs_idle", "sk_orgs_busy", "sk_orgs_new");
+    let agent = s.create_agent(idle, "forgotten").await;
+    let numbers = s.get("/product/phone-numbers", "sk_demo").await.body["data"].clone();
+    let caller = s.create_agent(busy, "caller").await;
+    let r = s.post("/conversation/outbound", busy, json!({"agentId": caller, "phoneNumber": "+14155550123"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let call = r.body["data"]["conversationId"].as_str().expect("call id").to_string();
+    assert_eq!(s.get("/user", "sk_demo").await.status, StatusCode::OK, "the fixture key is the most recent use");
+
+    assert_eq!(s.get("/user", new).await.status, StatusCode::OK, "a fourth organization");
+    let r = s.get(&format!("/agent/{agent}"), idle).await;
+    assert_eq!(r.error(), "No agent found", "OB4: the idle organization was forgotten: {}", r.text);
+    assert_eq!(s.get("/agent", idle).await.body["data"]["totalCount"], 0, "it starts again empty");
+    let r = s.get(&format!("/conversation/{call}"), busy).await;
+    assert_eq!(r.status, StatusCode::OK, "OB2: an organization with a live call stays: {}", r.text);
+    assert_eq!(s.get("/agent", "sk_demo").await.body["data"]["totalCount"], 1, "OB2: the fixture key stays");
+    assert_eq!(s.get("/product/phone-numbers", "sk_demo").await.body["data"], numbers);
+}
