@@ -404,17 +404,19 @@ mod tests {
         let t = store.tenant("sk_race");
         let audience_id = store.ids().object_id(0);
         let member = Member { id: store.ids().object_id(0), data: Map::new() };
-        t.campaigns().insert_audience(Audience {
-            id: audience_id.clone(),
-            name: "Race".into(),
-            description: String::new(),
-            phone_col: "phone".into(),
-            id_col: None,
-            columns: vec!["phone".into()],
-            members: vec![member],
-            created_at: 0,
-            updated_at: 0,
-        });
+        t.campaigns()
+            .insert_audience(Audience {
+                id: audience_id.clone(),
+                name: "Race".into(),
+                description: String::new(),
+                phone_col: "phone".into(),
+                id_col: None,
+                columns: vec!["phone".into()],
+                members: vec![member],
+                created_at: 0,
+                updated_at: 0,
+            })
+            .expect("room for an audience");
         let (mut archived_first, mut campaign_first) = (0, 0);
         for _ in 0..500 {
             let agent_id = store.create_agent(&t, new_agent());

@@ -14,6 +14,23 @@ use super::DomainError;
 pub const MAX_CSV_BYTES: usize = 5 * 1024 * 1024;
 /// Most members an audience may hold (R178, R183).
 pub const MAX_MEMBERS: usize = 10_000;
+
+/// Most audiences one organization may hold: a mock bound (the reference
+/// names none) so that an organization's memory is bounded, each audience
+/// holding up to 5 MB of CSV. *Inferred.*
+pub const MAX_AUDIENCES: usize = 1_000;
+
+/// 400 `Audience limit reached: an organization can have at most 1000
+/// audiences` when an organization holding `existing` audiences may not
+/// add one (*inferred* wording, in the plan limits' style).
+pub fn check_audience_count(existing: usize) -> Result<(), DomainError> {
+    if existing >= MAX_AUDIENCES {
+        return Err(DomainError::Validation(format!(
+            "Audience limit reached: an organization can have at most {MAX_AUDIENCES} audiences"
+        )));
+    }
+    Ok(())
+}
 /// R178's duplicate-phone message.
 pub const DUPLICATE_PHONES: &str =
     "Some phone numbers in your CSV already exist in this audience. Please remove duplicate entries and try again.";

@@ -184,7 +184,7 @@ impl TryFrom<CampaignBookFile> for CampaignBook {
             if book.audiences.contains_key(&a.id) {
                 return Err(format!("audience {} appears twice", a.id));
             }
-            book.insert_audience(a);
+            book.insert_audience(a).map_err(|e| e.to_string())?;
         }
         for c in file.campaigns {
             if book.campaigns.contains_key(&c.id) {

@@ -119,7 +119,8 @@ async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
 /// `phoneNumberColumnName`, `file` (required), `description`,
 /// `identifierColumnName`. 200 (not 201) with the audience. 400: `CSV file
 /// is required`, the duplicate-phone message, `Audience cannot exceed 10000
-/// members`, and (inferred) column-name, phone-format and 5 MB messages.
+/// members`, and (inferred) column-name, phone-format and 5 MB messages,
+/// and `Audience limit reached: …` past 1,000 audiences (a mock bound).
 /// A CSV column named `scenario` picks each member's mock scenario. A
 /// `multipart/*` content type without a `boundary` parameter: 400
 /// `Malformed multipart body: …`; any other content type: `CSV file is
@@ -135,7 +136,7 @@ async fn create_audience(
     let up = read_upload(mp.map_err(|_| not_multipart(&headers))?).await?;
     let a = up.audience(&s)?;
     let body = Value::Object(doc(&a, &t));
-    t.campaigns().insert_audience(a);
+    t.campaigns().insert_audience(a)?;
     Ok(render::ok(body))
 }
 

@@ -25,10 +25,15 @@ pub enum Search {
 }
 
 impl CampaignBook {
-    /// Stores a new audience.
-    pub fn insert_audience(&mut self, a: Audience) {
+    /// Stores a new audience, unless the organization already holds
+    /// [`MAX_AUDIENCES`](crate::domain::audience::MAX_AUDIENCES) (400,
+    /// `domain::audience::check_audience_count`); checked and stored under
+    /// the one campaign-book lock.
+    pub fn insert_audience(&mut self, a: Audience) -> Result<(), DomainError> {
+        crate::domain::audience::check_audience_count(self.audiences.len())?;
         self.audience_order.push(a.id.clone());
         self.audiences.insert(a.id.clone(), a);
+        Ok(())
     }
 
     /// An audience by id.
@@ -143,4 +148,37 @@ pub fn search<'a>(a: &'a Audience, q: &Search) -> Vec<&'a Member> {
             Search::Fields(fs) => fs.iter().all(|(k, t)| has(m.data.get(k), &t.to_lowercase())),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audience::MAX_AUDIENCES;
+
+    fn audience(n: usize) -> Audience {
+        Audience {
+            id: format!("{n:024x}"),
+            name: format!("a{n}"),
+            description: String::new(),
+            phone_col: "phone".into(),
+            id_col: None,
+            columns: vec!["phone".into()],
+            members: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn an_organization_holds_at_most_max_audiences_and_a_refusal_stores_nothing() {
+        let mut book = CampaignBook::default();
+        for n in 0..MAX_AUDIENCES {
+            book.insert_audience(audience(n)).expect("room");
+        }
+        let err = book.insert_audience(audience(MAX_AUDIENCES)).expect_err("full");
+        assert_eq!(err.to_string(), "Audience limit reached: an organization can have at most 1000 audiences");
+        assert_eq!(book.audiences.len(), MAX_AUDIENCES);
+        assert!(book.audience(&format!("{MAX_AUDIENCES:024x}")).is_none());
+        assert_eq!(book.audience_order.len(), MAX_AUDIENCES, "the listing order did not grow either");
+    }
 }
