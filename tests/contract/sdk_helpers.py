@@ -12,9 +12,10 @@ multi_agents`, a `playbooks` config section) use routes and values that no
 reference the mock follows describes (not in the spec, BEHAVIOR, LIVE or the
 docs pages), so the mock does not serve them (404, and 400 for the
 workflow type); `CallAnalytics.get_post_call_config`/`set_post_call_config`
-call `/agent/{id}/post-call-analytics`, which the post-call metrics guide
-says does not exist ("There is no standalone post-call-analytics
-endpoint"): 404, checked below. `KB.add_text` calls `items/upload-text`,
+call `/agent/{id}/post-call-analytics`: BEHAVIOR R215 says there is no
+standalone endpoint (the spec, the newest source, has none; the post-call
+metrics guide says so; the older analytics guide shows the helper, L-K2):
+404, checked below. `KB.add_text` calls `items/upload-text`,
 which the helper itself expects may be missing and handles: it gets 404.
 The helpers (`check`, `sdk`, ...) are the running script's own.
 """
@@ -76,11 +77,11 @@ def steps(client, tmp_dir):
     check(found["total"] == 3, f"search_calls: {found!r}"[:300])
     try:
         calls.get_post_call_config(agent_id)
-        raise contract.ContractFailure("GET /agent/{id}/post-call-analytics answered, but the guide says it does not exist")
+        raise contract.ContractFailure("GET /agent/{id}/post-call-analytics answered, but R215 says it does not exist")
     except requests.HTTPError as e:
         check(e.response.status_code == 404, f"get_post_call_config: HTTP {e.response.status_code}")
     step("CallAnalytics.get_calls (agentIds, campaignIds, statusFilter, callTypes), get_call, search_calls; "
-         "post-call config: 404 as documented")
+         "post-call config: 404 (R215)")
 
     campaigns.delete(campaign_id)
     audiences.delete(audience_id)
