@@ -403,6 +403,14 @@ fn pause(n: &mut Progress, queued: &[usize], now: Millis, fx: &mut Vec<Effect>) 
     n.status = CampaignStatus::Paused;
     n.paused_at = Some(now);
     n.pause_requested = false;
+    cancel_queued(n, queued, MemberState::Waiting { due: now }, fx);
+    fx.push(Effect::Event { action: "campaign_paused", trigger: Trigger::Manual });
+}
+
+/// Cancels the undialled calls of the `queued` members (R166): the
+/// attempt does not count, the call is counted in `cancelledCallsCount`,
+/// and the member moves to `then`.
+fn cancel_queued(n: &mut Progress, queued: &[usize], then: MemberState, fx: &mut Vec<Effect>) {
     for &i in queued {
         let Some(m) = n.members.get_mut(i) else { continue };
         if m.state == MemberState::Dialling {
@@ -410,12 +418,11 @@ fn pause(n: &mut Progress, queued: &[usize], now: Millis, fx: &mut Vec<Effect>) 
             if m.attempts > 0 {
                 n.retry_attempts = n.retry_attempts.saturating_sub(1);
             }
-            m.state = MemberState::Waiting { due: now };
+            m.state = then;
             n.cancelled_calls += 1;
             fx.push(Effect::Cancel { member: i });
         }
     }
-    fx.push(Effect::Event { action: "campaign_paused", trigger: Trigger::Manual });
 }
 
 fn stop(n: &mut Progress, queued: &[usize], now: Millis, fx: &mut Vec<Effect>) {
@@ -426,18 +433,7 @@ fn stop(n: &mut Progress, queued: &[usize], now: Millis, fx: &mut Vec<Effect>) {
         // The queued start finds the campaign running and does nothing.
         n.status = CampaignStatus::Running;
     }
-    for &i in queued {
-        let Some(m) = n.members.get_mut(i) else { continue };
-        if m.state == MemberState::Dialling {
-            m.attempts = m.attempts.saturating_sub(1);
-            if m.attempts > 0 {
-                n.retry_attempts = n.retry_attempts.saturating_sub(1);
-            }
-            m.state = MemberState::Done { connected: false };
-            n.cancelled_calls += 1;
-            fx.push(Effect::Cancel { member: i });
-        }
-    }
+    cancel_queued(n, queued, MemberState::Done { connected: false }, fx);
     for m in &mut n.members {
         if let MemberState::Waiting { .. } = m.state {
             m.state = MemberState::Done { connected: false };

@@ -249,16 +249,26 @@ async fn a_scheduled_campaign_dials_retries_every_fifteen_minutes_and_completes(
     assert_eq!(r.text.lines().count(), 1 + 12, "one row per attempt");
 }
 
+/// A server with two call slots and, for `key`, a draft campaign `name`
+/// over five members (`<prefix>1` … `<prefix>5`) on one rented number;
+/// returns the server and the campaign id.
+async fn five_member_campaign(key: &str, prefix: &str, name: &str) -> (TestServer, String) {
+    let config = atoms_mock::Config { concurrency_limit: 2, ..atoms_mock::Config::for_tests() };
+    let s = TestServer::with_config(config).await;
+    let agent = s.create_agent(key, name).await;
+    let csv: String = std::iter::once("phone,name\n".to_string())
+        .chain(["A", "B", "C", "D", "E"].iter().enumerate().map(|(i, n)| format!("{prefix}0{},{n}\n", i + 1)))
+        .collect();
+    let aud = audience(&s, key, &csv).await;
+    let body = json!({"name": name, "agentId": agent, "audienceId": aud, "phoneNumberIds": [product(&s, key).await]});
+    let id = new_campaign(&s, key, body).await;
+    (s, id)
+}
+
 #[tokio::test]
 async fn pause_cancels_queued_calls_lets_live_ones_finish_and_resume_never_dials_twice() {
-    let config = atoms_mock::Config { concurrency_limit: 2, ..atoms_mock::Config::for_tests() };
-    let (s, key) = (TestServer::with_config(config).await, "sk_campaign_pause");
-    let agent = s.create_agent(key, "Pauser").await;
-    let csv = "phone,name\n+15552000001,A\n+15552000002,B\n+15552000003,C\n+15552000004,D\n+15552000005,E\n";
-    let aud = audience(&s, key, csv).await;
-    let body =
-        json!({"name": "Pausable", "agentId": agent, "audienceId": aud, "phoneNumberIds": [product(&s, key).await]});
-    let id = new_campaign(&s, key, body).await;
+    let key = "sk_campaign_pause";
+    let (s, id) = five_member_campaign(key, "+155520000", "Pausable").await;
     assert_eq!(campaign(&s, key, &id).await["campaign"]["status"], "draft");
 
     let r = s.post(&format!("/campaign/{id}/start"), key, json!({})).await;
@@ -319,14 +329,8 @@ async fn pause_cancels_queued_calls_lets_live_ones_finish_and_resume_never_dials
 /// live ones finish, nobody is dialled again, then `completed`.
 #[tokio::test]
 async fn stop_cancels_queued_calls_lets_live_ones_finish_then_completes_and_dials_nobody_again() {
-    let config = atoms_mock::Config { concurrency_limit: 2, ..atoms_mock::Config::for_tests() };
-    let (s, key) = (TestServer::with_config(config).await, "sk_campaign_stop");
-    let agent = s.create_agent(key, "Stopper").await;
-    let csv = "phone,name\n+15552100001,A\n+15552100002,B\n+15552100003,C\n+15552100004,D\n+15552100005,E\n";
-    let aud = audience(&s, key, csv).await;
-    let body =
-        json!({"name": "Stoppable", "agentId": agent, "audienceId": aud, "phoneNumberIds": [product(&s, key).await]});
-    let id = new_campaign(&s, key, body).await;
+    let key = "sk_campaign_stop";
+    let (s, id) = five_member_campaign(key, "+155521000", "Stoppable").await;
     let r = s.post(&format!("/campaign/{id}/stop"), key, json!({})).await;
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Campaign is draft and cannot be stopped"));
 
