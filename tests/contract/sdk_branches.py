@@ -71,8 +71,10 @@ def steps(client):
     check(r.id == first.id and r.label == "first", f"revisions.get: {r!r}"[:500])
     step(f"publish twice -> revisions {first.revision_number}, {second.revision_number}; revisions.list, revisions.get")
 
-    history, _ = sdk(revisions, "get_history", agent_id, feature.id, second.id)
-    check(history.data is not None, f"get_history: {history!r}"[:500])
+    history, raw = sdk(revisions, "get_history", agent_id, feature.id, second.id)
+    trail = [t["revision"]["_id"] for t in raw["data"]["trail"]]
+    check(raw["data"]["revision"]["_id"] == second.id, f"get_history: revision {raw['data']['revision']['_id']!r}")
+    check(first.id in trail and second.id not in trail, f"get_history (R093): trail {trail} lacks the earlier {first.id}")
     diff, raw = sdk(revisions, "diff", agent_id, a=first.id, b=second.id)
     paths = [c["path"] for d in raw["data"]["diffs"] for c in d["changes"]]
     check("firstMessage" in paths, f"revisions.diff {first.id}..{second.id}: {raw['data']!r}"[:500])
