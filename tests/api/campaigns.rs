@@ -487,6 +487,11 @@ async fn campaign_list_pages_by_offset_filters_and_counts_the_organization() {
     assert_eq!(d["pagination"]["total"], 1);
     let r = s.get("/campaign?status=active", key).await;
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Invalid status: active"));
+    // The SDK's `Campaign.list(limit=50)` sends `limit`: a page size too, and it wins over `offset`.
+    let d = s.get("/campaign?limit=50", key).await.body["data"].clone();
+    assert_eq!((d["campaigns"].as_array().map(Vec::len), d["pagination"]["offset"].as_u64()), (Some(7), Some(50)));
+    let d = s.get("/campaign?limit=3&offset=6", key).await.body["data"].clone();
+    assert_eq!((d["campaigns"].as_array().map(Vec::len), d["pagination"]["offset"].as_u64()), (Some(3), Some(3)));
 }
 
 #[tokio::test]

@@ -72,6 +72,9 @@ pub(crate) struct ListCampaignsQuery {
     page: Option<usize>,
     /// Page size (default 5).
     offset: Option<usize>,
+    /// Page size too, as the SDK's `Campaign.list(limit=50)` helper sends
+    /// it; with both, `limit` wins (as on `GET /agent`). Not in the spec.
+    limit: Option<usize>,
     /// One status.
     status: Option<String>,
     /// Substring of the name (case-insensitive).
@@ -91,7 +94,7 @@ impl ListCampaignsQuery {
             sort_field: self.sort_field.as_deref(),
             sort_order: self.sort_order.as_deref(),
             page: self.page,
-            offset: self.offset,
+            offset: self.limit.or(self.offset),
         })
     }
 }
@@ -113,7 +116,8 @@ fn populated(s: &AppState, t: &Tenant, c: &Campaign, audience: Option<String>) -
 
 /// List campaigns (R171): filters `status`, `search`; `sortField`
 /// createdAt|updatedAt, `sortOrder` (desc); `offset` is the page size
-/// (default 5). `{campaigns, pagination: {total, page, offset, hasMore,
+/// (default 5), and so is `limit`, which the SDK's `Campaign` helper sends
+/// (inferred from that vendor client; `limit` wins over `offset`). `{campaigns, pagination: {total, page, offset, hasMore,
 /// totalPages}, totalCampaignCount}` (the last is unfiltered). The page
 /// is taken under the campaign book's lock alone; agents are read after
 /// (`campaigns::list`).
