@@ -405,15 +405,19 @@ impl Store {
     pub fn reset(&self, api_key: Option<&str>) {
         self.touched.fetch_add(1, Ordering::Relaxed);
         match api_key {
-            Some(k) => {
-                if let Some((_, t)) = self.tenants.remove(k) {
-                    self.held.clear(Some(&t.org_id));
-                }
-            }
+            Some(k) => self.forget_org(k, |_| true),
             None => {
                 self.tenants.clear();
                 self.held.clear(None);
             }
+        }
+    }
+
+    /// Forgets `api_key`'s organization if `this` accepts the tenant held
+    /// for it, and releases its rented numbers (a per-key reset, OB4).
+    fn forget_org(&self, api_key: &str, this: impl Fn(&Arc<Tenant>) -> bool) {
+        if let Some((_, t)) = self.tenants.remove_if(api_key, |_, held| this(held)) {
+            self.held.clear(Some(&t.org_id));
         }
     }
 

@@ -45,9 +45,8 @@ impl Store {
         };
         for i in to_forget(&uses, self.max_organizations) {
             let (key, t) = &orgs[i];
-            if self.tenants.remove_if(key, |_, held| Arc::ptr_eq(held, t)).is_some() {
-                self.held.clear(Some(&t.org_id));
-            }
+            // Only the tenant looked at: a key reset and used again since is a new one.
+            self.forget_org(key, |held| Arc::ptr_eq(held, t));
         }
     }
 }
