@@ -9,7 +9,7 @@
 //! limits and credits (`GET /user/subscription`) come from the
 //! organization's account book, as does `onPremEnabled`.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -28,11 +28,7 @@ use crate::store::Tenant;
 pub(crate) const ORG_NAME_MAX: usize = 200;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_user))
-        .routes(routes!(get_subscription))
-        .routes(routes!(get_account_details))
-        .routes(routes!(update_org_name))
+    router![get_user, get_subscription, get_account_details, update_org_name]
 }
 
 /// The owner's e-mail address: stable per key, on a reserved domain.

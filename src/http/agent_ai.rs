@@ -5,7 +5,7 @@
 //! `Security check service temporarily unavailable` comes only from the
 //! fault-injection control API.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
@@ -25,7 +25,7 @@ domain_body!(
 );
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_agent_with_ai))
+    router![create_agent_with_ai]
 }
 
 /// Create an agent with a generated prompt (role, objective, style, rules,

@@ -14,13 +14,13 @@
 //! /_billing/portal/{id}` (the Stripe customer-portal stand-in of `GET
 //! /product/manage-subscription`).
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::extract::{ApiPath, ApiQuery, OrgState};
+use super::extract::{ApiPath, ApiQuery, OrgPath, OrgState};
 use crate::domain::invoice::pdf_path;
 use crate::domain::ledger_query::RawLedgerQuery;
 use crate::domain::DomainError;
@@ -30,17 +30,12 @@ use crate::state::AppState;
 pub(crate) const PAYMENT_PREFIX: &str = "/payment/v1";
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_balance))
-        .routes(routes!(get_ledger))
-        .routes(routes!(get_usage_breakdown))
-        .routes(routes!(list_invoices))
-        .routes(routes!(get_invoice_pdf))
+    router![get_balance, get_ledger, get_usage_breakdown, list_invoices, get_invoice_pdf]
 }
 
 /// The unauthenticated pages behind the URLs the billing routes hand out.
 pub(crate) fn files() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(invoice_file)).routes(routes!(portal_page))
+    router![invoice_file, portal_page]
 }
 
 /// A billing error in the billing envelope.
@@ -127,7 +122,7 @@ async fn list_invoices(OrgState(s, t): OrgState) -> Response {
     params(("invoiceId" = String, Path, description = "Stripe invoice id, `in_…`")),
     responses((status = 200, description = "`{pdfUrl}`"), (status = 404, description = "Invoice not found"),
               (status = 401, description = "Unauthorized")))]
-async fn get_invoice_pdf(OrgState(s, t): OrgState, ApiPath(id): ApiPath<String>) -> Result<Response, BillingError> {
+async fn get_invoice_pdf(OrgPath(s, t, id): OrgPath<String>) -> Result<Response, BillingError> {
     let path = pdf_path(&t.account().invoice(&id)?.id);
     Ok(success(json!({"pdfUrl": format!("{}{path}", s.calls.public_url())})))
 }

@@ -6,7 +6,7 @@
 //! `crate::domain::concurrency`; the call engine applies them to every
 //! call (`crate::calls`).
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -24,7 +24,7 @@ use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_concurrency)).routes(routes!(update_reservations))
+    router![get_concurrency, update_reservations]
 }
 
 /// `{"success": true, "data": data}`.

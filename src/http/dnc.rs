@@ -3,7 +3,7 @@
 //! no public write: entries come from call outcomes (a scenario's
 //! `optOut`) and manual uploads (the control API, `admin::dnc`).
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::Response;
 
 use super::error::ApiResult;
@@ -13,7 +13,7 @@ use crate::domain::dnc::RawDncQuery;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_dnc))
+    router![list_dnc]
 }
 
 /// List the organization's Do-Not-Call entries: `{status: true, data:

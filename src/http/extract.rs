@@ -166,6 +166,24 @@ impl FromRequestParts<AppState> for OrgState {
     }
 }
 
+/// The server's state, the caller's organization and the route's path
+/// parameters: what a handler of one of a tenant's resources by id takes
+/// (`OrgPath(s, t, id): OrgPath<AgentId>`, or a tuple of typed ids).
+/// Rejects as [`OrgState`] does (401 `Unauthorized`), then as [`ApiPath`]
+/// (400 with the id's own message, e.g. `Invalid agent id`), in that order.
+#[derive(Debug, Clone)]
+pub struct OrgPath<T>(pub AppState, pub Arc<Tenant>, pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for OrgPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let OrgState(s, t) = OrgState::from_request_parts(parts, state).await?;
+        let ApiPath(path) = ApiPath::from_request_parts(parts, state).await?;
+        Ok(Self(s, t, path))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

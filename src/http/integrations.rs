@@ -2,7 +2,7 @@
 //! organization. Answers are `{message, data}` without the `status`
 //! flag (R008's family); errors the standard envelope.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -19,7 +19,7 @@ domain_body!(
 );
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(modify_webengage)).routes(routes!(get_webengage))
+    router![modify_webengage, get_webengage]
 }
 
 /// Create or replace the WebEngage integration: 200 `{message:

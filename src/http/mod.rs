@@ -26,8 +26,9 @@
 //!   charset, CORS) and refusals from the request head (431, 413).
 //! - `control_layers`: the request journal and fault-injection layers.
 //! - `openapi`: the document's frame (info, tags, security, id components).
-//! - `routes`: `routes!` and `OpenApiRouter`: the route table from the
-//!   handlers' `#[utoipa::path]`, the document built on first request.
+//! - `routes`: `router!`, `routes!` and `OpenApiRouter`: the route table
+//!   from the handlers' `#[utoipa::path]`, the document built on first
+//!   request.
 //!
 //! Areas, each a folder (or file) with one `router()`:
 //! - `account`: `GET /user`, `/account/…`.
@@ -55,8 +56,8 @@
 //! knowledge bases, …) follow this shape; `campaigns/` is a small example.
 //! 1. **Folder.** `src/http/<area>/mod.rs` declares the handler files and
 //!    `pub(crate) fn router() -> OpenApiRouter<AppState>` merging their
-//!    routers (`OpenApiRouter` and `routes!` from `crate::http::routes`,
-//!    not `utoipa_axum`'s); add `.merge(<area>::router())` to `platform`
+//!    routers (`OpenApiRouter` and `router![a, (get_b, put_b)]` from
+//!    `crate::http::routes`, not `utoipa_axum`'s); add `.merge(<area>::router())` to `platform`
 //!    (or `others`) below. A router
 //!    only guarded routes need wraps them with `route_layer(from_fn(…))`
 //!    there (see `agents::router` and its `gate`).
@@ -74,7 +75,8 @@
 //!    the body, wrap it with `parsed_body!`. Ids in bodies and paths are
 //!    the [`ids`] types; add one there for a new resource.
 //! 3. **Handlers.** `verb_noun`, at most ~20 lines: extract (`Org`,
-//!    `ApiPath<(AgentId, …)>`, `ApiQuery`, `ApiJson<XRequest>` last),
+//!    `OrgState`, or `OrgPath<(AgentId, …)>` for a resource by id; a
+//!    control route's `AdminOrg`; then `ApiQuery`, `ApiJson<XRequest>` last),
 //!    convert the request to domain types, make **one** store, engine or
 //!    domain call, render. No rule in the handler: a check that spans
 //!    books is one `Store` method under the store's lock order (see

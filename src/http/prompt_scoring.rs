@@ -3,7 +3,7 @@
 //! open draft, deterministically (`crate::domain::prompt_score`), and
 //! caches the score on the agent record.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,7 +23,7 @@ domain_body!(
 );
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(score_prompt))
+    router![score_prompt]
 }
 
 /// Score a prompt: 200 `{overall_score (0–100), overall_grade, band,

@@ -220,3 +220,16 @@ macro_rules! routes {
     }};
 }
 pub(crate) use routes;
+
+/// An area's router from its handlers, one group per path: `router![a,
+/// (get_b, put_b)]` is `OpenApiRouter::new().routes(routes!(a))
+/// .routes(routes!(get_b, put_b))`. Handlers that share a path (one per
+/// method) go in one parenthesised group, as `routes!` wants them.
+macro_rules! router {
+    (@group ( $( $handler:ident ),+ )) => { $crate::http::routes::routes!($( $handler ),+) };
+    (@group $handler:ident) => { $crate::http::routes::routes!($handler) };
+    ( $( $group:tt ),+ $(,)? ) => {
+        $crate::http::routes::OpenApiRouter::new() $( .routes($crate::http::routes::router!(@group $group)) )+
+    };
+}
+pub(crate) use router;

@@ -3,14 +3,14 @@
 //! rules in `crate::domain::webhook`; state lives in the organization's
 //! `WebhookBook`. Every resource is scoped to the caller's organization.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgPath, OrgState};
 use super::ids::{AgentId, WebhookId};
 use super::json::parsed_body;
 use super::render;
@@ -117,10 +117,11 @@ struct SubscriptionsShape {
 }
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_webhooks, create_webhook))
-        .routes(routes!(update_webhook, delete_webhook))
-        .routes(routes!(get_agent_subscriptions, replace_agent_subscriptions, delete_agent_subscriptions))
+    router![
+        (get_webhooks, create_webhook),
+        (update_webhook, delete_webhook),
+        (get_agent_subscriptions, replace_agent_subscriptions, delete_agent_subscriptions)
+    ]
 }
 
 /// Query of `GET /webhook`.
@@ -227,8 +228,7 @@ async fn create_webhook(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateW
     responses((status = 200, description = "`data`: the webhook id"), (status = 400, description = "Validation error"),
               (status = 404, description = "Webhook not found")))]
 async fn update_webhook(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<WebhookId>,
+    OrgPath(s, t, id): OrgPath<WebhookId>,
     ApiJson(body): ApiJson<UpdateWebhookRequest>,
 ) -> ApiResult<Response> {
     s.store.patch_webhook(&t, &id, body.0, s.store.clock().now())?;
@@ -252,7 +252,7 @@ async fn delete_webhook(Org(t): Org, ApiPath(id): ApiPath<WebhookId>) -> ApiResu
 #[utoipa::path(get, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`data`: [WebhookSubscription]"), (status = 404, description = "Agent not found")))]
-async fn get_agent_subscriptions(OrgState(s, t): OrgState, ApiPath(agent_id): ApiPath<AgentId>) -> ApiResult<Response> {
+async fn get_agent_subscriptions(OrgPath(s, t, agent_id): OrgPath<AgentId>) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
     let subs: Vec<Value> = t.webhooks().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
     Ok(render::ok(Value::Array(subs)))
@@ -269,8 +269,7 @@ async fn get_agent_subscriptions(OrgState(s, t): OrgState, ApiPath(agent_id): Ap
     responses((status = 201, description = "`data`: `Subscriptions created successfully`"),
               (status = 400, description = "Validation error"), (status = 404, description = "Agent or webhook not found")))]
 async fn replace_agent_subscriptions(
-    OrgState(s, t): OrgState,
-    ApiPath(agent_id): ApiPath<AgentId>,
+    OrgPath(s, t, agent_id): OrgPath<AgentId>,
     ApiJson(SubscriptionsRequest(req)): ApiJson<SubscriptionsRequest>,
 ) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
@@ -287,10 +286,7 @@ async fn replace_agent_subscriptions(
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`data`: `Subscriptions deleted successfully`"),
               (status = 404, description = "Agent not found")))]
-async fn delete_agent_subscriptions(
-    OrgState(s, t): OrgState,
-    ApiPath(agent_id): ApiPath<AgentId>,
-) -> ApiResult<Response> {
+async fn delete_agent_subscriptions(OrgPath(s, t, agent_id): OrgPath<AgentId>) -> ApiResult<Response> {
     check_agent(&s, &t, &agent_id)?;
     t.webhooks().delete_agent_subscriptions(&agent_id);
     Ok(render::ok(json!(UNSUBSCRIBED)))

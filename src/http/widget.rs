@@ -3,8 +3,7 @@
 //! use `{success: true, data}`; errors the standard envelope. Rules live
 //! in `crate::domain::widget`; the avatar bytes in `crate::storage`.
 
-use crate::http::routes::{routes, OpenApiRouter};
-use axum::extract::Path;
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
@@ -13,7 +12,7 @@ use crate::domain::ids::is_object_id;
 use crate::domain::widget::{validate_avatar, validate_patch, AvatarUpload};
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, OrgState};
+use crate::http::extract::{ApiJson, OrgPath};
 use crate::http::ids::AgentId;
 use crate::http::json::parsed_body;
 use crate::http::render::succeeded;
@@ -40,7 +39,7 @@ parsed_body!(
 );
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_widget_config, patch_widget_config)).routes(routes!(presign_avatar))
+    router![(get_widget_config, patch_widget_config), presign_avatar]
 }
 
 /// The agent's widget config: `assistantId` plus the configured fields.
@@ -49,7 +48,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/agent/{id}/widget-config", tag = "Widget",
     params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "The widget config"), (status = 404, description = "Agent not found")))]
-async fn get_widget_config(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_widget_config(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
     if !is_object_id(&id) {
         return Err(ApiError::Rule(DomainError::NotFound("Agent not found".into())));
     }
@@ -65,8 +64,7 @@ async fn get_widget_config(OrgState(s, t): OrgState, Path(id): Path<String>) -> 
     responses((status = 200, description = "The widget config"), (status = 400, description = "Validation error"),
         (status = 404, description = "Agent not found")))]
 async fn patch_widget_config(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
+    OrgPath(s, t, id): OrgPath<AgentId>,
     ApiJson(body): ApiJson<PatchWidgetRequest>,
 ) -> ApiResult<Response> {
     let patch = validate_patch(&body.0, &format!("{}/_cdn/", s.calls.public_url().trim_end_matches('/')))?;
@@ -82,8 +80,7 @@ async fn patch_widget_config(
     responses((status = 200, description = "The URLs"), (status = 400, description = "Validation error"),
         (status = 404, description = "Agent not found")))]
 async fn presign_avatar(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
+    OrgPath(s, t, id): OrgPath<AgentId>,
     ApiJson(body): ApiJson<AvatarRequest>,
 ) -> ApiResult<Response> {
     Ok(succeeded(StatusCode::OK, s.storage.presign_avatar(&s.store, &t, &id, &body.0, &s.calls.public_url())?))

@@ -6,32 +6,26 @@
 //! domain calls as the platform routes, so the ledger stays the sum of its
 //! rows.
 
-use crate::http::routes::{routes, OpenApiRouter};
-use axum::extract::State;
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
-use super::OrgKeyQuery;
+use super::{AdminOrg, OrgKeyQuery};
 use crate::domain::compliance::Command;
 use crate::domain::ledger::{Credits, TransactionType};
 use crate::domain::plan::apply_patch;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::json::RequestBody;
 use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_plan, put_plan))
-        .routes(routes!(add_credits))
-        .routes(routes!(issue_invoice))
-        .routes(routes!(settle_invoice))
-        .routes(routes!(decide_compliance))
+    router![(get_plan, put_plan), add_credits, issue_invoice, settle_invoice, decide_compliance]
 }
 
 fn plan_json(t: &std::sync::Arc<Tenant>) -> Value {
@@ -42,8 +36,8 @@ fn plan_json(t: &std::sync::Arc<Tenant>) -> Value {
 /// onPremEnabled, numberMonthlyRate (micro-credits)}`.
 #[utoipa::path(get, path = "/_admin/plan", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "The plan"), (status = 400, description = "apiKey missing")))]
-async fn get_plan(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
-    Ok(Json(plan_json(&q.tenant(&s)?)).into_response())
+async fn get_plan(AdminOrg(_s, _key, t): AdminOrg) -> ApiResult<Response> {
+    Ok(Json(plan_json(&t)).into_response())
 }
 
 /// `PUT /_admin/plan`: `{planId?, limits?: {<limit>: int}, features?:
@@ -63,12 +57,7 @@ impl RequestBody for PlanPatchRequest {}
 /// a wrong type.
 #[utoipa::path(put, path = "/_admin/plan", tag = "Control API", params(OrgKeyQuery), request_body = PlanPatchRequest,
     responses((status = 200, description = "The new plan"), (status = 400, description = "Bad patch or apiKey missing")))]
-async fn put_plan(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
-    ApiJson(body): ApiJson<PlanPatchRequest>,
-) -> ApiResult<Response> {
-    let t = q.tenant(&s)?;
+async fn put_plan(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<PlanPatchRequest>) -> ApiResult<Response> {
     let concurrency = s.store.default_plan().limits.concurrent_calls;
     let next = apply_patch(t.account().plan(), &body.0, concurrency)?;
     let limit = next.limits.concurrent_calls;
@@ -112,12 +101,8 @@ impl AddCreditsRequest {
 /// or an unknown type.
 #[utoipa::path(post, path = "/_admin/credits", tag = "Control API", params(OrgKeyQuery), request_body = AddCreditsRequest,
     responses((status = 200, description = "`{entry, creditBalance}`"), (status = 400, description = "Bad body or apiKey missing")))]
-async fn add_credits(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
-    ApiJson(body): ApiJson<AddCreditsRequest>,
-) -> ApiResult<Response> {
-    let (t, (kind, amount)) = (q.tenant(&s)?, body.parsed()?);
+async fn add_credits(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<AddCreditsRequest>) -> ApiResult<Response> {
+    let (kind, amount) = body.parsed()?;
     let out = s.store.with_account(&t, |a, ids, now| {
         let row = a.credit(kind, amount, body.description.clone(), ids, now)?;
         Ok::<_, DomainError>(json!({"entry": row.wire(), "creditBalance": a.credits(ids, now).to_f64()}))
@@ -144,11 +129,9 @@ impl RequestBody for IssueInvoiceRequest {}
 #[utoipa::path(post, path = "/_admin/invoices", tag = "Control API", params(OrgKeyQuery), request_body = IssueInvoiceRequest,
     responses((status = 200, description = "The invoice"), (status = 400, description = "Bad body or apiKey missing")))]
 async fn issue_invoice(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
+    AdminOrg(s, _key, t): AdminOrg,
     ApiJson(body): ApiJson<IssueInvoiceRequest>,
 ) -> ApiResult<Response> {
-    let t = q.tenant(&s)?;
     let amount = Credits::from_f64(body.amount).ok_or_else(|| DomainError::invalid("amount: Out of range"))?;
     let description = body.description.unwrap_or_else(|| "Atoms usage".into());
     let paid = body.paid.unwrap_or(false);
@@ -162,11 +145,10 @@ async fn issue_invoice(
         ("id" = String, Path, description = "`in_…`"), ("action" = String, Path, description = "`pay` or `void`")),
     responses((status = 200, description = "The invoice"), (status = 400, description = "Not open"), (status = 404, description = "Unknown")))]
 async fn settle_invoice(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
+    AdminOrg(s, _key, t): AdminOrg,
     ApiPath((id, action)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let (t, pay) = (q.tenant(&s)?, action == "pay");
+    let pay = action == "pay";
     if !pay && action != "void" {
         return Err(ApiError::BadRequest("action: Expected 'pay' | 'void'".into()));
     }
@@ -205,11 +187,10 @@ impl DecisionRequest {
     params(OrgKeyQuery, ("id" = String, Path, description = "The application's `_id`")),
     responses((status = 200, description = "The application"), (status = 400, description = "Refused"), (status = 404, description = "Unknown")))]
 async fn decide_compliance(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
+    AdminOrg(s, _key, t): AdminOrg,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> ApiResult<Response> {
-    let (t, cmd) = (q.tenant(&s)?, body.command()?);
+    let cmd = body.command()?;
     Ok(Json(s.store.with_account(&t, |a, ids, now| a.compliance_command(&id, &cmd, ids, now))?).into_response())
 }

@@ -8,7 +8,7 @@
 //! `POST /_admin/reset`, which restores the fixtures' ones. An unknown
 //! scenario name is 400 `Unknown scenario '<name>'` and changes nothing.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{required_key, OrgKeyQuery};
+use super::{required_key, AdminOrg, OrgKeyQuery};
 use crate::domain::ids::is_e164;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
@@ -27,14 +27,15 @@ use crate::scenarios::{Assignments, Library};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_scenarios))
-        .routes(routes!(replace_assignments))
-        .routes(routes!(set_default_scenario))
-        .routes(routes!(assign_agent_scenario, unassign_agent_scenario))
-        .routes(routes!(assign_phone_scenario, unassign_phone_scenario))
-        .routes(routes!(get_concurrency, set_concurrency))
-        .routes(routes!(retry_call))
+    router![
+        list_scenarios,
+        replace_assignments,
+        set_default_scenario,
+        (assign_agent_scenario, unassign_agent_scenario),
+        (assign_phone_scenario, unassign_phone_scenario),
+        (get_concurrency, set_concurrency),
+        retry_call
+    ]
 }
 
 fn unknown(name: &str) -> ApiError {
@@ -216,8 +217,8 @@ fn concurrency_json(s: &AppState, api_key: &str) -> Value {
 /// (default 10). Missing `apiKey`: 400.
 #[utoipa::path(get, path = "/_admin/concurrency", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "apiKey missing")))]
-async fn get_concurrency(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
-    Ok(Json(concurrency_json(&s, q.key()?)).into_response())
+async fn get_concurrency(AdminOrg(s, key, _t): AdminOrg) -> ApiResult<Response> {
+    Ok(Json(concurrency_json(&s, &key)).into_response())
 }
 
 /// `PUT /_admin/concurrency`.
@@ -252,15 +253,12 @@ impl RequestBody for SetConcurrencyRequest {
 #[utoipa::path(put, path = "/_admin/concurrency", tag = "Control API", params(OrgKeyQuery), request_body = SetConcurrencyRequest,
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "Bad limit or apiKey missing")))]
 async fn set_concurrency(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
+    AdminOrg(s, key, t): AdminOrg,
     ApiJson(body): ApiJson<SetConcurrencyRequest>,
 ) -> ApiResult<Response> {
-    let api_key = q.key()?;
-    let t = s.store.tenant(api_key);
     t.account().set_concurrent_calls(body.limit());
     s.calls.set_limit(t.calls(), body.limit());
-    Ok(Json(concurrency_json(&s, api_key)).into_response())
+    Ok(Json(concurrency_json(&s, &key)).into_response())
 }
 
 /// Place a retry of an ended call (R121), as a campaign's retry policy

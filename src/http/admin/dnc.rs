@@ -2,31 +2,29 @@
 //! no platform auth): the "manual upload" the spec names as one of the two
 //! ways an entry is created, a full listing, and clearing the list.
 
-use crate::http::routes::{routes, OpenApiRouter};
-use axum::extract::State;
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::OrgKeyQuery;
+use super::{AdminOrg, OrgKeyQuery};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::extract::ApiJson;
 use crate::http::json::RequestBody;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_dnc, upload_dnc, clear_dnc))
+    router![(list_dnc, upload_dnc, clear_dnc)]
 }
 
 /// Every entry of an organization's list, newest first: `{apiKey,
 /// entries: [<GET /dnc item>], total}`. Missing `apiKey`: 400.
 #[utoipa::path(get, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, entries, total}`"), (status = 400, description = "apiKey missing")))]
-async fn list_dnc(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
-    let key = q.key()?;
-    let entries = s.store.dnc_entries(&s.store.tenant(key));
+async fn list_dnc(AdminOrg(s, key, t): AdminOrg) -> ApiResult<Response> {
+    let entries = s.store.dnc_entries(&t);
     Ok(Json(json!({"apiKey": key, "total": entries.len(), "entries": entries})).into_response())
 }
 
@@ -54,12 +52,7 @@ impl RequestBody for UploadDncRequest {}
 #[utoipa::path(post, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery), request_body = UploadDncRequest,
     responses((status = 200, description = "`{added, skipped}`"), (status = 400, description = "Bad body or apiKey missing"),
               (status = 404, description = "Agent not found")))]
-async fn upload_dnc(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
-    ApiJson(body): ApiJson<UploadDncRequest>,
-) -> ApiResult<Response> {
-    let t = q.tenant(&s)?;
+async fn upload_dnc(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<UploadDncRequest>) -> ApiResult<Response> {
     let summary = s.store.dnc_upload(&t, &json!({"phoneNumbers": body.phone_numbers, "agentId": body.agent_id}))?;
     Ok(Json(summary).into_response())
 }
@@ -68,9 +61,7 @@ async fn upload_dnc(
 /// cleared}` (the number of entries removed). Missing `apiKey`: 400.
 #[utoipa::path(delete, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, cleared}`"), (status = 400, description = "apiKey missing")))]
-async fn clear_dnc(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
-    let key = q.key()?;
-    let t = s.store.tenant(key);
+async fn clear_dnc(AdminOrg(_s, key, t): AdminOrg) -> ApiResult<Response> {
     let mut list = t.dnc();
     let cleared = list.len();
     list.clear();

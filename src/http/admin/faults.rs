@@ -1,7 +1,7 @@
 //! Fault injection under `/_admin/faults` (a mock extension; no platform
 //! auth): add, list and remove rules. Applying them is the `faults` layer.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use crate::state::AppState;
 impl RequestBody for FaultRequest {}
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(add_fault, list_faults, clear_faults)).routes(routes!(delete_fault))
+    router![(add_fault, list_faults, clear_faults), delete_fault]
 }
 
 /// Add a rule after the existing ones: `{method?, pathPattern, apiKey?,

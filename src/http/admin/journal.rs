@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ use crate::journal::{render, Entry, Filter, StatusMatch};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_journal, clear_journal)).routes(routes!(wait_for_journal))
+    router![(list_journal, clear_journal), wait_for_journal]
 }
 
 /// Entries per listing unless `limit` says otherwise.

@@ -13,8 +13,10 @@
 //!   calls. `GET /_admin/call-actions/runs?actionId&callId`: the recorded
 //!   runs of call actions.
 
-use crate::http::routes::{routes, OpenApiRouter};
-use axum::extract::{Path, State};
+use crate::http::routes::{router, OpenApiRouter};
+use axum::extract::Path;
+
+use super::AdminOrg;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -30,12 +32,7 @@ use crate::http::json::domain_body;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(put_web_page, list_web_pages, delete_web_page))
-        .routes(routes!(add_text_item))
-        .routes(routes!(set_item_content))
-        .routes(routes!(provider_event))
-        .routes(routes!(list_runs))
+    router![(put_web_page, list_web_pages, delete_web_page), add_text_item, set_item_content, provider_event, list_runs]
 }
 
 /// The organization of a control request.
@@ -44,6 +41,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct OrgQuery {
     /// The organization's API key (required).
+    // `AdminOrg` reads it; the field is here for the document.
+    #[allow(dead_code)]
     api_key: Option<String>,
     /// Runs only: of this call action.
     action_id: Option<String>,
@@ -51,13 +50,6 @@ pub(crate) struct OrgQuery {
     call_id: Option<String>,
     /// `DELETE /_admin/web` only: the URL to forget.
     url: Option<String>,
-}
-
-impl OrgQuery {
-    /// The key; 400 `apiKey: Required` when missing or empty.
-    fn key(&self) -> ApiResult<&str> {
-        super::required_key(self.api_key.as_deref())
-    }
 }
 
 /// `PUT /_admin/web`: the page and its URL.
@@ -101,12 +93,7 @@ domain_body!(
 /// contentType}`. 400 bad URL, past 1000 pages or 16 MiB.
 #[utoipa::path(put, path = "/_admin/web", tag = "Control API", params(OrgQuery), request_body = WebPageRequest,
     responses((status = 200, description = "Stored"), (status = 400, description = "Bad page")))]
-async fn put_web_page(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgQuery>,
-    ApiJson(body): ApiJson<WebPageRequest>,
-) -> ApiResult<Response> {
-    let t = s.store.tenant(q.key()?);
+async fn put_web_page(AdminOrg(_s, _key, t): AdminOrg, ApiJson(body): ApiJson<WebPageRequest>) -> ApiResult<Response> {
     let out = json!({"url": body.url, "status": body.page.status, "contentType": body.page.content_type});
     t.knowledge().put_page(body.url, body.page)?;
     Ok(Json(out).into_response())
@@ -115,8 +102,7 @@ async fn put_web_page(
 /// The organization's pages: `{pages: {url: {status, contentType, body}}}`.
 #[utoipa::path(get, path = "/_admin/web", tag = "Control API", params(OrgQuery),
     responses((status = 200, description = "`{pages}`")))]
-async fn list_web_pages(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Response> {
-    let t = s.store.tenant(q.key()?);
+async fn list_web_pages(AdminOrg(_s, _key, t): AdminOrg) -> ApiResult<Response> {
     let pages = json!(t.knowledge().pages());
     Ok(Json(json!({"pages": pages})).into_response())
 }
@@ -124,8 +110,7 @@ async fn list_web_pages(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgQuer
 /// Forget what `?url=` returns for the organization: `{deleted: bool}`.
 #[utoipa::path(delete, path = "/_admin/web", tag = "Control API", params(OrgQuery),
     responses((status = 200, description = "`{deleted}`"), (status = 400, description = "apiKey or url missing")))]
-async fn delete_web_page(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Response> {
-    let t = s.store.tenant(q.key()?);
+async fn delete_web_page(AdminOrg(_s, _key, t): AdminOrg, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Response> {
     let url = q.url.as_deref().ok_or_else(|| ApiError::BadRequest("url: Required".into()))?;
     Ok(Json(json!({"deleted": t.knowledge().delete_page(url)})).into_response())
 }
@@ -146,12 +131,11 @@ impl crate::http::json::RequestBody for ItemContentRequest {}
     params(("itemId" = String, Path, description = "Item id"), OrgQuery), request_body = ItemContentRequest,
     responses((status = 200, description = "The item"), (status = 404, description = "Unknown item")))]
 async fn set_item_content(
-    State(s): State<AppState>,
+    AdminOrg(s, _key, t): AdminOrg,
     Path(item): Path<String>,
-    ApiQuery(q): ApiQuery<OrgQuery>,
+
     ApiJson(body): ApiJson<ItemContentRequest>,
 ) -> ApiResult<Response> {
-    let t = s.store.tenant(q.key()?);
     let now = s.store.clock().now();
     let out = t.knowledge().set_item_text(&item, body.text, now)?.to_json();
     Ok(Json(out).into_response())
@@ -163,12 +147,11 @@ async fn set_item_content(
     params(("kbId" = String, Path, description = "Knowledge base id"), OrgQuery), request_body = TextItemRequest,
     responses((status = 200, description = "The item"), (status = 400, description = "Unknown knowledge base")))]
 async fn add_text_item(
-    State(s): State<AppState>,
+    AdminOrg(s, _key, t): AdminOrg,
     Path(kb): Path<String>,
-    ApiQuery(q): ApiQuery<OrgQuery>,
+
     ApiJson(body): ApiJson<TextItemRequest>,
 ) -> ApiResult<Response> {
-    let t = s.store.tenant(q.key()?);
     Ok(Json(s.knowledge.add_text(&t, &kb, body.title, body.content)?).into_response())
 }
 
@@ -177,19 +160,17 @@ async fn add_text_item(
 #[utoipa::path(post, path = "/_admin/call-actions/events", tag = "Control API", params(OrgQuery),
     request_body = ProviderEventRequest, responses((status = 200, description = "`{calls, runs}`")))]
 async fn provider_event(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgQuery>,
+    AdminOrg(s, _key, t): AdminOrg,
+
     ApiJson(body): ApiJson<ProviderEventRequest>,
 ) -> ApiResult<Response> {
-    let t = s.store.tenant(q.key()?);
     Ok(Json(s.call_actions.trigger(&t, &body.0)).into_response())
 }
 
 /// Recorded call-action runs, oldest first (the last 1000): `{runs}`.
 #[utoipa::path(get, path = "/_admin/call-actions/runs", tag = "Control API", params(OrgQuery),
     responses((status = 200, description = "`{runs}`")))]
-async fn list_runs(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Response> {
-    let t = s.store.tenant(q.key()?);
+async fn list_runs(AdminOrg(_s, _key, t): AdminOrg, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Response> {
     let book = t.call_actions();
     let runs: Vec<Value> =
         book.runs(q.action_id.as_deref(), q.call_id.as_deref()).into_iter().map(Run::to_json).collect();

@@ -17,7 +17,11 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
 use crate::http::error::{envelope, ApiError, ApiResult, SHUTTING_DOWN};
+use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 use crate::store::Tenant;
 
@@ -48,11 +52,23 @@ impl OrgKeyQuery {
     fn key(&self) -> ApiResult<&str> {
         required_key(self.api_key.as_deref())
     }
+}
 
-    /// The key's organization (created on first use); 400 `apiKey:
-    /// Required` when the key is missing or empty.
-    fn tenant(&self, s: &AppState) -> ApiResult<Arc<Tenant>> {
-        Ok(s.store.tenant(self.key()?))
+/// A control route's organization, named by its required `apiKey` query
+/// parameter (each route documents it with `params(OrgKeyQuery)`): the
+/// server's state, the key, and the key's organization, created on first
+/// use (`AdminOrg(s, key, t): AdminOrg`). 400 `apiKey: Required` when the
+/// key is missing or empty; this is checked before the body is read.
+pub(crate) struct AdminOrg(pub AppState, pub String, pub Arc<Tenant>);
+
+impl FromRequestParts<AppState> for AdminOrg {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiQuery(q) = ApiQuery::<OrgKeyQuery>::from_request_parts(parts, state).await?;
+        let key = q.key()?.to_owned();
+        let t = state.store.tenant(&key);
+        Ok(Self(state.clone(), key, t))
     }
 }
 

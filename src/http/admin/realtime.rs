@@ -3,7 +3,7 @@
 //! per-organization concurrent-session limit (default 100; beyond it the
 //! upgrade gets 429) and the setup delay before `session.created`.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,7 +16,7 @@ use crate::http::json::{fields, RequestBody};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_realtime, update_realtime))
+    router![(get_realtime, update_realtime)]
 }
 
 /// Query of `GET /_admin/realtime`.

@@ -1,7 +1,7 @@
 //! The mock's control API under `/_admin` (a mock extension; no platform
 //! auth): reset, the clock and an organization's access (R022).
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::OrgKeyQuery;
+use super::{AdminOrg, OrgKeyQuery};
 use crate::domain::agent::OrgAccess;
 use crate::domain::role::Role;
 use crate::domain::time::iso_seconds;
@@ -20,11 +20,7 @@ use crate::http::json::RequestBody;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(reset))
-        .routes(routes!(get_clock))
-        .routes(routes!(advance_clock))
-        .routes(routes!(get_access, set_access))
+    router![reset, get_clock, advance_clock, (get_access, set_access)]
 }
 
 /// Query of `POST /_admin/reset`.
@@ -111,10 +107,8 @@ fn access_json(key: &str, a: OrgAccess) -> Value {
 /// `role` `owner`. Missing `apiKey`: 400.
 #[utoipa::path(get, path = "/_admin/access", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents, role}`"), (status = 400, description = "apiKey missing")))]
-async fn get_access(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
-    let key = q.key()?;
-    let access = s.store.tenant(key).access();
-    Ok(Json(access_json(key, access)).into_response())
+async fn get_access(AdminOrg(_s, key, t): AdminOrg) -> ApiResult<Response> {
+    Ok(Json(access_json(&key, t.access())).into_response())
 }
 
 /// `PUT /_admin/access`: the switches to change; omitted ones keep their
@@ -143,13 +137,7 @@ impl RequestBody for SetAccessRequest {}
 /// (`role: Invalid enum value. …`) or missing `apiKey`: 400.
 #[utoipa::path(put, path = "/_admin/access", tag = "Control API", params(OrgKeyQuery), request_body = SetAccessRequest,
     responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents, role}`"), (status = 400, description = "Bad body or apiKey missing")))]
-async fn set_access(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
-    ApiJson(body): ApiJson<SetAccessRequest>,
-) -> ApiResult<Response> {
-    let key = q.key()?;
-    let t = s.store.tenant(key);
+async fn set_access(AdminOrg(_s, key, t): AdminOrg, ApiJson(body): ApiJson<SetAccessRequest>) -> ApiResult<Response> {
     let old = t.access();
     let access = OrgAccess {
         gated_models: body.gated_models.unwrap_or(old.gated_models),
@@ -157,5 +145,5 @@ async fn set_access(
         role: body.role.unwrap_or(old.role),
     };
     t.set_access(access);
-    Ok(Json(access_json(key, access)).into_response())
+    Ok(Json(access_json(&key, access)).into_response())
 }

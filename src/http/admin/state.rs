@@ -3,7 +3,7 @@
 //! [`OrgDocument`](crate::persist::OrgDocument), the same snapshot the
 //! state file holds per organization.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,7 +21,7 @@ use crate::state::AppState;
 pub(crate) const STATE_LIMIT: usize = 64 * 1024 * 1024;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(export_state, import_state)).layer(DefaultBodyLimit::max(STATE_LIMIT))
+    router![(export_state, import_state)].layer(DefaultBodyLimit::max(STATE_LIMIT))
 }
 
 /// An exported organization, `{"format": "atoms-mock-organization",

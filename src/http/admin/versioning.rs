@@ -3,23 +3,22 @@
 //! does to the platform's routes is the agent area's gate
 //! (`http::agents::gate`).
 
-use crate::http::routes::{routes, OpenApiRouter};
-use axum::extract::State;
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::OrgKeyQuery;
+use super::{AdminOrg, OrgKeyQuery};
 use crate::domain::versioning::VersioningMode;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::extract::ApiJson;
 use crate::http::json::RequestBody;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_versioning, put_versioning))
+    router![(get_versioning, put_versioning)]
 }
 
 fn settings_json(s: &AppState, key: &str) -> Value {
@@ -37,9 +36,8 @@ fn settings_json(s: &AppState, key: &str) -> Value {
 /// scan: "pass"|"fail", default}` (`default` is `--versioning`).
 #[utoipa::path(get, path = "/_admin/versioning", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey")))]
-async fn get_versioning(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
-    let k = q.key()?;
-    Ok(Json(settings_json(&s, k)).into_response())
+async fn get_versioning(AdminOrg(s, key, _t): AdminOrg) -> ApiResult<Response> {
+    Ok(Json(settings_json(&s, &key)).into_response())
 }
 
 /// A versioning mode as the control API names it.
@@ -97,15 +95,13 @@ impl RequestBody for PutVersioningRequest {}
     request_body = PutVersioningRequest,
     responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey / bad value")))]
 async fn put_versioning(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<OrgKeyQuery>,
+    AdminOrg(s, key, t): AdminOrg,
     ApiJson(body): ApiJson<PutVersioningRequest>,
 ) -> ApiResult<Response> {
-    let k = q.key()?;
     let scan_fails = body.scan.map(|x| matches!(x, ScanOutcome::Fail)).or(body.scan_fails);
-    s.store.tenant(k).update_versioning(|v| {
+    t.update_versioning(|v| {
         v.mode = body.mode.map_or(v.mode, VersioningMode::from);
         v.scan_fails = scan_fails.unwrap_or(v.scan_fails);
     });
-    Ok(Json(settings_json(&s, k)).into_response())
+    Ok(Json(settings_json(&s, &key)).into_response())
 }

@@ -6,7 +6,7 @@
 //! text) and every attempt's status code, latency (ms), error and the
 //! first 2 KiB of the receiver's answer.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -22,11 +22,7 @@ use crate::state::AppState;
 use crate::webhooks::log::{render, Delivery, DeliveryResult, Filter};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_deliveries, clear_deliveries))
-        .routes(routes!(wait_for_delivery))
-        .routes(routes!(get_delivery))
-        .routes(routes!(redeliver_delivery))
+    router![(list_deliveries, clear_deliveries), wait_for_delivery, get_delivery, redeliver_delivery]
 }
 
 /// Filters of the delivery log.

@@ -1,7 +1,7 @@
 //! `/agent` and `/agent/{id}`: create, list, get, metadata PATCH, archive,
 //! duplicate and the legacy workflow routes (BEHAVIOR §B, R019–R044).
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,21 +15,22 @@ use crate::domain::page::Page;
 use crate::domain::versioning::AgentRecord;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
+use crate::http::extract::{ApiJson, ApiQuery, Org, OrgPath, OrgState};
 use crate::http::ids::AgentId;
 use crate::http::render::{created, created_id, ok, ok_enveloped, ok_raw};
 use crate::state::AppState;
 use crate::store::AgentQuery;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_agent, list_agents))
-        .routes(routes!(get_agent, update_agent))
-        .routes(routes!(archive_agent, archive_agent_patch))
-        .routes(routes!(duplicate_agent))
-        .routes(routes!(get_agent_workflow))
-        .routes(routes!(update_workflow))
-        .routes(routes!(get_agent_call_logs))
+    router![
+        (create_agent, list_agents),
+        (get_agent, update_agent),
+        (archive_agent, archive_agent_patch),
+        duplicate_agent,
+        get_agent_workflow,
+        update_workflow,
+        get_agent_call_logs
+    ]
 }
 
 /// Create an agent (R019–R024). Returns 201 with the bare 24-hex id as
@@ -153,11 +154,7 @@ fn no_agent_found(e: DomainError) -> ApiError {
 /// `Version not found` (the operation documents no 404).
 #[utoipa::path(get, path = "/agent/{id}", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), GetAgentQuery),
     responses((status = 200, description = "AgentDTO"), (status = 400, description = "No agent found / Invalid agent id")))]
-async fn get_agent(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
-    ApiQuery(q): ApiQuery<GetAgentQuery>,
-) -> ApiResult<Response> {
+async fn get_agent(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<GetAgentQuery>) -> ApiResult<Response> {
     let body = s.store.read_agent(&t, &id, |r| Ok::<_, ApiError>(render::agent_enveloped(r, Some(q.source(r)?))));
     Ok(ok_enveloped(body.map_err(no_agent_found)??))
 }
@@ -172,8 +169,7 @@ async fn get_agent(
     responses((status = 200, description = "`data` is the agent id"), (status = 400, description = "Config field or bad value"),
               (status = 404, description = "Agent not found")))]
 async fn update_agent(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
+    OrgPath(s, t, id): OrgPath<AgentId>,
     ApiJson(body): ApiJson<UpdateAgentRequest>,
 ) -> ApiResult<Response> {
     s.store.update_agent(&t, &id, body.0)?;
@@ -196,8 +192,7 @@ pub(crate) struct ArchiveQuery {
     responses((status = 200, description = "`{message: \"Agent archived\" | \"Agent unarchived\"}`"),
               (status = 404, description = "Agent not found"), (status = 409, description = "Already in that state")))]
 async fn archive_agent(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
+    OrgPath(s, t, id): OrgPath<AgentId>,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Response> {
     let on = q.on.unwrap_or(true);
@@ -209,12 +204,8 @@ async fn archive_agent(
 /// `PATCH /agent/{id}/archive`: alias of the DELETE form (L-B1).
 #[utoipa::path(patch, path = "/agent/{id}/archive", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), ArchiveQuery),
     responses((status = 200, description = "As DELETE"), (status = 409, description = "Already in that state")))]
-async fn archive_agent_patch(
-    org: OrgState,
-    id: ApiPath<AgentId>,
-    query: ApiQuery<ArchiveQuery>,
-) -> ApiResult<Response> {
-    archive_agent(org, id, query).await
+async fn archive_agent_patch(target: OrgPath<AgentId>, query: ApiQuery<ArchiveQuery>) -> ApiResult<Response> {
+    archive_agent(target, query).await
 }
 
 /// Duplicate an agent's active version into an organization (R037, R038;
@@ -227,8 +218,7 @@ async fn archive_agent_patch(
     responses((status = 201, description = "`{_id}` of the copy"), (status = 400, description = "Archived / not single_prompt"),
               (status = 403, description = "Not a member of the target organization"), (status = 404, description = "Agent not found")))]
 async fn duplicate_agent(
-    OrgState(s, t): OrgState,
-    Path(id): Path<String>,
+    OrgPath(s, t, id): OrgPath<String>,
     ApiJson(body): ApiJson<DuplicateAgentRequest>,
 ) -> ApiResult<Response> {
     let new_id = s.store.duplicate_agent(&t, &id, &body.target_organization_id)?;
@@ -240,7 +230,7 @@ async fn duplicate_agent(
 /// 404 `Agent not found`.
 #[utoipa::path(get, path = "/agent/{id}/workflow", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "`{prompt, tools}` or graph data"), (status = 404, description = "Agent not found")))]
-async fn get_agent_workflow(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_agent_workflow(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
     Ok(ok(s.store.read_agent(&t, &id, render::workflow)?))
 }
 

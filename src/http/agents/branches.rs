@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::Response;
 use serde_json::{json, Value};
 
@@ -17,19 +17,20 @@ use crate::domain::branches::{migrated, BranchCommand};
 use crate::domain::versioning::AgentRecord;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, OrgState};
+use crate::http::extract::{ApiJson, OrgPath};
 use crate::http::ids::{AgentId, BranchId};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_branches, create_branch))
-        .routes(routes!(get_branch, rename_branch))
-        .routes(routes!(archive_branch))
-        .routes(routes!(make_branch_live))
-        .routes(routes!(get_branch_draft, put_branch_draft, discard_branch_draft))
+    router![
+        (list_branches, create_branch),
+        (get_branch, rename_branch),
+        archive_branch,
+        make_branch_live,
+        (get_branch_draft, put_branch_draft, discard_branch_draft)
+    ]
 }
 
 /// 404 `Resource not found` (R074).
@@ -63,7 +64,7 @@ fn run(
 #[utoipa::path(get, path = "/agent/{id}/branches", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`{branches: [BranchSummary]}`"), (status = 404, description = "Agent not found")))]
-async fn list_branches(OrgState(s, t): OrgState, ApiPath(id): ApiPath<AgentId>) -> ApiResult<Response> {
+async fn list_branches(OrgPath(s, t, id): OrgPath<AgentId>) -> ApiResult<Response> {
     let list = read_v2(&s, &t, &id, |r| {
         r.branches.iter().filter(|b| !b.archived).map(|b| render_v2::summary(r, b)).collect::<Vec<_>>()
     })?;
@@ -81,8 +82,7 @@ async fn list_branches(OrgState(s, t): OrgState, ApiPath(id): ApiPath<AgentId>) 
     responses((status = 201, description = "Branch"), (status = 400, description = "Missing or bad field"),
               (status = 404, description = "Agent or source not found"), (status = 409, description = "ConflictErrorResponse")))]
 async fn create_branch(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
+    OrgPath(s, t, id): OrgPath<AgentId>,
     ApiJson(body): ApiJson<CreateBranchRequest>,
 ) -> ApiResult<Response> {
     let new_id = s.store.ids().object_id(s.store.clock().now());
@@ -95,10 +95,7 @@ async fn create_branch(
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "BranchSummary"), (status = 404, description = "Not found")))]
-async fn get_branch(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
-) -> ApiResult<Response> {
+async fn get_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
     let out = read_v2(&s, &t, &id, |r| r.branch(&branch).map(|b| render_v2::summary(r, b)))?;
     Ok(render::ok(out.ok_or_else(branch_not_found)?))
 }
@@ -111,8 +108,7 @@ async fn get_branch(
     responses((status = 200, description = "Branch"), (status = 400, description = "Bad name"), (status = 403, description = "Default or archived"),
               (status = 404, description = "Not found"), (status = 409, description = "`branch_name_exists`")))]
 async fn rename_branch(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
+    OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<RenameBranchRequest>,
 ) -> ApiResult<Response> {
     let cmd = BranchCommand::Rename { branch: branch.to_string(), name: body.name };
@@ -124,10 +120,7 @@ async fn rename_branch(
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/archive", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{archived: true}`"), (status = 403, description = "Default or live branch"), (status = 404, description = "Not found")))]
-async fn archive_branch(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
-) -> ApiResult<Response> {
+async fn archive_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
     run(&s, &t, &id, BranchCommand::Archive { branch: branch.to_string() }, &branch, false)?;
     Ok(render::ok(json!({"archived": true})))
 }
@@ -140,10 +133,7 @@ async fn archive_branch(
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "BranchSummary with `isLive: true`"), (status = 403, description = "Archived / unscanned head"),
               (status = 404, description = "Not found"), (status = 409, description = "`no_committed_revision`")))]
-async fn make_branch_live(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
-) -> ApiResult<Response> {
+async fn make_branch_live(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
     Ok(render::ok(run(&s, &t, &id, BranchCommand::MakeLive { branch: branch.to_string() }, &branch, true)?))
 }
 
@@ -156,10 +146,7 @@ async fn make_branch_live(
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}/draft", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "DraftDetail"), (status = 404, description = "Not found / no open draft")))]
-async fn get_branch_draft(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
-) -> ApiResult<Response> {
+async fn get_branch_draft(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
     let out = read_v2(&s, &t, &id, |r| {
         let b = r.branch(&branch).ok_or_else(branch_not_found)?;
         let d = b.draft.as_ref().ok_or_else(|| ApiError::Rule(DomainError::NotFound("Draft not found".into())))?;
@@ -184,8 +171,7 @@ async fn get_branch_draft(
               (status = 403, description = "Archived branch"), (status = 404, description = "Not found"),
               (status = 409, description = "DraftConflictError / base_revision_unavailable")))]
 async fn put_branch_draft(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
+    OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<BranchDraftRequest>,
 ) -> ApiResult<Response> {
     let draft_id = s.store.ids().object_id(s.store.clock().now());
@@ -203,10 +189,7 @@ async fn put_branch_draft(
 #[utoipa::path(delete, path = "/agent/{id}/branches/{branchId}/draft", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{discarded: true}`"), (status = 404, description = "Not found / no open draft")))]
-async fn discard_branch_draft(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
-) -> ApiResult<Response> {
+async fn discard_branch_draft(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
     run(&s, &t, &id, BranchCommand::DiscardDraft { branch: branch.to_string() }, &branch, false)?;
     Ok(render::ok(json!({"discarded": true})))
 }

@@ -3,7 +3,7 @@
 //! 404 `Draft not found`. Either `draftId` or the draft's `_id` works in
 //! paths (R047).
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -20,23 +20,19 @@ use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::TestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
+use crate::http::extract::{ApiJson, ApiQuery, OrgPath};
 use crate::http::ids::AgentId;
 use crate::http::render::{created, ok};
 use crate::state::AppState;
 
 /// The draft writes and the list: deprecated on the branch model (R075).
 pub(crate) fn writes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_draft, list_drafts))
-        .routes(routes!(rename_draft, discard_draft))
-        .routes(routes!(update_draft_config))
-        .routes(routes!(publish_draft))
+    router![(create_draft, list_drafts), (rename_draft, discard_draft), update_draft_config, publish_draft]
 }
 
 /// The by-id reads and the test call: kept on the branch model (R076).
 pub(crate) fn reads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_draft)).routes(routes!(get_draft_diff)).routes(routes!(draft_test_call))
+    router![get_draft, get_draft_diff, draft_test_call]
 }
 
 fn not_found_draft() -> ApiError {
@@ -51,8 +47,7 @@ fn not_found_draft() -> ApiError {
     responses((status = 201, description = "AgentVersion with `status: draft`, `draftId`, `draftRevision`"),
               (status = 400, description = "No source / malformed id"), (status = 404, description = "Agent or source not found")))]
 async fn create_draft(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
+    OrgPath(s, t, id): OrgPath<AgentId>,
     ApiJson(body): ApiJson<CreateDraftRequest>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();
@@ -72,7 +67,7 @@ async fn create_draft(
 #[utoipa::path(get, path = "/agent/{id}/drafts", tag = "Agent Versioning - Drafts",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "Array of AgentVersion"), (status = 404, description = "Agent not found")))]
-async fn list_drafts(OrgState(s, t): OrgState, ApiPath(id): ApiPath<AgentId>) -> ApiResult<Response> {
+async fn list_drafts(OrgPath(s, t, id): OrgPath<AgentId>) -> ApiResult<Response> {
     Ok(ok(s.store.read_agent(&t, &id, render::open_drafts)?))
 }
 
@@ -102,8 +97,7 @@ impl DraftDetailQuery {
     params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDetailQuery),
     responses((status = 200, description = "`{latest, editHistory, editCount}`"), (status = 404, description = "Agent or draft not found")))]
 async fn get_draft(
-    OrgState(s, t): OrgState,
-    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiQuery(q): ApiQuery<DraftDetailQuery>,
 ) -> ApiResult<Response> {
     let limit = q.limit()?;
@@ -117,8 +111,7 @@ async fn get_draft(
     request_body = RenameDraftRequest,
     responses((status = 200, description = "`{draftName}`"), (status = 400, description = "Missing or too long"), (status = 404, description = "Not found")))]
 async fn rename_draft(
-    OrgState(s, t): OrgState,
-    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiJson(body): ApiJson<RenameDraftRequest>,
 ) -> ApiResult<Response> {
     let name = body.draft_name;
@@ -130,10 +123,7 @@ async fn rename_draft(
 #[utoipa::path(delete, path = "/agent/{id}/drafts/{draftId}", tag = "Agent Versioning - Drafts",
     params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
     responses((status = 200, description = "`data: null`"), (status = 403, description = "Not the creator"), (status = 404, description = "Not found")))]
-async fn discard_draft(
-    OrgState(s, t): OrgState,
-    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
-) -> ApiResult<Response> {
+async fn discard_draft(OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>) -> ApiResult<Response> {
     s.store.execute(&t, &id, &Command::DiscardDraft { draft }, |_| ())?;
     Ok(ok(Value::Null))
 }
@@ -149,8 +139,7 @@ async fn discard_draft(
     request_body = ConfigPatch,
     responses((status = 200, description = "AgentVersion (draft)"), (status = 400, description = "Invalid field"), (status = 404, description = "Not found")))]
 async fn update_draft_config(
-    OrgState(s, t): OrgState,
-    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiJson(ConfigPatch(patch)): ApiJson<ConfigPatch>,
 ) -> ApiResult<Response> {
     let key = draft.clone();
@@ -203,8 +192,7 @@ fn draft_diff(r: &AgentRecord, draft: &str, compare: Option<&str>) -> Result<Val
     params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id"), DraftDiffQuery),
     responses((status = 200, description = "`{diffs, unchangedSections, sections, hasChanges}`"), (status = 400, description = "Malformed compareTo"), (status = 404, description = "Not found")))]
 async fn get_draft_diff(
-    OrgState(s, t): OrgState,
-    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiQuery(q): ApiQuery<DraftDiffQuery>,
 ) -> ApiResult<Response> {
     let compare = q.compare()?;
@@ -219,8 +207,7 @@ async fn get_draft_diff(
     request_body = PublishDraftRequest,
     responses((status = 201, description = "AgentVersion, `status: published`, `isActive: false`"), (status = 404, description = "Not found")))]
 async fn publish_draft(
-    OrgState(s, t): OrgState,
-    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
+    OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiJson(body): ApiJson<PublishDraftRequest>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();
@@ -241,9 +228,8 @@ async fn publish_draft(
     request_body = TestCallRequest,
     responses((status = 200, description = "`{callId}`"), (status = 400, description = "Bad mode / toPhone"), (status = 404, description = "Not found")))]
 async fn draft_test_call(
-    OrgState(s, t): OrgState,
+    OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     headers: HeaderMap,
-    ApiPath((id, draft)): ApiPath<(AgentId, String)>,
     ApiJson(body): ApiJson<TestCallRequest>,
 ) -> ApiResult<Response> {
     s.store.read_agent(&t, &id, |r| r.draft(&draft).map(|_| ()))?.ok_or_else(not_found_draft)?;

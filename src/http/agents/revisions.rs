@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -27,26 +27,27 @@ use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::BranchTestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
+use crate::http::extract::{ApiJson, ApiQuery, OrgPath};
 use crate::http::ids::{AgentId, BranchId, RevisionId};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(publish_branch_draft))
-        .routes(routes!(cancel_branch_publish))
-        .routes(routes!(list_revisions))
-        .routes(routes!(get_revision))
-        .routes(routes!(get_revision_history))
-        .routes(routes!(restore_revision))
-        .routes(routes!(branch_test_call))
+    router![
+        publish_branch_draft,
+        cancel_branch_publish,
+        list_revisions,
+        get_revision,
+        get_revision_history,
+        restore_revision,
+        branch_test_call
+    ]
 }
 
 /// `GET /agent/{id}/diff` (R098), which has its own gate.
 pub(crate) fn diff_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(diff_refs))
+    router![diff_refs]
 }
 
 fn revision_not_found() -> ApiError {
@@ -83,8 +84,7 @@ fn run_publish(s: &AppState, t: &Arc<Tenant>, id: &AgentId, cmd: BranchCommand, 
     responses((status = 200, description = "PublishResult `committed`"), (status = 202, description = "PublishResult `scanning`"),
               (status = 403, description = "Archived"), (status = 404, description = "No draft / not found"), (status = 409, description = "ConflictErrorResponse")))]
 async fn publish_branch_draft(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
+    OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<PublishBranchDraftRequest>,
 ) -> ApiResult<Response> {
     let revision_id = s.store.ids().object_id(s.store.clock().now());
@@ -104,10 +104,7 @@ async fn publish_branch_draft(
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/draft/publish/cancel", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{cancelled: true}`"), (status = 404, description = "Not found")))]
-async fn cancel_branch_publish(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
-) -> ApiResult<Response> {
+async fn cancel_branch_publish(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
     s.store.execute_branch(&t, &id, BranchCommand::CancelPublish { branch: branch.into_string() }, None, |_| ())?;
     Ok(render::ok(json!({"cancelled": true})))
 }
@@ -128,8 +125,7 @@ pub(crate) struct RevisionsQuery {
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"), RevisionsQuery),
     responses((status = 200, description = "`{revisions: [Revision], total}`"), (status = 400, description = "Bad limit/skip"), (status = 404, description = "Not found")))]
 async fn list_revisions(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
+    OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiQuery(q): ApiQuery<RevisionsQuery>,
 ) -> ApiResult<Response> {
     let page = history_page(q.limit, q.skip)?;
@@ -176,8 +172,7 @@ fn read_row(
            ("revisionId" = RevisionId, Path, description = "Revision id (= v1 versionId)")),
     responses((status = 200, description = "`{revision, resolvedConfig}`"), (status = 400, description = "Other branch / malformed"), (status = 404, description = "Not found")))]
 async fn get_revision(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
+    OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
     read_row(&s, &t, &id, &branch, &rev, render_v2::revision_detail)
 }
@@ -191,8 +186,7 @@ async fn get_revision(
            ("revisionId" = RevisionId, Path, description = "Revision id")),
     responses((status = 200, description = "`{revision, publishedBy, trail}`"), (status = 400, description = "Other branch"), (status = 404, description = "Not found")))]
 async fn get_revision_history(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
+    OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
     read_row(&s, &t, &id, &branch, &rev, render_v2::revision_history)
 }
@@ -208,8 +202,7 @@ async fn get_revision_history(
     responses((status = 200, description = "PublishResult `committed`"), (status = 400, description = "Other branch"), (status = 403, description = "Failed scan / archived"),
               (status = 404, description = "Not found"), (status = 409, description = "`publish_in_progress`")))]
 async fn restore_revision(
-    OrgState(s, t): OrgState,
-    ApiPath((id, branch, rev)): ApiPath<(AgentId, BranchId, RevisionId)>,
+    OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>,
 ) -> ApiResult<Response> {
     let new_id = s.store.ids().object_id(s.store.clock().now());
     let cmd =
@@ -245,9 +238,8 @@ fn test_pin(r: &AgentRecord, branch: &str, body: &BranchTestCallRequest) -> ApiR
     responses((status = 200, description = "TestCallResult"), (status = 400, description = "Bad body"), (status = 404, description = "Not found"),
               (status = 409, description = "`no_committed_revision`")))]
 async fn branch_test_call(
-    OrgState(s, t): OrgState,
+    OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     headers: HeaderMap,
-    ApiPath((id, branch)): ApiPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<BranchTestCallRequest>,
 ) -> ApiResult<Response> {
     let pin = read_v2(&s, &t, &id, |r| test_pin(r, &branch, &body))??;
@@ -298,11 +290,7 @@ fn config_of(r: &AgentRecord, name: &str, reference: &str) -> ApiResult<config::
 #[utoipa::path(get, path = "/agent/{id}/diff", tag = "Agent Versioning - Revisions",
     params(("id" = AgentId, Path, description = "Agent id"), DiffRefs),
     responses((status = 200, description = "DiffResult"), (status = 400, description = "Missing or malformed ref"), (status = 404, description = "Not found")))]
-async fn diff_refs(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
-    ApiQuery(q): ApiQuery<DiffRefs>,
-) -> ApiResult<Response> {
+async fn diff_refs(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<DiffRefs>) -> ApiResult<Response> {
     let [(na, a), (nb, b)] = q.refs()?;
     let out = read_v2(&s, &t, &id, |r| {
         Ok::<_, ApiError>(config::version_diff(&*config_of(r, na, &a)?, &*config_of(r, nb, &b)?))

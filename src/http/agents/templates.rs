@@ -2,7 +2,7 @@
 //! "Create with AI" questionnaire (`GET /agent/prompt-config`), all served
 //! from fixtures.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,11 +19,12 @@ use crate::http::render;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_agent_templates))
-        .routes(routes!(create_agent_from_template))
-        .routes(routes!(list_disposition_metric_templates))
-        .routes(routes!(get_agent_prompt_config))
+    router![
+        list_agent_templates,
+        create_agent_from_template,
+        list_disposition_metric_templates,
+        get_agent_prompt_config
+    ]
 }
 
 /// The embedded questionnaire (`fixtures/prompt-config.json`).

@@ -2,7 +2,7 @@
 //! foreign agents give 404 `Agent not found`, unknown versions 404
 //! `Version not found`, malformed version ids 400 `Invalid version id`.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -18,7 +18,7 @@ use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::TestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
+use crate::http::extract::{ApiJson, ApiQuery, OrgPath};
 use crate::http::ids::{AgentId, VersionId};
 use crate::http::render::ok;
 use crate::state::AppState;
@@ -26,16 +26,13 @@ use crate::store::Tenant;
 
 /// The list and the version writes: deprecated on the branch model (R075).
 pub(crate) fn writes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_versions))
-        .routes(routes!(update_version))
-        .routes(routes!(activate_version))
+    router![list_versions, update_version, activate_version]
 }
 
 /// The by-id reads, the diff and the test call: kept on the branch model
 /// (R076).
 pub(crate) fn reads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(diff_versions)).routes(routes!(get_version)).routes(routes!(version_test_call))
+    router![diff_versions, get_version, version_test_call]
 }
 
 fn version_not_found() -> ApiError {
@@ -85,8 +82,7 @@ pub(crate) struct ListVersionsQuery {
     params(("id" = AgentId, Path, description = "Agent id"), ListVersionsQuery),
     responses((status = 200, description = "`{versions, total}`"), (status = 400, description = "Bad limit/skip"), (status = 404, description = "Agent not found")))]
 async fn list_versions(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
+    OrgPath(s, t, id): OrgPath<AgentId>,
     ApiQuery(q): ApiQuery<ListVersionsQuery>,
 ) -> ApiResult<Response> {
     let page = history_page(q.limit, q.skip)?;
@@ -141,11 +137,7 @@ fn config_by_id(r: &AgentRecord, id: &str) -> Option<config::Config> {
 #[utoipa::path(get, path = "/agent/{id}/versions/diff", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), DiffQuery),
     responses((status = 200, description = "AgentVersionDiff"), (status = 400, description = "Missing or malformed ids"), (status = 404, description = "Not found")))]
-async fn diff_versions(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<AgentId>,
-    ApiQuery(q): ApiQuery<DiffQuery>,
-) -> ApiResult<Response> {
+async fn diff_versions(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<DiffQuery>) -> ApiResult<Response> {
     let (a, b) = q.ids()?;
     let out = s.store.read_agent(&t, &id, |r| {
         let (a, b) = (config_by_id(r, &a)?, config_by_id(r, &b)?);
@@ -158,10 +150,7 @@ async fn diff_versions(
 #[utoipa::path(get, path = "/agent/{id}/versions/{versionId}", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
     responses((status = 200, description = "`{version, resolvedConfig}`"), (status = 400, description = "Malformed id"), (status = 404, description = "Not found")))]
-async fn get_version(
-    OrgState(s, t): OrgState,
-    ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
-) -> ApiResult<Response> {
+async fn get_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) -> ApiResult<Response> {
     let now = s.store.clock().now();
     let out = s.store.read_agent(&t, &id, |r| {
         r.version(&vid)
@@ -177,8 +166,7 @@ async fn get_version(
     request_body = UpdateVersionRequest,
     responses((status = 200, description = "AgentVersion"), (status = 400, description = "Nothing to update / too long"), (status = 404, description = "Not found")))]
 async fn update_version(
-    OrgState(s, t): OrgState,
-    ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
+    OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>,
     ApiJson(body): ApiJson<UpdateVersionRequest>,
 ) -> ApiResult<Response> {
     let cmd = Command::UpdateVersionMeta {
@@ -199,10 +187,7 @@ async fn update_version(
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
     responses((status = 200, description = "AgentVersion with `isActive: true`"), (status = 404, description = "Not found"),
               (status = 409, description = "Security check pending")))]
-async fn activate_version(
-    OrgState(s, t): OrgState,
-    ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
-) -> ApiResult<Response> {
+async fn activate_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) -> ApiResult<Response> {
     let cmd = Command::Activate { version_id: vid.to_string() };
     Ok(ok(execute_rendering(&s, &t, &id, &cmd, &vid)?))
 }
@@ -214,9 +199,8 @@ async fn activate_version(
     request_body = TestCallRequest,
     responses((status = 200, description = "TestCallResult"), (status = 400, description = "Bad mode / toPhone"), (status = 404, description = "Not found")))]
 async fn version_test_call(
-    OrgState(s, t): OrgState,
+    OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>,
     headers: HeaderMap,
-    ApiPath((id, vid)): ApiPath<(AgentId, VersionId)>,
     ApiJson(body): ApiJson<TestCallRequest>,
 ) -> ApiResult<Response> {
     s.store.read_agent(&t, &id, |r| r.version(&vid).map(|_| ()))?.ok_or_else(version_not_found)?;

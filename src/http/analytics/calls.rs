@@ -1,7 +1,7 @@
 //! The per-call operations of the Analytics tag: `call-counts-log` (a
 //! page of ended calls) and `conversation-details/{callId}`.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::Response;
 
 use super::{ok, ZONE};
@@ -9,12 +9,12 @@ use crate::calls::render::recording_link;
 use crate::domain::analytics::params::{PageParams, PeriodParams};
 use crate::domain::analytics::Scope;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiPath, ApiQuery, OrgState};
+use crate::http::extract::{ApiQuery, OrgPath, OrgState};
 use crate::http::ids::CallId;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_call_counts_log)).routes(routes!(get_conversation_details))
+    router![get_call_counts_log, get_conversation_details]
 }
 
 /// A page of the ended calls the filters admit, newest first: `{calls,
@@ -49,6 +49,6 @@ async fn get_call_counts_log(
     params(("callId" = CallId, Path, description = "`CALL-<ms>-<hex6>`")),
     responses((status = 200, description = "`{success, data: {orgId, callId, agentName, workflowType, transcript, events, callDurationMs}}`"),
               (status = 400, description = "Invalid call ID format"), (status = 404, description = "Call log not found")))]
-async fn get_conversation_details(OrgState(s, t): OrgState, ApiPath(call_id): ApiPath<CallId>) -> ApiResult<Response> {
+async fn get_conversation_details(OrgPath(s, t, call_id): OrgPath<CallId>) -> ApiResult<Response> {
     Ok(ok(s.store.conversation_details(&t, &call_id)?))
 }

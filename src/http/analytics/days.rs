@@ -1,7 +1,7 @@
 //! The single-day operations of the Analytics tag: `date` (`YYYY-MM-DD`,
 //! a UTC day, required) and `agentId`; minute-level figures of that day.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::Response;
 use serde::Serialize;
 
@@ -14,10 +14,7 @@ use crate::http::extract::{ApiQuery, Org};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_analytics_concurrency))
-        .routes(routes!(get_call_start_distribution))
-        .routes(routes!(get_daily_call_summary))
+    router![get_analytics_concurrency, get_call_start_distribution, get_daily_call_summary]
 }
 
 /// Validates the query and answers `figure` over the organization's index.

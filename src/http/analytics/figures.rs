@@ -4,7 +4,7 @@
 //! answers one pure figure of `crate::domain::analytics` over the
 //! organization's ended calls (A1). `usage/timeseries` takes only the range.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::Response;
 use serde::Serialize;
 
@@ -17,20 +17,21 @@ use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_dashboard))
-        .routes(routes!(get_analytics_summary))
-        .routes(routes!(get_call_volume_timeseries))
-        .routes(routes!(get_call_outcomes_timeseries))
-        .routes(routes!(get_pickup_rate_by_number))
-        .routes(routes!(get_phone_number_trends))
-        .routes(routes!(get_hourly_performance))
-        .routes(routes!(get_duration_stats))
-        .routes(routes!(get_weekly_trends))
-        .routes(routes!(get_agent_performance))
-        .routes(routes!(get_attempt_cohort))
-        .routes(routes!(get_call_counts_by_day))
-        .routes(routes!(get_usage_timeseries))
+    router![
+        get_dashboard,
+        get_analytics_summary,
+        get_call_volume_timeseries,
+        get_call_outcomes_timeseries,
+        get_pickup_rate_by_number,
+        get_phone_number_trends,
+        get_hourly_performance,
+        get_duration_stats,
+        get_weekly_trends,
+        get_agent_performance,
+        get_attempt_cohort,
+        get_call_counts_by_day,
+        get_usage_timeseries
+    ]
 }
 
 /// Validates the query at the clock's now and answers `figure` over the

@@ -2,7 +2,7 @@
 //! `Invalid call action id`, an unknown one (or another organization's)
 //! 404 `Call action not found` (inferred wordings).
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -10,17 +10,13 @@ use serde_json::{json, Value};
 use super::requests::CallActionRequest;
 use crate::domain::call_action::{validate_list, CallAction, ListQuery, DELETED};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgState};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgPath, OrgState};
 use crate::http::ids::CallActionId;
 use crate::http::render::succeeded;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_call_action, list_call_actions)).routes(routes!(
-        get_call_action,
-        update_call_action,
-        delete_call_action
-    ))
+    router![(create_call_action, list_call_actions), (get_call_action, update_call_action, delete_call_action)]
 }
 
 /// Create a call action: 201 with it. 400 `<field>: Required`, `Invalid
@@ -67,8 +63,7 @@ async fn get_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> Api
     responses((status = 200, description = "The call action"), (status = 400, description = "Validation error"),
         (status = 404, description = "Not found")))]
 async fn update_call_action(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<CallActionId>,
+    OrgPath(s, t, id): OrgPath<CallActionId>,
     ApiJson(body): ApiJson<CallActionRequest>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();

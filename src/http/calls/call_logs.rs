@@ -9,8 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::http::routes::{routes, OpenApiRouter};
-use axum::extract::Path;
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
@@ -22,20 +21,21 @@ use crate::domain::ids::is_object_id;
 use crate::domain::page::Page;
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiQuery, OrgState};
+use crate::http::extract::{ApiJson, ApiQuery, OrgPath, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_conversations))
-        .routes(routes!(search_conversations))
-        .routes(routes!(get_conversation))
-        .routes(routes!(list_retries))
-        .routes(routes!(list_retries_alias))
-        .routes(routes!(get_recording_url))
-        .routes(routes!(get_recording_url_alias))
+    router![
+        list_conversations,
+        search_conversations,
+        get_conversation,
+        list_retries,
+        list_retries_alias,
+        get_recording_url,
+        get_recording_url_alias
+    ]
 }
 
 fn not_found() -> ApiError {
@@ -121,7 +121,7 @@ async fn search_conversations(
 /// conversation found`.
 #[utoipa::path(get, path = "/conversation/{id}", tag = "Logs", params(("id" = String, Path, description = "callId")),
     responses((status = 200, description = "Call detail"), (status = 404, description = "No conversation found")))]
-async fn get_conversation(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_conversation(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
     let (call, hub) = t.calls().get(&id).ok_or_else(not_found)?;
     let agent = s
         .store
@@ -145,7 +145,7 @@ fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> ApiResult<Response> 
 #[utoipa::path(get, path = "/conversation/{callId}/retries", tag = "Conversations",
     params(("callId" = String, Path, description = "Any callId of the family")),
     responses((status = 200, description = "`{retries}`"), (status = 404, description = "No conversation found")))]
-async fn list_retries(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
+async fn list_retries(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
     retries(&s, &t, &call_id)
 }
 
@@ -154,7 +154,7 @@ async fn list_retries(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> 
 #[utoipa::path(get, path = "/conversation/logs/{callId}/retries", tag = "Conversations",
     params(("callId" = String, Path, description = "Any callId of the family")),
     responses((status = 200, description = "`{retries}`"), (status = 404, description = "No conversation found")))]
-async fn list_retries_alias(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
+async fn list_retries_alias(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
     retries(&s, &t, &call_id)
 }
 
@@ -180,7 +180,7 @@ fn recording(s: &AppState, t: &Tenant, call_id: &str) -> ApiResult<Response> {
     params(("callId" = String, Path, description = "CALL-… id (not the `_id`)")),
     responses((status = 200, description = "`{presignedUrl}`"), (status = 400, description = "Invalid call ID format"),
               (status = 404, description = "No recording found")))]
-async fn get_recording_url(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
+async fn get_recording_url(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
     recording(&s, &t, &call_id)
 }
 
@@ -190,6 +190,6 @@ async fn get_recording_url(OrgState(s, t): OrgState, Path(call_id): Path<String>
     params(("callId" = String, Path, description = "CALL-… id (not the `_id`)")),
     responses((status = 200, description = "`{presignedUrl}`"), (status = 400, description = "Invalid call ID format"),
               (status = 404, description = "No recording found")))]
-async fn get_recording_url_alias(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
+async fn get_recording_url_alias(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
     recording(&s, &t, &call_id)
 }

@@ -6,8 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::http::routes::{routes, OpenApiRouter};
-use axum::extract::Path;
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -15,19 +14,14 @@ use serde_json::{json, Value};
 use super::requests::{CancelCallRequest, OutboundCallRequest, WebSessionRequest};
 use crate::calls::{Call, CallType};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, OrgState};
+use crate::http::extract::{ApiJson, OrgPath, OrgState};
 use crate::http::render;
 use crate::scenarios::SCENARIO_HEADER;
 use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_outbound_call))
-        .routes(routes!(create_webcall))
-        .routes(routes!(create_chat))
-        .routes(routes!(cancel_call))
-        .routes(routes!(cancel_queued_call))
+    router![create_outbound_call, create_webcall, create_chat, cancel_call, cancel_queued_call]
 }
 
 pub(crate) use crate::calls::{CallLink, CallRequest, Pin};
@@ -145,7 +139,7 @@ async fn cancel_call(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CancelCall
     params(("callId" = String, Path, description = "CALL-… id")),
     responses((status = 200, description = "`{callId, status}`"), (status = 400, description = "Not in queue"),
               (status = 404, description = "No conversation found")))]
-async fn cancel_queued_call(OrgState(s, t): OrgState, Path(call_id): Path<String>) -> ApiResult<Response> {
+async fn cancel_queued_call(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
     let (_, call) = s.calls.cancel(t.calls(), &call_id, true)?;
     Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str()})))
 }

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
@@ -43,7 +43,7 @@ use crate::state::AppState;
 pub(crate) const CONNECT_PATH: &str = "/atoms/v1/agent/connect";
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(register_call)).routes(routes!(connect_agent))
+    router![register_call, connect_agent]
 }
 
 /// A handshake rejection: status and envelope message.

@@ -12,7 +12,7 @@
 //! Errors use the envelope: a missing or wrong `sig` is 403 `Invalid
 //! signature`; an unknown file, call or a call without a recording is 404.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -36,7 +36,7 @@ pub(crate) const HEADER_LEN: usize = 44;
 const CHUNK_FRAMES: u64 = SAMPLE_RATE as u64;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_recording))
+    router![get_recording]
 }
 
 /// Query of `GET /_recordings/{file}`.

@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
@@ -44,7 +44,7 @@ use crate::state::AppState;
 pub(crate) const KEEP_ALIVE_MS: i64 = 15_000;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(stream_events))
+    router![stream_events]
 }
 
 /// Query of `GET /events`.

@@ -7,7 +7,7 @@
 //! members list's 400s use `"status": "error"` (R008, R181). Ids `undefined`,
 //! `null` or blank count as missing (what JavaScript clients send).
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
@@ -22,18 +22,19 @@ use crate::domain::page::Page;
 use crate::domain::time::iso;
 use crate::domain::DomainError;
 use crate::http::error::{multipart_error, ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiQuery, Org, OrgState};
+use crate::http::extract::{ApiJson, ApiQuery, Org, OrgPath, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_audience, list_audiences))
-        .routes(routes!(get_audience, delete_audience))
-        .routes(routes!(list_members, add_members, delete_members))
-        .routes(routes!(search_members))
-        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
+    router![
+        (create_audience, list_audiences),
+        (get_audience, delete_audience),
+        (list_members, add_members, delete_members),
+        search_members
+    ]
+    .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
 }
 
 /// Largest request body on the audience routes: a 5 MB CSV plus room for
@@ -268,8 +269,7 @@ async fn list_members(
     request_body = AddMembersRequest,
     responses((status = 200, description = "Added and skipped counts"), (status = 400, description = "Invalid member or limit"), (status = 404, description = "Audience not found")))]
 async fn add_members(
-    OrgState(s, t): OrgState,
-    Path(id): Path<String>,
+    OrgPath(s, t, id): OrgPath<String>,
     ApiJson(AddMembersRequest { members }): ApiJson<AddMembersRequest>,
 ) -> ApiResult<Response> {
     let now = s.store.clock().now();
@@ -284,8 +284,7 @@ async fn add_members(
     request_body = DeleteMembersRequest,
     responses((status = 200, description = "`{deletedCount}`"), (status = 400, description = "Invalid body"), (status = 404, description = "Audience not found")))]
 async fn delete_members(
-    OrgState(s, t): OrgState,
-    Path(id): Path<String>,
+    OrgPath(s, t, id): OrgPath<String>,
     ApiJson(body): ApiJson<DeleteMembersRequest>,
 ) -> ApiResult<Response> {
     let n = t.campaigns().delete_members(given(&id)?, &body.member_ids, s.store.clock().now())?;

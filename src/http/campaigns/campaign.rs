@@ -9,8 +9,7 @@
 //! (`GET /campaign/{id}`, pause, `logs/export`; the wording is R176's). There is no update route: a campaign's agent cannot change
 //! (R173), while agent config changes reach later dials.
 
-use crate::http::routes::{routes, OpenApiRouter};
-use axum::extract::Path;
+use crate::http::routes::{router, OpenApiRouter};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -24,21 +23,22 @@ use crate::domain::campaign::Command;
 use crate::domain::campaign_list::{CampaignListQuery, RawCampaignListQuery};
 use crate::domain::DomainError;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, OrgState};
+use crate::http::extract::{ApiJson, ApiQuery, OrgPath, OrgState};
 use crate::http::ids::CampaignId;
 use crate::http::render;
 use crate::state::AppState;
 use crate::store::Tenant;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_campaign, list_campaigns))
-        .routes(routes!(get_campaign, delete_campaign))
-        .routes(routes!(start_campaign))
-        .routes(routes!(pause_campaign))
-        .routes(routes!(stop_campaign))
-        .routes(routes!(export_by_member))
-        .routes(routes!(export_logs))
+    router![
+        (create_campaign, list_campaigns),
+        (get_campaign, delete_campaign),
+        start_campaign,
+        pause_campaign,
+        stop_campaign,
+        export_by_member,
+        export_logs
+    ]
 }
 
 fn bad(m: impl Into<String>) -> ApiError {
@@ -153,7 +153,7 @@ fn unknown_as_400(id: &str) -> impl Fn(ApiError) -> ApiError + '_ {
 /// Unknown: 400 `no campaign found for id <id>` (the spec documents no 404).
 #[utoipa::path(get, path = "/campaign/{id}", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "Campaign, events and metrics"), (status = 400, description = "Malformed or unknown id")))]
-async fn get_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
+async fn get_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
     let (c, audience) = found(&s, &t, &id).map_err(unknown_as_400(&id))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let campaign = populated(&s, &t, &c, audience);
@@ -164,7 +164,7 @@ async fn get_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>
 /// while running (queued calls are cancelled); 404 when unknown.
 #[utoipa::path(delete, path = "/campaign/{id}", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "`{status: true}`"), (status = 404, description = "Campaign not found")))]
-async fn delete_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
+async fn delete_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
     s.campaigns.delete(&t, &id)?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -175,7 +175,7 @@ async fn delete_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<Campaign
 /// member twice. 400 on a completed or failed campaign; 404 unknown.
 #[utoipa::path(post, path = "/campaign/{id}/start", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 202, description = "Queued"), (status = 400, description = "Completed or failed"), (status = 404, description = "Campaign not found")))]
-async fn start_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
+async fn start_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
     s.campaigns.run(&t, &id, &Command::Start)?;
     let data = json!({"message": "Campaign is being processed", "taskId": s.store.ids().uuid(), "campaignId": id.into_string()});
     Ok((StatusCode::ACCEPTED, Json(render::success(data))).into_response())
@@ -188,7 +188,7 @@ async fn start_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignI
 /// found for id <id>` (the spec documents no 404).
 #[utoipa::path(post, path = "/campaign/{id}/pause", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "Pause queued"), (status = 400, description = "Not running / unknown")))]
-async fn pause_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
+async fn pause_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
     s.campaigns.run(&t, &id, &Command::Pause).map_err(|e| unknown_as_400(&id)(e.into()))?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -203,7 +203,7 @@ async fn pause_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignI
 /// processing, running or paused; 404 `Campaign not found`.
 #[utoipa::path(post, path = "/campaign/{id}/stop", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "`{status: true}`"), (status = 400, description = "Not running"), (status = 404, description = "Campaign not found")))]
-async fn stop_campaign(OrgState(s, t): OrgState, ApiPath(id): ApiPath<CampaignId>) -> ApiResult<Response> {
+async fn stop_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
     s.campaigns.run(&t, &id, &Command::Stop { queued: Vec::new() })?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -229,8 +229,7 @@ fn csv(body: String) -> Response {
     params(("id" = CampaignId, Path, description = "Campaign id"), ExportQuery),
     responses((status = 200, description = "JSON object or text/csv"), (status = 404, description = "Campaign not found")))]
 async fn export_by_member(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<CampaignId>,
+    OrgPath(s, t, id): OrgPath<CampaignId>,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let (c, _) = found(&s, &t, &id)?;
@@ -246,7 +245,7 @@ async fn export_by_member(
 /// campaign found for id <id>` when unknown.
 #[utoipa::path(get, path = "/campaign/{id}/logs/export", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
     responses((status = 200, description = "text/csv"), (status = 400, description = "no campaign found for id <id>")))]
-async fn export_logs(OrgState(s, t): OrgState, Path(id): Path<String>) -> ApiResult<Response> {
+async fn export_logs(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
     let (c, _) = s.campaigns.snapshot(&t, &id).ok_or_else(|| bad(format!("no campaign found for id {id}")))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let agent = s.store.read_agent(&t, &c.agent_id, |r| r.agent.name.clone()).unwrap_or_default();

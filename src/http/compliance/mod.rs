@@ -8,7 +8,7 @@
 //! regulated country (IN, GB, DE, AU) needs an accepted `local`
 //! application for it.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::response::Response;
@@ -21,20 +21,21 @@ use crate::domain::compliance_rules::{requirement_wire, NumberType, UserType};
 use crate::domain::inventory::parse_country;
 use crate::domain::DomainError;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiPath, ApiQuery, Org, OrgState};
+use crate::http::extract::{ApiQuery, Org, OrgPath, OrgState};
 use crate::http::render;
 use crate::state::AppState;
 
 pub(crate) mod form;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_compliance_status))
-        .routes(routes!(get_compliance_requirements))
-        .routes(routes!(submit_application))
-        .routes(routes!(resubmit_application))
-        .routes(routes!(refresh_application))
-        .layer(DefaultBodyLimit::max(form::UPLOAD_LIMIT))
+    router![
+        get_compliance_status,
+        get_compliance_requirements,
+        submit_application,
+        resubmit_application,
+        refresh_application
+    ]
+    .layer(DefaultBodyLimit::max(form::UPLOAD_LIMIT))
 }
 
 /// Query of the status and requirements routes.
@@ -123,8 +124,7 @@ async fn submit_application(
     responses((status = 200, description = "ComplianceApplication"), (status = 400, description = "Not rejected, or form error"),
               (status = 404, description = "Not found"), (status = 401, description = "Unauthorized")))]
 async fn resubmit_application(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<String>,
+    OrgPath(s, t, id): OrgPath<String>,
     mp: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
     let f = form::read(mp).await?;
@@ -140,6 +140,6 @@ async fn resubmit_application(
     params(("id" = String, Path, description = "The application's `_id`")),
     responses((status = 200, description = "ComplianceApplication"), (status = 404, description = "Not found"),
               (status = 401, description = "Unauthorized")))]
-async fn refresh_application(OrgState(s, t): OrgState, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
+async fn refresh_application(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
     Ok(render::ok(s.store.with_account(&t, |a, ids, now| a.compliance_command(&id, &Command::Review, ids, now))?))
 }

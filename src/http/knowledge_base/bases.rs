@@ -3,24 +3,23 @@
 //! an unknown one (or another organization's) 404 `Knowledge base not
 //! found`.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::requests::KnowledgeBaseRequest;
 use crate::domain::knowledge_base::{validate, KnowledgeBase};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiPath, Org, OrgState};
+use crate::http::extract::{ApiJson, ApiPath, Org, OrgPath, OrgState};
 use crate::http::ids::KnowledgeBaseId;
 use crate::http::render;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_knowledge_bases, create_knowledge_base)).routes(routes!(
-        get_knowledge_base,
-        update_knowledge_base,
-        delete_knowledge_base
-    ))
+    router![
+        (list_knowledge_bases, create_knowledge_base),
+        (get_knowledge_base, update_knowledge_base, delete_knowledge_base)
+    ]
 }
 
 /// List the organization's knowledge bases, oldest first; each exactly
@@ -82,7 +81,7 @@ async fn update_knowledge_base(
     params(("id" = KnowledgeBaseId, Path, description = "Knowledge base id")),
     responses((status = 200, description = "Deleted"), (status = 400, description = "In use or malformed id"),
         (status = 404, description = "Not found")))]
-async fn delete_knowledge_base(OrgState(s, t): OrgState, ApiPath(id): ApiPath<KnowledgeBaseId>) -> ApiResult<Response> {
+async fn delete_knowledge_base(OrgPath(s, t, id): OrgPath<KnowledgeBaseId>) -> ApiResult<Response> {
     s.store.delete_knowledge_base(&t, &id)?;
     Ok(render::done())
 }

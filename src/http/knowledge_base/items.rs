@@ -7,7 +7,7 @@
 //! found`; `GET …/scraped-urls` documents only 200, so an unknown or
 //! malformed id lists nothing.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, routes, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use super::requests::{CompleteUploadRequest, PresignRequest, ScrapeRequest, Site
 use crate::domain::knowledge_base::upload::MAX_FILE_BYTES;
 use crate::domain::knowledge_base::{Item, ScrapedUrl};
 use crate::http::error::{envelope, multipart_error, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, Org, OrgState};
+use crate::http::extract::{ApiJson, ApiPath, Org, OrgPath, OrgState};
 use crate::http::ids::{KnowledgeBaseId, KnowledgeBaseItemId, ScrapedUrlId};
 use crate::http::render;
 use crate::knowledge::Media;
@@ -28,10 +28,7 @@ use crate::state::AppState;
 pub(crate) const UPLOAD_LIMIT: usize = MAX_FILE_BYTES as usize + 256 * 1024;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_items))
-        .routes(routes!(delete_item))
-        .routes(routes!(upload_media))
+    router![list_items, delete_item, upload_media]
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
         .routes(routes!(presign_upload))
         .routes(routes!(complete_upload))
@@ -95,8 +92,7 @@ async fn read_media(mut mp: Multipart) -> ApiResult<Option<Media>> {
     request_body(content_type = "multipart/form-data", description = "Part `media`: the PDF"),
     responses((status = 201, description = "Queued"), (status = 400, description = "Bad file")))]
 async fn upload_media(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<KnowledgeBaseId>,
+    OrgPath(s, t, id): OrgPath<KnowledgeBaseId>,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
     let media = match mp {
@@ -159,8 +155,7 @@ async fn sitemap_urls(OrgState(s, t): OrgState, ApiJson(body): ApiJson<SitemapRe
     responses((status = 200, description = "Queued"), (status = 400, description = "Validation error"),
         (status = 404, description = "Unknown knowledge base")))]
 async fn scrape_urls(
-    OrgState(s, t): OrgState,
-    ApiPath(id): ApiPath<KnowledgeBaseId>,
+    OrgPath(s, t, id): OrgPath<KnowledgeBaseId>,
     ApiJson(body): ApiJson<ScrapeRequest>,
 ) -> ApiResult<Response> {
     Ok(render::ok(s.knowledge.scrape(&t, &id, &body.0)?))

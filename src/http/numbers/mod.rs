@@ -10,7 +10,7 @@
 //! an agent with `PATCH /agent/{id}` `{telephonyProductId: [ids]}`; the
 //! number's `agentId` and the agent's `telephonyProductId` are one record.
 
-use crate::http::routes::{routes, OpenApiRouter};
+use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -27,16 +27,17 @@ mod requests;
 use requests::{ImportNumberRequest, ReleaseNumberRequest, RentNumberRequest, SearchNumbersQuery};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_phone_numbers))
-        .routes(routes!(list_all_numbers))
-        .routes(routes!(search_available_numbers))
-        .routes(routes!(get_proration_amount))
-        .routes(routes!(rent_number))
-        .routes(routes!(release_number))
-        .routes(routes!(get_portal_url))
-        .routes(routes!(get_unpaid_invoices))
-        .routes(routes!(import_number))
+    router![
+        list_phone_numbers,
+        list_all_numbers,
+        search_available_numbers,
+        get_proration_amount,
+        rent_number,
+        release_number,
+        get_portal_url,
+        get_unpaid_invoices,
+        import_number
+    ]
 }
 
 /// The organization's products of `kind`, as list items.
