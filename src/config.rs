@@ -127,6 +127,13 @@ pub struct Config {
     #[arg(long, env = "ATOMS_MOCK_MAX_ORGANIZATIONS", default_value_t = crate::domain::org_budget::DEFAULT_MAX_ORGANIZATIONS)]
     pub max_organizations: usize,
 
+    /// Mock extension: archived agents one organization keeps at most; past
+    /// it, archiving forgets the archived agents created first (never the
+    /// one being archived), which then answer 404 as unknown ids
+    /// (`domain::archive_budget` AR1–AR3).
+    #[arg(long, env = "ATOMS_MOCK_MAX_ARCHIVED_AGENTS", default_value_t = crate::domain::archive_budget::DEFAULT_MAX_ARCHIVED_AGENTS)]
+    pub max_archived_agents: usize,
+
     /// Connection timeouts and the shutdown grace period.
     #[command(flatten)]
     pub transport: Transport,
@@ -155,6 +162,7 @@ impl Default for Config {
             call_store_bytes: crate::domain::call_budget::DEFAULT_BUDGET,
             analytics_bytes: crate::domain::call_budget::DEFAULT_ANALYTICS_BUDGET,
             max_organizations: crate::domain::org_budget::DEFAULT_MAX_ORGANIZATIONS,
+            max_archived_agents: crate::domain::archive_budget::DEFAULT_MAX_ARCHIVED_AGENTS,
             transport: Transport::default(),
             persistence: Persistence::default(),
             versioning: VersioningMode::Auto,

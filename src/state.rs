@@ -96,7 +96,8 @@ impl AppState {
             Store::new(clock, config.seed, config.security_check_ms())
                 .with_versioning(config.versioning)
                 .with_concurrency_limit(config.concurrency_limit)
-                .with_max_organizations(config.max_organizations),
+                .with_max_organizations(config.max_organizations)
+                .with_max_archived_agents(config.max_archived_agents),
         );
         fixtures.seed(&store, None);
         let bus = Arc::new(LifecycleBus::default());

@@ -49,6 +49,19 @@ pub fn enum_message(path: &str, allowed: &[&str], got: &str) -> String {
     format!("{path}: Invalid enum value. Expected {}, received '{got}'", expected.join(" | "))
 }
 
+/// A mock bound on how many of one resource an organization holds: 400
+/// `<Kind> limit reached: an organization can have at most <max> <plural>`
+/// when an organization holding `existing` may not add one (*inferred*
+/// wording, in the plan limits' style).
+pub fn check_org_count(existing: usize, max: usize, (kind, plural): (&str, &str)) -> Result<(), DomainError> {
+    if existing >= max {
+        return Err(DomainError::Validation(format!(
+            "{kind} limit reached: an organization can have at most {max} {plural}"
+        )));
+    }
+    Ok(())
+}
+
 /// zod's size check of an array at `path` with `len` elements:
 /// `<path>: Array must contain at least <min> element(s)` below `min`,
 /// `<path>: Array must contain at most <max> element(s)` above `max`.

@@ -58,6 +58,7 @@ pub mod account;
 pub mod agent;
 pub mod agent_ai;
 pub mod analytics;
+pub mod archive_budget;
 pub mod audience;
 pub mod billing_cycle;
 pub mod branches;

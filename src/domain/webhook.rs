@@ -34,6 +34,17 @@ pub const MAX_HEADER_VALUE: usize = 1024;
 pub const RESERVED_HEADERS: [&str; 6] =
     ["x-signature", "host", "content-length", "content-type", "connection", "transfer-encoding"];
 
+/// Webhooks one organization may hold: a mock bound on memory (the
+/// reference gives none; each webhook may carry ten 1 KiB headers).
+pub const MAX_WEBHOOKS: usize = 1_000;
+
+/// 400 `Webhook limit reached: an organization can have at most 1000
+/// webhooks` when an organization holding `existing` webhooks may not add
+/// one (*inferred* wording, in the style of the audience limit).
+pub fn check_webhook_count(existing: usize) -> Result<(), DomainError> {
+    super::error::check_org_count(existing, MAX_WEBHOOKS, ("Webhook", "webhooks"))
+}
+
 /// The three webhook events (R134); no other value is accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -207,7 +207,8 @@ async fn get_webhooks(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<WebhookQue
 /// with `GET /webhook?webhookId=`. Duplicate URL (in any organization, R135):
 /// 400 `A webhook with this URL has already been registered`; unknown
 /// agent in `events`: 400 `Agent not found` (an invalid body here: the spec
-/// documents no 404 for this operation).
+/// documents no 404 for this operation). Past 1000 webhooks in the
+/// organization: 400 `Webhook limit reached: …` (a mock bound).
 #[utoipa::path(post, path = "/webhook", tag = "Webhooks",
     request_body = CreateWebhookRequest,
     responses((status = 201, description = "`data`: the webhook id"), (status = 400, description = "Validation, duplicate URL or unknown agent")))]

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::{Store, Tenant};
 use crate::domain::agent::{self, Agent, MetadataPatch, NewAgent};
+use crate::domain::archive_budget;
 use crate::domain::branches::BranchCommand;
 use crate::domain::ids::ShortStr;
 use crate::domain::versioning::{self, AgentRecord, Command, RevState, Rules};
@@ -98,6 +99,23 @@ impl AgentBook {
     /// these).
     pub(crate) fn active_count(&self) -> usize {
         self.by_created[0].len()
+    }
+
+    /// Forgets the archived agents AR1–AR2 choose under `max`
+    /// (`domain::archive_budget`), never `keep`; returns their ids.
+    fn forget_archived(&mut self, keep: &str, max: usize) -> Vec<ShortStr> {
+        if self.by_created[1].len() <= max {
+            return Vec::new();
+        }
+        let archived: Vec<&str> = self.by_created[1].iter().map(|(_, id)| id.as_str()).collect();
+        let gone: Vec<ShortStr> =
+            archive_budget::to_forget(&archived, keep, max).into_iter().map(ShortStr::from).collect();
+        for id in &gone {
+            if let Some(rec) = self.map.remove(id) {
+                self.by_created[1].remove(&(rec.agent.created_at, id.clone()));
+            }
+        }
+        gone
     }
 
     /// A book holding `records` (a restored snapshot, whose ids the
@@ -356,9 +374,36 @@ impl Store {
             self.admit_agent(t, &agents)?;
         }
         self.execute_in(t, &mut agents, id, &Command::SetArchived { on }, |_| ())?;
+        let forgotten = if on { agents.forget_archived(id, self.max_archived_agents) } else { Vec::new() };
         drop(agents);
         drop(campaigns);
+        self.forget_agent_records(t, &forgotten);
         Ok(())
+    }
+
+    /// The store keeping at most `max` archived agents per organization
+    /// (at least 1; `--max-archived-agents`, AR1).
+    pub fn with_max_archived_agents(mut self, max: usize) -> Self {
+        self.max_archived_agents = max.max(1);
+        self
+    }
+
+    /// What goes with forgotten agents (AR3): their webhook subscriptions
+    /// and widget configs. Taken after the agent book's lock is released,
+    /// one book at a time.
+    fn forget_agent_records(&self, t: &Tenant, ids: &[ShortStr]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut webhooks = t.webhooks();
+        for id in ids {
+            webhooks.delete_agent_subscriptions(id);
+        }
+        drop(webhooks);
+        let mut widgets = t.widgets();
+        for id in ids {
+            widgets.forget_agent(id);
+        }
     }
 }
 

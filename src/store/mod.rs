@@ -307,6 +307,9 @@ pub struct Store {
     started_at: Millis,
     /// Organizations kept at most (`--max-organizations`, OB1).
     max_organizations: usize,
+    /// Archived agents one organization keeps at most
+    /// (`--max-archived-agents`, AR1).
+    max_archived_agents: usize,
     /// The fixture keys, never forgotten (OB2).
     pinned: RwLock<std::collections::HashSet<String>>,
 }
@@ -328,6 +331,7 @@ impl Store {
             held: account::HeldNumbers::default(),
             started_at,
             max_organizations: crate::domain::org_budget::DEFAULT_MAX_ORGANIZATIONS,
+            max_archived_agents: crate::domain::archive_budget::DEFAULT_MAX_ARCHIVED_AGENTS,
             pinned: RwLock::new(std::collections::HashSet::new()),
         }
     }

@@ -109,7 +109,8 @@ impl TryFrom<WebhookBookFile> for WebhookBook {
 
 impl WebhookBook {
     /// Registers `new` (R134) with `secret`; creates its subscriptions.
-    /// Returns the id. 400 [`DUPLICATE_URL`] if the URL is registered.
+    /// Returns the id. 400 [`DUPLICATE_URL`] if the URL is registered, or
+    /// the limit message past [`MAX_WEBHOOKS`](crate::domain::webhook::MAX_WEBHOOKS).
     pub fn create(
         &mut self,
         new: NewWebhook,
@@ -121,6 +122,7 @@ impl WebhookBook {
         if self.webhooks.iter().any(|w| w.url == new.endpoint) {
             return Err(DomainError::invalid(DUPLICATE_URL));
         }
+        crate::domain::webhook::check_webhook_count(self.webhooks.len())?;
         let id = ids.object_id(now);
         for (agent, ty) in new.events {
             self.subs.push(subscription(ids, &id, agent, ty, now));
@@ -278,6 +280,20 @@ mod tests {
         assert_eq!(book.subscriptions_of_agent(B).len(), 1, "other agents keep theirs");
         assert_eq!(book.targets(A, PreConversation), vec![]);
         assert_eq!(book.targets(A, PostConversation)[0].webhook_id, w2);
+    }
+
+    #[test]
+    fn an_organization_holds_at_most_max_webhooks() {
+        let (mut book, ids) = (WebhookBook::default(), IdGen::new(Some(1)));
+        for i in 0..crate::domain::webhook::MAX_WEBHOOKS {
+            book.create(new(&format!("http://a/{i}"), vec![]), "s".into(), "u", &ids, 0).expect("within the bound");
+        }
+        let err = book.create(new("http://a/over", vec![]), "s".into(), "u", &ids, 0).expect_err("past the bound");
+        assert_eq!(err.to_string(), "Webhook limit reached: an organization can have at most 1000 webhooks");
+        assert_eq!(book.list().len(), 1000, "the refused webhook is not stored");
+        assert!(book
+            .create(new("http://a/0", vec![]), "s".into(), "u", &ids, 0)
+            .is_err_and(|e| e.to_string() == DUPLICATE_URL));
     }
 
     #[test]

@@ -59,6 +59,11 @@ pub struct WidgetBook {
 }
 
 impl WidgetBook {
+    /// Drops agent `agent_id`'s widget config (a forgotten agent, AR3).
+    pub fn forget_agent(&mut self, agent_id: &str) {
+        self.configs.remove(agent_id);
+    }
+
     /// The presigned upload of storage `key`.
     pub fn pending(&self, key: &str) -> Option<&PendingAvatar> {
         self.pending.get(key)

@@ -387,3 +387,52 @@ async fn model_gating_follows_the_organizations_access_r022() {
     let other = s.post("/agent", "sk_other", json!({"name": "gated", "slmModel": "gpt-5.2"})).await;
     assert_eq!(other.status, StatusCode::FORBIDDEN, "access is per organization");
 }
+
+/// AR1–AR3 (`domain::archive_budget`): past `--max-archived-agents`, an
+/// archive forgets the archived agents created first, down to 15/16 of the
+/// bound, with their webhook subscriptions; the agent just archived and
+/// the later ones stay.
+#[tokio::test]
+async fn past_the_archived_agent_bound_the_oldest_archived_agents_are_forgotten_ar1_ar3() {
+    let config = atoms_mock::Config { max_archived_agents: 16, ..atoms_mock::Config::for_tests() };
+    let s = TestServer::with_config(config).await;
+    let key = "sk_archive_bound";
+    let mut agents = Vec::new();
+    for i in 0..17 {
+        agents.push(s.create_agent(key, &format!("a{i}")).await);
+    }
+    let first = &agents[0];
+    let events = json!([{"agentId": first, "eventType": "pre-conversation"}]);
+    let r = s.post("/webhook", key, json!({"endpoint": "http://127.0.0.1:9/ar3", "events": events})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let webhook = r.body["data"].as_str().expect("webhook id").to_string();
+    for (i, agent) in agents.iter().enumerate() {
+        let r = s.delete(&format!("/agent/{agent}/archive"), key).await;
+        assert_eq!(r.status, StatusCode::OK, "archive {i}: {}", r.text);
+        if i < 16 {
+            assert_eq!(s.get(&format!("/agent/{first}"), key).await.status, StatusCode::OK, "AR1: within the bound");
+        }
+    }
+    let never = "0123456789abcdef01234567";
+    let unknown = s.get(&format!("/agent/{never}"), key).await;
+    let unknown_unarchive = s.delete(&format!("/agent/{never}/archive?on=false"), key).await;
+    for gone in &agents[..2] {
+        let r = s.get(&format!("/agent/{gone}"), key).await;
+        assert_eq!((r.status, &r.body), (unknown.status, &unknown.body), "AR3: as an id never created");
+        let r = s.delete(&format!("/agent/{gone}/archive?on=false"), key).await;
+        assert_eq!(
+            (r.status, &r.body),
+            (unknown_unarchive.status, &unknown_unarchive.body),
+            "AR3: nothing to unarchive"
+        );
+    }
+    assert_eq!(unknown_unarchive.status, StatusCode::NOT_FOUND, "{}", unknown_unarchive.text);
+    for kept in &agents[2..] {
+        let r = s.get(&format!("/agent/{kept}"), key).await;
+        assert_eq!((r.status, &r.body["data"]["archived"]), (StatusCode::OK, &json!(true)), "AR2: {}", r.text);
+    }
+    let listed = s.get("/agent?archived=true&limit=100", key).await;
+    assert_eq!(listed.body["data"]["totalCount"], 15, "AR1: down to 16 - 16/16: {}", listed.text);
+    let r = s.get(&format!("/webhook?webhookId={webhook}"), key).await;
+    assert_eq!(r.body["data"]["subscriptions"], json!([]), "AR3: the subscription went with its agent: {}", r.text);
+}
