@@ -82,11 +82,19 @@ pub struct BranchDraft {
     pub config: Config,
     /// Section block ids, rotated for changed sections on every edit.
     pub blocks: Blocks,
-    /// The config after each draft revision (index = revision), for the
-    /// leaf-level conflict check of `expectedRevision` (R082).
+    /// The config after each draft revision (index = revision -
+    /// `first_snapshot`), for the leaf-level conflict check of
+    /// `expectedRevision` (R082): the last
+    /// [`MAX_EDITS`](crate::domain::history_budget::MAX_EDITS) (AH3).
     pub snapshots: Vec<Config>,
-    /// Edits, oldest first.
+    /// The draft revision of `snapshots[0]` (AH3).
+    #[serde(default, skip_serializing_if = "crate::domain::versioning::is_zero")]
+    pub first_snapshot: u32,
+    /// Edits, oldest first: the last `MAX_EDITS` (AH3).
     pub history: Vec<Edit>,
+    /// Edits dropped from the front of `history` (AH3).
+    #[serde(default, skip_serializing_if = "crate::domain::versioning::is_zero")]
+    pub dropped_edits: u32,
     /// The revision it was opened from.
     pub base_revision_id: Option<String>,
     /// The draft revision whose scan failed: publishing it again is 409
@@ -103,6 +111,13 @@ pub struct BranchDraft {
     pub created_at: Millis,
     /// Last edit, epoch ms.
     pub updated_at: Millis,
+}
+
+impl BranchDraft {
+    /// `editCount` (R084): every edit, kept or dropped (AH3).
+    pub fn edit_count(&self) -> u64 {
+        u64::from(self.dropped_edits) + self.history.len() as u64
+    }
 }
 
 impl Branch {

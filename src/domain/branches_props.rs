@@ -179,7 +179,7 @@ proptest! {
         let (states, _) = fold(&ops);
         for rec in &states {
             for d in rec.branches.iter().filter_map(|b| b.draft.as_ref()) {
-                prop_assert_eq!(d.snapshots.len(), d.revision as usize + 1);
+                prop_assert_eq!(d.snapshots.len() + d.first_snapshot as usize, d.revision as usize + 1);
                 prop_assert_eq!(d.snapshots.last(), Some(&d.config));
             }
         }

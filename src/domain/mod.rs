@@ -81,6 +81,7 @@ pub mod config_rules;
 pub mod dnc;
 pub mod error;
 pub mod event_stream;
+pub mod history_budget;
 pub mod ids;
 pub mod integration;
 pub mod inventory;

@@ -17,10 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use super::agent::MetadataPatch;
 use super::config::{self, ConfigMap, SECTIONS};
-use super::{DomainError, Millis};
+use super::{history_budget, DomainError, Millis};
 
 mod record;
 
+pub(crate) use record::is_zero;
 pub(crate) use record::{blocks_for, check_len, next_number};
 pub use record::{new_record, AgentRecord, Blocks, Draft, Edit, Restored, RevState, Version};
 
@@ -142,9 +143,22 @@ pub enum Command {
 /// Who acts: recorded in `createdBy`, `publishedBy`, `activatedBy`.
 pub type Actor<'a> = &'a str;
 
-/// Applies `cmd` to `rec` at `now` by `actor`. Returns the next record;
-/// `rec` is untouched, so an error changes nothing.
+/// Applies `cmd` to `rec` at `now` by `actor`. Returns the next record,
+/// within the history bounds (`domain::history_budget` AH1, AH2); `rec` is
+/// untouched, so an error changes nothing.
 pub fn apply(
+    rec: &AgentRecord,
+    cmd: &Command,
+    now: Millis,
+    actor: Actor<'_>,
+    rules: Rules,
+) -> Result<AgentRecord, DomainError> {
+    let mut next = apply_command(rec, cmd, now, actor, rules)?;
+    history_budget::trim(&mut next);
+    Ok(next)
+}
+
+fn apply_command(
     rec: &AgentRecord,
     cmd: &Command,
     now: Millis,
@@ -155,6 +169,7 @@ pub fn apply(
     match cmd {
         Command::CreateDraft { id, draft_id, source_version_id, source_draft_id, name } => {
             check_len("draftName", name.as_ref(), 1, 100)?;
+            history_budget::check_open_drafts(rec.drafts.iter().filter(|d| d.is_open()).count())?;
             let (config, base) = match (source_version_id, source_draft_id) {
                 (None, None) => {
                     return Err(DomainError::invalid("Either sourceVersionId or sourceDraftId is required"))
@@ -179,6 +194,7 @@ pub fn apply(
                 config,
                 blocks: blocks_for(id, 1, &SECTIONS, None),
                 history: Vec::new(),
+                dropped_edits: 0,
                 discarded: false,
                 published: false,
                 created_by: actor.to_string(),
@@ -196,7 +212,8 @@ pub fn apply(
             let sections = config::changed_sections(&changes);
             d.revision += 1;
             d.blocks = blocks_for(&d.id, d.revision, &sections, Some(&d.blocks));
-            d.history.push(Edit { revision: d.revision, changed_sections: sections, at: now });
+            let edit = Edit { revision: d.revision, changed_sections: sections, at: now };
+            history_budget::push_bounded(&mut d.history, &mut d.dropped_edits, edit);
             d.config = config::Config::new(merged);
             d.updated_at = now.max(d.updated_at);
         }

@@ -512,3 +512,28 @@ async fn bad_input_gets_400s_naming_the_problem() {
     let r = s.admin(Method::GET, "/versioning", None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+/// AH3 (`domain::history_budget`): a branch draft keeps its last 1,000
+/// edits and revision configs. Past them, a batch of the oldest goes:
+/// `editCount` still counts every edit, and an `expectedRevision` older
+/// than what is kept answers the platform's 409 `base_revision_unavailable`.
+#[tokio::test]
+async fn a_branch_draft_keeps_its_last_edits_and_counts_them_all_ah3() {
+    let (s, agent, main) = v2_agent("ah3").await;
+    let edits = 1_001;
+    for i in 1..=edits {
+        let r = put_draft(&s, &agent, &main, json!({"firstMessage": format!("edit {i}")})).await;
+        assert_eq!(r.status, StatusCode::OK, "edit {i}: {}", r.text);
+    }
+    let r = s.get(&format!("/agent/{agent}/branches/{main}/draft?limit=100"), KEY).await;
+    assert_eq!(r.body["data"]["editCount"], edits, "{}", r.text);
+    assert_eq!(r.body["data"]["latest"]["draftRevision"], edits);
+    let r = put_draft(&s, &agent, &main, json!({"globalPrompt": "late", "expectedRevision": 1})).await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (StatusCode::CONFLICT, json!({"status": false, "errors": ["base_revision_unavailable"]})),
+        "revision 1's config is no longer kept"
+    );
+    let r = put_draft(&s, &agent, &main, json!({"globalPrompt": "recent", "expectedRevision": edits - 1})).await;
+    assert_eq!(r.status, StatusCode::OK, "a recent base still merges: {}", r.text);
+}

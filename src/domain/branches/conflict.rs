@@ -30,11 +30,13 @@ fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
 }
 
 /// Checks `patch`, based on draft revision `expected`, against what
-/// changed in `d` since. An unknown base gives 409
+/// changed in `d` since. An unknown base, or one older than the revisions
+/// the draft keeps (`domain::history_budget` AH3), gives 409
 /// `["base_revision_unavailable"]`; overlapping leaves give the
 /// `DraftConflictError` body with the conflicting paths in `errors`.
 pub fn check_expected(d: &BranchDraft, expected: u32, patch: &ConfigMap) -> Result<(), DomainError> {
-    let base = usize::try_from(expected).ok().and_then(|e| d.snapshots.get(e));
+    let kept = expected.checked_sub(d.first_snapshot);
+    let base = kept.and_then(|e| usize::try_from(e).ok()).and_then(|e| d.snapshots.get(e));
     let Some(base) = base else {
         return Err(DomainError::Detailed(Box::new(Rejection {
             error_type: None,

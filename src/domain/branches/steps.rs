@@ -8,7 +8,7 @@ use super::{check_expected, in_progress, not_found, Branch, BranchDraft};
 use crate::domain::config::{self, Config, ConfigMap};
 use crate::domain::versioning::{blocks_for, check_len, next_number, Actor, AgentRecord, Edit, Restored, Rules};
 use crate::domain::versioning::{RevState, Version};
-use crate::domain::{DomainError, Millis};
+use crate::domain::{history_budget, DomainError, Millis};
 
 pub(super) fn touch<'a>(b: &'a mut Branch, now: Millis, actor: Actor<'_>) -> &'a mut Branch {
     b.updated_at = now.max(b.updated_at);
@@ -120,8 +120,10 @@ pub(super) fn put_draft(
             revision: 0,
             blocks: blocks_for(draft_id, 0, &config::SECTIONS, None),
             snapshots: vec![base.clone()],
+            first_snapshot: 0,
             config: base,
             history: Vec::new(),
+            dropped_edits: 0,
             base_revision_id: base_id.clone(),
             failed_at: None,
             published: false,
@@ -144,9 +146,10 @@ pub(super) fn put_draft(
     let sections = config::changed_sections(&config::leaf_changes(&d.config, &merged));
     d.revision += 1;
     d.blocks = blocks_for(&d.id, d.revision, &sections, Some(&d.blocks));
-    d.history.push(Edit { revision: d.revision, changed_sections: sections, at: now });
+    let edit = Edit { revision: d.revision, changed_sections: sections, at: now };
+    history_budget::push_bounded(&mut d.history, &mut d.dropped_edits, edit);
     d.config = crate::domain::config::Config::new(merged);
-    d.snapshots.push(d.config.clone());
+    history_budget::push_bounded(&mut d.snapshots, &mut d.first_snapshot, d.config.clone());
     d.updated_at = now.max(d.updated_at);
     touch(b, now, actor);
     Ok(())

@@ -242,8 +242,13 @@ pub struct Draft {
     pub config: Config,
     /// Section block ids, rotated for changed sections on every edit.
     pub blocks: Blocks,
-    /// Edit history, oldest first.
+    /// Edit history, oldest first: the last
+    /// [`MAX_EDITS`](crate::domain::history_budget::MAX_EDITS) edits (AH3).
     pub history: Vec<Edit>,
+    /// Edits dropped from the front of `history` (AH3): `editCount` is
+    /// this plus `history.len()`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_edits: u32,
     /// Soft-discarded (R051).
     pub discarded: bool,
     /// Published into a version; no longer an open draft (R055).
@@ -256,7 +261,17 @@ pub struct Draft {
     pub updated_at: Millis,
 }
 
+/// Serde's skip test of a zero counter.
+pub(crate) fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl Draft {
+    /// `editCount` (R049): every edit, kept or dropped (AH3).
+    pub fn edit_count(&self) -> u64 {
+        u64::from(self.dropped_edits) + self.history.len() as u64
+    }
+
     /// Open drafts are neither discarded nor published.
     pub fn is_open(&self) -> bool {
         !self.discarded && !self.published

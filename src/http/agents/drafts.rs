@@ -41,7 +41,9 @@ fn not_found_draft() -> ApiError {
 
 /// Fork a draft from a published version or another draft (R045–R047).
 /// Empty body: 400 `Either sourceVersionId or sourceDraftId is required`.
-/// A malformed `sourceVersionId` is 400; an unknown one 404.
+/// A malformed `sourceVersionId` is 400; an unknown one 404. An agent
+/// with 1000 open drafts: 400 `Draft limit reached: …` (a mock bound,
+/// `domain::history_budget` AH5).
 #[utoipa::path(post, path = "/agent/{id}/drafts", tag = "Agent Versioning - Drafts",
     params(("id" = AgentId, Path, description = "Agent id")), request_body = CreateDraftRequest,
     responses((status = 201, description = "AgentVersion with `status: draft`, `draftId`, `draftRevision`"),

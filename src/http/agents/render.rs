@@ -261,7 +261,7 @@ pub(crate) fn draft_detail(rec: &AgentRecord, d: &Draft, limit: usize) -> Value 
             })
         })
         .collect();
-    json!({"latest": draft(rec, d), "editHistory": history, "editCount": d.history.len()})
+    json!({"latest": draft(rec, d), "editHistory": history, "editCount": d.edit_count()})
 }
 
 /// `GET /agent/{id}/versions` (R059): the page of committed versions,

@@ -159,7 +159,7 @@ pub(crate) fn draft_detail(rec: &AgentRecord, b: &Branch, d: &BranchDraft) -> Va
             json!({"revision": draft(rec, b, d, e.revision), "changedSections": e.changed_sections, "editorName": EDITOR_NAME})
         })
         .collect();
-    json!({"latest": draft(rec, b, d, d.revision), "editCount": d.history.len(), "editHistory": history})
+    json!({"latest": draft(rec, b, d, d.revision), "editCount": d.edit_count(), "editHistory": history})
 }
 
 /// `PublishResult` (R086, L-D3): `committed` with the revision, or
