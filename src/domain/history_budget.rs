@@ -30,6 +30,11 @@
 //! - **AH5** An agent has at most [`MAX_OPEN_DRAFTS`] open v1 drafts:
 //!   one more is refused with 400 (`check_open_drafts`); publish or discard
 //!   one first.
+//! - **AH6** An agent has at most [`MAX_ACTIVE_BRANCHES`] active v2
+//!   branches (one more is 400, `check_active_branches`) and keeps at most
+//!   [`MAX_ARCHIVED_BRANCHES`] archived ones: past it, the oldest archived
+//!   branches go (the same batch), with their drafts; their revisions
+//!   stay until AH1 finds them unneeded.
 
 use std::collections::HashSet;
 
@@ -48,6 +53,12 @@ pub const MAX_EDITS: usize = 1_000;
 /// AH5: open v1 drafts per agent.
 pub const MAX_OPEN_DRAFTS: usize = 1_000;
 
+/// AH6: active (not archived) v2 branches per agent.
+pub const MAX_ACTIVE_BRANCHES: usize = 1_000;
+
+/// AH6: archived v2 branches kept per agent.
+pub const MAX_ARCHIVED_BRANCHES: usize = 100;
+
 /// AH5: 400 `Draft limit reached: an agent can have at most 1000 open
 /// drafts` when an agent with `open` open drafts may not open another
 /// (*inferred* wording, in the style of the other mock bounds).
@@ -55,6 +66,18 @@ pub fn check_open_drafts(open: usize) -> Result<(), DomainError> {
     if open >= MAX_OPEN_DRAFTS {
         return Err(DomainError::Validation(format!(
             "Draft limit reached: an agent can have at most {MAX_OPEN_DRAFTS} open drafts"
+        )));
+    }
+    Ok(())
+}
+
+/// AH6: 400 `Branch limit reached: an agent can have at most 1000 active
+/// branches` when an agent with `active` active branches may not create
+/// another (*inferred* wording).
+pub fn check_active_branches(active: usize) -> Result<(), DomainError> {
+    if active >= MAX_ACTIVE_BRANCHES {
+        return Err(DomainError::Validation(format!(
+            "Branch limit reached: an agent can have at most {MAX_ACTIVE_BRANCHES} active branches"
         )));
     }
     Ok(())
@@ -84,9 +107,10 @@ pub fn push_bounded<T>(items: &mut Vec<T>, dropped: &mut u32, item: T) {
 /// Applies AH1, AH2 and AH4's score clean-up to `rec`; `true` when
 /// anything was forgotten. Costs a length check while within the bounds.
 pub fn trim(rec: &mut AgentRecord) -> bool {
+    let branches = trim_branches(rec);
     let rows = trim_rows(rec);
     let drafts = trim_drafts(rec);
-    if rows || drafts {
+    if branches || rows || drafts {
         let kept: HashSet<String> = rec
             .versions
             .iter()
@@ -96,7 +120,26 @@ pub fn trim(rec: &mut AgentRecord) -> bool {
             .collect();
         rec.prompt_scores.retain(|id, _| kept.contains(id));
     }
-    rows || drafts
+    branches || rows || drafts
+}
+
+/// AH6: the oldest archived branches, down to the target. Their rows stay
+/// until AH1 finds them unneeded.
+fn trim_branches(rec: &mut AgentRecord) -> bool {
+    if rec.branches.len() <= MAX_ARCHIVED_BRANCHES {
+        return false;
+    }
+    let mut left = excess(rec.branches.iter().filter(|b| b.archived).count(), MAX_ARCHIVED_BRANCHES);
+    if left == 0 {
+        return false;
+    }
+    let live = rec.live_branch.clone();
+    rec.branches.retain(|b| {
+        let go = left > 0 && b.archived && b.id != live;
+        left -= usize::from(go);
+        !go
+    });
+    true
 }
 
 /// The rows AH1 never forgets.
@@ -167,10 +210,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_agent_opens_at_most_max_open_drafts_ah5() {
+    fn an_agent_opens_at_most_max_open_drafts_and_active_branches_ah5_ah6() {
         assert!(check_open_drafts(MAX_OPEN_DRAFTS - 1).is_ok());
         let err = check_open_drafts(MAX_OPEN_DRAFTS).expect_err("past the bound");
         assert_eq!(err.to_string(), "Draft limit reached: an agent can have at most 1000 open drafts");
+        assert!(check_active_branches(MAX_ACTIVE_BRANCHES - 1).is_ok());
+        let err = check_active_branches(MAX_ACTIVE_BRANCHES).expect_err("past the bound");
+        assert_eq!(err.to_string(), "Branch limit reached: an agent can have at most 1000 active branches");
     }
 
     #[test]

@@ -537,3 +537,33 @@ async fn a_branch_draft_keeps_its_last_edits_and_counts_them_all_ah3() {
     let r = put_draft(&s, &agent, &main, json!({"globalPrompt": "recent", "expectedRevision": edits - 1})).await;
     assert_eq!(r.status, StatusCode::OK, "a recent base still merges: {}", r.text);
 }
+
+/// AH6 (`domain::history_budget`): an agent keeps at most 100 archived
+/// branches; archiving the 101st forgets a batch of the oldest archived
+/// ones, which then answer 404, while the newer ones stay readable.
+#[tokio::test]
+async fn past_100_archived_branches_the_oldest_archived_ones_are_forgotten_ah6() {
+    let (s, agent, main) = v2_agent("ah6").await;
+    let mut archived = Vec::new();
+    for i in 0..101 {
+        let r = s
+            .post(&format!("/agent/{agent}/branches"), KEY, json!({"sourceBranchId": main, "name": format!("b{i}")}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "create {i}: {}", r.text);
+        let branch =
+            r.body["data"]["_id"].as_str().or(r.body["data"]["branch"]["_id"].as_str()).expect("id").to_string();
+        let r = s.post(&format!("/agent/{agent}/branches/{branch}/archive"), KEY, json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "archive {i}: {}", r.text);
+        archived.push(branch);
+    }
+    let gone = 101 - (100 - 100 / 16);
+    for b in &archived[..gone] {
+        let r = s.get(&format!("/agent/{agent}/branches/{b}"), KEY).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "AH6: the oldest archived branches went: {}", r.text);
+    }
+    for b in &archived[gone..] {
+        let r = s.get(&format!("/agent/{agent}/branches/{b}"), KEY).await;
+        assert_eq!(r.status, StatusCode::OK, "AH6: the newer ones stay: {}", r.text);
+    }
+    assert_eq!(s.get(&format!("/agent/{agent}/branches/{main}"), KEY).await.status, StatusCode::OK, "Main stays");
+}

@@ -25,6 +25,7 @@ pub(super) fn create(
     actor: Actor<'_>,
 ) -> Result<(), DomainError> {
     check_len("name", Some(&name.to_string()), 1, 100)?;
+    history_budget::check_active_branches(next.branches.iter().filter(|b| !b.archived).count())?;
     let src = next.branch(source).ok_or_else(|| DomainError::NotFound("Source branch not found".into()))?;
     if next.name_taken(name, None) {
         return Err(DomainError::typed("branch_name_exists", format!("A branch named \"{name}\" already exists")));

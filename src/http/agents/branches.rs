@@ -76,6 +76,8 @@ async fn list_branches(OrgPath(s, t, id): OrgPath<AgentId>) -> ApiResult<Respons
 /// no head of its own (R072). 409 `branch_name_exists` (names are unique
 /// among active branches; `Main` is reserved in any case),
 /// `source_has_no_commit`, `source_scanning` (R073); unknown source 404.
+/// An agent with 1000 active branches: 400 `Branch limit reached: …` (a
+/// mock bound, `domain::history_budget` AH6).
 #[utoipa::path(post, path = "/agent/{id}/branches", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id")),
     request_body = CreateBranchRequest,
@@ -116,7 +118,9 @@ async fn rename_branch(
 }
 
 /// Archive a branch: `{archived: true}` (R078). The default and the live
-/// branch: 403. Idempotent; revisions stay readable by id.
+/// branch: 403. Idempotent; revisions stay readable by id. An agent keeps
+/// at most 100 archived branches: past it, the oldest archived ones are
+/// forgotten and answer 404 (a mock bound, `domain::history_budget` AH6).
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/archive", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{archived: true}`"), (status = 403, description = "Default or live branch"), (status = 404, description = "Not found")))]
