@@ -143,6 +143,27 @@ def mock(binary):
     return Server([binary, "--port", "0"])
 
 
+class KeepAlive:
+    """One keep-alive connection to Server `s` with API key `key`, for
+    loops of sequential requests (`scripts/bench_archived.py`,
+    `scripts/bench_history.py`)."""
+
+    def __init__(self, s, key):
+        self.conn = http.client.HTTPConnection(s.host, s.port, timeout=30)
+        self.key = key
+
+    def call(self, method, path, body=None, ok=(200, 201, 202)):
+        """`method` `/atoms/v1` + `path`; the parsed JSON answer. A status
+        outside `ok` raises."""
+        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+        self.conn.request(method, "/atoms/v1" + path, None if body is None else json.dumps(body), headers)
+        r = self.conn.getresponse()
+        raw = r.read()
+        if r.status not in ok:
+            raise RuntimeError(f"{method} {path}: {r.status} {raw[:200]!r}")
+        return json.loads(raw) if raw else None
+
+
 def call(s, method, path, body=None):
     c = http.client.HTTPConnection(s.host, s.port, timeout=30)
     c.request(method, path, body=json.dumps(body) if body is not None else None,

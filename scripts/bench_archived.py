@@ -15,72 +15,42 @@ and the archived count `GET /agent?archived=true` reports at the end. A
 bound above N keeps every archived agent (the behaviour before AR1).
 """
 import argparse
-import http.client
-import json
-import socket
-import subprocess
-import time
-from pathlib import Path
+import os
+import sys
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (Server, KeepAlive, rss_kib)
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run(binary, bound, agents, step):
-    port = free_port()
-    args = [binary, "--port", str(port), "--clock", "virtual", "--max-archived-agents", str(bound)]
-    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s = bench.Server([binary, "--port", "0", "--clock", "virtual", "--max-archived-agents", str(bound)])
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        headers = {"Authorization": "Bearer sk_archived_bench", "Content-Type": "application/json"}
-        points = []
+        api, points = bench.KeepAlive(s, "sk_archived_bench"), []
         for i in range(1, agents + 1):
-            conn.request("POST", "/atoms/v1/agent", json.dumps({"name": f"agent {i}"}), headers)
-            agent = json.loads(conn.getresponse().read())["data"]
-            conn.request("DELETE", f"/atoms/v1/agent/{agent}/archive", headers=headers)
-            r = conn.getresponse()
-            r.read()
-            if r.status != 200:
-                raise SystemExit(f"archive {i}: HTTP {r.status}")
+            agent = api.call("POST", "/agent", {"name": f"agent {i}"})["data"]
+            api.call("DELETE", f"/agent/{agent}/archive")
             if i % step == 0:
-                points.append((i, round(rss_mib(server.pid), 1)))
-        conn.request("GET", "/atoms/v1/agent?archived=true&limit=1", headers=headers)
-        kept = json.loads(conn.getresponse().read())["data"]["totalCount"]
+                points.append(round(bench.rss_kib(s.p.pid) / 1024, 1))
+        kept = api.call("GET", "/agent?archived=true&limit=1")["data"]["totalCount"]
         return points, kept
     finally:
-        server.terminate()
-        server.wait()
+        s.stop()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--agents", type=int, default=20_000)
     ap.add_argument("--step", type=int, default=5_000)
-    ap.add_argument("--bin", default=str(ROOT / "target/release/atoms-mock"))
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/atoms-mock"))
     ap.add_argument("bounds", type=int, nargs="+")
     a = ap.parse_args()
-    print("| `--max-archived-agents` | " + " | ".join(f"RSS after {n:,}" for n in range(a.step, a.agents + 1, a.step)) + " | archived kept |")
+    steps = range(a.step, a.agents + 1, a.step)
+    print("| `--max-archived-agents` | " + " | ".join(f"RSS after {n:,}" for n in steps) + " | archived kept |")
     for bound in a.bounds:
         points, kept = run(a.bin, bound, a.agents, a.step)
-        print(f"| {bound:,} | " + " | ".join(f"{m} MiB" for _, m in points) + f" | {kept:,} |")
+        print(f"| {bound:,} | " + " | ".join(f"{m} MiB" for m in points) + f" | {kept:,} |")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ pub const MAX_AUDIENCES: usize = 1_000;
 /// audiences` when an organization holding `existing` audiences may not
 /// add one (*inferred* wording, in the plan limits' style).
 pub fn check_audience_count(existing: usize) -> Result<(), DomainError> {
-    super::error::check_org_count(existing, MAX_AUDIENCES, ("Audience", "audiences"))
+    super::error::check_count(existing, MAX_AUDIENCES, ("Audience", "an organization", "audiences"))
 }
 /// R178's duplicate-phone message.
 pub const DUPLICATE_PHONES: &str =

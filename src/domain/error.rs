@@ -49,15 +49,14 @@ pub fn enum_message(path: &str, allowed: &[&str], got: &str) -> String {
     format!("{path}: Invalid enum value. Expected {}, received '{got}'", expected.join(" | "))
 }
 
-/// A mock bound on how many of one resource an organization holds: 400
-/// `<Kind> limit reached: an organization can have at most <max> <plural>`
-/// when an organization holding `existing` may not add one (*inferred*
-/// wording, in the plan limits' style).
-pub fn check_org_count(existing: usize, max: usize, (kind, plural): (&str, &str)) -> Result<(), DomainError> {
+/// A mock bound on how many of one resource an owner (an organization,
+/// an agent) holds: 400 `<Kind> limit reached: <owner> can have at most
+/// <max> <plural>` when an owner holding `existing` may not add one
+/// (*inferred* wording, in the plan limits' style), e.g. `("Audience",
+/// "an organization", "audiences")`.
+pub fn check_count(existing: usize, max: usize, (kind, owner, plural): (&str, &str, &str)) -> Result<(), DomainError> {
     if existing >= max {
-        return Err(DomainError::Validation(format!(
-            "{kind} limit reached: an organization can have at most {max} {plural}"
-        )));
+        return Err(DomainError::Validation(format!("{kind} limit reached: {owner} can have at most {max} {plural}")));
     }
     Ok(())
 }

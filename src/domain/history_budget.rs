@@ -38,6 +38,7 @@
 
 use std::collections::HashSet;
 
+use super::error::check_count;
 use super::versioning::{AgentRecord, RevState};
 use super::DomainError;
 
@@ -63,24 +64,14 @@ pub const MAX_ARCHIVED_BRANCHES: usize = 100;
 /// drafts` when an agent with `open` open drafts may not open another
 /// (*inferred* wording, in the style of the other mock bounds).
 pub fn check_open_drafts(open: usize) -> Result<(), DomainError> {
-    if open >= MAX_OPEN_DRAFTS {
-        return Err(DomainError::Validation(format!(
-            "Draft limit reached: an agent can have at most {MAX_OPEN_DRAFTS} open drafts"
-        )));
-    }
-    Ok(())
+    check_count(open, MAX_OPEN_DRAFTS, ("Draft", "an agent", "open drafts"))
 }
 
 /// AH6: 400 `Branch limit reached: an agent can have at most 1000 active
 /// branches` when an agent with `active` active branches may not create
 /// another (*inferred* wording).
 pub fn check_active_branches(active: usize) -> Result<(), DomainError> {
-    if active >= MAX_ACTIVE_BRANCHES {
-        return Err(DomainError::Validation(format!(
-            "Branch limit reached: an agent can have at most {MAX_ACTIVE_BRANCHES} active branches"
-        )));
-    }
-    Ok(())
+    check_count(active, MAX_ACTIVE_BRANCHES, ("Branch", "an agent", "active branches"))
 }
 
 /// How many of `len` items to drop so that at most `max` remain after a

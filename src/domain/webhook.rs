@@ -42,7 +42,7 @@ pub const MAX_WEBHOOKS: usize = 1_000;
 /// webhooks` when an organization holding `existing` webhooks may not add
 /// one (*inferred* wording, in the style of the audience limit).
 pub fn check_webhook_count(existing: usize) -> Result<(), DomainError> {
-    super::error::check_org_count(existing, MAX_WEBHOOKS, ("Webhook", "webhooks"))
+    super::error::check_count(existing, MAX_WEBHOOKS, ("Webhook", "an organization", "webhooks"))
 }
 
 /// The three webhook events (R134); no other value is accepted.
