@@ -153,19 +153,10 @@ pub fn apply(
     actor: Actor<'_>,
     rules: Rules,
 ) -> Result<AgentRecord, DomainError> {
-    let mut next = apply_command(rec, cmd, now, actor, rules)?;
-    history_budget::trim(&mut next);
-    Ok(next)
-}
-
-fn apply_command(
-    rec: &AgentRecord,
-    cmd: &Command,
-    now: Millis,
-    actor: Actor<'_>,
-    rules: Rules,
-) -> Result<AgentRecord, DomainError> {
-    let mut next = rec.clone();
+    let mut next = match cmd {
+        Command::Branch(c) => super::branches::apply(rec, c, now, actor, rules)?,
+        _ => rec.clone(),
+    };
     match cmd {
         Command::CreateDraft { id, draft_id, source_version_id, source_draft_id, name } => {
             check_len("draftName", name.as_ref(), 1, 100)?;
@@ -322,7 +313,8 @@ fn apply_command(
                 next.agent.updated_at = now.max(rec.agent.updated_at);
             }
         },
-        Command::Branch(c) => return super::branches::apply(rec, c, now, actor, rules),
+        Command::Branch(_) => {}
     }
+    history_budget::trim(&mut next);
     Ok(next)
 }
