@@ -22,6 +22,11 @@ use super::{DomainError, Millis};
 /// `GET /payment/v1/invoices` lists at most this many, newest first.
 pub const MAX_LISTED: usize = 20;
 
+/// Invoices one organization keeps (a mock bound on memory): past it, the
+/// oldest paid or void ones are forgotten in a batch, down to 15/16 of it;
+/// open invoices are always kept. Numbers go on from the count issued.
+pub const MAX_KEPT: usize = 1_000;
+
 /// 400 while an invoice is unpaid (inferred message; the spec names the
 /// lock, not its text).
 pub const UNPAID: &str = "Your organization has unpaid invoices. Please pay the outstanding balance to continue.";
@@ -86,10 +91,15 @@ fn cents(c: Credits) -> i64 {
     c.round_cents().micros() / (Credits::MICROS / 100)
 }
 
-/// An organization's invoices, oldest first.
+/// An organization's invoices, oldest first: at most [`MAX_KEPT`] besides
+/// open ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceBook {
     invoices: Vec<Invoice>,
+    /// How many were ever issued (numbers go on from it); absent from
+    /// older state files, where it is the number kept.
+    #[serde(default)]
+    issued: u64,
 }
 
 impl InvoiceBook {
@@ -109,9 +119,11 @@ impl InvoiceBook {
             return Err(DomainError::invalid("amount: Number must be greater than 0"));
         }
         let prefix: String = org_id.chars().take(8).collect::<String>().to_ascii_uppercase();
+        self.issued = self.issued.max(self.invoices.len() as u64) + 1;
+        self.forget_settled();
         self.invoices.push(Invoice {
             id: stripe_id("in", hex),
-            number: format!("{prefix}-{:04}", self.invoices.len() + 1),
+            number: format!("{prefix}-{:04}", self.issued),
             status: if paid { InvoiceStatus::Paid } else { InvoiceStatus::Open },
             amount_cents: cents(amount),
             description,
@@ -119,6 +131,20 @@ impl InvoiceBook {
             paid_at: paid.then_some(now),
         });
         Ok(&self.invoices[self.invoices.len() - 1])
+    }
+
+    /// Forgets the oldest paid or void invoices past [`MAX_KEPT`].
+    fn forget_settled(&mut self) {
+        if self.invoices.len() < MAX_KEPT {
+            return;
+        }
+        let settled = self.invoices.iter().filter(|i| i.status != InvoiceStatus::Open).count();
+        let mut left = settled.saturating_sub(MAX_KEPT - MAX_KEPT / 16);
+        self.invoices.retain(|i| {
+            let go = left > 0 && i.status != InvoiceStatus::Open;
+            left -= usize::from(go);
+            !go
+        });
     }
 
     /// The [`MAX_LISTED`] newest, newest first.
@@ -237,5 +263,21 @@ mod tests {
         );
         assert_eq!(s["number"], "69561896-0025");
         assert!(s["invoice_pdf"].as_str().is_some_and(|u| u.ends_with(".pdf")));
+    }
+
+    #[test]
+    fn past_the_bound_the_oldest_settled_invoices_go_and_numbers_go_on() {
+        let mut b = InvoiceBook::default();
+        let open =
+            b.issue(ORG, &format!("{:024x}", 0), Credits::whole(5), "Usage".into(), false, 0).expect("ok").id.clone();
+        let n = MAX_KEPT * 2;
+        for i in 1..n as i64 {
+            b.issue(ORG, &format!("{i:024x}"), Credits::whole(10), "Credits".into(), true, i).expect("ok");
+        }
+        assert!(b.invoices.len() <= MAX_KEPT, "{}", b.invoices.len());
+        assert!(b.get(&open).is_ok() && b.payment_required(), "the open invoice stays");
+        assert!(b.get(&stripe_id("in", &format!("{:024x}", 1))).is_err(), "the oldest paid one went");
+        let newest = b.recent().next().expect("one");
+        assert_eq!(newest.number, format!("69561896-{n:04}"), "numbering goes on");
     }
 }
