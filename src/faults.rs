@@ -99,6 +99,14 @@ pub fn pick(
     Some(i)
 }
 
+/// Rules one server holds at once (a mock bound on memory): past it, the
+/// oldest expired rules (`remaining` 0) make room; when none has expired, a
+/// new rule is 400 [`FULL`].
+pub const MAX_RULES: usize = 1_000;
+
+/// 400 when [`MAX_RULES`] rules can all still fire.
+pub const FULL: &str = "Too many fault rules: at most 1000 (DELETE /_admin/faults clears them)";
+
 #[derive(Debug)]
 struct Book {
     rules: Vec<Rule>,
@@ -127,14 +135,19 @@ impl Faults {
         self.live.store(book.rules.iter().filter(|r| r.live()).count(), Ordering::Release);
     }
 
-    /// Adds a rule after the others; returns its id.
-    pub fn add(&self, spec: FaultSpec) -> Arc<str> {
+    /// Adds a rule after the others; returns its id. At [`MAX_RULES`], the
+    /// oldest expired rule goes first, or the rule is refused with [`FULL`].
+    pub fn add(&self, spec: FaultSpec) -> Result<Arc<str>, &'static str> {
         let mut book = self.book.lock();
+        if book.rules.len() >= MAX_RULES {
+            let expired = book.rules.iter().position(|r| !r.live()).ok_or(FULL)?;
+            book.rules.remove(expired);
+        }
         let id: Arc<str> = format!("flt_{}", book.next_id).into();
         book.next_id += 1;
         book.rules.push(Rule { id: Arc::clone(&id), remaining: spec.times, spec, hits: 0 });
         self.recount(&book);
-        id
+        Ok(id)
     }
 
     /// Every rule, in checking order.
@@ -257,7 +270,7 @@ mod tests {
     fn the_same_seed_fires_the_same_requests() {
         let run = || {
             let f = Faults::new(Some(7));
-            f.add(spec(json!({"pathPattern": "/agent", "status": 500, "probability": 0.5})));
+            f.add(spec(json!({"pathPattern": "/agent", "status": 500, "probability": 0.5}))).expect("room");
             (0..64).map(|_| f.decide(&Method::GET, "/agent", None).is_some()).collect::<Vec<_>>()
         };
         let first = run();
@@ -268,12 +281,26 @@ mod tests {
     #[test]
     fn clearing_one_key_keeps_the_other_rules_and_recounts() {
         let f = Faults::new(Some(1));
-        f.add(spec(json!({"pathPattern": "/agent", "status": 500, "apiKey": "k1"})));
-        let keep = f.add(spec(json!({"pathPattern": "/agent", "status": 503, "times": 1})));
+        f.add(spec(json!({"pathPattern": "/agent", "status": 500, "apiKey": "k1"}))).expect("room");
+        let keep = f.add(spec(json!({"pathPattern": "/agent", "status": 503, "times": 1}))).expect("room");
         f.clear(Some("k1"));
         assert_eq!(f.list().iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [keep]);
         assert!(f.decide(&Method::GET, "/agent", None).is_some());
         assert_eq!(f.live.load(Ordering::Acquire), 0);
         assert!(f.decide(&Method::GET, "/agent", None).is_none());
+    }
+
+    #[test]
+    fn at_the_bound_an_expired_rule_makes_room_else_the_rule_is_refused() {
+        let f = Faults::new(Some(1));
+        let first = f.add(spec(json!({"pathPattern": "/once", "status": 500, "times": 1}))).expect("room");
+        for _ in 1..MAX_RULES {
+            f.add(spec(json!({"pathPattern": "/agent", "status": 500}))).expect("room");
+        }
+        assert_eq!(f.add(spec(json!({"pathPattern": "/x", "status": 500}))), Err(FULL), "every rule can still fire");
+        assert!(f.decide(&Method::GET, "/once", None).is_some(), "the first rule fires its one time");
+        let next = f.add(spec(json!({"pathPattern": "/x", "status": 500}))).expect("the expired rule made room");
+        let ids: Vec<Arc<str>> = f.list().into_iter().map(|r| r.id).collect();
+        assert_eq!((ids.len(), ids.contains(&first), ids.last()), (MAX_RULES, false, Some(&next)));
     }
 }

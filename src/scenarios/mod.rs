@@ -71,6 +71,10 @@ pub struct Assignments {
     pub by_phone: BTreeMap<String, String>,
 }
 
+/// Agent and phone assignments the control API may hold at once (a mock
+/// bound on memory; [`Library::update`]).
+pub const MAX_ASSIGNMENTS: usize = 10_000;
+
 /// Loaded scenarios (parsed once at start) and the live assignments.
 #[derive(Debug, Default)]
 pub struct Library {
@@ -158,16 +162,19 @@ impl Library {
         self.assignments.read().clone()
     }
 
-    /// Replaces the assignments after checking every name exists. Returns
-    /// the unknown name on failure.
+    /// Replaces the assignments after checking them as
+    /// [`Library::update`] does; the error is its message.
     pub fn set_assignments(&self, a: Assignments) -> Result<(), String> {
         self.update(|live| *live = a).map(drop)
     }
 
     /// Applies `change` to the assignments atomically (one write lock, so
     /// concurrent control-API calls never lose an update) and returns the
-    /// result; if a name in the result is unknown, nothing changes and the
-    /// unknown name is returned.
+    /// result. Nothing changes, and the error says why, when a name in the
+    /// result is unknown (`Unknown scenario '<name>'`) or the result holds
+    /// more than [`MAX_ASSIGNMENTS`] agent and phone entries (a mock bound
+    /// on memory: `Too many scenario assignments: at most 10000 agent and
+    /// phone entries`).
     pub fn update(&self, change: impl FnOnce(&mut Assignments)) -> Result<Assignments, String> {
         let mut live = self.assignments.write();
         let mut next = live.clone();
@@ -177,7 +184,10 @@ impl Library {
             .chain(next.by_phone.values())
             .find(|n| !self.scenarios.contains_key(*n));
         if let Some(n) = bad {
-            return Err(n.clone());
+            return Err(format!("Unknown scenario '{n}'"));
+        }
+        if next.by_agent.len() + next.by_phone.len() > MAX_ASSIGNMENTS {
+            return Err(format!("Too many scenario assignments: at most {MAX_ASSIGNMENTS} agent and phone entries"));
         }
         *live = next.clone();
         Ok(next)
@@ -223,6 +233,27 @@ mod tests {
             assert!(lib.get(name).is_some(), "{name} missing");
         }
         assert_eq!(lib.assignments().default, "happy-path");
+    }
+
+    #[test]
+    fn assignments_refuse_unknown_names_and_more_than_the_bound() {
+        let lib = Library::load(None).expect("embedded scenarios are valid");
+        let r = lib.update(|a| {
+            a.by_agent.insert("a".into(), "nope".into());
+        });
+        assert_eq!(r.map(drop), Err("Unknown scenario 'nope'".to_string()));
+        let fixtures = lib.assignments();
+        let room = MAX_ASSIGNMENTS - fixtures.by_agent.len() - fixtures.by_phone.len();
+        lib.update(|a| a.by_agent.extend((0..room).map(|i| (format!("{i:024x}"), "busy".to_string()))))
+            .expect("at the bound");
+        let r = lib.update(|a| {
+            a.by_phone.insert("+14155550100".into(), "busy".into());
+        });
+        assert_eq!(
+            r.map(drop),
+            Err("Too many scenario assignments: at most 10000 agent and phone entries".to_string())
+        );
+        assert_eq!(lib.assignments().by_phone.len(), fixtures.by_phone.len(), "a refused change changes nothing");
     }
 
     /// `optOut` belongs to calls that connected; its scope defaults to

@@ -48,7 +48,7 @@ fn assignments_json(a: &Assignments) -> Value {
 
 /// Applies `change` to the live assignments and answers with the result.
 fn update(lib: &Library, change: impl FnOnce(&mut Assignments)) -> ApiResult<Response> {
-    let a = lib.update(change).map_err(|n| unknown(&n))?;
+    let a = lib.update(change).map_err(ApiError::BadRequest)?;
     Ok(Json(assignments_json(&a)).into_response())
 }
 

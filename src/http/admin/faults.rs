@@ -30,12 +30,13 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// delays. `delayMs` runs on the mock's clock (a virtual clock holds the
 /// request until advanced). `times`: the next N matches only.
 /// `probability` (0–1) rolls a `--seed`ed RNG. 201 `{id}`; 400 naming the
-/// bad field.
+/// bad field. At most 1000 rules: past it the oldest expired one makes
+/// room, else 400 `Too many fault rules: …`.
 #[utoipa::path(post, path = "/_admin/faults", tag = "Control API", request_body = FaultRequest,
     responses((status = 201, description = "`{id}`"), (status = 400, description = "Invalid rule")))]
 async fn add_fault(State(s): State<AppState>, ApiJson(req): ApiJson<FaultRequest>) -> ApiResult<Response> {
     let spec = FaultSpec::parse(&req).map_err(ApiError::BadRequest)?;
-    let id = s.faults.add(spec);
+    let id = s.faults.add(spec).map_err(|m| ApiError::BadRequest(m.into()))?;
     Ok((StatusCode::CREATED, Json(json!({"id": &*id}))).into_response())
 }
 
