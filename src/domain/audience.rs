@@ -26,6 +26,18 @@ pub const MAX_AUDIENCES: usize = 1_000;
 pub fn check_audience_count(existing: usize) -> Result<(), DomainError> {
     super::error::check_count(existing, MAX_AUDIENCES, ("Audience", "an organization", "audiences"))
 }
+/// Audience members one organization may hold across its audiences: a
+/// mock bound on memory (the reference gives none; each audience may hold
+/// [`MAX_MEMBERS`]).
+pub const MAX_ORG_MEMBERS: usize = 200_000;
+
+/// 400 `Audience member limit reached: an organization can have at most
+/// 200000 members` when an organization holding `existing` members across
+/// its audiences may not add `adding` more (*inferred* wording).
+pub fn check_org_members(existing: usize, adding: usize) -> Result<(), DomainError> {
+    super::error::check_room(existing, adding, MAX_ORG_MEMBERS, ("Audience member", "an organization", "members"))
+}
+
 /// R178's duplicate-phone message.
 pub const DUPLICATE_PHONES: &str =
     "Some phone numbers in your CSV already exist in this audience. Please remove duplicate entries and try again.";

@@ -54,8 +54,19 @@ pub fn enum_message(path: &str, allowed: &[&str], got: &str) -> String {
 /// <max> <plural>` when an owner holding `existing` may not add one
 /// (*inferred* wording, in the plan limits' style), e.g. `("Audience",
 /// "an organization", "audiences")`.
-pub fn check_count(existing: usize, max: usize, (kind, owner, plural): (&str, &str, &str)) -> Result<(), DomainError> {
-    if existing >= max {
+pub fn check_count(existing: usize, max: usize, names: (&str, &str, &str)) -> Result<(), DomainError> {
+    check_room(existing, 1, max, names)
+}
+
+/// [`check_count`] for `adding` at once: 400 when `existing + adding`
+/// would pass `max`.
+pub fn check_room(
+    existing: usize,
+    adding: usize,
+    max: usize,
+    (kind, owner, plural): (&str, &str, &str),
+) -> Result<(), DomainError> {
+    if existing.saturating_add(adding) > max {
         return Err(DomainError::Validation(format!("{kind} limit reached: {owner} can have at most {max} {plural}")));
     }
     Ok(())

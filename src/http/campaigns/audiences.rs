@@ -121,7 +121,8 @@ async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
 /// `identifierColumnName`. 200 (not 201) with the audience. 400: `CSV file
 /// is required`, the duplicate-phone message, `Audience cannot exceed 10000
 /// members`, and (inferred) column-name, phone-format and 5 MB messages,
-/// and `Audience limit reached: …` past 1,000 audiences (a mock bound).
+/// and `Audience limit reached: …` past 1,000 audiences or `Audience
+/// member limit reached: …` past 200,000 members across them (mock bounds).
 /// A CSV column named `scenario` picks each member's mock scenario. A
 /// `multipart/*` content type without a `boundary` parameter: 400
 /// `Malformed multipart body: …`; any other content type: `CSV file is
@@ -263,8 +264,9 @@ async fn list_members(
 /// Add members (R182, R183, R186): `{members: [{<column>: value}]}`. 200
 /// `data: [{message: "<N> members added successfully", data: {added,
 /// skipped}}]`; duplicates are skipped. 400 `Each member must have a <col>
-/// field`, the limit message, or while an active campaign uses the
-/// audience; 404 unknown or another organization's.
+/// field`, the limit message (10,000 per audience; 200,000 across the
+/// organization's audiences, a mock bound), or while an active campaign
+/// uses the audience; 404 unknown or another organization's.
 #[utoipa::path(post, path = "/audience/{id}/members", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     request_body = AddMembersRequest,
     responses((status = 200, description = "Added and skipped counts"), (status = 400, description = "Invalid member or limit"), (status = 404, description = "Audience not found")))]

@@ -27,13 +27,23 @@ pub enum Search {
 impl CampaignBook {
     /// Stores a new audience, unless the organization already holds
     /// [`MAX_AUDIENCES`](crate::domain::audience::MAX_AUDIENCES) (400,
-    /// `domain::audience::check_audience_count`); checked and stored under
-    /// the one campaign-book lock.
+    /// `domain::audience::check_audience_count`) or the audience's members
+    /// would take it past
+    /// [`MAX_ORG_MEMBERS`](crate::domain::audience::MAX_ORG_MEMBERS) (400,
+    /// `check_org_members`); checked and stored under the one campaign-book
+    /// lock.
     pub fn insert_audience(&mut self, a: Audience) -> Result<(), DomainError> {
         crate::domain::audience::check_audience_count(self.audiences.len())?;
+        crate::domain::audience::check_org_members(self.member_count(), a.members.len())?;
         self.audience_order.push(a.id.clone());
         self.audiences.insert(a.id.clone(), a);
         Ok(())
+    }
+
+    /// Members across the organization's audiences (bounded by
+    /// [`MAX_ORG_MEMBERS`](crate::domain::audience::MAX_ORG_MEMBERS)).
+    fn member_count(&self) -> usize {
+        self.audiences.values().map(|a| a.members.len()).sum()
     }
 
     /// An audience by id.
@@ -79,6 +89,7 @@ impl CampaignBook {
         now: Millis,
     ) -> Result<(usize, usize), DomainError> {
         self.guard_members(id)?;
+        let existing = self.member_count();
         let a = self.audiences.get_mut(id).ok_or_else(|| DomainError::NotFound("Audience not found".into()))?;
         let col = a.phone_col.clone();
         let mut rows = Vec::with_capacity(members.len());
@@ -96,6 +107,7 @@ impl CampaignBook {
         if a.members.len() + rows.len() > MAX_MEMBERS {
             return Err(DomainError::invalid(over_limit(rows.len(), a.members.len())));
         }
+        crate::domain::audience::check_org_members(existing, rows.len())?;
         let mut seen: HashSet<String> = a.members.iter().map(|m| to_e164(a.phone_of(m))).collect();
         let (mut added, mut skipped) = (0, 0);
         for (phone, data) in rows {
@@ -154,6 +166,7 @@ pub fn search<'a>(a: &'a Audience, q: &Search) -> Vec<&'a Member> {
 mod tests {
     use super::*;
     use crate::domain::audience::MAX_AUDIENCES;
+    use serde_json::json;
 
     fn audience(n: usize) -> Audience {
         Audience {
@@ -180,5 +193,31 @@ mod tests {
         assert_eq!(book.audiences.len(), MAX_AUDIENCES);
         assert!(book.audience(&format!("{MAX_AUDIENCES:024x}")).is_none());
         assert_eq!(book.audience_order.len(), MAX_AUDIENCES, "the listing order did not grow either");
+    }
+
+    fn with_members(n: usize, members: usize) -> Audience {
+        let row = |i: usize| Member {
+            id: format!("m{n}-{i}"),
+            data: Map::from_iter([("phone".into(), json!(format!("+1415{i:07}")))]),
+        };
+        Audience { members: (0..members).map(row).collect(), ..audience(n) }
+    }
+
+    #[test]
+    fn members_across_audiences_stay_within_the_organization_bound() {
+        use crate::domain::audience::{MAX_MEMBERS, MAX_ORG_MEMBERS};
+        let mut book = CampaignBook::default();
+        let full = MAX_ORG_MEMBERS / MAX_MEMBERS;
+        for n in 0..full {
+            book.insert_audience(with_members(n, MAX_MEMBERS)).expect("room");
+        }
+        let err = book.insert_audience(with_members(full, 1)).expect_err("full");
+        assert_eq!(err.to_string(), "Audience member limit reached: an organization can have at most 200000 members");
+        book.insert_audience(with_members(full + 1, 0)).expect("an empty audience still fits");
+        let more = vec![Map::from_iter([("phone".to_string(), json!("+14155550100"))])];
+        let id = format!("{:024x}", full + 1);
+        let err = book.add_members(&id, more, || "x".into(), 1).expect_err("full");
+        assert!(err.to_string().starts_with("Audience member limit reached"), "{err}");
+        assert_eq!(book.member_count(), MAX_ORG_MEMBERS, "nothing was added");
     }
 }
