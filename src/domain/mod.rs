@@ -52,7 +52,9 @@
 //! - [`analytics`]: the `/analytics/*` figures and their per-organization index.
 //! - [`call_budget`]: the byte budgets of ended calls and of evicted calls'
 //!   analytics rows (CB1–CB5); [`org_budget`]: how many organizations a
-//!   server keeps (OB1–OB4). Mock extensions that bound memory.
+//!   server keeps (OB1–OB4); [`archive_budget`]: how many archived agents
+//!   an organization keeps (AR1–AR3); [`history_budget`]: how much history
+//!   an agent keeps (AH1–AH6). Mock extensions that bound memory.
 
 pub mod account;
 pub mod agent;
