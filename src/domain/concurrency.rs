@@ -15,7 +15,7 @@
 //! [`Slots`] is the allocator: pure bookkeeping of live and queued calls
 //! with `admit`, `release` and `next_to_start`, so the call engine keeps
 //! one limit and one FIFO queue (R108) and asks it who may start. Its
-//! order rule is in the [`slots`] module doc.
+//! order rule is in the `slots` module doc.
 //!
 //! Not here: agent names (the caller passes a lookup), the role of a key
 //! (the store keeps it), timers (the inbound ring window is the engine's).

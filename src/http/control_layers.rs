@@ -60,7 +60,7 @@ fn is_api(path: &str) -> bool {
 /// layer of their own keep theirs) set once around it rather than per route.
 type Limited = <DefaultBodyLimit as Layer<Router>>::Service;
 
-/// The application as served: [`per_request`] around two routers, the
+/// The application as served: `per_request` around two routers, the
 /// platform API's (its routes registered at `/atoms/v1`, without the
 /// layers `Router::nest` puts on every route to strip the prefix from each
 /// request's URI) and the rest; an `/atoms/v1` request goes to the first.

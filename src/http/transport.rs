@@ -3,7 +3,7 @@
 //! against it rely on Express habits the OpenAPI document never mentions.
 //!
 //! - **Content type (LIVE T1).** Every JSON answer, errors included, says
-//!   `application/json; charset=utf-8` (Express's `res.json`); [`stamp`]
+//!   `application/json; charset=utf-8` (Express's `res.json`); `stamp`
 //!   rewrites a bare `application/json` on the way out, so no handler has
 //!   to remember it.
 //! - **Unknown routes (LIVE T2).** A method and path with no route answer

@@ -25,7 +25,7 @@
 //! downloads): those entries keep the status and headers only.
 //!
 //! Layout: [`entry`] (what an entry holds and costs), [`filter`] (which
-//! entries a query wants), [`render`] (their JSON).
+//! entries a query wants), [`render`](mod@render) (their JSON).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};

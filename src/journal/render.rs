@@ -47,12 +47,12 @@ fn render_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a [u8])>) -> Value {
     Value::Object(out)
 }
 
-/// Headers as a JSON object (see [`render_pairs`]).
+/// Headers as a JSON object (see `render_pairs`).
 pub fn render_headers(h: &HeaderMap) -> Value {
     render_pairs(h.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
 }
 
-/// Journal headers as a JSON object (see [`render_pairs`]).
+/// Journal headers as a JSON object (see `render_pairs`).
 pub fn render_kept_headers(h: Headers<'_>) -> Value {
     render_pairs(h.iter())
 }

@@ -5,10 +5,10 @@
 //! 2. **Start.** The live call is created and asks for a concurrency slot
 //!    (CONC). Without one it waits `in_queue`; client messages keep
 //!    getting `error {code: no_session}` until it connects, and a client
-//!    that leaves meanwhile cancels it ([`wait_for_slot`]). Once connected,
+//!    that leaves meanwhile cancels it (`wait_for_slot`). Once connected,
 //!    `session.created` goes out first (R197); then the conversation
 //!    begins.
-//! 3. **Loop.** Each `select!` arm becomes an [`Input`]: a client frame,
+//! 3. **Loop.** Each `select!` arm becomes an `Input`: a client frame,
 //!    the conversation's next deadline on the mock's clock, the call's hub
 //!    (a cancel ends the session), or server shutdown. Frames the
 //!    conversation produced are sent after every input; once it is over

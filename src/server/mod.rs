@@ -4,7 +4,7 @@
 //!
 //! Connections are served by hyper directly (HTTP/1.1 with upgrades, and
 //! HTTP/2), with the bounds of [`Transport`]: header, body and idle
-//! timeouts per connection ([`conn`]) and a grace period on shutdown.
+//! timeouts per connection (`conn`) and a grace period on shutdown.
 //!
 //! Shutdown, in order: the listener closes; every connection shuts down
 //! gracefully (idle ones close, in-flight requests finish); the state's

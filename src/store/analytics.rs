@@ -1,5 +1,5 @@
 //! The analytics book: one organization's analytics index
-//! ([`Index`](crate::domain::analytics::Index)), which every `/analytics/*`
+//! ([`Index`]), which every `/analytics/*`
 //! figure is computed from, and the two per-call reads of that tag that
 //! need other books too.
 //!
@@ -25,7 +25,7 @@
 //! **Persistence.** Rebuilt by recording every call of the call book, plus
 //! the rows of the calls the call store evicted (CB4, CB5), which the
 //! organization's snapshot carries as `analytics`
-//! ([`AnalyticsRow`](crate::domain::analytics::AnalyticsRow)).
+//! ([`AnalyticsRow`]).
 
 use parking_lot::{RwLock, RwLockReadGuard};
 

@@ -16,7 +16,7 @@
 //!   reservations and who starts when a slot frees are its rules;
 //! - a retry family shares one root, and every member's `retryCount` is
 //!   the family's size (R121);
-//! - `roots` ([`roots::RootIndex`]) files every root call by `updatedAt`
+//! - `roots` (`roots::RootIndex`) files every root call by `updatedAt`
 //!   for `GET /conversation`'s default list ([`CallBook::roots_page`]);
 //!   calls change only through [`CallTable::entry_mut`], which keeps it.
 
@@ -359,7 +359,7 @@ impl CallTable {
 
     /// One call and its hub, to change the call and publish its events.
     /// The only way to change a stored call: the list order follows its
-    /// `updatedAt` from the table's next use on ([`roots::RootIndex`]).
+    /// `updatedAt` from the table's next use on (`roots::RootIndex`).
     /// Its `retryAttemptNumber` and config stay as stored.
     pub fn entry_mut(&mut self, call_id: &str) -> Option<(&mut Call, &Arc<CallHub>)> {
         self.settle();

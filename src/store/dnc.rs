@@ -13,7 +13,7 @@ use crate::domain::dnc::{self, DncItem, DncPage, DncQuery, RawDncQuery, SortFiel
 use crate::domain::DomainError;
 
 impl Store {
-    /// One page of `GET /dnc` ([`dnc::parse_query`], [`DncList::list`]).
+    /// One page of `GET /dnc` ([`dnc::parse_query`], `DncList::list`).
     /// Errors: 400 `Invalid agent id`, 400 for a `sortField`/`sortOrder`
     /// outside its enum, 404 `Resource not found` for an `agentId` that is
     /// not one of the organization's agents.

@@ -374,7 +374,7 @@ impl Store {
 
     /// The tenant of `api_key`, created on first use; a creation past
     /// `--max-organizations` forgets idle organizations
-    /// ([`Store::forget_idle`], OB1).
+    /// (`Store::forget_idle`, OB1).
     pub fn tenant(&self, api_key: &str) -> Arc<Tenant> {
         let stamp = self.touched.fetch_add(1, Ordering::Relaxed);
         if let Some(t) = self.tenants.get(api_key) {

@@ -172,7 +172,7 @@ impl Index {
         }
     }
 
-    /// The index rebuilt from its rows (see [`Index::compact_if_sparse`]).
+    /// The index rebuilt from its rows (see `Index::compact_if_sparse`).
     pub fn compact(&mut self) {
         let mut next = Index::new();
         for record in self.ended_rows(|_| true) {

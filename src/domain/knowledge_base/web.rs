@@ -58,7 +58,7 @@ pub struct SitemapBody {
 }
 
 /// Validates a sitemap request. Errors (400): `siteUrl: Required`,
-/// `knowledgeBaseId: Required`, `siteUrl: Invalid url`, [`INVALID_ID`].
+/// `knowledgeBaseId: Required`, `siteUrl: Invalid url`, [`INVALID_ID`](super::INVALID_ID).
 pub fn validate_sitemap(b: &SitemapBody) -> Result<(String, String), DomainError> {
     let site = b.site_url.as_deref().ok_or_else(|| DomainError::invalid("siteUrl: Required"))?;
     let kb = b.knowledge_base_id.as_deref().ok_or_else(|| DomainError::invalid("knowledgeBaseId: Required"))?;

@@ -22,7 +22,7 @@ use crate::domain::{string_len, DomainError, Millis};
 /// When every section shares one prefix (every version 1, and any version
 /// whose sections all rotated together) it is stored once, inline (16
 /// bytes); otherwise the 13 prefixes are boxed. The form is canonical
-/// ([`Blocks::from_prefixes`]), so equality compares ids.
+/// (`Blocks::from_prefixes`), so equality compares ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocks(BlockPrefixes);
 
