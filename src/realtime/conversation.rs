@@ -19,6 +19,11 @@
 //!   [`realtime`](super)), or a queued `input_text.send` answers at once.
 //! - **node, hop, log, error, pause**: SSE events and delays, as scripted.
 //! - **toolCall**: a client-tool call (below).
+//! - An agent step with `fromKnowledgeBase` answers, when it starts
+//!   thinking, with the best-matching passage of the knowledge bases the
+//!   call's config attaches for what the user last said, and writes the
+//!   `knowledgebase` SSE event, as a phone call running the same scenario
+//!   does (`scenarios::timeline::knowledge_answer`).
 //!
 //! # Client tools (LIVE W1)
 //! See the `tool_calls` submodule: the rules for `function_call`, results, time-outs
@@ -44,6 +49,7 @@ use crate::domain::Millis;
 use crate::scenarios::model::{AgentTurn, Outcome, Step, ToolCallStep};
 use crate::scenarios::timeline::{self, CallContext};
 use crate::scenarios::Scenario;
+use crate::store::Tenant;
 
 mod tool_calls;
 mod turns;
@@ -215,6 +221,11 @@ pub struct Conversation {
     answer: Option<Answer>,
     calls_made: u64,
     agent_turns: u64,
+    /// The organization whose knowledge bases agent steps with
+    /// `fromKnowledgeBase` answer from ([`Conversation::with_knowledge`]).
+    knowledge: Option<Arc<Tenant>>,
+    /// What the user last said or typed.
+    last_user_text: String,
 }
 
 impl Conversation {
@@ -240,7 +251,35 @@ impl Conversation {
             answer: None,
             calls_made: 0,
             agent_turns: 0,
+            knowledge: None,
+            last_user_text: String::new(),
         }
+    }
+
+    /// Lets agent steps with `fromKnowledgeBase` answer from `tenant`'s
+    /// knowledge bases (those the call's config attaches), read when the
+    /// step starts. Kept only when the scenario has such a step.
+    pub fn with_knowledge(mut self, tenant: Arc<Tenant>) -> Self {
+        if self.scenario.answers_from_knowledge() {
+            self.knowledge = Some(tenant);
+        }
+        self
+    }
+
+    /// The answer of an agent step with `fromKnowledgeBase` (see the module
+    /// docs) and the `knowledgebase` event's fields; `None` for any other
+    /// step.
+    fn knowledge_answer(&self, turn: &AgentTurn) -> Option<(Map<String, Value>, String)> {
+        if !turn.from_knowledge_base {
+            return None;
+        }
+        let book = self.knowledge.as_ref().map(|t| t.knowledge());
+        let sources = book.as_ref().map(|k| k.sources(&self.config)).unwrap_or_default();
+        Some(timeline::knowledge_answer(
+            turn,
+            &self.last_user_text,
+            &CallContext { knowledge: &sources, ..self.ctx.get() },
+        ))
     }
 
     /// Starts the first step at `now`. A scenario whose call never connects

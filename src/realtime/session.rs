@@ -164,7 +164,7 @@ pub async fn run(mut socket: WebSocket, s: Services, adm: Admission) {
     }
     let now = clock.now();
     let mut hub = Some(live.hub().subscribe().rx);
-    let mut conv = Conversation::new(live, &call, mode, sample_rate);
+    let mut conv = Conversation::new(live, &call, mode, sample_rate).with_knowledge(Arc::clone(&tenant));
     let created = ServerFrame::SessionCreated {
         session_id: s.store.ids().uuid(),
         call_id: call.call_id.clone(),

@@ -654,3 +654,32 @@ async fn every_close_path_ends_the_call_with_post_call_processing() {
     assert_eq!(ws.closed(&s).await, 1000);
     assert_eq!(post_call(&s, &ws.call_id()).await["status"], "cancelled");
 }
+
+/// An agent step with `fromKnowledgeBase` (the built-in `kb-answer`
+/// scenario) answers a realtime session from the knowledge base the
+/// agent's config attaches, for what the user typed, and writes the
+/// `knowledgebase` event, as a phone call running the scenario does.
+#[tokio::test]
+async fn a_realtime_session_answers_from_the_attached_knowledge_base() {
+    let (s, agent) = server().await;
+    let kb =
+        s.post("/knowledgebase", KEY, json!({"name": "Policies"})).await.body["data"].as_str().expect("kb").to_string();
+    let content = "Refunds take five business days to reach your card.\nShipping is free over fifty dollars.";
+    let path = format!("/knowledgebase/{kb}/items/text?apiKey={KEY}");
+    let r = s.admin(Method::POST, &path, Some(json!({"title": "Policies", "content": content}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.release(KEY, &agent, json!({"globalKnowledgeBaseId": kb})).await;
+    let token = register(&s, &agent, json!({"mode": "chat"})).await;
+    let mut ws = Session::open(&ws_url(&s, &format!("token={token}")), &[("x-atoms-mock-scenario", "kb-answer")]).await;
+    ws.send(json!({"type": "input_text.send", "text": "How long do refunds take?"})).await;
+    assert_eq!(ws.until(&s, is("transcript")).await["role"], "assistant", "the greeting");
+    let reply = ws.until(&s, is("transcript")).await;
+    assert_eq!(reply["text"], "Refunds take five business days to reach your card.", "{reply}");
+    assert_eq!(ws.until(&s, is("session.closed")).await["reason"], "ended");
+    let call_id = ws.call_id();
+    post_call(&s, &call_id).await;
+    let url = format!("{}/events?callId={call_id}", s.base());
+    let sse = s.http.get(url).bearer_auth(KEY).send().await.expect("sse").text().await.expect("sse body");
+    let event = sse.lines().find(|l| l.contains("\"knowledgebase\"")).expect("a knowledgebase event");
+    assert!(event.contains(&kb) && event.contains("How long do refunds take?"), "{event}");
+}

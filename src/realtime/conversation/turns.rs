@@ -14,15 +14,14 @@ impl Conversation {
         if self.answer.is_some() && !matches!(scenario.turns.get(self.cursor), Some(Step::Agent(_))) {
             // The tool's answer is a turn of its own.
             let text = self.answer.take().map(|a| a.text);
-            self.think(&AgentTurn { text, ..AgentTurn::default() }, at, true);
-            return Ok(());
+            return self.think(&AgentTurn { text, ..AgentTurn::default() }, at, true);
         }
         let Some(step) = scenario.turns.get(self.cursor) else {
             self.phase = Phase::Ending(at + ms(END_GRACE_MS));
             return Ok(());
         };
         match step {
-            Step::Agent(a) => self.think(a, at, false),
+            Step::Agent(a) => self.think(a, at, false)?,
             Step::User(u) => {
                 if let Some(text) = self.queued.pop_front() {
                     return self.commit_user(at, text, Said::Typed);
@@ -86,7 +85,7 @@ impl Conversation {
         }
     }
 
-    pub(super) fn think(&mut self, a: &AgentTurn, at: Millis, extra: bool) {
+    pub(super) fn think(&mut self, a: &AgentTurn, at: Millis, extra: bool) -> Res {
         let mut turn = a.clone();
         if let Some(answer) = self.answer.take() {
             let mentions = |name: &str| {
@@ -105,7 +104,13 @@ impl Conversation {
         }
         self.agent_turns += 1;
         let a = &turn;
-        let (text, llm_text) = timeline::agent_text(a, &self.ctx.get());
+        let (text, llm_text) = match self.knowledge_answer(a) {
+            Some((event, text)) => {
+                self.live.event(at, "knowledgebase", event)?;
+                (text.clone(), text)
+            }
+            None => timeline::agent_text(a, &self.ctx.get()),
+        };
         let start = at + ms(a.after_ms);
         let lat = a.latency;
         let llm_at = match self.mode {
@@ -117,6 +122,7 @@ impl Conversation {
             Mode::Chat => llm_at,
         };
         self.phase = Phase::Thinking(Think { extra, turn, text, llm_text, llm_at: Some(llm_at), audio_at });
+        Ok(())
     }
 
     /// The agent's answer starts: audio in webcall, the transcript in chat.
@@ -264,6 +270,7 @@ impl Conversation {
         }
         self.live.event(at, "user_transcription", timeline::user_transcription_fields(&text))?;
         let named = tools::named_in(&text, &self.tools).cloned();
+        self.last_user_text.clone_from(&text);
         self.live.line(at, "user", text)?;
         self.last_user_end = Some(at);
         if matches!(self.scenario.turns.get(self.cursor), Some(Step::User(_))) {
