@@ -129,7 +129,8 @@ pub struct Config {
 
     /// Mock extension: archived agents one organization keeps at most; past
     /// it, archiving forgets the archived agents created first (never the
-    /// one being archived), which then answer 404 as unknown ids
+    /// one being archived, nor one holding a concurrency reservation), which
+    /// then answer as unknown ids
     /// (`domain::archive_budget` AR1–AR3).
     #[arg(long, env = "ATOMS_MOCK_MAX_ARCHIVED_AGENTS", default_value_t = crate::domain::archive_budget::DEFAULT_MAX_ARCHIVED_AGENTS)]
     pub max_archived_agents: usize,

@@ -12,8 +12,10 @@
 //!   remain: a batch, so the choice is made once per `max / 16` archives.
 //! - **AR2** The agents created first go first (`createdAt`, then id, the
 //!   order `GET /agent?archived=true&sort=asc` lists). Never forgotten: the
-//!   agent being archived, or an active agent (the plan's limit bounds
-//!   those).
+//!   agent being archived, an agent holding a concurrency reservation (its
+//!   slots would stay reserved with no agent to release them through
+//!   `PUT /concurrency/reservations`), or an active agent (the plan's limit
+//!   bounds those).
 //! - **AR3** A forgotten agent is gone as an id never created: every agent
 //!   route answers what it answers for an unknown id (`GET /agent/{id}`:
 //!   `No agent found`; unarchiving: 404 `Agent not found`). Its
@@ -26,15 +28,16 @@ pub const DEFAULT_MAX_ARCHIVED_AGENTS: usize = 1_000;
 
 /// The archived agents to forget (AR1, AR2): from `archived`, oldest
 /// created first, as many as bring the count to `max - max / 16`, skipping
-/// `keep` (the agent being archived). None while the count is within
-/// `max`. `max` below 1 counts as 1.
-pub fn to_forget<'a, K: PartialEq + ?Sized>(archived: &[&'a K], keep: &K, max: usize) -> Vec<&'a K> {
+/// those `kept` names (the agent being archived, agents with a
+/// reservation). None while the count is within `max`. `max` below 1
+/// counts as 1.
+pub fn to_forget<'a, K: ?Sized>(archived: &[&'a K], kept: impl Fn(&K) -> bool, max: usize) -> Vec<&'a K> {
     let max = max.max(1);
     if archived.len() <= max {
         return Vec::new();
     }
     let excess = archived.len() - (max - max / 16);
-    archived.iter().copied().filter(|k| *k != keep).take(excess).collect()
+    archived.iter().copied().filter(|k| !kept(k)).take(excess).collect()
 }
 
 #[cfg(test)]
@@ -47,30 +50,35 @@ mod tests {
     fn the_oldest_go_in_a_batch_but_never_the_one_being_archived() {
         let ids: Vec<String> = (0..18).map(|i| format!("a{i:02}")).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        assert!(to_forget(&refs[..17], "a16", 17).is_empty(), "AR1: within the bound");
-        assert_eq!(to_forget(&refs, "a17", 17), ["a00", "a01"], "AR1: down to 17 - 1; AR2: oldest first");
-        assert_eq!(to_forget(&refs, "a00", 17), ["a01", "a02"], "AR2: the agent being archived stays");
-        assert_eq!(to_forget(&refs[..2], "a01", 0), ["a00"], "a bound below 1 counts as 1");
+        let only = |keep: &'static str| move |k: &str| k == keep;
+        assert!(to_forget(&refs[..17], only("a16"), 17).is_empty(), "AR1: within the bound");
+        assert_eq!(to_forget(&refs, only("a17"), 17), ["a00", "a01"], "AR1: down to 17 - 1; AR2: oldest first");
+        assert_eq!(to_forget(&refs, only("a00"), 17), ["a01", "a02"], "AR2: the agent being archived stays");
+        assert_eq!(to_forget(&refs, |k: &str| k < "a02", 17), ["a02", "a03"], "AR2: reserved agents stay");
+        assert_eq!(to_forget(&refs[..2], only("a01"), 0), ["a00"], "a bound below 1 counts as 1");
     }
 
     proptest! {
-        /// AR1–AR2 over random counts and bounds: nothing goes within the
-        /// bound; past it exactly the oldest others go, down to the target,
-        /// and never the agent being archived.
+        /// AR1–AR2 over random counts, bounds and kept agents: nothing
+        /// goes within the bound; past it the oldest others go, in order,
+        /// down to the target when enough may go, and never a kept one.
         #[test]
-        fn forgets_the_oldest_others_down_to_the_target(n in 0usize..200, max in 0usize..120, keep in 0usize..200) {
+        fn forgets_the_oldest_others_down_to_the_target(
+            n in 0usize..200,
+            max in 0usize..120,
+            kept in prop::collection::hash_set(0usize..200, 0..20),
+        ) {
             let ids: Vec<usize> = (0..n).collect();
             let refs: Vec<&usize> = ids.iter().collect();
-            let out = to_forget(&refs, &keep, max);
+            let out = to_forget(&refs, |k| kept.contains(k), max);
             let max = max.max(1);
             if n <= max {
                 prop_assert!(out.is_empty());
             } else {
-                let target = max - max / 16;
-                prop_assert_eq!(out.len(), n - target);
-                prop_assert!(!out.contains(&&keep));
-                let expected: Vec<&usize> = refs.iter().copied().filter(|k| **k != keep).take(n - target).collect();
-                prop_assert_eq!(out, expected, "AR2: the oldest others, in order");
+                let excess = n - (max - max / 16);
+                let expected: Vec<&usize> = refs.iter().copied().filter(|k| !kept.contains(k)).take(excess).collect();
+                prop_assert!(out.iter().all(|k| !kept.contains(k)));
+                prop_assert_eq!(out, expected, "AR2: the oldest others, in order, at most the excess");
             }
         }
     }

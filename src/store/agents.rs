@@ -102,14 +102,15 @@ impl AgentBook {
     }
 
     /// Forgets the archived agents AR1–AR2 choose under `max`
-    /// (`domain::archive_budget`), never `keep`; returns their ids.
-    fn forget_archived(&mut self, keep: &str, max: usize) -> Vec<ShortStr> {
+    /// (`domain::archive_budget`), never those `kept` names; returns their
+    /// ids.
+    fn forget_archived(&mut self, kept: impl Fn(&str) -> bool, max: usize) -> Vec<ShortStr> {
         if self.by_created[1].len() <= max {
             return Vec::new();
         }
         let archived: Vec<&str> = self.by_created[1].iter().map(|(_, id)| id.as_str()).collect();
         let gone: Vec<ShortStr> =
-            archive_budget::to_forget(&archived, keep, max).into_iter().map(ShortStr::from).collect();
+            archive_budget::to_forget(&archived, kept, max).into_iter().map(ShortStr::from).collect();
         for id in &gone {
             if let Some(rec) = self.map.remove(id) {
                 self.by_created[1].remove(&(rec.agent.created_at, id.clone()));
@@ -359,6 +360,10 @@ impl Store {
     /// the unarchive are one decision under the agent book's write lock
     /// (lock order: campaigns, agents, the account).
     pub fn set_archived(&self, t: &Tenant, id: &str, on: bool) -> Result<(), DomainError> {
+        // AR2: agents holding a concurrency reservation are never forgotten;
+        // read before any other lock (the call book is not ordered after them).
+        let reserved: Vec<String> =
+            if on { t.calls().lock().reservations().keys().cloned().collect() } else { Vec::new() };
         let campaigns = t.campaigns();
         if on {
             if let Some(c) = campaigns.active_campaign(|c| c.agent_id == id) {
@@ -374,7 +379,8 @@ impl Store {
             self.admit_agent(t, &agents)?;
         }
         self.execute_in(t, &mut agents, id, &Command::SetArchived { on }, |_| ())?;
-        let forgotten = if on { agents.forget_archived(id, self.max_archived_agents) } else { Vec::new() };
+        let kept = |a: &str| a == id || reserved.iter().any(|r| r == a);
+        let forgotten = if on { agents.forget_archived(kept, self.max_archived_agents) } else { Vec::new() };
         drop(agents);
         drop(campaigns);
         self.forget_agent_records(t, &forgotten);

@@ -390,8 +390,8 @@ async fn model_gating_follows_the_organizations_access_r022() {
 
 /// AR1–AR3 (`domain::archive_budget`): past `--max-archived-agents`, an
 /// archive forgets the archived agents created first, down to 15/16 of the
-/// bound, with their webhook subscriptions; the agent just archived and
-/// the later ones stay.
+/// bound, with their webhook subscriptions; the agent just archived, one
+/// holding a concurrency reservation, and the later ones stay.
 #[tokio::test]
 async fn past_the_archived_agent_bound_the_oldest_archived_agents_are_forgotten_ar1_ar3() {
     let config = atoms_mock::Config { max_archived_agents: 16, ..atoms_mock::Config::for_tests() };
@@ -401,7 +401,12 @@ async fn past_the_archived_agent_bound_the_oldest_archived_agents_are_forgotten_
     for i in 0..17 {
         agents.push(s.create_agent(key, &format!("a{i}")).await);
     }
-    let first = &agents[0];
+    let (reserved, first) = (&agents[0], &agents[1]);
+    let item = json!({"agentId": reserved, "webcall": 0, "outbound": 1, "inbound": 0, "chat": 0});
+    let r = s
+        .call(reqwest::Method::PUT, "/concurrency/reservations", Some(key), Some(json!({"reservations": [item]})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let events = json!([{"agentId": first, "eventType": "pre-conversation"}]);
     let r = s.post("/webhook", key, json!({"endpoint": "http://127.0.0.1:9/ar3", "events": events})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -416,7 +421,7 @@ async fn past_the_archived_agent_bound_the_oldest_archived_agents_are_forgotten_
     let never = "0123456789abcdef01234567";
     let unknown = s.get(&format!("/agent/{never}"), key).await;
     let unknown_unarchive = s.delete(&format!("/agent/{never}/archive?on=false"), key).await;
-    for gone in &agents[..2] {
+    for gone in &agents[1..3] {
         let r = s.get(&format!("/agent/{gone}"), key).await;
         assert_eq!((r.status, &r.body), (unknown.status, &unknown.body), "AR3: as an id never created");
         let r = s.delete(&format!("/agent/{gone}/archive?on=false"), key).await;
@@ -427,7 +432,7 @@ async fn past_the_archived_agent_bound_the_oldest_archived_agents_are_forgotten_
         );
     }
     assert_eq!(unknown_unarchive.status, StatusCode::NOT_FOUND, "{}", unknown_unarchive.text);
-    for kept in &agents[2..] {
+    for kept in agents.iter().take(1).chain(&agents[3..]) {
         let r = s.get(&format!("/agent/{kept}"), key).await;
         assert_eq!((r.status, &r.body["data"]["archived"]), (StatusCode::OK, &json!(true)), "AR2: {}", r.text);
     }
