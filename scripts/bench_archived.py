@@ -19,9 +19,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402  (Server, KeepAlive, rss_kib)
+import bench  # noqa: E402  (Server, KeepAlive, rss_kib, REL)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run(binary, bound, agents, step):
@@ -43,7 +42,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--agents", type=int, default=20_000)
     ap.add_argument("--step", type=int, default=5_000)
-    ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/atoms-mock"))
+    ap.add_argument("--bin", default=os.path.join(bench.REL, "atoms-mock"))
     ap.add_argument("bounds", type=int, nargs="+")
     a = ap.parse_args()
     steps = range(a.step, a.agents + 1, a.step)

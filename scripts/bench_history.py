@@ -27,9 +27,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402  (Server, KeepAlive, admin, rss_kib)
+import bench  # noqa: E402  (Server, KeepAlive, admin, rss_kib, REL)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = "sk_history_bench"
 
 
@@ -79,7 +78,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cycles", type=int, default=5_000)
     ap.add_argument("--edits", type=int, default=20_000)
-    ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/atoms-mock"))
+    ap.add_argument("--bin", default=os.path.join(bench.REL, "atoms-mock"))
     a = ap.parse_args()
     print("| loop | done | RSS growth | per step, this quarter |")
     print("|---|---:|---:|---:|")

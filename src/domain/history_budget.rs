@@ -25,7 +25,9 @@
 //!   platform's own 409 `base_revision_unavailable` (R082).
 //! - **AH4** What is forgotten answers as an id never created (404 `Version
 //!   not found`, `Revision not found`, `Draft not found`, …); lists and
-//!   their `total` count what is kept. Cached prompt scores of forgotten
+//!   their `total` count what is kept (past the bound, R059's "`total`
+//!   counts all published versions" becomes all kept ones: a mock
+//!   deviation, chosen over unbounded memory). Cached prompt scores of forgotten
 //!   rows and drafts go with them. Calls keep the ids they ran.
 //! - **AH5** An agent has at most [`MAX_OPEN_DRAFTS`] open v1 drafts:
 //!   one more is refused with 400 (`check_open_drafts`); publish or discard
