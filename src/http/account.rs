@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, Reply};
 use super::extract::{ApiJson, Org, OrgState};
 use super::json::RequestBody;
 use super::render;
@@ -134,7 +134,7 @@ impl UpdateOrgNameRequest {
 /// name is stored trimmed and shows in `get-account-details`.
 #[utoipa::path(put, path = "/account/update-org-name", tag = "Account", request_body = UpdateOrgNameRequest,
     responses((status = 200, description = "`{success: true, name}`"), (status = 400, description = "`{success: false, message}`")))]
-async fn update_org_name(Org(t): Org, ApiJson(body): ApiJson<UpdateOrgNameRequest>) -> ApiResult<Response> {
+async fn update_org_name(Org(t): Org, ApiJson(body): ApiJson<UpdateOrgNameRequest>) -> Reply {
     let name = body.name().map_err(ApiError::Unsuccessful)?;
     t.set_org_name(name);
     Ok(Json(json!({"success": true, "name": name})).into_response())

@@ -7,11 +7,10 @@
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::json;
 
 use crate::domain::agent_ai::{validate, WithAiBody};
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiJson, OrgState};
 use crate::http::json::domain_body;
 use crate::http::render::succeeded;
@@ -37,10 +36,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/agent/with-ai", tag = "Agents", request_body = CreateWithAiRequest,
     responses((status = 201, description = "`data` is the new agent id"), (status = 400, description = "Invalid input"),
         (status = 403, description = "Gated model")))]
-async fn create_agent_with_ai(
-    OrgState(s, t): OrgState,
-    ApiJson(body): ApiJson<CreateWithAiRequest>,
-) -> ApiResult<Response> {
+async fn create_agent_with_ai(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateWithAiRequest>) -> Reply {
     let brief = validate(&body.0)?;
     let id = s.store.create_agent_with_ai(&t, &brief)?;
     Ok(succeeded(StatusCode::CREATED, json!(id)))

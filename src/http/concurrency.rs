@@ -16,7 +16,7 @@ use serde_json::json;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, Reply};
 use super::extract::{ApiJson, Org, OrgState};
 use super::json::parsed_body;
 use crate::domain::concurrency::{self, ReservationUpdate};
@@ -118,7 +118,7 @@ async fn update_reservations(
     State(s): State<AppState>,
     Admin(t): Admin,
     ApiJson(body): ApiJson<UpdateReservationsRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let updated = s.calls.set_reservations(&t, &body.0)?;
     Ok(success(json!({"updated": updated})))
 }

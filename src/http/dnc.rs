@@ -4,9 +4,8 @@
 //! `optOut`) and manual uploads (the control API, `admin::dnc`).
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::Response;
 
-use super::error::ApiResult;
+use super::error::Reply;
 use super::extract::{ApiQuery, OrgState};
 use super::render;
 use crate::domain::dnc::RawDncQuery;
@@ -34,7 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "`{status, data: {entries, pagination}}`"),
               (status = 400, description = "Invalid agent id or sort"),
               (status = 404, description = "Resource not found")))]
-async fn list_dnc(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<RawDncQuery>) -> ApiResult<Response> {
+async fn list_dnc(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<RawDncQuery>) -> Reply {
     let page = s.store.dnc_page(&t, &q)?;
     Ok(render::ok(serde_json::to_value(page).unwrap_or_default()))
 }

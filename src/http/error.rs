@@ -132,3 +132,7 @@ fn detailed(r: Rejection, deprecation: bool) -> Response {
 
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// What a handler answers: a rendered response, or an [`ApiError`] in the
+/// platform's envelope. Most handlers return this.
+pub type Reply = ApiResult<Response>;

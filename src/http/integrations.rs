@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::domain::integration::{answer, render, validate, ModifyBody, RETRIEVED};
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiJson, Org, OrgState};
 use crate::http::json::domain_body;
 use crate::state::AppState;
@@ -30,7 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/integration/modify-webengage-integration", tag = "Integrations",
     request_body = WebEngageRequest,
     responses((status = 200, description = "The integration"), (status = 400, description = "Validation error")))]
-async fn modify_webengage(OrgState(s, t): OrgState, ApiJson(body): ApiJson<WebEngageRequest>) -> ApiResult<Response> {
+async fn modify_webengage(OrgState(s, t): OrgState, ApiJson(body): ApiJson<WebEngageRequest>) -> Reply {
     let sets = validate(&body.0)?;
     Ok(Json(s.store.write_webengage(&t, sets)).into_response())
 }

@@ -5,12 +5,12 @@
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
 use crate::domain::prompt_score::{rate_limited_body, validate, ScoreBody};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, OrgState};
 use crate::http::json::domain_body;
 use crate::http::render;
@@ -37,7 +37,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/prompt-scoring/score", tag = "Prompt Scoring", request_body = ScorePromptRequest,
     responses((status = 200, description = "The score"), (status = 400, description = "Validation error"),
         (status = 404, description = "Version or draft not found"), (status = 429, description = "Rate limited")))]
-async fn score_prompt(OrgState(s, t): OrgState, ApiJson(body): ApiJson<ScorePromptRequest>) -> ApiResult<Response> {
+async fn score_prompt(OrgState(s, t): OrgState, ApiJson(body): ApiJson<ScorePromptRequest>) -> Reply {
     let target = validate(&body.0)?;
     match s.store.score_prompt(&t, &target) {
         Ok(score) => Ok(render::ok(json!(score))),

@@ -4,12 +4,11 @@
 //! `WebhookBook`. Every resource is scoped to the caller's organization.
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiResult;
+use super::error::{ApiResult, Reply};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgPath, OrgState};
 use super::ids::{AgentId, WebhookId};
 use super::json::parsed_body;
@@ -193,7 +192,7 @@ fn check_agent(s: &AppState, t: &Tenant, agent_id: &str) -> ApiResult<()> {
 #[utoipa::path(get, path = "/webhook", tag = "Webhooks", params(WebhookQuery),
     responses((status = 200, description = "`data`: Webhook or [Webhook]"), (status = 400, description = "Malformed id"),
               (status = 404, description = "Webhook not found")))]
-async fn get_webhooks(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<WebhookQuery>) -> ApiResult<Response> {
+async fn get_webhooks(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<WebhookQuery>) -> Reply {
     let only = q.webhook_id.or(q.id);
     if let Some(id) = &only {
         rules::check_id(id)?;
@@ -212,7 +211,7 @@ async fn get_webhooks(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<WebhookQue
 #[utoipa::path(post, path = "/webhook", tag = "Webhooks",
     request_body = CreateWebhookRequest,
     responses((status = 201, description = "`data`: the webhook id"), (status = 400, description = "Validation, duplicate URL or unknown agent")))]
-async fn create_webhook(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateWebhookRequest>) -> ApiResult<Response> {
+async fn create_webhook(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateWebhookRequest>) -> Reply {
     let secret = crate::webhooks::new_secret(s.store.ids());
     let id = s.store.create_webhook(&t, body.0, secret, s.store.clock().now())?;
     Ok(render::created(json!(id)))
@@ -228,10 +227,7 @@ async fn create_webhook(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateW
     request_body = UpdateWebhookRequest,
     responses((status = 200, description = "`data`: the webhook id"), (status = 400, description = "Validation error"),
               (status = 404, description = "Webhook not found")))]
-async fn update_webhook(
-    OrgPath(s, t, id): OrgPath<WebhookId>,
-    ApiJson(body): ApiJson<UpdateWebhookRequest>,
-) -> ApiResult<Response> {
+async fn update_webhook(OrgPath(s, t, id): OrgPath<WebhookId>, ApiJson(body): ApiJson<UpdateWebhookRequest>) -> Reply {
     s.store.patch_webhook(&t, &id, body.0, s.store.clock().now())?;
     Ok(render::ok(json!(id.into_string())))
 }
@@ -243,7 +239,7 @@ async fn update_webhook(
 #[utoipa::path(delete, path = "/webhook/{id}", tag = "Webhooks", params(("id" = WebhookId, Path, description = "Webhook id")),
     responses((status = 200, description = "`data`: `Webhook deleted successfully`"),
               (status = 400, description = "Still assigned, or malformed id"), (status = 404, description = "Webhook not found")))]
-async fn delete_webhook(Org(t): Org, ApiPath(id): ApiPath<WebhookId>) -> ApiResult<Response> {
+async fn delete_webhook(Org(t): Org, ApiPath(id): ApiPath<WebhookId>) -> Reply {
     t.webhooks().delete(&id)?;
     Ok(render::ok(json!(DELETED)))
 }
@@ -253,7 +249,7 @@ async fn delete_webhook(Org(t): Org, ApiPath(id): ApiPath<WebhookId>) -> ApiResu
 #[utoipa::path(get, path = "/agent/{id}/webhook-subscriptions", tag = "Webhooks",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`data`: [WebhookSubscription]"), (status = 404, description = "Agent not found")))]
-async fn get_agent_subscriptions(OrgPath(s, t, agent_id): OrgPath<AgentId>) -> ApiResult<Response> {
+async fn get_agent_subscriptions(OrgPath(s, t, agent_id): OrgPath<AgentId>) -> Reply {
     check_agent(&s, &t, &agent_id)?;
     let subs: Vec<Value> = t.webhooks().subscriptions_of_agent(&agent_id).into_iter().map(subscription).collect();
     Ok(render::ok(Value::Array(subs)))
@@ -272,7 +268,7 @@ async fn get_agent_subscriptions(OrgPath(s, t, agent_id): OrgPath<AgentId>) -> A
 async fn replace_agent_subscriptions(
     OrgPath(s, t, agent_id): OrgPath<AgentId>,
     ApiJson(SubscriptionsRequest(req)): ApiJson<SubscriptionsRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     check_agent(&s, &t, &agent_id)?;
     t.account().require(Feature::Webhooks)?;
     let now = s.store.clock().now();
@@ -287,7 +283,7 @@ async fn replace_agent_subscriptions(
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`data`: `Subscriptions deleted successfully`"),
               (status = 404, description = "Agent not found")))]
-async fn delete_agent_subscriptions(OrgPath(s, t, agent_id): OrgPath<AgentId>) -> ApiResult<Response> {
+async fn delete_agent_subscriptions(OrgPath(s, t, agent_id): OrgPath<AgentId>) -> Reply {
     check_agent(&s, &t, &agent_id)?;
     t.webhooks().delete_agent_subscriptions(&agent_id);
     Ok(render::ok(json!(UNSUBSCRIBED)))

@@ -5,13 +5,12 @@
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::{Map, Value};
 
 use crate::domain::ids::is_object_id;
 use crate::domain::widget::{validate_avatar, validate_patch, AvatarUpload};
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, OrgPath};
 use crate::http::ids::AgentId;
 use crate::http::json::parsed_body;
@@ -48,7 +47,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/agent/{id}/widget-config", tag = "Widget",
     params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "The widget config"), (status = 404, description = "Agent not found")))]
-async fn get_widget_config(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
+async fn get_widget_config(OrgPath(s, t, id): OrgPath<String>) -> Reply {
     if !is_object_id(&id) {
         return Err(ApiError::Rule(DomainError::NotFound("Agent not found".into())));
     }
@@ -63,10 +62,7 @@ async fn get_widget_config(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Resp
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "The widget config"), (status = 400, description = "Validation error"),
         (status = 404, description = "Agent not found")))]
-async fn patch_widget_config(
-    OrgPath(s, t, id): OrgPath<AgentId>,
-    ApiJson(body): ApiJson<PatchWidgetRequest>,
-) -> ApiResult<Response> {
+async fn patch_widget_config(OrgPath(s, t, id): OrgPath<AgentId>, ApiJson(body): ApiJson<PatchWidgetRequest>) -> Reply {
     let patch = validate_patch(&body.0, &format!("{}/_cdn/", s.calls.public_url().trim_end_matches('/')))?;
     Ok(succeeded(StatusCode::OK, Value::Object(s.store.patch_widget(&t, &id, &patch)?)))
 }
@@ -79,9 +75,6 @@ async fn patch_widget_config(
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "The URLs"), (status = 400, description = "Validation error"),
         (status = 404, description = "Agent not found")))]
-async fn presign_avatar(
-    OrgPath(s, t, id): OrgPath<AgentId>,
-    ApiJson(body): ApiJson<AvatarRequest>,
-) -> ApiResult<Response> {
+async fn presign_avatar(OrgPath(s, t, id): OrgPath<AgentId>, ApiJson(body): ApiJson<AvatarRequest>) -> Reply {
     Ok(succeeded(StatusCode::OK, s.storage.presign_avatar(&s.store, &t, &id, &body.0, &s.calls.public_url())?))
 }

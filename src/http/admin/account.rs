@@ -7,7 +7,7 @@
 //! rows.
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -18,7 +18,7 @@ use crate::domain::compliance::Command;
 use crate::domain::ledger::{Credits, TransactionType};
 use crate::domain::plan::apply_patch;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::json::RequestBody;
 use crate::state::AppState;
@@ -36,7 +36,7 @@ fn plan_json(t: &std::sync::Arc<Tenant>) -> Value {
 /// onPremEnabled, numberMonthlyRate (micro-credits)}`.
 #[utoipa::path(get, path = "/_admin/plan", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "The plan"), (status = 400, description = "apiKey missing")))]
-async fn get_plan(AdminOrg(_s, _key, t): AdminOrg) -> ApiResult<Response> {
+async fn get_plan(AdminOrg(_s, _key, t): AdminOrg) -> Reply {
     Ok(Json(plan_json(&t)).into_response())
 }
 
@@ -57,7 +57,7 @@ impl RequestBody for PlanPatchRequest {}
 /// a wrong type.
 #[utoipa::path(put, path = "/_admin/plan", tag = "Control API", params(OrgKeyQuery), request_body = PlanPatchRequest,
     responses((status = 200, description = "The new plan"), (status = 400, description = "Bad patch or apiKey missing")))]
-async fn put_plan(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<PlanPatchRequest>) -> ApiResult<Response> {
+async fn put_plan(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<PlanPatchRequest>) -> Reply {
     let concurrency = s.store.default_plan().limits.concurrent_calls;
     let next = apply_patch(t.account().plan(), &body.0, concurrency)?;
     let limit = next.limits.concurrent_calls;
@@ -101,7 +101,7 @@ impl AddCreditsRequest {
 /// or an unknown type.
 #[utoipa::path(post, path = "/_admin/credits", tag = "Control API", params(OrgKeyQuery), request_body = AddCreditsRequest,
     responses((status = 200, description = "`{entry, creditBalance}`"), (status = 400, description = "Bad body or apiKey missing")))]
-async fn add_credits(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<AddCreditsRequest>) -> ApiResult<Response> {
+async fn add_credits(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<AddCreditsRequest>) -> Reply {
     let (kind, amount) = body.parsed()?;
     let out = s.store.with_account(&t, |a, ids, now| {
         let row = a.credit(kind, amount, body.description.clone(), ids, now)?;
@@ -128,10 +128,7 @@ impl RequestBody for IssueInvoiceRequest {}
 /// true and locks renting. Answers the Stripe-shaped invoice.
 #[utoipa::path(post, path = "/_admin/invoices", tag = "Control API", params(OrgKeyQuery), request_body = IssueInvoiceRequest,
     responses((status = 200, description = "The invoice"), (status = 400, description = "Bad body or apiKey missing")))]
-async fn issue_invoice(
-    AdminOrg(s, _key, t): AdminOrg,
-    ApiJson(body): ApiJson<IssueInvoiceRequest>,
-) -> ApiResult<Response> {
+async fn issue_invoice(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<IssueInvoiceRequest>) -> Reply {
     let amount = Credits::from_f64(body.amount).ok_or_else(|| DomainError::invalid("amount: Out of range"))?;
     let description = body.description.unwrap_or_else(|| "Atoms usage".into());
     let paid = body.paid.unwrap_or(false);
@@ -144,10 +141,7 @@ async fn issue_invoice(
 #[utoipa::path(post, path = "/_admin/invoices/{id}/{action}", tag = "Control API", params(OrgKeyQuery,
         ("id" = String, Path, description = "`in_…`"), ("action" = String, Path, description = "`pay` or `void`")),
     responses((status = 200, description = "The invoice"), (status = 400, description = "Not open"), (status = 404, description = "Unknown")))]
-async fn settle_invoice(
-    AdminOrg(s, _key, t): AdminOrg,
-    ApiPath((id, action)): ApiPath<(String, String)>,
-) -> ApiResult<Response> {
+async fn settle_invoice(AdminOrg(s, _key, t): AdminOrg, ApiPath((id, action)): ApiPath<(String, String)>) -> Reply {
     let pay = action == "pay";
     if !pay && action != "void" {
         return Err(ApiError::BadRequest("action: Expected 'pay' | 'void'".into()));
@@ -190,7 +184,7 @@ async fn decide_compliance(
     AdminOrg(s, _key, t): AdminOrg,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<DecisionRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let cmd = body.command()?;
     Ok(Json(s.store.with_account(&t, |a, ids, now| a.compliance_command(&id, &cmd, ids, now))?).into_response())
 }

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{required_key, AdminOrg, OrgKeyQuery};
 use crate::domain::ids::is_e164;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, Reply};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::RequestBody;
 use crate::scenarios::{Assignments, Library};
@@ -47,7 +47,7 @@ fn assignments_json(a: &Assignments) -> Value {
 }
 
 /// Applies `change` to the live assignments and answers with the result.
-fn update(lib: &Library, change: impl FnOnce(&mut Assignments)) -> ApiResult<Response> {
+fn update(lib: &Library, change: impl FnOnce(&mut Assignments)) -> Reply {
     let a = lib.update(change).map_err(ApiError::BadRequest)?;
     Ok(Json(assignments_json(&a)).into_response())
 }
@@ -112,10 +112,7 @@ async fn list_scenarios(State(s): State<AppState>) -> Response {
 /// An unknown scenario or field: 400, nothing changes.
 #[utoipa::path(put, path = "/_admin/scenarios/assignments", tag = "Control API", request_body = AssignmentsRequest,
     responses((status = 200, description = "The assignments"), (status = 400, description = "Unknown scenario or field")))]
-async fn replace_assignments(
-    State(s): State<AppState>,
-    ApiJson(body): ApiJson<AssignmentsRequest>,
-) -> ApiResult<Response> {
+async fn replace_assignments(State(s): State<AppState>, ApiJson(body): ApiJson<AssignmentsRequest>) -> Reply {
     update(s.calls.library(), |live| *live = body.into())
 }
 
@@ -124,10 +121,7 @@ async fn replace_assignments(
 #[utoipa::path(put, path = "/_admin/scenarios/default", tag = "Control API",
     request_body = ScenarioRequest,
     responses((status = 200, description = "The assignments"), (status = 400, description = "Unknown scenario")))]
-async fn set_default_scenario(
-    State(s): State<AppState>,
-    ApiJson(body): ApiJson<ScenarioRequest>,
-) -> ApiResult<Response> {
+async fn set_default_scenario(State(s): State<AppState>, ApiJson(body): ApiJson<ScenarioRequest>) -> Reply {
     update(s.calls.library(), |a| a.default = body.scenario)
 }
 
@@ -141,7 +135,7 @@ async fn assign_agent_scenario(
     State(s): State<AppState>,
     Path(agent_id): Path<String>,
     ApiJson(body): ApiJson<ScenarioRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     update(s.calls.library(), |a| {
         a.by_agent.insert(agent_id, body.scenario);
     })
@@ -151,7 +145,7 @@ async fn assign_agent_scenario(
 #[utoipa::path(delete, path = "/_admin/scenarios/agents/{agentId}", tag = "Control API",
     params(("agentId" = String, Path, description = "Agent id")),
     responses((status = 200, description = "The assignments")))]
-async fn unassign_agent_scenario(State(s): State<AppState>, Path(agent_id): Path<String>) -> ApiResult<Response> {
+async fn unassign_agent_scenario(State(s): State<AppState>, Path(agent_id): Path<String>) -> Reply {
     update(s.calls.library(), |a| {
         a.by_agent.remove(&agent_id);
     })
@@ -176,7 +170,7 @@ async fn assign_phone_scenario(
     State(s): State<AppState>,
     Path(phone): Path<String>,
     ApiJson(body): ApiJson<ScenarioRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     check_phone(&phone)?;
     update(s.calls.library(), |a| {
         a.by_phone.insert(phone, body.scenario);
@@ -188,7 +182,7 @@ async fn assign_phone_scenario(
 #[utoipa::path(delete, path = "/_admin/scenarios/phones/{phone}", tag = "Control API",
     params(("phone" = String, Path, description = "E.164 destination number")),
     responses((status = 200, description = "The assignments"), (status = 400, description = "Bad number")))]
-async fn unassign_phone_scenario(State(s): State<AppState>, Path(phone): Path<String>) -> ApiResult<Response> {
+async fn unassign_phone_scenario(State(s): State<AppState>, Path(phone): Path<String>) -> Reply {
     check_phone(&phone)?;
     update(s.calls.library(), |a| {
         a.by_phone.remove(&phone);
@@ -217,7 +211,7 @@ fn concurrency_json(s: &AppState, api_key: &str) -> Value {
 /// (default 10). Missing `apiKey`: 400.
 #[utoipa::path(get, path = "/_admin/concurrency", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "apiKey missing")))]
-async fn get_concurrency(AdminOrg(s, key, _t): AdminOrg) -> ApiResult<Response> {
+async fn get_concurrency(AdminOrg(s, key, _t): AdminOrg) -> Reply {
     Ok(Json(concurrency_json(&s, &key)).into_response())
 }
 
@@ -252,10 +246,7 @@ impl RequestBody for SetConcurrencyRequest {
 /// `apiKey`: 400.
 #[utoipa::path(put, path = "/_admin/concurrency", tag = "Control API", params(OrgKeyQuery), request_body = SetConcurrencyRequest,
     responses((status = 200, description = "`{apiKey, limit, running, queued}`"), (status = 400, description = "Bad limit or apiKey missing")))]
-async fn set_concurrency(
-    AdminOrg(s, key, t): AdminOrg,
-    ApiJson(body): ApiJson<SetConcurrencyRequest>,
-) -> ApiResult<Response> {
+async fn set_concurrency(AdminOrg(s, key, t): AdminOrg, ApiJson(body): ApiJson<SetConcurrencyRequest>) -> Reply {
     t.account().set_concurrent_calls(body.limit());
     s.calls.set_limit(t.calls(), body.limit());
     Ok(Json(concurrency_json(&s, &key)).into_response())
@@ -271,11 +262,7 @@ async fn set_concurrency(
     params(("callId" = String, Path, description = "The call to retry"), RetryQuery),
     responses((status = 200, description = "`{callId, retryOf, retryAttemptNumber}`"),
               (status = 400, description = "Not retryable"), (status = 404, description = "No conversation found")))]
-async fn retry_call(
-    State(s): State<AppState>,
-    Path(parent): Path<String>,
-    ApiQuery(q): ApiQuery<RetryQuery>,
-) -> ApiResult<Response> {
+async fn retry_call(State(s): State<AppState>, Path(parent): Path<String>, ApiQuery(q): ApiQuery<RetryQuery>) -> Reply {
     let t = s.store.tenant(required_key(q.api_key.as_deref())?);
     let scenario = q.scenario.as_deref().map(|n| s.calls.library().get(n).ok_or_else(|| unknown(n))).transpose()?;
     let call = s.calls.retry(&t, &parent, scenario)?;

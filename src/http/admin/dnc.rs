@@ -3,14 +3,14 @@
 //! ways an entry is created, a full listing, and clearing the list.
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::{AdminOrg, OrgKeyQuery};
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::ApiJson;
 use crate::http::json::RequestBody;
 use crate::state::AppState;
@@ -23,7 +23,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// entries: [<GET /dnc item>], total}`. Missing `apiKey`: 400.
 #[utoipa::path(get, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, entries, total}`"), (status = 400, description = "apiKey missing")))]
-async fn list_dnc(AdminOrg(s, key, t): AdminOrg) -> ApiResult<Response> {
+async fn list_dnc(AdminOrg(s, key, t): AdminOrg) -> Reply {
     let entries = s.store.dnc_entries(&t);
     Ok(Json(json!({"apiKey": key, "total": entries.len(), "entries": entries})).into_response())
 }
@@ -52,7 +52,7 @@ impl RequestBody for UploadDncRequest {}
 #[utoipa::path(post, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery), request_body = UploadDncRequest,
     responses((status = 200, description = "`{added, skipped}`"), (status = 400, description = "Bad body or apiKey missing"),
               (status = 404, description = "Agent not found")))]
-async fn upload_dnc(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<UploadDncRequest>) -> ApiResult<Response> {
+async fn upload_dnc(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<UploadDncRequest>) -> Reply {
     let summary = s.store.dnc_upload(&t, &json!({"phoneNumbers": body.phone_numbers, "agentId": body.agent_id}))?;
     Ok(Json(summary).into_response())
 }
@@ -61,7 +61,7 @@ async fn upload_dnc(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<Uploa
 /// cleared}` (the number of entries removed). Missing `apiKey`: 400.
 #[utoipa::path(delete, path = "/_admin/dnc", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, cleared}`"), (status = 400, description = "apiKey missing")))]
-async fn clear_dnc(AdminOrg(_s, key, t): AdminOrg) -> ApiResult<Response> {
+async fn clear_dnc(AdminOrg(_s, key, t): AdminOrg) -> Reply {
     let mut list = t.dnc();
     let cleared = list.len();
     list.clear();

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::domain::DomainError;
 use crate::faults::{render, FaultRequest, FaultSpec};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::ApiJson;
 use crate::http::json::RequestBody;
 use crate::state::AppState;
@@ -34,7 +34,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// room, else 400 `Too many fault rules: …`.
 #[utoipa::path(post, path = "/_admin/faults", tag = "Control API", request_body = FaultRequest,
     responses((status = 201, description = "`{id}`"), (status = 400, description = "Invalid rule")))]
-async fn add_fault(State(s): State<AppState>, ApiJson(req): ApiJson<FaultRequest>) -> ApiResult<Response> {
+async fn add_fault(State(s): State<AppState>, ApiJson(req): ApiJson<FaultRequest>) -> Reply {
     let spec = FaultSpec::parse(&req).map_err(ApiError::BadRequest)?;
     let id = s.faults.add(spec).map_err(|m| ApiError::BadRequest(m.into()))?;
     Ok((StatusCode::CREATED, Json(json!({"id": &*id}))).into_response())
@@ -62,7 +62,7 @@ async fn clear_faults(State(s): State<AppState>) -> Response {
 #[utoipa::path(delete, path = "/_admin/faults/{faultId}", tag = "Control API",
     params(("faultId" = String, Path, description = "Rule id (`flt_<n>`)")),
     responses((status = 200, description = "`{deleted}`"), (status = 404, description = "Fault rule not found")))]
-async fn delete_fault(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn delete_fault(State(s): State<AppState>, Path(id): Path<String>) -> Reply {
     if !s.faults.remove(&id) {
         return Err(ApiError::Rule(DomainError::NotFound("Fault rule not found".into())));
     }

@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 
 use super::{long_poll, long_poll_wait};
 use crate::faults::strip_prefix;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, Reply};
 use crate::http::extract::ApiQuery;
 use crate::journal::{render, Entry, Filter, StatusMatch};
 use crate::state::AppState;
@@ -98,7 +98,7 @@ impl JournalQuery {
 /// 400 for a bad `status` or `pathPrefix`.
 #[utoipa::path(get, path = "/_admin/journal", tag = "Control API", params(JournalQuery),
     responses((status = 200, description = "`{entries, nextSince, lastSeq, capacity, budgetBytes, usedBytes, waiting}`"), (status = 400, description = "Bad filter")))]
-async fn list_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<Response> {
+async fn list_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQuery>) -> Reply {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     let (entries, last_seq) = s.journal.list(&q.filter()?, limit.saturating_add(1));
     let (mut page, next_since) = page_of(&entries, limit);
@@ -144,7 +144,7 @@ async fn clear_journal(State(s): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/_admin/journal/wait", tag = "Control API", params(JournalQuery),
     responses((status = 200, description = "An entry"), (status = 400, description = "Bad filter"),
               (status = 408, description = "No match in time"), (status = 503, description = "Server shutting down")))]
-async fn wait_for_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<Response> {
+async fn wait_for_journal(State(s): State<AppState>, ApiQuery(q): ApiQuery<JournalQuery>) -> Reply {
     let (f, wait) = (q.filter()?, long_poll_wait(q.timeout_ms));
     Ok(long_poll(&s, wait, "request", s.journal.wait(&f, wait), |e| render(e)).await)
 }

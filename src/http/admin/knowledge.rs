@@ -17,7 +17,7 @@ use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::Path;
 
 use super::AdminOrg;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -26,7 +26,7 @@ use utoipa::IntoParams;
 use crate::domain::call_action::{ProviderEvent, Run};
 use crate::domain::knowledge_base::web::WebPage;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::domain_body;
 use crate::state::AppState;
@@ -93,7 +93,7 @@ domain_body!(
 /// contentType}`. 400 bad URL, past 1000 pages or 16 MiB.
 #[utoipa::path(put, path = "/_admin/web", tag = "Control API", params(OrgQuery), request_body = WebPageRequest,
     responses((status = 200, description = "Stored"), (status = 400, description = "Bad page")))]
-async fn put_web_page(AdminOrg(_s, _key, t): AdminOrg, ApiJson(body): ApiJson<WebPageRequest>) -> ApiResult<Response> {
+async fn put_web_page(AdminOrg(_s, _key, t): AdminOrg, ApiJson(body): ApiJson<WebPageRequest>) -> Reply {
     let out = json!({"url": body.url, "status": body.page.status, "contentType": body.page.content_type});
     t.knowledge().put_page(body.url, body.page)?;
     Ok(Json(out).into_response())
@@ -102,7 +102,7 @@ async fn put_web_page(AdminOrg(_s, _key, t): AdminOrg, ApiJson(body): ApiJson<We
 /// The organization's pages: `{pages: {url: {status, contentType, body}}}`.
 #[utoipa::path(get, path = "/_admin/web", tag = "Control API", params(OrgQuery),
     responses((status = 200, description = "`{pages}`")))]
-async fn list_web_pages(AdminOrg(_s, _key, t): AdminOrg) -> ApiResult<Response> {
+async fn list_web_pages(AdminOrg(_s, _key, t): AdminOrg) -> Reply {
     let pages = json!(t.knowledge().pages());
     Ok(Json(json!({"pages": pages})).into_response())
 }
@@ -110,7 +110,7 @@ async fn list_web_pages(AdminOrg(_s, _key, t): AdminOrg) -> ApiResult<Response> 
 /// Forget what `?url=` returns for the organization: `{deleted: bool}`.
 #[utoipa::path(delete, path = "/_admin/web", tag = "Control API", params(OrgQuery),
     responses((status = 200, description = "`{deleted}`"), (status = 400, description = "apiKey or url missing")))]
-async fn delete_web_page(AdminOrg(_s, _key, t): AdminOrg, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Response> {
+async fn delete_web_page(AdminOrg(_s, _key, t): AdminOrg, ApiQuery(q): ApiQuery<OrgQuery>) -> Reply {
     let url = q.url.as_deref().ok_or_else(|| ApiError::BadRequest("url: Required".into()))?;
     Ok(Json(json!({"deleted": t.knowledge().delete_page(url)})).into_response())
 }
@@ -135,7 +135,7 @@ async fn set_item_content(
     Path(item): Path<String>,
 
     ApiJson(body): ApiJson<ItemContentRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let now = s.store.clock().now();
     let out = t.knowledge().set_item_text(&item, body.text, now)?.to_json();
     Ok(Json(out).into_response())
@@ -151,7 +151,7 @@ async fn add_text_item(
     Path(kb): Path<String>,
 
     ApiJson(body): ApiJson<TextItemRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     Ok(Json(s.knowledge.add_text(&t, &kb, body.title, body.content)?).into_response())
 }
 
@@ -159,18 +159,14 @@ async fn add_text_item(
 /// places a call to the record's phone field. `{calls: [callId], runs}`.
 #[utoipa::path(post, path = "/_admin/call-actions/events", tag = "Control API", params(OrgQuery),
     request_body = ProviderEventRequest, responses((status = 200, description = "`{calls, runs}`")))]
-async fn provider_event(
-    AdminOrg(s, _key, t): AdminOrg,
-
-    ApiJson(body): ApiJson<ProviderEventRequest>,
-) -> ApiResult<Response> {
+async fn provider_event(AdminOrg(s, _key, t): AdminOrg, ApiJson(body): ApiJson<ProviderEventRequest>) -> Reply {
     Ok(Json(s.call_actions.trigger(&t, &body.0)).into_response())
 }
 
 /// Recorded call-action runs, oldest first (the last 1000): `{runs}`.
 #[utoipa::path(get, path = "/_admin/call-actions/runs", tag = "Control API", params(OrgQuery),
     responses((status = 200, description = "`{runs}`")))]
-async fn list_runs(AdminOrg(_s, _key, t): AdminOrg, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Response> {
+async fn list_runs(AdminOrg(_s, _key, t): AdminOrg, ApiQuery(q): ApiQuery<OrgQuery>) -> Reply {
     let book = t.call_actions();
     let runs: Vec<Value> =
         book.runs(q.action_id.as_deref(), q.call_id.as_deref()).into_iter().map(Run::to_json).collect();

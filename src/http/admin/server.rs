@@ -14,7 +14,7 @@ use crate::domain::agent::OrgAccess;
 use crate::domain::role::Role;
 use crate::domain::time::iso_seconds;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::RequestBody;
 use crate::state::AppState;
@@ -84,7 +84,7 @@ impl RequestBody for AdvanceClockRequest {
 #[utoipa::path(post, path = "/_admin/clock/advance", tag = "Control API", request_body = AdvanceClockRequest,
     responses((status = 200, description = "`{mode, now, nowMs}`"), (status = 400, description = "Bad seconds"),
               (status = 409, description = "Real clock")))]
-async fn advance_clock(State(s): State<AppState>, ApiJson(body): ApiJson<AdvanceClockRequest>) -> ApiResult<Response> {
+async fn advance_clock(State(s): State<AppState>, ApiJson(body): ApiJson<AdvanceClockRequest>) -> Reply {
     if s.store.clock().mode() == crate::clock::ClockMode::Real {
         return Err(ApiError::Rule(DomainError::Conflict(
             "The clock is real; start with --clock virtual to advance it".into(),
@@ -107,7 +107,7 @@ fn access_json(key: &str, a: OrgAccess) -> Value {
 /// `role` `owner`. Missing `apiKey`: 400.
 #[utoipa::path(get, path = "/_admin/access", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents, role}`"), (status = 400, description = "apiKey missing")))]
-async fn get_access(AdminOrg(_s, key, t): AdminOrg) -> ApiResult<Response> {
+async fn get_access(AdminOrg(_s, key, t): AdminOrg) -> Reply {
     Ok(Json(access_json(&key, t.access())).into_response())
 }
 
@@ -137,7 +137,7 @@ impl RequestBody for SetAccessRequest {}
 /// (`role: Invalid enum value. …`) or missing `apiKey`: 400.
 #[utoipa::path(put, path = "/_admin/access", tag = "Control API", params(OrgKeyQuery), request_body = SetAccessRequest,
     responses((status = 200, description = "`{apiKey, gatedModels, conversationalAgents, role}`"), (status = 400, description = "Bad body or apiKey missing")))]
-async fn set_access(AdminOrg(_s, key, t): AdminOrg, ApiJson(body): ApiJson<SetAccessRequest>) -> ApiResult<Response> {
+async fn set_access(AdminOrg(_s, key, t): AdminOrg, ApiJson(body): ApiJson<SetAccessRequest>) -> Reply {
     let old = t.access();
     let access = OrgAccess {
         gated_models: body.gated_models.unwrap_or(old.gated_models),

@@ -5,14 +5,14 @@
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::OrgKeyQuery;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::RequestBody;
 use crate::state::AppState;
@@ -40,7 +40,7 @@ impl RequestBody for OrgDocumentBody {}
 /// records them: `failed` with `system_error` (R110). Missing `apiKey`: 400.
 #[utoipa::path(get, path = "/_admin/state", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "The organization document"), (status = 400, description = "No apiKey")))]
-async fn export_state(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> ApiResult<Response> {
+async fn export_state(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQuery>) -> Reply {
     let k = q.key()?;
     Ok(Json(crate::persist::export(&s, k)).into_response())
 }
@@ -62,7 +62,7 @@ async fn import_state(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<OrgKeyQuery>,
     ApiJson(body): ApiJson<OrgDocumentBody>,
-) -> ApiResult<Response> {
+) -> Reply {
     let k = q.key()?;
     crate::persist::import(&s, k, body.0).await.map_err(ApiError::BadRequest)?;
     Ok(Json(json!({"imported": k})).into_response())

@@ -4,7 +4,7 @@
 //! (`http::agents::gate`).
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::{AdminOrg, OrgKeyQuery};
 use crate::domain::versioning::VersioningMode;
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::ApiJson;
 use crate::http::json::RequestBody;
 use crate::state::AppState;
@@ -36,7 +36,7 @@ fn settings_json(s: &AppState, key: &str) -> Value {
 /// scan: "pass"|"fail", default}` (`default` is `--versioning`).
 #[utoipa::path(get, path = "/_admin/versioning", tag = "Control API", params(OrgKeyQuery),
     responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey")))]
-async fn get_versioning(AdminOrg(s, key, _t): AdminOrg) -> ApiResult<Response> {
+async fn get_versioning(AdminOrg(s, key, _t): AdminOrg) -> Reply {
     Ok(Json(settings_json(&s, &key)).into_response())
 }
 
@@ -94,10 +94,7 @@ impl RequestBody for PutVersioningRequest {}
 #[utoipa::path(put, path = "/_admin/versioning", tag = "Control API", params(OrgKeyQuery),
     request_body = PutVersioningRequest,
     responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey / bad value")))]
-async fn put_versioning(
-    AdminOrg(s, key, t): AdminOrg,
-    ApiJson(body): ApiJson<PutVersioningRequest>,
-) -> ApiResult<Response> {
+async fn put_versioning(AdminOrg(s, key, t): AdminOrg, ApiJson(body): ApiJson<PutVersioningRequest>) -> Reply {
     let scan_fails = body.scan.map(|x| matches!(x, ScanOutcome::Fail)).or(body.scan_fails);
     t.update_versioning(|v| {
         v.mode = body.mode.map_or(v.mode, VersioningMode::from);

@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 
 use super::{long_poll, long_poll_wait};
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, Reply};
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 use crate::webhooks::log::{render, Delivery, DeliveryResult, Filter};
@@ -77,7 +77,7 @@ impl DeliveryQuery {
 /// truncated}}]}`.
 #[utoipa::path(get, path = "/_admin/webhooks/deliveries", tag = "Control API", params(DeliveryQuery),
     responses((status = 200, description = "`{deliveries}`"), (status = 400, description = "Bad filter")))]
-async fn list_deliveries(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeliveryQuery>) -> ApiResult<Response> {
+async fn list_deliveries(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeliveryQuery>) -> Reply {
     let list: Vec<Value> = s.webhooks.log().list(&q.filter()?).iter().map(render).collect();
     Ok(Json(json!({"deliveries": list})).into_response())
 }
@@ -99,7 +99,7 @@ async fn clear_deliveries(State(s): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/_admin/webhooks/deliveries/wait", tag = "Control API", params(DeliveryQuery),
     responses((status = 200, description = "A delivery"), (status = 400, description = "Bad filter"),
               (status = 408, description = "No match in time"), (status = 503, description = "Server shutting down")))]
-async fn wait_for_delivery(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeliveryQuery>) -> ApiResult<Response> {
+async fn wait_for_delivery(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeliveryQuery>) -> Reply {
     let mut f = q.filter()?;
     f.finished = f.result.is_none() && f.min_attempts.is_none();
     let wait = long_poll_wait(q.timeout_ms);
@@ -110,13 +110,13 @@ async fn wait_for_delivery(State(s): State<AppState>, ApiQuery(q): ApiQuery<Deli
 #[utoipa::path(get, path = "/_admin/webhooks/deliveries/{deliveryId}", tag = "Control API",
     params(("deliveryId" = String, Path, description = "Delivery id (the envelope's `id`)")),
     responses((status = 200, description = "A delivery"), (status = 404, description = "Delivery not found")))]
-async fn get_delivery(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_delivery(State(s): State<AppState>, Path(id): Path<String>) -> Reply {
     delivery_answer(s.webhooks.log().get(&id))
 }
 
 /// 200 with the delivery (see `GET /_admin/webhooks/deliveries`); 404
 /// `Delivery not found` for `None`.
-fn delivery_answer(d: Option<Delivery>) -> ApiResult<Response> {
+fn delivery_answer(d: Option<Delivery>) -> Reply {
     let d = d.ok_or_else(|| ApiError::Rule(DomainError::NotFound("Delivery not found".into())))?;
     Ok(Json(render(&d)).into_response())
 }
@@ -128,6 +128,6 @@ fn delivery_answer(d: Option<Delivery>) -> ApiResult<Response> {
 #[utoipa::path(post, path = "/_admin/webhooks/deliveries/{deliveryId}/redeliver", tag = "Control API",
     params(("deliveryId" = String, Path, description = "Delivery id")),
     responses((status = 200, description = "The updated delivery"), (status = 404, description = "Delivery not found")))]
-async fn redeliver_delivery(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn redeliver_delivery(State(s): State<AppState>, Path(id): Path<String>) -> Reply {
     delivery_answer(s.webhooks.redeliver(&id).await)
 }

@@ -3,7 +3,7 @@
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::Path;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
@@ -14,7 +14,7 @@ use crate::calls::render as call_render;
 use crate::domain::page::Page;
 use crate::domain::versioning::AgentRecord;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, ApiQuery, Org, OrgPath, OrgState};
 use crate::http::ids::AgentId;
 use crate::http::render::{created, created_id, ok, ok_enveloped, ok_raw};
@@ -41,7 +41,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     responses((status = 201, description = "`data` is the new agent id"),
               (status = 400, description = "Invalid input"), (status = 401, description = "Unauthorized"),
               (status = 403, description = "Gated model or workflow type")))]
-async fn create_agent(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateAgentRequest>) -> ApiResult<Response> {
+async fn create_agent(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateAgentRequest>) -> Reply {
     let id = s.store.add_agent(&t, body.0)?;
     Ok(created_id(&id))
 }
@@ -107,7 +107,7 @@ impl ListAgentsQuery {
 #[utoipa::path(get, path = "/agent", tag = "Agents", params(ListAgentsQuery),
     responses((status = 200, description = "`{agents: [AgentDTO], hasMore, isSearchResults, totalCount, totalPages}`"),
               (status = 400, description = "Bad query")))]
-async fn list_agents(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<ListAgentsQuery>) -> ApiResult<Response> {
+async fn list_agents(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<ListAgentsQuery>) -> Reply {
     let query = q.into_query()?;
     let (agents, total) = s.store.list_agents(&t, &query, |r| render::agent_json(r, None));
     let page = Page::numbered(query.page, query.offset);
@@ -154,7 +154,7 @@ fn no_agent_found(e: DomainError) -> ApiError {
 /// `Version not found` (the operation documents no 404).
 #[utoipa::path(get, path = "/agent/{id}", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), GetAgentQuery),
     responses((status = 200, description = "AgentDTO"), (status = 400, description = "No agent found / Invalid agent id")))]
-async fn get_agent(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<GetAgentQuery>) -> ApiResult<Response> {
+async fn get_agent(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<GetAgentQuery>) -> Reply {
     let body = s.store.read_agent(&t, &id, |r| Ok::<_, ApiError>(render::agent_enveloped(r, Some(q.source(r)?))));
     Ok(ok_enveloped(body.map_err(no_agent_found)??))
 }
@@ -168,10 +168,7 @@ async fn get_agent(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<Ge
     request_body = UpdateAgentRequest,
     responses((status = 200, description = "`data` is the agent id"), (status = 400, description = "Config field or bad value"),
               (status = 404, description = "Agent not found")))]
-async fn update_agent(
-    OrgPath(s, t, id): OrgPath<AgentId>,
-    ApiJson(body): ApiJson<UpdateAgentRequest>,
-) -> ApiResult<Response> {
+async fn update_agent(OrgPath(s, t, id): OrgPath<AgentId>, ApiJson(body): ApiJson<UpdateAgentRequest>) -> Reply {
     s.store.update_agent(&t, &id, body.0)?;
     Ok(ok(json!(id.into_string())))
 }
@@ -191,10 +188,7 @@ pub(crate) struct ArchiveQuery {
 #[utoipa::path(delete, path = "/agent/{id}/archive", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), ArchiveQuery),
     responses((status = 200, description = "`{message: \"Agent archived\" | \"Agent unarchived\"}`"),
               (status = 404, description = "Agent not found"), (status = 409, description = "Already in that state")))]
-async fn archive_agent(
-    OrgPath(s, t, id): OrgPath<AgentId>,
-    ApiQuery(q): ApiQuery<ArchiveQuery>,
-) -> ApiResult<Response> {
+async fn archive_agent(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<ArchiveQuery>) -> Reply {
     let on = q.on.unwrap_or(true);
     s.store.set_archived(&t, &id, on)?;
     let message = if on { "Agent archived" } else { "Agent unarchived" };
@@ -204,7 +198,7 @@ async fn archive_agent(
 /// `PATCH /agent/{id}/archive`: alias of the DELETE form (L-B1).
 #[utoipa::path(patch, path = "/agent/{id}/archive", tag = "Agents", params(("id" = AgentId, Path, description = "Agent id"), ArchiveQuery),
     responses((status = 200, description = "As DELETE"), (status = 409, description = "Already in that state")))]
-async fn archive_agent_patch(target: OrgPath<AgentId>, query: ApiQuery<ArchiveQuery>) -> ApiResult<Response> {
+async fn archive_agent_patch(target: OrgPath<AgentId>, query: ApiQuery<ArchiveQuery>) -> Reply {
     archive_agent(target, query).await
 }
 
@@ -217,10 +211,7 @@ async fn archive_agent_patch(target: OrgPath<AgentId>, query: ApiQuery<ArchiveQu
     request_body = DuplicateAgentRequest,
     responses((status = 201, description = "`{_id}` of the copy"), (status = 400, description = "Archived / not single_prompt"),
               (status = 403, description = "Not a member of the target organization"), (status = 404, description = "Agent not found")))]
-async fn duplicate_agent(
-    OrgPath(s, t, id): OrgPath<String>,
-    ApiJson(body): ApiJson<DuplicateAgentRequest>,
-) -> ApiResult<Response> {
+async fn duplicate_agent(OrgPath(s, t, id): OrgPath<String>, ApiJson(body): ApiJson<DuplicateAgentRequest>) -> Reply {
     let new_id = s.store.duplicate_agent(&t, &id, &body.target_organization_id)?;
     Ok(created(json!({"_id": new_id})))
 }
@@ -230,7 +221,7 @@ async fn duplicate_agent(
 /// 404 `Agent not found`.
 #[utoipa::path(get, path = "/agent/{id}/workflow", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, description = "`{prompt, tools}` or graph data"), (status = 404, description = "Agent not found")))]
-async fn get_agent_workflow(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
+async fn get_agent_workflow(OrgPath(s, t, id): OrgPath<String>) -> Reply {
     Ok(ok(s.store.read_agent(&t, &id, render::workflow)?))
 }
 
@@ -286,11 +277,7 @@ fn lenient_count(v: Option<&str>, default: usize) -> usize {
 /// page, and bad `page`/`offset` values count as their defaults.
 #[utoipa::path(get, path = "/agent/{id}/call-logs", tag = "Agents", params(("id" = String, Path, description = "Agent id"), CallLogsQuery),
     responses((status = 200, description = "`{success: true, data: {callLogs, totalCount, page, offset}}`")))]
-async fn get_agent_call_logs(
-    Org(t): Org,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<CallLogsQuery>,
-) -> ApiResult<Response> {
+async fn get_agent_call_logs(Org(t): Org, Path(id): Path<String>, ApiQuery(q): ApiQuery<CallLogsQuery>) -> Reply {
     let (number, size) = q.numbers();
     let calls = t.calls().list(|c| c.agent_id == id);
     let rows: Vec<Value> =

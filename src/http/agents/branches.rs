@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::render_v2;
@@ -16,7 +15,7 @@ use super::requests::{BranchDraftRequest, CreateBranchRequest, RenameBranchReque
 use crate::domain::branches::{migrated, BranchCommand};
 use crate::domain::versioning::AgentRecord;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, Reply};
 use crate::http::extract::{ApiJson, OrgPath};
 use crate::http::ids::{AgentId, BranchId};
 use crate::http::render;
@@ -64,7 +63,7 @@ fn run(
 #[utoipa::path(get, path = "/agent/{id}/branches", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "`{branches: [BranchSummary]}`"), (status = 404, description = "Agent not found")))]
-async fn list_branches(OrgPath(s, t, id): OrgPath<AgentId>) -> ApiResult<Response> {
+async fn list_branches(OrgPath(s, t, id): OrgPath<AgentId>) -> Reply {
     let list = read_v2(&s, &t, &id, |r| {
         r.branches.iter().filter(|b| !b.archived).map(|b| render_v2::summary(r, b)).collect::<Vec<_>>()
     })?;
@@ -83,10 +82,7 @@ async fn list_branches(OrgPath(s, t, id): OrgPath<AgentId>) -> ApiResult<Respons
     request_body = CreateBranchRequest,
     responses((status = 201, description = "Branch"), (status = 400, description = "Missing or bad field"),
               (status = 404, description = "Agent or source not found"), (status = 409, description = "ConflictErrorResponse")))]
-async fn create_branch(
-    OrgPath(s, t, id): OrgPath<AgentId>,
-    ApiJson(body): ApiJson<CreateBranchRequest>,
-) -> ApiResult<Response> {
+async fn create_branch(OrgPath(s, t, id): OrgPath<AgentId>, ApiJson(body): ApiJson<CreateBranchRequest>) -> Reply {
     let new_id = s.store.ids().object_id(s.store.clock().now());
     let cmd = BranchCommand::Create { id: new_id.clone(), source_branch_id: body.source_branch_id, name: body.name };
     Ok(render::created(run(&s, &t, &id, cmd, &new_id, false)?))
@@ -97,7 +93,7 @@ async fn create_branch(
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "BranchSummary"), (status = 404, description = "Not found")))]
-async fn get_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
+async fn get_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> Reply {
     let out = read_v2(&s, &t, &id, |r| r.branch(&branch).map(|b| render_v2::summary(r, b)))?;
     Ok(render::ok(out.ok_or_else(branch_not_found)?))
 }
@@ -112,7 +108,7 @@ async fn get_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -
 async fn rename_branch(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<RenameBranchRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let cmd = BranchCommand::Rename { branch: branch.to_string(), name: body.name };
     Ok(render::ok(run(&s, &t, &id, cmd, &branch, false)?))
 }
@@ -124,7 +120,7 @@ async fn rename_branch(
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/archive", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{archived: true}`"), (status = 403, description = "Default or live branch"), (status = 404, description = "Not found")))]
-async fn archive_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
+async fn archive_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> Reply {
     run(&s, &t, &id, BranchCommand::Archive { branch: branch.to_string() }, &branch, false)?;
     Ok(render::ok(json!({"archived": true})))
 }
@@ -137,7 +133,7 @@ async fn archive_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "BranchSummary with `isLive: true`"), (status = 403, description = "Archived / unscanned head"),
               (status = 404, description = "Not found"), (status = 409, description = "`no_committed_revision`")))]
-async fn make_branch_live(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
+async fn make_branch_live(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> Reply {
     Ok(render::ok(run(&s, &t, &id, BranchCommand::MakeLive { branch: branch.to_string() }, &branch, true)?))
 }
 
@@ -150,7 +146,7 @@ async fn make_branch_live(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchI
 #[utoipa::path(get, path = "/agent/{id}/branches/{branchId}/draft", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "DraftDetail"), (status = 404, description = "Not found / no open draft")))]
-async fn get_branch_draft(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
+async fn get_branch_draft(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> Reply {
     let out = read_v2(&s, &t, &id, |r| {
         let b = r.branch(&branch).ok_or_else(branch_not_found)?;
         let d = b.draft.as_ref().ok_or_else(|| ApiError::Rule(DomainError::NotFound("Draft not found".into())))?;
@@ -177,7 +173,7 @@ async fn get_branch_draft(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchI
 async fn put_branch_draft(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<BranchDraftRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let draft_id = s.store.ids().object_id(s.store.clock().now());
     let (patch, expected_revision) = (body.0.patch, body.0.expected_revision);
     let cmd = BranchCommand::PutDraft { branch: branch.to_string(), draft_id, patch, expected_revision };
@@ -193,7 +189,7 @@ async fn put_branch_draft(
 #[utoipa::path(delete, path = "/agent/{id}/branches/{branchId}/draft", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{discarded: true}`"), (status = 404, description = "Not found / no open draft")))]
-async fn discard_branch_draft(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
+async fn discard_branch_draft(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> Reply {
     run(&s, &t, &id, BranchCommand::DiscardDraft { branch: branch.to_string() }, &branch, false)?;
     Ok(render::ok(json!({"discarded": true})))
 }

@@ -5,7 +5,6 @@
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
@@ -19,7 +18,7 @@ use crate::domain::DomainError;
 use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::TestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, ApiQuery, OrgPath};
 use crate::http::ids::AgentId;
 use crate::http::render::{created, ok};
@@ -48,10 +47,7 @@ fn not_found_draft() -> ApiError {
     params(("id" = AgentId, Path, description = "Agent id")), request_body = CreateDraftRequest,
     responses((status = 201, description = "AgentVersion with `status: draft`, `draftId`, `draftRevision`"),
               (status = 400, description = "No source / malformed id"), (status = 404, description = "Agent or source not found")))]
-async fn create_draft(
-    OrgPath(s, t, id): OrgPath<AgentId>,
-    ApiJson(body): ApiJson<CreateDraftRequest>,
-) -> ApiResult<Response> {
+async fn create_draft(OrgPath(s, t, id): OrgPath<AgentId>, ApiJson(body): ApiJson<CreateDraftRequest>) -> Reply {
     let now = s.store.clock().now();
     let cmd = Command::CreateDraft {
         id: s.store.ids().object_id(now),
@@ -69,7 +65,7 @@ async fn create_draft(
 #[utoipa::path(get, path = "/agent/{id}/drafts", tag = "Agent Versioning - Drafts",
     params(("id" = AgentId, Path, description = "Agent id")),
     responses((status = 200, description = "Array of AgentVersion"), (status = 404, description = "Agent not found")))]
-async fn list_drafts(OrgPath(s, t, id): OrgPath<AgentId>) -> ApiResult<Response> {
+async fn list_drafts(OrgPath(s, t, id): OrgPath<AgentId>) -> Reply {
     Ok(ok(s.store.read_agent(&t, &id, render::open_drafts)?))
 }
 
@@ -101,7 +97,7 @@ impl DraftDetailQuery {
 async fn get_draft(
     OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiQuery(q): ApiQuery<DraftDetailQuery>,
-) -> ApiResult<Response> {
+) -> Reply {
     let limit = q.limit()?;
     let out = s.store.read_agent(&t, &id, |r| r.draft(&draft).map(|d| render::draft_detail(r, d, limit)))?;
     Ok(ok(out.ok_or_else(not_found_draft)?))
@@ -115,7 +111,7 @@ async fn get_draft(
 async fn rename_draft(
     OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiJson(body): ApiJson<RenameDraftRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let name = body.draft_name;
     s.store.execute(&t, &id, &Command::RenameDraft { draft, name: name.clone() }, |_| ())?;
     Ok(ok(json!({"draftName": name})))
@@ -125,7 +121,7 @@ async fn rename_draft(
 #[utoipa::path(delete, path = "/agent/{id}/drafts/{draftId}", tag = "Agent Versioning - Drafts",
     params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
     responses((status = 200, description = "`data: null`"), (status = 403, description = "Not the creator"), (status = 404, description = "Not found")))]
-async fn discard_draft(OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>) -> ApiResult<Response> {
+async fn discard_draft(OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>) -> Reply {
     s.store.execute(&t, &id, &Command::DiscardDraft { draft }, |_| ())?;
     Ok(ok(Value::Null))
 }
@@ -143,7 +139,7 @@ async fn discard_draft(OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>) -
 async fn update_draft_config(
     OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiJson(ConfigPatch(patch)): ApiJson<ConfigPatch>,
-) -> ApiResult<Response> {
+) -> Reply {
     let key = draft.clone();
     let out = s.store.execute(&t, &id, &Command::PatchDraftConfig { draft, patch }, |r| {
         r.open_draft(&key).map(|d| render::draft(r, d))
@@ -196,7 +192,7 @@ fn draft_diff(r: &AgentRecord, draft: &str, compare: Option<&str>) -> Result<Val
 async fn get_draft_diff(
     OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiQuery(q): ApiQuery<DraftDiffQuery>,
-) -> ApiResult<Response> {
+) -> Reply {
     let compare = q.compare()?;
     Ok(ok(s.store.read_agent(&t, &id, |r| draft_diff(r, &draft, compare.as_deref()))??))
 }
@@ -211,7 +207,7 @@ async fn get_draft_diff(
 async fn publish_draft(
     OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     ApiJson(body): ApiJson<PublishDraftRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let now = s.store.clock().now();
     let version_id = s.store.ids().object_id(now);
     let cmd = Command::PublishDraft {
@@ -233,7 +229,7 @@ async fn draft_test_call(
     OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<TestCallRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     s.store.read_agent(&t, &id, |r| r.draft(&draft).map(|_| ()))?.ok_or_else(not_found_draft)?;
     let call = start_test_call(&s, &t, &headers, &body, &id, Pin::Draft(draft), TestCallKind::Draft)?;
     Ok(ok(call))

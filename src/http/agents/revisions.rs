@@ -26,7 +26,7 @@ use crate::domain::{DomainError, Millis};
 use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::BranchTestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, Reply};
 use crate::http::extract::{ApiJson, ApiQuery, OrgPath};
 use crate::http::ids::{AgentId, BranchId, RevisionId};
 use crate::http::render;
@@ -62,7 +62,7 @@ fn publish_response(committed: bool, data: Value) -> Response {
 
 /// Runs a publish-like command that creates row `rev` and answers with
 /// its `PublishResult`.
-fn run_publish(s: &AppState, t: &Arc<Tenant>, id: &AgentId, cmd: BranchCommand, rev: &str) -> ApiResult<Response> {
+fn run_publish(s: &AppState, t: &Arc<Tenant>, id: &AgentId, cmd: BranchCommand, rev: &str) -> Reply {
     let now = s.store.clock().now();
     let (committed, data) =
         s.store.execute_branch(t, id, cmd, Some(rev), |r| render_v2::publish_result(r, rev, now))?;
@@ -86,7 +86,7 @@ fn run_publish(s: &AppState, t: &Arc<Tenant>, id: &AgentId, cmd: BranchCommand, 
 async fn publish_branch_draft(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<PublishBranchDraftRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let revision_id = s.store.ids().object_id(s.store.clock().now());
     let scan_fails = t.versioning().scan_fails;
     let cmd = BranchCommand::Publish {
@@ -104,7 +104,7 @@ async fn publish_branch_draft(
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/draft/publish/cancel", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "`{cancelled: true}`"), (status = 404, description = "Not found")))]
-async fn cancel_branch_publish(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> ApiResult<Response> {
+async fn cancel_branch_publish(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> Reply {
     s.store.execute_branch(&t, &id, BranchCommand::CancelPublish { branch: branch.into_string() }, None, |_| ())?;
     Ok(render::ok(json!({"cancelled": true})))
 }
@@ -127,7 +127,7 @@ pub(crate) struct RevisionsQuery {
 async fn list_revisions(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiQuery(q): ApiQuery<RevisionsQuery>,
-) -> ApiResult<Response> {
+) -> Reply {
     let page = history_page(q.limit, q.skip)?;
     let now = s.store.clock().now();
     let out = read_v2(&s, &t, &id, |r| render_v2::revision_list(r, &branch, page, now))?;
@@ -155,7 +155,7 @@ fn read_row(
     branch: &str,
     rev: &str,
     shape: fn(&AgentRecord, &Version, Millis) -> Value,
-) -> ApiResult<Response> {
+) -> Reply {
     let now = s.store.clock().now();
     let out = read_v2(s, t, id, |r| row_on(r, branch, rev).map(|v| shape(r, v, now)))??;
     Ok(render::ok(out))
@@ -171,9 +171,7 @@ fn read_row(
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"),
            ("revisionId" = RevisionId, Path, description = "Revision id (= v1 versionId)")),
     responses((status = 200, description = "`{revision, resolvedConfig}`"), (status = 400, description = "Other branch / malformed"), (status = 404, description = "Not found")))]
-async fn get_revision(
-    OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>,
-) -> ApiResult<Response> {
+async fn get_revision(OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>) -> Reply {
     read_row(&s, &t, &id, &branch, &rev, render_v2::revision_detail)
 }
 
@@ -185,9 +183,7 @@ async fn get_revision(
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"),
            ("revisionId" = RevisionId, Path, description = "Revision id")),
     responses((status = 200, description = "`{revision, publishedBy, trail}`"), (status = 400, description = "Other branch"), (status = 404, description = "Not found")))]
-async fn get_revision_history(
-    OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>,
-) -> ApiResult<Response> {
+async fn get_revision_history(OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>) -> Reply {
     read_row(&s, &t, &id, &branch, &rev, render_v2::revision_history)
 }
 
@@ -201,9 +197,7 @@ async fn get_revision_history(
            ("revisionId" = RevisionId, Path, description = "Revision to copy")),
     responses((status = 200, description = "PublishResult `committed`"), (status = 400, description = "Other branch"), (status = 403, description = "Failed scan / archived"),
               (status = 404, description = "Not found"), (status = 409, description = "`publish_in_progress`")))]
-async fn restore_revision(
-    OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>,
-) -> ApiResult<Response> {
+async fn restore_revision(OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>) -> Reply {
     let new_id = s.store.ids().object_id(s.store.clock().now());
     let cmd =
         BranchCommand::Restore { branch: branch.into_string(), revision_id: rev.into_string(), new_id: new_id.clone() };
@@ -241,7 +235,7 @@ async fn branch_test_call(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<BranchTestCallRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let pin = read_v2(&s, &t, &id, |r| test_pin(r, &branch, &body))??;
     let call = start_test_call(&s, &t, &headers, &body.call(), &id, pin, TestCallKind::Version)?;
     Ok(render::ok(call))
@@ -290,7 +284,7 @@ fn config_of(r: &AgentRecord, name: &str, reference: &str) -> ApiResult<config::
 #[utoipa::path(get, path = "/agent/{id}/diff", tag = "Agent Versioning - Revisions",
     params(("id" = AgentId, Path, description = "Agent id"), DiffRefs),
     responses((status = 200, description = "DiffResult"), (status = 400, description = "Missing or malformed ref"), (status = 404, description = "Not found")))]
-async fn diff_refs(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<DiffRefs>) -> ApiResult<Response> {
+async fn diff_refs(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<DiffRefs>) -> Reply {
     let [(na, a), (nb, b)] = q.refs()?;
     let out = read_v2(&s, &t, &id, |r| {
         Ok::<_, ApiError>(config::version_diff(&*config_of(r, na, &a)?, &*config_of(r, nb, &b)?))

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use super::requests::CreateFromTemplateRequest;
 use crate::domain::agent;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, ApiQuery, Org, OrgState};
 use crate::http::render;
 use crate::state::AppState;
@@ -67,11 +67,7 @@ impl TemplateQuery {
 /// `_id` and a distinct slug `id`.
 #[utoipa::path(get, path = "/agent/template", tag = "Agent Templates", params(TemplateQuery),
     responses((status = 200, description = "Array of templates"), (status = 400, description = "Unknown region")))]
-async fn list_agent_templates(
-    State(s): State<AppState>,
-    Org(_t): Org,
-    ApiQuery(q): ApiQuery<TemplateQuery>,
-) -> ApiResult<Response> {
+async fn list_agent_templates(State(s): State<AppState>, Org(_t): Org, ApiQuery(q): ApiQuery<TemplateQuery>) -> Reply {
     let region = q.region()?;
     let in_region = |t: &&Value| region.is_none_or(|r| t.get("region").and_then(Value::as_str) == Some(r));
     Ok(render::ok(json!(s.fixtures.templates.iter().filter(in_region).collect::<Vec<_>>())))
@@ -86,7 +82,7 @@ async fn list_agent_templates(
 async fn create_agent_from_template(
     OrgState(s, t): OrgState,
     ApiJson(body): ApiJson<CreateFromTemplateRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let template = find(&s.fixtures.templates, &body.template_id)
         .ok_or_else(|| ApiError::BadRequest("Template not found".into()))?;
     let new = agent::parse_new(&from_template(template, body))?;

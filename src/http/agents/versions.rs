@@ -4,7 +4,6 @@
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
@@ -17,7 +16,7 @@ use crate::domain::{config, config_diff, DomainError};
 use crate::http::calls::conversations::Pin;
 use crate::http::calls::requests::TestCallRequest;
 use crate::http::calls::test_calls::{start_test_call, TestCallKind};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, Reply};
 use crate::http::extract::{ApiJson, ApiQuery, OrgPath};
 use crate::http::ids::{AgentId, VersionId};
 use crate::http::render::ok;
@@ -81,10 +80,7 @@ pub(crate) struct ListVersionsQuery {
 #[utoipa::path(get, path = "/agent/{id}/versions", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), ListVersionsQuery),
     responses((status = 200, description = "`{versions, total}`"), (status = 400, description = "Bad limit/skip"), (status = 404, description = "Agent not found")))]
-async fn list_versions(
-    OrgPath(s, t, id): OrgPath<AgentId>,
-    ApiQuery(q): ApiQuery<ListVersionsQuery>,
-) -> ApiResult<Response> {
+async fn list_versions(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<ListVersionsQuery>) -> Reply {
     let page = history_page(q.limit, q.skip)?;
     let now = s.store.clock().now();
     Ok(ok(s.store.read_agent(&t, &id, |r| render::version_list(r, page, q.is_pinned, now))?))
@@ -137,7 +133,7 @@ fn config_by_id(r: &AgentRecord, id: &str) -> Option<config::Config> {
 #[utoipa::path(get, path = "/agent/{id}/versions/diff", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), DiffQuery),
     responses((status = 200, description = "AgentVersionDiff"), (status = 400, description = "Missing or malformed ids"), (status = 404, description = "Not found")))]
-async fn diff_versions(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<DiffQuery>) -> ApiResult<Response> {
+async fn diff_versions(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<DiffQuery>) -> Reply {
     let (a, b) = q.ids()?;
     let out = s.store.read_agent(&t, &id, |r| {
         let (a, b) = (config_by_id(r, &a)?, config_by_id(r, &b)?);
@@ -150,7 +146,7 @@ async fn diff_versions(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuer
 #[utoipa::path(get, path = "/agent/{id}/versions/{versionId}", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
     responses((status = 200, description = "`{version, resolvedConfig}`"), (status = 400, description = "Malformed id"), (status = 404, description = "Not found")))]
-async fn get_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) -> ApiResult<Response> {
+async fn get_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) -> Reply {
     let now = s.store.clock().now();
     let out = s.store.read_agent(&t, &id, |r| {
         r.version(&vid)
@@ -168,7 +164,7 @@ async fn get_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) ->
 async fn update_version(
     OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>,
     ApiJson(body): ApiJson<UpdateVersionRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let cmd = Command::UpdateVersionMeta {
         version_id: vid.to_string(),
         label: body.label,
@@ -187,7 +183,7 @@ async fn update_version(
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
     responses((status = 200, description = "AgentVersion with `isActive: true`"), (status = 404, description = "Not found"),
               (status = 409, description = "Security check pending")))]
-async fn activate_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) -> ApiResult<Response> {
+async fn activate_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) -> Reply {
     let cmd = Command::Activate { version_id: vid.to_string() };
     Ok(ok(execute_rendering(&s, &t, &id, &cmd, &vid)?))
 }
@@ -202,7 +198,7 @@ async fn version_test_call(
     OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<TestCallRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     s.store.read_agent(&t, &id, |r| r.version(&vid).map(|_| ()))?.ok_or_else(version_not_found)?;
     let pin = Pin::Version(vid.into_string());
     Ok(ok(start_test_call(&s, &t, &headers, &body, &id, pin, TestCallKind::Version)?))

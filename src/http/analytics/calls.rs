@@ -2,13 +2,12 @@
 //! page of ended calls) and `conversation-details/{callId}`.
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::Response;
 
 use super::{ok, ZONE};
 use crate::calls::render::recording_link;
 use crate::domain::analytics::params::{PageParams, PeriodParams};
 use crate::domain::analytics::Scope;
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiQuery, OrgPath, OrgState};
 use crate::http::ids::CallId;
 use crate::state::AppState;
@@ -33,7 +32,7 @@ async fn get_call_counts_log(
     OrgState(s, t): OrgState,
     ApiQuery(p): ApiQuery<PeriodParams>,
     ApiQuery(page): ApiQuery<PageParams>,
-) -> ApiResult<Response> {
+) -> Reply {
     let (scope, page) = (Scope::parse(&p, s.store.clock().now(), ZONE)?, page.parse()?);
     let base = s.calls.public_url();
     Ok(ok(s.store.call_counts_log(&t, &scope, page, |c| recording_link(c, &base))))
@@ -49,6 +48,6 @@ async fn get_call_counts_log(
     params(("callId" = CallId, Path, description = "`CALL-<ms>-<hex6>`")),
     responses((status = 200, description = "`{success, data: {orgId, callId, agentName, workflowType, transcript, events, callDurationMs}}`"),
               (status = 400, description = "Invalid call ID format"), (status = 404, description = "Call log not found")))]
-async fn get_conversation_details(OrgPath(s, t, call_id): OrgPath<CallId>) -> ApiResult<Response> {
+async fn get_conversation_details(OrgPath(s, t, call_id): OrgPath<CallId>) -> Reply {
     Ok(ok(s.store.conversation_details(&t, &call_id)?))
 }

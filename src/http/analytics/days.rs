@@ -2,14 +2,13 @@
 //! a UTC day, required) and `agentId`; minute-level figures of that day.
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::Response;
 use serde::Serialize;
 
 use super::{ok, ZONE};
 use crate::domain::analytics::daily;
 use crate::domain::analytics::params::{ConcurrencyParams, DayParams};
 use crate::domain::analytics::{DayScope, Source};
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiQuery, Org};
 use crate::state::AppState;
 
@@ -18,11 +17,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Validates the query and answers `figure` over the organization's index.
-fn daily<T: Serialize>(
-    t: &Org,
-    p: &DayParams,
-    figure: impl FnOnce(&dyn Source, &DayScope) -> T,
-) -> ApiResult<Response> {
+fn daily<T: Serialize>(t: &Org, p: &DayParams, figure: impl FnOnce(&dyn Source, &DayScope) -> T) -> Reply {
     let day = DayScope::parse(p, ZONE)?;
     let data = figure(&*t.0.analytics().read(), &day);
     Ok(ok(data))
@@ -38,7 +33,7 @@ fn daily<T: Serialize>(
 #[utoipa::path(get, path = "/analytics/concurrency", tag = "Analytics", params(DayParams, ConcurrencyParams),
     responses((status = 200, description = "`{success, data: {date, dataPoints, peakConcurrent, avgConcurrent, totalMinutes, byAgent?}}`"),
               (status = 400, description = "A bad or missing query parameter")))]
-async fn get_analytics_concurrency(t: Org, ApiQuery(p): ApiQuery<DayParams>) -> ApiResult<Response> {
+async fn get_analytics_concurrency(t: Org, ApiQuery(p): ApiQuery<DayParams>) -> Reply {
     daily(&t, &p, daily::concurrency)
 }
 
@@ -47,7 +42,7 @@ async fn get_analytics_concurrency(t: Org, ApiQuery(p): ApiQuery<DayParams>) -> 
 #[utoipa::path(get, path = "/analytics/call-start-distribution", tag = "Analytics", params(DayParams),
     responses((status = 200, description = "`{success, data: {date, dataPoints, totalCalls}}`"),
               (status = 400, description = "A bad or missing query parameter")))]
-async fn get_call_start_distribution(t: Org, ApiQuery(p): ApiQuery<DayParams>) -> ApiResult<Response> {
+async fn get_call_start_distribution(t: Org, ApiQuery(p): ApiQuery<DayParams>) -> Reply {
     daily(&t, &p, daily::call_start_distribution)
 }
 
@@ -58,6 +53,6 @@ async fn get_call_start_distribution(t: Org, ApiQuery(p): ApiQuery<DayParams>) -
 #[utoipa::path(get, path = "/analytics/daily-call-summary", tag = "Analytics", params(DayParams),
     responses((status = 200, description = "`{success, data: {date, totalCalls, …, inProgressCalls, inQueueCalls, totalDurationMs}}`"),
               (status = 400, description = "A bad or missing query parameter")))]
-async fn get_daily_call_summary(t: Org, ApiQuery(p): ApiQuery<DayParams>) -> ApiResult<Response> {
+async fn get_daily_call_summary(t: Org, ApiQuery(p): ApiQuery<DayParams>) -> Reply {
     daily(&t, &p, daily::daily_call_summary)
 }

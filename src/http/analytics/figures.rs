@@ -5,13 +5,12 @@
 //! organization's ended calls (A1). `usage/timeseries` takes only the range.
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::Response;
 use serde::Serialize;
 
 use super::{ok, ZONE};
 use crate::domain::analytics::params::{PeriodParams, RangeParams, Rank, RankParams};
 use crate::domain::analytics::{figures, groups, panels, Scope, Source};
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiQuery, OrgState};
 use crate::state::AppState;
 use crate::store::Tenant;
@@ -41,7 +40,7 @@ fn ranged<T: Serialize>(
     t: &Tenant,
     p: &PeriodParams,
     figure: impl FnOnce(&dyn Source, &str, &Scope) -> T,
-) -> ApiResult<Response> {
+) -> Reply {
     let scope = Scope::parse(p, s.store.clock().now(), ZONE)?;
     let data = figure(&*t.analytics().read(), t.org_id(), &scope);
     Ok(ok(data))
@@ -54,7 +53,7 @@ fn ranged<T: Serialize>(
 #[utoipa::path(get, path = "/analytics/dashboard", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {summary, callVolumeTimeseries, callOutcomesTimeseries, pickupRateByNumber, hourlyPerformance, durationStats}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_dashboard(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
+async fn get_dashboard(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, figures::dashboard)
 }
 
@@ -65,7 +64,7 @@ async fn get_dashboard(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodPar
 #[utoipa::path(get, path = "/analytics/summary", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, totalCalls, pickupRate, …, period, previousPeriod}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_analytics_summary(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
+async fn get_analytics_summary(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, figures::summary)
 }
 
@@ -74,10 +73,7 @@ async fn get_analytics_summary(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<P
 #[utoipa::path(get, path = "/analytics/call-volume-timeseries", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, dataPoints, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_call_volume_timeseries(
-    OrgState(s, t): OrgState,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_call_volume_timeseries(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, panels::call_volume)
 }
 
@@ -86,10 +82,7 @@ async fn get_call_volume_timeseries(
 #[utoipa::path(get, path = "/analytics/call-outcomes-timeseries", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, dataPoints, totals, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_call_outcomes_timeseries(
-    OrgState(s, t): OrgState,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_call_outcomes_timeseries(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, panels::call_outcomes)
 }
 
@@ -99,10 +92,7 @@ async fn get_call_outcomes_timeseries(
 #[utoipa::path(get, path = "/analytics/pickup-rate-by-number", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, numbers, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_pickup_rate_by_number(
-    OrgState(s, t): OrgState,
-    ApiQuery(p): ApiQuery<PeriodParams>,
-) -> ApiResult<Response> {
+async fn get_pickup_rate_by_number(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, panels::pickup_by_number)
 }
 
@@ -111,7 +101,7 @@ async fn get_pickup_rate_by_number(
 #[utoipa::path(get, path = "/analytics/phone-number-trends", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, trends, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_phone_number_trends(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
+async fn get_phone_number_trends(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, groups::phone_number_trends)
 }
 
@@ -120,7 +110,7 @@ async fn get_phone_number_trends(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery
 #[utoipa::path(get, path = "/analytics/hourly-performance", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, hours, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_hourly_performance(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
+async fn get_hourly_performance(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, panels::hourly_performance)
 }
 
@@ -130,7 +120,7 @@ async fn get_hourly_performance(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<
 #[utoipa::path(get, path = "/analytics/duration-stats", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, avgDurationMs, …, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_duration_stats(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
+async fn get_duration_stats(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, panels::duration_stats)
 }
 
@@ -140,7 +130,7 @@ async fn get_duration_stats(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<Peri
 #[utoipa::path(get, path = "/analytics/weekly-trends", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, weeks, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_weekly_trends(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
+async fn get_weekly_trends(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, groups::weekly_trends)
 }
 
@@ -155,7 +145,7 @@ async fn get_agent_performance(
     OrgState(s, t): OrgState,
     ApiQuery(p): ApiQuery<PeriodParams>,
     ApiQuery(r): ApiQuery<RankParams>,
-) -> ApiResult<Response> {
+) -> Reply {
     let rank = Rank::parse(&r)?;
     ranged(&s, &t, &p, |src, org, scope| groups::agent_performance(src, org, scope, rank))
 }
@@ -167,7 +157,7 @@ async fn get_agent_performance(
 #[utoipa::path(get, path = "/analytics/attempt-cohort", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, cohorts, totalUniqueNumbers, maxAttemptsSeen, avgAttemptsToPickup, period}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_attempt_cohort(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
+async fn get_attempt_cohort(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, groups::attempt_cohort)
 }
 
@@ -176,7 +166,7 @@ async fn get_attempt_cohort(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<Peri
 #[utoipa::path(get, path = "/analytics/call-counts-by-day", tag = "Analytics", params(PeriodParams),
     responses((status = 200, description = "`{success, data: {orgId, callCountsByDay}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_call_counts_by_day(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Response> {
+async fn get_call_counts_by_day(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<PeriodParams>) -> Reply {
     ranged(&s, &t, &p, groups::call_counts_by_day)
 }
 
@@ -187,7 +177,7 @@ async fn get_call_counts_by_day(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<
 #[utoipa::path(get, path = "/analytics/usage/timeseries", tag = "Analytics", params(RangeParams),
     responses((status = 200, description = "`{success, data: {dateRange, dayWiseCredits, totalCredits}}`"),
               (status = 400, description = "A bad query parameter")))]
-async fn get_usage_timeseries(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<RangeParams>) -> ApiResult<Response> {
+async fn get_usage_timeseries(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<RangeParams>) -> Reply {
     let range = p.parse(s.store.clock().now(), ZONE)?;
     let other = s.store.with_account(&t, |a, ids, now| a.non_call_usage(range.from, range.to, ids, now));
     let data = groups::usage_timeseries(&*t.analytics().read(), &other, range, ZONE);

@@ -4,12 +4,11 @@
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::requests::CallActionRequest;
 use crate::domain::call_action::{validate_list, CallAction, ListQuery, DELETED};
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Org, OrgPath, OrgState};
 use crate::http::ids::CallActionId;
 use crate::http::render::succeeded;
@@ -24,10 +23,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// trigger actions`, `Agent not found` (the route documents no 404).
 #[utoipa::path(post, path = "/call-actions", tag = "Call Actions", request_body = CallActionRequest,
     responses((status = 201, description = "The call action"), (status = 400, description = "Validation error")))]
-async fn create_call_action(
-    OrgState(s, t): OrgState,
-    ApiJson(body): ApiJson<CallActionRequest>,
-) -> ApiResult<Response> {
+async fn create_call_action(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CallActionRequest>) -> Reply {
     let a = s.store.create_call_action(&t, &body.0)?;
     Ok(succeeded(StatusCode::CREATED, a.to_json()))
 }
@@ -37,7 +33,7 @@ async fn create_call_action(
 /// Number must be greater than or equal to 1`, the category enum message.
 #[utoipa::path(get, path = "/call-actions", tag = "Call Actions", params(ListQuery),
     responses((status = 200, description = "A page of call actions"), (status = 400, description = "Bad query")))]
-async fn list_call_actions(Org(t): Org, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Response> {
+async fn list_call_actions(Org(t): Org, ApiQuery(q): ApiQuery<ListQuery>) -> Reply {
     let f = validate_list(&q)?;
     let book = t.call_actions();
     let (page, total) = book.list(&f);
@@ -51,7 +47,7 @@ async fn list_call_actions(Org(t): Org, ApiQuery(q): ApiQuery<ListQuery>) -> Api
     params(("id" = CallActionId, Path, description = "Call action id")),
     responses((status = 200, description = "The call action"), (status = 400, description = "Malformed id"),
         (status = 404, description = "Not found")))]
-async fn get_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> ApiResult<Response> {
+async fn get_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> Reply {
     Ok(succeeded(StatusCode::OK, t.call_actions().get(&id)?.to_json()))
 }
 
@@ -65,7 +61,7 @@ async fn get_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> Api
 async fn update_call_action(
     OrgPath(s, t, id): OrgPath<CallActionId>,
     ApiJson(body): ApiJson<CallActionRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let now = s.store.clock().now();
     Ok(succeeded(StatusCode::OK, t.call_actions().update(&id, &body.0, now)?.to_json()))
 }
@@ -76,7 +72,7 @@ async fn update_call_action(
     params(("id" = CallActionId, Path, description = "Call action id")),
     responses((status = 200, description = "Deleted"), (status = 400, description = "Malformed id"),
         (status = 404, description = "Not found")))]
-async fn delete_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> ApiResult<Response> {
+async fn delete_call_action(Org(t): Org, ApiPath(id): ApiPath<CallActionId>) -> Reply {
     t.call_actions().delete(&id)?;
     Ok(succeeded(StatusCode::OK, json!({"message": DELETED})))
 }

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use crate::http::routes::{router, OpenApiRouter};
-use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::requests::SearchCallsRequest;
@@ -20,7 +19,7 @@ use crate::calls::{recording_url, render as call_render};
 use crate::domain::ids::is_object_id;
 use crate::domain::page::Page;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::{ApiJson, ApiQuery, OrgPath, OrgState};
 use crate::http::render;
 use crate::state::AppState;
@@ -53,7 +52,7 @@ fn not_found() -> ApiError {
 #[utoipa::path(get, path = "/conversation", tag = "Logs", params(LogParams),
     responses((status = 200, description = "`{logs, pagination, dispositionMetricsConfig}`"),
               (status = 400, description = "A bad query parameter"), (status = 401, description = "Unauthorized")))]
-async fn list_conversations(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<LogParams>) -> ApiResult<Response> {
+async fn list_conversations(OrgState(s, t): OrgState, ApiQuery(p): ApiQuery<LogParams>) -> Reply {
     let q = LogQuery::parse(&p).map_err(ApiError::BadRequest)?;
     let (calls, total, config) = match q.default_order() {
         // The default list reads one page of the book's order, O(log n + page).
@@ -99,10 +98,7 @@ fn metrics_config(lists: impl IntoIterator<Item = Vec<Value>>) -> Vec<Value> {
     request_body = SearchCallsRequest,
     responses((status = 200, description = "`{logs, total, requestedCount}`"),
               (status = 400, description = "callIds missing, empty or over 100")))]
-async fn search_conversations(
-    OrgState(s, t): OrgState,
-    ApiJson(body): ApiJson<SearchCallsRequest>,
-) -> ApiResult<Response> {
+async fn search_conversations(OrgState(s, t): OrgState, ApiJson(body): ApiJson<SearchCallsRequest>) -> Reply {
     let ids = body.call_ids;
     let base = s.calls.public_url();
     let mut seen = std::collections::HashSet::new();
@@ -121,7 +117,7 @@ async fn search_conversations(
 /// conversation found`.
 #[utoipa::path(get, path = "/conversation/{id}", tag = "Logs", params(("id" = String, Path, description = "callId")),
     responses((status = 200, description = "Call detail"), (status = 404, description = "No conversation found")))]
-async fn get_conversation(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
+async fn get_conversation(OrgPath(s, t, id): OrgPath<String>) -> Reply {
     let (call, hub) = t.calls().get(&id).ok_or_else(not_found)?;
     let agent = s
         .store
@@ -130,7 +126,7 @@ async fn get_conversation(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Respo
     Ok(render::ok_raw(&call_render::detail(&call, &agent, &hub.events(), &s.calls.public_url())))
 }
 
-fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> ApiResult<Response> {
+fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> Reply {
     let family = t.calls().family(call_id).ok_or_else(not_found)?;
     let base = s.calls.public_url();
     let rows: Vec<Value> = family.iter().map(|c| call_render::list_row(c, &base)).collect();
@@ -145,7 +141,7 @@ fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> ApiResult<Response> 
 #[utoipa::path(get, path = "/conversation/{callId}/retries", tag = "Conversations",
     params(("callId" = String, Path, description = "Any callId of the family")),
     responses((status = 200, description = "`{retries}`"), (status = 404, description = "No conversation found")))]
-async fn list_retries(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
+async fn list_retries(OrgPath(s, t, call_id): OrgPath<String>) -> Reply {
     retries(&s, &t, &call_id)
 }
 
@@ -154,11 +150,11 @@ async fn list_retries(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Resp
 #[utoipa::path(get, path = "/conversation/logs/{callId}/retries", tag = "Conversations",
     params(("callId" = String, Path, description = "Any callId of the family")),
     responses((status = 200, description = "`{retries}`"), (status = 404, description = "No conversation found")))]
-async fn list_retries_alias(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
+async fn list_retries_alias(OrgPath(s, t, call_id): OrgPath<String>) -> Reply {
     retries(&s, &t, &call_id)
 }
 
-fn recording(s: &AppState, t: &Tenant, call_id: &str) -> ApiResult<Response> {
+fn recording(s: &AppState, t: &Tenant, call_id: &str) -> Reply {
     if is_object_id(call_id) || !is_call_id(call_id) {
         return Err(ApiError::BadRequest("Invalid call ID format".into()));
     }
@@ -180,7 +176,7 @@ fn recording(s: &AppState, t: &Tenant, call_id: &str) -> ApiResult<Response> {
     params(("callId" = String, Path, description = "CALL-… id (not the `_id`)")),
     responses((status = 200, description = "`{presignedUrl}`"), (status = 400, description = "Invalid call ID format"),
               (status = 404, description = "No recording found")))]
-async fn get_recording_url(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
+async fn get_recording_url(OrgPath(s, t, call_id): OrgPath<String>) -> Reply {
     recording(&s, &t, &call_id)
 }
 
@@ -190,6 +186,6 @@ async fn get_recording_url(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult
     params(("callId" = String, Path, description = "CALL-… id (not the `_id`)")),
     responses((status = 200, description = "`{presignedUrl}`"), (status = 400, description = "Invalid call ID format"),
               (status = 404, description = "No recording found")))]
-async fn get_recording_url_alias(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
+async fn get_recording_url_alias(OrgPath(s, t, call_id): OrgPath<String>) -> Reply {
     recording(&s, &t, &call_id)
 }

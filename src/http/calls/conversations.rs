@@ -8,12 +8,11 @@ use std::sync::Arc;
 
 use crate::http::routes::{router, OpenApiRouter};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::requests::{CancelCallRequest, OutboundCallRequest, WebSessionRequest};
 use crate::calls::{Call, CallType};
-use crate::http::error::ApiResult;
+use crate::http::error::{ApiResult, Reply};
 use crate::http::extract::{ApiJson, OrgPath, OrgState};
 use crate::http::render;
 use crate::scenarios::SCENARIO_HEADER;
@@ -50,7 +49,7 @@ async fn create_outbound_call(
     OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiJson(body): ApiJson<OutboundCallRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let linked = s.store.read_agent(&t, &body.agent_id, |r| r.agent.telephony_product_id.clone()).unwrap_or_default();
     let is_test =
         headers.get("x-test-call").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -75,13 +74,7 @@ pub(crate) fn session_fields(s: &AppState, call: &Call) -> Value {
     })
 }
 
-async fn web_session(
-    s: &AppState,
-    t: &Arc<Tenant>,
-    headers: &HeaderMap,
-    body: WebSessionRequest,
-    chat: bool,
-) -> ApiResult<Response> {
+async fn web_session(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, body: WebSessionRequest, chat: bool) -> Reply {
     let req = CallRequest {
         agent_id: body.agent_id.into_string(),
         pin: Pin::Active,
@@ -105,18 +98,14 @@ async fn create_webcall(
     OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiJson(body): ApiJson<WebSessionRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     web_session(&s, &t, &headers, body, false).await
 }
 
 /// Start a chat session (R120); logged as `webcall` (L-E4).
 #[utoipa::path(post, path = "/conversation/chat", tag = "Conversations", request_body = WebSessionRequest,
     responses((status = 200, description = "WebSessionResponse"), (status = 400, description = "`agentId: Required`")))]
-async fn create_chat(
-    OrgState(s, t): OrgState,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<WebSessionRequest>,
-) -> ApiResult<Response> {
+async fn create_chat(OrgState(s, t): OrgState, headers: HeaderMap, ApiJson(body): ApiJson<WebSessionRequest>) -> Reply {
     web_session(&s, &t, &headers, body, true).await
 }
 
@@ -127,7 +116,7 @@ async fn create_chat(
     request_body = CancelCallRequest,
     responses((status = 200, description = "`{callId, status, previousStatus}`"), (status = 400, description = "Already ended"),
               (status = 404, description = "No conversation found")))]
-async fn cancel_call(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CancelCallRequest>) -> ApiResult<Response> {
+async fn cancel_call(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CancelCallRequest>) -> Reply {
     let (prev, call) = s.calls.cancel(t.calls(), &body.call_id, false)?;
     Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str(), "previousStatus": prev.as_str()})))
 }
@@ -139,7 +128,7 @@ async fn cancel_call(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CancelCall
     params(("callId" = String, Path, description = "CALL-… id")),
     responses((status = 200, description = "`{callId, status}`"), (status = 400, description = "Not in queue"),
               (status = 404, description = "No conversation found")))]
-async fn cancel_queued_call(OrgPath(s, t, call_id): OrgPath<String>) -> ApiResult<Response> {
+async fn cancel_queued_call(OrgPath(s, t, call_id): OrgPath<String>) -> Reply {
     let (_, call) = s.calls.cancel(t.calls(), &call_id, true)?;
     Ok(render::ok(json!({"callId": call.call_id, "status": call.status.as_str()})))
 }

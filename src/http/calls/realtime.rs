@@ -31,7 +31,7 @@ use super::requests::{RegisterCallRequest, Variables};
 use crate::calls::CallType;
 use crate::domain::enum_message;
 use crate::domain::ids::is_object_id;
-use crate::http::error::{envelope, ApiError, ApiResult, UNAUTHORIZED};
+use crate::http::error::{envelope, ApiError, Reply, UNAUTHORIZED};
 use crate::http::extract::{ApiJson, ApiQuery, OrgState};
 use crate::http::render;
 use crate::realtime::session::{self, Admission};
@@ -92,7 +92,7 @@ async fn register_call(
     OrgState(s, t): OrgState,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RegisterCallRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let scenario = headers.get(SCENARIO_HEADER).and_then(|h| h.to_str().ok()).map(str::to_string);
     let now = s.store.clock().now();
     let grant = Grant {

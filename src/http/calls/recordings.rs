@@ -24,7 +24,7 @@ use utoipa::IntoParams;
 use super::sse::is_call_id;
 use crate::calls::recording_sig;
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, Reply};
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 
@@ -111,7 +111,7 @@ async fn get_recording(
     State(s): State<AppState>,
     Path(file): Path<String>,
     ApiQuery(q): ApiQuery<RecordingQuery>,
-) -> ApiResult<Response> {
+) -> Reply {
     let no_recording = || ApiError::Rule(DomainError::NotFound("No recording found".into()));
     let (call_id, dual) = parse_file(&file).ok_or_else(no_recording)?;
     if q.sig.as_deref() != Some(recording_sig(call_id).as_str()) {

@@ -22,7 +22,7 @@ use crate::http::routes::{router, OpenApiRouter};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use bytes::Bytes;
 use futures_util::stream;
 use serde::Deserialize;
@@ -36,7 +36,7 @@ use crate::domain::event_stream::{streamed, subscribable};
 use crate::domain::time::iso;
 use crate::domain::DomainError;
 use crate::events::{CallEvent, CallHub, HubMessage, Subscription};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, Reply};
 use crate::http::extract::{ApiQuery, Org};
 use crate::state::AppState;
 
@@ -79,11 +79,7 @@ impl EventsQuery {
     responses((status = 200, description = "`text/event-stream` of `data: <json>` frames", content_type = "text/event-stream"),
               (status = 400, description = "Missing/invalid callId or call already completed"),
               (status = 404, description = "Call log not found")))]
-async fn stream_events(
-    State(s): State<AppState>,
-    Org(t): Org,
-    ApiQuery(q): ApiQuery<EventsQuery>,
-) -> ApiResult<Response> {
+async fn stream_events(State(s): State<AppState>, Org(t): Org, ApiQuery(q): ApiQuery<EventsQuery>) -> Reply {
     let (call, hub) = t
         .calls()
         .get(&q.call_id()?)

@@ -21,7 +21,7 @@ use crate::domain::audience::{parse_upload, row_data, MAX_CSV_BYTES};
 use crate::domain::page::Page;
 use crate::domain::time::iso;
 use crate::domain::DomainError;
-use crate::http::error::{multipart_error, ApiError, ApiResult};
+use crate::http::error::{multipart_error, ApiError, ApiResult, Reply};
 use crate::http::extract::{ApiJson, ApiQuery, Org, OrgPath, OrgState};
 use crate::http::render;
 use crate::state::AppState;
@@ -134,7 +134,7 @@ async fn create_audience(
     OrgState(s, t): OrgState,
     headers: HeaderMap,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<Response> {
+) -> Reply {
     let up = read_upload(mp.map_err(|_| not_multipart(&headers))?).await?;
     let a = up.audience(&s)?;
     let body = Value::Object(doc(&a, &t));
@@ -202,7 +202,7 @@ fn listed(book: &CampaignBook, a: &Audience, t: &Tenant) -> Value {
 /// another organization's (never 403).
 #[utoipa::path(get, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     responses((status = 200, description = "The audience"), (status = 400, description = "Audience ID missing"), (status = 404, description = "Audience not found")))]
-async fn get_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_audience(Org(t): Org, Path(id): Path<String>) -> Reply {
     let body = with_audience(&t, given(&id)?, |a| Value::Object(doc(a, &t)))?;
     Ok(render::ok(body))
 }
@@ -212,7 +212,7 @@ async fn get_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response
 /// it; 404 when unknown.
 #[utoipa::path(delete, path = "/audience/{id}", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     responses((status = 200, description = "`data: []`"), (status = 400, description = "Used by an active campaign"), (status = 404, description = "Audience not found")))]
-async fn delete_audience(Org(t): Org, Path(id): Path<String>) -> ApiResult<Response> {
+async fn delete_audience(Org(t): Org, Path(id): Path<String>) -> Reply {
     t.campaigns().delete_audience(given(&id)?)?;
     Ok(render::ok(json!([])))
 }
@@ -249,11 +249,7 @@ fn members_of(a: &Audience, page: Page) -> Value {
            ("offset" = Option<usize>, Query, description = "Page size (default 5)")),
     responses((status = 200, description = "A page of members"), (status = 400, description = "`{status: \"error\"}`"),
               (status = 404, description = "Audience not found")))]
-async fn list_members(
-    Org(t): Org,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<Map<String, Value>>,
-) -> ApiResult<Response> {
+async fn list_members(Org(t): Org, Path(id): Path<String>, ApiQuery(q): ApiQuery<Map<String, Value>>) -> Reply {
     if missing(&id) {
         return Err(ApiError::StatusError("Audience ID is required".into()));
     }
@@ -273,7 +269,7 @@ async fn list_members(
 async fn add_members(
     OrgPath(s, t, id): OrgPath<String>,
     ApiJson(AddMembersRequest { members }): ApiJson<AddMembersRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let now = s.store.clock().now();
     let (added, skipped) = t.campaigns().add_members(&id, members, || s.store.ids().object_id(now), now)?;
     let message = format!("{added} members added successfully");
@@ -285,10 +281,7 @@ async fn add_members(
 #[utoipa::path(delete, path = "/audience/{id}/members", tag = "Audience", params(("id" = String, Path, description = "Audience id")),
     request_body = DeleteMembersRequest,
     responses((status = 200, description = "`{deletedCount}`"), (status = 400, description = "Invalid body"), (status = 404, description = "Audience not found")))]
-async fn delete_members(
-    OrgPath(s, t, id): OrgPath<String>,
-    ApiJson(body): ApiJson<DeleteMembersRequest>,
-) -> ApiResult<Response> {
+async fn delete_members(OrgPath(s, t, id): OrgPath<String>, ApiJson(body): ApiJson<DeleteMembersRequest>) -> Reply {
     let n = t.campaigns().delete_members(given(&id)?, &body.member_ids, s.store.clock().now())?;
     Ok(render::ok(json!({"deletedCount": n})))
 }
@@ -304,11 +297,7 @@ const SEARCH_REQUIRED: &str = "At least one search parameter is required. Use 'q
 #[utoipa::path(get, path = "/audience/{id}/members/search", tag = "Audience",
     params(("id" = String, Path, description = "Audience id"), ("query" = Option<String>, Query, description = "General search")),
     responses((status = 200, description = "Matches"), (status = 400, description = "No search parameter"), (status = 404, description = "Audience not found")))]
-async fn search_members(
-    Org(t): Org,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<Vec<(String, String)>>,
-) -> ApiResult<Response> {
+async fn search_members(Org(t): Org, Path(id): Path<String>, ApiQuery(q): ApiQuery<Vec<(String, String)>>) -> Reply {
     let query = search_query(q)?;
     Ok(render::ok(with_audience(&t, &id, |a| search_result(a, &query))?))
 }

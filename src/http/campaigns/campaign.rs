@@ -22,7 +22,7 @@ use crate::campaigns::{render as view, Campaign};
 use crate::domain::campaign::Command;
 use crate::domain::campaign_list::{CampaignListQuery, RawCampaignListQuery};
 use crate::domain::DomainError;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, Reply};
 use crate::http::extract::{ApiJson, ApiQuery, OrgPath, OrgState};
 use crate::http::ids::CampaignId;
 use crate::http::render;
@@ -55,10 +55,7 @@ fn bad(m: impl Into<String>) -> ApiError {
 #[utoipa::path(post, path = "/campaign", tag = "Campaigns",
     request_body = CreateCampaignRequest,
     responses((status = 201, description = "The stored campaign"), (status = 400, description = "Validation error")))]
-async fn create_campaign(
-    OrgState(s, t): OrgState,
-    ApiJson(body): ApiJson<CreateCampaignRequest>,
-) -> ApiResult<Response> {
+async fn create_campaign(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CreateCampaignRequest>) -> Reply {
     let c = s.campaigns.create(&t, body.into_new(s.store.clock().now())?)?;
     Ok(render::created(view::document(&c, t.org_id(), t.user_id())))
 }
@@ -123,7 +120,7 @@ fn populated(s: &AppState, t: &Tenant, c: &Campaign, audience: Option<String>) -
 /// (`campaigns::list`).
 #[utoipa::path(get, path = "/campaign", tag = "Campaigns", params(ListCampaignsQuery),
     responses((status = 200, description = "A page of campaigns"), (status = 400, description = "Bad filter")))]
-async fn list_campaigns(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<ListCampaignsQuery>) -> ApiResult<Response> {
+async fn list_campaigns(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<ListCampaignsQuery>) -> Reply {
     let query = q.parse()?;
     let page = s.campaigns.list(&t, &query);
     let items: Vec<Value> = page.items.into_iter().map(|(c, audience)| populated(&s, &t, &c, audience)).collect();
@@ -153,7 +150,7 @@ fn unknown_as_400(id: &str) -> impl Fn(ApiError) -> ApiError + '_ {
 /// Unknown: 400 `no campaign found for id <id>` (the spec documents no 404).
 #[utoipa::path(get, path = "/campaign/{id}", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "Campaign, events and metrics"), (status = 400, description = "Malformed or unknown id")))]
-async fn get_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
+async fn get_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> Reply {
     let (c, audience) = found(&s, &t, &id).map_err(unknown_as_400(&id))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let campaign = populated(&s, &t, &c, audience);
@@ -164,7 +161,7 @@ async fn get_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Respo
 /// while running (queued calls are cancelled); 404 when unknown.
 #[utoipa::path(delete, path = "/campaign/{id}", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "`{status: true}`"), (status = 404, description = "Campaign not found")))]
-async fn delete_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
+async fn delete_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> Reply {
     s.campaigns.delete(&t, &id)?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -175,7 +172,7 @@ async fn delete_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Re
 /// member twice. 400 on a completed or failed campaign; 404 unknown.
 #[utoipa::path(post, path = "/campaign/{id}/start", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 202, description = "Queued"), (status = 400, description = "Completed or failed"), (status = 404, description = "Campaign not found")))]
-async fn start_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
+async fn start_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> Reply {
     s.campaigns.run(&t, &id, &Command::Start)?;
     let data = json!({"message": "Campaign is being processed", "taskId": s.store.ids().uuid(), "campaignId": id.into_string()});
     Ok((StatusCode::ACCEPTED, Json(render::success(data))).into_response())
@@ -188,7 +185,7 @@ async fn start_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Res
 /// found for id <id>` (the spec documents no 404).
 #[utoipa::path(post, path = "/campaign/{id}/pause", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "Pause queued"), (status = 400, description = "Not running / unknown")))]
-async fn pause_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
+async fn pause_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> Reply {
     s.campaigns.run(&t, &id, &Command::Pause).map_err(|e| unknown_as_400(&id)(e.into()))?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -203,7 +200,7 @@ async fn pause_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Res
 /// processing, running or paused; 404 `Campaign not found`.
 #[utoipa::path(post, path = "/campaign/{id}/stop", tag = "Campaigns", params(("id" = CampaignId, Path, description = "Campaign id")),
     responses((status = 200, description = "`{status: true}`"), (status = 400, description = "Not running"), (status = 404, description = "Campaign not found")))]
-async fn stop_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> ApiResult<Response> {
+async fn stop_campaign(OrgPath(s, t, id): OrgPath<CampaignId>) -> Reply {
     s.campaigns.run(&t, &id, &Command::Stop { queued: Vec::new() })?;
     Ok(Json(json!({"status": true})).into_response())
 }
@@ -228,10 +225,7 @@ fn csv(body: String) -> Response {
 #[utoipa::path(get, path = "/campaign/{id}/export/by-audience-member", tag = "Campaigns",
     params(("id" = CampaignId, Path, description = "Campaign id"), ExportQuery),
     responses((status = 200, description = "JSON object or text/csv"), (status = 404, description = "Campaign not found")))]
-async fn export_by_member(
-    OrgPath(s, t, id): OrgPath<CampaignId>,
-    ApiQuery(q): ApiQuery<ExportQuery>,
-) -> ApiResult<Response> {
+async fn export_by_member(OrgPath(s, t, id): OrgPath<CampaignId>, ApiQuery(q): ApiQuery<ExportQuery>) -> Reply {
     let (c, _) = found(&s, &t, &id)?;
     let calls = s.campaigns.calls_of(&t, &id);
     match q.format.as_deref() {
@@ -245,7 +239,7 @@ async fn export_by_member(
 /// campaign found for id <id>` when unknown.
 #[utoipa::path(get, path = "/campaign/{id}/logs/export", tag = "Campaigns", params(("id" = String, Path, description = "Campaign id")),
     responses((status = 200, description = "text/csv"), (status = 400, description = "no campaign found for id <id>")))]
-async fn export_logs(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
+async fn export_logs(OrgPath(s, t, id): OrgPath<String>) -> Reply {
     let (c, _) = s.campaigns.snapshot(&t, &id).ok_or_else(|| bad(format!("no campaign found for id {id}")))?;
     let calls = s.campaigns.calls_of(&t, &id);
     let agent = s.store.read_agent(&t, &c.agent_id, |r| r.agent.name.clone()).unwrap_or_default();

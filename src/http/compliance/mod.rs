@@ -11,7 +11,6 @@
 use crate::http::routes::{router, OpenApiRouter};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
-use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -20,7 +19,7 @@ use crate::domain::compliance_form::{parse_resubmit, parse_submit};
 use crate::domain::compliance_rules::{requirement_wire, NumberType, UserType};
 use crate::domain::inventory::parse_country;
 use crate::domain::DomainError;
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiQuery, Org, OrgPath, OrgState};
 use crate::http::render;
 use crate::state::AppState;
@@ -69,10 +68,7 @@ impl ComplianceQuery {
 #[utoipa::path(get, path = "/compliance/status", tag = "Compliance", params(ComplianceQuery),
     responses((status = 200, description = "`{step, application, requiredDocuments}`"), (status = 400, description = "Bad query"),
               (status = 401, description = "Unauthorized")))]
-async fn get_compliance_status(
-    OrgState(s, t): OrgState,
-    ApiQuery(q): ApiQuery<ComplianceQuery>,
-) -> ApiResult<Response> {
+async fn get_compliance_status(OrgState(s, t): OrgState, ApiQuery(q): ApiQuery<ComplianceQuery>) -> Reply {
     let (country, nt, ut) = q.parse()?;
     Ok(render::ok(s.store.with_account(&t, |a, ids, now| a.compliance_status(&country, nt, ut, ids, now))))
 }
@@ -83,7 +79,7 @@ async fn get_compliance_status(
 #[utoipa::path(get, path = "/compliance/requirements", tag = "Compliance", params(ComplianceQuery),
     responses((status = 200, description = "ComplianceRequirement"), (status = 400, description = "Bad query"),
               (status = 401, description = "Unauthorized")))]
-async fn get_compliance_requirements(Org(_t): Org, ApiQuery(q): ApiQuery<ComplianceQuery>) -> ApiResult<Response> {
+async fn get_compliance_requirements(Org(_t): Org, ApiQuery(q): ApiQuery<ComplianceQuery>) -> Reply {
     let (country, nt, ut) = q.parse()?;
     Ok(render::ok(requirement_wire(&country, nt, ut)))
 }
@@ -104,10 +100,7 @@ async fn get_compliance_requirements(Org(_t): Org, ApiQuery(q): ApiQuery<Complia
         description = "`countryIso`, `numberType`, `userType`, `endUser` (JSON), `documents` (JSON), `files`"),
     responses((status = 201, description = "ComplianceApplication"), (status = 400, description = "Form error"),
               (status = 409, description = "Already exists"), (status = 401, description = "Unauthorized")))]
-async fn submit_application(
-    OrgState(s, t): OrgState,
-    mp: Result<Multipart, MultipartRejection>,
-) -> ApiResult<Response> {
+async fn submit_application(OrgState(s, t): OrgState, mp: Result<Multipart, MultipartRejection>) -> Reply {
     let sub = parse_submit(&form::read(mp).await?)?;
     Ok(render::created(s.store.with_account(&t, |a, ids, now| a.submit_compliance(sub, ids, now))?))
 }
@@ -123,10 +116,7 @@ async fn submit_application(
     request_body(content = String, content_type = "multipart/form-data", description = "`documents` (JSON), `files`"),
     responses((status = 200, description = "ComplianceApplication"), (status = 400, description = "Not rejected, or form error"),
               (status = 404, description = "Not found"), (status = 401, description = "Unauthorized")))]
-async fn resubmit_application(
-    OrgPath(s, t, id): OrgPath<String>,
-    mp: Result<Multipart, MultipartRejection>,
-) -> ApiResult<Response> {
+async fn resubmit_application(OrgPath(s, t, id): OrgPath<String>, mp: Result<Multipart, MultipartRejection>) -> Reply {
     let f = form::read(mp).await?;
     let (documents, file_names) = parse_resubmit(f.documents.as_deref(), &f.files)?;
     let cmd = Command::Resubmit { documents, file_names };
@@ -140,6 +130,6 @@ async fn resubmit_application(
     params(("id" = String, Path, description = "The application's `_id`")),
     responses((status = 200, description = "ComplianceApplication"), (status = 404, description = "Not found"),
               (status = 401, description = "Unauthorized")))]
-async fn refresh_application(OrgPath(s, t, id): OrgPath<String>) -> ApiResult<Response> {
+async fn refresh_application(OrgPath(s, t, id): OrgPath<String>) -> Reply {
     Ok(render::ok(s.store.with_account(&t, |a, ids, now| a.compliance_command(&id, &Command::Review, ids, now))?))
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::requests::KnowledgeBaseRequest;
 use crate::domain::knowledge_base::{validate, KnowledgeBase};
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiJson, ApiPath, Org, OrgPath, OrgState};
 use crate::http::ids::KnowledgeBaseId;
 use crate::http::render;
@@ -37,10 +37,7 @@ async fn list_knowledge_bases(Org(t): Org) -> Response {
 /// most 40`, `description: … at most 2000`, or the organization's limit.
 #[utoipa::path(post, path = "/knowledgebase", tag = "Knowledge Base", request_body = KnowledgeBaseRequest,
     responses((status = 201, description = "The new id"), (status = 400, description = "Validation error")))]
-async fn create_knowledge_base(
-    OrgState(s, t): OrgState,
-    ApiJson(body): ApiJson<KnowledgeBaseRequest>,
-) -> ApiResult<Response> {
+async fn create_knowledge_base(OrgState(s, t): OrgState, ApiJson(body): ApiJson<KnowledgeBaseRequest>) -> Reply {
     let naming = validate(&body.0)?;
     let id = s.store.ids().object_id(s.store.clock().now());
     t.knowledge().create(KnowledgeBase::new(id.clone(), t.org_id().into(), t.user_id().into(), naming))?;
@@ -53,7 +50,7 @@ async fn create_knowledge_base(
     params(("id" = KnowledgeBaseId, Path, description = "Knowledge base id")),
     responses((status = 200, description = "The knowledge base"), (status = 400, description = "Malformed id"),
         (status = 404, description = "Not found")))]
-async fn get_knowledge_base(Org(t): Org, ApiPath(id): ApiPath<KnowledgeBaseId>) -> ApiResult<Response> {
+async fn get_knowledge_base(Org(t): Org, ApiPath(id): ApiPath<KnowledgeBaseId>) -> Reply {
     Ok(render::ok(t.knowledge().get(&id)?.to_json()))
 }
 
@@ -67,7 +64,7 @@ async fn update_knowledge_base(
     Org(t): Org,
     ApiPath(id): ApiPath<KnowledgeBaseId>,
     ApiJson(body): ApiJson<KnowledgeBaseRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     t.knowledge().rename(&id, validate(&body.0)?)?;
     Ok(render::done())
 }
@@ -81,7 +78,7 @@ async fn update_knowledge_base(
     params(("id" = KnowledgeBaseId, Path, description = "Knowledge base id")),
     responses((status = 200, description = "Deleted"), (status = 400, description = "In use or malformed id"),
         (status = 404, description = "Not found")))]
-async fn delete_knowledge_base(OrgPath(s, t, id): OrgPath<KnowledgeBaseId>) -> ApiResult<Response> {
+async fn delete_knowledge_base(OrgPath(s, t, id): OrgPath<KnowledgeBaseId>) -> Reply {
     s.store.delete_knowledge_base(&t, &id)?;
     Ok(render::done())
 }

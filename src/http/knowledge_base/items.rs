@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::requests::{CompleteUploadRequest, PresignRequest, ScrapeRequest, SitemapRequest};
 use crate::domain::knowledge_base::upload::MAX_FILE_BYTES;
 use crate::domain::knowledge_base::{Item, ScrapedUrl};
-use crate::http::error::{envelope, multipart_error, ApiResult};
+use crate::http::error::{envelope, multipart_error, ApiResult, Reply};
 use crate::http::extract::{ApiJson, ApiPath, Org, OrgPath, OrgState};
 use crate::http::ids::{KnowledgeBaseId, KnowledgeBaseItemId, ScrapedUrlId};
 use crate::http::render;
@@ -45,7 +45,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/knowledgebase/{id}/items", tag = "Knowledge Base",
     params(("id" = KnowledgeBaseId, Path, description = "Knowledge base id")),
     responses((status = 200, description = "The items"), (status = 400, description = "Unknown knowledge base")))]
-async fn list_items(Org(t): Org, ApiPath(id): ApiPath<KnowledgeBaseId>) -> ApiResult<Response> {
+async fn list_items(Org(t): Org, ApiPath(id): ApiPath<KnowledgeBaseId>) -> Reply {
     let items: Vec<Value> = t.knowledge().items_of(&id)?.into_iter().map(Item::to_json).collect();
     Ok(render::ok(Value::Array(items)))
 }
@@ -57,10 +57,7 @@ async fn list_items(Org(t): Org, ApiPath(id): ApiPath<KnowledgeBaseId>) -> ApiRe
     params(("knowledgeBaseId" = KnowledgeBaseId, Path, description = "Knowledge base id"),
         ("knowledgeBaseItemId" = KnowledgeBaseItemId, Path, description = "Item id")),
     responses((status = 200, description = "Deleted"), (status = 400, description = "Unknown item")))]
-async fn delete_item(
-    Org(t): Org,
-    ApiPath((kb, item)): ApiPath<(KnowledgeBaseId, KnowledgeBaseItemId)>,
-) -> ApiResult<Response> {
+async fn delete_item(Org(t): Org, ApiPath((kb, item)): ApiPath<(KnowledgeBaseId, KnowledgeBaseItemId)>) -> Reply {
     t.knowledge().delete_item(&kb, &item)?;
     Ok(render::done())
 }
@@ -94,7 +91,7 @@ async fn read_media(mut mp: Multipart) -> ApiResult<Option<Media>> {
 async fn upload_media(
     OrgPath(s, t, id): OrgPath<KnowledgeBaseId>,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<Response> {
+) -> Reply {
     let media = match mp {
         Ok(mp) => read_media(mp).await?,
         Err(_) => None,
@@ -110,7 +107,7 @@ async fn upload_media(
 #[utoipa::path(post, path = "/knowledgebase/get-presigned-url", tag = "Knowledge Base",
     request_body = PresignRequest,
     responses((status = 200, description = "The URL and key"), (status = 400, description = "Validation error")))]
-async fn presign_upload(OrgState(s, t): OrgState, ApiJson(body): ApiJson<PresignRequest>) -> ApiResult<Response> {
+async fn presign_upload(OrgState(s, t): OrgState, ApiJson(body): ApiJson<PresignRequest>) -> Reply {
     Ok(render::ok(s.knowledge.presign(&t, &body.0, &s.calls.public_url())?))
 }
 
@@ -122,10 +119,7 @@ async fn presign_upload(OrgState(s, t): OrgState, ApiJson(body): ApiJson<Presign
 #[utoipa::path(post, path = "/knowledgebase/compelete-file-upload", tag = "Knowledge Base",
     request_body = CompleteUploadRequest,
     responses((status = 200, description = "The new item"), (status = 400, description = "Validation error")))]
-async fn complete_upload(
-    OrgState(s, t): OrgState,
-    ApiJson(body): ApiJson<CompleteUploadRequest>,
-) -> ApiResult<Response> {
+async fn complete_upload(OrgState(s, t): OrgState, ApiJson(body): ApiJson<CompleteUploadRequest>) -> Reply {
     Ok(render::ok(s.knowledge.complete(&t, &body.0)?))
 }
 
@@ -138,7 +132,7 @@ async fn complete_upload(
     request_body = SitemapRequest,
     responses((status = 200, description = "The URLs"), (status = 400, description = "Validation error"),
         (status = 404, description = "Unknown knowledge base"), (status = 422, description = "No usable sitemap")))]
-async fn sitemap_urls(OrgState(s, t): OrgState, ApiJson(body): ApiJson<SitemapRequest>) -> ApiResult<Response> {
+async fn sitemap_urls(OrgState(s, t): OrgState, ApiJson(body): ApiJson<SitemapRequest>) -> Reply {
     Ok(match s.knowledge.sitemap(&t, &body.0)? {
         Ok(data) => render::ok(data),
         Err(msg) => envelope(StatusCode::UNPROCESSABLE_ENTITY, msg),
@@ -154,10 +148,7 @@ async fn sitemap_urls(OrgState(s, t): OrgState, ApiJson(body): ApiJson<SitemapRe
     request_body = ScrapeRequest,
     responses((status = 200, description = "Queued"), (status = 400, description = "Validation error"),
         (status = 404, description = "Unknown knowledge base")))]
-async fn scrape_urls(
-    OrgPath(s, t, id): OrgPath<KnowledgeBaseId>,
-    ApiJson(body): ApiJson<ScrapeRequest>,
-) -> ApiResult<Response> {
+async fn scrape_urls(OrgPath(s, t, id): OrgPath<KnowledgeBaseId>, ApiJson(body): ApiJson<ScrapeRequest>) -> Reply {
     Ok(render::ok(s.knowledge.scrape(&t, &id, &body.0)?))
 }
 
@@ -180,10 +171,7 @@ async fn list_scraped_urls(Org(t): Org, Path(id): Path<String>) -> Response {
     params(("knowledgeBaseId" = KnowledgeBaseId, Path, description = "Knowledge base id"),
         ("knowledgeBaseScrapedUrlsId" = ScrapedUrlId, Path, description = "Scraped URL row id")),
     responses((status = 200, description = "Deleted"), (status = 400, description = "Unknown row")))]
-async fn delete_scraped_url(
-    Org(t): Org,
-    ApiPath((kb, row)): ApiPath<(KnowledgeBaseId, ScrapedUrlId)>,
-) -> ApiResult<Response> {
+async fn delete_scraped_url(Org(t): Org, ApiPath((kb, row)): ApiPath<(KnowledgeBaseId, ScrapedUrlId)>) -> Reply {
     t.knowledge().delete_url(&kb, &row)?;
     Ok(render::done())
 }

@@ -16,7 +16,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use crate::domain::phone_product::{PhoneProduct, ProductType};
-use crate::http::error::ApiResult;
+use crate::http::error::Reply;
 use crate::http::extract::{ApiJson, ApiQuery, Org, OrgState};
 use crate::http::render;
 use crate::state::AppState;
@@ -82,7 +82,7 @@ async fn search_available_numbers(
     State(s): State<AppState>,
     Org(_t): Org,
     ApiQuery(q): ApiQuery<SearchNumbersQuery>,
-) -> ApiResult<Response> {
+) -> Reply {
     let found = s.store.search_numbers(&q.parse()?);
     Ok(render::ok(Value::Array(found.iter().map(|c| c.wire()).collect())))
 }
@@ -97,7 +97,7 @@ async fn search_available_numbers(
 #[utoipa::path(get, path = "/product/proration-amount", tag = "Phone Numbers",
     responses((status = 200, description = "The proration"), (status = 400, description = "Feature off or unpaid invoices"),
               (status = 401, description = "Unauthorized")))]
-async fn get_proration_amount(OrgState(s, t): OrgState) -> ApiResult<Response> {
+async fn get_proration_amount(OrgState(s, t): OrgState) -> Reply {
     Ok(render::ok(s.store.with_account(&t, |a, ids, now| a.proration(ids, now))?))
 }
 
@@ -113,7 +113,7 @@ async fn get_proration_amount(OrgState(s, t): OrgState) -> ApiResult<Response> {
 #[utoipa::path(post, path = "/product/rent-number", tag = "Phone Numbers", request_body = RentNumberRequest,
     responses((status = 200, description = "`{requiresAction: false}`"), (status = 400, description = "Refused"),
               (status = 401, description = "Unauthorized")))]
-async fn rent_number(OrgState(s, t): OrgState, ApiJson(body): ApiJson<RentNumberRequest>) -> ApiResult<Response> {
+async fn rent_number(OrgState(s, t): OrgState, ApiJson(body): ApiJson<RentNumberRequest>) -> Reply {
     s.store.rent_number(&t, body.phone_number.as_deref(), body.provider.as_deref())?;
     Ok(render::ok(json!({"requiresAction": false})))
 }
@@ -127,7 +127,7 @@ async fn rent_number(OrgState(s, t): OrgState, ApiJson(body): ApiJson<RentNumber
 #[utoipa::path(post, path = "/product/release-number", tag = "Phone Numbers", request_body = ReleaseNumberRequest,
     responses((status = 200, description = "`{success: true}`"), (status = 400, description = "Refused"),
               (status = 401, description = "Unauthorized")))]
-async fn release_number(OrgState(s, t): OrgState, ApiJson(body): ApiJson<ReleaseNumberRequest>) -> ApiResult<Response> {
+async fn release_number(OrgState(s, t): OrgState, ApiJson(body): ApiJson<ReleaseNumberRequest>) -> Reply {
     s.store.release_number(&t, body.product_id())?;
     Ok(render::ok(json!({"success": true})))
 }
@@ -162,7 +162,7 @@ async fn get_unpaid_invoices(Org(t): Org) -> Response {
 async fn import_number(
     OrgState(s, t): OrgState,
     ApiJson(ImportNumberRequest(req)): ApiJson<ImportNumberRequest>,
-) -> ApiResult<Response> {
+) -> Reply {
     let p = s.store.with_account(&t, |a, ids, now| a.import_sip(req, ids, now))?;
     Ok(render::ok(p.import_wire()))
 }
