@@ -20,7 +20,7 @@ pub mod persistence;
 pub mod transport;
 
 pub use cors::CorsOrigins;
-pub use persistence::Persistence;
+pub use persistence::{Persistence, DEFAULT_STATE_IMPORT_BYTES};
 pub use transport::Transport;
 
 /// Default concurrent calls per organization (`--concurrency-limit`, R108).

@@ -10,6 +10,9 @@ use clap::Args;
 /// Default `--snapshot-interval-secs`.
 pub const DEFAULT_SNAPSHOT_INTERVAL_SECS: f64 = 5.0;
 
+/// Default `--state-import-bytes`: 64 MiB.
+pub const DEFAULT_STATE_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
 /// Where the mock keeps its state across restarts (off by default).
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct Persistence {
@@ -24,11 +27,23 @@ pub struct Persistence {
     /// (wall-clock time); a write happens only when something changed.
     #[arg(long, env = "ATOMS_MOCK_SNAPSHOT_INTERVAL_SECS", default_value_t = DEFAULT_SNAPSHOT_INTERVAL_SECS)]
     pub snapshot_interval_secs: f64,
+
+    /// Mock extension: the largest body `PUT /_admin/state` imports, in
+    /// bytes (default 64 MiB). A larger document gets 413 naming the
+    /// limit, before its body is read when its `Content-Length` declares
+    /// it; `0` refuses every import. Raise it to move an organization whose
+    /// export is larger (the export itself has no limit).
+    #[arg(long, env = "ATOMS_MOCK_STATE_IMPORT_BYTES", default_value_t = DEFAULT_STATE_IMPORT_BYTES)]
+    pub state_import_bytes: usize,
 }
 
 impl Default for Persistence {
     fn default() -> Self {
-        Self { state_file: None, snapshot_interval_secs: DEFAULT_SNAPSHOT_INTERVAL_SECS }
+        Self {
+            state_file: None,
+            snapshot_interval_secs: DEFAULT_SNAPSHOT_INTERVAL_SECS,
+            state_import_bytes: DEFAULT_STATE_IMPORT_BYTES,
+        }
     }
 }
 

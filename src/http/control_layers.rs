@@ -125,7 +125,9 @@ where
     let declared = content_length(&parts.headers);
     let (body, request_body) = match declared {
         // Refused before it is read (see `limits`): only its length is known.
-        Some(n) if n > body_limit(parts.uri.path()) => (body, Captured::prefix(&[], n)),
+        Some(n) if n > body_limit(parts.uri.path(), s.config.persistence.state_import_bytes) => {
+            (body, Captured::prefix(&[], n))
+        }
         _ => capture_request(body).await,
     };
     let method = parts.method.clone();
@@ -244,7 +246,7 @@ where
     Fut: Future<Output = Response>,
 {
     let checked = async move {
-        if let Some(refusal) = limits::refusal(&req) {
+        if let Some(refusal) = limits::refusal(&req, s.config.persistence.state_import_bytes) {
             return refusal;
         }
         if api {

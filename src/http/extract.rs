@@ -17,13 +17,14 @@ use crate::store::Tenant;
 /// Largest accepted request body: 1 MiB. Larger bodies get 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The body limit of the route at `path`: the audience routes take CSV
-/// uploads up to `UPLOAD_LIMIT` (their router's `DefaultBodyLimit`),
-/// `/_admin/state` imports up to `STATE_LIMIT`, the compliance
-/// applications ten 5 MB documents, every other route [`BODY_LIMIT`].
-pub fn body_limit(path: &str) -> usize {
+/// The body limit of the route at `path`, in bytes: the audience routes
+/// take CSV uploads up to `UPLOAD_LIMIT` (their router's
+/// `DefaultBodyLimit`), `/_admin/state` imports up to `state_import`
+/// (`--state-import-bytes`), the compliance applications ten 5 MB
+/// documents, every other route [`BODY_LIMIT`].
+pub fn body_limit(path: &str, state_import: usize) -> usize {
     if path == "/_admin/state" {
-        return super::admin::state::STATE_LIMIT;
+        return state_import;
     }
     if path.starts_with("/atoms/v1/compliance/applications") {
         return super::compliance::form::UPLOAD_LIMIT;
@@ -70,15 +71,15 @@ pub fn stalled(err: &(dyn std::error::Error + 'static)) -> bool {
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
-impl<S: Send + Sync, T: RequestBody> FromRequest<S> for ApiJson<T> {
+impl<T: RequestBody> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let path = req.extensions().get::<OriginalUri>().map_or(req.uri().path(), |o| o.0.path());
         if path.starts_with(super::API_PREFIX) && !super::transport::is_json(req.headers()) {
             return parse_body(b"").map(ApiJson);
         }
-        let limit = body_limit(path);
+        let limit = body_limit(path, state.config.persistence.state_import_bytes);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(format!("Request body too large: the limit is {limit} bytes"))
@@ -190,9 +191,10 @@ mod tests {
 
     #[test]
     fn the_audience_routes_take_larger_bodies() {
-        assert_eq!(body_limit("/atoms/v1/agent"), BODY_LIMIT);
-        assert_eq!(body_limit("/atoms/v1/audiences"), BODY_LIMIT);
-        assert!(body_limit("/atoms/v1/audience") > BODY_LIMIT);
-        assert!(body_limit("/atoms/v1/audience/abc/members") > BODY_LIMIT);
+        assert_eq!(body_limit("/atoms/v1/agent", 7), BODY_LIMIT);
+        assert_eq!(body_limit("/atoms/v1/audiences", 7), BODY_LIMIT);
+        assert!(body_limit("/atoms/v1/audience", 7) > BODY_LIMIT);
+        assert!(body_limit("/atoms/v1/audience/abc/members", 7) > BODY_LIMIT);
+        assert_eq!(body_limit("/_admin/state", 7), 7, "--state-import-bytes");
     }
 }

@@ -4,7 +4,7 @@
 //! | Status | When |
 //! |---|---|
 //! | 431 | request line and header fields over [`HEAD_LIMIT`] bytes |
-//! | 413 | a declared `Content-Length` over the route's body limit (`extract::body_limit`: 1 MiB, 5.25 MiB on the audience routes) |
+//! | 413 | a declared `Content-Length` over the route's body limit (`extract::body_limit`: 1 MiB, 5.25 MiB on the audience routes, `--state-import-bytes` on `/_admin/state`) |
 //!
 //! Nothing reads the body first (the journal skips such bodies too), so a
 //! client sending `Expect: 100-continue` never sends it, and one that
@@ -34,13 +34,14 @@ fn head_size(req: &Request) -> usize {
 }
 
 /// The 431 or 413 answer for an oversized head or declared body (see the
-/// module doc); `None` for everything else, which goes on untouched.
-pub(crate) fn refusal(req: &Request) -> Option<Response> {
+/// module doc; `state_import` is `--state-import-bytes`); `None` for
+/// everything else, which goes on untouched.
+pub(crate) fn refusal(req: &Request, state_import: usize) -> Option<Response> {
     if head_size(req) > HEAD_LIMIT {
         let msg = format!("Request header fields too large: the limit is {HEAD_LIMIT} bytes");
         return Some(envelope(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &msg));
     }
-    let limit = body_limit(req.uri().path());
+    let limit = body_limit(req.uri().path(), state_import);
     let declared = content_length(req.headers()).filter(|n| *n > limit)?;
     let msg = format!("Request body too large: {declared} bytes declared, the limit is {limit} bytes");
     Some(envelope(StatusCode::PAYLOAD_TOO_LARGE, &msg))

@@ -162,12 +162,12 @@ fn platform() -> OpenApiRouter<AppState> {
 }
 
 /// Every route outside [`API_PREFIX`]: `/payment/v1`, the control API and
-/// the file routes.
-fn others() -> OpenApiRouter<AppState> {
+/// the file routes; `state_import` is `--state-import-bytes`.
+fn others(state_import: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .nest(billing::PAYMENT_PREFIX, billing::router())
         .merge(billing::files())
-        .merge(admin::router())
+        .merge(admin::router(state_import))
         .merge(calls::recordings::router())
         .merge(storage::router())
 }
@@ -176,8 +176,10 @@ fn others() -> OpenApiRouter<AppState> {
 /// and the operations of the same routers [`app`] serves, built here
 /// rather than at start-up (see the `routes` module).
 static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
-    let doc =
-        OpenApiRouter::new().nest(API_PREFIX, platform()).merge(others()).into_openapi(openapi::ApiDoc::openapi());
+    let doc = OpenApiRouter::new()
+        .nest(API_PREFIX, platform())
+        .merge(others(crate::config::DEFAULT_STATE_IMPORT_BYTES))
+        .into_openapi(openapi::ApiDoc::openapi());
     doc.to_pretty_json().unwrap_or_else(|_| "{}".into())
 });
 
@@ -191,7 +193,7 @@ pub fn openapi_json() -> &'static str {
 /// wraps it once per connection rather than once per route.
 pub fn app(state: AppState) -> control_layers::App {
     let api = platform().into_router_at(API_PREFIX).layer(Auth::new(state.clone(), auth::Scope::Platform));
-    let rest = Router::from(others())
+    let rest = Router::from(others(state.config.persistence.state_import_bytes))
         .layer(Auth::new(state.clone(), auth::Scope::Payment))
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(serve_openapi));

@@ -434,6 +434,41 @@ async fn a_bad_import_answers_400_naming_the_problem_and_changes_nothing() {
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "apiKey: Required"), "{}", r.text);
 }
 
+/// `--state-import-bytes`: a document over the configured import limit
+/// gets 413 naming that limit, whether its `Content-Length` declares it
+/// (refused before the body is read) or it arrives chunked (refused while
+/// read), and changes nothing; a server with a larger limit imports it.
+#[tokio::test]
+async fn an_import_over_the_configured_state_import_bytes_gets_413_and_a_larger_limit_takes_it() {
+    let source = TestServer::start().await;
+    seeded(&source).await;
+    let doc = export(&source, IMPORT).await.to_string().into_bytes();
+    let limit = doc.len() - 1;
+    let small = |n: usize| {
+        let mut c = atoms_mock::Config { port: 0, ..atoms_mock::Config::default() };
+        c.persistence.state_import_bytes = n;
+        c
+    };
+    let s = TestServer::with_config(small(limit)).await;
+    let url = format!("{}/_admin/state?apiKey={IMPORT}", s.root());
+    let before = export(&s, IMPORT).await;
+    let declared = s.raw(Method::PUT, &url, None, Some(doc.clone())).await;
+    let msg = format!("Request body too large: {} bytes declared, the limit is {limit} bytes", doc.len());
+    assert_eq!((declared.status, declared.error()), (StatusCode::PAYLOAD_TOO_LARGE, msg.as_str()), "{}", declared.text);
+    let chunks = doc.chunks(4096).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>();
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let chunked = reqwest::Client::new().put(&url).header("content-type", "application/json").body(body).send().await;
+    let chunked = chunked.expect("chunked import");
+    assert_eq!(chunked.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let text = chunked.text().await.expect("body");
+    assert!(text.contains(&format!("the limit is {limit} bytes")), "{text}");
+    assert_eq!(export(&s, IMPORT).await, before, "a refused import changes nothing");
+
+    let roomy = TestServer::with_config(small(doc.len())).await;
+    let r = import(&roomy, IMPORT, &doc).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
 /// R110: a call still in progress when the mock stops is recorded as
 /// ended `failed` with `system_error`, as the platform ends an
 /// interrupted call; after the restart it reads back ended, with its

@@ -105,8 +105,9 @@ async fn long_poll<T, V: Serialize>(
     }
 }
 
-/// Every route of the control API.
-pub(crate) fn router() -> OpenApiRouter<AppState> {
+/// Every route of the control API; `state_import` is the import body
+/// limit (`--state-import-bytes`).
+pub(crate) fn router(state_import: usize) -> OpenApiRouter<AppState> {
     server::router()
         .merge(calls::router())
         .merge(journal::router())
@@ -115,7 +116,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(versioning::router())
         .merge(dnc::router())
-        .merge(state::router())
+        .merge(state::router(state_import))
         .merge(account::router())
         .merge(knowledge::router())
 }

@@ -17,11 +17,10 @@ use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::json::RequestBody;
 use crate::state::AppState;
 
-/// Largest import body: 64 MiB (see `extract::body_limit`).
-pub(crate) const STATE_LIMIT: usize = 64 * 1024 * 1024;
-
-pub(crate) fn router() -> OpenApiRouter<AppState> {
-    router![(export_state, import_state)].layer(DefaultBodyLimit::max(STATE_LIMIT))
+/// The export and import routes; an import body may hold `state_import`
+/// bytes (`--state-import-bytes`, see `extract::body_limit`).
+pub(crate) fn router(state_import: usize) -> OpenApiRouter<AppState> {
+    router![(export_state, import_state)].layer(DefaultBodyLimit::max(state_import))
 }
 
 /// An exported organization, `{"format": "atoms-mock-organization",
@@ -57,7 +56,7 @@ async fn export_state(State(s): State<AppState>, ApiQuery(q): ApiQuery<OrgKeyQue
 /// time first (`POST /_admin/clock/advance`).
 #[utoipa::path(put, path = "/_admin/state", tag = "Control API", params(OrgKeyQuery), request_body = OrgDocumentBody,
     responses((status = 200, description = "`{imported}`"), (status = 400, description = "Bad document or no apiKey"),
-              (status = 413, description = "Over 64 MiB")))]
+              (status = 413, description = "Over `--state-import-bytes` (64 MiB by default)")))]
 async fn import_state(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<OrgKeyQuery>,
