@@ -133,7 +133,6 @@ impl crate::http::json::RequestBody for ItemContentRequest {}
 async fn set_item_content(
     AdminOrg(s, _key, t): AdminOrg,
     Path(item): Path<String>,
-
     ApiJson(body): ApiJson<ItemContentRequest>,
 ) -> Reply {
     let now = s.store.clock().now();
@@ -149,7 +148,6 @@ async fn set_item_content(
 async fn add_text_item(
     AdminOrg(s, _key, t): AdminOrg,
     Path(kb): Path<String>,
-
     ApiJson(body): ApiJson<TextItemRequest>,
 ) -> Reply {
     Ok(Json(s.knowledge.add_text(&t, &kb, body.title, body.content)?).into_response())
