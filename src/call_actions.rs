@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::calls::caller_id::caller_id;
+use crate::calls::caller_id::resolve;
 use crate::calls::{Call, CallLink, CallRequest, CallType, Calls, Pin};
 use crate::domain::call_action::{
     plan_trigger, post_call_runs, trigger_failed, trigger_run, EndedCall, ProviderEvent, Run, TriggerDial,
@@ -105,7 +105,7 @@ impl CallActions {
             agent_id: dial.agent_id.clone(),
             pin: Pin::Active,
             call_type: CallType::TelephonyOutbound,
-            from: Some(caller_id(None, &linked, &dial.phone)),
+            from: Some(resolve(t, None, &dial.agent_id, &linked, &dial.phone)),
             to: Some(dial.phone.clone()),
             variables: dial.variables.clone(),
             is_test: false,

@@ -35,31 +35,28 @@ pub fn product_number(product_id: &str) -> String {
 }
 
 /// The caller ID of an outbound call to `callee` (see the module doc):
-/// `from_product`'s number, else the first of `agent_products`, else the
-/// managed default; never `callee`.
-pub fn caller_id(from_product: Option<&str>, agent_products: &[String], callee: &str) -> String {
-    from_product
+/// the first of `sources` (the number of `fromProductId`, then the
+/// agent's number) that is not `callee`, else the managed default, else
+/// its spare.
+pub fn caller_id(sources: impl IntoIterator<Item = String>, callee: &str) -> String {
+    sources
         .into_iter()
-        .chain(agent_products.first().map(String::as_str))
-        .map(product_number)
         .chain([MANAGED_DEFAULT_NUMBER.to_string(), MANAGED_SPARE_NUMBER.to_string()])
         .find(|n| n != callee)
         .unwrap_or_else(|| MANAGED_DEFAULT_NUMBER.to_string())
 }
 
 /// The caller ID of an outbound call of `t` by `agent_id` to `callee`
-/// (see the module doc): the account book's number for `from_product`,
-/// else the agent's first attached number in the book, else
-/// [`caller_id`] over `from_product` and the agent's stored products
-/// `linked`.
+/// (see the module doc), by [`caller_id`] over two sources:
+/// `from_product`, then the agent's first number in the account book
+/// (else the first of its stored products `linked`). A product the book
+/// holds calls from its own number; any other from [`product_number`].
 pub fn resolve(t: &Tenant, from_product: Option<&str>, agent_id: &str, linked: &[String], callee: &str) -> String {
     let account = t.account();
     let numbers = account.numbers();
-    let held = from_product.or_else(|| numbers.numbers_of(agent_id).first().copied());
-    match held.and_then(|id| numbers.get(id).ok()) {
-        Some(p) if p.phone_number != callee => p.phone_number.clone(),
-        _ => caller_id(from_product, linked, callee),
-    }
+    let agent_product = numbers.numbers_of(agent_id).first().copied().or(linked.first().map(String::as_str));
+    let number_of = |id: &str| numbers.get(id).map_or_else(|_| product_number(id), |p| p.phone_number.clone());
+    caller_id(from_product.into_iter().chain(agent_product).map(number_of), callee)
 }
 
 #[cfg(test)]
@@ -71,10 +68,12 @@ mod tests {
     fn the_product_wins_then_the_agent_number_then_the_managed_default() {
         let agent = vec!["60d0fe4f5311236168a109cb".to_string()];
         let from = "60d0fe4f5311236168a109ca";
-        assert_eq!(caller_id(Some(from), &agent, "+14155550123"), product_number(from));
-        assert_eq!(caller_id(None, &agent, "+14155550123"), product_number(&agent[0]));
-        assert_eq!(caller_id(None, &[], "+14155550123"), MANAGED_DEFAULT_NUMBER);
-        assert_eq!(caller_id(None, &[], MANAGED_DEFAULT_NUMBER), MANAGED_SPARE_NUMBER);
+        let (from, agent) = (product_number(from), product_number(&agent[0]));
+        assert_eq!(caller_id([from.clone(), agent.clone()], "+14155550123"), from);
+        assert_eq!(caller_id([agent.clone()], "+14155550123"), agent);
+        assert_eq!(caller_id([from.clone(), agent.clone()], &from), agent, "never the callee");
+        assert_eq!(caller_id([], "+14155550123"), MANAGED_DEFAULT_NUMBER);
+        assert_eq!(caller_id([], MANAGED_DEFAULT_NUMBER), MANAGED_SPARE_NUMBER);
     }
 
     proptest! {
@@ -93,7 +92,8 @@ mod tests {
                 Some("+14155550123".to_string()),
             ];
             let callee = candidates[pick].clone().unwrap_or_else(|| "+14155550123".into());
-            let from = caller_id(product.as_deref(), &agent, &callee);
+            let sources = product.iter().chain(agent.first()).map(|p| product_number(p));
+            let from = caller_id(sources, &callee);
             prop_assert_ne!(&from, &callee);
             prop_assert!(crate::domain::ids::is_e164(&from));
         }

@@ -39,8 +39,8 @@
 //! - [`compliance`], [`compliance_rules`], [`compliance_form`]: compliance
 //!   applications on the clock, requirements, forms, and the rental gate.
 //! - [`inventory`], [`numbers`], [`phone_product`]: the seeded number
-//!   inventory, rented and imported numbers, agent attachment and caller
-//!   ID (LIVE K1).
+//!   inventory, rented and imported numbers, and agent attachment (which
+//!   `calls::caller_id` reads for the caller ID, LIVE K1).
 //! - [`dnc`]: the Do-Not-Call list, its query and the dialling rule.
 //! - [`concurrency`]: the limit, per-agent reservations and the slot allocator (R108).
 //! - [`role`]: a key's role (owner, admin, member) for gated writes.

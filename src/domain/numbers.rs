@@ -1,6 +1,7 @@
 //! An organization's phone numbers (OAS tag Phone Numbers): rented
 //! (`telephony`) and imported SIP (`custom`) products, their attachment to
-//! agents, and caller-ID resolution (LIVE K1).
+//! agents ([`NumberBook::numbers_of`] is what caller-ID resolution reads,
+//! `calls::caller_id`, LIVE K1).
 //!
 //! **One relation, one owner.** A product's `agentId` is the only record
 //! of which agent holds it; an agent's `telephonyProductId` is read from
@@ -37,46 +38,6 @@ pub const STILL_ASSIGNED: &str = "Phone number is assigned to an agent. Detach i
 /// 400 when importing a number the organization already has (OAS POST
 /// /product/import-phone-number 400, exact).
 pub const ALREADY_PRESENT: &str = "Number already present";
-
-/// The platform's managed default caller IDs by destination (R105; the
-/// numbers are the mock's own choice, as today).
-pub fn managed_default(to: &str) -> &'static str {
-    match to {
-        t if t.starts_with("+91") => "+918035735900",
-        t if t.starts_with("+44") => "+442045771234",
-        _ => "+14155550100",
-    }
-}
-
-/// Where a call's caller ID came from (LIVE K1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallerSource {
-    /// `fromProductId` (or a campaign's `phoneNumberIds`).
-    Explicit,
-    /// The agent's first attached number.
-    Agent,
-    /// The platform's managed default by destination.
-    Managed,
-}
-
-/// A resolved caller ID.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallerId {
-    /// The `from` number.
-    pub number: String,
-    /// The product used, unless managed.
-    pub product_id: Option<String>,
-    /// Where it came from.
-    pub source: CallerSource,
-}
-
-impl CallerId {
-    /// Calls from number product `p` (its E.164 number and id), chosen by
-    /// `source`.
-    fn product(p: &PhoneProduct, source: CallerSource) -> Self {
-        Self { number: p.phone_number.clone(), product_id: Some(p.id.clone()), source }
-    }
-}
 
 /// An organization's numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,33 +190,6 @@ impl NumberBook {
             p.agent_id = None;
             touch(p, now);
         }
-    }
-
-    /// Caller ID for an outbound call to `to` (LIVE K1, R105):
-    /// `fromProductId` when given (400 [`INVALID_PRODUCT`] unless it is one
-    /// of this organization's), else the agent's first number, else the
-    /// managed default.
-    pub fn caller_id(&self, from_product: Option<&str>, agent_id: &str, to: &str) -> Result<CallerId, DomainError> {
-        if let Some(id) = from_product {
-            return Ok(CallerId::product(self.get(id)?, CallerSource::Explicit));
-        }
-        if let Some(id) = self.numbers_of(agent_id).first() {
-            return Ok(CallerId::product(self.get(id)?, CallerSource::Agent));
-        }
-        Ok(CallerId { number: managed_default(to).to_string(), product_id: None, source: CallerSource::Managed })
-    }
-
-    /// Caller ID for member `member` of a campaign (R159, L-H2): its
-    /// `phoneNumberIds` in rotation, skipping numbers released since, else
-    /// the agent's first number; `None` when neither exists (the campaign
-    /// then fails with "No phone number configured for this campaign").
-    pub fn campaign_caller(&self, phone_ids: &[String], member: usize, agent_id: &str) -> Option<CallerId> {
-        let live: Vec<&PhoneProduct> = phone_ids.iter().filter_map(|id| self.get(id).ok()).collect();
-        if let Some(p) = live.get(member % live.len().max(1)) {
-            return Some(CallerId::product(p, CallerSource::Explicit));
-        }
-        let first = self.numbers_of(agent_id).first().and_then(|id| self.get(id).ok())?;
-        Some(CallerId::product(first, CallerSource::Agent))
     }
 
     /// Rented numbers whose monthly charge is due: `(product, number,

@@ -73,37 +73,6 @@ fn release_refuses_attached_and_unknown_numbers() {
 }
 
 #[test]
-fn caller_id_prefers_from_product_then_the_agents_number_then_the_managed_default() {
-    let mut b = NumberBook::default();
-    let ids = rented(&mut b, 2);
-    let managed = b.caller_id(None, A1, "+919876543210").expect("ok");
-    assert_eq!((managed.number.as_str(), managed.source), ("+918035735900", CallerSource::Managed));
-    b.attach(A1, &[ids[1].clone()], T0).expect("ok");
-    let agent = b.caller_id(None, A1, "+14155550123").expect("ok");
-    assert_eq!((agent.product_id.as_deref(), agent.source), (Some(ids[1].as_str()), CallerSource::Agent));
-    let explicit = b.caller_id(Some(&ids[0]), A1, "+14155550123").expect("ok");
-    assert_eq!((explicit.product_id.as_deref(), explicit.source), (Some(ids[0].as_str()), CallerSource::Explicit));
-    assert_eq!(b.caller_id(Some(A2), A1, "+1"), Err(DomainError::invalid(INVALID_PRODUCT)));
-}
-
-#[test]
-fn campaigns_rotate_their_numbers_and_fall_back_to_the_agents() {
-    let mut b = NumberBook::default();
-    let ids = rented(&mut b, 3);
-    let pick = |b: &NumberBook, m| b.campaign_caller(&ids[..2], m, A1).and_then(|c| c.product_id);
-    assert_eq!(
-        (pick(&b, 0), pick(&b, 1), pick(&b, 2)),
-        (Some(ids[0].clone()), Some(ids[1].clone()), Some(ids[0].clone()))
-    );
-    assert_eq!(b.campaign_caller(&[], 0, A1), None, "no number configured");
-    b.attach(A1, &[ids[2].clone()], T0).expect("ok");
-    assert_eq!(
-        b.campaign_caller(&["60d0fe4f5311236168a10000".into()], 0, A1).and_then(|c| c.product_id),
-        Some(ids[2].clone())
-    );
-}
-
-#[test]
 fn imports_normalize_the_sip_host_and_refuse_duplicates() {
     assert_eq!(normalize_sip_host("sip:user@trunk.example.com:5060;transport=tcp"), "trunk.example.com:5060");
     assert_eq!(normalize_sip_host("SIPS:trunk.example.com"), "trunk.example.com");

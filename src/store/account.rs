@@ -38,7 +38,7 @@ use crate::domain::inventory::{self, RentRequest, Search};
 use crate::domain::invoice::Invoice;
 use crate::domain::ledger::{Credits, LedgerEntry, Posted, TransactionType};
 use crate::domain::ledger_query::{parse_query, RawLedgerQuery, USAGE_START};
-use crate::domain::numbers::{CallerId, NumberBook};
+use crate::domain::numbers::NumberBook;
 use crate::domain::phone_product::{ImportRequest, PhoneProduct};
 use crate::domain::plan::{check_quota, require, Feature, Plan, Quota};
 use crate::domain::posting::{platform_charge, CallCharge, ChargeKind};
@@ -288,18 +288,6 @@ impl AccountBook {
             });
         }
         AgentLinks(by_agent)
-    }
-
-    /// Caller ID of an outbound call (LIVE K1): `fromProductId` (400
-    /// `Invalid product id` unless it is this organization's), else the
-    /// agent's first number, else the managed default.
-    pub fn caller_id(&self, from_product: Option<&str>, agent_id: &str, to: &str) -> Result<CallerId, DomainError> {
-        self.account.numbers.caller_id(from_product, agent_id, to)
-    }
-
-    /// Caller ID of a campaign's member dial (R159, L-H2).
-    pub fn campaign_caller(&self, phone_ids: &[String], member: usize, agent_id: &str) -> Option<CallerId> {
-        self.account.numbers.campaign_caller(phone_ids, member, agent_id)
     }
 
     /// `data` of `GET /compliance/status`.

@@ -433,6 +433,19 @@ async fn live_k1_a_rented_number_given_as_from_product_id_is_the_caller_id() {
     let id = r.body["data"]["conversationId"].as_str().expect("call id");
     let d = s.get(&format!("/conversation/{id}"), KEY).await.body["data"].clone();
     assert_eq!(d["from"], json!(format!("+{}", number.trim_start_matches('+'))));
+
+    // Never the callee: a call to that very number comes from the agent's
+    // own attached number, the next source.
+    let second = rent_number(&s, KEY, "US").await;
+    let r = s.post("/agent", KEY, json!({"name": "numbered", "telephonyProductId": [second]})).await;
+    let numbered = r.body["data"].as_str().expect("agent id").to_string();
+    let own = s.get(&format!("/agent/{numbered}"), KEY).await.body["data"]["phoneNumber"][0].clone();
+    let callee = d["from"].as_str().expect("number").to_string();
+    let body = json!({"agentId": numbered, "phoneNumber": callee, "fromProductId": product});
+    let r = s.post("/conversation/outbound", KEY, body).await;
+    let id = r.body["data"]["conversationId"].as_str().expect("call id");
+    let d = s.get(&format!("/conversation/{id}"), KEY).await.body["data"].clone();
+    assert_eq!((&d["from"], &d["to"]), (&own, &json!(callee)), "{d}");
 }
 
 #[tokio::test]

@@ -403,10 +403,15 @@ async fn a_presigned_upload_is_checked_like_s3_and_the_control_api_can_supply_it
     assert_eq!((r.status, r.body["processingStatus"].as_str()), (StatusCode::OK, Some("completed")), "{}", r.text);
 }
 
+/// The call a trigger places calls from the agent's attached number, as
+/// every outbound call does (LIVE K1).
 #[tokio::test]
 async fn a_trigger_action_places_a_call_to_the_records_phone_field() {
     let s = TestServer::start().await;
-    let agent = s.create_agent(KEY, "Dialler").await;
+    let product = crate::account::rent_number(&s, KEY, "US").await;
+    let r = s.post("/agent", KEY, json!({"name": "Dialler", "telephonyProductId": [product]})).await;
+    let agent = r.body["data"].as_str().expect("agent id").to_string();
+    let own = s.get(&format!("/agent/{agent}"), KEY).await.body["data"]["phoneNumber"][0].clone();
     let body = json!({"agentId": agent, "category": "trigger", "provider": "hubspot", "object": "contact",
         "action_type": "create", "config": {"phoneNumberFieldName": "phone"}});
     let r = s.post("/call-actions", KEY, body).await;
@@ -419,6 +424,7 @@ async fn a_trigger_action_places_a_call_to_the_records_phone_field() {
     let d = run_to_end(&s, KEY, &call, 120).await;
     assert_eq!(d["variables"]["firstName"], "Ada", "{d}");
     assert_eq!(d["callActions"][0]["category"], "trigger", "{d}");
+    assert_eq!((&d["from"], &d["to"]), (&own, &json!("+15551230009")), "LIVE K1: the agent's number: {d}");
     let bad = json!({"provider": "hubspot", "object": "contact", "action_type": "create", "record": {"phone": "n/a"}});
     let r = s.admin(Method::POST, &format!("/call-actions/events?apiKey={KEY}"), Some(bad)).await;
     assert_eq!(r.body["calls"], json!([]), "{}", r.text);
