@@ -66,9 +66,8 @@ mod tests {
 
     #[test]
     fn the_product_wins_then_the_agent_number_then_the_managed_default() {
-        let agent = vec!["60d0fe4f5311236168a109cb".to_string()];
-        let from = "60d0fe4f5311236168a109ca";
-        let (from, agent) = (product_number(from), product_number(&agent[0]));
+        let from = product_number("60d0fe4f5311236168a109ca");
+        let agent = product_number("60d0fe4f5311236168a109cb");
         assert_eq!(caller_id([from.clone(), agent.clone()], "+14155550123"), from);
         assert_eq!(caller_id([agent.clone()], "+14155550123"), agent);
         assert_eq!(caller_id([from.clone(), agent.clone()], &from), agent, "never the callee");
