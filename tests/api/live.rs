@@ -313,6 +313,18 @@ async fn live_list_templates_and_every_other_list_have_the_live_shapes() {
     let r = s.get("/campaign", KEY).await;
     assert_eq!(keys(&r.body["data"]), ["campaigns", "pagination", "totalCampaignCount"]);
     assert!(s.get("/webhook", KEY).await.body["data"].is_array(), "a list, not the spec example's object");
+    let r = s.post("/knowledgebase", KEY, json!({"name": "Shapes", "description": "d"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let kbs = s.get("/knowledgebase", KEY).await.body["data"].clone();
+    let kb = kbs.as_array().and_then(|l| l.first()).expect("a list with the new base");
+    assert_eq!(keys(kb), ["__v", "_id", "createdBy", "description", "name", "organization"]);
+    crate::account::rent_number(&s, KEY, "US").await;
+    let numbers = s.get("/product/phone-numbers", KEY).await.body["data"].clone();
+    let number = numbers.as_array().and_then(|l| l.first()).expect("a list with the rented number");
+    assert_eq!(
+        keys(number),
+        ["__v", "_id", "agentId", "attributes", "createdAt", "isActive", "productType", "updatedAt"]
+    );
     assert!(s.get("/audience", KEY).await.body["data"].is_array());
     let r = s.get("/events", KEY).await;
     assert_eq!((r.status, r.body["status"].clone()), (StatusCode::BAD_REQUEST, json!(false)));
