@@ -103,6 +103,13 @@ pub struct Config {
     #[arg(long, env = "ATOMS_MOCK_JOURNAL_BYTES", default_value_t = crate::journal::DEFAULT_BUDGET)]
     pub journal_bytes: usize,
 
+    /// Mock extension: bytes of memory the process may hold (its resident
+    /// set, read on Linux) before `POST`, `PUT` and `PATCH` requests outside
+    /// the control API get 507 (`memory::MemoryLimit`); reads, deletes and
+    /// the control API still run. 0 turns it off.
+    #[arg(long, env = "ATOMS_MOCK_MAX_MEMORY_BYTES", default_value_t = crate::memory::DEFAULT_MAX_MEMORY_BYTES)]
+    pub max_memory_bytes: usize,
+
     /// Mock extension: bytes (approximate) the stored ended calls of all
     /// organizations may hold, event logs and transcripts included; the
     /// calls that ended first are evicted first and then answer 404 like
@@ -160,6 +167,7 @@ impl Default for Config {
             webhook_queue: 256,
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             journal_bytes: crate::journal::DEFAULT_BUDGET,
+            max_memory_bytes: crate::memory::DEFAULT_MAX_MEMORY_BYTES,
             call_store_bytes: crate::domain::call_budget::DEFAULT_BUDGET,
             analytics_bytes: crate::domain::call_budget::DEFAULT_ANALYTICS_BUDGET,
             max_organizations: crate::domain::org_budget::DEFAULT_MAX_ORGANIZATIONS,

@@ -19,6 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // the reset purges at once.
     let background = tikv_jemalloc_ctl::background_thread::write(true);
     atoms_mock::memory::set_release_hook(purge_all_arenas);
+    atoms_mock::memory::set_usage_probe(resident_bytes);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ATOMS_MOCK_LOG").unwrap_or_else(|_| "warn".into()),
@@ -109,4 +110,15 @@ fn purge_all_arenas() {
     if rc != 0 {
         tracing::warn!("jemalloc purge failed with errno {rc}");
     }
+}
+
+/// The process's resident set size in bytes (`VmRSS` of
+/// `/proc/self/status`), the reading `--max-memory-bytes` is checked
+/// against; `None` where there is no such file (other systems: the limit
+/// then never refuses).
+fn resident_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kib: usize = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+    kib.checked_mul(1024)
 }

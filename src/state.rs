@@ -51,6 +51,8 @@ pub struct Handles {
     pub knowledge: Arc<crate::knowledge::Knowledge>,
     /// The call-action engine (registers a finish hook on `calls`).
     pub call_actions: Arc<crate::call_actions::CallActions>,
+    /// The memory limit (`--max-memory-bytes`) writes are checked against.
+    pub memory: crate::memory::MemoryLimit,
     /// Flips to `true` on shutdown; long-lived streams end when it does
     /// (axum does not end open streams by itself).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
@@ -121,7 +123,9 @@ impl AppState {
         let knowledge =
             crate::knowledge::Knowledge::new(Arc::clone(&store), Arc::clone(&storage), fixtures.web.clone());
         let call_actions = crate::call_actions::CallActions::new(Arc::clone(&store), &calls);
+        let memory = crate::memory::MemoryLimit::new(config.max_memory_bytes);
         Self(Arc::new(Handles {
+            memory,
             store,
             config: Arc::new(config),
             fixtures: Arc::new(fixtures),

@@ -7,6 +7,7 @@
 //! - `x-request-id` (R011) and `charset=utf-8` on JSON (LIVE T1);
 //! - a panic becomes a 500 envelope and the server keeps serving;
 //! - 431/413 for an oversized head or declared body (`limits`);
+//! - 507 for a write past the memory limit (`memory::MemoryLimit`);
 //! - fault rules (`/atoms/v1` only), before auth: a fired rule answers (or
 //!   delays) before any handler runs, so it changes no state.
 //!
@@ -46,6 +47,7 @@ use super::extract::{bearer, body_limit, content_length, BODY_LIMIT};
 use super::{limits, API_PREFIX};
 use crate::faults::Decision;
 use crate::journal::{Captured, Entry, Text, BODY_CAPTURE};
+use crate::memory;
 use crate::state::AppState;
 
 /// Marks a response shaped by a fault rule (for the journal).
@@ -239,7 +241,9 @@ async fn capture_response(parts: &axum::http::response::Parts, body: Body) -> (B
 
 /// Everything inside the journal: the answer gets `x-request-id` and the
 /// JSON charset; a panic below becomes a 500 envelope; an oversized head or
-/// declared body is refused; then fault rules (`api`: an `/atoms/v1` path).
+/// declared body is refused; past the memory limit, a write is refused
+/// with 507 (`memory::MemoryLimit`); then fault rules (`api`: an
+/// `/atoms/v1` path).
 async fn guarded<F, Fut>(s: &AppState, api: bool, req: Request, next: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
@@ -248,6 +252,9 @@ where
     let checked = async move {
         if let Some(refusal) = limits::refusal(&req, s.config.persistence.state_import_bytes) {
             return refusal;
+        }
+        if let Some(in_use) = memory::grows(req.method(), req.uri().path()).then(|| s.memory.exceeded()).flatten() {
+            return envelope(StatusCode::INSUFFICIENT_STORAGE, &memory::refusal_message(in_use, s.memory.limit()));
         }
         if api {
             faults(s, req, next).await

@@ -25,6 +25,7 @@ mod lifecycle_v1;
 mod lifecycle_v2;
 mod live;
 mod live_versioning;
+mod memory_limit;
 mod openapi_drift;
 mod openapi_schemas;
 #[cfg(unix)] // stops the binary with SIGTERM
