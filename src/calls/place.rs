@@ -57,7 +57,9 @@ fn resolve_config(rec: &AgentRecord, pin: &Pin) -> Result<(Config, String, u32),
 }
 
 impl Calls {
-    /// Checks `t`'s agent may place `req` (R036, R104) and picks the
+    /// Checks `t`'s agent may place `req` (R036, R104: archived 400, a
+    /// `workflow_graph` agent without conversational-agents access 403, no
+    /// workflow 400, credits and plan) and picks the
     /// scenario (`scenario` names one, as the request header would; `None`
     /// uses the assignments): the call to create, not yet created.
     pub fn prepare(
@@ -76,6 +78,7 @@ impl Calls {
         if archived {
             return Err(DomainError::invalid("Agent is archived and cannot initiate calls"));
         }
+        crate::domain::agent::check_graph_access(&workflow_type, t.access())?;
         if workflow_type == "workflow_graph" && !config.get("workflowGraph").is_some_and(Value::is_object) {
             return Err(DomainError::invalid("Workflow not found"));
         }

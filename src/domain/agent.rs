@@ -110,21 +110,55 @@ pub const METADATA_FIELDS: &[(&str, Rule)] = &[
     ("visibleToEveryone", Rule::Bool),
 ];
 
+/// R032's 400 for `north_indic` without the `pulse` transcriber (the
+/// spec names the rule, not its message: inferred, in the field-path style
+/// of the other validation errors).
+pub const NORTH_INDIC_NEEDS_PULSE: &str = "transcriberType: the north_indic language requires transcriberType: pulse";
+
+/// 403's message for a `workflow_graph` agent in an organization without
+/// conversational-agents access.
+pub const NO_GRAPH_ACCESS: &str = "Your organization does not have access to conversational agents";
+
+/// 403 [`NO_GRAPH_ACCESS`] for a `workflow_graph` agent when `access` lacks
+/// conversational agents: creating or editing one (R022), and, once access
+/// is withdrawn, the v1 version routes, a draft's discard and every call
+/// the agent would place (R065, R097, R104; the spec's
+/// `WorkflowGraphAgentAccessForbiddenError`).
+pub fn check_graph_access(workflow_type: &str, access: OrgAccess) -> Result<(), DomainError> {
+    if workflow_type == "workflow_graph" && !access.conversational_agents {
+        return Err(DomainError::Forbidden(NO_GRAPH_ACCESS.into()));
+    }
+    Ok(())
+}
+
+/// Whether a `language` object names `north_indic` as its default or
+/// among its supported languages.
+fn names_north_indic(language: &Value) -> bool {
+    let is = |v: &Value| v.as_str() == Some("north_indic");
+    language.get("default").is_some_and(is)
+        || language.get("supported").and_then(Value::as_array).is_some_and(|a| a.iter().any(is))
+}
+
 /// R031's message for config fields sent to `PATCH /agent/{id}`.
 pub const VERSIONING_ENABLED: &str = "Agent has versioning enabled. Config changes must be made through drafts.";
 
-/// Model and workflow-type access rules (R022) on an effective config.
-/// 403 for gated models or workflow graphs without access; 400 for
-/// realtime models on a workflow graph.
+/// Model and workflow-type access rules (R022) and the cross-field rules
+/// (R032) on an effective config: 403 for gated models or workflow graphs
+/// without access; 400 for realtime models on a workflow graph, and 400
+/// [`NORTH_INDIC_NEEDS_PULSE`] for `north_indic` (default or supported)
+/// with another `transcriberType` (the spec's own example of a
+/// cross-field violation).
 pub fn check_access(config: &impl config::Fields, access: OrgAccess) -> Result<(), DomainError> {
+    let transcriber = config.field("transcriberType").and_then(Value::as_str).unwrap_or("pulse");
+    if transcriber != "pulse" && config.field("language").is_some_and(names_north_indic) {
+        return Err(DomainError::invalid(NORTH_INDIC_NEEDS_PULSE));
+    }
     let model = config.field("slmModel").and_then(Value::as_str).unwrap_or("electron");
     let wf = config.field("workflowType").and_then(Value::as_str).unwrap_or("single_prompt");
     if GATED_MODELS.contains(&model) && !access.gated_models {
         return Err(DomainError::Forbidden(format!("Your organization does not have access to the {model} model")));
     }
-    if wf == "workflow_graph" && !access.conversational_agents {
-        return Err(DomainError::Forbidden("Your organization does not have access to conversational agents".into()));
-    }
+    check_graph_access(wf, access)?;
     if wf == "single_prompt" {
         return Ok(());
     }
@@ -270,11 +304,17 @@ impl Agent {
 /// 403's message when duplicating into another organization (R038).
 pub const NOT_A_MEMBER: &str = "You are not a member of the target organization";
 
+/// 404's message when duplicating into an organization that does not
+/// exist (R038).
+pub const NO_TARGET: &str = "Target organization not found";
+
 /// The agent `POST /agent/{id}/duplicate` creates from `agent` and its
 /// active config `active` in organization `target` (R037, R038), checked
 /// in this order:
-/// - `target` is not the agent's organization: 403 [`NOT_A_MEMBER`] (one
-///   key is one organization, so the caller belongs to no other);
+/// - `target` is not the agent's organization: 404 [`NO_TARGET`] unless
+///   `target_exists` (some key's organization has that id), else 403
+///   [`NOT_A_MEMBER`] (one key is one organization, so the caller belongs
+///   to no other);
 /// - archived: 400 `Cannot duplicate an archived agent`;
 /// - not `single_prompt`: 400 `Only SINGLE_PROMPT agents can be duplicated`;
 /// - no active version: 400 `This agent has no active version and cannot
@@ -282,9 +322,18 @@ pub const NOT_A_MEMBER: &str = "You are not a member of the target organization"
 ///
 /// The copy keeps name, description and inbound setting, links no phone
 /// number, drops knowledge-base tools and blanks default variable values.
-pub fn duplicate(agent: &Agent, active: Option<&ConfigMap>, target: &str) -> Result<NewAgent, DomainError> {
+pub fn duplicate(
+    agent: &Agent,
+    active: Option<&ConfigMap>,
+    target: &str,
+    target_exists: bool,
+) -> Result<NewAgent, DomainError> {
     if target != agent.organization {
-        return Err(DomainError::Forbidden(NOT_A_MEMBER.into()));
+        return Err(if target_exists {
+            DomainError::Forbidden(NOT_A_MEMBER.into())
+        } else {
+            DomainError::NotFound(NO_TARGET.into())
+        });
     }
     if agent.archived {
         return Err(DomainError::invalid("Cannot duplicate an archived agent"));
@@ -355,7 +404,7 @@ mod duplicate_tests {
 
     #[test]
     fn a_duplicate_drops_knowledge_base_tools_blanks_variables_and_links_no_number() {
-        let new = duplicate(&agent(false, "single_prompt"), Some(&config()), &"o".repeat(24)).expect("allowed");
+        let new = duplicate(&agent(false, "single_prompt"), Some(&config()), &"o".repeat(24), true).expect("allowed");
         assert_eq!(new.config["singlePromptConfig"]["tools"], json!([{"type": "end_call"}]));
         assert_eq!(new.config["defaultVariables"], json!({"name": "", "n": ""}));
         assert!(new.telephony_product_id.is_empty());
@@ -363,14 +412,18 @@ mod duplicate_tests {
     }
 
     proptest! {
-        /// The four rules in their order: membership, archive, type, active version.
+        /// The four rules in their order: membership (or existence), archive, type, active version.
         #[test]
-        fn the_first_broken_rule_answers(member in any::<bool>(), archived in any::<bool>(), graph in any::<bool>(), active in any::<bool>()) {
+        fn the_first_broken_rule_answers(
+            member in any::<bool>(), exists in any::<bool>(), archived in any::<bool>(), graph in any::<bool>(), active in any::<bool>(),
+        ) {
             let a = agent(archived, if graph { "workflow_graph" } else { "single_prompt" });
             let target = if member { "o".repeat(24) } else { "f".repeat(24) };
             let cfg = config();
-            let out = duplicate(&a, active.then_some(&cfg), &target).map(|_| ()).map_err(|e| e.to_string());
-            let expected = if !member {
+            let out = duplicate(&a, active.then_some(&cfg), &target, exists).map(|_| ()).map_err(|e| e.to_string());
+            let expected = if !member && !exists {
+                Err(NO_TARGET.to_string())
+            } else if !member {
                 Err(NOT_A_MEMBER.to_string())
             } else if archived {
                 Err("Cannot duplicate an archived agent".to_string())

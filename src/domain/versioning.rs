@@ -215,6 +215,7 @@ pub fn apply(
             next.drafts[i].updated_at = now.max(next.drafts[i].updated_at);
         }
         Command::DiscardDraft { draft } => {
+            super::agent::check_graph_access(&rec.agent.workflow_type, rules.access)?;
             let i = rec.draft_index(draft)?;
             if next.drafts[i].created_by != actor {
                 return Err(DomainError::Forbidden("Only the draft creator or an admin can discard this draft".into()));

@@ -490,9 +490,11 @@ impl Store {
     /// rules are [`agent::duplicate`]). Unknown agent: 404 `Agent not
     /// found`. Returns the copy's id.
     pub fn duplicate_agent(&self, t: &Tenant, id: &str, target: &str) -> Result<String, DomainError> {
+        // Read before the agents' lock: it only picks 403 or 404.
+        let exists = target == t.org_id() || self.tenants.iter().any(|e| e.value().org_id() == target);
         let mut agents = t.agents.write();
         let rec = agents.get(id).ok_or_else(|| DomainError::NotFound("Agent not found".into()))?;
-        let new = agent::duplicate(&rec.agent, rec.active().map(|v| &*v.config), target)?;
+        let new = agent::duplicate(&rec.agent, rec.active().map(|v| &*v.config), target, exists)?;
         self.admit_agent(t, &agents)?;
         Ok(self.insert_agent(t, &mut agents, new))
     }
@@ -502,6 +504,15 @@ impl Store {
 /// switch, so the HTTP layer's versioning gate needs only the caller's
 /// organization.
 impl Tenant {
+    /// 403 when agent `id` is a `workflow_graph` agent and this
+    /// organization lacks conversational-agents access
+    /// ([`agent::check_graph_access`]); an unknown id passes (its route
+    /// answers for it).
+    pub fn check_graph_access(&self, id: &str) -> Result<(), DomainError> {
+        let graph = self.agents.read().get(id).is_some_and(|r| r.agent.workflow_type == "workflow_graph");
+        agent::check_graph_access(if graph { "workflow_graph" } else { "" }, self.access())
+    }
+
     /// Whether agent `id` is on the branch model; `None` when the id is
     /// unknown in this organization.
     pub fn on_branch_model(&self, id: &str) -> Option<bool> {

@@ -188,6 +188,9 @@ async fn without_credits_a_call_is_refused_and_nothing_is_placed() {
     assert_eq!((r.status, r.body["creditBalance"].as_f64()), (StatusCode::OK, Some(0.0)), "{}", r.text);
     let refused = outbound_reply(&s, KEY, &a, "+14155550123", None).await;
     assert_eq!((refused.status, refused.error()), (StatusCode::BAD_REQUEST, "Organization has no credits available"));
+    // R190: register-call refuses too, before any token is minted.
+    let refused = s.post("/conversation/register-call", KEY, json!({"agent_id": a})).await;
+    assert_eq!((refused.status, refused.error()), (StatusCode::BAD_REQUEST, "Organization has no credits available"));
     assert_eq!(s.get("/conversation?limit=10", KEY).await.body["data"]["logs"], json!([]));
     assert_ledger_is_the_balance(&s, KEY).await;
 }

@@ -302,6 +302,31 @@ async fn create_applies_defaults_and_gates_models() {
     assert!(d.get("isLocked").is_none(), "isLocked was retired (R029)");
 }
 
+/// R032: `north_indic` needs the `pulse` transcriber, on create and on a
+/// draft edit (the spec's example of a cross-field violation); a refused
+/// edit changes nothing.
+#[tokio::test]
+async fn r032_north_indic_without_the_pulse_transcriber_is_a_400_cross_field_violation() {
+    let s = TestServer::start().await;
+    let lang = json!({"default": "north_indic", "supported": ["north_indic"], "switching": {}});
+    let r = s.post("/agent", KEY, json!({"name": "ni", "language": lang, "transcriberType": "deepgram"})).await;
+    let msg = "transcriberType: the north_indic language requires transcriberType: pulse";
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, msg), "{}", r.text);
+    let r = s.post("/agent", KEY, json!({"name": "ni", "language": lang})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "pulse is the default transcriber: {}", r.text);
+    let agent = r.body["data"].as_str().expect("id").to_string();
+    let active = s.active_version(KEY, &agent).await;
+    let r = s.post(&format!("/agent/{agent}/drafts"), KEY, json!({"sourceVersionId": active})).await;
+    let draft = r.body["data"]["draftId"].as_str().expect("draftId").to_string();
+    let path = format!("/agent/{agent}/drafts/{draft}/config");
+    let r = s.patch(&path, KEY, json!({"transcriberType": "deepgram"})).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, msg), "{}", r.text);
+    let r = s
+        .patch(&path, KEY, json!({"transcriberType": "deepgram", "language": {"default": "en", "supported": ["en"]}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "without north_indic any transcriber goes: {}", r.text);
+}
+
 #[tokio::test]
 async fn templates_list_filter_and_create() {
     let s = TestServer::start().await;
@@ -343,7 +368,15 @@ async fn duplicate_copies_the_active_version_into_the_callers_org() {
     let r = s
         .post(&format!("/agent/{agent}/duplicate"), KEY, json!({"targetOrganizationId": "0123456789abcdef01234567"}))
         .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!((r.status, r.error()), (StatusCode::NOT_FOUND, "Target organization not found"), "R038");
+    let other = s.create_agent("sk_dup_other", "theirs").await;
+    let theirs = s.get(&format!("/agent/{other}"), "sk_dup_other").await.body["data"]["organization"].clone();
+    let r = s.post(&format!("/agent/{agent}/duplicate"), KEY, json!({"targetOrganizationId": theirs})).await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::FORBIDDEN, "You are not a member of the target organization"),
+        "R038: another key's organization"
+    );
     s.delete(&format!("/agent/{agent}/archive"), KEY).await;
     let r = s.post(&format!("/agent/{agent}/duplicate"), KEY, json!({"targetOrganizationId": org})).await;
     assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Cannot duplicate an archived agent"));
@@ -386,6 +419,53 @@ async fn model_gating_follows_the_organizations_access_r022() {
     assert_eq!(s.admin(reqwest::Method::GET, "/access", None).await.status, StatusCode::BAD_REQUEST);
     let other = s.post("/agent", "sk_other", json!({"name": "gated", "slmModel": "gpt-5.2"})).await;
     assert_eq!(other.status, StatusCode::FORBIDDEN, "access is per organization");
+}
+
+/// R065, R097, R104: once the organization lacks conversational-agents
+/// access, a `workflow_graph` agent's v1 version routes, its draft discard,
+/// its outbound call and its test calls answer 403; a single-prompt agent's
+/// do not.
+#[tokio::test]
+async fn a_workflow_graph_agent_without_conversational_access_gets_403_on_versions_calls_and_test_calls() {
+    let s = TestServer::start().await;
+    let graph = crate::call_helpers::workflow_agent(&s, KEY, "graph").await;
+    let plain = s.create_agent(KEY, "plain").await;
+    let version = s.active_version(KEY, &graph).await;
+    let r = s.post(&format!("/agent/{graph}/drafts"), KEY, json!({"sourceVersionId": version})).await;
+    let draft = r.body["data"]["draftId"].as_str().expect("draftId").to_string();
+    let r = s
+        .admin(reqwest::Method::PUT, &format!("/access?apiKey={KEY}"), Some(json!({"conversationalAgents": false})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let forbidden = "Your organization does not have access to conversational agents";
+    let v = format!("/agent/{graph}/versions/{version}");
+    let answers = [
+        s.get(&format!("/agent/{graph}/versions"), KEY).await,
+        s.get(&format!("/agent/{graph}/versions/diff?versionA={version}&versionB={version}"), KEY).await,
+        s.get(&v, KEY).await,
+        s.patch(&v, KEY, json!({"label": "x"})).await,
+        s.patch(&format!("{v}/activate"), KEY, json!({})).await,
+        s.post(&format!("{v}/test-call"), KEY, json!({"mode": "webcall"})).await,
+        s.delete(&format!("/agent/{graph}/drafts/{draft}"), KEY).await,
+        s.post("/conversation/outbound", KEY, json!({"agentId": graph, "phoneNumber": "+14155550123"})).await,
+    ];
+    for r in answers {
+        assert_eq!((r.status, r.error()), (StatusCode::FORBIDDEN, forbidden), "{}", r.text);
+    }
+    let r = s.get(&format!("/agent/{plain}/versions"), KEY).await;
+    assert_eq!(r.status, StatusCode::OK, "a single-prompt agent is not gated: {}", r.text);
+    let r = s.post("/conversation/outbound", KEY, json!({"agentId": plain, "phoneNumber": "+14155550123"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let main =
+        s.get(&format!("/agent/{graph}/branches"), KEY).await.body["data"]["branches"][0]["branch"]["_id"].clone();
+    let r = s
+        .post(
+            &format!("/agent/{graph}/branches/{}/test-call", main.as_str().expect("branch")),
+            KEY,
+            json!({"mode": "webcall"}),
+        )
+        .await;
+    assert_eq!((r.status, r.error()), (StatusCode::FORBIDDEN, forbidden), "R097: {}", r.text);
 }
 
 /// AR1–AR3 (`domain::archive_budget`): past `--max-archived-agents`, an

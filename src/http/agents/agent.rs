@@ -210,7 +210,7 @@ async fn archive_agent_patch(target: OrgPath<AgentId>, query: ApiQuery<ArchiveQu
 #[utoipa::path(post, path = "/agent/{id}/duplicate", tag = "Agents", params(("id" = String, Path, description = "Agent id")),
     request_body = DuplicateAgentRequest,
     responses((status = 201, description = "`{_id}` of the copy"), (status = 400, description = "Archived / not single_prompt"),
-              (status = 403, description = "Not a member of the target organization"), (status = 404, description = "Agent not found")))]
+              (status = 403, description = "Not a member of the target organization"), (status = 404, description = "Agent or target organization not found")))]
 async fn duplicate_agent(OrgPath(s, t, id): OrgPath<String>, ApiJson(body): ApiJson<DuplicateAgentRequest>) -> Reply {
     let new_id = s.store.duplicate_agent(&t, &id, &body.target_organization_id)?;
     Ok(created(json!({"_id": new_id})))

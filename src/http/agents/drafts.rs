@@ -120,7 +120,7 @@ async fn rename_draft(
 /// Discard a draft (soft delete): 200 with `data: null` (R051).
 #[utoipa::path(delete, path = "/agent/{id}/drafts/{draftId}", tag = "Agent Versioning - Drafts",
     params(("id" = AgentId, Path, description = "Agent id"), ("draftId" = String, Path, description = "draftId or _id")),
-    responses((status = 200, description = "`data: null`"), (status = 403, description = "Not the creator"), (status = 404, description = "Not found")))]
+    responses((status = 200, description = "`data: null`"), (status = 403, description = "Not the creator, or a workflow_graph agent without conversational-agents access"), (status = 404, description = "Not found")))]
 async fn discard_draft(OrgPath(s, t, (id, draft)): OrgPath<(AgentId, String)>) -> Reply {
     s.store.execute(&t, &id, &Command::DiscardDraft { draft }, |_| ())?;
     Ok(ok(Value::Null))

@@ -16,6 +16,10 @@
 //! - v1 mode (the flag off): the branch routes ([`branch_model`]) and `GET
 //!   /agent/{id}/diff` ([`branch_diff`]) do not exist (Express's 404 page,
 //!   like any unknown route, LIVE T2).
+//!
+//! Inside the v1 layers, the version routes also carry [`graph_access`]:
+//! 403 for a `workflow_graph` agent once its organization lacks
+//! conversational-agents access (R065).
 
 use std::collections::HashMap;
 
@@ -75,6 +79,16 @@ pub(crate) async fn v1_kept(Org(t): Org, params: RawPathParams, req: Request, ne
         res.headers_mut().insert("deprecation", HeaderValue::from_static("true"));
     }
     res
+}
+
+/// The v1 version routes (list, diff, get, update, activate, test call):
+/// 403 for a `workflow_graph` agent once the organization lacks
+/// conversational-agents access (R065, `Tenant::check_graph_access`).
+pub(crate) async fn graph_access(Org(t): Org, params: RawPathParams, req: Request, next: Next) -> Response {
+    match t.check_graph_access(agent_of(&params)) {
+        Ok(()) => next.run(req).await,
+        Err(e) => ApiError::Rule(e).into_response(),
+    }
 }
 
 /// Express's 404 page for the request as sent, in v1 mode.

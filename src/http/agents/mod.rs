@@ -22,8 +22,10 @@ mod versions;
 /// layers: v1 writes and lists, v1 reads and test calls, the branch
 /// routes, and the cross-branch diff.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    let v1_writes = drafts::writes().merge(versions::writes()).route_layer(from_fn(gate::v1_write));
-    let v1_reads = drafts::reads().merge(versions::reads()).route_layer(from_fn(gate::v1_kept));
+    let graph = || from_fn(gate::graph_access);
+    let v1_writes =
+        drafts::writes().merge(versions::writes().route_layer(graph())).route_layer(from_fn(gate::v1_write));
+    let v1_reads = drafts::reads().merge(versions::reads().route_layer(graph())).route_layer(from_fn(gate::v1_kept));
     let v2 = branches::router().merge(revisions::router()).route_layer(from_fn(gate::branch_model));
     let v2_diff = revisions::diff_router().route_layer(from_fn(gate::branch_diff));
     agent::router().merge(templates::router()).merge(v1_writes).merge(v1_reads).merge(v2).merge(v2_diff)

@@ -230,7 +230,7 @@ fn test_pin(r: &AgentRecord, branch: &str, body: &BranchTestCallRequest) -> ApiR
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     request_body = BranchTestCallRequest,
     responses((status = 200, description = "TestCallResult"), (status = 400, description = "Bad body"), (status = 404, description = "Not found"),
-              (status = 409, description = "`no_committed_revision`")))]
+              (status = 409, description = "`no_committed_revision`"), (status = 403, description = "workflow_graph agent without conversational-agents access")))]
 async fn branch_test_call(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     headers: HeaderMap,

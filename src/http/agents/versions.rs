@@ -79,7 +79,8 @@ pub(crate) struct ListVersionsQuery {
 /// when `isPinned` filters the list.
 #[utoipa::path(get, path = "/agent/{id}/versions", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), ListVersionsQuery),
-    responses((status = 200, description = "`{versions, total}`"), (status = 400, description = "Bad limit/skip"), (status = 404, description = "Agent not found")))]
+    responses((status = 200, description = "`{versions, total}`"), (status = 400, description = "Bad limit/skip"), (status = 404, description = "Agent not found"),
+              (status = 403, description = "workflow_graph agent without conversational-agents access")))]
 async fn list_versions(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<ListVersionsQuery>) -> Reply {
     let page = history_page(q.limit, q.skip)?;
     let now = s.store.clock().now();
@@ -132,7 +133,8 @@ fn config_by_id(r: &AgentRecord, id: &str) -> Option<config::Config> {
 /// revision.
 #[utoipa::path(get, path = "/agent/{id}/versions/diff", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), DiffQuery),
-    responses((status = 200, description = "AgentVersionDiff"), (status = 400, description = "Missing or malformed ids"), (status = 404, description = "Not found")))]
+    responses((status = 200, description = "AgentVersionDiff"), (status = 400, description = "Missing or malformed ids"), (status = 404, description = "Not found"),
+              (status = 403, description = "workflow_graph agent without conversational-agents access")))]
 async fn diff_versions(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuery<DiffQuery>) -> Reply {
     let (a, b) = q.ids()?;
     let out = s.store.read_agent(&t, &id, |r| {
@@ -145,7 +147,8 @@ async fn diff_versions(OrgPath(s, t, id): OrgPath<AgentId>, ApiQuery(q): ApiQuer
 /// One version with its config keyed by section (R060).
 #[utoipa::path(get, path = "/agent/{id}/versions/{versionId}", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
-    responses((status = 200, description = "`{version, resolvedConfig}`"), (status = 400, description = "Malformed id"), (status = 404, description = "Not found")))]
+    responses((status = 200, description = "`{version, resolvedConfig}`"), (status = 400, description = "Malformed id"), (status = 404, description = "Not found"),
+              (status = 403, description = "workflow_graph agent without conversational-agents access")))]
 async fn get_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) -> Reply {
     let now = s.store.clock().now();
     let out = s.store.read_agent(&t, &id, |r| {
@@ -160,7 +163,8 @@ async fn get_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) ->
 #[utoipa::path(patch, path = "/agent/{id}/versions/{versionId}", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
     request_body = UpdateVersionRequest,
-    responses((status = 200, description = "AgentVersion"), (status = 400, description = "Nothing to update / too long"), (status = 404, description = "Not found")))]
+    responses((status = 200, description = "AgentVersion"), (status = 400, description = "Nothing to update / too long"), (status = 404, description = "Not found"),
+              (status = 403, description = "workflow_graph agent without conversational-agents access")))]
 async fn update_version(
     OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>,
     ApiJson(body): ApiJson<UpdateVersionRequest>,
@@ -182,7 +186,7 @@ async fn update_version(
 #[utoipa::path(patch, path = "/agent/{id}/versions/{versionId}/activate", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
     responses((status = 200, description = "AgentVersion with `isActive: true`"), (status = 404, description = "Not found"),
-              (status = 409, description = "Security check pending")))]
+              (status = 409, description = "Security check pending"), (status = 403, description = "workflow_graph agent without conversational-agents access")))]
 async fn activate_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>) -> Reply {
     let cmd = Command::Activate { version_id: vid.to_string() };
     Ok(ok(execute_rendering(&s, &t, &id, &cmd, &vid)?))
@@ -193,7 +197,8 @@ async fn activate_version(OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)
 #[utoipa::path(post, path = "/agent/{id}/versions/{versionId}/test-call", tag = "Agent Versioning - Versions",
     params(("id" = AgentId, Path, description = "Agent id"), ("versionId" = VersionId, Path, description = "Version id")),
     request_body = TestCallRequest,
-    responses((status = 200, description = "TestCallResult"), (status = 400, description = "Bad mode / toPhone"), (status = 404, description = "Not found")))]
+    responses((status = 200, description = "TestCallResult"), (status = 400, description = "Bad mode / toPhone"), (status = 404, description = "Not found"),
+              (status = 403, description = "workflow_graph agent without conversational-agents access")))]
 async fn version_test_call(
     OrgPath(s, t, (id, vid)): OrgPath<(AgentId, VersionId)>,
     headers: HeaderMap,

@@ -44,7 +44,8 @@ pub(crate) fn place_call(s: &AppState, t: &Arc<Tenant>, headers: &HeaderMap, req
     params(("x-test-call" = Option<bool>, Header, description = "Mark the call log isTest"),
            ("x-atoms-mock-scenario" = Option<String>, Header, description = "Mock extension: the scenario to run")),
     request_body = OutboundCallRequest,
-    responses((status = 200, description = "`{conversationId}`"), (status = 400, description = "Validation error (R104)")))]
+    responses((status = 200, description = "`{conversationId}`"), (status = 400, description = "Validation error (R104)"),
+              (status = 403, description = "workflow_graph agent without conversational-agents access")))]
 async fn create_outbound_call(
     OrgState(s, t): OrgState,
     headers: HeaderMap,
