@@ -18,6 +18,7 @@ use super::versioning_props::{hex_id, start_record, OWNER, T0};
 const RULES: Rules = Rules {
     security_check_ms: 6000,
     access: OrgAccess { gated_models: false, conversational_agents: true, role: super::role::Role::Owner },
+    config_freeze: false,
 };
 
 fn start() -> AgentRecord {
@@ -119,6 +120,24 @@ fn ops() -> impl Strategy<Value = Vec<(Op, u16)>> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// R017: under a config freeze, the frozen-out commands answer 423
+    /// `Locked` from any state and change nothing; every other command
+    /// answers exactly as without the freeze.
+    #[test]
+    fn a_config_freeze_locks_the_write_commands_and_nothing_else(ops in ops(), last in op()) {
+        let (states, _) = fold(&ops);
+        let rec = states.last().expect("a state");
+        let cmd = resolve(&last, rec, &mut 1000);
+        let frozen = Rules { config_freeze: true, ..RULES };
+        let out = versioning::apply(rec, &Command::Branch(cmd.clone()), T0 + 90_000_000, OWNER, frozen);
+        if cmd.frozen_out() {
+            prop_assert_eq!(out, Err(super::DomainError::Locked(super::branches::CONFIG_FROZEN.into())));
+        } else {
+            let free = versioning::apply(rec, &Command::Branch(cmd), T0 + 90_000_000, OWNER, RULES);
+            prop_assert_eq!(out, free);
+        }
+    }
 
     /// R068, R094: once committed, a revision's config, blocks, number and
     /// branch never change, and it stays committed.

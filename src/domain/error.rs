@@ -29,6 +29,11 @@ pub enum DomainError {
     /// with `data.conflict` (R073, R082).
     #[error("{}", .0.errors.first().map_or("", String::as_str))]
     Detailed(Box<Rejection>),
+    /// 423: a config freeze is active (R017, the spec's
+    /// `LockedErrorResponse`), rendered with `error_type:
+    /// "config_freeze_active"`.
+    #[error("{0}")]
+    Locked(String),
 }
 
 /// The body of a [`DomainError::Detailed`]: always a 409.

@@ -233,7 +233,7 @@ mod tests {
     fn publishing_past_the_bound_forgets_the_oldest_unneeded_versions_and_drafts() {
         use crate::domain::versioning::{apply, Command, Rules};
         use crate::domain::versioning_props::{hex_id, start_record, OWNER, T0};
-        let rules = Rules { security_check_ms: 0, access: Default::default() };
+        let rules = Rules { security_check_ms: 0, access: Default::default(), config_freeze: false };
         let mut rec = start_record();
         let first = rec.agent.active_version_id.to_string();
         let (mut n, cycles) = (0u64, MAX_ROWS + 100);

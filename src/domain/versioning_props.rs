@@ -53,6 +53,7 @@ const RULES: Rules = Rules {
         conversational_agents: true,
         role: super::role::Role::Owner,
     },
+    config_freeze: false,
 };
 
 pub(super) fn hex_id(n: u64) -> String {
@@ -694,6 +695,7 @@ fn the_generator_reaches_interesting_outcomes() {
                 Err(DomainError::Forbidden(_)) => "403",
                 Err(DomainError::NotFound(_)) => "404",
                 Err(DomainError::Conflict(_) | DomainError::Detailed(_)) => "409",
+                Err(DomainError::Locked(_)) => "423",
             };
             *seen.entry(format!("{kind} {outcome}")).or_default() += 1;
         }

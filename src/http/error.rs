@@ -81,6 +81,7 @@ impl ApiError {
             Self::Rule(DomainError::Conflict(_) | DomainError::Detailed(_)) | Self::Deprecated(_) => {
                 StatusCode::CONFLICT
             }
+            Self::Rule(DomainError::Locked(_)) => StatusCode::LOCKED,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -100,6 +101,10 @@ impl IntoResponse for ApiError {
         }
         match self {
             Self::Rule(DomainError::Detailed(r)) => detailed(*r, false),
+            Self::Rule(DomainError::Locked(m)) => {
+                let body = json!({"status": false, "error_type": "config_freeze_active", "errors": [m]});
+                (StatusCode::LOCKED, Json(body)).into_response()
+            }
             Self::Deprecated(r) => detailed(*r, true),
             Self::StatusError(m) => {
                 (StatusCode::BAD_REQUEST, Json(json!({"status": "error", "errors": [m]}))).into_response()

@@ -141,7 +141,11 @@ impl AgentBook {
 
 impl Store {
     fn rules(&self, t: &Tenant) -> Rules {
-        Rules { security_check_ms: self.security_check_ms, access: t.access() }
+        Rules {
+            security_check_ms: self.security_check_ms,
+            access: t.access(),
+            config_freeze: t.versioning().config_freeze,
+        }
     }
 
     /// Creates an agent with an active, published version 1 (R019, R024),

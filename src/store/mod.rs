@@ -161,6 +161,9 @@ pub struct VersioningSettings {
     pub mode: VersioningMode,
     /// Every v2 security scan started from now on fails (L-D4).
     pub scan_fails: bool,
+    /// A config freeze (`AGENT_CONFIG_FROZEN`, R017) is active: the v2
+    /// write commands answer 423 until it is lifted.
+    pub config_freeze: bool,
 }
 
 impl Tenant {
@@ -176,7 +179,7 @@ impl Tenant {
             user_id,
             org_name: Mutex::new(DEFAULT_ORG_NAME.to_string()),
             access: RwLock::new(OrgAccess::default()),
-            versioning: Mutex::new(VersioningSettings { mode, scan_fails: false }),
+            versioning: Mutex::new(VersioningSettings { mode, scan_fails: false, config_freeze: false }),
             agents: RwLock::new(agents::AgentBook::default()),
             calls: Arc::new(CallBook::new(
                 Arc::clone(&api_key),

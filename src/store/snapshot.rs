@@ -84,11 +84,20 @@ pub struct OrgSettings {
     pub versioning: Option<VersioningMode>,
     /// Every v2 scan started fails (L-D4).
     pub scan_fails: bool,
+    /// A config freeze is active (R017).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub config_freeze: bool,
 }
 
 impl Default for OrgSettings {
     fn default() -> Self {
-        Self { name: DEFAULT_ORG_NAME.into(), access: OrgAccess::default(), versioning: None, scan_fails: false }
+        Self {
+            name: DEFAULT_ORG_NAME.into(),
+            access: OrgAccess::default(),
+            versioning: None,
+            scan_fails: false,
+            config_freeze: false,
+        }
     }
 }
 
@@ -186,6 +195,7 @@ impl Tenant {
                 access: *access.read(),
                 versioning: Some(versioning.mode),
                 scan_fails: versioning.scan_fails,
+                config_freeze: versioning.config_freeze,
             },
             agents: AgentRecords(records),
             calls,
@@ -248,13 +258,13 @@ impl Tenant {
             .restore_evicted(&evicted, |id| calls.lock().call(id).is_some())
             .map_err(|e| format!("analytics: {e}"))?;
         let agents = super::agents::AgentBook::from_records(agents.0);
-        let OrgSettings { name, access, versioning, scan_fails } = settings;
+        let OrgSettings { name, access, versioning, scan_fails, config_freeze } = settings;
         Ok(Self {
             org_id,
             user_id,
             org_name: Mutex::new(name),
             access: RwLock::new(access),
-            versioning: Mutex::new(VersioningSettings { mode: versioning.unwrap_or(mode), scan_fails }),
+            versioning: Mutex::new(VersioningSettings { mode: versioning.unwrap_or(mode), scan_fails, config_freeze }),
             agents: RwLock::new(agents),
             calls: Arc::new(calls),
             campaigns: Mutex::new(campaigns),

@@ -567,3 +567,35 @@ async fn past_100_archived_branches_the_oldest_archived_ones_are_forgotten_ah6()
     }
     assert_eq!(s.get(&format!("/agent/{agent}/branches/{main}"), KEY).await.status, StatusCode::OK, "Main stays");
 }
+
+/// R017: while a config freeze is active (`PUT /_admin/versioning`
+/// `{configFreeze: true}`), the v2 writes answer 423 in the spec's
+/// `LockedErrorResponse` shape and change nothing; reads and test calls
+/// pass; lifting the freeze lets the writes in again.
+#[tokio::test]
+async fn r017_a_config_freeze_answers_423_on_v2_writes_and_lets_reads_and_test_calls_pass() {
+    let (s, agent, main) = v2_agent("frozen").await;
+    let r = s.admin(Method::PUT, &format!("/versioning?apiKey={KEY}"), Some(json!({"configFreeze": true}))).await;
+    assert_eq!(r.body["configFreeze"], true, "{}", r.text);
+    let before = s.get(&format!("/agent/{agent}/branches"), KEY).await;
+    let writes = [
+        s.post(&format!("/agent/{agent}/branches"), KEY, json!({"name": "exp", "sourceBranchId": main})).await,
+        s.patch(&format!("/agent/{agent}/branches/{main}"), KEY, json!({"name": "renamed"})).await,
+        s.post(&format!("/agent/{agent}/branches/{main}/live"), KEY, json!({})).await,
+        put_draft(&s, &agent, &main, json!({"firstMessage": "frozen?"})).await,
+        publish(&s, &agent, &main, "frozen").await,
+    ];
+    for r in writes {
+        assert_eq!(r.status, StatusCode::LOCKED, "{}", r.text);
+        assert_eq!(r.body["error_type"], "config_freeze_active", "{}", r.text);
+        assert_eq!(r.body["status"], false);
+        assert!(r.error().contains("configuration freeze"), "{}", r.text);
+    }
+    let after = s.get(&format!("/agent/{agent}/branches"), KEY).await;
+    assert_eq!((after.status, &after.body), (StatusCode::OK, &before.body), "reads pass; nothing changed");
+    let r = s.post(&format!("/agent/{agent}/branches/{main}/test-call"), KEY, json!({"mode": "webcall"})).await;
+    assert_eq!(r.status, StatusCode::OK, "test calls pass: {}", r.text);
+    set_versioning(&s, KEY, json!({"configFreeze": false})).await;
+    let r = put_draft(&s, &agent, &main, json!({"firstMessage": "thawed"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}

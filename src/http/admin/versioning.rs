@@ -28,14 +28,16 @@ fn settings_json(s: &AppState, key: &str) -> Value {
         "apiKey": key,
         "mode": v.mode.as_str(),
         "scan": if v.scan_fails { "fail" } else { "pass" },
+        "configFreeze": v.config_freeze,
         "default": s.store.default_versioning().as_str(),
     })
 }
 
 /// An organization's versioning settings: `{apiKey, mode: "auto"|"v1"|"v2",
-/// scan: "pass"|"fail", default}` (`default` is `--versioning`).
+/// scan: "pass"|"fail", configFreeze, default}` (`default` is
+/// `--versioning`).
 #[utoipa::path(get, path = "/_admin/versioning", tag = "Control API", params(OrgKeyQuery),
-    responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey")))]
+    responses((status = 200, description = "`{apiKey, mode, scan, configFreeze, default}`"), (status = 400, description = "No apiKey")))]
 async fn get_versioning(AdminOrg(s, key, _t): AdminOrg) -> Reply {
     Ok(Json(settings_json(&s, &key)).into_response())
 }
@@ -83,22 +85,30 @@ pub(crate) struct PutVersioningRequest {
     scan: Option<ScanOutcome>,
     /// `true` is `scan: "fail"`; ignored when `scan` is sent.
     scan_fails: Option<bool>,
+    /// Start (`true`) or lift (`false`) a config freeze (R017).
+    config_freeze: Option<bool>,
 }
 
 impl RequestBody for PutVersioningRequest {}
 
-/// Switch one organization: body `{mode?: "auto"|"v1"|"v2", scan?: "pass"|"fail"}`.
-/// `scan: "fail"` makes every v2 security scan started afterwards fail
-/// (L-D4); publishes already scanning keep their planned outcome. Returns
-/// the settings as `GET` does.
+/// Switch one organization: body `{mode?: "auto"|"v1"|"v2", scan?:
+/// "pass"|"fail", configFreeze?: bool}`. `scan: "fail"` makes every v2
+/// security scan started afterwards fail (L-D4); publishes already
+/// scanning keep their planned outcome. `configFreeze: true` starts the
+/// platform's maintenance freeze (`AGENT_CONFIG_FROZEN`, R017) for the
+/// organization: branch create, rename, archive, live, `PUT` draft,
+/// publish and restore answer 423 `config_freeze_active` until `false`
+/// lifts it; reads and test calls still work. Returns the settings as
+/// `GET` does.
 #[utoipa::path(put, path = "/_admin/versioning", tag = "Control API", params(OrgKeyQuery),
     request_body = PutVersioningRequest,
-    responses((status = 200, description = "`{apiKey, mode, scan, default}`"), (status = 400, description = "No apiKey / bad value")))]
+    responses((status = 200, description = "`{apiKey, mode, scan, configFreeze, default}`"), (status = 400, description = "No apiKey / bad value")))]
 async fn put_versioning(AdminOrg(s, key, t): AdminOrg, ApiJson(body): ApiJson<PutVersioningRequest>) -> Reply {
     let scan_fails = body.scan.map(|x| matches!(x, ScanOutcome::Fail)).or(body.scan_fails);
     t.update_versioning(|v| {
         v.mode = body.mode.map_or(v.mode, VersioningMode::from);
         v.scan_fails = scan_fails.unwrap_or(v.scan_fails);
+        v.config_freeze = body.config_freeze.unwrap_or(v.config_freeze);
     });
     Ok(Json(settings_json(&s, &key)).into_response())
 }

@@ -81,7 +81,7 @@ async fn list_branches(OrgPath(s, t, id): OrgPath<AgentId>) -> Reply {
     params(("id" = AgentId, Path, description = "Agent id")),
     request_body = CreateBranchRequest,
     responses((status = 201, description = "Branch"), (status = 400, description = "Missing or bad field"),
-              (status = 404, description = "Agent or source not found"), (status = 409, description = "ConflictErrorResponse")))]
+              (status = 404, description = "Agent or source not found"), (status = 409, description = "ConflictErrorResponse"), (status = 423, description = "A config freeze is active: `config_freeze_active` (R017)")))]
 async fn create_branch(OrgPath(s, t, id): OrgPath<AgentId>, ApiJson(body): ApiJson<CreateBranchRequest>) -> Reply {
     let new_id = s.store.ids().object_id(s.store.clock().now());
     let cmd = BranchCommand::Create { id: new_id.clone(), source_branch_id: body.source_branch_id, name: body.name };
@@ -104,7 +104,7 @@ async fn get_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     request_body = RenameBranchRequest,
     responses((status = 200, description = "Branch"), (status = 400, description = "Bad name"), (status = 403, description = "Default or archived"),
-              (status = 404, description = "Not found"), (status = 409, description = "`branch_name_exists`")))]
+              (status = 404, description = "Not found"), (status = 409, description = "`branch_name_exists`"), (status = 423, description = "A config freeze is active: `config_freeze_active` (R017)")))]
 async fn rename_branch(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<RenameBranchRequest>,
@@ -119,7 +119,7 @@ async fn rename_branch(
 /// forgotten and answer 404 (a mock bound, `domain::history_budget` AH6).
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/archive", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
-    responses((status = 200, description = "`{archived: true}`"), (status = 403, description = "Default or live branch"), (status = 404, description = "Not found")))]
+    responses((status = 200, description = "`{archived: true}`"), (status = 403, description = "Default or live branch"), (status = 404, description = "Not found"), (status = 423, description = "A config freeze is active: `config_freeze_active` (R017)")))]
 async fn archive_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> Reply {
     run(&s, &t, &id, BranchCommand::Archive { branch: branch.to_string() }, &branch, false)?;
     Ok(render::ok(json!({"archived": true})))
@@ -132,7 +132,7 @@ async fn archive_branch(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)
 #[utoipa::path(post, path = "/agent/{id}/branches/{branchId}/live", tag = "Agent Versioning - Branches",
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     responses((status = 200, description = "BranchSummary with `isLive: true`"), (status = 403, description = "Archived / unscanned head"),
-              (status = 404, description = "Not found"), (status = 409, description = "`no_committed_revision`")))]
+              (status = 404, description = "Not found"), (status = 409, description = "`no_committed_revision`"), (status = 423, description = "A config freeze is active: `config_freeze_active` (R017)")))]
 async fn make_branch_live(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>) -> Reply {
     Ok(render::ok(run(&s, &t, &id, BranchCommand::MakeLive { branch: branch.to_string() }, &branch, true)?))
 }
@@ -169,7 +169,7 @@ async fn get_branch_draft(OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchI
     request_body = BranchDraftRequest,
     responses((status = 200, description = "Revision (draft)"), (status = 400, description = "Invalid field / none recognized"),
               (status = 403, description = "Archived branch"), (status = 404, description = "Not found"),
-              (status = 409, description = "DraftConflictError / base_revision_unavailable")))]
+              (status = 409, description = "DraftConflictError / base_revision_unavailable"), (status = 423, description = "A config freeze is active: `config_freeze_active` (R017)")))]
 async fn put_branch_draft(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<BranchDraftRequest>,

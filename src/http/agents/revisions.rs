@@ -82,7 +82,7 @@ fn run_publish(s: &AppState, t: &Arc<Tenant>, id: &AgentId, cmd: BranchCommand, 
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id")),
     request_body = PublishBranchDraftRequest,
     responses((status = 200, description = "PublishResult `committed`"), (status = 202, description = "PublishResult `scanning`"),
-              (status = 403, description = "Archived"), (status = 404, description = "No draft / not found"), (status = 409, description = "ConflictErrorResponse")))]
+              (status = 403, description = "Archived"), (status = 404, description = "No draft / not found"), (status = 409, description = "ConflictErrorResponse"), (status = 423, description = "A config freeze is active: `config_freeze_active` (R017)")))]
 async fn publish_branch_draft(
     OrgPath(s, t, (id, branch)): OrgPath<(AgentId, BranchId)>,
     ApiJson(body): ApiJson<PublishBranchDraftRequest>,
@@ -196,7 +196,7 @@ async fn get_revision_history(OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId
     params(("id" = AgentId, Path, description = "Agent id"), ("branchId" = BranchId, Path, description = "Branch id"),
            ("revisionId" = RevisionId, Path, description = "Revision to copy")),
     responses((status = 200, description = "PublishResult `committed`"), (status = 400, description = "Other branch"), (status = 403, description = "Failed scan / archived"),
-              (status = 404, description = "Not found"), (status = 409, description = "`publish_in_progress`")))]
+              (status = 404, description = "Not found"), (status = 409, description = "`publish_in_progress`"), (status = 423, description = "A config freeze is active: `config_freeze_active` (R017)")))]
 async fn restore_revision(OrgPath(s, t, (id, branch, rev)): OrgPath<(AgentId, BranchId, RevisionId)>) -> Reply {
     let new_id = s.store.ids().object_id(s.store.clock().now());
     let cmd =
