@@ -402,6 +402,18 @@ impl Store {
         t
     }
 
+    /// Whether an organization other than `t` holds what `holds` looks for:
+    /// the routes where the platform answers another organization's id
+    /// with 403 rather than 404 (R117 retries, R181 audience members) ask
+    /// it after `t` did not find the id. The organizations are collected
+    /// first and asked one at a time, each under its own locks, so no map
+    /// shard stays locked meanwhile.
+    pub fn held_elsewhere(&self, t: &Tenant, holds: impl Fn(&Tenant) -> bool) -> bool {
+        let others: Vec<Arc<Tenant>> =
+            self.tenants.iter().filter(|e| e.value().org_id() != t.org_id()).map(|e| Arc::clone(e.value())).collect();
+        others.iter().any(|o| holds(o))
+    }
+
     /// The tenant of `api_key` if it exists (never creates one).
     pub fn find_tenant(&self, api_key: &str) -> Option<Arc<Tenant>> {
         self.tenants.get(api_key).map(|t| Arc::clone(&t))

@@ -381,11 +381,12 @@ async fn retries_list_the_whole_family_from_any_member_parent_first() {
     let rows = s.get(&format!("/conversation/{root}/retries"), KEY).await;
     assert!(rows.body["data"]["retries"][0].get("agentDispositionConfig").is_some(), "list-row shape");
     assert_eq!(rows.body["data"]["retries"][2]["retryCount"], 3);
-    // Another key's call answers as an unknown one (mock decision over R117's 403).
+    // R117: another key's call is the spec's 403, an unknown one 404.
     let foreign = s.get(&format!("/conversation/{root}/retries"), "sk_other_org").await;
     let unknown = s.get("/conversation/CALL-1767225600000-abcdef/retries", KEY).await;
     assert_eq!((unknown.status, unknown.error()), (StatusCode::NOT_FOUND, "No conversation found"));
-    assert_eq!((foreign.status, &foreign.body), (unknown.status, &unknown.body));
+    let denied = "Access denied — the call belongs to a different organization.";
+    assert_eq!((foreign.status, foreign.error()), (StatusCode::FORBIDDEN, denied), "{}", foreign.text);
     let r = s.admin(Method::POST, "/calls/CALL-1767225600000-abcdef/retry?apiKey=sk_logs", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = s.admin(Method::POST, &format!("/calls/{second}/retry?apiKey={KEY}&scenario=nope"), None).await;

@@ -651,10 +651,10 @@ async fn audience_members_page_search_add_and_delete_with_their_messages() {
         .await;
     assert_eq!(r.body["data"], json!({"deletedCount": 1}));
 
-    // Another organization: 404 everywhere, the members list too (mock
-    // decision over L-I1's 403: ids cannot be probed across keys).
+    // Another organization: 404 everywhere but the members list, where the
+    // spec has 403 (R180, R181, L-I1).
     assert_eq!(s.get(&format!("/audience/{aud}"), other).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(s.get(&format!("/audience/{aud}/members"), other).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.get(&format!("/audience/{aud}/members"), other).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         s.post(&format!("/audience/{aud}/members"), other, add(json!([{"phone": "+18880000001"}]))).await.status,
         StatusCode::NOT_FOUND

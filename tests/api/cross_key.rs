@@ -1,9 +1,8 @@
 //! Another key's ids answer exactly as unknown ids do (status and body),
 //! on every route that takes an id: every `/atoms/v1` path parameter of
 //! the mock's own OpenAPI document, plus the ids carried in queries and
-//! bodies. Where the spec has 403 for another organization (R016, R117,
-//! R181, L-I1) the mock answers as for an unknown id, so a key cannot
-//! probe which ids exist.
+//! bodies, except where the spec answers another organization's id with
+//! 403 ([`FOREIGN_403`]: R016, R117, R181, L-I1).
 //!
 //! For a path with parameters p1…pn, each pk is tried with the caller's
 //! own ids before it: another key's id against an unknown id of the same
@@ -235,6 +234,25 @@ fn body_for(method: &str, path: &str, own: &World) -> Option<Value> {
     Some(body)
 }
 
+/// The operations whose answer to another organization's id is the
+/// spec's 403 rather than the unknown id's 404: `(method, path, kind,
+/// message)`.
+const FOREIGN_403: [(&str, &str, &str, &str); 3] = [
+    (
+        "get",
+        "/atoms/v1/conversation/{callId}/retries",
+        "call",
+        "Access denied — the call belongs to a different organization.",
+    ),
+    (
+        "get",
+        "/atoms/v1/conversation/logs/{callId}/retries",
+        "call",
+        "Access denied — the call belongs to a different organization.",
+    ),
+    ("get", "/atoms/v1/audience/{id}/members", "audience", "Forbidden — audience belongs to a different organization"),
+];
+
 /// Status and body of one answer, with the probed ids masked.
 async fn answer(
     s: &TestServer,
@@ -279,6 +297,18 @@ async fn probe_paths(s: &TestServer, key: &str, own: &World, theirs: &World) -> 
                 let base = s.root();
                 let a = answer(s, &m, &format!("{base}{}", fill(&unknown)), key, body.as_ref(), &mask).await;
                 let b = answer(s, &m, &format!("{base}{}", fill(theirs)), key, body.as_ref(), &mask).await;
+                if let Some((.., msg)) =
+                    FOREIGN_403.iter().find(|f| (f.0, f.1, f.2) == (method.as_str(), path.as_str(), kind))
+                {
+                    assert_eq!(a.0, 404, "{method} {path}: an unknown {kind}: {a:?}");
+                    assert_eq!(
+                        b,
+                        (403, json!({"status": false, "errors": [msg]})),
+                        "{method} {path}: another key's {kind}"
+                    );
+                    seen.insert((kind.to_string(), 403));
+                    continue;
+                }
                 assert_eq!(b, a, "{method} {path}: another key's {kind} answered unlike an unknown one");
                 seen.insert((kind.to_string(), a.0));
             }
@@ -370,12 +400,15 @@ async fn probe_carried(s: &TestServer, key: &str, own: &World, theirs: &World) {
 }
 
 #[tokio::test]
-async fn another_keys_ids_answer_exactly_as_unknown_ids_on_every_route() {
+async fn another_keys_ids_answer_as_unknown_ids_on_every_route_but_the_specs_403s() {
     let s = TestServer::start().await;
     for (mine, other, v2) in [("sk_probe_a", "sk_owner_b", false), ("sk_probe_c", "sk_owner_d", true)] {
         let own = world(&s, mine, v2).await;
         let theirs = world(&s, other, v2).await;
         let seen = probe_paths(&s, mine, &own, &theirs).await;
+        for kind in ["call", "audience"] {
+            assert!(seen.contains(&(kind.to_string(), 403)), "every FOREIGN_403 operation was probed: {seen:?}");
+        }
         probe_carried(&s, mine, &own, &theirs).await;
         // The probes reached the lookups: every kind answered "not found" somewhere.
         let kinds = if v2 { vec!["agent", "branch", "revision"] } else { vec!["agent", "draft", "version"] };

@@ -126,8 +126,18 @@ async fn get_conversation(OrgPath(s, t, id): OrgPath<String>) -> Reply {
     Ok(render::ok_raw(&call_render::detail(&call, &agent, &hub.events(), &s.calls.public_url())))
 }
 
+/// R117's 403 for another organization's call (the spec describes it,
+/// the words are inferred from that description).
+const FOREIGN_CALL: &str = "Access denied — the call belongs to a different organization.";
+
 fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> Reply {
-    let family = t.calls().family(call_id).ok_or_else(not_found)?;
+    let family = t.calls().family(call_id).ok_or_else(|| {
+        if s.store.held_elsewhere(t, |o| o.calls().contains(call_id)) {
+            ApiError::Rule(DomainError::Forbidden(FOREIGN_CALL.into()))
+        } else {
+            not_found()
+        }
+    })?;
     let base = s.calls.public_url();
     let rows: Vec<Value> = family.iter().map(|c| call_render::list_row(c, &base)).collect();
     Ok(render::ok(json!({"retries": rows})))
@@ -135,12 +145,13 @@ fn retries(s: &AppState, t: &Arc<Tenant>, call_id: &str) -> Reply {
 
 /// The retry family of any of its calls (R117): `{retries: [parent,
 /// retry1, …]}`, parent first then attempt order, each shaped like a
-/// `GET /conversation` row. Unknown or another organization's call: 404
-/// `No conversation found` (the spec's 403 for another organization is a
-/// mock decision away: another key cannot probe which ids exist).
+/// `GET /conversation` row. Unknown call: 404 `No conversation found`;
+/// another organization's: 403 `Access denied — the call belongs to a
+/// different organization.` (R016, R117, as the spec has it).
 #[utoipa::path(get, path = "/conversation/{callId}/retries", tag = "Conversations",
     params(("callId" = String, Path, description = "Any callId of the family")),
-    responses((status = 200, description = "`{retries}`"), (status = 404, description = "No conversation found")))]
+    responses((status = 200, description = "`{retries}`"), (status = 403, description = "Another organization's call"),
+              (status = 404, description = "No conversation found")))]
 async fn list_retries(OrgPath(s, t, call_id): OrgPath<String>) -> Reply {
     retries(&s, &t, &call_id)
 }
@@ -149,7 +160,8 @@ async fn list_retries(OrgPath(s, t, call_id): OrgPath<String>) -> Reply {
 /// (L-E1); same shape and errors.
 #[utoipa::path(get, path = "/conversation/logs/{callId}/retries", tag = "Conversations",
     params(("callId" = String, Path, description = "Any callId of the family")),
-    responses((status = 200, description = "`{retries}`"), (status = 404, description = "No conversation found")))]
+    responses((status = 200, description = "`{retries}`"), (status = 403, description = "Another organization's call"),
+              (status = 404, description = "No conversation found")))]
 async fn list_retries_alias(OrgPath(s, t, call_id): OrgPath<String>) -> Reply {
     retries(&s, &t, &call_id)
 }

@@ -1,9 +1,9 @@
 //! `/audience…`: CSV upload, list, get, delete, and members list, add,
 //! search and delete (BEHAVIOR §I, R177–R187, L-I1–L-I4).
 //!
-//! Another organization's audience looks unknown (404) everywhere, also on
-//! `GET /audience/{id}/members`, where the spec has 403 (R181, L-I1): a
-//! mock decision, so another key cannot probe which ids exist. The
+//! Another organization's audience looks unknown (404) everywhere but on
+//! `GET /audience/{id}/members`, where the spec has 403 (R180, R181, L-I1:
+//! the spec for each endpoint). The
 //! members list's 400s use `"status": "error"` (R008, R181). Ids `undefined`,
 //! `null` or blank count as missing (what JavaScript clients send).
 
@@ -241,21 +241,35 @@ fn members_of(a: &Audience, page: Page) -> Value {
 /// Members, paged (R181): `?page=1&offset=5` where `offset` is the page
 /// **size** (`limit` is ignored). `{members: [{_id, data}], totalCount,
 /// totalPages, hasMore}`. 400 (`"status": "error"`) `Audience ID is
-/// required` or a bad page/offset; 404 unknown or another organization's
-/// (the spec's 403 for another organization is not used; see the module
-/// doc).
+/// required` or a bad page/offset; 404 `Audience not found` unknown; 403
+/// `Forbidden — audience belongs to a different organization` another
+/// organization's (R181, L-I1; words inferred from the spec's
+/// description).
 #[utoipa::path(get, path = "/audience/{id}/members", tag = "Audience",
     params(("id" = String, Path, description = "Audience id"), ("page" = Option<usize>, Query, description = "From 1"),
            ("offset" = Option<usize>, Query, description = "Page size (default 5)")),
     responses((status = 200, description = "A page of members"), (status = 400, description = "`{status: \"error\"}`"),
-              (status = 404, description = "Audience not found")))]
-async fn list_members(Org(t): Org, Path(id): Path<String>, ApiQuery(q): ApiQuery<Map<String, Value>>) -> Reply {
+              (status = 403, description = "Another organization's audience"), (status = 404, description = "Audience not found")))]
+async fn list_members(
+    OrgState(s, t): OrgState,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<Map<String, Value>>,
+) -> Reply {
     if missing(&id) {
         return Err(ApiError::StatusError("Audience ID is required".into()));
     }
     let page = members_page(&q).map_err(ApiError::StatusError)?;
-    Ok(render::ok(with_audience(&t, &id, |a| members_of(a, page))?))
+    with_audience(&t, &id, |a| members_of(a, page)).map(render::ok).map_err(|e| {
+        if s.store.held_elsewhere(&t, |o| o.campaigns().audience(&id).is_some()) {
+            ApiError::Rule(DomainError::Forbidden(FOREIGN_AUDIENCE.into()))
+        } else {
+            e
+        }
+    })
 }
+
+/// R181's 403 for another organization's audience.
+const FOREIGN_AUDIENCE: &str = "Forbidden — audience belongs to a different organization";
 
 /// Add members (R182, R183, R186): `{members: [{<column>: value}]}`. 200
 /// `data: [{message: "<N> members added successfully", data: {added,
