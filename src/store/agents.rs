@@ -513,8 +513,8 @@ impl Tenant {
     /// ([`agent::check_graph_access`]); an unknown id passes (its route
     /// answers for it).
     pub fn check_graph_access(&self, id: &str) -> Result<(), DomainError> {
-        let graph = self.agents.read().get(id).is_some_and(|r| r.agent.workflow_type == "workflow_graph");
-        agent::check_graph_access(if graph { "workflow_graph" } else { "" }, self.access())
+        let workflow_type = self.agents.read().get(id).map(|r| r.agent.workflow_type.clone());
+        workflow_type.map_or(Ok(()), |w| agent::check_graph_access(&w, self.access()))
     }
 
     /// Whether agent `id` is on the branch model; `None` when the id is
