@@ -117,8 +117,5 @@ fn purge_all_arenas() {
 /// against; `None` where there is no such file (other systems: the limit
 /// then never refuses).
 fn resident_bytes() -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
-    let kib: usize = line.trim().trim_end_matches("kB").trim().parse().ok()?;
-    kib.checked_mul(1024)
+    atoms_mock::memory::vm_rss(&std::fs::read_to_string("/proc/self/status").ok()?)
 }

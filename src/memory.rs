@@ -132,6 +132,14 @@ pub fn grows(method: &Method, path: &str) -> bool {
     matches!(*method, Method::POST | Method::PUT | Method::PATCH) && !path.starts_with("/_admin/")
 }
 
+/// The resident set size in bytes that a `/proc/<pid>/status` text
+/// gives (its `VmRSS:` line, in kB); `None` without one.
+pub fn vm_rss(status: &str) -> Option<usize> {
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kib: usize = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 /// 507's message past the [`MemoryLimit`].
 pub fn refusal_message(in_use: usize, limit: usize) -> String {
     format!(
@@ -163,6 +171,13 @@ mod tests {
         assert_eq!(m.exceeded(), None, "past the limit too: a reset is seen at once");
         assert_eq!(MemoryLimit::with_probe(0, Some(fake)).exceeded(), None, "0 is off");
         assert_eq!(MemoryLimit::with_probe(1, None).exceeded(), None, "no probe, no refusal");
+    }
+
+    #[test]
+    fn the_resident_set_is_read_from_the_vmrss_line() {
+        assert_eq!(vm_rss("Name:\tatoms-mock\nVmRSS:\t   14848 kB\nThreads:\t3\n"), Some(14848 * 1024));
+        assert_eq!(vm_rss("Name:\tatoms-mock\n"), None);
+        assert_eq!(vm_rss("VmRSS:\tlots kB\n"), None);
     }
 
     #[test]

@@ -11,8 +11,16 @@ use crate::helpers::spawn_binary;
 /// The resident set of process `pid`, in bytes.
 fn resident(pid: u32) -> usize {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).expect("VmRSS");
-    line.trim().trim_end_matches("kB").trim().parse::<usize>().expect("kB") * 1024
+    atoms_mock::memory::vm_rss(&status).expect("VmRSS")
+}
+
+/// Whether the memory limit can run here (it reads `/proc`, Linux only);
+/// otherwise [`crate::prereq::skip`]s `test`.
+fn on_linux(test: &str) -> bool {
+    if !cfg!(target_os = "linux") {
+        crate::prereq::skip(test, "the memory limit reads /proc (Linux only)");
+    }
+    cfg!(target_os = "linux")
 }
 
 async fn send(root: &str, method: Method, path: &str, key: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -27,11 +35,8 @@ async fn send(root: &str, method: Method, path: &str, key: &str, body: Option<Va
 
 #[tokio::test]
 async fn past_the_memory_limit_writes_get_507_and_reads_deletes_and_the_control_api_still_run() {
-    if !cfg!(target_os = "linux") {
-        return crate::prereq::skip(
-            "past_the_memory_limit_writes_get_507_and_reads_deletes_and_the_control_api_still_run",
-            "the memory limit reads /proc (Linux only)",
-        );
+    if !on_linux("past_the_memory_limit_writes_get_507_and_reads_deletes_and_the_control_api_still_run") {
+        return;
     }
     let (_child, addr) = spawn_binary(&["--max-memory-bytes", "1"]).await;
     let root = format!("http://{addr}");
@@ -59,11 +64,8 @@ async fn past_the_memory_limit_writes_get_507_and_reads_deletes_and_the_control_
 /// holds about the limit, not more, and a reset brings writes back.
 #[tokio::test]
 async fn the_memory_stops_growing_at_the_limit_and_a_reset_lets_writes_in_again() {
-    if !cfg!(target_os = "linux") {
-        return crate::prereq::skip(
-            "the_memory_stops_growing_at_the_limit_and_a_reset_lets_writes_in_again",
-            "the memory limit reads /proc (Linux only)",
-        );
+    if !on_linux("the_memory_stops_growing_at_the_limit_and_a_reset_lets_writes_in_again") {
+        return;
     }
     let (probe, _) = spawn_binary(&["--max-memory-bytes", "0"]).await;
     let idle = resident(probe.id().expect("pid"));
