@@ -103,6 +103,13 @@ pub struct Config {
     #[arg(long, env = "ATOMS_MOCK_JOURNAL_BYTES", default_value_t = crate::journal::DEFAULT_BUDGET)]
     pub journal_bytes: usize,
 
+    /// Mock extension: seconds after a call ends during which `GET
+    /// /events` still replays it (the older events guide's "recently
+    /// completed" call). 0, the default, is the spec's: an ended call is
+    /// 400 `Call is already completed` at once (R124, L-F4).
+    #[arg(long, env = "ATOMS_MOCK_SSE_REPLAY_SECS", default_value_t = 0)]
+    pub sse_replay_secs: u64,
+
     /// Mock extension: bytes of memory the process may hold (its resident
     /// set, read on Linux) before `POST`, `PUT` and `PATCH` requests outside
     /// the control API get 507 (`memory::MemoryLimit`); reads, deletes and
@@ -168,6 +175,7 @@ impl Default for Config {
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             journal_bytes: crate::journal::DEFAULT_BUDGET,
             max_memory_bytes: crate::memory::DEFAULT_MAX_MEMORY_BYTES,
+            sse_replay_secs: 0,
             call_store_bytes: crate::domain::call_budget::DEFAULT_BUDGET,
             analytics_bytes: crate::domain::call_budget::DEFAULT_ANALYTICS_BUDGET,
             max_organizations: crate::domain::org_budget::DEFAULT_MAX_ORGANIZATIONS,
@@ -193,9 +201,16 @@ impl clap::ValueEnum for VersioningMode {
 }
 
 impl Config {
-    /// A configuration for tests: virtual clock, seed 1, port 0.
+    /// A configuration for tests: virtual clock, seed 1, port 0, and a
+    /// 60 s SSE replay window (`--sse-replay-secs 60`), so a test can read
+    /// the event stream of a call it ran to its end.
     pub fn for_tests() -> Self {
-        Self { port: 0, clock: ClockMode::Virtual, seed: Some(1), ..Self::default() }
+        Self { port: 0, clock: ClockMode::Virtual, seed: Some(1), sse_replay_secs: 60, ..Self::default() }
+    }
+
+    /// The SSE replay window (`--sse-replay-secs`) in milliseconds.
+    pub fn sse_replay_ms(&self) -> i64 {
+        i64::try_from(self.sse_replay_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
 
     /// The security-check window in milliseconds (negative values count as 0).

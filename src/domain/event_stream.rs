@@ -1,19 +1,20 @@
 //! Who may still subscribe to a call's event stream (`GET /events`,
 //! BEHAVIOR R124, L-F4), and which of its events the stream carries
-//! (R129). The spec gives 400 for a completed call, while
-//! the events guide lets clients subscribe to a "recently completed" one:
-//! the mock reconciles both with a grace period after the call's end.
+//! (R129). The spec (2026-08) gives 400 for a completed call; the older
+//! events guide (2026-03) lets clients subscribe to a "recently completed"
+//! one. The mock follows the newer spec, as L-F4 says to; the guide's
+//! window is a mock extension a server opts into (`--sse-replay-secs`).
 //! Pure: `now` is passed in.
 
 use super::Millis;
 
-/// How long after its end a call can still be subscribed to, ms.
-pub const GRACE_MS: Millis = 60_000;
-
 /// Whether a call that ended at `ended_at` (`None`: still running) can be
-/// subscribed to at `now`: 400 `Call is already completed` otherwise.
-pub fn subscribable(ended_at: Option<Millis>, now: Millis) -> bool {
-    ended_at.is_none_or(|end| now - end <= GRACE_MS)
+/// subscribed to at `now`, when an ended call stays open to subscribers
+/// for `replay_ms` after its end (`--sse-replay-secs`; 0 by default: a
+/// call that has ended is 400 `Call is already completed` at once, R124,
+/// L-F4).
+pub fn subscribable(ended_at: Option<Millis>, now: Millis, replay_ms: Millis) -> bool {
+    ended_at.is_none_or(|end| now - end < replay_ms)
 }
 
 /// The event types `GET /events` carries: the spec's `event_type` enum
@@ -57,10 +58,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_call_stays_subscribable_for_the_grace_period_after_it_ends() {
-        assert!(subscribable(None, 1_000_000));
-        assert!(subscribable(Some(0), GRACE_MS));
-        assert!(!subscribable(Some(0), GRACE_MS + 1));
+    fn an_ended_call_is_closed_to_subscribers_unless_a_replay_window_is_open() {
+        assert!(subscribable(None, 1_000_000, 0));
+        assert!(!subscribable(Some(5), 5, 0), "R124, L-F4: at once by default");
+        assert!(subscribable(Some(0), 59_999, 60_000));
+        assert!(!subscribable(Some(0), 60_000, 60_000));
     }
 
     #[test]

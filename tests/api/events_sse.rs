@@ -75,8 +75,19 @@ async fn frames_are_bare_data_lines_without_event_or_id_fields() {
     assert!(frames.iter().all(|f| f.starts_with("data: {") && !f.contains('\n')), "R123: {text}");
 }
 
+/// R124, L-F4: by default a call that has ended is 400 at once (the
+/// spec); with `--sse-replay-secs 60` (the tests' configuration) a
+/// subscriber within 60 s of the end gets the replay, a later one 400.
 #[tokio::test]
-async fn a_subscriber_within_a_minute_of_the_end_gets_the_replay_later_ones_get_400() {
+async fn an_ended_call_is_400_at_once_and_within_sse_replay_secs_it_replays() {
+    let spec =
+        TestServer::with_config(atoms_mock::Config { sse_replay_secs: 0, ..atoms_mock::Config::for_tests() }).await;
+    let agent_id = agent(&spec, KEY, "ended").await;
+    let call_id = outbound(&spec, KEY, &agent_id, "+15005550002", None).await;
+    run_to_end(&spec, KEY, &call_id, 30).await;
+    let r = spec.get(&format!("/events?callId={call_id}"), KEY).await;
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Call is already completed"), "R124, L-F4");
+
     let s = TestServer::start().await;
     let agent = agent(&s, KEY, "late").await;
     let call_id = outbound(&s, KEY, &agent, "+15005550002", None).await;
@@ -85,8 +96,7 @@ async fn a_subscriber_within_a_minute_of_the_end_gets_the_replay_later_ones_get_
     assert_eq!(types(&replay), ["sse_init", "call_end", "sse_close"]);
     s.advance(61.0).await;
     let r = s.get(&format!("/events?callId={call_id}"), KEY).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "R124, L-F4");
-    assert_eq!(r.error(), "Call is already completed");
+    assert_eq!((r.status, r.error()), (StatusCode::BAD_REQUEST, "Call is already completed"), "past the window");
 }
 
 #[tokio::test]

@@ -87,7 +87,7 @@ fn events_for(status: &str) -> Vec<&'static str> {
 }
 
 /// Reads the SSE replay of an ended call (`GET /events?callId=` inside
-/// the 60 s grace, R124) to `sse_close` and checks that between
+/// the tests' 60 s `--sse-replay-secs` window, R124) to `sse_close` and checks that between
 /// `sse_init` and `sse_close` it equals the call log's `events` that the
 /// stream carries (`streamed`, R129), ending
 /// with `call_end` (then `call_recording` when there is one, R133).

@@ -9,11 +9,11 @@
 //! 15 s of the mock's clock. Server shutdown ends every stream with
 //! `sse_close` (R127: the frame before the server closes the stream).
 //!
-//! Finished calls: the spec says a completed call gives 400 (R124, L-F4),
-//! while the events guide lets clients subscribe to a "recently completed"
-//! call. The mock reconciles both: for `domain::event_stream::GRACE_MS` after a call ends a
-//! subscriber still gets the full replay and `sse_close`; later it gets 400
-//! `Call is already completed` (`domain::event_stream`).
+//! Finished calls: a call that has ended gives 400 `Call is already
+//! completed` (R124, L-F4: the spec, newer than the events guide's
+//! "recently completed"). With `--sse-replay-secs N` (a mock extension) a
+//! subscriber within N s of the end still gets the full replay and
+//! `sse_close` (`domain::event_stream`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -85,7 +85,7 @@ async fn stream_events(State(s): State<AppState>, Org(t): Org, ApiQuery(q): ApiQ
         .get(&q.call_id()?)
         .ok_or_else(|| ApiError::Rule(DomainError::NotFound("Call log not found".into())))?;
     let clock = s.store.clock().clone();
-    if !subscribable(call.ended_at, clock.now()) {
+    if !subscribable(call.ended_at, clock.now(), s.config.sse_replay_ms()) {
         return Err(ApiError::BadRequest("Call is already completed".into()));
     }
     let body = Body::from_stream(event_stream(&hub, clock, s.shutdown.subscribe()));
