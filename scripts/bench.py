@@ -126,6 +126,22 @@ class Server:
         self.p.kill()
         self.p.wait()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.stop()
+
+
+def script_parser(doc):
+    """The argument parser of a benchmark script (`bench_archived.py`,
+    `bench_history.py`, `bench_memory_limit.py`): its docstring's first
+    line as description, and `--bin` (default: the release build)."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--bin", default=os.path.join(REL, "atoms-mock"))
+    return ap
+
 
 def free_port():
     with socket.socket() as sk:

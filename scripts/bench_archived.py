@@ -14,7 +14,6 @@ agent after each test would. Prints the server's RSS every `--step` agents
 and the archived count `GET /agent?archived=true` reports at the end. A
 bound above N keeps every archived agent (the behaviour before AR1).
 """
-import argparse
 import os
 import sys
 
@@ -24,8 +23,7 @@ import bench  # noqa: E402  (Server, KeepAlive, rss_kib, REL)
 
 
 def run(binary, bound, agents, step):
-    s = bench.Server([binary, "--port", "0", "--clock", "virtual", "--max-archived-agents", str(bound)])
-    try:
+    with bench.Server([binary, "--port", "0", "--clock", "virtual", "--max-archived-agents", str(bound)]) as s:
         api, points = bench.KeepAlive(s, "sk_archived_bench"), []
         for i in range(1, agents + 1):
             agent = api.call("POST", "/agent", {"name": f"agent {i}"})["data"]
@@ -34,15 +32,12 @@ def run(binary, bound, agents, step):
                 points.append(round(bench.rss_kib(s.p.pid) / 1024, 1))
         kept = api.call("GET", "/agent?archived=true&limit=1")["data"]["totalCount"]
         return points, kept
-    finally:
-        s.stop()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = bench.script_parser(__doc__)
     ap.add_argument("--agents", type=int, default=20_000)
     ap.add_argument("--step", type=int, default=5_000)
-    ap.add_argument("--bin", default=os.path.join(bench.REL, "atoms-mock"))
     ap.add_argument("bounds", type=int, nargs="+")
     a = ap.parse_args()
     steps = range(a.step, a.agents + 1, a.step)

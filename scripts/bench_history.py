@@ -21,7 +21,6 @@ and the mean milliseconds per cycle (or edit) of that quarter. The request
 journal (at most 32 MiB) is part of the growth. Timing is printed, never
 asserted.
 """
-import argparse
 import os
 import sys
 import time
@@ -44,8 +43,7 @@ def measure(s, label, n, step):
 
 
 def publishing(binary, cycles):
-    s = bench.Server([binary, "--port", "0", "--clock", "virtual", "--security-check-secs", "0"])
-    try:
+    with bench.Server([binary, "--port", "0", "--clock", "virtual", "--security-check-secs", "0"]) as s:
         api = bench.KeepAlive(s, KEY)
         agent = api.call("POST", "/agent", {"name": "history"})["data"]
 
@@ -56,13 +54,10 @@ def publishing(binary, cycles):
             api.call("POST", f"/agent/{agent}/drafts/{draft}/publish", {"label": f"v{i}"})
 
         measure(s, "v1 draft-edit-publish cycle", cycles, cycle)
-    finally:
-        s.stop()
 
 
 def editing(binary, edits):
-    s = bench.Server([binary, "--port", "0", "--clock", "virtual", "--security-check-secs", "0"])
-    try:
+    with bench.Server([binary, "--port", "0", "--clock", "virtual", "--security-check-secs", "0"]) as s:
         bench.admin(s, "PUT", f"/_admin/versioning?apiKey={KEY}", {"mode": "v2"})
         api = bench.KeepAlive(s, KEY)
         agent = api.call("POST", "/agent", {"name": "history-v2"})["data"]
@@ -70,15 +65,12 @@ def editing(binary, edits):
         main = next(b["branch"]["_id"] for b in branches if b["branch"]["isDefault"])
         path = f"/agent/{agent}/branches/{main}/draft"
         measure(s, "v2 branch-draft edit", edits, lambda i: api.call("PUT", path, {"firstMessage": f"edit {i}"}))
-    finally:
-        s.stop()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = bench.script_parser(__doc__)
     ap.add_argument("--cycles", type=int, default=5_000)
     ap.add_argument("--edits", type=int, default=20_000)
-    ap.add_argument("--bin", default=os.path.join(bench.REL, "atoms-mock"))
     a = ap.parse_args()
     print("| loop | done | RSS growth | per step, this quarter |")
     print("|---|---:|---:|---:|")

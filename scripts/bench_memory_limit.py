@@ -15,7 +15,6 @@ about 900 KB of `defaultVariables` (different each time), publish it (not
 activated). Prints the server's RSS every `--step` cycles and where the
 first 507 came, if one did; after a 507 the cycles stop.
 """
-import argparse
 import os
 import sys
 
@@ -42,8 +41,7 @@ def cycle(api, agent, version, i):
 
 def run(binary, limit, cycles, step):
     argv = [binary, "--port", "0", "--clock", "virtual", "--max-memory-bytes", str(limit)]
-    s = bench.Server(argv)
-    try:
+    with bench.Server(argv) as s:
         api, points, refused = bench.KeepAlive(s, "sk_memory_limit_bench"), [], None
         agent = api.call("POST", "/agent", {"name": "history"})["data"]
         version = api.call("GET", f"/agent/{agent}")["data"]["activeVersionId"]
@@ -55,15 +53,12 @@ def run(binary, limit, cycles, step):
             if i % step == 0:
                 points.append(round(bench.rss_kib(s.p.pid) / 1024, 1))
         return points, refused
-    finally:
-        s.stop()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = bench.script_parser(__doc__)
     ap.add_argument("--cycles", type=int, default=600)
     ap.add_argument("--step", type=int, default=100)
-    ap.add_argument("--bin", default=os.path.join(bench.REL, "atoms-mock"))
     ap.add_argument("limits", type=int, nargs="+")
     a = ap.parse_args()
     print("| `--max-memory-bytes` | RSS every " + f"{a.step} cycles (MiB) | first 507 |")
